@@ -1,0 +1,1 @@
+"""ICS PLICS Benchmarking engine: ingest -> store -> metrics -> publish."""

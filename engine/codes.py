@@ -1,0 +1,150 @@
+"""Project-owned code lists: settings, points of delivery, cost drivers, resources and activity units.
+
+The official NCC collection activity and resource lists sit behind a login, so the project keeps its own short lists,
+modelled on their structure (a collection activity says *what* was done, a collection resource says *who or what* was
+used). Every list is documented in docs/data-model.md, which a test regenerates from this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Code:
+    """One entry of a code list: the canonical code, a name for people and the local spellings accepted for it."""
+
+    code: str
+    name: str
+    synonyms: tuple[str, ...] = ()
+
+
+SETTINGS: Final[tuple[Code, ...]] = (
+    Code("apc", "Admitted patient care episodes", ("ip", "inpatient", "inpatients", "admitted")),
+    Code("op", "Outpatient attendances", ("outpatient", "outpatients")),
+    Code("ec", "Emergency care attendances", ("ae", "a&e", "ed", "emergency")),
+    Code("cc", "Critical care periods", ("critical_care", "critcare", "itu", "icu")),
+    Code("mh", "Mental health contacts and bed days", ("mental_health",)),
+    Code("chs", "Community health service contacts", ("community", "cmty")),
+)
+
+# Points of delivery. Admitted care uses the NCC PODs; other settings have one POD each, or one per attendance type,
+# so that one POD column serves every setting.
+PODS: Final[dict[str, tuple[Code, ...]]] = {
+    "apc": (
+        Code("EL", "Elective inpatient", ("ELIP", "ELECTIVE")),
+        Code("NEL", "Non-elective inpatient (long stay)", ("NELIP", "NON-ELECTIVE", "NONELECTIVE", "NEL_LS")),
+        Code("NES", "Non-elective short stay", ("NELST", "NEL_SS", "NELSS")),
+        Code("DC", "Day case", ("DAYCASE", "DAY CASE")),
+        Code("RP", "Regular day or night admission", ("RDNA", "REGULAR")),
+    ),
+    "op": (
+        Code("OPFA", "Outpatient first attendance", ("FIRST", "OP_FIRST", "FA", "1")),
+        Code("OPFU", "Outpatient follow-up attendance", ("FOLLOW_UP", "FOLLOWUP", "OP_FUP", "OPFUP", "FU", "2")),
+        Code("OPPROC", "Outpatient procedure", ("PROCEDURE", "OP_PROC", "OPPROC", "PROC")),
+    ),
+    "ec": (Code("EC", "Emergency care attendance", ("AE", "A&E", "ED")),),
+    "cc": (Code("CC", "Critical care period", ("CRITCARE",)),),
+    "mh": (
+        Code("MHCC", "Mental health care contact", ("CONTACT", "MH_CONTACT")),
+        Code("MHBD", "Mental health inpatient bed days", ("BED_DAYS", "MH_BED_DAYS", "MHPS")),
+    ),
+    "chs": (Code("CHS", "Community health service contact", ("COMMUNITY", "CONTACT")),),
+}
+
+# The NCC department each POD's national unit costs come from (../shared/reference national schedule).
+NATIONAL_SCHEDULE_DEPARTMENT: Final[dict[str, str]] = {
+    "EL": "Elective Inpatients",
+    "NEL": "Non-Elective Inpatient - Long Stay",
+    "NES": "Non-Elective Inpatient - Short Stay",
+    "DC": "Daycase",
+    "RP": "Regular Day or Night Admissions",
+    "OPFA": "Consultant Led",
+    "OPFU": "Consultant Led",
+    "OPPROC": "Outpatient Procedures",
+    "EC": "Emergency Care",
+    "CC": "Critical care",
+    "MHCC": "Mental Health Care Contact",
+    "MHBD": "Mental Health Provider Spell",
+    "CHS": "Community Health Service",
+}
+
+# Collection activities: the cost drivers costs are split by (what the money was spent doing).
+COST_DRIVERS: Final[tuple[Code, ...]] = (
+    Code("ward", "Ward care", ("ward_care", "wards", "bed_days")),
+    Code("theatre", "Theatres (surgical and anaesthetic time)", ("theatres", "theater", "operating_theatre")),
+    Code("critical_care", "Critical care", ("critcare", "itu", "icu")),
+    Code("pathology", "Pathology", ("path", "lab", "laboratory")),
+    Code("imaging", "Imaging (radiology)", ("radiology", "xray", "diagnostic_imaging")),
+    Code("pharmacy", "Pharmacy and medicines", ("drugs", "medicines", "pharmacy_and_drugs")),
+    Code("high_cost_drugs", "High-cost drugs and devices", ("hcd", "high_cost_devices")),
+    Code("therapies", "Allied health professional therapies", ("ahp", "therapy")),
+    Code("outpatient_care", "Outpatient clinic care", ("outpatients", "clinic")),
+    Code("emergency_care", "Emergency department care", ("ed", "a&e", "ae")),
+    Code("community_care", "Community care", ("community",)),
+    Code("mental_health_care", "Mental health care", ("mental_health",)),
+    Code("other_clinical", "Other clinical services", ("other_clinical_support",)),
+    Code("overheads", "Overheads and support services", ("overhead", "support", "corporate")),
+    Code("other", "Other or unmapped", ("unknown", "unmapped")),
+)
+
+# Collection resources: who or what the money was spent on.
+COST_RESOURCES: Final[tuple[Code, ...]] = (
+    Code("consultant", "Consultants", ("consultants", "medical_consultant")),
+    Code("medical_other", "Other medical staff", ("medical", "junior_doctors", "doctors")),
+    Code("nursing", "Nursing and midwifery", ("nurses", "midwifery")),
+    Code("ahp", "Allied health professionals", ("ahps", "therapists")),
+    Code("scientific", "Scientific and technical staff", ("scientists", "technical")),
+    Code("drugs", "Drugs", ("medicines",)),
+    Code("supplies", "Clinical supplies and services", ("clinical_supplies", "consumables")),
+    Code("overheads", "Overheads", ("overhead", "support")),
+    Code("all", "Not split by resource", ("total", "none")),
+    Code("other", "Other or unmapped", ("unknown", "unmapped")),
+)
+
+# Units an activity count can be in. Counts of one unit are additive across the cost lines of one record.
+ACTIVITY_UNITS: Final[tuple[Code, ...]] = (
+    Code("bed_days", "Bed days", ("beddays", "days")),
+    Code("theatre_minutes", "Theatre (procedure) minutes", ("theatre_mins", "procedure_minutes")),
+    Code("anaesthetic_minutes", "Anaesthetic minutes", ("anaesthetic_mins",)),
+    Code("cc_bed_days", "Critical care bed days", ("critical_care_days",)),
+    Code("tests", "Tests (pathology)", ("test",)),
+    Code("examinations", "Examinations (imaging)", ("exams", "exam")),
+    Code("items", "Items dispensed", ("item", "doses")),
+    Code("contacts", "Patient contacts", ("contact",)),
+    Code("attendances", "Attendances", ("attendance",)),
+    Code("minutes", "Minutes of care", ("mins",)),
+)
+
+# Provider types in the ICS config.
+PROVIDER_TYPES: Final[tuple[str, ...]] = ("acute", "mental_health", "community", "specialist", "independent")
+
+
+def codes(code_list: tuple[Code, ...]) -> tuple[str, ...]:
+    """The canonical codes of a list, in order."""
+    return tuple(c.code for c in code_list)
+
+
+def synonym_map(code_list: tuple[Code, ...]) -> dict[str, str]:
+    """Every accepted spelling (upper-cased, spaces and hyphens as underscores) mapped to its canonical code."""
+    mapping: dict[str, str] = {}
+    for entry in code_list:
+        for spelling in (entry.code, entry.name, *entry.synonyms):
+            mapping[normalise_spelling(spelling)] = entry.code
+    return mapping
+
+
+def normalise_spelling(value: str) -> str:
+    """Fold a local spelling so that `Day Case`, `day-case` and `DAY_CASE` compare equal."""
+    return value.strip().upper().replace(" ", "_").replace("-", "_")
+
+
+def all_pods() -> tuple[Code, ...]:
+    """Every POD of every setting."""
+    return tuple(pod for pods in PODS.values() for pod in pods)
+
+
+def setting_of_pod() -> dict[str, str]:
+    """Which setting each POD belongs to."""
+    return {pod.code: setting for setting, pods in PODS.items() for pod in pods}

@@ -1,0 +1,258 @@
+"""The ICS config: one TOML file that describes the system, its providers, its extracts and its choices.
+
+`icsbench init` writes a commented example (engine/templates/ics.toml); docs/configuration.md documents every option
+and a test keeps the two in step with the models below. A wrong option is an error naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from engine import codes, schema
+from engine.errors import ConfigError
+
+PSEUDONYM_KEY_ENV = "ICSBENCH_PSEUDONYM_KEY"
+ProviderType = Literal["acute", "mental_health", "community", "specialist", "independent"]
+Layout = Literal["activity", "cost_lines", "wide"]
+Setting = Literal["apc", "op", "ec", "cc", "mh", "chs"]
+Encoding = Literal["auto", "utf-8", "cp1252", "latin-1"]
+
+assert set(get_args(ProviderType)) == set(codes.PROVIDER_TYPES)
+assert set(get_args(Setting)) == set(schema.ALL_SETTINGS)
+assert set(get_args(Layout)) == set(schema.LAYOUTS)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IcsSection(_Section):
+    """[ics]: who the configuration is for."""
+
+    name: str = "My integrated care system"
+
+
+class Provider(_Section):
+    """[[providers]]: one trust of the ICS."""
+
+    code: Annotated[str, Field(pattern=schema.ODS_PATTERN)]
+    name: str
+    type: ProviderType
+
+
+class StoreSection(_Section):
+    """[store]: where the canonical data and results live."""
+
+    path: str = "icsbench.duckdb"
+    memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)$")] = "1GB"
+    threads: Annotated[int, Field(ge=1, le=256)] | None = None
+
+
+class PseudonymisationSection(_Section):
+    """[pseudonymisation]: how NHS numbers become patient pseudonyms."""
+
+    key_env: str = PSEUDONYM_KEY_ENV
+    allow_missing_key: bool = False
+
+
+class SuppressionSection(_Section):
+    """[suppression]: small-number rules for everything published (HES rules by default)."""
+
+    enabled: bool = True
+    smallest_shown: Annotated[int, Field(ge=1, le=100)] = 8
+    round_to: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class BenchmarksSection(_Section):
+    """[benchmarks]: choices the benchmark engine uses."""
+
+    best_in_system_min_cases: Annotated[int, Field(ge=0)] = 10
+    national_schedule: str | None = None
+
+
+class ExtractSpec(_Section):
+    """[[extracts]]: which files are which, and how to read them."""
+
+    pattern: str
+    setting: Setting
+    layout: Layout = "activity"
+    mapping: str | None = None
+    provider: Annotated[str, Field(pattern=schema.ODS_PATTERN)] | None = None
+    fin_year: Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)] | None = None
+    period: Annotated[int, Field(ge=1, le=12)] | None = None
+    encoding: Encoding = "auto"
+    sheet: str | None = None
+    cost_columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("cost_columns")
+    @classmethod
+    def _known_drivers(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = codes.codes(codes.COST_DRIVERS)
+        for header, driver in value.items():
+            if driver not in allowed:
+                raise ValueError(f"column {header!r} maps to {driver!r}; allowed cost drivers: {', '.join(allowed)}")
+        return value
+
+    @model_validator(mode="after")
+    def _wide_needs_cost_columns(self) -> ExtractSpec:
+        if self.layout == "wide" and not self.cost_columns:
+            raise ValueError("layout 'wide' needs cost_columns = { \"<file header>\" = \"<cost driver>\", ... }")
+        if self.layout != "wide" and self.cost_columns:
+            raise ValueError("cost_columns is only used with layout = 'wide'")
+        return self
+
+    def pattern_regex(self) -> re.Pattern[str]:
+        """The file name pattern as a regex: `*` matches anything, `{org}`, `{year}` and `{period}` capture."""
+        out = []
+        for token in re.split(r"(\*|\?|\{org\}|\{year\}|\{period\})", self.pattern):
+            out.append(
+                {
+                    "*": ".*",
+                    "?": ".",
+                    "{org}": r"(?P<org>[A-Za-z0-9]{3,5})",
+                    "{year}": r"(?P<year>[0-9]{4}[/-]?[0-9]{2})",
+                    "{period}": r"(?P<period>[0-9]{1,2})",
+                }.get(token, re.escape(token))
+            )
+        return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
+
+
+class IcsConfig(_Section):
+    """The whole ICS config file."""
+
+    ics: IcsSection = Field(default_factory=IcsSection)
+    providers: list[Provider]
+    store: StoreSection = Field(default_factory=StoreSection)
+    pseudonymisation: PseudonymisationSection = Field(default_factory=PseudonymisationSection)
+    suppression: SuppressionSection = Field(default_factory=SuppressionSection)
+    benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
+    extracts: list[ExtractSpec] = Field(default_factory=list)
+    mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
+    base_dir: Path = Field(default=Path(), exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IcsConfig:
+        seen: set[str] = set()
+        for provider in self.providers:
+            if provider.code in seen:
+                raise ValueError(f"provider {provider.code} is listed twice in [[providers]]")
+            seen.add(provider.code)
+        known_columns = {c.name for c in (*schema.ACTIVITY_COLUMNS, *schema.COST_LINE_COLUMNS)}
+        for name, mapping in self.mappings.items():
+            for canonical in mapping:
+                if canonical not in known_columns:
+                    raise ValueError(
+                        f"[mappings.{name}] maps {canonical!r}, which is not a canonical column; "
+                        f"allowed: {', '.join(sorted(known_columns))}"
+                    )
+        for spec in self.extracts:
+            if spec.mapping is not None and spec.mapping not in self.mappings:
+                raise ValueError(
+                    f"extract {spec.pattern!r} uses mapping {spec.mapping!r}, but there is no [mappings.{spec.mapping}]"
+                    f"; defined: {', '.join(self.mappings) or 'none'}"
+                )
+        return self
+
+    @property
+    def provider_codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.providers)
+
+    @property
+    def store_path(self) -> Path:
+        return resolve(self.base_dir, self.store.path)
+
+    def pseudonym_key(self) -> bytes | None:
+        """The key for patient pseudonyms, from the environment variable the config names (never from a file)."""
+        value = os.environ.get(self.pseudonymisation.key_env)
+        return value.encode("utf-8") if value else None
+
+    def column_mapping(self, spec: ExtractSpec) -> dict[str, str]:
+        """Canonical column name -> local header for one extract (empty when headers are canonical)."""
+        return dict(self.mappings.get(spec.mapping, {})) if spec.mapping else {}
+
+    def extract_for(self, path: Path) -> tuple[ExtractSpec, dict[str, str]]:
+        """The first [[extracts]] entry whose pattern matches the file name, and the values its placeholders caught."""
+        for spec in self.extracts:
+            match = spec.pattern_regex().match(path.name)
+            if match:
+                return spec, {k: v for k, v in match.groupdict().items() if v is not None}
+        patterns = ", ".join(repr(s.pattern) for s in self.extracts) or "none defined"
+        raise ConfigError(
+            f"{path.name}: no [[extracts]] pattern in the config matches this file name (patterns: {patterns}). "
+            "Add an [[extracts]] entry for it, or rename the file to fit one."
+        )
+
+
+def resolve(base: Path, value: str) -> Path:
+    path = Path(os.path.expandvars(value)).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def parse(text: str, *, source: str, base_dir: Path) -> IcsConfig:
+    """Parse config text; errors name the key, the problem and the allowed values."""
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        config = IcsConfig.model_validate({**raw, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
+    return config
+
+
+def load(path: Path) -> IcsConfig:
+    """Read and check the ICS config file."""
+    if not path.exists():
+        raise ConfigError(f"{path}: no such config file. Run `icsbench init {path}` to write a commented example.")
+    return parse(path.read_text(encoding="utf-8"), source=str(path), base_dir=path.resolve().parent)
+
+
+def _describe(error: Any) -> str:
+    location = _key_path(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(error["loc"][:-1])
+        return f"{location}: unknown option" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    if kind == "missing":
+        return f"{location}: required but missing"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{location}: {error['input']!r} is not allowed; allowed: {expected}"
+    if kind == "string_pattern_mismatch":
+        return f"{location}: {error['input']!r} does not have the expected form ({error['ctx']['pattern']})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _allowed_keys(parent: tuple[Any, ...]) -> list[str]:
+    model: Any = IcsConfig
+    for item in parent:
+        if isinstance(item, int):
+            continue
+        field = model.model_fields.get(item)
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = get_args(annotation)
+        candidates = [annotation, *inner]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return [name for name in model.model_fields if name != "base_dir"]

@@ -1,0 +1,23 @@
+"""Errors that speak the user's language: each names what is wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+
+class IcsBenchError(Exception):
+    """Base class: the CLI prints these as one clear message, never a traceback."""
+
+
+class ConfigError(IcsBenchError):
+    """The ICS config file is missing, unreadable or has a wrong option."""
+
+
+class ExtractError(IcsBenchError):
+    """A whole file cannot be loaded (empty, no header, missing required columns, unreadable)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        super().__init__(f"{file}: {message}")
+        self.file = file
+
+
+class StoreError(IcsBenchError):
+    """The store cannot be opened or is not an icsbench store."""

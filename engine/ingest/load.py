@@ -1,0 +1,529 @@
+"""Load extract files into the store: read, map, validate, pseudonymise, and replace their periods atomically.
+
+One file is one transaction. Everything before the transaction works on temporary tables, so a file that fails
+(or a process that dies) leaves the store exactly as it was. Rows that fail a check go to `load_issues` with their
+file, row, column and reason; the good rows of the same file load.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+
+from engine import schema, sql_files
+from engine.config import ExtractSpec
+from engine.errors import ExtractError, IcsBenchError
+from engine.ingest import plan as planning
+from engine.ingest.pseudonymise import replace_nhs_numbers
+from engine.ingest.readers import MalformedRow, Source, open_source
+from engine.store import Store
+
+CONTROL_TOTALS_FILE = "control_totals.csv"
+_LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
+_SETTING_ORDER = {"apc": 0, "op": 1, "ec": 2, "mh": 3, "chs": 4, "cc": 5}
+_PENNY = Decimal("0.005")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What happened to one file."""
+
+    file: str
+    status: str
+    setting: str | None
+    layout: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    warnings: int
+    cost_loaded: Decimal
+    cost_rejected: Decimal
+    control_total: Decimal | None
+    control_status: str
+    replaced_rows: int
+    periods: str
+    message: str
+    load_id: int | None
+
+
+def load_files(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    control_totals: dict[str, Decimal] | None = None,
+    on_file: Callable[[Path, LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Load files in dependency order (activity before its cost lines, admitted care before critical care)."""
+    results = []
+    for path in order_for_loading(store, paths):
+        try:
+            result = load_file(store, path, control_total=_control_total_for(path, control_totals))
+        except IcsBenchError as exc:
+            result = _failed(store, path, str(exc))
+        results.append(result)
+        if on_file is not None:
+            on_file(path, result)
+    return results
+
+
+def order_for_loading(store: Store, paths: Sequence[Path]) -> list[Path]:
+    """Files sorted so that what a file depends on is loaded first; unmatched files keep their place at the end."""
+
+    def rank(path: Path) -> tuple[int, int, str]:
+        try:
+            spec, _ = store.config.extract_for(path)
+        except IcsBenchError:
+            return (9, 9, path.name)
+        return (_LAYOUT_ORDER[spec.layout], _SETTING_ORDER[spec.setting], path.name)
+
+    return sorted(paths, key=rank)
+
+
+def load_file(store: Store, path: Path, *, control_total: Decimal | None = None) -> LoadResult:
+    """Load one file. Raises IcsBenchError when the whole file cannot be read; row problems go to quarantine."""
+    config = store.config
+    spec, captured = config.extract_for(path)
+    mapping = config.column_mapping(spec)
+    source = open_source(
+        path, encoding=spec.encoding, sheet=spec.sheet, expected=planning.expected_headers(spec, mapping)
+    )
+    types = _source_types(source)
+    plan = planning.build(spec, mapping, source.headers, types, captured, path.name)
+    batches = source.batches()
+    stream_schema = _stream_schema(source, plan)
+    if plan.has_nhs_number:
+        key = config.pseudonym_key()
+        if key is None:
+            raise ExtractError(
+                path.name,
+                f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
+                f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
+                "and load again.",
+            )
+        batches = replace_nhs_numbers(batches, _nhs_header(plan), key)
+        plan = _with_patient_id_from_nhs(plan)
+    started = _now()
+    con = store.con
+    reader = pa.RecordBatchReader.from_batches(stream_schema, batches)
+    _register_synonyms(store, spec.setting)
+    con.register("source_stream", reader)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_parsed AS {planning.parse_sql(plan, 'source_stream')}")
+    finally:
+        con.unregister("source_stream")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stage AS "
+        f"{planning.check_sql(plan, 'stage_parsed', config.provider_codes)}"
+    )
+    con.execute("DROP TABLE stage_parsed")
+    rows_read = int(store.scalar("SELECT count(*) FROM stage") or 0) + len(source.malformed)
+    if rows_read == 0:
+        return _record_empty(store, path, spec, source, started)
+    _record_checks(store, spec)
+    return _commit(store, path, spec, plan, source, started, rows_read, control_total)
+
+
+def _source_types(source: Source) -> dict[str, pa.DataType]:
+    if source.file_format != "parquet":
+        return dict.fromkeys(source.headers, pa.string())
+    import pyarrow.parquet as pq
+
+    arrow_schema = pq.ParquetFile(source.path).schema_arrow
+    return {name: arrow_schema.field(name).type for name in arrow_schema.names}
+
+
+def _nhs_header(plan: planning.Plan) -> str:
+    nhs = plan.source("nhs_number")
+    assert nhs is not None and nhs.header is not None
+    return nhs.header
+
+
+def _with_patient_id_from_nhs(plan: planning.Plan) -> planning.Plan:
+    sources = tuple(
+        planning.ColumnSource(s.column, constant=planning.PATIENT_ID_SOURCE) if s.column.name == "patient_id" else s
+        for s in plan.sources
+        if s.column.name != "nhs_number"
+    )
+    return planning.Plan(plan.setting, plan.layout, sources, plan.cost_columns, plan.ignored_headers, True)
+
+
+def _stream_schema(source: Source, plan: planning.Plan) -> pa.Schema:
+    types = _source_types(source)
+    fields = [pa.field("__row", pa.int64())]
+    nhs_header = next((s.header for s in plan.sources if s.column.name == "nhs_number"), None)
+    for header in source.headers:
+        if header != nhs_header:
+            fields.append(pa.field(header, types.get(header, pa.string())))
+    if plan.has_nhs_number:
+        fields += [pa.field(planning.PATIENT_ID_SOURCE, pa.string()), pa.field(planning.NHS_STATUS_SOURCE, pa.string())]
+    return pa.schema(fields)
+
+
+def _register_synonyms(store: Store, setting: str) -> None:
+    rows = planning.synonym_rows(setting)
+    table = pa.table(
+        {"list": [r[0] for r in rows], "spelling": [r[1] for r in rows], "code": [r[2] for r in rows]}
+    )
+    store.con.register("synonym_rows", table)
+    store.con.execute("CREATE OR REPLACE TEMP TABLE code_synonyms AS SELECT * FROM synonym_rows")
+    store.con.unregister("synonym_rows")
+
+
+def _record_checks(store: Store, spec: ExtractSpec) -> None:
+    params = {"setting": spec.setting}
+    con = store.con
+    if spec.layout == "cost_lines":
+        store.run_file("ingest/check_cost_line_records.sql", params)
+        store.run_file("ingest/stage_keys.sql")
+        return
+    store.run_file("ingest/stage_keys.sql")
+    store.run_file("ingest/check_activity_records.sql", params)
+    if spec.setting == "apc":
+        store.run_file("ingest/check_apc_dates.sql")
+    if spec.setting == "cc":
+        store.run_file("ingest/check_cc_links.sql")
+
+
+def _commit(
+    store: Store,
+    path: Path,
+    spec: ExtractSpec,
+    plan: planning.Plan,
+    source: Source,
+    started: dt.datetime,
+    rows_read: int,
+    control_total: Decimal | None,
+) -> LoadResult:
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_good AS SELECT * FROM stage "
+        "WHERE len(list_filter(__issues, lambda i: i.severity = 'rejected')) = 0"
+    )
+    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    writes_activity = spec.layout in ("activity", "wide")
+    writes_costs = spec.layout in ("cost_lines", "wide")
+    params = {"setting": spec.setting, "load_id": load_id}
+    with store.transaction():
+        replaced = 0
+        if writes_activity:
+            replaced += _delete_keys(store, "activity", spec.setting)
+            con.execute(_insert_activity_sql(plan), params)
+        if writes_costs:
+            replaced += _delete_keys(store, "cost_lines", spec.setting)
+            con.execute(_insert_cost_lines_sql(plan), params)
+        store.run_file(
+            "ingest/forget_replaced_issues.sql",
+            {"setting": spec.setting, "layout": spec.layout, "file_name": path.name},
+        )
+        _insert_issues(store, load_id, path.name, source.malformed)
+        summary = _summarise(store, spec, load_id)
+        result = _result(path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed))
+        _insert_load(store, result, path, source, started, plan)
+    con.execute("DROP TABLE IF EXISTS stage_good")
+    con.execute("DROP TABLE IF EXISTS stage")
+    return result
+
+
+def _delete_keys(store: Store, table: str, setting: str) -> int:
+    count = store.scalar(
+        f"SELECT count(*) FROM {table} AS t JOIN stage_keys AS k USING (org_code, fin_year, period) "
+        "WHERE t.setting = $setting",
+        {"setting": setting},
+    )
+    store.con.execute(
+        f"DELETE FROM {table} AS t USING stage_keys AS k WHERE t.setting = $setting "
+        "AND t.org_code = k.org_code AND t.fin_year = k.fin_year AND t.period = k.period",
+        {"setting": setting},
+    )
+    return int(count or 0)
+
+
+def _insert_activity_sql(plan: planning.Plan) -> str:
+    stored = {c.name for c in schema.stored_activity_columns()} - {"episode_count"}
+    columns = [c for c in plan.columns if c in stored]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f"INSERT INTO activity (setting, {quoted}, load_id) "
+        f"SELECT $setting, {quoted}, $load_id FROM stage_good"
+    )
+
+
+def _insert_cost_lines_sql(plan: planning.Plan) -> str:
+    if plan.layout == "cost_lines":
+        columns = [c.name for c in schema.COST_LINE_COLUMNS]
+        quoted = ", ".join(f'"{c}"' for c in columns if c in plan.columns or c in ("fin_year", "period"))
+        return (
+            f"INSERT INTO cost_lines (setting, {quoted}, load_id) SELECT $setting, {quoted}, $load_id FROM stage_good"
+        )
+    selects = [
+        f"SELECT org_code, fin_year, period, record_id, '{driver}' AS cost_driver, \"cost_{driver}\" AS cost "
+        f"FROM stage_good WHERE \"cost_{driver}\" IS NOT NULL AND \"cost_{driver}\" <> 0"
+        for _header, driver, _type in plan.cost_columns
+    ]
+    return (
+        "INSERT INTO cost_lines (setting, org_code, fin_year, period, record_id, cost_driver, cost_resource, cost, "
+        "load_id) SELECT $setting, org_code, fin_year, period, record_id, cost_driver, 'all', cost, $load_id FROM ("
+        + " UNION ALL ".join(selects)
+        + ")"
+    )
+
+
+def _insert_issues(store: Store, load_id: int, file_name: str, malformed: list[MalformedRow]) -> None:
+    params = {"load_id": load_id, "file_name": file_name}
+    store.run_file("ingest/record_issues.sql", params)
+    if malformed:
+        table = pa.table(
+            {
+                "row": [m.row for m in malformed],
+                "reason": [
+                    f"line has {m.actual} fields but the header has {m.expected}: truncated or misquoted "
+                    "(a value containing a comma must be in double quotes); the row was not loaded"
+                    for m in malformed
+                ],
+            }
+        )
+        store.con.register("malformed_rows", table)
+        store.con.execute(
+            "INSERT INTO load_issues SELECT $load_id, $file_name, \"row\", NULL, NULL, NULL, 'malformed_line', NULL, "
+            "'rejected', reason, NULL "
+            "FROM malformed_rows",
+            params,
+        )
+        store.con.unregister("malformed_rows")
+
+
+@dataclass(frozen=True)
+class _Summary:
+    rows_loaded: int
+    rows_rejected: int
+    warnings: int
+    cost_loaded: Decimal
+    cost_rejected: Decimal
+    periods: str
+
+
+def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
+    cost_expr = "0"
+    if spec.layout == "cost_lines":
+        cost_expr = "coalesce(cost, 0)"
+    elif spec.layout == "wide":
+        cost_expr = " + ".join(f'coalesce("cost_{d}", 0)' for d in spec.cost_columns.values())
+    row = store.con.execute(
+        f"""
+        SELECT
+            count(*) FILTER (WHERE NOT rejected),
+            count(*) FILTER (WHERE rejected),
+            coalesce(sum(warnings), 0),
+            coalesce(sum({cost_expr}) FILTER (WHERE NOT rejected), 0),
+            coalesce(sum({cost_expr}) FILTER (WHERE rejected), 0)
+        FROM (
+            SELECT *, len(list_filter(__issues, lambda i: i.severity = 'rejected')) > 0 AS rejected,
+                   len(list_filter(__issues, lambda i: i.severity = 'warning')) AS warnings
+            FROM stage
+        )
+        """
+    ).fetchall()[0]
+    lines = 0
+    if spec.layout == "wide":
+        lines = int(store.scalar("SELECT count(*) FROM cost_lines WHERE load_id = $id", {"id": load_id}) or 0)
+    periods = store.con.execute(
+        "SELECT string_agg(org_code || ' ' || fin_year || ' P' || period, ', ' ORDER BY org_code, fin_year, period) "
+        "FROM stage_keys"
+    ).fetchall()[0]
+    return _Summary(
+        rows_loaded=int(row[0]) + lines,
+        rows_rejected=int(row[1]),
+        warnings=int(row[2]),
+        cost_loaded=Decimal(row[3]),
+        cost_rejected=Decimal(row[4]),
+        periods=(periods[0] if periods and periods[0] else ""),
+    )
+
+
+def _result(
+    path: Path,
+    spec: ExtractSpec,
+    summary: _Summary,
+    rows_read: int,
+    replaced: int,
+    control_total: Decimal | None,
+    load_id: int,
+    malformed: int,
+) -> LoadResult:
+    rejected = summary.rows_rejected + malformed
+    control_status = control_check(summary.cost_loaded, summary.cost_rejected, control_total)
+    status = "loaded_with_rejections" if rejected else "loaded"
+    what = "cost lines" if spec.layout == "cost_lines" else "rows"
+    message = f"{summary.rows_loaded:,} {what} loaded, £{summary.cost_loaded:,.2f}"
+    if rejected:
+        message += f"; {rejected:,} rejected (see `icsbench quarantine`)"
+    if replaced:
+        message += f"; replaced {replaced:,} rows loaded earlier for the same periods"
+    return LoadResult(
+        file=path.name,
+        status=status,
+        setting=spec.setting,
+        layout=spec.layout,
+        rows_read=rows_read,
+        rows_loaded=summary.rows_loaded,
+        rows_rejected=rejected,
+        warnings=summary.warnings,
+        cost_loaded=summary.cost_loaded,
+        cost_rejected=summary.cost_rejected,
+        control_total=control_total,
+        control_status=control_status,
+        replaced_rows=replaced,
+        periods=summary.periods,
+        message=message,
+        load_id=load_id,
+    )
+
+
+def control_check(loaded: Decimal, rejected: Decimal, control_total: Decimal | None) -> str:
+    """Compare the cost loaded with the provider's control total, to the penny."""
+    if control_total is None:
+        return "none supplied"
+    if abs(loaded - control_total) < _PENNY:
+        return "matched"
+    if abs(loaded + rejected - control_total) < _PENNY:
+        return f"file matches; £{control_total - loaded:,.2f} is in rejected rows"
+    return f"differs by £{loaded + rejected - control_total:,.2f}"
+
+
+def _insert_load(
+    store: Store, result: LoadResult, path: Path, source: Source | None, started: dt.datetime, plan: planning.Plan | None
+) -> None:
+    store.con.execute(
+        """
+        INSERT INTO loads VALUES (
+            $load_id, $file_name, $file_path, $file_bytes, $file_format, $encoding, $layout, $setting,
+            $started_at, $finished_at, $status, $periods, $rows_read, $rows_loaded, $rows_rejected, $warnings,
+            $cost_loaded, $cost_rejected, $control_total, $control_status, $replaced_rows, $ignored_columns, $message
+        )
+        """,
+        {
+            "load_id": result.load_id,
+            "file_name": path.name,
+            "file_path": str(path.resolve()),
+            "file_bytes": path.stat().st_size if path.exists() else None,
+            "file_format": source.file_format if source else path.suffix.lstrip(".").lower(),
+            "encoding": source.encoding if source else None,
+            "layout": result.layout,
+            "setting": result.setting,
+            "started_at": started,
+            "finished_at": _now(),
+            "status": result.status,
+            "periods": result.periods,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+            "warnings": result.warnings,
+            "cost_loaded": result.cost_loaded,
+            "cost_rejected": result.cost_rejected,
+            "control_total": result.control_total,
+            "control_status": result.control_status,
+            "replaced_rows": result.replaced_rows,
+            "ignored_columns": ", ".join(plan.ignored_headers) if plan else None,
+            "message": result.message,
+        },
+    )
+
+
+def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
+    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    result = LoadResult(
+        file=path.name,
+        status="empty",
+        setting=spec.setting,
+        layout=spec.layout,
+        rows_read=0,
+        rows_loaded=0,
+        rows_rejected=0,
+        warnings=0,
+        cost_loaded=Decimal(0),
+        cost_rejected=Decimal(0),
+        control_total=None,
+        control_status="none supplied",
+        replaced_rows=0,
+        periods="",
+        message="has a header but no data rows: nothing was loaded and the store is unchanged",
+        load_id=load_id,
+    )
+    with store.transaction():
+        _insert_load(store, result, path, source, started, None)
+    store.con.execute("DROP TABLE IF EXISTS stage")
+    return result
+
+
+def _failed(store: Store, path: Path, message: str) -> LoadResult:
+    """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
+    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    result = LoadResult(
+        file=path.name,
+        status="failed",
+        setting=None,
+        layout=None,
+        rows_read=0,
+        rows_loaded=0,
+        rows_rejected=0,
+        warnings=0,
+        cost_loaded=Decimal(0),
+        cost_rejected=Decimal(0),
+        control_total=None,
+        control_status="none supplied",
+        replaced_rows=0,
+        periods="",
+        message=message,
+        load_id=load_id,
+    )
+    for table in ("stage", "stage_parsed", "stage_good", "stage_keys"):
+        store.con.execute(f"DROP TABLE IF EXISTS {table}")
+    with store.transaction():
+        _insert_load(store, result, path, None, _now(), None)
+    return result
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def read_control_totals(folder: Path) -> dict[str, Decimal]:
+    """File name -> expected total cost, from a control_totals.csv (columns file, total_cost) in the folder."""
+    path = folder / CONTROL_TOTALS_FILE
+    if not path.exists():
+        return {}
+    totals: dict[str, Decimal] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            value = (row.get("total_cost") or "").replace("£", "").replace(",", "").strip()
+            if not value:
+                continue
+            try:
+                totals[row["file"].strip()] = Decimal(value)
+            except (ArithmeticError, KeyError) as exc:
+                raise ExtractError(
+                    CONTROL_TOTALS_FILE, f"row {line}: total_cost {value!r} is not an amount in pounds"
+                ) from exc
+    return totals
+
+
+def _control_total_for(path: Path, given: dict[str, Decimal] | None) -> Decimal | None:
+    if given and path.name in given:
+        return given[path.name]
+    return read_control_totals(path.parent).get(path.name)
+
+
+def sum_results(results: Iterable[LoadResult]) -> tuple[int, int, Decimal]:
+    """Rows loaded, rows rejected and cost loaded over several files."""
+    items = list(results)
+    return (
+        sum(r.rows_loaded for r in items),
+        sum(r.rows_rejected for r in items),
+        sum((r.cost_loaded for r in items), Decimal(0)),
+    )

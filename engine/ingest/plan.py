@@ -1,0 +1,333 @@
+"""Turn the canonical schema, the config's column mapping and a file's headers into the SQL that reads the file.
+
+The parsing rules themselves are SQL macros (sql/ingest/parse_macros.sql); this module only decides, per canonical
+column, where its value comes from (a header, a file-name placeholder or the extract's fixed value), which macro reads
+it and which checks apply. The result is two SELECT statements: `parse` (raw text and typed value per column) and
+`check` (final value and the list of issues per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from engine import codes, schema
+from engine.config import ExtractSpec
+from engine.errors import ExtractError
+
+PATIENT_ID_SOURCE = "__patient_id"
+NHS_STATUS_SOURCE = "__nhs_status"
+ISSUE_TYPE = "STRUCT(\"check\" VARCHAR, \"column\" VARCHAR, severity VARCHAR, reason VARCHAR, value VARCHAR)"
+
+_TYPE_WORDS = {
+    "text": "text",
+    "code": "a code",
+    "integer": "a whole number",
+    "number": "a number",
+    "money": "an amount in pounds",
+    "date": "a date (dd/mm/yyyy or yyyy-mm-dd)",
+    "flag": "Y or N",
+}
+_KEY_COLUMNS_FROM_ACTIVITY = ("fin_year", "period")
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    """Where one canonical column's value comes from."""
+
+    column: schema.Column
+    header: str | None = None
+    constant: str | None = None
+    arrow_type: pa.DataType | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to read from a file and how."""
+
+    setting: str
+    layout: str
+    sources: tuple[ColumnSource, ...]
+    cost_columns: tuple[tuple[str, str, pa.DataType], ...]
+    ignored_headers: tuple[str, ...]
+    has_nhs_number: bool
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(s.column.name for s in self.sources)
+
+    def source(self, name: str) -> ColumnSource | None:
+        return next((s for s in self.sources if s.column.name == name), None)
+
+
+def wanted_columns(setting: str, layout: str) -> tuple[schema.Column, ...]:
+    """Canonical columns a file of this setting and layout may carry."""
+    if layout == "cost_lines":
+        return schema.COST_LINE_COLUMNS
+    return schema.activity_columns_for(setting)
+
+
+def expected_headers(spec: ExtractSpec, mapping: Mapping[str, str]) -> list[str]:
+    """The header names a file for `spec` should have (to find the header row of a spreadsheet)."""
+    names = [mapping.get(c.name, c.name) for c in wanted_columns(spec.setting, spec.layout)]
+    return names + list(spec.cost_columns)
+
+
+def build(
+    spec: ExtractSpec,
+    mapping: Mapping[str, str],
+    headers: list[str],
+    types: Mapping[str, pa.DataType],
+    captured: Mapping[str, str],
+    file_name: str,
+) -> Plan:
+    """Match headers to canonical columns; a missing required column is an error that says how to map it."""
+    by_folded = {h.strip().lower(): h for h in headers}
+    used: set[str] = set()
+    sources: list[ColumnSource] = []
+    missing: list[str] = []
+    constants = _constants(spec, captured)
+    for col in wanted_columns(spec.setting, spec.layout):
+        local = mapping.get(col.name, col.name)
+        header = by_folded.get(local.strip().lower())
+        if header is not None:
+            used.add(header)
+            sources.append(ColumnSource(col, header=header, arrow_type=types.get(header)))
+        elif col.name in constants:
+            sources.append(ColumnSource(col, constant=constants[col.name]))
+        elif _is_required_header(col, spec):
+            missing.append(col.name if local == col.name else f"{col.name} (mapped to {local!r})")
+        else:
+            sources.append(ColumnSource(col))
+    cost_columns = []
+    for header, driver in spec.cost_columns.items():
+        found = by_folded.get(header.strip().lower())
+        if found is None:
+            missing.append(f"cost column {header!r} ({driver})")
+        else:
+            used.add(found)
+            cost_columns.append((found, driver, types.get(found, pa.string())))
+    if missing:
+        raise ExtractError(
+            file_name,
+            f"missing required column(s): {', '.join(missing)}. Headers found: {', '.join(headers) or 'none'}. "
+            "Rename the headers, or map them in the config ([mappings.<name>] canonical_name = \"Your header\").",
+        )
+    has_nhs = any(s.column.name == "nhs_number" and s.header for s in sources)
+    ignored = tuple(h for h in headers if h not in used)
+    return Plan(spec.setting, spec.layout, tuple(sources), tuple(cost_columns), ignored, has_nhs)
+
+
+def _is_required_header(col: schema.Column, spec: ExtractSpec) -> bool:
+    if spec.layout == "cost_lines" and col.name in _KEY_COLUMNS_FROM_ACTIVITY:
+        return False
+    if col.name == "pod" and len(codes.PODS[spec.setting]) == 1:
+        return False
+    return col.required_for(spec.setting)
+
+
+def _constants(spec: ExtractSpec, captured: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if spec.provider or "org" in captured:
+        out["org_code"] = spec.provider or captured["org"].upper()
+    if spec.fin_year or "year" in captured:
+        out["fin_year"] = spec.fin_year or captured["year"]
+    if spec.period is not None or "period" in captured:
+        out["period"] = str(spec.period if spec.period is not None else int(captured["period"]))
+    pods = codes.PODS[spec.setting]
+    if len(pods) == 1:
+        out["pod"] = pods[0].code
+    return out
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _synonym_list(col: schema.Column, setting: str) -> str | None:
+    if col.name == "pod":
+        return f"pod:{setting}"
+    return col.name if col.allowed is not None else None
+
+
+def synonym_rows(setting: str) -> list[tuple[str, str, str]]:
+    """(list, spelling, code) rows for the code_synonyms lookup table."""
+    rows: list[tuple[str, str, str]] = []
+    for col in (*schema.ACTIVITY_COLUMNS, *schema.COST_LINE_COLUMNS):
+        if col.allowed is not None:
+            rows += [(col.name, spelling, code) for spelling, code in codes.synonym_map(col.allowed).items()]
+    rows += [(f"pod:{setting}", spelling, code) for spelling, code in codes.synonym_map(codes.PODS[setting]).items()]
+    return sorted(set(rows))
+
+
+def _raw_expr(source: ColumnSource) -> str:
+    if source.header is not None:
+        return _quote(source.header)
+    if source.column.name == "patient_id" and source.constant == PATIENT_ID_SOURCE:
+        return _quote(PATIENT_ID_SOURCE)
+    return _literal(source.constant)
+
+
+def _parse_expr(col: schema.Column, raw: str, arrow_type: pa.DataType | None) -> str:
+    numeric = arrow_type is not None and (pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type))
+    if col.name == "fin_year":
+        return f"icsb_fin_year({raw})"
+    if col.type == "money":
+        return f"CAST({raw} AS DECIMAL(18, 4))" if numeric or _is_decimal(arrow_type) else f"icsb_money({raw})"
+    if col.type == "integer":
+        return f"icsb_integer({raw})"
+    if col.type == "number":
+        return f"CAST({raw} AS DOUBLE)" if numeric else f"icsb_number({raw})"
+    if col.type == "date":
+        temporal = arrow_type is not None and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type))
+        return f"CAST({raw} AS DATE)" if temporal else f"icsb_date({raw})"
+    if col.type == "flag":
+        return raw if arrow_type is not None and pa.types.is_boolean(arrow_type) else f"icsb_flag({raw})"
+    if col.type == "code":
+        return f"icsb_code({raw})"
+    return f"icsb_text({raw})"
+
+
+def _is_decimal(arrow_type: pa.DataType | None) -> bool:
+    return arrow_type is not None and pa.types.is_decimal(arrow_type)
+
+
+def parse_sql(plan: Plan, relation: str) -> str:
+    """SELECT giving, per column, `<name>__raw` (text as read) and `<name>` (typed or looked-up value)."""
+    select = ["src.__row AS __row"]
+    joins: list[str] = []
+    for source in plan.sources:
+        col = source.column
+        raw = _raw_expr(source)
+        raw_in_src = raw if not (source.header or raw == _quote(PATIENT_ID_SOURCE)) else f"src.{raw}"
+        select.append(f"icsb_text({raw_in_src}) AS {_quote(col.name + '__raw')}")
+        synonyms = _synonym_list(col, plan.setting)
+        if synonyms is not None:
+            alias = _quote("syn_" + col.name)
+            joins.append(
+                f"LEFT JOIN code_synonyms AS {alias} ON {alias}.list = {_literal(synonyms)} "
+                f"AND {alias}.spelling = icsb_spelling({raw_in_src})"
+            )
+            select.append(f"{alias}.code AS {_quote(col.name)}")
+        else:
+            select.append(f"{_parse_expr(col, raw_in_src, source.arrow_type)} AS {_quote(col.name)}")
+    if plan.has_nhs_number:
+        select.append(f"src.{_quote(NHS_STATUS_SOURCE)} AS __nhs_status")
+    for header, driver, arrow_type in plan.cost_columns:
+        raw = f"src.{_quote(header)}"
+        money = _parse_expr(schema.column("cost"), raw, arrow_type)
+        select.append(f"icsb_text({raw}) AS {_quote('cost_' + driver + '__raw')}")
+        select.append(f"{money} AS {_quote('cost_' + driver)}")
+    return f"SELECT {', '.join(select)} FROM {relation} AS src {' '.join(joins)}"
+
+
+def _issue(check: str, column: str, severity: str, reason_sql: str, value_sql: str) -> str:
+    return f"{{'check': {_literal(check)}, 'column': {_literal(column)}, 'severity': {_literal(severity)}, 'reason': {reason_sql}, 'value': {value_sql}}}"
+
+
+def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...]) -> str:
+    conditions = [f"{name} IS NOT NULL"]
+    if col.pattern:
+        conditions.append(f"regexp_full_match({name}, {_literal(col.pattern)})")
+    if col.minimum is not None:
+        conditions.append(f"{name} >= {col.minimum}")
+    if col.maximum is not None:
+        conditions.append(f"{name} <= {col.maximum}")
+    if col.max_length is not None:
+        conditions.append(f"length({name}) <= {col.max_length}")
+    if col.name == "org_code":
+        conditions.append(f"{name} IN ({', '.join(_literal(p) for p in providers)})")
+    return " AND ".join(conditions)
+
+
+def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]) -> str:
+    raw = _quote(col.name + "__raw")
+    if col.name == "org_code":
+        return (
+            f"'provider ' || {raw} || ' is not in the ICS config; add it under [[providers]] or correct the code "
+            f"(known: {', '.join(providers)})'"
+        )
+    if col.allowed is not None or col.name == "pod":
+        allowed = codes.PODS[setting] if col.name == "pod" else col.allowed
+        assert allowed is not None
+        return f"{_literal(col.name + ': ')} || {raw} || {_literal(' is not a known code; allowed: ' + ', '.join(codes.codes(allowed)))}"
+    expectation = col.pattern_hint or _TYPE_WORDS[col.type]
+    bounds = ""
+    if col.minimum is not None and col.maximum is not None:
+        bounds = f" between {col.minimum:g} and {col.maximum:g}"
+    elif col.minimum is not None:
+        bounds = f" of at least {col.minimum:g}"
+    if col.max_length is not None:
+        bounds += f" of at most {col.max_length} characters"
+    if col.name == "episode_count":
+        return f"'episode_count is ' || {raw} || ': patient-level rows stand for one event each; send unaggregated data'"
+    return f"{_literal(col.name + ': ')} || {raw} || {_literal(' is not ' + expectation + bounds)}"
+
+
+def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
+    """SELECT giving each column's final value (NULL where blanked) and `__issues`, the row's list of problems."""
+    finals = ["__row"]
+    issues: list[str] = []
+    for source in plan.sources:
+        col = source.column
+        name, raw = _quote(col.name), _quote(col.name + "__raw")
+        valid = _valid_condition(col, name, providers)
+        severity = "rejected" if col.on_invalid == "reject" else "warning"
+        fallback = _fallback(col)
+        if col.name == "patient_id" and plan.has_nhs_number:
+            finals.append(f"{name}")
+            issues.append(
+                f"CASE WHEN __nhs_status IS NOT NULL THEN "
+                f"{_issue('nhs_number_invalid', 'nhs_number', 'warning', '__nhs_status', _literal('<withheld>'))} END"
+            )
+            continue
+        value_if_invalid = _literal(fallback) if fallback else "NULL"
+        if col.name == "cost_resource":
+            finals.append(f"CASE WHEN {raw} IS NULL THEN 'all' WHEN {valid} THEN {name} ELSE 'other' END AS {name}")
+        else:
+            finals.append(f"CASE WHEN {valid} THEN {name} ELSE {value_if_invalid} END AS {name}")
+        reason = _invalid_reason(col, plan.setting, providers)
+        if fallback:
+            reason = f"{reason} || {_literal('; loaded as ' + fallback)}"
+        check = _check_code(col)
+        checks = [f"WHEN {raw} IS NOT NULL AND NOT ({valid}) THEN {_issue(check, col.name, severity, reason, raw)}"]
+        if col.required_for(plan.setting):
+            missing = f"{col.name} is blank: it is required for {plan.setting} records"
+            missing_reason = _literal(missing + (f"; loaded as {fallback}" if fallback else ""))
+            checks.insert(
+                0,
+                f"WHEN {raw} IS NULL THEN "
+                f"{_issue('missing_value', col.name, 'warning' if fallback else severity, missing_reason, 'NULL')}",
+            )
+        if col.type == "money":
+            negative = _literal("negative cost (a credit or correction); loaded, and counted in the data quality report")
+            checks.append(f"WHEN {name} < 0 THEN {_issue('negative_cost', col.name, 'warning', negative, raw)}")
+        issues.append(f"CASE {' '.join(checks)} END")
+    for _header, driver, _type in plan.cost_columns:
+        name, raw = _quote("cost_" + driver), _quote("cost_" + driver + "__raw")
+        finals.append(name)
+        reason = f"{_literal('cost_' + driver + ': ')} || {raw} || ' is not an amount in pounds'"
+        issues.append(
+            f"CASE WHEN {raw} IS NOT NULL AND {name} IS NULL "
+            f"THEN {_issue('invalid_value', 'cost_' + driver, 'rejected', reason, raw)} END"
+        )
+    issue_list = f"list_filter(CAST([{', '.join(issues)}] AS {ISSUE_TYPE}[]), lambda i: i IS NOT NULL)"
+    return f"SELECT {', '.join(finals)}, {issue_list} AS __issues FROM {relation}"
+
+
+def _check_code(col: schema.Column) -> str:
+    if col.name == "org_code":
+        return "unknown_provider"
+    if col.allowed is not None or col.name == "pod":
+        return "unknown_code"
+    return "invalid_value"
+
+
+def _fallback(col: schema.Column) -> str | None:
+    return {"cost_driver": "other", "cost_resource": "other"}.get(col.name)

@@ -1,0 +1,67 @@
+"""NHS numbers: the mod 11 check and the keyed pseudonym that replaces them at ingest.
+
+A raw NHS number never leaves ingest. The pseudonym is HMAC-SHA-256 of the ten digits under a key every provider's
+load shares (from the environment, never stored with the data), so one patient links across trusts while the store
+holds nothing that can be turned back into the number without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+_WEIGHTS = np.arange(10, 1, -1)
+
+
+def check_digit(first_nine: str) -> int | None:
+    """The mod 11 check digit for nine digits, or None where no valid number can end them (remainder 10)."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    digit = 11 - total % 11
+    if digit == 11:
+        return 0
+    return None if digit == 10 else digit
+
+
+def is_valid(value: str) -> bool:
+    """True for ten digits whose last is the mod 11 check digit of the first nine."""
+    if len(value) != 10 or not value.isdigit():
+        return False
+    return check_digit(value[:9]) == int(value[9])
+
+
+def test_range_numbers() -> npt.NDArray[np.int64]:
+    """Every valid NHS number in the 999 test range (999 000 0000 to 999 999 9999), ascending: about 909,000."""
+    bodies = np.arange(999_000_000, 1_000_000_000, dtype=np.int64)
+    digits = (bodies[:, None] // (10 ** np.arange(8, -1, -1))) % 10
+    check = 11 - (digits * _WEIGHTS).sum(axis=1) % 11
+    check = np.where(check == 11, 0, check)
+    keep = check != 10
+    return np.asarray(bodies[keep] * 10 + check[keep], dtype=np.int64)
+
+
+def synthetic_numbers(indices: npt.NDArray[np.int64]) -> list[str]:
+    """Distinct valid test-range NHS numbers: the i-th valid number for each index i."""
+    pool = test_range_numbers()
+    if len(indices) and int(indices.max()) >= len(pool):
+        raise ValueError(f"only {len(pool):,} valid NHS numbers exist in the 999 test range")
+    return [str(v) for v in pool[indices].tolist()]
+
+
+def pseudonymise(values: Iterable[str | None], key: bytes) -> list[str | None]:
+    """HMAC-SHA-256 hex digest of each NHS number under `key` (None stays None)."""
+    cache: dict[str, str] = {}
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        digest = cache.get(value)
+        if digest is None:
+            digest = hmac.new(key, value.encode("ascii"), hashlib.sha256).hexdigest()
+            cache[value] = digest
+        out.append(digest)
+    return out

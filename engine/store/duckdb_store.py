@@ -1,0 +1,147 @@
+"""Open (or create) the DuckDB store: schema, reference data, providers and the per-connection parse macros."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from engine import reference, sql_files
+from engine.config import IcsConfig
+from engine.errors import StoreError
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass
+class Store:
+    """An open store: the connection and the config it was opened with."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    config: IcsConfig
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: on any error the store is left exactly as it was."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def run_file(self, relative: str, params: dict[str, object] | None = None) -> None:
+        """Run every statement of a SQL file; parameters go to the statements that use them."""
+        for statement in sql_files.statements(sql_files.read(relative)):
+            used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+            self.con.execute(statement, used)
+
+    def scalar(self, sql: str, params: dict[str, object] | None = None) -> object:
+        rows = self.con.execute(sql, params or {}).fetchall()
+        return rows[0][0] if rows else None
+
+
+def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
+    """Open the store the config names, creating it (and its folder) on first use."""
+    path = config.store_path
+    if read_only and not path.exists():
+        raise StoreError(f"{path}: no store yet. Load extracts first with `icsbench load`.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"{path}: the store is in use by another icsbench process (a load, a refresh or Excel). "
+                "Try again when it has finished."
+            ) from exc
+        raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+    con.execute(f"SET memory_limit = '{config.store.memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    if config.store.threads:
+        con.execute(f"SET threads = {int(config.store.threads)}")
+    store = Store(path=path, con=con, config=config)
+    if not read_only:
+        _initialise(store)
+    con.execute(sql_files.read("ingest/parse_macros.sql"))
+    return store
+
+
+def _initialise(store: Store) -> None:
+    con = store.con
+    con.execute(sql_files.read("store/schema.sql"))
+    version = store.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+    if version is None:
+        con.execute("INSERT INTO meta VALUES ('schema_version', $v)", {"v": SCHEMA_VERSION})
+    elif version != SCHEMA_VERSION:
+        raise StoreError(
+            f"{store.path}: store schema version {version}, this icsbench expects {SCHEMA_VERSION}; "
+            "load the extracts into a new store"
+        )
+    _sync_providers(store)
+    if not _has_table(con, "ref_national_schedule"):
+        _load_reference(con)
+
+
+def _sync_providers(store: Store) -> None:
+    providers = pa.table(
+        {
+            "org_code": [p.code for p in store.config.providers],
+            "name": [p.name for p in store.config.providers],
+            "type": [p.type for p in store.config.providers],
+        }
+    )
+    with store.transaction() as con:
+        con.execute("DELETE FROM providers")
+        con.register("config_providers", providers)
+        con.execute("INSERT INTO providers SELECT org_code, name, type FROM config_providers")
+        con.unregister("config_providers")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()
+    return bool(rows[0][0])
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    schedule = reference.national_schedule()
+    con.register(
+        "schedule_rows",
+        pa.table(
+            {
+                "fin_year": [reference.NATIONAL_SCHEDULE_YEAR] * len(schedule),
+                "department": [r.department for r in schedule],
+                "currency": [r.currency for r in schedule],
+                "description": [r.description for r in schedule],
+                "activity": [r.activity for r in schedule],
+                "unit_cost": [r.unit_cost for r in schedule],
+                "total_cost": [r.total_cost for r in schedule],
+            }
+        ),
+    )
+    lsoas = reference.lsoas()
+    con.register(
+        "lsoa_rows",
+        pa.table(
+            {
+                "lsoa": [r.code for r in lsoas],
+                "lsoa_name": [r.name for r in lsoas],
+                "district": [r.district for r in lsoas],
+                "imd_rank": [r.imd_rank for r in lsoas],
+                "imd_decile": [r.imd_decile for r in lsoas],
+                "population": [r.population for r in lsoas],
+            }
+        ),
+    )
+    con.execute(sql_files.read("store/reference.sql"))
+    con.unregister("schedule_rows")
+    con.unregister("lsoa_rows")

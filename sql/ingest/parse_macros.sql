@@ -1,0 +1,58 @@
+-- Parsing macros for ingest (DuckDB). Not a result table: the functions every extract column is cleaned with.
+-- Input: one raw value as the file had it (text for CSV and XLSX, typed for Parquet).
+-- Output: the canonical value, or NULL when the text cannot be read as that type; ingest records the reason.
+--   icsb_text(x)      trimmed text, NULL when blank
+--   icsb_code(x)      upper-case code; 110.0 (a number Excel stored) reads as 110
+--   icsb_money(x)     pounds as DECIMAL(18,4): reads £1,234.50, (123.00) as -123.00, -£5 and £-5
+--   icsb_number(x)    a number (thousands separators allowed)
+--   icsb_integer(x)   a whole number (110.0 is 110; 1.5 is NULL)
+--   icsb_date(x)      a date from yyyy-mm-dd, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyymmdd, optional time part
+--   icsb_flag(x)      Y/N, yes/no, true/false, 1/0 as BOOLEAN
+--   icsb_fin_year(x)  financial year as 2023/24 from 2023/24, 2023-24, 202324, 2023/2024 (second year = first + 1)
+--   icsb_spelling(x)  folded spelling used to look codes up in code_synonyms (DAY CASE, day-case -> DAY_CASE)
+CREATE OR REPLACE TEMP MACRO icsb_text(x) AS NULLIF(trim(CAST(x AS VARCHAR)), '');
+
+CREATE OR REPLACE TEMP MACRO icsb_code(x) AS
+    regexp_replace(upper(icsb_text(x)), '^([0-9]+)\.0+$', '\1');
+
+CREATE OR REPLACE TEMP MACRO icsb_money_text(t) AS
+    CASE
+        WHEN t IS NULL THEN NULL
+        WHEN regexp_full_match(t, '\(.*\)')
+            THEN -TRY_CAST(regexp_replace(t, '[()£,\s]', '', 'g') AS DECIMAL(18, 4))
+        ELSE TRY_CAST(regexp_replace(t, '[£,\s]', '', 'g') AS DECIMAL(18, 4))
+    END;
+
+CREATE OR REPLACE TEMP MACRO icsb_money(x) AS icsb_money_text(icsb_text(x));
+
+CREATE OR REPLACE TEMP MACRO icsb_number(x) AS TRY_CAST(replace(icsb_text(x), ',', '') AS DOUBLE);
+
+CREATE OR REPLACE TEMP MACRO icsb_integer(x) AS
+    CASE WHEN icsb_number(x) = floor(icsb_number(x)) AND abs(icsb_number(x)) < 1e15
+         THEN CAST(icsb_number(x) AS BIGINT) END;
+
+CREATE OR REPLACE TEMP MACRO icsb_date(x) AS
+    CAST(TRY_STRPTIME(
+        regexp_replace(icsb_text(x), '[T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$', ''),
+        ['%Y-%m-%d', '%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y%m%d', '%Y/%m/%d']
+    ) AS DATE);
+
+CREATE OR REPLACE TEMP MACRO icsb_flag(x) AS
+    CASE upper(icsb_text(x))
+        WHEN 'Y' THEN TRUE WHEN 'YES' THEN TRUE WHEN 'TRUE' THEN TRUE WHEN '1' THEN TRUE WHEN '1.0' THEN TRUE
+        WHEN 'N' THEN FALSE WHEN 'NO' THEN FALSE WHEN 'FALSE' THEN FALSE WHEN '0' THEN FALSE WHEN '0.0' THEN FALSE
+    END;
+
+CREATE OR REPLACE TEMP MACRO icsb_fin_year_parts(t) AS
+    regexp_extract(t, '^([0-9]{4})\s*[/-]?\s*(?:[0-9]{2})?([0-9]{2})$', ['start', 'finish']);
+
+CREATE OR REPLACE TEMP MACRO icsb_fin_year(x) AS
+    CASE
+        WHEN icsb_fin_year_parts(icsb_text(x)).start = '' THEN NULL
+        WHEN (CAST(icsb_fin_year_parts(icsb_text(x)).start AS INTEGER) + 1) % 100
+             <> CAST(icsb_fin_year_parts(icsb_text(x)).finish AS INTEGER) THEN NULL
+        ELSE icsb_fin_year_parts(icsb_text(x)).start || '/' || icsb_fin_year_parts(icsb_text(x)).finish
+    END;
+
+CREATE OR REPLACE TEMP MACRO icsb_spelling(x) AS
+    regexp_replace(upper(icsb_text(x)), '[\s-]+', '_', 'g');
