@@ -102,7 +102,7 @@ class ExtractSpec(_Section):
     @model_validator(mode="after")
     def _wide_needs_cost_columns(self) -> ExtractSpec:
         if self.layout == "wide" and not self.cost_columns:
-            raise ValueError("layout 'wide' needs cost_columns = { \"<file header>\" = \"<cost driver>\", ... }")
+            raise ValueError('layout \'wide\' needs cost_columns = { "<file header>" = "<cost driver>", ... }')
         if self.layout != "wide" and self.cost_columns:
             raise ValueError("cost_columns is only used with layout = 'wide'")
         return self

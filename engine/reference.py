@@ -71,9 +71,9 @@ def _number(text: str) -> float:
 
 
 @cache
-def national_schedule() -> tuple[ScheduleRow, ...]:
-    """Every line of the 2023/24 national schedule, codes and descriptions trimmed."""
-    with NATIONAL_SCHEDULE.open(encoding="utf-8-sig", newline="") as handle:
+def national_schedule(path: Path = NATIONAL_SCHEDULE) -> tuple[ScheduleRow, ...]:
+    """Every line of a national schedule in the NCC layout (the bundled 2023/24 one by default), trimmed."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return tuple(
             ScheduleRow(
                 department=row["Service Code"].strip(),

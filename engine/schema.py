@@ -46,7 +46,11 @@ class Column:
     maximum: float | None = None
     max_length: int | None = None
     sensitive: bool = False
-    derived: bool = False
+    setting_patterns: tuple[tuple[str, str], ...] = ()
+
+    def pattern_for(self, setting: str) -> str | None:
+        """The pattern a value must match in one setting (some settings use other currencies)."""
+        return dict(self.setting_patterns).get(setting, self.pattern)
 
     def applies_to(self, setting: str) -> bool:
         return setting in self.settings
@@ -63,8 +67,6 @@ LSOA_PATTERN: Final = r"^[EW]01[0-9]{6}$"
 GP_PRACTICE_PATTERN: Final = r"^[A-Z][0-9]{5}$"
 FIN_YEAR_PATTERN: Final = r"^[0-9]{4}/[0-9]{2}$"
 ICD10_PATTERN: Final = r"^[A-Z][0-9]{2}[0-9X]?[0-9A-Z]?$"
-
-_ACUTE_HRG_SETTINGS: Final = ("apc", "op", "ec", "cc")
 
 # Columns every activity record carries, whatever its setting.
 _COMMON: Final[tuple[Column, ...]] = (
@@ -175,7 +177,8 @@ _COMMON: Final[tuple[Column, ...]] = (
         "XA/XB/XC HRG for critical care, care cluster or service currency for mental health and community.",
         "HT12A",
         pattern=HRG_PATTERN,
-        pattern_hint="an HRG4+ code such as HT12A or WF01A (a currency code for MH and community)",
+        pattern_hint="an HRG4+ code such as HT12A or WF01A; for MH and community a currency code such as MHCC or A08A1",
+        setting_patterns=(("mh", CURRENCY_PATTERN), ("chs", CURRENCY_PATTERN)),
     ),
     Column(
         "event_date",
@@ -278,7 +281,7 @@ _SETTING_SPECIFIC: Final[tuple[Column, ...]] = (
         required_in=("cc",),
         on_invalid="reject",
         allowed=(
-            codes.Code("adult", "Adult critical care", ("A", "ADULT", "ACC")),
+            codes.Code("adult", "Adult critical care", ("A", "ADULT", "ACC", "ITU", "ICU", "HDU", "GICU")),
             codes.Code("paediatric", "Paediatric critical care", ("P", "PAEDS", "PICU", "PCC")),
             codes.Code("neonatal", "Neonatal critical care", ("N", "NEONATAL", "NICU", "NCC")),
         ),
@@ -376,7 +379,13 @@ COST_LINE_COLUMNS: Final[tuple[Column, ...]] = (
         "95",
         minimum=0,
     ),
-    Column("activity_unit", "code", "Unit of the activity count.", "theatre_minutes", allowed=codes.ACTIVITY_UNITS),
+    Column(
+        "activity_unit",
+        "code",
+        "Unit of the activity count.",
+        "theatre_minutes",
+        allowed=codes.ACTIVITY_UNITS,
+    ),
     Column(
         "location",
         "text",
@@ -385,9 +394,6 @@ COST_LINE_COLUMNS: Final[tuple[Column, ...]] = (
         max_length=40,
     ),
 )
-
-# What the store adds to every row: the setting, the load that wrote it, and (activity only) derived quarter.
-STORE_KEY_COLUMNS: Final[tuple[str, ...]] = ("org_code", "setting", "fin_year", "period")
 
 LAYOUTS: Final[tuple[str, ...]] = ("activity", "cost_lines", "wide")
 

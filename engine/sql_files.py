@@ -22,17 +22,17 @@ def read(relative: str) -> str:
 
 
 def statements(text: str) -> list[str]:
-    """Split a SQL file into statements at lines that end with `;` (our files keep one statement per such line)."""
+    """Split a SQL file into statements at lines ending in `;`, dropping whole-line comments (headers, notes)."""
     out: list[str] = []
     current: list[str] = []
     for line in text.splitlines():
         current.append(line)
         if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
-            statement = "\n".join(current).strip()
-            if any(part.strip() and not part.strip().startswith("--") for part in current):
-                out.append(statement)
+            out.append(_without_comment_lines(current))
             current = []
-    tail = "\n".join(current).strip()
-    if tail and any(p.strip() and not p.strip().startswith("--") for p in current):
-        out.append(tail)
-    return out
+    out.append(_without_comment_lines(current))
+    return [statement for statement in out if statement]
+
+
+def _without_comment_lines(lines: list[str]) -> str:
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from engine import schema, sql_files
+from engine import schema
 from engine.config import ExtractSpec
 from engine.errors import ExtractError, IcsBenchError
 from engine.ingest import plan as planning
@@ -99,7 +99,7 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
     stream_schema = _stream_schema(source, plan)
     if plan.has_nhs_number:
         key = config.pseudonym_key()
-        if key is None:
+        if key is None and not config.pseudonymisation.allow_missing_key:
             raise ExtractError(
                 path.name,
                 f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
@@ -118,11 +118,10 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
     finally:
         con.unregister("source_stream")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE stage AS "
-        f"{planning.check_sql(plan, 'stage_parsed', config.provider_codes)}"
+        f"CREATE OR REPLACE TEMP TABLE stage AS {planning.check_sql(plan, 'stage_parsed', config.provider_codes)}"
     )
     con.execute("DROP TABLE stage_parsed")
-    rows_read = int(store.scalar("SELECT count(*) FROM stage") or 0) + len(source.malformed)
+    rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
     if rows_read == 0:
         return _record_empty(store, path, spec, source, started)
     _record_checks(store, spec)
@@ -161,15 +160,16 @@ def _stream_schema(source: Source, plan: planning.Plan) -> pa.Schema:
         if header != nhs_header:
             fields.append(pa.field(header, types.get(header, pa.string())))
     if plan.has_nhs_number:
-        fields += [pa.field(planning.PATIENT_ID_SOURCE, pa.string()), pa.field(planning.NHS_STATUS_SOURCE, pa.string())]
+        fields += [
+            pa.field(planning.PATIENT_ID_SOURCE, pa.string()),
+            pa.field(planning.NHS_STATUS_SOURCE, pa.string()),
+        ]
     return pa.schema(fields)
 
 
 def _register_synonyms(store: Store, setting: str) -> None:
     rows = planning.synonym_rows(setting)
-    table = pa.table(
-        {"list": [r[0] for r in rows], "spelling": [r[1] for r in rows], "code": [r[2] for r in rows]}
-    )
+    table = pa.table({"list": [r[0] for r in rows], "spelling": [r[1] for r in rows], "code": [r[2] for r in rows]})
     store.con.register("synonym_rows", table)
     store.con.execute("CREATE OR REPLACE TEMP TABLE code_synonyms AS SELECT * FROM synonym_rows")
     store.con.unregister("synonym_rows")
@@ -177,7 +177,6 @@ def _register_synonyms(store: Store, setting: str) -> None:
 
 def _record_checks(store: Store, spec: ExtractSpec) -> None:
     params = {"setting": spec.setting}
-    con = store.con
     if spec.layout == "cost_lines":
         store.run_file("ingest/check_cost_line_records.sql", params)
         store.run_file("ingest/stage_keys.sql")
@@ -205,7 +204,7 @@ def _commit(
         "CREATE OR REPLACE TEMP TABLE stage_good AS SELECT * FROM stage "
         "WHERE len(list_filter(__issues, lambda i: i.severity = 'rejected')) = 0"
     )
-    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    load_id = store.count("SELECT nextval('load_ids')")
     writes_activity = spec.layout in ("activity", "wide")
     writes_costs = spec.layout in ("cost_lines", "wide")
     params = {"setting": spec.setting, "load_id": load_id}
@@ -248,10 +247,7 @@ def _insert_activity_sql(plan: planning.Plan) -> str:
     stored = {c.name for c in schema.stored_activity_columns()} - {"episode_count"}
     columns = [c for c in plan.columns if c in stored]
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return (
-        f"INSERT INTO activity (setting, {quoted}, load_id) "
-        f"SELECT $setting, {quoted}, $load_id FROM stage_good"
-    )
+    return f"INSERT INTO activity (setting, {quoted}, load_id) SELECT $setting, {quoted}, $load_id FROM stage_good"
 
 
 def _insert_cost_lines_sql(plan: planning.Plan) -> str:
@@ -263,7 +259,7 @@ def _insert_cost_lines_sql(plan: planning.Plan) -> str:
         )
     selects = [
         f"SELECT org_code, fin_year, period, record_id, '{driver}' AS cost_driver, \"cost_{driver}\" AS cost "
-        f"FROM stage_good WHERE \"cost_{driver}\" IS NOT NULL AND \"cost_{driver}\" <> 0"
+        f'FROM stage_good WHERE "cost_{driver}" IS NOT NULL AND "cost_{driver}" <> 0'
         for _header, driver, _type in plan.cost_columns
     ]
     return (
@@ -331,7 +327,7 @@ def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
     ).fetchall()[0]
     lines = 0
     if spec.layout == "wide":
-        lines = int(store.scalar("SELECT count(*) FROM cost_lines WHERE load_id = $id", {"id": load_id}) or 0)
+        lines = store.count("SELECT count(*) FROM cost_lines WHERE load_id = $id", {"id": load_id})
     periods = store.con.execute(
         "SELECT string_agg(org_code || ' ' || fin_year || ' P' || period, ', ' ORDER BY org_code, fin_year, period) "
         "FROM stage_keys"
@@ -397,7 +393,12 @@ def control_check(loaded: Decimal, rejected: Decimal, control_total: Decimal | N
 
 
 def _insert_load(
-    store: Store, result: LoadResult, path: Path, source: Source | None, started: dt.datetime, plan: planning.Plan | None
+    store: Store,
+    result: LoadResult,
+    path: Path,
+    source: Source | None,
+    started: dt.datetime,
+    plan: planning.Plan | None,
 ) -> None:
     store.con.execute(
         """
@@ -436,7 +437,7 @@ def _insert_load(
 
 
 def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
-    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    load_id = store.count("SELECT nextval('load_ids')")
     result = LoadResult(
         file=path.name,
         status="empty",
@@ -463,7 +464,7 @@ def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, s
 
 def _failed(store: Store, path: Path, message: str) -> LoadResult:
     """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
-    load_id = int(store.scalar("SELECT nextval('load_ids')") or 0)
+    load_id = store.count("SELECT nextval('load_ids')")
     result = LoadResult(
         file=path.name,
         status="failed",

@@ -19,7 +19,7 @@ from engine.errors import ExtractError
 
 PATIENT_ID_SOURCE = "__patient_id"
 NHS_STATUS_SOURCE = "__nhs_status"
-ISSUE_TYPE = "STRUCT(\"check\" VARCHAR, \"column\" VARCHAR, severity VARCHAR, reason VARCHAR, value VARCHAR)"
+ISSUE_TYPE = 'STRUCT("check" VARCHAR, "column" VARCHAR, severity VARCHAR, reason VARCHAR, value VARCHAR)'
 
 _TYPE_WORDS = {
     "text": "text",
@@ -113,15 +113,20 @@ def build(
         raise ExtractError(
             file_name,
             f"missing required column(s): {', '.join(missing)}. Headers found: {', '.join(headers) or 'none'}. "
-            "Rename the headers, or map them in the config ([mappings.<name>] canonical_name = \"Your header\").",
+            'Rename the headers, or map them in the config ([mappings.<name>] canonical_name = "Your header").',
         )
     has_nhs = any(s.column.name == "nhs_number" and s.header for s in sources)
     ignored = tuple(h for h in headers if h not in used)
     return Plan(spec.setting, spec.layout, tuple(sources), tuple(cost_columns), ignored, has_nhs)
 
 
+def _filled_from_activity(col: schema.Column, layout: str) -> bool:
+    """Cost lines may leave year and period out: they are taken from the activity record the line belongs to."""
+    return layout == "cost_lines" and col.name in _KEY_COLUMNS_FROM_ACTIVITY
+
+
 def _is_required_header(col: schema.Column, spec: ExtractSpec) -> bool:
-    if spec.layout == "cost_lines" and col.name in _KEY_COLUMNS_FROM_ACTIVITY:
+    if _filled_from_activity(col, spec.layout):
         return False
     if col.name == "pod" and len(codes.PODS[spec.setting]) == 1:
         return False
@@ -228,13 +233,17 @@ def parse_sql(plan: Plan, relation: str) -> str:
 
 
 def _issue(check: str, column: str, severity: str, reason_sql: str, value_sql: str) -> str:
-    return f"{{'check': {_literal(check)}, 'column': {_literal(column)}, 'severity': {_literal(severity)}, 'reason': {reason_sql}, 'value': {value_sql}}}"
+    """A SQL struct literal for one issue (the shape of ISSUE_TYPE)."""
+    fields = {"check": _literal(check), "column": _literal(column), "severity": _literal(severity)}
+    fields |= {"reason": reason_sql, "value": value_sql}
+    return "{" + ", ".join(f"'{name}': {sql}" for name, sql in fields.items()) + "}"
 
 
-def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...]) -> str:
+def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...], setting: str) -> str:
     conditions = [f"{name} IS NOT NULL"]
-    if col.pattern:
-        conditions.append(f"regexp_full_match({name}, {_literal(col.pattern)})")
+    pattern = col.pattern_for(setting)
+    if pattern:
+        conditions.append(f"regexp_full_match({name}, {_literal(pattern)})")
     if col.minimum is not None:
         conditions.append(f"{name} >= {col.minimum}")
     if col.maximum is not None:
@@ -256,7 +265,8 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
     if col.allowed is not None or col.name == "pod":
         allowed = codes.PODS[setting] if col.name == "pod" else col.allowed
         assert allowed is not None
-        return f"{_literal(col.name + ': ')} || {raw} || {_literal(' is not a known code; allowed: ' + ', '.join(codes.codes(allowed)))}"
+        known = _literal(" is not a known code; allowed: " + ", ".join(codes.codes(allowed)))
+        return f"{_literal(col.name + ': ')} || {raw} || {known}"
     expectation = col.pattern_hint or _TYPE_WORDS[col.type]
     bounds = ""
     if col.minimum is not None and col.maximum is not None:
@@ -266,7 +276,9 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
     if col.max_length is not None:
         bounds += f" of at most {col.max_length} characters"
     if col.name == "episode_count":
-        return f"'episode_count is ' || {raw} || ': patient-level rows stand for one event each; send unaggregated data'"
+        return (
+            f"'episode_count is ' || {raw} || ': patient-level rows stand for one event each; send unaggregated data'"
+        )
     return f"{_literal(col.name + ': ')} || {raw} || {_literal(' is not ' + expectation + bounds)}"
 
 
@@ -277,7 +289,7 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
     for source in plan.sources:
         col = source.column
         name, raw = _quote(col.name), _quote(col.name + "__raw")
-        valid = _valid_condition(col, name, providers)
+        valid = _valid_condition(col, name, providers, plan.setting)
         severity = "rejected" if col.on_invalid == "reject" else "warning"
         fallback = _fallback(col)
         if col.name == "patient_id" and plan.has_nhs_number:
@@ -297,7 +309,7 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
             reason = f"{reason} || {_literal('; loaded as ' + fallback)}"
         check = _check_code(col)
         checks = [f"WHEN {raw} IS NOT NULL AND NOT ({valid}) THEN {_issue(check, col.name, severity, reason, raw)}"]
-        if col.required_for(plan.setting):
+        if col.required_for(plan.setting) and not _filled_from_activity(col, plan.layout):
             missing = f"{col.name} is blank: it is required for {plan.setting} records"
             missing_reason = _literal(missing + (f"; loaded as {fallback}" if fallback else ""))
             checks.insert(
@@ -306,7 +318,9 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
                 f"{_issue('missing_value', col.name, 'warning' if fallback else severity, missing_reason, 'NULL')}",
             )
         if col.type == "money":
-            negative = _literal("negative cost (a credit or correction); loaded, and counted in the data quality report")
+            negative = _literal(
+                "negative cost (a credit or correction); loaded, and counted in the data quality report"
+            )
             checks.append(f"WHEN {name} < 0 THEN {_issue('negative_cost', col.name, 'warning', negative, raw)}")
         issues.append(f"CASE {' '.join(checks)} END")
     for _header, driver, _type in plan.cost_columns:

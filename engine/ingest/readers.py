@@ -52,7 +52,9 @@ class Source:
         return self.open_batches()
 
 
-def open_source(path: Path, *, encoding: str = "auto", sheet: str | None = None, expected: Sequence[str] = ()) -> Source:
+def open_source(
+    path: Path, *, encoding: str = "auto", sheet: str | None = None, expected: Sequence[str] = ()
+) -> Source:
     """Open a CSV, XLSX or Parquet extract. `expected` are header names that help find the header row in XLSX."""
     if not path.exists():
         raise ExtractError(str(path), "no such file")
@@ -104,11 +106,17 @@ def _open_csv(path: Path, encoding: str) -> Source:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                use_threads=False, block_size=CSV_BLOCK_BYTES, encoding=chosen, column_names=headers, skip_rows=1
+                use_threads=False,
+                block_size=CSV_BLOCK_BYTES,
+                encoding=chosen,
+                column_names=headers,
+                skip_rows=1,
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(headers, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types=dict.fromkeys(headers, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
         produced = 0
@@ -207,7 +215,7 @@ def _open_xlsx(path: Path, sheet: str | None, expected: Sequence[str]) -> Source
     )
 
 
-def _find_header(values: list[list[object]], expected: Sequence[str]) -> int | None:
+def _find_header(values: Sequence[Sequence[object]], expected: Sequence[str]) -> int | None:
     """The header is the first row holding the most expected names; with none expected, the first non-blank row."""
     wanted = {e.strip().lower() for e in expected}
     best: tuple[int, int] | None = None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from engine import reference, sql_files
-from engine.config import IcsConfig
+from engine.config import IcsConfig, resolve
 from engine.errors import StoreError
 
 SCHEMA_VERSION = "1"
@@ -39,15 +40,20 @@ class Store:
             raise
         self.con.execute("COMMIT")
 
-    def run_file(self, relative: str, params: dict[str, object] | None = None) -> None:
+    def run_file(self, relative: str, params: Mapping[str, object] | None = None) -> None:
         """Run every statement of a SQL file; parameters go to the statements that use them."""
         for statement in sql_files.statements(sql_files.read(relative)):
             used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
             self.con.execute(statement, used)
 
-    def scalar(self, sql: str, params: dict[str, object] | None = None) -> object:
-        rows = self.con.execute(sql, params or {}).fetchall()
+    def scalar(self, sql: str, params: Mapping[str, object] | None = None) -> Any:
+        """The first value of the first row, or None."""
+        rows = self.con.execute(sql, dict(params or {})).fetchall()
         return rows[0][0] if rows else None
+
+    def count(self, sql: str, params: Mapping[str, object] | None = None) -> int:
+        """A single whole number from a query, 0 when it returns nothing."""
+        return int(self.scalar(sql, params) or 0)
 
 
 def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
@@ -67,6 +73,7 @@ def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
         raise StoreError(f"{path}: cannot open the store ({exc})") from exc
     con.execute(f"SET memory_limit = '{config.store.memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET python_enable_replacements = false")
     if config.store.threads:
         con.execute(f"SET threads = {int(config.store.threads)}")
     store = Store(path=path, con=con, config=config)
@@ -89,7 +96,9 @@ def _initialise(store: Store) -> None:
         )
     _sync_providers(store)
     if not _has_table(con, "ref_national_schedule"):
-        _load_reference(con)
+        _load_reference(con, _schedule_path(store.config))
+    if not _has_table(con, "data_quality"):
+        store.run_file("ingest/data_quality.sql")
 
 
 def _sync_providers(store: Store) -> None:
@@ -112,8 +121,17 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(rows[0][0])
 
 
-def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    schedule = reference.national_schedule()
+def _schedule_path(config: IcsConfig) -> Path:
+    if config.benchmarks.national_schedule is None:
+        return reference.NATIONAL_SCHEDULE
+    path = resolve(config.base_dir, config.benchmarks.national_schedule)
+    if not path.exists():
+        raise StoreError(f"{path}: the national schedule named in [benchmarks] national_schedule does not exist")
+    return path
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None:
+    schedule = reference.national_schedule(schedule_path)
     con.register(
         "schedule_rows",
         pa.table(

@@ -1,0 +1,340 @@
+"""`icsbench`: the command line. A thin click layer: it converts arguments, calls the engine and prints results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine import config as config_module
+from engine import reports
+from engine.errors import IcsBenchError
+
+CONFIG_ENV = "ICSBENCH_CONFIG"
+DEFAULT_CONFIG = "ics.toml"
+DEMO_KEY = "synthetic-demo-key-not-for-real-data"
+PIPED_WIDTH = 200
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except IcsBenchError as exc:
+        errors.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+def _config_path(value: str | None) -> Path:
+    return Path(value or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"The ICS config file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG}).",
+)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and os.environ.get("ICSBENCH_PROGRESS") != "1",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ics-plics-benchmarking")
+def main() -> None:
+    """Benchmark patient-level costs across the trusts of an integrated care system."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False), default=DEFAULT_CONFIG)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented example ICS config to PATH (default ics.toml)."""
+    target = Path(path)
+    with _friendly_errors():
+        if target.exists() and not force:
+            raise IcsBenchError(f"{target} already exists; use --force to overwrite it")
+        template = Path(config_module.__file__).parent / "templates" / "ics.toml"
+        target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    console.print(f"Wrote {target}. Edit the providers and [[extracts]], then run `icsbench load <files>`.")
+
+
+@main.command()
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.0001, max=2.0),
+    default=0.01,
+    show_default=True,
+    help="1.0 = one ICS year (~610k admitted episodes, ~40M cost lines).",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed and scale, same files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="synthetic-ics", show_default=True)
+@click.option("--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--year", "fin_year", default="2023/24", show_default=True, help="Financial year to generate.")
+def synth(scale: float, seed: int, out_dir: str, file_format: str, fin_year: str) -> None:
+    """Make a synthetic ICS: extracts, a matching ics.toml, control totals and a manifest of planted variation."""
+    with _friendly_errors():
+        result = _generate(Path(out_dir), scale=scale, seed=seed, file_format=file_format, fin_year=fin_year)
+    console.print(
+        f"Wrote {len(result.files)} extracts to {result.out_dir}: {result.activity_rows:,} activity records, "
+        f"{result.cost_lines:,} cost lines, £{result.total_cost:,.2f}.\n"
+        f"Config: {result.config_path}   Manifest: {result.manifest_path}"
+    )
+
+
+def _generate(out_dir: Path, **options: Any) -> Any:
+    from engine import synth as synth_module
+
+    with _progress() as progress:
+        task = progress.add_task("Generating", total=None)
+
+        def advance(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"Generating {label}")
+
+        return synth_module.generate(out_dir, progress=advance, **options)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@config_option
+@click.option(
+    "--control-total",
+    type=str,
+    default=None,
+    help="Expected total cost of the file (one file only); otherwise read from control_totals.csv.",
+)
+def load(paths: Sequence[str], config_file: str | None, control_total: str | None) -> None:
+    """Load extract files (or every matching file in a folder) into the store, replacing their periods."""
+    with _friendly_errors():
+        config = config_module.load(_config_path(config_file))
+        files = _expand(config, [Path(p) for p in paths])
+        given = None
+        if control_total is not None:
+            if len(files) != 1:
+                raise IcsBenchError("--control-total applies to one file; use control_totals.csv for several")
+            given = {files[0].name: _pounds(control_total)}
+        results = _load(config, files, given)
+    _print_load_results(results)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+def _load(config: config_module.IcsConfig, files: list[Path], given: dict[str, Decimal] | None) -> list[Any]:
+    from engine.ingest import load_files, quality
+    from engine.store import open_store
+
+    store = open_store(config)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Loading", total=len(files))
+
+            def on_file(path: Path, _result: Any) -> None:
+                progress.update(task, advance=1, description=f"Loaded {path.name}")
+
+            results = load_files(store, files, control_totals=given, on_file=on_file)
+        quality.refresh(store)
+    finally:
+        store.close()
+    return results
+
+
+def _expand(config: config_module.IcsConfig, paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            matched = [p for p in sorted(path.iterdir()) if p.is_file() and _matches(config, p)]
+            if not matched:
+                raise IcsBenchError(f"{path}: no file in this folder matches an [[extracts]] pattern in the config")
+            files += matched
+        else:
+            files.append(path)
+    return files
+
+
+def _matches(config: config_module.IcsConfig, path: Path) -> bool:
+    try:
+        config.extract_for(path)
+    except IcsBenchError:
+        return False
+    return True
+
+
+def _pounds(text: str) -> Decimal:
+    try:
+        return Decimal(text.replace("£", "").replace(",", "").strip())
+    except ArithmeticError as exc:
+        raise IcsBenchError(f"--control-total {text!r} is not an amount in pounds") from exc
+
+
+def _print_load_results(results: Sequence[Any]) -> None:
+    table = Table(title="Load summary", show_lines=False)
+    for name, justify in (
+        ("File", "left"),
+        ("Status", "left"),
+        ("Loaded", "right"),
+        ("Rejected", "right"),
+        ("Cost loaded", "right"),
+        ("Control total", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow"}.get(r.status, "green")
+        table.add_row(
+            escape(r.file),
+            f"[{style}]{r.status}[/]",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_rejected:,}",
+            f"£{r.cost_loaded:,.2f}",
+            r.control_status,
+        )
+    console.print(table)
+    for r in results:
+        if r.status in ("failed", "empty"):
+            colour = "red" if r.status == "failed" else "yellow"
+            console.print(f"[{colour}]{escape(r.file)}:[/] {escape(r.message)}", highlight=False)
+    loaded = sum(r.rows_loaded for r in results)
+    rejected = sum(r.rows_rejected for r in results)
+    cost = sum((r.cost_loaded for r in results), Decimal(0))
+    console.print(f"{len(results)} files: {loaded:,} rows loaded, {rejected:,} rejected, £{cost:,.2f} loaded.")
+    if rejected:
+        console.print(
+            "Rejected rows are in the quarantine: `icsbench quarantine` lists them with file, row and reason."
+        )
+
+
+@main.command()
+@config_option
+@click.option("--provider", default=None, help="Only this provider (ODS code).")
+@click.option(
+    "--by",
+    type=click.Choice(["provider", "period"]),
+    default="provider",
+    show_default=True,
+    help="One line per provider and setting, or per provider, setting and period.",
+)
+def quality(config_file: str | None, provider: str | None, by: str) -> None:
+    """The data-quality report: rows, cost loaded, rejections by reason, zero-cost and missing-HRG shares."""
+    with _friendly_errors():
+        config = config_module.load(_config_path(config_file))
+        report = reports.data_quality(config, provider=provider, by_period=(by == "period"))
+    table = Table(title=f"Data quality: {config.ics.name}")
+    for column in report.columns:
+        table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
+    for row in report.rows:
+        table.add_row(*(escape(v) for v in row))
+    console.print(table)
+    if report.issues:
+        issues = Table(title="Rejected rows and warnings by reason")
+        for name in ("Provider", "Setting", "Severity", "Check", "Column", "Rows", "Example"):
+            issues.add_column(name, justify="right" if name == "Rows" else "left", overflow="fold")
+        for row in report.issues:
+            issues.add_row(*(escape(v) for v in row))
+        console.print(issues)
+
+
+@main.command()
+@config_option
+@click.option("--file", "file_name", default=None, help="Only rows from this file name.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows to show (0 for all).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write every quarantined row to a CSV.")
+def quarantine(config_file: str | None, file_name: str | None, limit: int, out: str | None) -> None:
+    """Rows that were not loaded, with file, row, column and the reason, so they can be fixed and sent again."""
+    with _friendly_errors():
+        config = config_module.load(_config_path(config_file))
+        rows, total = reports.quarantine(config, file_name=file_name, limit=None if out else (limit or None))
+        if out:
+            reports.write_csv(Path(out), ("file", "row", "provider", "check", "column", "reason", "value"), rows)
+            console.print(f"Wrote {total:,} quarantined rows to {out}.")
+            return
+    table = Table(title=f"Quarantine: {total:,} rejected rows" + (f" (first {len(rows)})" if len(rows) < total else ""))
+    for name in ("File", "Row", "Provider", "Check", "Column", "Reason", "Value"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(v) for v in row))
+    console.print(table)
+
+
+@main.command()
+@config_option
+def status(config_file: str | None) -> None:
+    """What the store holds: providers, settings, periods, records, cost lines and cost, and the last loads."""
+    with _friendly_errors():
+        config = config_module.load(_config_path(config_file))
+        summary = reports.store_summary(config)
+    table = Table(title=f"{config.ics.name}: {summary.path}")
+    for name in ("Provider", "Setting", "Periods", "Records", "Cost lines", "Cost"):
+        table.add_column(name, justify="left" if name in ("Provider", "Setting", "Periods") else "right")
+    for row in summary.rows:
+        table.add_row(*(escape(v) for v in row))
+    console.print(table)
+    console.print(
+        f"Total: {summary.records:,} records, {summary.cost_lines:,} cost lines, £{summary.cost:,.2f}. "
+        f"{summary.loads:,} file loads; last at {summary.last_load or 'never'}."
+    )
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "demo_dir",
+    type=click.Path(file_okay=False),
+    default="icsbench-demo",
+    show_default=True,
+    help="Folder for the synthetic extracts, config and store.",
+)
+@click.option("--scale", type=click.FloatRange(min=0.0001, max=2.0), default=0.01, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo(demo_dir: str, scale: float, seed: int) -> None:
+    """Make a small synthetic ICS, load it and print a summary: the whole job, with nothing else to install."""
+    folder = Path(demo_dir)
+    with _friendly_errors():
+        if not os.environ.get(config_module.PSEUDONYM_KEY_ENV):
+            os.environ[config_module.PSEUDONYM_KEY_ENV] = DEMO_KEY
+            console.print(
+                f"[dim]Using a demo pseudonymisation key (set {config_module.PSEUDONYM_KEY_ENV} for real data).[/]"
+            )
+        result = _generate(folder / "extracts", scale=scale, seed=seed, file_format="parquet", fin_year="2023/24")
+        config = config_module.load(result.config_path)
+        results = _load(config, list(result.files), None)
+        summary = reports.store_summary(config)
+    _print_load_results(results)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        sys.exit(1)
+    loaded = sum((r.cost_loaded for r in results), Decimal(0))
+    console.print(
+        f"\n[bold]Synthetic ICS loaded.[/] {summary.records:,} activity records and {summary.cost_lines:,} cost lines "
+        f"from {len(config.providers)} providers; £{summary.cost:,.2f} in the store "
+        f"({'reconciles with' if loaded == summary.cost == result.total_cost else 'DOES NOT reconcile with'} "
+        f"the £{result.total_cost:,.2f} generated)."
+    )
+    console.print(f"Extracts:  {result.out_dir}\nConfig:    {result.config_path}\nStore:     {config.store_path}")
+    console.print(f"Planted variation to find: {result.manifest_path}")
+    console.print(f"Next: `icsbench quality --config {result.config_path}` for the data-quality report.")
+
+
+if __name__ == "__main__":
+    main()

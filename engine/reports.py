@@ -1,0 +1,169 @@
+"""Readable summaries of the store for people: what loaded, how good it is, and what was rejected.
+
+Each function opens the store read-only, runs a SQL file and returns rows already formatted as text, so the CLI
+(and later the Excel layer) only prints them.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from engine import sql_files
+from engine.config import IcsConfig
+from engine.store import open_store
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    title: str
+    justify: str = "right"
+
+
+@dataclass(frozen=True)
+class Report:
+    columns: tuple[ReportColumn, ...]
+    rows: Sequence[tuple[str, ...]]
+    issues: Sequence[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    path: Path
+    rows: Sequence[tuple[str, ...]]
+    records: int
+    cost_lines: int
+    cost: Decimal
+    loads: int
+    last_load: str | None
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def _money(value: Decimal | float | None) -> str:
+    return "" if value is None else f"£{Decimal(value):,.2f}"
+
+
+def data_quality(config: IcsConfig, *, provider: str | None = None, by_period: bool = False) -> Report:
+    """Per provider and setting (or per period): rows, cost, rejections, zero-cost and missing-HRG shares."""
+    store = open_store(config, read_only=True)
+    try:
+        params = {"provider": provider}
+        if by_period:
+            result = store.con.execute(sql_files.read("reports/data_quality_by_period.sql"), params).fetchall()
+        else:
+            result = [
+                (r[0], r[1], f"{r[2]} periods", *r[3:])
+                for r in store.con.execute(sql_files.read("reports/data_quality_summary.sql"), params).fetchall()
+            ]
+        issues = store.con.execute(sql_files.read("reports/data_quality_reasons.sql"), params).fetchall()
+    finally:
+        store.close()
+    columns = tuple(
+        ReportColumn(t, "left" if t in ("Provider", "Setting", "Period", "Control total") else "right")
+        for t in (
+            "Provider",
+            "Setting",
+            "Period",
+            "Records",
+            "Cost lines",
+            "Cost loaded",
+            "Rejected",
+            "Warnings",
+            "Zero cost",
+            "Missing HRG",
+            "With patient id",
+            "Control total",
+        )
+    )
+    rows = [
+        (
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            f"{r[3]:,}",
+            f"{r[4]:,}",
+            _money(r[5]),
+            f"{r[6]:,}",
+            f"{r[7]:,}",
+            _share(r[8]),
+            _share(r[9]),
+            _share(r[10]),
+            _control_text(r[11]),
+        )
+        for r in result
+    ]
+    issue_rows = [
+        (str(r[0] or "unknown"), str(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), f"{r[5]:,}", str(r[6]))
+        for r in issues
+    ]
+    return Report(columns, rows, issue_rows)
+
+
+def _control_text(value: str | None) -> str:
+    if not value:
+        return ""
+    statuses = {part.split(": ", 1)[-1] for part in value.split("; ")}
+    if statuses == {"none supplied"}:
+        return "none supplied"
+    if statuses <= {"matched", "none supplied"}:
+        return "matched"
+    return value
+
+
+def quarantine(
+    config: IcsConfig, *, file_name: str | None = None, limit: int | None = 50
+) -> tuple[list[tuple[str, ...]], int]:
+    """Rejected rows (file, row, provider, check, column, reason, value) and how many there are in all."""
+    store = open_store(config, read_only=True)
+    try:
+        params: dict[str, object] = {"file_name": file_name}
+        total = int(
+            store.scalar("SELECT count(*) FROM quarantine WHERE $file_name IS NULL OR file_name = $file_name", params)
+            or 0
+        )
+        sql = sql_files.read("reports/quarantine_rows.sql").rstrip().rstrip(";")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = [tuple("" if v is None else str(v) for v in r) for r in store.con.execute(sql, params).fetchall()]
+    finally:
+        store.close()
+    return rows, total
+
+
+def store_summary(config: IcsConfig) -> StoreSummary:
+    """What the store holds per provider and setting, with grand totals."""
+    store = open_store(config, read_only=True)
+    try:
+        result = store.con.execute(sql_files.read("reports/store_summary.sql")).fetchall()
+        loads = store.con.execute("SELECT count(*), max(finished_at) FROM loads").fetchall()[0]
+    finally:
+        store.close()
+    rows = [(str(r[0]), str(r[1]), str(r[2]), f"{r[3]:,}", f"{r[4]:,}", _money(r[5])) for r in result]
+    return StoreSummary(
+        path=config.store_path,
+        rows=rows,
+        records=sum(int(r[3]) for r in result),
+        cost_lines=sum(int(r[4]) for r in result),
+        cost=sum((Decimal(r[5]) for r in result), Decimal(0)),
+        loads=int(loads[0]),
+        last_load=None if loads[1] is None else f"{loads[1]:%Y-%m-%d %H:%M} UTC",
+    )
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Write rows to CSV, making text that Excel would treat as a formula inert."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([[inert(v) for v in row] for row in rows])
+
+
+def inert(value: str) -> str:
+    """Prefix text that starts like a formula (=, +, -, @) with an apostrophe so a spreadsheet shows it as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -1,0 +1,215 @@
+"""Shared fixtures: a throwaway ICS (config, extracts written in code, a real DuckDB store) per test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import config as config_module
+from engine.ingest import LoadResult, load_files, quality
+from engine.store import open_store
+
+PSEUDONYM_KEY = "test-key-shared-by-every-provider"
+
+BASE_CONFIG = """
+[ics]
+name = "Test ICS"
+
+[[providers]]
+code = "ZZA"
+name = "Alpha Hospitals (synthetic)"
+type = "acute"
+
+[[providers]]
+code = "ZZB"
+name = "Beta Hospitals (synthetic)"
+type = "acute"
+
+[store]
+path = "store.duckdb"
+
+[[extracts]]
+pattern = "seed_{org}_{year}_{period}.*"
+setting = "apc"
+mapping = "seed"
+
+[[extracts]]
+pattern = "*_apc_*_activity.*"
+setting = "apc"
+
+[[extracts]]
+pattern = "*_apc_*_cost_lines.*"
+setting = "apc"
+layout = "cost_lines"
+
+[[extracts]]
+pattern = "*_cc_*_activity.*"
+setting = "cc"
+
+[[extracts]]
+pattern = "*_op_*_wide.*"
+setting = "op"
+layout = "wide"
+cost_columns = { "ClinicCost" = "outpatient_care", "PathCost" = "pathology" }
+
+[mappings.seed]
+org_code = "OrgCode"
+pod = "PODMapping"
+tfc = "TFC_Code"
+hrg = "HRGCode"
+record_id = "EpisodeID"
+spell_id = "SpellID"
+episode_count = "HRG_EpisodeCount"
+"""
+
+APC_HEADER = [
+    "org_code",
+    "fin_year",
+    "period",
+    "record_id",
+    "spell_id",
+    "pod",
+    "tfc",
+    "hrg",
+    "admission_date",
+    "discharge_date",
+    "los",
+    "nhs_number",
+    "age",
+    "sex",
+    "lsoa",
+]
+COST_HEADER = [
+    "org_code",
+    "fin_year",
+    "period",
+    "record_id",
+    "cost_driver",
+    "cost_resource",
+    "cost",
+    "activity_count",
+    "activity_unit",
+    "location",
+]
+VALID_NHS = ["9434765919", "9990000018", "9990011028"]
+
+
+class Workspace:
+    """A folder with an ICS config, helpers to write extracts and to read the store."""
+
+    def __init__(self, root: Path, config_text: str = BASE_CONFIG) -> None:
+        self.root = root
+        self.config_path = root / "ics.toml"
+        self.config_path.write_text(config_text, encoding="utf-8")
+
+    @property
+    def config(self) -> config_module.IcsConfig:
+        return config_module.load(self.config_path)
+
+    def write_csv(
+        self, name: str, header: Sequence[str], rows: Sequence[Sequence[Any]], *, encoding: str = "utf-8"
+    ) -> Path:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        path = self.root / name
+        path.write_bytes(buffer.getvalue().encode(encoding))
+        return path
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        path = self.root / name
+        path.write_bytes(data)
+        return path
+
+    def load(self, *paths: Path, control_totals: dict[str, Decimal] | None = None) -> list[LoadResult]:
+        store = open_store(self.config)
+        try:
+            results = load_files(store, list(paths), control_totals=control_totals)
+            quality.refresh(store)
+        finally:
+            store.close()
+        return results
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        store = open_store(self.config, read_only=True)
+        try:
+            return store.con.execute(sql, params or {}).fetchall()
+        finally:
+            store.close()
+
+    def issues(self, file_name: str | None = None) -> list[tuple[Any, ...]]:
+        return self.query(
+            'SELECT "row", "column", severity, "check", reason, value FROM load_issues '
+            'WHERE $f IS NULL OR file_name = $f ORDER BY "row", "column"',
+            {"f": file_name},
+        )
+
+
+def apc_row(record_id: str, **overrides: Any) -> list[Any]:
+    """One valid APC episode row in APC_HEADER order."""
+    values = {
+        "org_code": "ZZA",
+        "fin_year": "2023/24",
+        "period": 1,
+        "record_id": record_id,
+        "spell_id": "S" + record_id,
+        "pod": "NEL",
+        "tfc": "110",
+        "hrg": "HT12A",
+        "admission_date": "2023-04-01",
+        "discharge_date": "2023-04-05",
+        "los": 4,
+        "nhs_number": VALID_NHS[0],
+        "age": 80,
+        "sex": "F",
+        "lsoa": "E01012681",
+    }
+    values.update(overrides)
+    return [values[h] for h in APC_HEADER]
+
+
+def cost_row(record_id: str, cost: Any, **overrides: Any) -> list[Any]:
+    """One cost line in COST_HEADER order."""
+    values = {
+        "org_code": "ZZA",
+        "fin_year": "2023/24",
+        "period": 1,
+        "record_id": record_id,
+        "cost_driver": "ward",
+        "cost_resource": "nursing",
+        "cost": cost,
+        "activity_count": 4,
+        "activity_unit": "bed_days",
+        "location": "W1",
+    }
+    values.update(overrides)
+    return [values[h] for h in COST_HEADER]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    monkeypatch.setenv(config_module.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+    yield Workspace(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ICSBENCH_CONFIG", raising=False)
+    assert "ICSBENCH_CONFIG" not in os.environ
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: integration tests must run there, not quietly step aside."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped:
+        reporter.write_line(f"CI: {skipped} test(s) were skipped; every test must run in CI.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
