@@ -189,28 +189,18 @@ def _pounds(text: str) -> Decimal:
         raise IcsBenchError(f"--control-total {text!r} is not an amount in pounds") from exc
 
 
+PER_FILE_ROWS = 12
+
+
 def _print_load_results(results: Sequence[Any]) -> None:
-    table = Table(title="Load summary", show_lines=False)
-    for name, justify in (
-        ("File", "left"),
-        ("Status", "left"),
-        ("Loaded", "right"),
-        ("Rejected", "right"),
-        ("Cost loaded", "right"),
-        ("Control total", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for r in results:
-        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow"}.get(r.status, "green")
-        table.add_row(
-            escape(r.file),
-            f"[{style}]{r.status}[/]",
-            f"{r.rows_loaded:,}",
-            f"{r.rows_rejected:,}",
-            f"£{r.cost_loaded:,.2f}",
-            r.control_status,
-        )
-    console.print(table)
+    """A row per file for a few files; for many, a row per provider and setting plus any file that needs a look."""
+    if len(results) <= PER_FILE_ROWS:
+        _file_table("Load summary", results)
+    else:
+        _provider_table(results)
+        attention = [r for r in results if r.status != "loaded" or r.control_status not in ("matched", "none supplied")]
+        if attention:
+            _file_table("Files that need a look", attention)
     for r in results:
         if r.status in ("failed", "empty"):
             colour = "red" if r.status == "failed" else "yellow"
@@ -223,6 +213,45 @@ def _print_load_results(results: Sequence[Any]) -> None:
         console.print(
             "Rejected rows are in the quarantine: `icsbench quarantine` lists them with file, row and reason."
         )
+
+
+def _file_table(title: str, results: Sequence[Any]) -> None:
+    table = Table(title=title)
+    for name in ("File", "Status", "Loaded", "Rejected", "Cost loaded", "Control total"):
+        table.add_column(name, justify="right" if name in ("Loaded", "Rejected", "Cost loaded") else "left")
+    for r in results:
+        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow"}.get(r.status, "green")
+        table.add_row(
+            escape(r.file),
+            f"[{style}]{r.status}[/]",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_rejected:,}",
+            f"£{r.cost_loaded:,.2f}",
+            escape(r.control_status),
+        )
+    console.print(table)
+
+
+def _provider_table(results: Sequence[Any]) -> None:
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in results:
+        groups.setdefault((r.providers or "?", r.setting or "?"), []).append(r)
+    table = Table(title="Load summary by provider and setting")
+    for name in ("Provider", "Setting", "Files", "Rows loaded", "Rejected", "Cost loaded", "Control totals matched"):
+        table.add_column(name, justify="left" if name in ("Provider", "Setting") else "right")
+    for (provider, setting), items in sorted(groups.items()):
+        checked = [r for r in items if r.control_status != "none supplied"]
+        matched = sum(r.control_status == "matched" for r in checked)
+        table.add_row(
+            escape(provider),
+            escape(setting),
+            f"{len(items):,}",
+            f"{sum(r.rows_loaded for r in items):,}",
+            f"{sum(r.rows_rejected for r in items):,}",
+            f"£{sum((r.cost_loaded for r in items), Decimal(0)):,.2f}",
+            f"{matched} of {len(checked)}" if checked else "none supplied",
+        )
+    console.print(table)
 
 
 @main.command()

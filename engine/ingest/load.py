@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from engine import schema
-from engine.config import ExtractSpec
+from engine.config import ExtractSpec, IcsConfig
 from engine.errors import ExtractError, IcsBenchError
 from engine.ingest import plan as planning
 from engine.ingest.pseudonymise import replace_nhs_numbers
@@ -50,6 +50,7 @@ class LoadResult:
     periods: str
     message: str
     load_id: int | None
+    providers: str = ""
 
 
 def load_files(
@@ -95,6 +96,37 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
     )
     types = _source_types(source)
     plan = planning.build(spec, mapping, source.headers, types, captured, path.name)
+    started = _now()
+    _register_synonyms(store, spec.setting)
+    relation = _land(store, path, source, plan, config)
+    if plan.has_nhs_number:
+        plan = _with_patient_id_from_nhs(plan)
+    con = store.con
+    con.execute("CREATE OR REPLACE TEMP TABLE file_codes (list VARCHAR, raw VARCHAR, code VARCHAR)")
+    lookups = planning.file_codes_sql(plan, relation)
+    if lookups:
+        con.execute(lookups)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage AS "
+        + planning.check_sql(plan, f"({planning.parse_sql(plan, relation)})", config.provider_codes)
+    )
+    con.execute("DROP TABLE IF EXISTS stage_raw")
+    rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
+    if rows_read == 0:
+        return _record_empty(store, path, spec, source, started)
+    _record_checks(store, spec, plan)
+    return _commit(store, path, spec, plan, source, started, rows_read, control_total)
+
+
+def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config: IcsConfig) -> str:
+    """Where the parse reads from. DuckDB reads Parquet itself, in parallel; other files (and any file with NHS
+    numbers, which must be pseudonymised before DuckDB sees them) stream through Python into a temp table."""
+    if source.file_format == "parquet" and not plan.has_nhs_number:
+        literal = str(path.resolve()).replace("'", "''")
+        return (
+            f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) "
+            f"FROM read_parquet('{literal}', file_row_number = true))"
+        )
     batches = source.batches()
     stream_schema = _stream_schema(source, plan)
     if plan.has_nhs_number:
@@ -107,25 +139,12 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
                 "and load again.",
             )
         batches = replace_nhs_numbers(batches, _nhs_header(plan), key)
-        plan = _with_patient_id_from_nhs(plan)
-    started = _now()
-    con = store.con
-    reader = pa.RecordBatchReader.from_batches(stream_schema, batches)
-    _register_synonyms(store, spec.setting)
-    con.register("source_stream", reader)
+    store.con.register("source_stream", pa.RecordBatchReader.from_batches(stream_schema, batches))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_parsed AS {planning.parse_sql(plan, 'source_stream')}")
+        store.con.execute("CREATE OR REPLACE TEMP TABLE stage_raw AS SELECT * FROM source_stream")
     finally:
-        con.unregister("source_stream")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE stage AS {planning.check_sql(plan, 'stage_parsed', config.provider_codes)}"
-    )
-    con.execute("DROP TABLE stage_parsed")
-    rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
-    if rows_read == 0:
-        return _record_empty(store, path, spec, source, started)
-    _record_checks(store, spec)
-    return _commit(store, path, spec, plan, source, started, rows_read, control_total)
+        store.con.unregister("source_stream")
+    return "stage_raw"
 
 
 def _source_types(source: Source) -> dict[str, pa.DataType]:
@@ -175,9 +194,15 @@ def _register_synonyms(store: Store, setting: str) -> None:
     store.con.unregister("synonym_rows")
 
 
-def _record_checks(store: Store, spec: ExtractSpec) -> None:
+def _record_checks(store: Store, spec: ExtractSpec, plan: planning.Plan) -> None:
     params = {"setting": spec.setting}
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_extra (__row BIGINT, issue {planning.ISSUE_TYPE})")
     if spec.layout == "cost_lines":
+        if any(
+            plan.source(c) is None or plan.source(c) == planning.ColumnSource(schema.column(c))
+            for c in ("fin_year", "period")
+        ):
+            store.run_file("ingest/fill_cost_line_keys.sql", params)
         store.run_file("ingest/check_cost_line_records.sql", params)
         store.run_file("ingest/stage_keys.sql")
         return
@@ -200,15 +225,16 @@ def _commit(
     control_total: Decimal | None,
 ) -> LoadResult:
     con = store.con
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_good AS SELECT * FROM stage "
-        "WHERE len(list_filter(__issues, lambda i: i.severity = 'rejected')) = 0"
-    )
     load_id = store.count("SELECT nextval('load_ids')")
     writes_activity = spec.layout in ("activity", "wide")
     writes_costs = spec.layout in ("cost_lines", "wide")
     params = {"setting": spec.setting, "load_id": load_id}
     with store.transaction():
+        store.run_file(
+            "ingest/forget_replaced_issues.sql",
+            {"setting": spec.setting, "layout": spec.layout, "file_name": path.name},
+        )
+        _insert_issues(store, load_id, path.name, source.malformed)
         replaced = 0
         if writes_activity:
             replaced += _delete_keys(store, "activity", spec.setting)
@@ -216,16 +242,11 @@ def _commit(
         if writes_costs:
             replaced += _delete_keys(store, "cost_lines", spec.setting)
             con.execute(_insert_cost_lines_sql(plan), params)
-        store.run_file(
-            "ingest/forget_replaced_issues.sql",
-            {"setting": spec.setting, "layout": spec.layout, "file_name": path.name},
-        )
-        _insert_issues(store, load_id, path.name, source.malformed)
         summary = _summarise(store, spec, load_id)
         result = _result(path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed))
         _insert_load(store, result, path, source, started, plan)
-    con.execute("DROP TABLE IF EXISTS stage_good")
-    con.execute("DROP TABLE IF EXISTS stage")
+    for table in ("stage", "stage_extra", "stage_keys", "stage_previous", "file_codes"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     return result
 
 
@@ -247,7 +268,10 @@ def _insert_activity_sql(plan: planning.Plan) -> str:
     stored = {c.name for c in schema.stored_activity_columns()} - {"episode_count"}
     columns = [c for c in plan.columns if c in stored]
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return f"INSERT INTO activity (setting, {quoted}, load_id) SELECT $setting, {quoted}, $load_id FROM stage_good"
+    return (
+        f"INSERT INTO activity (setting, {quoted}, load_id) "
+        f"SELECT $setting, {quoted}, $load_id FROM stage WHERE NOT __rejected"
+    )
 
 
 def _insert_cost_lines_sql(plan: planning.Plan) -> str:
@@ -255,11 +279,12 @@ def _insert_cost_lines_sql(plan: planning.Plan) -> str:
         columns = [c.name for c in schema.COST_LINE_COLUMNS]
         quoted = ", ".join(f'"{c}"' for c in columns if c in plan.columns or c in ("fin_year", "period"))
         return (
-            f"INSERT INTO cost_lines (setting, {quoted}, load_id) SELECT $setting, {quoted}, $load_id FROM stage_good"
+            f"INSERT INTO cost_lines (setting, {quoted}, load_id) SELECT $setting, {quoted}, $load_id FROM stage "
+            "WHERE NOT __rejected"
         )
     selects = [
         f"SELECT org_code, fin_year, period, record_id, '{driver}' AS cost_driver, \"cost_{driver}\" AS cost "
-        f'FROM stage_good WHERE "cost_{driver}" IS NOT NULL AND "cost_{driver}" <> 0'
+        f'FROM stage WHERE NOT __rejected AND "cost_{driver}" IS NOT NULL AND "cost_{driver}" <> 0'
         for _header, driver, _type in plan.cost_columns
     ]
     return (
@@ -302,6 +327,7 @@ class _Summary:
     cost_loaded: Decimal
     cost_rejected: Decimal
     periods: str
+    providers: str
 
 
 def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
@@ -313,24 +339,21 @@ def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
     row = store.con.execute(
         f"""
         SELECT
-            count(*) FILTER (WHERE NOT rejected),
-            count(*) FILTER (WHERE rejected),
-            coalesce(sum(warnings), 0),
-            coalesce(sum({cost_expr}) FILTER (WHERE NOT rejected), 0),
-            coalesce(sum({cost_expr}) FILTER (WHERE rejected), 0)
-        FROM (
-            SELECT *, len(list_filter(__issues, lambda i: i.severity = 'rejected')) > 0 AS rejected,
-                   len(list_filter(__issues, lambda i: i.severity = 'warning')) AS warnings
-            FROM stage
-        )
-        """
+            count(*) FILTER (WHERE NOT __rejected),
+            count(*) FILTER (WHERE __rejected),
+            (SELECT count(*) FROM load_issues WHERE load_id = $load_id AND severity = 'warning'),
+            coalesce(sum({cost_expr}) FILTER (WHERE NOT __rejected), 0),
+            coalesce(sum({cost_expr}) FILTER (WHERE __rejected), 0)
+        FROM stage
+        """,
+        {"load_id": load_id},
     ).fetchall()[0]
     lines = 0
     if spec.layout == "wide":
         lines = store.count("SELECT count(*) FROM cost_lines WHERE load_id = $id", {"id": load_id})
     periods = store.con.execute(
-        "SELECT string_agg(org_code || ' ' || fin_year || ' P' || period, ', ' ORDER BY org_code, fin_year, period) "
-        "FROM stage_keys"
+        "SELECT string_agg(org_code || ' ' || fin_year || ' P' || period, ', ' ORDER BY org_code, fin_year, period), "
+        "string_agg(DISTINCT org_code, ', ' ORDER BY org_code) FROM stage_keys"
     ).fetchall()[0]
     return _Summary(
         rows_loaded=int(row[0]) + lines,
@@ -338,7 +361,8 @@ def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
         warnings=int(row[2]),
         cost_loaded=Decimal(row[3]),
         cost_rejected=Decimal(row[4]),
-        periods=(periods[0] if periods and periods[0] else ""),
+        periods=periods[0] or "",
+        providers=periods[1] or "",
     )
 
 
@@ -378,6 +402,7 @@ def _result(
         periods=summary.periods,
         message=message,
         load_id=load_id,
+        providers=summary.providers,
     )
 
 
@@ -483,7 +508,7 @@ def _failed(store: Store, path: Path, message: str) -> LoadResult:
         message=message,
         load_id=load_id,
     )
-    for table in ("stage", "stage_parsed", "stage_good", "stage_keys"):
+    for table in ("stage", "stage_raw", "stage_extra", "stage_keys", "stage_previous"):
         store.con.execute(f"DROP TABLE IF EXISTS {table}")
     with store.transaction():
         _insert_load(store, result, path, None, _now(), None)

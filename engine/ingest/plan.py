@@ -61,6 +61,11 @@ class Plan:
     def source(self, name: str) -> ColumnSource | None:
         return next((s for s in self.sources if s.column.name == name), None)
 
+    def provides(self, name: str) -> bool:
+        """Whether the file (a header) or its extract spec (a fixed value) supplies the column."""
+        source = self.source(name)
+        return source is not None and (source.header is not None or source.constant is not None)
+
 
 def wanted_columns(setting: str, layout: str) -> tuple[schema.Column, ...]:
     """Canonical columns a file of this setting and layout may carry."""
@@ -216,8 +221,8 @@ def parse_sql(plan: Plan, relation: str) -> str:
         if synonyms is not None:
             alias = _quote("syn_" + col.name)
             joins.append(
-                f"LEFT JOIN code_synonyms AS {alias} ON {alias}.list = {_literal(synonyms)} "
-                f"AND {alias}.spelling = icsb_spelling({raw_in_src})"
+                f"LEFT JOIN file_codes AS {alias} ON {alias}.list = {_literal(synonyms)} "
+                f"AND {alias}.raw = CAST({raw_in_src} AS VARCHAR)"
             )
             select.append(f"{alias}.code AS {_quote(col.name)}")
         else:
@@ -230,6 +235,28 @@ def parse_sql(plan: Plan, relation: str) -> str:
         select.append(f"icsb_text({raw}) AS {_quote('cost_' + driver + '__raw')}")
         select.append(f"{money} AS {_quote('cost_' + driver)}")
     return f"SELECT {', '.join(select)} FROM {relation} AS src {' '.join(joins)}"
+
+
+def file_codes_sql(plan: Plan, relation: str) -> str | None:
+    """INSERT the code each distinct raw value of each coded column stands for into the temp table `file_codes`.
+
+    Code columns hold a handful of distinct values in millions of rows, so each spelling is looked up once, not once
+    per row; the parse then joins on the raw value itself.
+    """
+    selects = []
+    for source in plan.sources:
+        synonyms = _synonym_list(source.column, plan.setting)
+        if synonyms is None:
+            continue
+        raw = _raw_expr(source)
+        raw_in_src = raw if not source.header else f"src.{raw}"
+        selects.append(
+            f"SELECT {_literal(synonyms)} AS list, d.raw, syn.code "
+            f"FROM (SELECT DISTINCT CAST({raw_in_src} AS VARCHAR) AS raw FROM {relation} AS src) AS d "
+            f"LEFT JOIN code_synonyms AS syn "
+            f"ON syn.list = {_literal(synonyms)} AND syn.spelling = icsb_spelling(d.raw)"
+        )
+    return f"INSERT INTO file_codes {' UNION ALL '.join(selects)}" if selects else None
 
 
 def _issue(check: str, column: str, severity: str, reason_sql: str, value_sql: str) -> str:
@@ -283,9 +310,22 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
 
 
 def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
-    """SELECT giving each column's final value (NULL where blanked) and `__issues`, the row's list of problems."""
+    """SELECT giving each column's final value (NULL where blanked), `__rejected`, and `__issues`.
+
+    `__issues` (the row's list of problems) is built only for rows where some check fails, so clean rows, nearly all
+    of them, cost one boolean test per column.
+    """
     finals = ["__row"]
     issues: list[str] = []
+    problems: list[str] = []
+    rejections: list[str] = []
+
+    def check(condition: str, severity: str, issue: str) -> str:
+        problems.append(condition)
+        if severity == "rejected":
+            rejections.append(condition)
+        return f"WHEN {condition} THEN {issue}"
+
     for source in plan.sources:
         col = source.column
         name, raw = _quote(col.name), _quote(col.name + "__raw")
@@ -294,10 +334,8 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
         fallback = _fallback(col)
         if col.name == "patient_id" and plan.has_nhs_number:
             finals.append(f"{name}")
-            issues.append(
-                f"CASE WHEN __nhs_status IS NOT NULL THEN "
-                f"{_issue('nhs_number_invalid', 'nhs_number', 'warning', '__nhs_status', _literal('<withheld>'))} END"
-            )
+            nhs = _issue("nhs_number_invalid", "nhs_number", "warning", "__nhs_status", _literal("<withheld>"))
+            issues.append(f"CASE {check('__nhs_status IS NOT NULL', 'warning', nhs)} END")
             continue
         value_if_invalid = _literal(fallback) if fallback else "NULL"
         if col.name == "cost_resource":
@@ -307,32 +345,44 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
         reason = _invalid_reason(col, plan.setting, providers)
         if fallback:
             reason = f"{reason} || {_literal('; loaded as ' + fallback)}"
-        check = _check_code(col)
-        checks = [f"WHEN {raw} IS NOT NULL AND NOT ({valid}) THEN {_issue(check, col.name, severity, reason, raw)}"]
+        whens = []
         if col.required_for(plan.setting) and not _filled_from_activity(col, plan.layout):
             missing = f"{col.name} is blank: it is required for {plan.setting} records"
             missing_reason = _literal(missing + (f"; loaded as {fallback}" if fallback else ""))
-            checks.insert(
-                0,
-                f"WHEN {raw} IS NULL THEN "
-                f"{_issue('missing_value', col.name, 'warning' if fallback else severity, missing_reason, 'NULL')}",
+            missing_severity = "warning" if fallback else severity
+            whens.append(
+                check(
+                    f"{raw} IS NULL",
+                    missing_severity,
+                    _issue("missing_value", col.name, missing_severity, missing_reason, "NULL"),
+                )
             )
+        whens.append(
+            check(
+                f"({raw} IS NOT NULL AND NOT ({valid}))",
+                severity,
+                _issue(_check_code(col), col.name, severity, reason, raw),
+            )
+        )
         if col.type == "money":
             negative = _literal(
                 "negative cost (a credit or correction); loaded, and counted in the data quality report"
             )
-            checks.append(f"WHEN {name} < 0 THEN {_issue('negative_cost', col.name, 'warning', negative, raw)}")
-        issues.append(f"CASE {' '.join(checks)} END")
+            whens.append(check(f"{name} < 0", "warning", _issue("negative_cost", col.name, "warning", negative, raw)))
+        issues.append(f"CASE {' '.join(whens)} END")
     for _header, driver, _type in plan.cost_columns:
         name, raw = _quote("cost_" + driver), _quote("cost_" + driver + "__raw")
         finals.append(name)
         reason = f"{_literal('cost_' + driver + ': ')} || {raw} || ' is not an amount in pounds'"
-        issues.append(
-            f"CASE WHEN {raw} IS NOT NULL AND {name} IS NULL "
-            f"THEN {_issue('invalid_value', 'cost_' + driver, 'rejected', reason, raw)} END"
-        )
+        invalid = _issue("invalid_value", "cost_" + driver, "rejected", reason, raw)
+        issues.append(f"CASE {check(f'({raw} IS NOT NULL AND {name} IS NULL)', 'rejected', invalid)} END")
     issue_list = f"list_filter(CAST([{', '.join(issues)}] AS {ISSUE_TYPE}[]), lambda i: i IS NOT NULL)"
-    return f"SELECT {', '.join(finals)}, {issue_list} AS __issues FROM {relation}"
+    any_problem = " OR ".join(problems) or "FALSE"
+    rejected = " OR ".join(rejections) or "FALSE"
+    return (
+        f"SELECT {', '.join(finals)}, coalesce({rejected}, FALSE) AS __rejected, "
+        f"CASE WHEN {any_problem} THEN {issue_list} END AS __issues FROM {relation}"
+    )
 
 
 def _check_code(col: schema.Column) -> str:

@@ -1,7 +1,7 @@
 -- Record checks for staged activity rows: a record id may appear once per provider and setting.
--- Grain: the temp table `stage`, one row per file row; adds issues to `__issues`. Inputs: stage, stage_keys,
--- activity (the store). Parameter $setting. A repeat within the file is rejected (the first occurrence loads); a
--- record id the store already holds for a period this file does not replace is rejected too (it would be counted twice).
+-- Grain: adds one row to `stage_extra` (__row, issue) per problem found. Inputs: stage, stage_keys, activity (the
+-- store). Parameter $setting. A repeat within the file is rejected (the first occurrence loads); a record id the store
+-- already holds for a period this file does not replace is rejected too (it would be counted twice).
 CREATE OR REPLACE TEMP TABLE stage_previous AS
 SELECT a.org_code, a.record_id, min(a.fin_year || ' P' || a.period) AS held_for
 FROM activity AS a
@@ -10,23 +10,26 @@ LEFT JOIN stage_keys AS k ON k.org_code = a.org_code AND k.fin_year = a.fin_year
 WHERE a.setting = $setting AND k.org_code IS NULL
 GROUP BY a.org_code, a.record_id;
 
-CREATE OR REPLACE TEMP TABLE stage AS
-SELECT s.* EXCLUDE (first_row) REPLACE (
-    list_concat(
-        s.__issues,
-        CASE WHEN s.record_id IS NOT NULL AND s.first_row <> s.__row THEN [{
-            'check': 'duplicate_record_id', 'column': 'record_id', 'severity': 'rejected',
-            'reason': 'record id ' || s.record_id || ' appears more than once in this file (first at row '
-                || s.first_row || '); only the first loads',
-            'value': s.record_id}] ELSE [] END,
-        CASE WHEN p.record_id IS NOT NULL THEN [{
-            'check': 'record_id_in_other_period', 'column': 'record_id', 'severity': 'rejected',
-            'reason': 'record id ' || s.record_id || ' is already loaded for ' || p.held_for
-                || '; record ids must be unique within a provider and setting (reload that period, or fix the id)',
-            'value': s.record_id}] ELSE [] END
-    ) AS __issues
-)
-FROM (
-    SELECT *, min(__row) OVER (PARTITION BY org_code, record_id) AS first_row FROM stage
-) AS s
-LEFT JOIN stage_previous AS p ON p.org_code = s.org_code AND p.record_id = s.record_id;
+INSERT INTO stage_extra
+SELECT s.__row, {
+    'check': 'duplicate_record_id', 'column': 'record_id', 'severity': 'rejected',
+    'reason': 'record id ' || s.record_id || ' appears more than once in this file (first at row '
+        || d.first_row || '); only the first loads',
+    'value': s.record_id}
+FROM stage AS s
+JOIN (
+    SELECT org_code, record_id, min(__row) AS first_row
+    FROM stage
+    WHERE record_id IS NOT NULL AND org_code IS NOT NULL
+    GROUP BY org_code, record_id
+    HAVING count(*) > 1
+) AS d ON d.org_code = s.org_code AND d.record_id = s.record_id AND d.first_row <> s.__row;
+
+INSERT INTO stage_extra
+SELECT s.__row, {
+    'check': 'record_id_in_other_period', 'column': 'record_id', 'severity': 'rejected',
+    'reason': 'record id ' || s.record_id || ' is already loaded for ' || p.held_for
+        || '; record ids must be unique within a provider and setting (reload that period, or fix the id)',
+    'value': s.record_id}
+FROM stage AS s
+JOIN stage_previous AS p ON p.org_code = s.org_code AND p.record_id = s.record_id;

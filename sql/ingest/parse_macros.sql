@@ -48,6 +48,8 @@ CREATE OR REPLACE TEMP MACRO icsb_fin_year_parts(t) AS
 
 CREATE OR REPLACE TEMP MACRO icsb_fin_year(x) AS
     CASE
+        WHEN CAST(x AS VARCHAR) IN ('2019/20', '2020/21', '2021/22', '2022/23', '2023/24', '2024/25', '2025/26',
+                                    '2026/27', '2027/28', '2028/29', '2029/30') THEN CAST(x AS VARCHAR)
         WHEN icsb_fin_year_parts(icsb_text(x)).start = '' THEN NULL
         WHEN (CAST(icsb_fin_year_parts(icsb_text(x)).start AS INTEGER) + 1) % 100
              <> CAST(icsb_fin_year_parts(icsb_text(x)).finish AS INTEGER) THEN NULL

@@ -1,0 +1,179 @@
+"""The generator's driver: one chunk (provider x setting x quarter) at a time, written as soon as it is made.
+
+Only the population (one row per patient) and running totals live for the whole run, so memory stays bounded
+however large the scale; every chunk has its own random stream, so the files do not depend on the order chunks are
+made in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Final, Literal
+
+import numpy as np
+
+from engine.synth import admitted, ambulatory, community, costs, ics_config, layouts, manifest, population, writer
+from engine.synth.dates import parse_fin_year
+from engine.synth.events import Chunk, Records
+from engine.synth.planted import Realised
+from engine.synth.providers import PROVIDERS, SETTING_ORDER, wards
+from engine.synth.seeding import chunk_rng
+from engine.synth.volumes import Demand
+
+GENERATOR_VERSION: Final = "1.0.0"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What `generate` wrote. `total_cost` is exact (pennies), the sum of every cost line and wide cost cell."""
+
+    out_dir: Path
+    files: list[Path]
+    config_path: Path
+    manifest_path: Path
+    control_totals_path: Path
+    activity_rows: int
+    cost_lines: int
+    total_cost: Decimal
+
+
+def _records(chunk: Chunk, admitted_care: tuple[Records, admitted.CriticalCareLinks] | None) -> Records:
+    """A chunk's records; critical care is made from the same provider and quarter's admitted care."""
+    setting = chunk.setting
+    if setting == "cc":
+        if admitted_care is None:
+            raise ValueError("critical care is generated from the same provider's admitted care")
+        return admitted.critical_care(chunk, *admitted_care)
+    if setting == "op":
+        return ambulatory.outpatients(chunk)
+    if setting == "ec":
+        return ambulatory.emergency_care(chunk)
+    if setting == "mh":
+        return community.mental_health(chunk)
+    return community.community(chunk)
+
+
+def _write_chunk(
+    out_dir: Path, chunk: Chunk, records: Records, lines: costs.CostLines, file_format: writer.FileFormat
+) -> list[manifest.FileTotal]:
+    """Write a chunk's files (activity and cost lines, or one wide file) and return what each holds."""
+    code, setting, year = chunk.provider.code, chunk.setting, chunk.fin_year
+    written = []
+    for layout in layouts.layouts_for(code, setting):
+        path = out_dir / layouts.file_name(code, setting, year.compact, chunk.quarter, layout, file_format)
+        pennies: int | None = int(lines.pennies.sum())
+        if layout == "activity":
+            table = writer.activity_table(records, code, year.label, layouts.mapping_for(code, setting))
+            pennies = None
+        elif layout == "cost_lines":
+            table = writer.cost_lines_table(records, lines, code, year.label)
+        else:
+            table = writer.wide_table(records, lines, code, year.label)
+        writer.write(table, path, file_format)
+        written.append(manifest.FileTotal(path, code, setting, chunk.quarter, layout, table.num_rows, pennies))
+    return written
+
+
+def generate(
+    out_dir: Path,
+    *,
+    scale: float = 0.01,
+    seed: int = 42,
+    fin_year: str = "2023/24",
+    file_format: Literal["parquet", "csv"] = "parquet",
+    progress: Progress | None = None,
+) -> SynthResult:
+    """Write a synthetic ICS data set (five providers, four quarters), its config, manifest and control totals.
+
+    `scale` 1.0 is an ICS of about 1.8M people: 850,000 patients, 6.9M activity records, about 35M cost lines.
+    Volumes scale linearly. The same seed and scale give identical files. `progress(done, total, file name)` is
+    called after each file is written.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    if file_format not in ("parquet", "csv"):
+        raise ValueError(f"file_format must be 'parquet' or 'csv', not {file_format!r}")
+    year = parse_fin_year(fin_year)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    people = population.build(population.patient_count(scale), seed)
+    demand = Demand(people)
+
+    plan = [
+        (spec, quarter, setting)
+        for spec in PROVIDERS
+        for quarter in (1, 2, 3, 4)
+        for setting in SETTING_ORDER
+        if setting in spec.settings
+    ]
+    total_files = sum(len(layouts.layouts_for(spec.code, setting)) for spec, _, setting in plan) + 3
+    done = 0
+
+    def report(path: Path) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total_files, path.name)
+
+    tally = manifest.Tally()
+    realised = Realised()
+    patient_pennies = np.zeros(people.size, dtype=np.int64)
+    patient_events = np.zeros(people.size, dtype=np.int64)
+    apc: tuple[Records, admitted.CriticalCareLinks] | None = None
+    for spec, quarter, setting in plan:
+        code = spec.code
+        chunk = Chunk(spec, setting, quarter, year, scale, seed, people, demand)
+        if setting == "apc":
+            apc = admitted.admitted_care(chunk, wards(code, seed))
+            records = apc[0]
+        else:
+            records = _records(chunk, apc)
+        lines = costs.cost_records(records, code, spec.efficiency, chunk_rng(seed, code, setting, quarter, "costs"))
+        realised.add(code, records, lines)
+        record_pennies = lines.record_pennies()
+        patient_pennies += np.bincount(records.patient, weights=record_pennies, minlength=people.size).astype(np.int64)
+        patient_events += np.bincount(records.patient, minlength=people.size)
+        for item in _write_chunk(out_dir, chunk, records, lines, file_format):
+            tally.files.append(item)
+            report(item.path)
+        line_count = lines.wide_cells if layouts.is_wide(code, setting) else len(lines)
+        tally.add(code, setting, len(records), line_count, int(lines.pennies.sum()))
+        if setting == "cc" or "cc" not in spec.settings:
+            apc = None
+
+    data_files = [f.path for f in tally.files]
+    control_path = manifest.write_control_totals(out_dir / "control_totals.csv", tally.files)
+    report(control_path)
+    manifest_path = manifest.write(
+        out_dir / "manifest.json",
+        manifest.build(
+            version=GENERATOR_VERSION,
+            seed=seed,
+            scale=scale,
+            fin_year=year.label,
+            file_format=file_format,
+            tally=tally,
+            planted=realised.summary(),
+            patients=people.size,
+            practices=people.practices,
+            patient_pennies=patient_pennies,
+            patients_with_activity=int((patient_events > 0).sum()),
+        ),
+    )
+    report(manifest_path)
+    config_path = ics_config.write(out_dir / "ics.toml", seed=seed, scale=scale, fin_year=year.label)
+    report(config_path)
+    return SynthResult(
+        out_dir=out_dir,
+        files=data_files,
+        config_path=config_path,
+        manifest_path=manifest_path,
+        control_totals_path=control_path,
+        activity_rows=tally.total_records,
+        cost_lines=tally.total_cost_lines,
+        total_cost=manifest.pounds(tally.total_pennies),
+    )
