@@ -20,7 +20,7 @@ from engine import schema
 from engine.config import ExtractSpec, IcsConfig
 from engine.errors import ExtractError, IcsBenchError
 from engine.ingest import plan as planning
-from engine.ingest.pseudonymise import replace_nhs_numbers
+from engine.ingest.pseudonymise import pseudonym_map, replace_nhs_numbers
 from engine.ingest.readers import MalformedRow, Source, open_source
 from engine.store import Store
 
@@ -70,6 +70,7 @@ def load_files(
         results.append(result)
         if on_file is not None:
             on_file(path, result)
+    store.checkpoint()
     return results
 
 
@@ -111,6 +112,8 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
         + planning.check_sql(plan, f"({planning.parse_sql(plan, relation)})", config.provider_codes)
     )
     con.execute("DROP TABLE IF EXISTS stage_raw")
+    if source.file_format == "parquet" and plan.has_nhs_number:
+        con.unregister("nhs_map")
     rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
     if rows_read == 0:
         return _record_empty(store, path, spec, source, started)
@@ -119,25 +122,29 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
 
 
 def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config: IcsConfig) -> str:
-    """Where the parse reads from. DuckDB reads Parquet itself, in parallel; other files (and any file with NHS
-    numbers, which must be pseudonymised before DuckDB sees them) stream through Python into a temp table."""
-    if source.file_format == "parquet" and not plan.has_nhs_number:
+    """Where the parse reads from.
+
+    DuckDB reads Parquet itself, in parallel; NHS numbers in it are swapped for pseudonyms through a map of the
+    distinct numbers that lives in Python memory, so a raw number is never written to any table. CSV and XLSX stream
+    through Python (where NHS numbers are replaced before DuckDB sees them) into a temp table.
+    """
+    key = _pseudonym_key(path, plan, config)
+    if source.file_format == "parquet":
         literal = str(path.resolve()).replace("'", "''")
+        parquet = f"read_parquet('{literal}', file_row_number = true)"
+        if not plan.has_nhs_number:
+            return f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM {parquet})"
+        nhs = _quote(_nhs_header(plan))
+        distinct = store.con.sql(f"SELECT DISTINCT CAST({nhs} AS VARCHAR) AS raw FROM {parquet}").to_arrow_table()
+        store.con.register("nhs_map", pseudonym_map(distinct.column("raw"), key))
         return (
-            f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) "
-            f"FROM read_parquet('{literal}', file_row_number = true))"
+            f"(SELECT r.file_row_number + 1 AS __row, r.* EXCLUDE (file_row_number, {nhs}), "
+            f"m.{_quote(planning.PATIENT_ID_SOURCE)}, m.{_quote(planning.NHS_STATUS_SOURCE)} "
+            f"FROM {parquet} AS r LEFT JOIN nhs_map AS m ON m.raw = CAST(r.{nhs} AS VARCHAR))"
         )
     batches = source.batches()
     stream_schema = _stream_schema(source, plan)
     if plan.has_nhs_number:
-        key = config.pseudonym_key()
-        if key is None and not config.pseudonymisation.allow_missing_key:
-            raise ExtractError(
-                path.name,
-                f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
-                f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
-                "and load again.",
-            )
         batches = replace_nhs_numbers(batches, _nhs_header(plan), key)
     store.con.register("source_stream", pa.RecordBatchReader.from_batches(stream_schema, batches))
     try:
@@ -145,6 +152,24 @@ def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config:
     finally:
         store.con.unregister("source_stream")
     return "stage_raw"
+
+
+def _pseudonym_key(path: Path, plan: planning.Plan, config: IcsConfig) -> bytes | None:
+    if not plan.has_nhs_number:
+        return None
+    key = config.pseudonym_key()
+    if key is None and not config.pseudonymisation.allow_missing_key:
+        raise ExtractError(
+            path.name,
+            f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
+            f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
+            "and load again.",
+        )
+    return key
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _source_types(source: Source) -> dict[str, pa.DataType]:

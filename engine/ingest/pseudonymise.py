@@ -18,37 +18,58 @@ NO_KEY = "no pseudonymisation key is set, so the NHS number was dropped; the rec
 def replace_nhs_numbers(batches: Iterator[pa.RecordBatch], header: str, key: bytes | None) -> Iterator[pa.RecordBatch]:
     """Drop `header` from every batch; add the pseudonym and, where the number is unusable, the reason why.
 
+    Each distinct number is checked and hashed once (a patient has many events); rows take their result by index.
     With no key (only when the config allows it) every number is dropped and the records stay unlinked.
     """
-    cache: dict[str, str | None] = {}
+    cache: dict[str, tuple[str | None, str | None]] = {}
     for batch in batches:
         index = batch.schema.get_field_index(header)
-        raw = pc.utf8_trim_whitespace(pc.cast(batch.column(index), pa.string()))
-        cleaned = pc.replace_substring(raw, " ", "").to_pylist()
-        pseudonyms: list[str | None] = []
-        statuses: list[str | None] = []
-        for value in cleaned:
-            if not value:
-                pseudonyms.append(None)
-                statuses.append(None)
-            elif key is None:
-                pseudonyms.append(None)
-                statuses.append(NO_KEY)
-            elif len(value) != 10 or not value.isdigit():
-                pseudonyms.append(None)
-                statuses.append(NOT_TEN_DIGITS)
-            else:
-                if value not in cache:
-                    cache[value] = nhs_number.pseudonymise([value], key)[0] if nhs_number.is_valid(value) else None
-                digest = cache[value]
-                pseudonyms.append(digest)
-                statuses.append(None if digest else BAD_CHECK_DIGIT)
+        cleaned = pc.replace_substring(pc.utf8_trim_whitespace(pc.cast(batch.column(index), pa.string())), " ", "")
+        distinct = pc.unique(cleaned)
+        results = [_pseudonym(value, key, cache) for value in distinct.to_pylist()]
+        positions = pc.index_in(cleaned, value_set=distinct)
+        pseudonyms = pc.take(pa.array([r[0] for r in results], pa.string()), positions)
+        statuses = pc.take(pa.array([r[1] for r in results], pa.string()), positions)
         kept = [i for i in range(batch.num_columns) if i != index]
         yield pa.RecordBatch.from_arrays(
-            [
-                *(batch.column(i) for i in kept),
-                pa.array(pseudonyms, pa.string()),
-                pa.array(statuses, pa.string()),
-            ],
+            [*(batch.column(i) for i in kept), pseudonyms, statuses],
             names=[*(batch.schema.names[i] for i in kept), PATIENT_ID_SOURCE, NHS_STATUS_SOURCE],
         )
+
+
+def pseudonym_map(raw_values: pa.Array, key: bytes | None) -> pa.Table:
+    """(raw, pseudonym, problem) for each distinct NHS number as read: joined to a file DuckDB reads itself.
+
+    The table lives in Python memory only for the length of one load; DuckDB joins to it without storing it.
+    """
+    cache: dict[str, tuple[str | None, str | None]] = {}
+    raw = pc.cast(raw_values, pa.string())
+    cleaned = pc.replace_substring(pc.utf8_trim_whitespace(raw), " ", "").to_pylist()
+    results = [_pseudonym(value, key, cache) for value in cleaned]
+    return pa.table(
+        {
+            "raw": raw,
+            PATIENT_ID_SOURCE: pa.array([r[0] for r in results], pa.string()),
+            NHS_STATUS_SOURCE: pa.array([r[1] for r in results], pa.string()),
+        }
+    )
+
+
+def _pseudonym(
+    value: str | None, key: bytes | None, cache: dict[str, tuple[str | None, str | None]]
+) -> tuple[str | None, str | None]:
+    """(pseudonym, problem) for one NHS number as read."""
+    if not value:
+        return None, None
+    if key is None:
+        return None, NO_KEY
+    found = cache.get(value)
+    if found is None:
+        if len(value) != 10 or not value.isdigit():
+            found = (None, NOT_TEN_DIGITS)
+        elif not nhs_number.is_valid(value):
+            found = (None, BAD_CHECK_DIGIT)
+        else:
+            found = (nhs_number.pseudonymise([value], key)[0], None)
+        cache[value] = found
+    return found

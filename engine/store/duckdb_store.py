@@ -16,6 +16,9 @@ from engine.config import IcsConfig, resolve
 from engine.errors import StoreError
 
 SCHEMA_VERSION = "1"
+# Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
+# many files checkpoints once at the end instead of after every few files (see Store.checkpoint).
+CHECKPOINT_THRESHOLD = "1GB"
 
 
 @dataclass
@@ -39,6 +42,10 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the store file, so the next open starts fast."""
+        self.con.execute("CHECKPOINT")
 
     def run_file(self, relative: str, params: Mapping[str, object] | None = None) -> None:
         """Run every statement of a SQL file; parameters go to the statements that use them."""
@@ -74,6 +81,7 @@ def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
     con.execute(f"SET memory_limit = '{config.store.memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET python_enable_replacements = false")
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     if config.store.threads:
         con.execute(f"SET threads = {int(config.store.threads)}")
     store = Store(path=path, con=con, config=config)
