@@ -270,23 +270,32 @@ def _commit(
         summary = _summarise(store, spec, load_id)
         result = _result(path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed))
         _insert_load(store, result, path, source, started, plan)
-    for table in ("stage", "stage_extra", "stage_keys", "stage_previous", "file_codes"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    _drop_stage(store)
     return result
 
 
 def _delete_keys(store: Store, table: str, setting: str) -> int:
-    count = store.scalar(
-        f"SELECT count(*) FROM {table} AS t JOIN stage_keys AS k USING (org_code, fin_year, period) "
-        "WHERE t.setting = $setting",
-        {"setting": setting},
-    )
-    store.con.execute(
-        f"DELETE FROM {table} AS t USING stage_keys AS k WHERE t.setting = $setting "
-        "AND t.org_code = k.org_code AND t.fin_year = k.fin_year AND t.period = k.period",
-        {"setting": setting},
-    )
-    return int(count or 0)
+    """Delete the rows of the periods the staged file covers; returns how many there were.
+
+    The keys are written into the statement as constants (there are a handful) so DuckDB can skip whole row groups
+    by their min/max values instead of joining every stored row to the keys.
+    """
+    keys = store.con.execute("SELECT org_code, fin_year, list(period ORDER BY period) FROM stage_keys GROUP BY ALL")
+    groups = [
+        f"(org_code = {_sql_text(org)} AND fin_year = {_sql_text(year)} "
+        f"AND period IN ({', '.join(str(int(p)) for p in periods)}))"
+        for org, year, periods in keys.fetchall()
+    ]
+    if not groups:
+        return 0
+    deleted = store.con.execute(
+        f"DELETE FROM {table} WHERE setting = {_sql_text(setting)} AND ({' OR '.join(groups)})"
+    ).fetchall()
+    return int(deleted[0][0]) if deleted else 0
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _insert_activity_sql(plan: planning.Plan) -> str:
@@ -486,40 +495,12 @@ def _insert_load(
     )
 
 
-def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
-    load_id = store.count("SELECT nextval('load_ids')")
-    result = LoadResult(
+def _nothing_loaded(path: Path, status: str, message: str, load_id: int, spec: ExtractSpec | None = None) -> LoadResult:
+    return LoadResult(
         file=path.name,
-        status="empty",
-        setting=spec.setting,
-        layout=spec.layout,
-        rows_read=0,
-        rows_loaded=0,
-        rows_rejected=0,
-        warnings=0,
-        cost_loaded=Decimal(0),
-        cost_rejected=Decimal(0),
-        control_total=None,
-        control_status="none supplied",
-        replaced_rows=0,
-        periods="",
-        message="has a header but no data rows: nothing was loaded and the store is unchanged",
-        load_id=load_id,
-    )
-    with store.transaction():
-        _insert_load(store, result, path, source, started, None)
-    store.con.execute("DROP TABLE IF EXISTS stage")
-    return result
-
-
-def _failed(store: Store, path: Path, message: str) -> LoadResult:
-    """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
-    load_id = store.count("SELECT nextval('load_ids')")
-    result = LoadResult(
-        file=path.name,
-        status="failed",
-        setting=None,
-        layout=None,
+        status=status,
+        setting=spec.setting if spec else None,
+        layout=spec.layout if spec else None,
         rows_read=0,
         rows_loaded=0,
         rows_rejected=0,
@@ -533,11 +514,33 @@ def _failed(store: Store, path: Path, message: str) -> LoadResult:
         message=message,
         load_id=load_id,
     )
-    for table in ("stage", "stage_raw", "stage_extra", "stage_keys", "stage_previous"):
-        store.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
+    message = "has a header but no data rows: nothing was loaded and the store is unchanged"
+    result = _nothing_loaded(path, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
+    with store.transaction():
+        _insert_load(store, result, path, source, started, None)
+    _drop_stage(store)
+    return result
+
+
+def _failed(store: Store, path: Path, message: str) -> LoadResult:
+    """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
+    result = _nothing_loaded(path, "failed", message, store.count("SELECT nextval('load_ids')"))
+    _drop_stage(store)
     with store.transaction():
         _insert_load(store, result, path, None, _now(), None)
     return result
+
+
+_STAGE_TABLES = ("stage", "stage_raw", "stage_extra", "stage_keys", "stage_previous", "file_codes")
+
+
+def _drop_stage(store: Store) -> None:
+    """Remove the temp tables one file's load works in."""
+    for table in _STAGE_TABLES:
+        store.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _now() -> dt.datetime:

@@ -204,6 +204,15 @@ def _parse_expr(col: schema.Column, raw: str, arrow_type: pa.DataType | None) ->
     return f"icsb_text({raw})"
 
 
+def _is_typed(arrow_type: pa.DataType | None) -> bool:
+    """A Parquet column that is a number, date or flag already: its blanks are NULLs, not empty text."""
+    if arrow_type is None:
+        return False
+    return not (
+        pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_dictionary(arrow_type)
+    )
+
+
 def _is_decimal(arrow_type: pa.DataType | None) -> bool:
     return arrow_type is not None and pa.types.is_decimal(arrow_type)
 
@@ -216,7 +225,8 @@ def parse_sql(plan: Plan, relation: str) -> str:
         col = source.column
         raw = _raw_expr(source)
         raw_in_src = raw if not (source.header or raw == _quote(PATIENT_ID_SOURCE)) else f"src.{raw}"
-        select.append(f"icsb_text({raw_in_src}) AS {_quote(col.name + '__raw')}")
+        as_read = raw_in_src if _is_typed(source.arrow_type) else f"icsb_text({raw_in_src})"
+        select.append(f"{as_read} AS {_quote(col.name + '__raw')}")
         synonyms = _synonym_list(col, plan.setting)
         if synonyms is not None:
             alias = _quote("syn_" + col.name)
@@ -232,7 +242,8 @@ def parse_sql(plan: Plan, relation: str) -> str:
     for header, driver, arrow_type in plan.cost_columns:
         raw = f"src.{_quote(header)}"
         money = _parse_expr(schema.column("cost"), raw, arrow_type)
-        select.append(f"icsb_text({raw}) AS {_quote('cost_' + driver + '__raw')}")
+        as_read = raw if _is_typed(arrow_type) else f"icsb_text({raw})"
+        select.append(f"{as_read} AS {_quote('cost_' + driver + '__raw')}")
         select.append(f"{money} AS {_quote('cost_' + driver)}")
     return f"SELECT {', '.join(select)} FROM {relation} AS src {' '.join(joins)}"
 
@@ -262,13 +273,15 @@ def file_codes_sql(plan: Plan, relation: str) -> str | None:
 def _issue(check: str, column: str, severity: str, reason_sql: str, value_sql: str) -> str:
     """A SQL struct literal for one issue (the shape of ISSUE_TYPE)."""
     fields = {"check": _literal(check), "column": _literal(column), "severity": _literal(severity)}
-    fields |= {"reason": reason_sql, "value": value_sql}
+    fields |= {"reason": reason_sql, "value": f"CAST({value_sql} AS VARCHAR)"}
     return "{" + ", ".join(f"'{name}': {sql}" for name, sql in fields.items()) + "}"
 
 
 def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...], setting: str) -> str:
     conditions = [f"{name} IS NOT NULL"]
     pattern = col.pattern_for(setting)
+    if col.name in ("org_code", "fin_year"):
+        pattern = None  # the provider list and the financial-year parser already guarantee the form
     if pattern:
         conditions.append(f"regexp_full_match({name}, {_literal(pattern)})")
     if col.minimum is not None:
@@ -286,14 +299,14 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
     raw = _quote(col.name + "__raw")
     if col.name == "org_code":
         return (
-            f"'provider ' || {raw} || ' is not in the ICS config; add it under [[providers]] or correct the code "
+            f"'provider ' || CAST({raw} AS VARCHAR) || ' is not in the ICS config; add it under [[providers]] or correct the code "
             f"(known: {', '.join(providers)})'"
         )
     if col.allowed is not None or col.name == "pod":
         allowed = codes.PODS[setting] if col.name == "pod" else col.allowed
         assert allowed is not None
         known = _literal(" is not a known code; allowed: " + ", ".join(codes.codes(allowed)))
-        return f"{_literal(col.name + ': ')} || {raw} || {known}"
+        return f"{_literal(col.name + ': ')} || CAST({raw} AS VARCHAR) || {known}"
     expectation = col.pattern_hint or _TYPE_WORDS[col.type]
     bounds = ""
     if col.minimum is not None and col.maximum is not None:
@@ -303,10 +316,8 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
     if col.max_length is not None:
         bounds += f" of at most {col.max_length} characters"
     if col.name == "episode_count":
-        return (
-            f"'episode_count is ' || {raw} || ': patient-level rows stand for one event each; send unaggregated data'"
-        )
-    return f"{_literal(col.name + ': ')} || {raw} || {_literal(' is not ' + expectation + bounds)}"
+        return f"'episode_count is ' || CAST({raw} AS VARCHAR) || ': patient-level rows stand for one event each; send unaggregated data'"
+    return f"{_literal(col.name + ': ')} || CAST({raw} AS VARCHAR) || {_literal(' is not ' + expectation + bounds)}"
 
 
 def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
@@ -373,7 +384,7 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
     for _header, driver, _type in plan.cost_columns:
         name, raw = _quote("cost_" + driver), _quote("cost_" + driver + "__raw")
         finals.append(name)
-        reason = f"{_literal('cost_' + driver + ': ')} || {raw} || ' is not an amount in pounds'"
+        reason = f"{_literal('cost_' + driver + ': ')} || CAST({raw} AS VARCHAR) || ' is not an amount in pounds'"
         invalid = _issue("invalid_value", "cost_" + driver, "rejected", reason, raw)
         issues.append(f"CASE {check(f'({raw} IS NOT NULL AND {name} IS NULL)', 'rejected', invalid)} END")
     issue_list = f"list_filter(CAST([{', '.join(issues)}] AS {ISSUE_TYPE}[]), lambda i: i IS NOT NULL)"

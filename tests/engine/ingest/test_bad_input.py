@@ -252,3 +252,14 @@ def test_nhs_numbers_without_a_key_stop_the_file(workspace: Workspace, monkeypat
     assert result.status == "failed"
     assert "ICSBENCH_PSEUDONYM_KEY" in result.message
     assert workspace.query("SELECT count(*) FROM activity") == [(0,)]
+
+
+def test_allow_missing_key_loads_the_records_unlinked(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import BASE_CONFIG
+
+    monkeypatch.delenv("ICSBENCH_PSEUDONYM_KEY", raising=False)
+    workspace = Workspace(tmp_path, BASE_CONFIG + "\n[pseudonymisation]\nallow_missing_key = true\n")
+    [result] = workspace.load(workspace.write_csv("ZZA_apc_202324_activity.csv", APC_HEADER, [apc_row("R1")]))
+    assert (result.status, result.warnings) == ("loaded", 1)
+    assert workspace.query("SELECT patient_id FROM activity") == [(None,)]
+    assert "no pseudonymisation key is set" in workspace.issues()[0][4]
