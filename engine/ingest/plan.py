@@ -296,17 +296,21 @@ def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...], 
 
 
 def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]) -> str:
-    raw = _quote(col.name + "__raw")
+    """SQL text of the reason a value is wrong: what was read, what was expected, and how to fix it."""
+    value = f"CAST({_quote(col.name + '__raw')} AS VARCHAR)"
     if col.name == "org_code":
-        return (
-            f"'provider ' || CAST({raw} AS VARCHAR) || ' is not in the ICS config; add it under [[providers]] or correct the code "
-            f"(known: {', '.join(providers)})'"
+        advice = (
+            f" is not in the ICS config; add it under [[providers]] or correct the code (known: {', '.join(providers)})"
         )
+        return f"'provider ' || {value} || {_literal(advice)}"
+    if col.name == "episode_count":
+        advice = ": patient-level rows stand for one event each; send unaggregated data"
+        return f"'episode_count is ' || {value} || {_literal(advice)}"
     if col.allowed is not None or col.name == "pod":
         allowed = codes.PODS[setting] if col.name == "pod" else col.allowed
         assert allowed is not None
         known = _literal(" is not a known code; allowed: " + ", ".join(codes.codes(allowed)))
-        return f"{_literal(col.name + ': ')} || CAST({raw} AS VARCHAR) || {known}"
+        return f"{_literal(col.name + ': ')} || {value} || {known}"
     expectation = col.pattern_hint or _TYPE_WORDS[col.type]
     bounds = ""
     if col.minimum is not None and col.maximum is not None:
@@ -315,9 +319,7 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
         bounds = f" of at least {col.minimum:g}"
     if col.max_length is not None:
         bounds += f" of at most {col.max_length} characters"
-    if col.name == "episode_count":
-        return f"'episode_count is ' || CAST({raw} AS VARCHAR) || ': patient-level rows stand for one event each; send unaggregated data'"
-    return f"{_literal(col.name + ': ')} || CAST({raw} AS VARCHAR) || {_literal(' is not ' + expectation + bounds)}"
+    return f"{_literal(col.name + ': ')} || {value} || {_literal(' is not ' + expectation + bounds)}"
 
 
 def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
