@@ -20,7 +20,7 @@ from engine import schema
 from engine.config import ExtractSpec, IcsConfig
 from engine.errors import ExtractError, IcsBenchError
 from engine.ingest import plan as planning
-from engine.ingest.pseudonymise import pseudonym_map, replace_nhs_numbers
+from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
 from engine.ingest.readers import MalformedRow, Source, open_source
 from engine.store import Store
 
@@ -62,9 +62,14 @@ def load_files(
 ) -> list[LoadResult]:
     """Load files in dependency order (activity before its cost lines, admitted care before critical care)."""
     results = []
+    pseudonymiser = Pseudonymiser(store.config.pseudonym_key())
+    folder_totals: dict[Path, dict[str, Decimal]] = {}
     for path in order_for_loading(store, paths):
         try:
-            result = load_file(store, path, control_total=_control_total_for(path, control_totals))
+            if path.parent not in folder_totals:
+                folder_totals[path.parent] = read_control_totals(path.parent)
+            given = (control_totals or {}).get(path.name, folder_totals[path.parent].get(path.name))
+            result = load_file(store, path, control_total=given, pseudonymiser=pseudonymiser)
         except IcsBenchError as exc:
             result = _failed(store, path, str(exc))
         results.append(result)
@@ -87,7 +92,13 @@ def order_for_loading(store: Store, paths: Sequence[Path]) -> list[Path]:
     return sorted(paths, key=rank)
 
 
-def load_file(store: Store, path: Path, *, control_total: Decimal | None = None) -> LoadResult:
+def load_file(
+    store: Store,
+    path: Path,
+    *,
+    control_total: Decimal | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> LoadResult:
     """Load one file. Raises IcsBenchError when the whole file cannot be read; row problems go to quarantine."""
     config = store.config
     spec, captured = config.extract_for(path)
@@ -98,8 +109,8 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
     types = _source_types(source)
     plan = planning.build(spec, mapping, source.headers, types, captured, path.name)
     started = _now()
-    _register_synonyms(store, spec.setting)
-    relation = _land(store, path, source, plan, config)
+    _register_synonyms(store)
+    relation = _land(store, path, source, plan, pseudonymiser or Pseudonymiser(config.pseudonym_key()))
     if plan.has_nhs_number:
         plan = _with_patient_id_from_nhs(plan)
     con = store.con
@@ -121,14 +132,14 @@ def load_file(store: Store, path: Path, *, control_total: Decimal | None = None)
     return _commit(store, path, spec, plan, source, started, rows_read, control_total)
 
 
-def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config: IcsConfig) -> str:
+def _land(store: Store, path: Path, source: Source, plan: planning.Plan, pseudonymiser: Pseudonymiser) -> str:
     """Where the parse reads from.
 
     DuckDB reads Parquet itself, in parallel; NHS numbers in it are swapped for pseudonyms through a map of the
     distinct numbers that lives in Python memory, so a raw number is never written to any table. CSV and XLSX stream
     through Python (where NHS numbers are replaced before DuckDB sees them) into a temp table.
     """
-    key = _pseudonym_key(path, plan, config)
+    _check_pseudonym_key(path, plan, store.config)
     if source.file_format == "parquet":
         literal = str(path.resolve()).replace("'", "''")
         parquet = f"read_parquet('{literal}', file_row_number = true)"
@@ -136,7 +147,7 @@ def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config:
             return f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM {parquet})"
         nhs = _quote(_nhs_header(plan))
         distinct = store.con.sql(f"SELECT DISTINCT CAST({nhs} AS VARCHAR) AS raw FROM {parquet}").to_arrow_table()
-        store.con.register("nhs_map", pseudonym_map(distinct.column("raw"), key))
+        store.con.register("nhs_map", pseudonym_map(distinct.column("raw"), pseudonymiser))
         return (
             f"(SELECT r.file_row_number + 1 AS __row, r.* EXCLUDE (file_row_number, {nhs}), "
             f"m.{_quote(planning.PATIENT_ID_SOURCE)}, m.{_quote(planning.NHS_STATUS_SOURCE)} "
@@ -145,7 +156,7 @@ def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config:
     batches = source.batches()
     stream_schema = _stream_schema(source, plan)
     if plan.has_nhs_number:
-        batches = replace_nhs_numbers(batches, _nhs_header(plan), key)
+        batches = replace_nhs_numbers(batches, _nhs_header(plan), pseudonymiser)
     store.con.register("source_stream", pa.RecordBatchReader.from_batches(stream_schema, batches))
     try:
         store.con.execute("CREATE OR REPLACE TEMP TABLE stage_raw AS SELECT * FROM source_stream")
@@ -154,18 +165,14 @@ def _land(store: Store, path: Path, source: Source, plan: planning.Plan, config:
     return "stage_raw"
 
 
-def _pseudonym_key(path: Path, plan: planning.Plan, config: IcsConfig) -> bytes | None:
-    if not plan.has_nhs_number:
-        return None
-    key = config.pseudonym_key()
-    if key is None and not config.pseudonymisation.allow_missing_key:
+def _check_pseudonym_key(path: Path, plan: planning.Plan, config: IcsConfig) -> None:
+    if plan.has_nhs_number and config.pseudonym_key() is None and not config.pseudonymisation.allow_missing_key:
         raise ExtractError(
             path.name,
             f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
             f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
             "and load again.",
         )
-    return key
 
 
 def _quote(identifier: str) -> str:
@@ -173,12 +180,7 @@ def _quote(identifier: str) -> str:
 
 
 def _source_types(source: Source) -> dict[str, pa.DataType]:
-    if source.file_format != "parquet":
-        return dict.fromkeys(source.headers, pa.string())
-    import pyarrow.parquet as pq
-
-    arrow_schema = pq.ParquetFile(source.path).schema_arrow
-    return {name: arrow_schema.field(name).type for name in arrow_schema.names}
+    return {header: source.type_of(header) for header in source.headers}
 
 
 def _nhs_header(plan: planning.Plan) -> str:
@@ -211,11 +213,18 @@ def _stream_schema(source: Source, plan: planning.Plan) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _register_synonyms(store: Store, setting: str) -> None:
-    rows = planning.synonym_rows(setting)
+def _register_synonyms(store: Store) -> None:
+    """The code_synonyms lookup (every accepted spelling of every code), made once per connection."""
+    exists = store.count(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = 'code_synonyms' AND table_type = 'LOCAL TEMPORARY'"
+    )
+    if exists:
+        return
+    rows = planning.synonym_rows()
     table = pa.table({"list": [r[0] for r in rows], "spelling": [r[1] for r in rows], "code": [r[2] for r in rows]})
     store.con.register("synonym_rows", table)
-    store.con.execute("CREATE OR REPLACE TEMP TABLE code_synonyms AS SELECT * FROM synonym_rows")
+    store.con.execute("CREATE TEMP TABLE code_synonyms AS SELECT * FROM synonym_rows")
     store.con.unregister("synonym_rows")
 
 
@@ -565,12 +574,6 @@ def read_control_totals(folder: Path) -> dict[str, Decimal]:
                     CONTROL_TOTALS_FILE, f"row {line}: total_cost {value!r} is not an amount in pounds"
                 ) from exc
     return totals
-
-
-def _control_total_for(path: Path, given: dict[str, Decimal] | None) -> Decimal | None:
-    if given and path.name in given:
-        return given[path.name]
-    return read_control_totals(path.parent).get(path.name)
 
 
 def sum_results(results: Iterable[LoadResult]) -> tuple[int, int, Decimal]:

@@ -166,13 +166,14 @@ def _synonym_list(col: schema.Column, setting: str) -> str | None:
     return col.name if col.allowed is not None else None
 
 
-def synonym_rows(setting: str) -> list[tuple[str, str, str]]:
-    """(list, spelling, code) rows for the code_synonyms lookup table."""
+def synonym_rows() -> list[tuple[str, str, str]]:
+    """(list, spelling, code) rows for the code_synonyms lookup table: every coded column, PODs per setting."""
     rows: list[tuple[str, str, str]] = []
     for col in (*schema.ACTIVITY_COLUMNS, *schema.COST_LINE_COLUMNS):
         if col.allowed is not None:
             rows += [(col.name, spelling, code) for spelling, code in codes.synonym_map(col.allowed).items()]
-    rows += [(f"pod:{setting}", spelling, code) for spelling, code in codes.synonym_map(codes.PODS[setting]).items()]
+    for setting, pods in codes.PODS.items():
+        rows += [(f"pod:{setting}", spelling, code) for spelling, code in codes.synonym_map(pods).items()]
     return sorted(set(rows))
 
 

@@ -15,61 +15,73 @@ BAD_CHECK_DIGIT = "NHS number fails its check digit (mod 11); the record loads w
 NO_KEY = "no pseudonymisation key is set, so the NHS number was dropped; the record loads without a patient pseudonym"
 
 
-def replace_nhs_numbers(batches: Iterator[pa.RecordBatch], header: str, key: bytes | None) -> Iterator[pa.RecordBatch]:
-    """Drop `header` from every batch; add the pseudonym and, where the number is unusable, the reason why.
+class Pseudonymiser:
+    """Checks and hashes NHS numbers, each distinct number once for a whole load (a patient has many events).
 
-    Each distinct number is checked and hashed once (a patient has many events); rows take their result by index.
-    With no key (only when the config allows it) every number is dropped and the records stay unlinked.
+    Raw numbers stay in this object's memory only while one `icsbench load` runs; they are never written anywhere.
     """
-    cache: dict[str, tuple[str | None, str | None]] = {}
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self._known: dict[str, tuple[str | None, str | None]] = {}
+
+    def lookup(self, values: list[str | None]) -> tuple[list[str | None], list[str | None]]:
+        """(pseudonyms, problems) for numbers as read (spaces already removed); blanks give (None, None)."""
+        new = sorted({v for v in values if v and v not in self._known})
+        if new:
+            if self.key is None:
+                self._known.update(dict.fromkeys(new, (None, NO_KEY)))
+            else:
+                valid = nhs_number.valid_mask(new)
+                digests = nhs_number.pseudonymise([v for v, ok in zip(new, valid, strict=True) if ok], self.key)
+                hashed = iter(digests)
+                for value, ok in zip(new, valid, strict=True):
+                    if ok:
+                        self._known[value] = (next(hashed), None)
+                    elif len(value) != 10 or not value.isdigit():
+                        self._known[value] = (None, NOT_TEN_DIGITS)
+                    else:
+                        self._known[value] = (None, BAD_CHECK_DIGIT)
+        results = [self._known[v] if v else (None, None) for v in values]
+        return [r[0] for r in results], [r[1] for r in results]
+
+
+def _cleaned(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    return pc.replace_substring(pc.utf8_trim_whitespace(pc.cast(values, pa.string())), " ", "")
+
+
+def replace_nhs_numbers(
+    batches: Iterator[pa.RecordBatch], header: str, pseudonymiser: Pseudonymiser
+) -> Iterator[pa.RecordBatch]:
+    """Drop `header` from every batch; add the pseudonym and, where the number is unusable, the reason why."""
     for batch in batches:
         index = batch.schema.get_field_index(header)
-        cleaned = pc.replace_substring(pc.utf8_trim_whitespace(pc.cast(batch.column(index), pa.string())), " ", "")
+        cleaned = _cleaned(batch.column(index))
         distinct = pc.unique(cleaned)
-        results = [_pseudonym(value, key, cache) for value in distinct.to_pylist()]
+        pseudonyms, problems = pseudonymiser.lookup(distinct.to_pylist())
         positions = pc.index_in(cleaned, value_set=distinct)
-        pseudonyms = pc.take(pa.array([r[0] for r in results], pa.string()), positions)
-        statuses = pc.take(pa.array([r[1] for r in results], pa.string()), positions)
         kept = [i for i in range(batch.num_columns) if i != index]
         yield pa.RecordBatch.from_arrays(
-            [*(batch.column(i) for i in kept), pseudonyms, statuses],
+            [
+                *(batch.column(i) for i in kept),
+                pc.take(pa.array(pseudonyms, pa.string()), positions),
+                pc.take(pa.array(problems, pa.string()), positions),
+            ],
             names=[*(batch.schema.names[i] for i in kept), PATIENT_ID_SOURCE, NHS_STATUS_SOURCE],
         )
 
 
-def pseudonym_map(raw_values: pa.Array, key: bytes | None) -> pa.Table:
+def pseudonym_map(raw_values: pa.Array | pa.ChunkedArray, pseudonymiser: Pseudonymiser) -> pa.Table:
     """(raw, pseudonym, problem) for each distinct NHS number as read: joined to a file DuckDB reads itself.
 
-    The table lives in Python memory only for the length of one load; DuckDB joins to it without storing it.
+    The table lives in Python memory only for the length of one file's load; DuckDB joins to it without storing it.
     """
-    cache: dict[str, tuple[str | None, str | None]] = {}
     raw = pc.cast(raw_values, pa.string())
-    cleaned = pc.replace_substring(pc.utf8_trim_whitespace(raw), " ", "").to_pylist()
-    results = [_pseudonym(value, key, cache) for value in cleaned]
+    pseudonyms, problems = pseudonymiser.lookup(_cleaned(raw).to_pylist())
     return pa.table(
         {
             "raw": raw,
-            PATIENT_ID_SOURCE: pa.array([r[0] for r in results], pa.string()),
-            NHS_STATUS_SOURCE: pa.array([r[1] for r in results], pa.string()),
+            PATIENT_ID_SOURCE: pa.array(pseudonyms, pa.string()),
+            NHS_STATUS_SOURCE: pa.array(problems, pa.string()),
         }
     )
-
-
-def _pseudonym(
-    value: str | None, key: bytes | None, cache: dict[str, tuple[str | None, str | None]]
-) -> tuple[str | None, str | None]:
-    """(pseudonym, problem) for one NHS number as read."""
-    if not value:
-        return None, None
-    if key is None:
-        return None, NO_KEY
-    found = cache.get(value)
-    if found is None:
-        if len(value) != 10 or not value.isdigit():
-            found = (None, NOT_TEN_DIGITS)
-        elif not nhs_number.is_valid(value):
-            found = (None, BAD_CHECK_DIGIT)
-        else:
-            found = (nhs_number.pseudonymise([value], key)[0], None)
-        cache[value] = found
-    return found

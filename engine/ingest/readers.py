@@ -47,6 +47,11 @@ class Source:
     open_batches: Callable[[], Iterator[pa.RecordBatch]]
     malformed: list[MalformedRow] = field(default_factory=list)
     header_row: int = 1
+    types: dict[str, pa.DataType] = field(default_factory=dict)
+
+    def type_of(self, header: str) -> pa.DataType:
+        """The column's Arrow type: text for CSV and XLSX, the stored type for Parquet."""
+        return self.types.get(header, pa.string())
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         return self.open_batches()
@@ -174,7 +179,8 @@ def _open_parquet(path: Path) -> Source:
             produced += batch.num_rows
             yield _with_rows(batch, rows)
 
-    return Source(path=path, file_format="parquet", encoding=None, headers=headers, open_batches=batches)
+    types = {name: parquet.schema_arrow.field(name).type for name in headers}
+    return Source(path=path, file_format="parquet", encoding=None, headers=headers, open_batches=batches, types=types)
 
 
 def _open_xlsx(path: Path, sheet: str | None, expected: Sequence[str]) -> Source:
