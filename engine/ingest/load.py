@@ -7,10 +7,8 @@ file, row, column and reason; the good rows of the same file load.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,38 +17,16 @@ import pyarrow as pa
 from engine import schema
 from engine.config import ExtractSpec, IcsConfig
 from engine.errors import ExtractError, IcsBenchError
+from engine.ingest import load_log
 from engine.ingest import plan as planning
+from engine.ingest.control_totals import read as read_control_totals
+from engine.ingest.load_log import LoadResult
 from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
 from engine.ingest.readers import MalformedRow, Source, open_source
 from engine.store import Store
 
-CONTROL_TOTALS_FILE = "control_totals.csv"
 _LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
 _SETTING_ORDER = {"apc": 0, "op": 1, "ec": 2, "mh": 3, "chs": 4, "cc": 5}
-_PENNY = Decimal("0.005")
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What happened to one file."""
-
-    file: str
-    status: str
-    setting: str | None
-    layout: str | None
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    warnings: int
-    cost_loaded: Decimal
-    cost_rejected: Decimal
-    control_total: Decimal | None
-    control_status: str
-    replaced_rows: int
-    periods: str
-    message: str
-    load_id: int | None
-    providers: str = ""
 
 
 def load_files(
@@ -108,7 +84,7 @@ def load_file(
     )
     types = _source_types(source)
     plan = planning.build(spec, mapping, source.headers, types, captured, path.name)
-    started = _now()
+    started = load_log.now()
     _register_synonyms(store)
     relation = _land(store, path, source, plan, pseudonymiser or Pseudonymiser(config.pseudonym_key()))
     if plan.has_nhs_number:
@@ -276,9 +252,11 @@ def _commit(
         if writes_costs:
             replaced += _delete_keys(store, "cost_lines", spec.setting)
             con.execute(_insert_cost_lines_sql(plan), params)
-        summary = _summarise(store, spec, load_id)
-        result = _result(path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed))
-        _insert_load(store, result, path, source, started, plan)
+        summary = load_log.summarise(store, spec, load_id)
+        result = load_log.build_result(
+            path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed)
+        )
+        load_log.insert_load(store, result, path, source, started, plan)
     _drop_stage(store)
     return result
 
@@ -362,184 +340,21 @@ def _insert_issues(store: Store, load_id: int, file_name: str, malformed: list[M
         store.con.unregister("malformed_rows")
 
 
-@dataclass(frozen=True)
-class _Summary:
-    rows_loaded: int
-    rows_rejected: int
-    warnings: int
-    cost_loaded: Decimal
-    cost_rejected: Decimal
-    periods: str
-    providers: str
-
-
-def _summarise(store: Store, spec: ExtractSpec, load_id: int) -> _Summary:
-    cost_expr = "0"
-    if spec.layout == "cost_lines":
-        cost_expr = "coalesce(cost, 0)"
-    elif spec.layout == "wide":
-        cost_expr = " + ".join(f'coalesce("cost_{d}", 0)' for d in spec.cost_columns.values())
-    row = store.con.execute(
-        f"""
-        SELECT
-            count(*) FILTER (WHERE NOT __rejected),
-            count(*) FILTER (WHERE __rejected),
-            (SELECT count(*) FROM load_issues WHERE load_id = $load_id AND severity = 'warning'),
-            coalesce(sum({cost_expr}) FILTER (WHERE NOT __rejected), 0),
-            coalesce(sum({cost_expr}) FILTER (WHERE __rejected), 0)
-        FROM stage
-        """,
-        {"load_id": load_id},
-    ).fetchall()[0]
-    lines = 0
-    if spec.layout == "wide":
-        lines = store.count("SELECT count(*) FROM cost_lines WHERE load_id = $id", {"id": load_id})
-    periods = store.con.execute(
-        "SELECT string_agg(org_code || ' ' || fin_year || ' P' || period, ', ' ORDER BY org_code, fin_year, period), "
-        "string_agg(DISTINCT org_code, ', ' ORDER BY org_code) FROM stage_keys"
-    ).fetchall()[0]
-    return _Summary(
-        rows_loaded=int(row[0]) + lines,
-        rows_rejected=int(row[1]),
-        warnings=int(row[2]),
-        cost_loaded=Decimal(row[3]),
-        cost_rejected=Decimal(row[4]),
-        periods=periods[0] or "",
-        providers=periods[1] or "",
-    )
-
-
-def _result(
-    path: Path,
-    spec: ExtractSpec,
-    summary: _Summary,
-    rows_read: int,
-    replaced: int,
-    control_total: Decimal | None,
-    load_id: int,
-    malformed: int,
-) -> LoadResult:
-    rejected = summary.rows_rejected + malformed
-    control_status = control_check(summary.cost_loaded, summary.cost_rejected, control_total)
-    status = "loaded_with_rejections" if rejected else "loaded"
-    what = "cost lines" if spec.layout == "cost_lines" else "rows"
-    message = f"{summary.rows_loaded:,} {what} loaded, £{summary.cost_loaded:,.2f}"
-    if rejected:
-        message += f"; {rejected:,} rejected (see `icsbench quarantine`)"
-    if replaced:
-        message += f"; replaced {replaced:,} rows loaded earlier for the same periods"
-    return LoadResult(
-        file=path.name,
-        status=status,
-        setting=spec.setting,
-        layout=spec.layout,
-        rows_read=rows_read,
-        rows_loaded=summary.rows_loaded,
-        rows_rejected=rejected,
-        warnings=summary.warnings,
-        cost_loaded=summary.cost_loaded,
-        cost_rejected=summary.cost_rejected,
-        control_total=control_total,
-        control_status=control_status,
-        replaced_rows=replaced,
-        periods=summary.periods,
-        message=message,
-        load_id=load_id,
-        providers=summary.providers,
-    )
-
-
-def control_check(loaded: Decimal, rejected: Decimal, control_total: Decimal | None) -> str:
-    """Compare the cost loaded with the provider's control total, to the penny."""
-    if control_total is None:
-        return "none supplied"
-    if abs(loaded - control_total) < _PENNY:
-        return "matched"
-    if abs(loaded + rejected - control_total) < _PENNY:
-        return f"file matches; £{control_total - loaded:,.2f} is in rejected rows"
-    return f"differs by £{loaded + rejected - control_total:,.2f}"
-
-
-def _insert_load(
-    store: Store,
-    result: LoadResult,
-    path: Path,
-    source: Source | None,
-    started: dt.datetime,
-    plan: planning.Plan | None,
-) -> None:
-    store.con.execute(
-        """
-        INSERT INTO loads VALUES (
-            $load_id, $file_name, $file_path, $file_bytes, $file_format, $encoding, $layout, $setting,
-            $started_at, $finished_at, $status, $periods, $rows_read, $rows_loaded, $rows_rejected, $warnings,
-            $cost_loaded, $cost_rejected, $control_total, $control_status, $replaced_rows, $ignored_columns, $message
-        )
-        """,
-        {
-            "load_id": result.load_id,
-            "file_name": path.name,
-            "file_path": str(path.resolve()),
-            "file_bytes": path.stat().st_size if path.exists() else None,
-            "file_format": source.file_format if source else path.suffix.lstrip(".").lower(),
-            "encoding": source.encoding if source else None,
-            "layout": result.layout,
-            "setting": result.setting,
-            "started_at": started,
-            "finished_at": _now(),
-            "status": result.status,
-            "periods": result.periods,
-            "rows_read": result.rows_read,
-            "rows_loaded": result.rows_loaded,
-            "rows_rejected": result.rows_rejected,
-            "warnings": result.warnings,
-            "cost_loaded": result.cost_loaded,
-            "cost_rejected": result.cost_rejected,
-            "control_total": result.control_total,
-            "control_status": result.control_status,
-            "replaced_rows": result.replaced_rows,
-            "ignored_columns": ", ".join(plan.ignored_headers) if plan else None,
-            "message": result.message,
-        },
-    )
-
-
-def _nothing_loaded(path: Path, status: str, message: str, load_id: int, spec: ExtractSpec | None = None) -> LoadResult:
-    return LoadResult(
-        file=path.name,
-        status=status,
-        setting=spec.setting if spec else None,
-        layout=spec.layout if spec else None,
-        rows_read=0,
-        rows_loaded=0,
-        rows_rejected=0,
-        warnings=0,
-        cost_loaded=Decimal(0),
-        cost_rejected=Decimal(0),
-        control_total=None,
-        control_status="none supplied",
-        replaced_rows=0,
-        periods="",
-        message=message,
-        load_id=load_id,
-    )
-
-
 def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
     message = "has a header but no data rows: nothing was loaded and the store is unchanged"
-    result = _nothing_loaded(path, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
+    result = load_log.nothing_loaded(path, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
     with store.transaction():
-        _insert_load(store, result, path, source, started, None)
+        load_log.insert_load(store, result, path, source, started, None)
     _drop_stage(store)
     return result
 
 
 def _failed(store: Store, path: Path, message: str) -> LoadResult:
     """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
-    result = _nothing_loaded(path, "failed", message, store.count("SELECT nextval('load_ids')"))
+    result = load_log.nothing_loaded(path, "failed", message, store.count("SELECT nextval('load_ids')"))
     _drop_stage(store)
     with store.transaction():
-        _insert_load(store, result, path, None, _now(), None)
+        load_log.insert_load(store, result, path, None, load_log.now(), None)
     return result
 
 
@@ -550,37 +365,3 @@ def _drop_stage(store: Store) -> None:
     """Remove the temp tables one file's load works in."""
     for table in _STAGE_TABLES:
         store.con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def read_control_totals(folder: Path) -> dict[str, Decimal]:
-    """File name -> expected total cost, from a control_totals.csv (columns file, total_cost) in the folder."""
-    path = folder / CONTROL_TOTALS_FILE
-    if not path.exists():
-        return {}
-    totals: dict[str, Decimal] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            value = (row.get("total_cost") or "").replace("£", "").replace(",", "").strip()
-            if not value:
-                continue
-            try:
-                totals[row["file"].strip()] = Decimal(value)
-            except (ArithmeticError, KeyError) as exc:
-                raise ExtractError(
-                    CONTROL_TOTALS_FILE, f"row {line}: total_cost {value!r} is not an amount in pounds"
-                ) from exc
-    return totals
-
-
-def sum_results(results: Iterable[LoadResult]) -> tuple[int, int, Decimal]:
-    """Rows loaded, rows rejected and cost loaded over several files."""
-    items = list(results)
-    return (
-        sum(r.rows_loaded for r in items),
-        sum(r.rows_rejected for r in items),
-        sum((r.cost_loaded for r in items), Decimal(0)),
-    )

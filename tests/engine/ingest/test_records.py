@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import IcsBenchError
 from engine.ingest import load as load_module
+from engine.ingest import load_log
 from engine.store import open_store
 from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
 
@@ -133,7 +134,7 @@ def test_a_failure_while_committing_leaves_the_last_good_load(workspace: Workspa
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(load_module, "_insert_load", explode)
+    monkeypatch.setattr(load_log, "insert_load", explode)
     workspace.write_csv("ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row("R1", 99), cost_row("R2", 1)])
     store = open_store(workspace.config)
     try:
