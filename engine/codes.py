@@ -7,6 +7,7 @@ used). Every list is documented in docs/data-model.md, which a test regenerates 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -136,15 +137,8 @@ def synonym_map(code_list: tuple[Code, ...]) -> dict[str, str]:
 
 
 def normalise_spelling(value: str) -> str:
-    """Fold a local spelling so that `Day Case`, `day-case` and `DAY_CASE` compare equal."""
-    return value.strip().upper().replace(" ", "_").replace("-", "_")
+    """Fold a local spelling so that `Day Case`, `day-case` and `DAY_CASE` compare equal.
 
-
-def all_pods() -> tuple[Code, ...]:
-    """Every POD of every setting."""
-    return tuple(pod for pods in PODS.values() for pod in pods)
-
-
-def setting_of_pod() -> dict[str, str]:
-    """Which setting each POD belongs to."""
-    return {pod.code: setting for setting, pods in PODS.items() for pod in pods}
+    The same rule as the SQL macro icsb_spelling (sql/ingest/parse_macros.sql), which folds the values in a file.
+    """
+    return re.sub(r"[\s-]+", "_", value.strip().upper())

@@ -46,7 +46,6 @@ class Source:
     headers: list[str]
     open_batches: Callable[[], Iterator[pa.RecordBatch]]
     malformed: list[MalformedRow] = field(default_factory=list)
-    header_row: int = 1
     types: dict[str, pa.DataType] = field(default_factory=dict)
 
     def type_of(self, header: str) -> pa.DataType:
@@ -217,7 +216,6 @@ def _open_xlsx(path: Path, sheet: str | None, expected: Sequence[str]) -> Source
         encoding=None,
         headers=headers,
         open_batches=batches,
-        header_row=header_index + 1,
     )
 
 

@@ -1,7 +1,7 @@
 -- Parsing macros for ingest (DuckDB). Not a result table: the functions every extract column is cleaned with.
 -- Input: one raw value as the file had it (text for CSV and XLSX, typed for Parquet).
 -- Output: the canonical value, or NULL when the text cannot be read as that type; ingest records the reason.
---   icsb_text(x)      trimmed text, NULL when blank
+--   icsb_text(x)      text without surrounding spaces, tabs or line breaks; NULL when blank
 --   icsb_code(x)      upper-case code; 110.0 (a number Excel stored) reads as 110
 --   icsb_money(x)     pounds as DECIMAL(18,4): reads £1,234.50, (123.00) as -123.00, -£5 and £-5
 --   icsb_number(x)    a number (thousands separators allowed)
@@ -10,7 +10,8 @@
 --   icsb_flag(x)      Y/N, yes/no, true/false, 1/0 as BOOLEAN
 --   icsb_fin_year(x)  financial year as 2023/24 from 2023/24, 2023-24, 202324, 2023/2024 (second year = first + 1)
 --   icsb_spelling(x)  folded spelling used to look codes up in code_synonyms (DAY CASE, day-case -> DAY_CASE)
-CREATE OR REPLACE TEMP MACRO icsb_text(x) AS NULLIF(trim(CAST(x AS VARCHAR)), '');
+CREATE OR REPLACE TEMP MACRO icsb_text(x) AS
+    NULLIF(trim(CAST(x AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13)), '');
 
 CREATE OR REPLACE TEMP MACRO icsb_code(x) AS
     regexp_replace(upper(icsb_text(x)), '^([0-9]+)\.0+$', '\1');
