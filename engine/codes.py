@@ -71,6 +71,10 @@ NATIONAL_SCHEDULE_DEPARTMENT: Final[dict[str, str]] = {
     "CHS": "Community Health Service",
 }
 
+# What one unit of the national schedule's activity is, where it is not one record: critical care is priced per bed
+# day, so its national unit cost is compared with cost per critical care bed day, never with cost per period.
+NATIONAL_UNIT_BED_DAY_PODS: Final[frozenset[str]] = frozenset({"CC"})
+
 # Collection activities: the cost drivers costs are split by (what the money was spent doing).
 COST_DRIVERS: Final[tuple[Code, ...]] = (
     Code("ward", "Ward care", ("ward_care", "wards", "bed_days")),

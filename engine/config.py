@@ -73,6 +73,7 @@ class BenchmarksSection(_Section):
     """[benchmarks]: choices the benchmark engine uses."""
 
     best_in_system_min_cases: Annotated[int, Field(ge=0)] = 10
+    wau_unit_cost: Annotated[float, Field(gt=0)] = 3513.60
     national_schedule: str | None = None
 
 

@@ -112,3 +112,28 @@ CREATE OR REPLACE VIEW quarantine AS
 SELECT load_id, file_name, "row", org_code, fin_year, period, "check", "column", reason, value
 FROM load_issues
 WHERE severity = 'rejected';
+
+CREATE SEQUENCE IF NOT EXISTS refresh_ids START 1;
+
+CREATE TABLE IF NOT EXISTS refresh_log (
+    refresh_id     BIGINT PRIMARY KEY,  -- carried by every row of every result table it wrote
+    started_at     TIMESTAMP NOT NULL,  -- when the refresh started (UTC)
+    finished_at    TIMESTAMP,           -- when it committed or failed (UTC)
+    status         VARCHAR NOT NULL,    -- running, succeeded or failed (a failed refresh leaves the last good results)
+    config_file    VARCHAR,             -- the ICS config used
+    config_sha256  VARCHAR,             -- fingerprint of that config's contents
+    settings       VARCHAR,             -- the benchmark and suppression choices used (JSON)
+    loads          VARCHAR,             -- the data used: last load id and files held (JSON)
+    cost_loaded    DECIMAL(18, 4),      -- total cost in the store when the refresh ran
+    tables         VARCHAR,             -- per result table: rows, seconds and total cost where it has one (JSON)
+    message        VARCHAR              -- a sentence for people; the error when it failed
+);
+
+CREATE TABLE IF NOT EXISTS export_log (
+    exported_at  TIMESTAMP NOT NULL,  -- when (UTC)
+    refresh_id   BIGINT,              -- the refresh whose results were written
+    table_name   VARCHAR NOT NULL,    -- the result table
+    file_path    VARCHAR NOT NULL,    -- where it was written
+    row_count    BIGINT NOT NULL,     -- rows written
+    suppressed   VARCHAR NOT NULL     -- published (small numbers suppressed) or UNSUPPRESSED (costing team use only)
+);

@@ -1,0 +1,160 @@
+"""The result tables: one SQL file each in `sql/metrics/`, described by the header comment at its top.
+
+The header is the single description of a table. The refresh reads its inputs to run the files in dependency order,
+the publisher reads its column roles to apply small-number suppression, and docs/metrics.md is written from it.
+
+    -- unit_cost_benchmark: one line saying what the table answers
+    -- Grain: one row per ...
+    -- Inputs: results.event_costs, ref_national_schedule
+    -- Published: yes
+    -- About: what a finance manager needs to know, over as many
+    --   indented lines as it takes (when not to add it up, say).
+    -- Columns:
+    --   org_code [key] provider ODS code
+    --   cases [count] records in the cell
+    --   mean_cost [from cases] total_cost / cases, pounds
+
+Column roles: `key` (a dimension, shown as is), `count` (a count of records or patients: suppressed when small and
+rounded when published), `from X` (a figure built on the records counted by column X: hidden when X is suppressed),
+`shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from graphlib import TopologicalSorter
+from typing import Literal
+
+from engine import sql_files
+
+Role = Literal["key", "count", "from", "shown"]
+RESULTS_SCHEMA = "results"
+PUBLISHED_SCHEMA = "published"
+_COLUMN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|from (?P<source>[a-z][a-z0-9_]*))\] (?P<text>.+)$")
+
+
+class CatalogError(ValueError):
+    """A metric SQL file whose header does not follow the convention (a developer error, caught by tests)."""
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    role: Role
+    description: str
+    source: str | None = None  # for role "from": the count column the figure is built on
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One result table: its SQL (a single SELECT) and what its header says about it."""
+
+    name: str
+    summary: str
+    grain: str
+    inputs: tuple[str, ...]
+    published: bool
+    about: str
+    columns: tuple[ColumnDoc, ...]
+    query: str
+
+    @property
+    def table(self) -> str:
+        return f"{RESULTS_SCHEMA}.{self.name}"
+
+    @property
+    def published_table(self) -> str:
+        return f"{PUBLISHED_SCHEMA}.{self.name}"
+
+    def column(self, name: str) -> ColumnDoc:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name}")
+
+
+def parse(name: str, text: str) -> Metric:
+    """Read a metric file: its header comment and the query below it."""
+    header: list[str] = []
+    lines = text.splitlines()
+    for line in lines:
+        if not line.startswith("--"):
+            break
+        header.append(line[2:].rstrip())
+    query = "\n".join(line for line in lines[len(header) :] if not line.lstrip().startswith("--")).strip()
+    query = query.removesuffix(";").strip()
+    if not header or not header[0].startswith(f" {name}: "):
+        raise CatalogError(f"sql/metrics/{name}.sql must start with `-- {name}: <what the table answers>`")
+    fields: dict[str, list[str]] = {}
+    current = ""
+    for line in header[1:]:
+        match = re.match(r"^ (Grain|Inputs|Published|About|Columns):\s*(.*)$", line)
+        if match:
+            current = match.group(1)
+            fields[current] = [match.group(2)] if match.group(2) else []
+        elif current and line.startswith("   "):
+            fields[current].append(line.strip() if current != "Columns" else line[3:])
+        else:
+            raise CatalogError(f"sql/metrics/{name}.sql: header line {line!r} is not part of a field")
+    missing = {"Grain", "Inputs", "Published", "About", "Columns"} - set(fields)
+    if missing:
+        raise CatalogError(f"sql/metrics/{name}.sql: header is missing {', '.join(sorted(missing))}")
+    return Metric(
+        name=name,
+        summary=header[0].split(": ", 1)[1].strip(),
+        grain=" ".join(fields["Grain"]),
+        inputs=tuple(i.strip() for i in " ".join(fields["Inputs"]).split(",") if i.strip()),
+        published=" ".join(fields["Published"]).strip() == "yes",
+        about=" ".join(fields["About"]),
+        columns=_columns(name, fields["Columns"]),
+        query=query,
+    )
+
+
+def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
+    out: list[ColumnDoc] = []
+    for line in lines:
+        if line.startswith(" ") and out:
+            last = out[-1]
+            out[-1] = ColumnDoc(last.name, last.role, f"{last.description} {line.strip()}", last.source)
+            continue
+        match = _COLUMN.match(line)
+        if not match:
+            raise CatalogError(f"sql/metrics/{name}.sql: column line {line!r} should read `name [role] meaning`")
+        source = match.group("source")
+        role: Role = "from" if source else match.group("role")  # type: ignore[assignment]
+        out.append(ColumnDoc(match.group("name"), role, match.group("text").strip(), source))
+    names = {c.name for c in out}
+    for column in out:
+        if column.source and column.source not in names:
+            raise CatalogError(f"sql/metrics/{name}.sql: {column.name} is built on {column.source}, not a column")
+        if column.source and next(c for c in out if c.name == column.source).role != "count":
+            raise CatalogError(f"sql/metrics/{name}.sql: {column.name} must be built on a [count] column")
+    return tuple(out)
+
+
+@cache
+def metrics() -> tuple[Metric, ...]:
+    """Every result table, in an order where each comes after the tables it reads."""
+    folder = sql_files.sql_dir() / "metrics"
+    found = {path.stem: parse(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))}
+    graph: dict[str, set[str]] = {}
+    for metric in found.values():
+        needs = {i.split(".", 1)[1] for i in metric.inputs if i.startswith(f"{RESULTS_SCHEMA}.")}
+        graph[metric.name] = {n for n in needs if n in found}
+    return tuple(found[name] for name in TopologicalSorter(graph).static_order())
+
+
+def published() -> tuple[Metric, ...]:
+    return tuple(m for m in metrics() if m.published)
+
+
+def metric(name: str) -> Metric:
+    """One result table by name, with the choices in the error when the name is wrong."""
+    for m in metrics():
+        if m.name == name:
+            return m
+    choices = ", ".join(m.name for m in published())
+    raise KeyError(f"no result table called {name!r}; the tables are: {choices}")

@@ -1,0 +1,195 @@
+"""`icsbench refresh`: compute every result table from the store, check it reconciles, publish, and log it.
+
+All tables are rebuilt inside one transaction, so a refresh that fails at any point (a bad file, a full disk, a
+reconciliation that does not hold) leaves the last good results exactly as they were, and every table always carries
+the same refresh id. The refresh log records each attempt, including failed ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import expressions as exp
+
+from engine import codes, sql_files
+from engine.errors import StoreError
+from engine.metrics import catalog
+from engine.metrics.reconcile import check_reconciliation
+from engine.publish.suppression import SuppressionRule, suppress
+from engine.store import Store
+
+FUNNEL_Z_95 = 1.959964  # two-sided 95% limits (Spiegelhalter 2005)
+FUNNEL_Z_99_8 = 3.090232  # two-sided 99.8% limits
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class TableRefreshed:
+    name: str
+    rows: int
+    seconds: float
+
+
+@dataclass
+class RefreshResult:
+    refresh_id: int
+    started_at: datetime
+    seconds: float = 0.0
+    cost_loaded: Decimal = Decimal(0)
+    tables: list[TableRefreshed] = field(default_factory=list)
+
+
+def refresh(store: Store, *, config_file: Path | None = None, progress: Progress | None = None) -> RefreshResult:
+    """Rebuild every result table and its published view; raise StoreError (results untouched) if anything fails."""
+    con = store.con
+    refresh_id = int(con.execute("SELECT nextval('refresh_ids')").fetchall()[0][0])
+    started = datetime.now(UTC).replace(tzinfo=None)
+    result = RefreshResult(refresh_id=refresh_id, started_at=started)
+    settings = _settings(store, refresh_id, started)
+    store.run_file(
+        "refresh/log_start.sql",
+        {
+            "refresh_id": refresh_id,
+            "started_at": started,
+            "config_file": str(config_file) if config_file else None,
+            "config_sha256": _sha256(config_file),
+            "settings": json.dumps(settings),
+            "loads": json.dumps(_loads_used(con)),
+        },
+    )
+    clock = time.perf_counter()
+    metrics = catalog.metrics()
+    steps = len(metrics) + 2
+    try:
+        with store.transaction():
+            _prepare(con, settings)
+            for done, metric in enumerate(metrics, start=1):
+                if progress:
+                    progress(done - 1, steps, metric.name)
+                start = time.perf_counter()
+                con.execute(create_table_sql(metric))
+                rows = int(con.execute(f"SELECT count(*) FROM {metric.table}").fetchall()[0][0])
+                result.tables.append(TableRefreshed(metric.name, rows, time.perf_counter() - start))
+            if progress:
+                progress(len(metrics), steps, "checking totals reconcile")
+            result.cost_loaded = check_reconciliation(con)
+            if progress:
+                progress(len(metrics) + 1, steps, "publishing with small-number suppression")
+            publish(store)
+    except Exception as exc:
+        _finish(store, refresh_id, "failed", f"refresh failed; the last good results are unchanged: {exc}", result)
+        raise StoreError(f"refresh failed and the last good results are unchanged: {exc}") from exc
+    result.seconds = time.perf_counter() - clock
+    if progress:
+        progress(steps, steps, "done")
+    total = sum(t.rows for t in result.tables)
+    _finish(store, refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows", result)
+    return result
+
+
+def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
+    """`CREATE OR REPLACE TABLE results.<name> AS <the file's query>`, built as a tree so it renders in any dialect."""
+    query = sqlglot.parse_one(metric.query, read="duckdb")
+    create = exp.Create(
+        this=exp.to_table(metric.table),
+        kind="TABLE",
+        replace=True,
+        expression=query,
+    )
+    return create.sql(dialect=dialect)
+
+
+def publish(store: Store) -> None:
+    """Write published.<name> for every published table: the full results with small-number suppression applied."""
+    rule = SuppressionRule.from_config(store.config.suppression)
+    con = store.con
+    for metric in catalog.published():
+        full = con.sql(f"SELECT * FROM {metric.table}").to_arrow_table()
+        con.register("published_rows", suppress(full, metric.columns, rule))
+        con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
+        con.unregister("published_rows")
+
+
+def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, object]:
+    benchmarks = store.config.benchmarks
+    suppression = store.config.suppression
+    return {
+        "refresh_id": refresh_id,
+        "refreshed_at": started.isoformat(timespec="seconds"),
+        "best_in_system_min_cases": benchmarks.best_in_system_min_cases,
+        "wau_unit_cost": benchmarks.wau_unit_cost,
+        "funnel_z_95": FUNNEL_Z_95,
+        "funnel_z_99_8": FUNNEL_Z_99_8,
+        "suppression_enabled": suppression.enabled,
+        "suppression_smallest_shown": suppression.smallest_shown,
+        "suppression_round_to": suppression.round_to,
+        "national_schedule": benchmarks.national_schedule or "bundled NCC 2023/24",
+    }
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object]) -> None:
+    keys = ("refresh_id", "refreshed_at", "best_in_system_min_cases", "wau_unit_cost", "funnel_z_95", "funnel_z_99_8")
+    con.register("settings_row", pa.table({k: [settings[k]] for k in keys}))
+    pods = [(setting, pod) for setting, entries in codes.PODS.items() for pod in entries]
+    con.register(
+        "pod_rows",
+        pa.table(
+            {
+                "setting": [setting for setting, _ in pods],
+                "pod": [pod.code for _, pod in pods],
+                "pod_name": [pod.name for _, pod in pods],
+                "national_department": [codes.NATIONAL_SCHEDULE_DEPARTMENT.get(pod.code) for _, pod in pods],
+                "national_unit": [
+                    "bed_day" if pod.code in codes.NATIONAL_UNIT_BED_DAY_PODS else "record" for _, pod in pods
+                ],
+            }
+        ),
+    )
+    con.register(
+        "driver_rows",
+        pa.table(
+            {
+                "cost_driver": [d.code for d in codes.COST_DRIVERS],
+                "cost_driver_name": [d.name for d in codes.COST_DRIVERS],
+            }
+        ),
+    )
+    for statement in sql_files.statements(sql_files.read("store/refresh_inputs.sql")):
+        con.execute(statement)
+    for name in ("settings_row", "pod_rows", "driver_rows"):
+        con.unregister(name)
+
+
+def _loads_used(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    last, loads, files = con.execute(sql_files.read("refresh/loads_used.sql")).fetchall()[0]
+    return {"last_load_id": last, "loads": loads, "files": files}
+
+
+def _finish(store: Store, refresh_id: int, status: str, message: str, result: RefreshResult) -> None:
+    tables = {t.name: {"rows": t.rows, "seconds": round(t.seconds, 3)} for t in result.tables}
+    store.run_file(
+        "refresh/log_finish.sql",
+        {
+            "finished_at": datetime.now(UTC).replace(tzinfo=None),
+            "status": status,
+            "message": message,
+            "tables": json.dumps(tables),
+            "cost_loaded": result.cost_loaded,
+            "refresh_id": refresh_id,
+        },
+    )
+
+
+def _sha256(path: Path | None) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.exists() else None

@@ -1,0 +1,1 @@
+"""Publishing: small-number suppression and the files and tables people outside the costing team see."""

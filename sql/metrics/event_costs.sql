@@ -1,0 +1,168 @@
+-- event_costs: each patient event with its cost added up from its cost lines, the building block of every table.
+-- Grain: one row per activity record (setting, org_code, record_id); cost lines whose record is not held (after a
+--   reload replaced it) get a row of their own with has_activity_record = 0, so no pound is ever dropped.
+-- Inputs: activity, cost_lines, results.refresh_settings
+-- Published: no
+-- About: Internal: patient-level, never published or exported. Cost per driver and activity counts are the sums over
+--   the record's cost lines; contacts are split by the resource that delivered them (medical: consultants and other
+--   medical staff; nursing; therapy: allied health professionals).
+-- Columns:
+--   fin_year [key] financial year, e.g. 2023/24
+--   period [key] month of the financial year, 1 = April
+--   quarter [key] quarter of the financial year, 1 = April to June
+--   setting [key] apc, op, ec, cc, mh or chs
+--   org_code [key] provider ODS code
+--   record_id [key] the provider's event id
+--   patient_id [key] patient pseudonym (never published)
+--   pod [key] point of delivery; UNLINKED for cost lines without a record
+--   tfc [key] treatment function code; blank where the setting has none
+--   hrg [key] HRG or currency; blank where missing
+--   hrg_chapter [key] first character of the HRG
+--   spell_id [key] admitted care: the hospital spell (the record itself where no spell id was sent)
+--   episode_number [key] admitted care: order of the episode in its spell
+--   los [shown] admitted care: length of stay of the spell, days
+--   unit_type [key] critical care: adult, paediatric or neonatal
+--   apc_record_id [key] critical care: the admitted care episode the period belongs to
+--   record_bed_days [shown] critical care and mental health: bed days on the record
+--   level_2_days [shown] critical care: days at level 2
+--   level_3_days [shown] critical care: days at level 3
+--   has_activity_record [key] 1 for a loaded activity record, 0 for cost lines without one
+--   total_cost [shown] cost of the record, pounds (exact)
+--   ward_cost [shown] cost of ward care, pounds
+--   theatre_cost [shown] cost of theatres (surgical and anaesthetic time), pounds
+--   critical_care_cost [shown] cost of critical care, pounds
+--   pathology_cost [shown] cost of pathology, pounds
+--   imaging_cost [shown] cost of imaging (radiology), pounds
+--   pharmacy_cost [shown] cost of pharmacy and medicines, pounds
+--   high_cost_drugs_cost [shown] cost of high-cost drugs and devices, pounds
+--   therapies_cost [shown] cost of allied health professional therapies, pounds
+--   outpatient_care_cost [shown] cost of outpatient clinic care, pounds
+--   emergency_care_cost [shown] cost of emergency department care, pounds
+--   community_care_cost [shown] cost of community care, pounds
+--   mental_health_care_cost [shown] cost of mental health care, pounds
+--   other_clinical_cost [shown] cost of other clinical services, pounds
+--   overheads_cost [shown] cost of overheads and support services, pounds
+--   other_cost [shown] cost of other or unmapped, pounds
+--   ward_bed_days [shown] bed days counted on ward cost lines
+--   theatre_minutes [shown] theatre (procedure) minutes
+--   anaesthetic_minutes [shown] anaesthetic minutes
+--   cc_bed_days [shown] critical care bed days counted on cost lines
+--   tests [shown] pathology tests
+--   examinations [shown] imaging examinations
+--   items [shown] pharmacy items dispensed
+--   medical_contacts [shown] patient contacts by consultants and other medical staff
+--   nursing_contacts [shown] patient contacts by nursing staff
+--   therapy_contacts [shown] patient contacts by allied health professionals
+--   refresh_id [shown] the refresh that wrote the row
+WITH line_totals AS (
+    SELECT setting, org_code, record_id,
+           min(fin_year) AS fin_year,
+           min(period) AS period,
+           sum(cost) AS total_cost,
+           sum(CASE WHEN cost_driver = 'ward' THEN cost ELSE 0 END) AS ward_cost,
+           sum(CASE WHEN cost_driver = 'theatre' THEN cost ELSE 0 END) AS theatre_cost,
+           sum(CASE WHEN cost_driver = 'critical_care' THEN cost ELSE 0 END) AS critical_care_cost,
+           sum(CASE WHEN cost_driver = 'pathology' THEN cost ELSE 0 END) AS pathology_cost,
+           sum(CASE WHEN cost_driver = 'imaging' THEN cost ELSE 0 END) AS imaging_cost,
+           sum(CASE WHEN cost_driver = 'pharmacy' THEN cost ELSE 0 END) AS pharmacy_cost,
+           sum(CASE WHEN cost_driver = 'high_cost_drugs' THEN cost ELSE 0 END) AS high_cost_drugs_cost,
+           sum(CASE WHEN cost_driver = 'therapies' THEN cost ELSE 0 END) AS therapies_cost,
+           sum(CASE WHEN cost_driver = 'outpatient_care' THEN cost ELSE 0 END) AS outpatient_care_cost,
+           sum(CASE WHEN cost_driver = 'emergency_care' THEN cost ELSE 0 END) AS emergency_care_cost,
+           sum(CASE WHEN cost_driver = 'community_care' THEN cost ELSE 0 END) AS community_care_cost,
+           sum(CASE WHEN cost_driver = 'mental_health_care' THEN cost ELSE 0 END) AS mental_health_care_cost,
+           sum(CASE WHEN cost_driver = 'other_clinical' THEN cost ELSE 0 END) AS other_clinical_cost,
+           sum(CASE WHEN cost_driver = 'overheads' THEN cost ELSE 0 END) AS overheads_cost,
+           sum(CASE WHEN cost_driver = 'other' THEN cost ELSE 0 END) AS other_cost,
+           sum(CASE WHEN cost_driver = 'ward' AND activity_unit = 'bed_days' THEN activity_count ELSE 0 END)
+               AS ward_bed_days,
+           sum(CASE WHEN activity_unit = 'theatre_minutes' THEN activity_count ELSE 0 END) AS theatre_minutes,
+           sum(CASE WHEN activity_unit = 'anaesthetic_minutes' THEN activity_count ELSE 0 END) AS anaesthetic_minutes,
+           sum(CASE WHEN activity_unit = 'cc_bed_days' THEN activity_count ELSE 0 END) AS cc_bed_days,
+           sum(CASE WHEN activity_unit = 'tests' THEN activity_count ELSE 0 END) AS tests,
+           sum(CASE WHEN activity_unit = 'examinations' THEN activity_count ELSE 0 END) AS examinations,
+           sum(CASE WHEN activity_unit = 'items' THEN activity_count ELSE 0 END) AS items,
+           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource IN ('consultant', 'medical_other')
+               THEN activity_count ELSE 0 END) AS medical_contacts,
+           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource = 'nursing'
+               THEN activity_count ELSE 0 END) AS nursing_contacts,
+           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource = 'ahp'
+               THEN activity_count ELSE 0 END) AS therapy_contacts
+    FROM cost_lines
+    GROUP BY setting, org_code, record_id
+),
+events AS (
+    SELECT coalesce(a.fin_year, l.fin_year) AS fin_year,
+           coalesce(a.period, l.period) AS period,
+           coalesce(a.setting, l.setting) AS setting,
+           coalesce(a.org_code, l.org_code) AS org_code,
+           coalesce(a.record_id, l.record_id) AS record_id,
+           a.patient_id,
+           coalesce(a.pod, 'UNLINKED') AS pod,
+           coalesce(a.tfc, '') AS tfc,
+           coalesce(a.hrg, '') AS hrg,
+           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id,
+           a.episode_number,
+           a.los,
+           a.unit_type,
+           a.apc_record_id,
+           a.bed_days AS record_bed_days,
+           a.level_2_days,
+           a.level_3_days,
+           CASE WHEN a.record_id IS NULL THEN 0 ELSE 1 END AS has_activity_record,
+           coalesce(l.total_cost, 0) AS total_cost,
+           coalesce(l.ward_cost, 0) AS ward_cost,
+           coalesce(l.theatre_cost, 0) AS theatre_cost,
+           coalesce(l.critical_care_cost, 0) AS critical_care_cost,
+           coalesce(l.pathology_cost, 0) AS pathology_cost,
+           coalesce(l.imaging_cost, 0) AS imaging_cost,
+           coalesce(l.pharmacy_cost, 0) AS pharmacy_cost,
+           coalesce(l.high_cost_drugs_cost, 0) AS high_cost_drugs_cost,
+           coalesce(l.therapies_cost, 0) AS therapies_cost,
+           coalesce(l.outpatient_care_cost, 0) AS outpatient_care_cost,
+           coalesce(l.emergency_care_cost, 0) AS emergency_care_cost,
+           coalesce(l.community_care_cost, 0) AS community_care_cost,
+           coalesce(l.mental_health_care_cost, 0) AS mental_health_care_cost,
+           coalesce(l.other_clinical_cost, 0) AS other_clinical_cost,
+           coalesce(l.overheads_cost, 0) AS overheads_cost,
+           coalesce(l.other_cost, 0) AS other_cost,
+           coalesce(l.ward_bed_days, 0) AS ward_bed_days,
+           coalesce(l.theatre_minutes, 0) AS theatre_minutes,
+           coalesce(l.anaesthetic_minutes, 0) AS anaesthetic_minutes,
+           coalesce(l.cc_bed_days, 0) AS cc_bed_days,
+           coalesce(l.tests, 0) AS tests,
+           coalesce(l.examinations, 0) AS examinations,
+           coalesce(l.items, 0) AS items,
+           coalesce(l.medical_contacts, 0) AS medical_contacts,
+           coalesce(l.nursing_contacts, 0) AS nursing_contacts,
+           coalesce(l.therapy_contacts, 0) AS therapy_contacts
+    FROM activity AS a
+    FULL OUTER JOIN line_totals AS l
+        ON a.setting = l.setting AND a.org_code = l.org_code AND a.record_id = l.record_id
+)
+SELECT e.fin_year, e.period,
+       CASE WHEN e.period <= 3 THEN 1 WHEN e.period <= 6 THEN 2 WHEN e.period <= 9 THEN 3 ELSE 4 END AS quarter,
+       e.setting, e.org_code, e.record_id, e.patient_id, e.pod, e.tfc, e.hrg,
+       substr(e.hrg, 1, 1) AS hrg_chapter,
+       e.spell_id, e.episode_number, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
+       e.level_3_days, e.has_activity_record, e.total_cost,
+       e.ward_cost,
+       e.theatre_cost,
+       e.critical_care_cost,
+       e.pathology_cost,
+       e.imaging_cost,
+       e.pharmacy_cost,
+       e.high_cost_drugs_cost,
+       e.therapies_cost,
+       e.outpatient_care_cost,
+       e.emergency_care_cost,
+       e.community_care_cost,
+       e.mental_health_care_cost,
+       e.other_clinical_cost,
+       e.overheads_cost,
+       e.other_cost,
+       e.ward_bed_days, e.theatre_minutes, e.anaesthetic_minutes,
+       e.cc_bed_days, e.tests, e.examinations, e.items, e.medical_contacts, e.nursing_contacts, e.therapy_contacts,
+       s.refresh_id
+FROM events AS e
+CROSS JOIN results.refresh_settings AS s
