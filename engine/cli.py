@@ -325,6 +325,105 @@ def status(config_file: str | None) -> None:
     )
 
 
+@main.command("refresh")
+@config_option
+def refresh_command(config_file: str | None) -> None:
+    """Compute every benchmark table from the store, check it reconciles, publish it suppressed, and log the refresh."""
+    with _friendly_errors():
+        path = _config_path(config_file)
+        config = config_module.load(path)
+        result = _refresh(config, path)
+    _print_refresh(result)
+
+
+def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
+    from engine.metrics.refresh import refresh
+    from engine.store import open_store
+
+    store = open_store(config)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Refreshing", total=None)
+
+            def on_step(done: int, total: int, label: str) -> None:
+                progress.update(task, completed=done, total=total, description=f"Refreshing: {label}")
+
+            return refresh(store, config_file=path, progress=on_step)
+    finally:
+        store.close()
+
+
+def _print_refresh(result: Any) -> None:
+    table = Table(title=f"Refresh {result.refresh_id}: result tables")
+    for name in ("Table", "Rows", "Seconds"):
+        table.add_column(name, justify="left" if name == "Table" else "right")
+    for t in result.tables:
+        table.add_row(t.name, f"{t.rows:,}", f"{t.seconds:.2f}")
+    console.print(table)
+    console.print(
+        f"Refresh {result.refresh_id} done in {result.seconds:.1f} s. Results reconcile with the "
+        f"£{result.cost_loaded:,.2f} loaded, to the penny; published tables have small numbers suppressed."
+    )
+
+
+@main.command("export")
+@click.argument("table_name", metavar="TABLE")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="File to write: .csv, .parquet or .xlsx.")
+@click.option(
+    "--unsuppressed",
+    is_flag=True,
+    help="Full figures without small-number suppression, for the costing team's own use (recorded in the log).",
+)
+@config_option
+def export_command(table_name: str, out: str, unsuppressed: bool, config_file: str | None) -> None:
+    """Write a result table to a file: the published (suppressed) figures unless --unsuppressed."""
+    from engine.publish.export import export_table
+    from engine.store import open_store
+
+    with _friendly_errors():
+        config = config_module.load(_config_path(config_file))
+        store = open_store(config)
+        try:
+            done = export_table(store, table_name, Path(out), unsuppressed=unsuppressed)
+        finally:
+            store.close()
+    console.print(f"Wrote {done.rows:,} rows of {done.table} (refresh {done.refresh_id}) to {done.path}.")
+    if unsuppressed:
+        errors.print(
+            "[bold yellow]Unsuppressed:[/] small numbers are NOT hidden in this file. Keep it within the costing "
+            "team; the export is recorded in the store's export log.",
+            highlight=False,
+        )
+
+
+def _print_top_opportunities(config: config_module.IcsConfig) -> None:
+    rows = reports.top_opportunities(config, limit=10)
+    table = Table(title="Largest cost opportunities against the ICS average (published figures)")
+    for name in ("Provider", "POD", "TFC", "HRG", "Cases", "Average", "ICS average", "Best in system", "Opportunity"):
+        table.add_column(name, justify="left" if name in ("Provider", "POD", "TFC", "HRG") else "right")
+    for r in rows:
+        table.add_row(
+            escape(r.org_code),
+            escape(r.pod),
+            escape(r.tfc),
+            escape(r.hrg),
+            "" if r.activity is None else f"{r.activity:,}",
+            _money_text(r.mean_cost),
+            _money_text(r.ics_mean_cost),
+            _money_text(r.best_in_system_cost),
+            _money_text(r.opportunity_vs_ics),
+        )
+    console.print(table)
+    console.print(
+        "[dim]Each opportunity is (average - ICS average) x cases, floored at 0 per row. Opportunities against "
+        "different benchmarks overlap: never add them together.[/]"
+    )
+
+
+def _money_text(value: float | None) -> str:
+    return "" if value is None else f"£{value:,.0f}"
+
+
 @main.command()
 @click.option(
     "--dir",
@@ -349,6 +448,7 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
         config = config_module.load(result.config_path)
         results = _load(config, list(result.files), None)
         summary = reports.store_summary(config)
+        refreshed = _refresh(config, result.config_path)
     _print_load_results(results)
     failed = [r for r in results if r.status == "failed"]
     if failed:
@@ -360,9 +460,15 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
         f"({'reconciles with' if loaded == summary.cost == result.total_cost else 'DOES NOT reconcile with'} "
         f"the £{result.total_cost:,.2f} generated)."
     )
+    _print_refresh(refreshed)
+    with _friendly_errors():
+        _print_top_opportunities(config)
     console.print(f"Extracts:  {result.out_dir}\nConfig:    {result.config_path}\nStore:     {config.store_path}")
     console.print(f"Planted variation to find: {result.manifest_path}")
-    console.print(f"Next: `icsbench quality --config {result.config_path}` for the data-quality report.")
+    console.print(
+        f"Next: `icsbench quality --config {result.config_path}` for the data-quality report, or "
+        f"`icsbench export unit_cost_benchmark --out opportunities.xlsx --config {result.config_path}`."
+    )
 
 
 if __name__ == "__main__":

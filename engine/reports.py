@@ -167,3 +167,33 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) 
 def inert(value: str) -> str:
     """Prefix text that starts like a formula (=, +, -, @) with an apostrophe so a spreadsheet shows it as text."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    org_code: str
+    setting: str
+    pod: str
+    tfc: str
+    hrg: str
+    activity: int | None
+    mean_cost: float | None
+    ics_mean_cost: float | None
+    best_in_system_cost: float | None
+    national_mean_cost: float | None
+    opportunity_vs_ics: float
+    opportunity_vs_best: float | None
+    outlier_95: str
+    outlier_99_8: str
+
+
+def top_opportunities(config: IcsConfig, *, provider: str | None = None, limit: int = 10) -> list[Opportunity]:
+    """The largest published opportunities against the ICS average, for one provider or the whole system."""
+    store = open_store(config, read_only=True)
+    try:
+        rows = store.con.execute(
+            sql_files.read("reports/top_opportunities.sql"), {"provider": provider, "limit": limit}
+        ).fetchall()
+    finally:
+        store.close()
+    return [Opportunity(*row) for row in rows]

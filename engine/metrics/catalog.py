@@ -32,7 +32,9 @@ from engine import sql_files
 Role = Literal["key", "count", "from", "shown"]
 RESULTS_SCHEMA = "results"
 PUBLISHED_SCHEMA = "published"
-_COLUMN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|from (?P<source>[a-z][a-z0-9_]*))\] (?P<text>.+)$")
+_COLUMN = re.compile(
+    r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|from (?P<source>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
+)
 
 
 class CatalogError(ValueError):

@@ -13,7 +13,11 @@ from engine.errors import StoreError
 def check_reconciliation(con: duckdb.DuckDBPyConnection) -> Decimal:
     """The total cost loaded; raise StoreError naming each provider and year where the results differ by any amount."""
     rows = con.execute(sql_files.read("refresh/reconcile.sql")).fetchall()
-    wrong = [f"{org} {year}: £{loaded:,.2f} loaded, £{got:,.2f} in results" for org, year, loaded, got in rows if loaded != got]
+    wrong = [
+        f"{org} {year}: £{loaded:,.2f} loaded, £{got:,.2f} in results"
+        for org, year, loaded, got in rows
+        if loaded != got
+    ]
     if wrong:
         raise StoreError("results do not reconcile with the cost loaded: " + "; ".join(wrong))
     return sum((Decimal(loaded) for _, _, loaded, _ in rows), Decimal(0))

@@ -20,6 +20,7 @@
 --   hrg_chapter [key] first character of the HRG
 --   spell_id [key] admitted care: the hospital spell (the record itself where no spell id was sent)
 --   episode_number [key] admitted care: order of the episode in its spell
+--   spell_hrg [key] admitted care: the spell's HRG (the episode's HRG where none was sent)
 --   los [shown] admitted care: length of stay of the spell, days
 --   unit_type [key] critical care: adult, paediatric or neonatal
 --   apc_record_id [key] critical care: the admitted care episode the period belongs to
@@ -103,6 +104,7 @@ events AS (
            coalesce(a.hrg, '') AS hrg,
            CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id,
            a.episode_number,
+           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_hrg, a.hrg) END AS spell_hrg,
            a.los,
            a.unit_type,
            a.apc_record_id,
@@ -144,23 +146,11 @@ SELECT e.fin_year, e.period,
        CASE WHEN e.period <= 3 THEN 1 WHEN e.period <= 6 THEN 2 WHEN e.period <= 9 THEN 3 ELSE 4 END AS quarter,
        e.setting, e.org_code, e.record_id, e.patient_id, e.pod, e.tfc, e.hrg,
        substr(e.hrg, 1, 1) AS hrg_chapter,
-       e.spell_id, e.episode_number, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
+       e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
        e.level_3_days, e.has_activity_record, e.total_cost,
-       e.ward_cost,
-       e.theatre_cost,
-       e.critical_care_cost,
-       e.pathology_cost,
-       e.imaging_cost,
-       e.pharmacy_cost,
-       e.high_cost_drugs_cost,
-       e.therapies_cost,
-       e.outpatient_care_cost,
-       e.emergency_care_cost,
-       e.community_care_cost,
-       e.mental_health_care_cost,
-       e.other_clinical_cost,
-       e.overheads_cost,
-       e.other_cost,
+       e.ward_cost, e.theatre_cost, e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost,
+       e.high_cost_drugs_cost, e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
+       e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost,
        e.ward_bed_days, e.theatre_minutes, e.anaesthetic_minutes,
        e.cc_bed_days, e.tests, e.examinations, e.items, e.medical_contacts, e.nursing_contacts, e.therapy_contacts,
        s.refresh_id
