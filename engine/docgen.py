@@ -1,6 +1,8 @@
-"""Write docs/data-model.md from the schema and code lists, so the document cannot drift from the code.
+"""Write the generated documents, so they cannot drift from the code: docs/data-model.md from the schema and code
+lists, docs/metrics.md from the headers of the metric SQL files.
 
-Run `python -m engine.docgen` after changing engine/schema.py or engine/codes.py; a test fails until you do.
+Run `python -m engine.docgen` after changing engine/schema.py, engine/codes.py or sql/metrics/; a test fails until
+you do.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ import sys
 from pathlib import Path
 
 from engine import codes, schema
+from engine.metrics.docs import metrics_markdown
 
 DATA_MODEL = Path("docs") / "data-model.md"
+METRICS = Path("docs") / "metrics.md"
 
 _SETTING_NAMES = {c.code: c.name for c in codes.SETTINGS}
 
@@ -131,14 +135,23 @@ def _rule(col: schema.Column) -> str:
     return "; ".join(parts)
 
 
+def generated() -> dict[Path, str]:
+    """Every generated document and its current text."""
+    return {DATA_MODEL: data_model_markdown(), METRICS: metrics_markdown()}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write (or with --check, compare) docs/data-model.md under the current folder."""
+    """Write (or with --check, compare) the generated documents under the current folder."""
     args = sys.argv[1:] if argv is None else argv
-    text = data_model_markdown()
+    documents = generated()
     if "--check" in args:
-        return 0 if DATA_MODEL.exists() and DATA_MODEL.read_text(encoding="utf-8") == text else 1
-    DATA_MODEL.parent.mkdir(exist_ok=True)
-    DATA_MODEL.write_text(text, encoding="utf-8")
+        stale = [path for path, text in documents.items() if not path.exists() or path.read_text("utf-8") != text]
+        for path in stale:
+            print(f"{path} is stale: run python -m engine.docgen", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in documents.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return 0
 
 

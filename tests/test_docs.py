@@ -19,6 +19,11 @@ def test_data_model_document_is_generated_from_the_schema() -> None:
     assert committed == docgen.data_model_markdown(), "run `python -m engine.docgen` and commit docs/data-model.md"
 
 
+def test_metrics_document_is_generated_from_the_sql_headers() -> None:
+    committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert committed == docgen.metrics_markdown(), "run `python -m engine.docgen` and commit docs/metrics.md"
+
+
 def _options(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for name, field in model.model_fields.items():

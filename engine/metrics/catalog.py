@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from graphlib import TopologicalSorter
 from typing import Literal
 
 from engine import sql_files
@@ -137,16 +136,49 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
     return tuple(out)
 
 
+# The order people meet the tables in (the seed dashboard's pages); the refresh keeps it wherever inputs allow.
+PRESENTATION_ORDER = (
+    "system_cost",
+    "provider_overview",
+    "unit_cost_benchmark",
+    "cost_driver_benchmark",
+    "los_benchmark",
+    "inpatient_cost_drivers",
+    "clinical_support",
+    "critical_care",
+    "ward_costs",
+    "cost_per_wau",
+    "data_quality",
+)
+
+
 @cache
 def metrics() -> tuple[Metric, ...]:
-    """Every result table, in an order where each comes after the tables it reads."""
+    """Every result table, each after the tables it reads, otherwise in presentation order."""
     folder = sql_files.sql_dir() / "metrics"
     found = {path.stem: parse(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))}
     graph: dict[str, set[str]] = {}
     for metric in found.values():
         needs = {i.split(".", 1)[1] for i in metric.inputs if i.startswith(f"{RESULTS_SCHEMA}.")}
         graph[metric.name] = {n for n in needs if n in found}
-    return tuple(found[name] for name in TopologicalSorter(graph).static_order())
+    ordered: list[str] = []
+    while len(ordered) < len(graph):
+        ready = [n for n in graph if n not in ordered and graph[n] <= set(ordered)]
+        if not ready:
+            raise CatalogError(
+                f"sql/metrics: these tables read each other in a cycle: {sorted(set(graph) - set(ordered))}"
+            )
+        ordered.append(min(ready, key=lambda n: _rank(found[n])))
+    return tuple(found[name] for name in ordered)
+
+
+def _rank(metric: Metric) -> tuple[int, int, str]:
+    """Internal tables first, then the published ones in presentation order, then any others by name."""
+    if not metric.published:
+        return (0, 0, metric.name)
+    if metric.name in PRESENTATION_ORDER:
+        return (1, PRESENTATION_ORDER.index(metric.name), metric.name)
+    return (2, 0, metric.name)
 
 
 def published() -> tuple[Metric, ...]:
