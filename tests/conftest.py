@@ -213,3 +213,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI") and skipped:
         reporter.write_line(f"CI: {skipped} test(s) were skipped; every test must run in CI.", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def build_synthetic_ics(root: Path, *, scale: float, seed: int) -> tuple[Any, config_module.IcsConfig]:
+    """Generate a synthetic ICS, load every file and refresh the benchmarks: (SynthResult, config)."""
+    from engine import synth
+    from engine.metrics.refresh import refresh
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(config_module.PSEUDONYM_KEY_ENV, "synthetic-test-key")
+        result = synth.generate(root, scale=scale, seed=seed)
+        config = config_module.load(result.config_path)
+        store = open_store(config)
+        try:
+            outcomes = load_files(store, list(result.files))
+            quality.refresh(store)
+            refresh(store, config_file=result.config_path)
+        finally:
+            store.close()
+    assert {o.status for o in outcomes} == {"loaded"}, [o.message for o in outcomes if o.status != "loaded"]
+    return result, config
+
+
+@pytest.fixture(scope="session")
+def refreshed_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, config_module.IcsConfig]:
+    """A small synthetic ICS (scale 0.01), loaded and refreshed once for the session. Tests must not change it."""
+    return build_synthetic_ics(tmp_path_factory.mktemp("refreshed-ics"), scale=0.01, seed=5)
