@@ -1,8 +1,8 @@
 """Small-number suppression (HES disclosure control) for everything published.
 
 Counts of 1 to `smallest_shown - 1` records are hidden and every other count is rounded to the nearest `round_to`;
-a figure built on a hidden count (a mean, a total, an opportunity) is hidden with it. A zero stays a zero: "no
-activity" is not disclosive. Which column is a count, and which figures rest on which count, is declared in each
+a figure built on a hidden count (a mean, a total, an opportunity) is hidden with it, and so is a figure whose count
+is missing (fail closed). A zero stays a zero: "no activity" is not disclosive. Which column is a count, and which figures rest on which count, is declared in each
 metric's SQL header (see engine.metrics.catalog), so the rule is written once and applied to every table alike.
 """
 
@@ -29,9 +29,9 @@ class SuppressionRule:
         return cls(enabled=section.enabled, smallest_shown=section.smallest_shown, round_to=section.round_to)
 
     def hidden(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
-        """True where a count is small enough to identify someone (1 to smallest_shown - 1)."""
+        """True where a count is small enough to identify someone (1 to smallest_shown - 1), or unknown (fail closed)."""
         small = pc.and_(pc.greater(counts, 0), pc.less(counts, self.smallest_shown))
-        return pc.fill_null(small, False)
+        return pc.fill_null(small, True)
 
     def rounded(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
         """Counts rounded to the nearest round_to, halves up, in the column's own type."""

@@ -1,0 +1,144 @@
+"""Small-number suppression: no published row leaks a small count, and nothing it shows is altered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.metrics import catalog
+from engine.metrics.catalog import ColumnDoc
+from engine.publish.suppression import SuppressionRule, suppress
+from engine.store import open_store
+
+COLUMNS = (
+    ColumnDoc("org_code", "key", "provider"),
+    ColumnDoc("activity", "count", "records"),
+    ColumnDoc("total_cost", "from", "cost", "activity"),
+    ColumnDoc("mean_cost", "from", "average", "activity"),
+    ColumnDoc("ics_activity", "count", "records in the ICS"),
+    ColumnDoc("ics_mean_cost", "from", "ICS average", "ics_activity"),
+    ColumnDoc("national_mean_cost", "shown", "national price"),
+)
+
+rules = st.builds(
+    SuppressionRule,
+    enabled=st.just(True),
+    smallest_shown=st.integers(min_value=1, max_value=20),
+    round_to=st.integers(min_value=1, max_value=10),
+)
+money = st.one_of(st.none(), st.floats(min_value=-1e7, max_value=1e7, allow_nan=False))
+rows = st.lists(
+    st.tuples(
+        st.sampled_from(["ZZA", "ZZB", "ZZC"]),
+        st.one_of(st.none(), st.integers(min_value=0, max_value=500)),
+        money,
+        money,
+        st.one_of(st.none(), st.integers(min_value=0, max_value=5000)),
+        money,
+        money,
+    ),
+    max_size=60,
+)
+
+
+def _table(data: list[tuple[Any, ...]]) -> pa.Table:
+    names = [c.name for c in COLUMNS]
+    types = [pa.string(), pa.int64(), pa.float64(), pa.float64(), pa.int64(), pa.float64(), pa.float64()]
+    return pa.table(
+        {n: pa.array([r[i] for r in data], type=t) for i, (n, t) in enumerate(zip(names, types, strict=True))}
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=rows, rule=rules)
+def test_what_is_published_shows_only_rounded_counts_and_no_figure_beside_a_hidden_one(
+    data: list[tuple[Any, ...]], rule: SuppressionRule
+) -> None:
+    """Judged on the published rows alone, as someone outside the costing team sees them."""
+    for row in suppress(_table(data), COLUMNS, rule).to_pylist():
+        for count, figures in (("activity", ("total_cost", "mean_cost")), ("ics_activity", ("ics_mean_cost",))):
+            if row[count] is None:
+                assert all(row[f] is None for f in figures)
+            else:
+                assert row[count] % rule.round_to == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=rows, rule=rules)
+def test_suppression_hides_exactly_the_small_cells_and_changes_nothing_it_shows(
+    data: list[tuple[Any, ...]], rule: SuppressionRule
+) -> None:
+    original = _table(data).to_pylist()
+    published = suppress(_table(data), COLUMNS, rule).to_pylist()
+    assert len(published) == len(original)
+    for full, shown in zip(original, published, strict=True):
+        for count, figures in (("activity", ("total_cost", "mean_cost")), ("ics_activity", ("ics_mean_cost",))):
+            small = full[count] is None or 0 < full[count] < rule.smallest_shown
+            if small:
+                assert shown[count] is None
+                assert all(shown[f] is None for f in figures)
+            else:
+                assert all(shown[f] == full[f] for f in figures)
+                if full[count] is not None:
+                    assert abs(shown[count] - full[count]) <= rule.round_to / 2
+                    assert shown[count] % rule.round_to == 0
+        assert shown["org_code"] == full["org_code"]
+        assert shown["national_mean_cost"] == full["national_mean_cost"]
+
+
+@given(count=st.integers(min_value=1, max_value=7))
+def test_hes_defaults_hide_one_to_seven_and_round_the_rest_to_five(count: int) -> None:
+    rule = SuppressionRule()
+    table = _table([("ZZA", count, 10.0, 10.0, count + 8, 1.0, 2.0)])
+    [row] = suppress(table, COLUMNS, rule).to_pylist()
+    assert row["activity"] is None and row["total_cost"] is None and row["mean_cost"] is None
+    assert row["ics_activity"] in (10, 15)
+    assert row["ics_mean_cost"] == 1.0
+
+
+def test_rounding_of_a_few_hand_checked_counts() -> None:
+    rule = SuppressionRule()
+    counts = [0, 7, 8, 12, 13, 17, 18, 1234]
+    table = _table([("ZZA", n, 1.0, 1.0, 100, 1.0, 1.0) for n in counts])
+    shown = [r["activity"] for r in suppress(table, COLUMNS, rule).to_pylist()]
+    assert shown == [0, None, 10, 10, 15, 15, 20, 1235]
+
+
+def test_switched_off_suppression_publishes_the_full_figures() -> None:
+    table = _table([("ZZA", 3, 10.0, 10.0, 3, 1.0, 2.0)])
+    assert suppress(table, COLUMNS, SuppressionRule(enabled=False)) == table
+
+
+def test_a_column_without_a_declared_role_is_refused() -> None:
+    table = _table([("ZZA", 30, 10.0, 10.0, 30, 1.0, 2.0)]).append_column("surprise", pa.array([1]))
+    with pytest.raises(ValueError, match="surprise"):
+        suppress(table, COLUMNS, SuppressionRule())
+
+
+def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshed_ics: Any) -> None:
+    _, config = refreshed_ics
+    rule = SuppressionRule.from_config(config.suppression)
+    store = open_store(config, read_only=True)
+    try:
+        for metric in catalog.published():
+            full = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table().to_pylist()
+            shown = store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table().to_pylist()
+            assert len(shown) == len(full), metric.name
+            counts = [c for c in metric.columns if c.role == "count"]
+            assert counts, f"{metric.name} declares no count column to suppress on"
+            for before, after in zip(full, shown, strict=True):
+                for count in counts:
+                    small = before[count.name] is None or 0 < before[count.name] < rule.smallest_shown
+                    assert (
+                        after[count.name] is None
+                        if small
+                        else after[count.name] is not None or before[count.name] is None
+                    )
+                    for figure in (c for c in metric.columns if c.source == count.name):
+                        assert after[figure.name] is None if small else after[figure.name] == before[figure.name]
+    finally:
+        store.close()
