@@ -2,8 +2,9 @@
 
 Counts of 1 to `smallest_shown - 1` records are hidden and every other count is rounded to the nearest `round_to`;
 a figure built on a hidden count (a mean, a total, an opportunity) is hidden with it, and so is a figure whose count
-is missing (fail closed). A zero stays a zero: "no activity" is not disclosive. Which column is a count, and which figures rest on which count, is declared in each
-metric's SQL header (see engine.metrics.catalog), so the rule is written once and applied to every table alike.
+is missing (fail closed). A zero stays a zero: "no activity" is not disclosive. Which column is a count, and which
+figures rest on which count, is declared in each metric's SQL header (see engine.metrics.catalog), so the rule is
+written once and applied to every table alike.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class SuppressionRule:
         return cls(enabled=section.enabled, smallest_shown=section.smallest_shown, round_to=section.round_to)
 
     def hidden(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
-        """True where a count is small enough to identify someone (1 to smallest_shown - 1), or unknown (fail closed)."""
+        """True where a count could identify someone (1 to smallest_shown - 1), or is unknown (fail closed)."""
         small = pc.and_(pc.greater(counts, 0), pc.less(counts, self.smallest_shown))
         return pc.fill_null(small, True)
 

@@ -23,7 +23,7 @@
 --   ics_median_cost_per_wau [shown] median of the providers' cost per WAU
 --   opportunity_vs_median [from priced_activity] (cost_per_wau - ics_median_cost_per_wau) x wau, floored at 0, pounds
 --   refresh_id [shown] the refresh that wrote the row
-WITH national AS (
+WITH national_prices AS (
     SELECT p.pod, n.currency AS hrg, p.national_unit, sum(n.total_cost) / sum(n.activity) AS unit_cost
     FROM ref_national_schedule AS n
     JOIN ref_pod AS p ON p.national_department = n.department
@@ -35,7 +35,7 @@ priced AS (
            CASE WHEN n.national_unit = 'bed_day' THEN n.unit_cost * coalesce(e.record_bed_days, e.cc_bed_days)
                 ELSE n.unit_cost END AS national_cost
     FROM results.event_costs AS e
-    LEFT JOIN national AS n ON n.pod = e.pod AND n.hrg = e.hrg
+    LEFT JOIN national_prices AS n ON n.pod = e.pod AND n.hrg = e.hrg
     WHERE e.has_activity_record = 1
 ),
 providers_wau AS (

@@ -69,7 +69,7 @@ eligible AS (
     CROSS JOIN results.refresh_settings AS s
     WHERE p.periods > s.best_in_system_min_cases AND p.cost_per_bed_day IS NOT NULL
 ),
-national AS (
+national_prices AS (
     SELECT n.currency AS hrg, sum(n.total_cost) / sum(n.activity) AS national_cost_per_bed_day
     FROM ref_national_schedule AS n
     JOIN ref_pod AS p ON p.national_department = n.department AND p.national_unit = 'bed_day'
@@ -87,7 +87,7 @@ benchmarked AS (
     JOIN ics AS i ON i.fin_year = p.fin_year AND i.unit_type = p.unit_type AND i.hrg = p.hrg
     LEFT JOIN eligible AS b
         ON b.fin_year = p.fin_year AND b.unit_type = p.unit_type AND b.hrg = p.hrg AND b.best_rank = 1
-    LEFT JOIN national AS n ON n.hrg = p.hrg
+    LEFT JOIN national_prices AS n ON n.hrg = p.hrg
 )
 SELECT x.*,
        CASE WHEN x.cost_per_bed_day > x.ics_cost_per_bed_day

@@ -1,6 +1,6 @@
 -- provider_overview: each provider's service in one line: total and average cost, activity, its highest-volume HRGs.
 -- Grain: one row per financial year, setting and provider.
--- Inputs: results.event_costs, providers
+-- Inputs: results.event_costs, providers, results.refresh_settings
 -- Published: yes
 -- About: The service level overview. Totals add up across providers and settings (they reconcile with
 --   system_cost); average cost and shares do not. The five highest-volume HRGs are ranked by records, ties broken

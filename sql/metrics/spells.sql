@@ -1,6 +1,6 @@
 -- spells: each admitted patient's hospital stay (spell) with its episodes' costs and activity added together.
 -- Grain: one row per provider and hospital spell (org_code, spell_id).
--- Inputs: results.event_costs
+-- Inputs: results.event_costs, results.refresh_settings
 -- Published: no
 -- About: Internal: patient-level, never published or exported. A spell takes its POD and TFC from its first
 --   episode and its HRG from the spell HRG; its year is the year of its last episode. Critical care periods are

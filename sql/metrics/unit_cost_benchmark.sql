@@ -86,7 +86,7 @@ ics_spread AS (
            END AS ics_sd
     FROM ics
 ),
-national AS (
+national_prices AS (
     SELECT p.pod, n.currency AS hrg, sum(n.total_cost) / sum(n.activity) AS national_mean_cost
     FROM ref_national_schedule AS n
     JOIN ref_pod AS p ON p.national_department = n.department AND p.national_unit = 'record'
@@ -105,7 +105,7 @@ benchmarked AS (
     LEFT JOIN eligible AS b
         ON b.fin_year = m.fin_year AND b.setting = m.setting AND b.pod = m.pod AND b.tfc = m.tfc AND b.hrg = m.hrg
        AND b.best_rank = 1
-    LEFT JOIN national AS n ON n.pod = m.pod AND n.hrg = m.hrg
+    LEFT JOIN national_prices AS n ON n.pod = m.pod AND n.hrg = m.hrg
 )
 SELECT x.fin_year, x.setting, x.pod, x.tfc, x.hrg, x.org_code, x.activity, x.total_cost, x.mean_cost,
        x.ics_activity, x.ics_mean_cost, x.ics_median_cost, x.providers, x.best_in_system_cost, x.best_in_system_org,

@@ -1,0 +1,619 @@
+"""Refresh speed and memory: wall time and peak RSS per result table and in total, over a growth curve of scales.
+
+For each scale it makes a synthetic ICS (`icsbench synth`, seed 42, 2023/24, Parquet) and loads it into a store in
+the work folder, or reuses the store already there when its manifest matches. Then, each in a fresh Python process
+(so its peak RSS is its own):
+
+* the refresh, exactly as `icsbench refresh` runs it (`engine.metrics.refresh.refresh`), with its progress callback
+  splitting wall time and peak RSS (psutil sampled every 20 ms, plus the kernel's own high-water mark where Linux
+  lets it be reset) between the steps: every result table the SQL files define, then reconciliation and publishing;
+* the baseline, in the same run on the same store: table 3 (unit_cost_benchmark) computed the way an analyst would in
+  plain pandas (read activity and cost lines, cost per record, merge, provider cells, ICS mean, median of provider
+  means, best in system, opportunities floored at 0), checked against the refresh's own table so the comparison is
+  fair. Reading is reported apart from computing. DuckDB's time for table 3 is event_costs (the per-record step) +
+  unit_cost_benchmark.
+
+    .venv/bin/python benchmarks/refresh.py                                  # scales 0.1, 0.3, 1.0
+    .venv/bin/python benchmarks/refresh.py --scales 0.1 --work /tmp/rb --json out.json
+    .venv/bin/python benchmarks/refresh.py --store /path/to/ics.toml       # a store that is already loaded
+
+Targets on 2 cores at scale 1.0: the whole refresh in < 30 s and < 3 GB peak RSS; table 3 >= 5x faster than pandas.
+The script is a report: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+SEED = 42
+FIN_YEAR = "2023/24"
+FILE_FORMAT = "parquet"
+TABLE_3 = "unit_cost_benchmark"
+PER_RECORD_TABLE = "event_costs"  # the per-record step table 3 is built on
+TARGET_SECONDS = 30.0
+TARGET_RSS_MB = 3 * 1024
+TARGET_RATIO = 5.0
+SAMPLE_SECONDS = 0.02
+MB = 2**20
+MARKER = "benchmark-load.json"
+
+
+# --- memory ------------------------------------------------------------------------------------------------------
+
+
+def _kernel_peak() -> int | None:
+    """The kernel's record of this process's peak RSS (VmHWM) since it was last reset, in bytes; None off Linux."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_kernel_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
+    try:
+        with Path("/proc/self/clear_refs").open("w", encoding="ascii") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
+class PeakRss:
+    """Peak RSS of this process per phase: psutil sampled in a background thread, and the kernel's high-water mark.
+
+    The sampler can miss a short spike (or be held off by C code that keeps the GIL), the kernel's mark cannot, so a
+    phase's peak is the larger of the two. `boundary()` ends a phase, returns its peak and starts the next.
+    """
+
+    def __init__(self, interval: float = SAMPLE_SECONDS) -> None:
+        self._process = psutil.Process()
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._kernel = _reset_kernel_peak()
+        self._peak = self._rss()
+        self.samples = 0
+
+    def _rss(self) -> int:
+        return int(self._process.memory_info().rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            rss = self._rss()
+            with self._lock:
+                self._peak = max(self._peak, rss)
+                self.samples += 1
+
+    def start(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def boundary(self) -> int:
+        """The peak since the last boundary (bytes); the next phase starts from the current RSS."""
+        rss = self._rss()
+        kernel = _kernel_peak() if self._kernel else None
+        with self._lock:
+            peak = max(self._peak, rss, kernel or 0)
+            self._peak = rss
+        if self._kernel:
+            _reset_kernel_peak()
+        return peak
+
+    @property
+    def kernel(self) -> bool:
+        return self._kernel
+
+
+@dataclass
+class Phase:
+    label: str
+    seconds: float
+    peak_rss: int
+    kind: str = "step"  # "table" for a result table, "step" for everything else
+    rows: int | None = None
+
+
+@dataclass
+class Phases:
+    """Wall time and peak RSS split at labelled boundaries."""
+
+    rss: PeakRss
+    phases: list[Phase] = field(default_factory=list)
+    _label: str = ""
+    _started: float = 0.0
+
+    def begin(self, label: str) -> None:
+        self._label, self._started = label, time.perf_counter()
+        self.rss.boundary()
+
+    def next(self, label: str) -> None:
+        now = time.perf_counter()
+        self.phases.append(Phase(self._label, now - self._started, self.rss.boundary()))
+        self._label, self._started = label, now
+
+    def end(self) -> None:
+        self.next("")
+
+    @contextmanager
+    def phase(self, label: str) -> Iterator[None]:
+        self.begin(label)
+        yield
+        self.end()
+
+
+# --- child processes: each measurement in a process of its own ---------------------------------------------------
+
+
+def _child_refresh(config_path: Path) -> dict[str, Any]:
+    from engine import config as config_module
+    from engine.metrics.refresh import refresh
+    from engine.store import open_store
+
+    store = open_store(config_module.load(config_path))
+    con = store.con
+    settings = dict(
+        con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')").fetchall()
+    )
+    records = int(con.execute("SELECT count(*) FROM activity").fetchall()[0][0])
+    lines = int(con.execute("SELECT count(*) FROM cost_lines").fetchall()[0][0])
+    rss = PeakRss().start()
+    phases = Phases(rss)
+    labels: list[str] = []
+
+    def progress(done: int, total: int, label: str) -> None:
+        labels.append(label)
+        phases.next("finish (refresh log)" if label == "done" else label)
+
+    started = time.perf_counter()
+    phases.begin("start (refresh log, inputs)")
+    result = refresh(store, config_file=config_path, progress=progress)
+    phases.end()
+    seconds = time.perf_counter() - started
+    rss.stop()
+    store.close()
+    tables = {t.name: t for t in result.tables}
+    for p in phases.phases:
+        if p.label in tables:
+            p.kind, p.rows = "table", tables[p.label].rows
+    return {
+        "records": records,
+        "cost_lines": lines,
+        "threads": settings.get("threads"),
+        "memory_limit": settings.get("memory_limit"),
+        "refresh_id": result.refresh_id,
+        "seconds": seconds,
+        "refresh_reported_seconds": result.seconds,
+        "phases": [p.__dict__ for p in phases.phases],
+        "peak_rss": max(p.peak_rss for p in phases.phases),
+        "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "rss_samples": rss.samples,
+        "kernel_peak": rss.kernel,
+    }
+
+
+def pandas_unit_cost(activity: Any, cost_lines: Any, min_cases: int) -> Any:
+    """Table 3 the way an analyst would write it in pandas: one row per cell and provider, with its benchmarks."""
+    record = ["setting", "org_code", "record_id"]
+    cell = ["fin_year", "setting", "pod", "tfc", "hrg"]
+    per_record = cost_lines.groupby(record, as_index=False)["cost"].sum()
+    events = activity.merge(per_record, on=record, how="left")
+    events["cost"] = events["cost"].fillna(0.0)
+    events["tfc"] = events["tfc"].fillna("")
+    events["hrg"] = events["hrg"].fillna("")
+    providers = events.groupby([*cell, "org_code"], as_index=False).agg(
+        activity=("cost", "size"), total_cost=("cost", "sum")
+    )
+    providers["mean_cost"] = providers["total_cost"] / providers["activity"]
+    ics = providers.groupby(cell, as_index=False).agg(
+        ics_activity=("activity", "sum"),
+        ics_total_cost=("total_cost", "sum"),
+        ics_median_cost=("mean_cost", "median"),
+        providers=("org_code", "size"),
+    )
+    ics["ics_mean_cost"] = ics["ics_total_cost"] / ics["ics_activity"]
+    best = (
+        providers[providers["activity"] > min_cases]
+        .sort_values([*cell, "mean_cost", "org_code"])
+        .drop_duplicates(cell)[[*cell, "mean_cost", "org_code"]]
+        .rename(columns={"mean_cost": "best_in_system_cost", "org_code": "best_in_system_org"})
+    )
+    out = providers.merge(ics, on=cell).merge(best, on=cell, how="left")
+    out["opportunity_vs_ics"] = ((out["mean_cost"] - out["ics_mean_cost"]) * out["activity"]).clip(lower=0)
+    out["opportunity_vs_median"] = ((out["mean_cost"] - out["ics_median_cost"]) * out["activity"]).clip(lower=0)
+    out["opportunity_vs_best"] = ((out["mean_cost"] - out["best_in_system_cost"]) * out["activity"]).clip(lower=0)
+    return out
+
+
+def _child_pandas(config_path: Path) -> dict[str, Any]:
+    from engine import config as config_module
+    from engine.store import open_store
+
+    config = config_module.load(config_path)
+    store = open_store(config, read_only=True)
+    con = store.con
+    rss = PeakRss().start()
+    phases = Phases(rss)
+    # What an analyst reads: the columns table 3 needs, money as floating point (as a SQL client hands it over).
+    with phases.phase("read activity"):
+        activity = (
+            con.sql("SELECT fin_year, setting, pod, tfc, hrg, org_code, record_id FROM activity")
+            .to_arrow_table()
+            .to_pandas()
+        )
+    with phases.phase("read cost_lines"):
+        cost_lines = (
+            con.sql("SELECT setting, org_code, record_id, CAST(cost AS DOUBLE) AS cost FROM cost_lines")
+            .to_arrow_table()
+            .to_pandas()
+        )
+    with phases.phase("compute table 3"):
+        out = pandas_unit_cost(activity, cost_lines, config.benchmarks.best_in_system_min_cases)
+    rss.stop()
+    ours = {
+        "rows": len(out),
+        "activity": float(out["activity"].sum()),
+        "opportunity_vs_ics": float(out["opportunity_vs_ics"].sum()),
+        "opportunity_vs_median": float(out["opportunity_vs_median"].sum()),
+        "opportunity_vs_best": float(out["opportunity_vs_best"].sum()),
+    }
+    row = con.execute(
+        f"SELECT count(*), sum(activity), sum(opportunity_vs_ics), sum(opportunity_vs_median), "
+        f"sum(opportunity_vs_best) FROM results.{TABLE_3}"
+    ).fetchall()[0]
+    store.close()
+    duck = dict(zip(ours, (float(v or 0) for v in row), strict=True))
+    return {
+        "phases": [p.__dict__ for p in phases.phases],
+        "peak_rss": max(p.peak_rss for p in phases.phases),
+        "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "pandas": ours,
+        "duckdb": duck,
+    }
+
+
+def _run_child(mode: str, config_path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--store", str(config_path)],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed (exit {done.returncode}):\n{done.stderr.strip()[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- stores: generate and load each scale once, reuse while the manifest matches ---------------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _wanted(scale: float) -> dict[str, Any]:
+    from engine.synth import GENERATOR_VERSION
+
+    return {
+        "scale": scale,
+        "seed": SEED,
+        "fin_year": FIN_YEAR,
+        "file_format": FILE_FORMAT,
+        "generator": GENERATOR_VERSION,
+    }
+
+
+def _reusable(folder: Path, wanted: dict[str, Any]) -> bool:
+    marker, manifest, config = folder / MARKER, folder / "manifest.json", folder / "ics.toml"
+    if not (marker.exists() and manifest.exists() and config.exists()):
+        return False
+    saved = json.loads(marker.read_text())
+    return bool(saved.get("wanted") == wanted and saved.get("manifest_sha256") == _sha256(manifest))
+
+
+def prepare_store(work: Path, scale: float) -> tuple[Path, dict[str, Any]]:
+    """The config of a loaded store for this scale: reused when its manifest matches, else generated and loaded."""
+    from engine import config as config_module
+    from engine import synth
+    from engine.ingest import load_files
+    from engine.store import open_store
+
+    folder = work / f"scale-{scale:g}"
+    wanted = _wanted(scale)
+    if _reusable(folder, wanted):
+        saved: dict[str, Any] = json.loads((folder / MARKER).read_text())
+        print(f"scale {scale:g}: reusing the store in {folder} (loaded {saved['loaded_at']})", flush=True)
+        return folder / "ics.toml", saved
+    if folder.exists():
+        shutil.rmtree(folder)
+    started = time.perf_counter()
+    result = synth.generate(folder, scale=scale, seed=SEED, fin_year=FIN_YEAR, file_format=FILE_FORMAT)
+    generate_seconds = time.perf_counter() - started
+    print(f"scale {scale:g}: generated {len(result.files)} files in {generate_seconds:.1f} s; loading", flush=True)
+    store = open_store(config_module.load(result.config_path))
+    started = time.perf_counter()
+    loads = load_files(store, list(result.files))
+    load_seconds = time.perf_counter() - started
+    store.close()
+    failed = [r.file for r in loads if r.status == "failed"]
+    saved = {
+        "wanted": wanted,
+        "manifest_sha256": _sha256(result.manifest_path),
+        "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
+        "generate_seconds": round(generate_seconds, 1),
+        "load_seconds": round(load_seconds, 1),
+        "files": len(loads),
+        "failed_files": [str(f) for f in failed],
+    }
+    (folder / MARKER).write_text(json.dumps(saved, indent=2))
+    print(f"scale {scale:g}: loaded in {load_seconds:.1f} s, {len(failed)} files failed", flush=True)
+    return result.config_path, saved
+
+
+def _scale_of(config_path: Path) -> str:
+    manifest = config_path.parent / "manifest.json"
+    if manifest.exists():
+        return f"{json.loads(manifest.read_text()).get('scale', '?'):g}"
+    return "?"
+
+
+# --- report ------------------------------------------------------------------------------------------------------
+
+
+def _retrying(run: Callable[[], dict[str, Any]], retries: int, wait: float) -> dict[str, Any]:
+    for attempt in range(retries + 1):
+        try:
+            return run()
+        except RuntimeError as exc:
+            if attempt == retries:
+                raise
+            print(f"{exc}\nretrying in {wait:.0f} s", flush=True)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    cells = [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append(
+            "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths, strict=True)))
+        )
+    return "\n".join(lines)
+
+
+def _mb(value: float) -> int:
+    return round(value / MB)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def measure(label: str, config_path: Path, repeat: int, retries: int, wait: float) -> dict[str, Any]:
+    """Refresh (the run with the median total time when repeated), then the pandas baseline, on one store."""
+    runs = [_retrying(lambda: _run_child("refresh", config_path), retries, wait) for _ in range(repeat)]
+    runs.sort(key=lambda r: r["seconds"])
+    chosen = runs[(len(runs) - 1) // 2]
+    baseline = _run_child("pandas", config_path)
+    seconds = {p["label"]: p["seconds"] for p in chosen["phases"]}
+    duck_table3 = seconds.get(PER_RECORD_TABLE, 0.0) + seconds.get(TABLE_3, 0.0)
+    read = sum(p["seconds"] for p in baseline["phases"] if p["label"].startswith("read"))
+    compute = sum(p["seconds"] for p in baseline["phases"] if p["label"].startswith("compute"))
+    ours, duck = baseline["pandas"], baseline["duckdb"]
+    relative = abs(ours["opportunity_vs_ics"] - duck["opportunity_vs_ics"]) / max(abs(duck["opportunity_vs_ics"]), 1.0)
+    return {
+        "scale": label,
+        "config": str(config_path),
+        "refresh": chosen,
+        "refresh_totals_s": [round(r["seconds"], 2) for r in runs],
+        "baseline": baseline,
+        "duckdb_table3_s": duck_table3,
+        "pandas_read_s": read,
+        "pandas_compute_s": compute,
+        "ratio_compute": compute / duck_table3 if duck_table3 else None,
+        "ratio_read_and_compute": (read + compute) / duck_table3 if duck_table3 else None,
+        "matches": ours["rows"] == duck["rows"] and relative <= 1e-6,
+        "opportunity_vs_ics_relative_difference": relative,
+    }
+
+
+def report(m: dict[str, Any]) -> None:
+    r, b = m["refresh"], m["baseline"]
+    print(
+        f"\n== scale {m['scale']}: {r['records']:,} activity records, {r['cost_lines']:,} cost lines; "
+        f"DuckDB threads {r['threads']}, memory_limit {r['memory_limit']}; refresh id {r['refresh_id']}"
+    )
+    if len(m["refresh_totals_s"]) > 1:
+        print(f"refresh totals over {len(m['refresh_totals_s'])} runs: {m['refresh_totals_s']} s (median run shown)")
+    rows = [
+        (p["label"], p["kind"], "" if p["rows"] is None else p["rows"], f"{p['seconds']:.2f}", _mb(p["peak_rss"]))
+        for p in r["phases"]
+    ]
+    tables = [p for p in r["phases"] if p["kind"] == "table"]
+    rows.append(
+        (
+            "all result tables",
+            "",
+            sum(p["rows"] for p in tables),
+            f"{sum(p['seconds'] for p in tables):.2f}",
+            _mb(max((p["peak_rss"] for p in tables), default=0)),
+        )
+    )
+    rows.append(("TOTAL refresh()", "", "", f"{r['seconds']:.2f}", _mb(r["peak_rss"])))
+    print(_table(("step", "kind", "rows", "seconds", "peak RSS MB"), rows))
+    print(
+        f"(process ru_maxrss {_mb(r['ru_maxrss'])} MB; {r['rss_samples']} RSS samples; "
+        f"kernel high-water mark used: {r['kernel_peak']})"
+    )
+    ours, duck = b["pandas"], b["duckdb"]
+    print(f"\npandas baseline for table 3 ({TABLE_3}):")
+    print(
+        _table(
+            ("step", "seconds", "peak RSS MB"),
+            [(p["label"], f"{p['seconds']:.2f}", _mb(p["peak_rss"])) for p in b["phases"]],
+        )
+    )
+    print(
+        _table(
+            ("check", "pandas", "duckdb"),
+            [
+                (
+                    k,
+                    f"{ours[k]:,.2f}" if k != "rows" else f"{int(ours[k]):,}",
+                    f"{duck[k]:,.2f}" if k != "rows" else f"{int(duck[k]):,}",
+                )
+                for k in ours
+            ],
+        )
+    )
+    print(
+        f"results match: {m['matches']} (rows equal, opportunity_vs_ics relative difference "
+        f"{m['opportunity_vs_ics_relative_difference']:.1e})"
+    )
+    print(
+        f"DuckDB table 3 = {PER_RECORD_TABLE} + {TABLE_3} = {m['duckdb_table3_s']:.2f} s; pandas compute "
+        f"{m['pandas_compute_s']:.2f} s -> {m['ratio_compute']:.1f}x; with reading ({m['pandas_read_s']:.2f} s) "
+        f"{m['ratio_read_and_compute']:.1f}x"
+    )
+
+
+def summary(measured: list[dict[str, Any]]) -> None:
+    print("\n== summary")
+    header = (
+        "scale",
+        "records",
+        "cost lines",
+        "refresh s",
+        "peak RSS MB",
+        "slowest table",
+        "table 3 s",
+        "pandas s",
+        "ratio",
+        "ratio incl. read",
+        "pandas peak MB",
+    )
+    rows = []
+    for m in measured:
+        r = m["refresh"]
+        tables = [p for p in r["phases"] if p["kind"] == "table"]
+        slowest = max(tables, key=lambda p: p["seconds"])
+        rows.append(
+            (
+                m["scale"],
+                r["records"],
+                r["cost_lines"],
+                f"{r['seconds']:.2f}",
+                _mb(r["peak_rss"]),
+                f"{slowest['label']} {slowest['seconds']:.2f} s",
+                f"{m['duckdb_table3_s']:.2f}",
+                f"{m['pandas_compute_s']:.2f}",
+                f"{m['ratio_compute']:.1f}x",
+                f"{m['ratio_read_and_compute']:.1f}x",
+                _mb(m["baseline"]["peak_rss"]),
+            )
+        )
+    print(_table(header, rows))
+    print("\ntargets (they are set for scale 1.0 on 2 cores):")
+    rows = []
+    for m in measured:
+        r = m["refresh"]
+        rows.append(
+            (
+                m["scale"],
+                f"all tables < {TARGET_SECONDS:.0f} s",
+                f"{r['seconds']:.2f} s",
+                _verdict(r["seconds"] < TARGET_SECONDS),
+            )
+        )
+        rows.append(
+            (
+                m["scale"],
+                f"peak RSS < {TARGET_RSS_MB:,} MB",
+                f"{_mb(r['peak_rss']):,} MB",
+                _verdict(_mb(r["peak_rss"]) < TARGET_RSS_MB),
+            )
+        )
+        ok = m["ratio_compute"] >= TARGET_RATIO and m["matches"]
+        note = "" if m["matches"] else " (results differ: not a fair comparison)"
+        rows.append(
+            (m["scale"], f"table 3 >= {TARGET_RATIO:.0f}x pandas", f"{m['ratio_compute']:.1f}x{note}", _verdict(ok))
+        )
+    print(_table(("scale", "target", "measured", ""), rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", nargs="+", type=float, default=[0.1, 0.3, 1.0])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "icsbench-refresh-benchmark")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CONFIG",
+        help="Benchmark the store this ICS config names (already loaded) instead of --scales; repeatable.",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="Refresh this many times per store; report the median.")
+    parser.add_argument("--retries", type=int, default=0, help="Retry a failed refresh this many times.")
+    parser.add_argument("--retry-wait", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures to this JSON file.")
+    parser.add_argument("--child", choices=("refresh", "pandas"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("ICSBENCH_PSEUDONYM_KEY", "benchmark-key")
+    if args.child:
+        run = _child_refresh if args.child == "refresh" else _child_pandas
+        print(json.dumps(run(args.store[0])))
+        return
+    if args.store:
+        stores = [(_scale_of(c), c.resolve(), {}) for c in args.store]
+    else:
+        args.work.mkdir(parents=True, exist_ok=True)
+        stores = [(f"{s:g}", *prepare_store(args.work.resolve(), s)) for s in args.scales]
+    measured = []
+    for label, config_path, loaded in stores:
+        try:
+            m = measure(label, config_path, args.repeat, args.retries, args.retry_wait)
+        except RuntimeError as exc:
+            print(f"\n== scale {label}: not measured\n{exc}", flush=True)
+            continue
+        m["load"] = loaded
+        measured.append(m)
+        report(m)
+    if measured:
+        summary(measured)
+    if args.json:
+        args.json.write_text(json.dumps(measured, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

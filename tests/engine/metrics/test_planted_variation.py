@@ -1,0 +1,107 @@
+"""The benchmarks find what was planted in the synthetic ICS, at the size the data actually shows.
+
+The synthetic ICS plants three differences and writes their realised size into its manifest, measured case-mix
+adjusted at POD and HRG (each provider's cases against the other providers' average for the same POD and HRG). The
+engine's tables must (1) put the planted provider at the top of the opportunity for the planted HRGs and driver, and
+(2) give the same excess per case once rebuilt from their own columns: for each cell, the other providers' average is
+(ICS average x ICS activity - the provider's own) / (ICS activity - the provider's activity), and the excess is the
+provider's amount less its cases at that average, over the cells other providers share. Tolerance: 5% of the
+realised excess per case (the engine's cells add TFC to the manifest's POD and HRG, so the two differ slightly).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from engine.store import open_store
+from tests.conftest import build_synthetic_ics
+
+TOLERANCE = 0.05
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def planted_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Any]:
+    result, config = build_synthetic_ics(tmp_path_factory.mktemp("planted"), scale=0.1, seed=42)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    return {p["id"]: p for p in manifest["planted_effects"]}, config
+
+
+def _rows(config: Any, sql: str) -> list[tuple[Any, ...]]:
+    store = open_store(config, read_only=True)
+    try:
+        return store.con.execute(sql).fetchall()
+    finally:
+        store.close()
+
+
+def _excess(config: Any, table: str, where: str, count: str, amount: str, mean: str, ics_count: str) -> list[Any]:
+    """Per provider: (org, cases, opportunity vs ICS, excess over the other providers' average, outlier cells)."""
+    opportunity = "excess_bed_days_vs_ics" if table == "los_benchmark" else "opportunity_vs_ics"
+    return _rows(
+        config,
+        f"""
+        SELECT org_code, sum({count}) AS cases, sum({opportunity}) AS opportunity,
+               sum(CAST({amount} AS DOUBLE)
+                   - {count} * ({mean} * {ics_count} - CAST({amount} AS DOUBLE)) / ({ics_count} - {count})) AS excess,
+               sum(CASE WHEN outlier_95 = 'high' THEN 1 ELSE 0 END) AS high_cells
+        FROM results.{table}
+        WHERE {where} AND {ics_count} > {count}
+        GROUP BY org_code
+        ORDER BY opportunity DESC
+        """,
+    )
+
+
+def _check(found: list[Any], effect: dict[str, Any]) -> None:
+    realised = effect["realised"]["casemix_adjusted_difference"]
+    top = found[0]
+    assert top[0] == effect["provider"], f"{effect['id']}: {top[0]} tops the opportunity, not {effect['provider']}"
+    assert top[3] / top[1] == pytest.approx(realised, rel=TOLERANCE), effect["id"]
+    assert top[2] > 0 and top[4] > 0, f"{effect['id']}: no opportunity or no funnel outlier"
+
+
+def test_theatre_cost_of_hip_trauma_at_zzb_is_found(planted_ics: Any) -> None:
+    effects, config = planted_ics
+    found = _excess(
+        config,
+        "cost_driver_benchmark",
+        "setting = 'apc' AND pod = 'NEL' AND regexp_matches(hrg, '^HT1[23]') AND cost_driver = 'theatre'",
+        "activity",
+        "driver_cost",
+        "ics_driver_cost_per_case",
+        "ics_activity",
+    )
+    _check(found, effects["zzb_theatre_hip_trauma"])
+
+
+def test_longer_stroke_stays_at_zzc_are_found(planted_ics: Any) -> None:
+    effects, config = planted_ics
+    found = _excess(
+        config,
+        "los_benchmark",
+        "pod = 'NEL' AND regexp_matches(hrg, '^AA35')",
+        "spells",
+        "bed_days",
+        "ics_mean_los",
+        "ics_spells",
+    )
+    _check(found, effects["zzc_stroke_los"])
+
+
+def test_imaging_cost_at_zza_is_found(planted_ics: Any) -> None:
+    effects, config = planted_ics
+    found = _excess(
+        config,
+        "cost_driver_benchmark",
+        "setting = 'apc' AND cost_driver = 'imaging'",
+        "activity",
+        "driver_cost",
+        "ics_driver_cost_per_case",
+        "ics_activity",
+    )
+    _check(found, effects["zza_imaging_apc"])
