@@ -90,3 +90,31 @@ def test_formula_like_text_is_made_inert() -> None:
         "ok",
         "",
     ]
+
+
+def test_refresh_then_export_from_the_command_line(workspace: Workspace) -> None:
+    workspace.write_csv(
+        "ZZA_apc_202324_activity.csv", APC_HEADER, [apc_row(f"R{i}", org_code="ZZA") for i in range(12)]
+    )
+    workspace.write_csv(
+        "ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row(f"R{i}", 100 + i, org_code="ZZA") for i in range(12)]
+    )
+    code, output = run("load", "--config", str(workspace.config_path), str(workspace.root))
+    assert code == 0, output
+    code, output = run(
+        "export", "system_cost", "--out", str(workspace.root / "early.csv"), "--config", str(workspace.config_path)
+    )
+    assert code == 2 and "icsbench refresh" in output
+    code, output = run("refresh", "--config", str(workspace.config_path))
+    assert code == 0, output
+    assert "unit_cost_benchmark" in output and "£1,266.00" in output and "reconcile" in output
+    out = workspace.root / "costs.csv"
+    code, output = run("export", "unit_cost_benchmark", "--out", str(out), "--config", str(workspace.config_path))
+    assert code == 0 and "Wrote 1 rows" in output
+    with out.open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["activity"] == "10" and row["total_cost"] == "1266.0000"
+    code, output = run(
+        "export", "unit_cost_benchmark", "--out", str(out), "--unsuppressed", "--config", str(workspace.config_path)
+    )
+    assert code == 0 and "NOT hidden" in output
