@@ -39,6 +39,7 @@ class TableRefreshed:
     name: str
     rows: int
     seconds: float
+    total_cost: Decimal | None = None  # for tables with a total_cost column: its sum, for the refresh log
 
 
 @dataclass
@@ -79,8 +80,8 @@ def refresh(store: Store, *, config_file: Path | None = None, progress: Progress
                     progress(done - 1, steps, metric.name)
                 start = time.perf_counter()
                 con.execute(create_table_sql(metric))
-                rows = int(con.execute(f"SELECT count(*) FROM {metric.table}").fetchall()[0][0])
-                result.tables.append(TableRefreshed(metric.name, rows, time.perf_counter() - start))
+                seconds = time.perf_counter() - start
+                result.tables.append(_describe(con, metric, seconds))
             if progress:
                 progress(len(metrics), steps, "checking totals reconcile")
             result.cost_loaded = check_reconciliation(con)
@@ -96,6 +97,13 @@ def refresh(store: Store, *, config_file: Path | None = None, progress: Progress
     total = sum(t.rows for t in result.tables)
     _finish(store, refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows", result)
     return result
+
+
+def _describe(con: duckdb.DuckDBPyConnection, metric: catalog.Metric, seconds: float) -> TableRefreshed:
+    has_cost = any(c.name == "total_cost" for c in metric.columns)
+    total = "sum(total_cost)" if has_cost else "NULL"
+    rows, cost = con.execute(f"SELECT count(*), {total} FROM {metric.table}").fetchall()[0]
+    return TableRefreshed(metric.name, int(rows), seconds, None if cost is None else Decimal(cost))
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
@@ -177,7 +185,11 @@ def _loads_used(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 
 def _finish(store: Store, refresh_id: int, status: str, message: str, result: RefreshResult) -> None:
-    tables = {t.name: {"rows": t.rows, "seconds": round(t.seconds, 3)} for t in result.tables}
+    tables = {
+        t.name: {"rows": t.rows, "seconds": round(t.seconds, 3)}
+        | ({} if t.total_cost is None else {"total_cost": str(t.total_cost)})
+        for t in result.tables
+    }
     store.run_file(
         "refresh/log_finish.sql",
         {

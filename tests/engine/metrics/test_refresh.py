@@ -137,6 +137,7 @@ def test_the_refresh_log_says_what_ran_on_which_data(refreshed_ics: Any) -> None
     assert json.loads(loads)["files"] == len(result.files)
     assert cost == result.total_cost
     assert set(json.loads(tables)) == {m.name for m in catalog.metrics()}
+    assert Decimal(json.loads(tables)["system_cost"]["total_cost"]) == result.total_cost
 
 
 def _copy_store(refreshed_ics: Any, tmp_path: Any) -> config_module.IcsConfig:
