@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -344,13 +345,14 @@ def _child_narrow(config_path: Path) -> dict[str, Any]:
     from engine.store import open_store
 
     query = catalog.metric(TABLE_3).query
-    if not query.startswith("WITH ") or f"results.{PER_RECORD_TABLE}" not in query:
+    uses = re.compile(rf"\b{PER_RECORD_TABLE}\b")
+    if not query.startswith("WITH ") or not uses.search(query):
         return {"skipped": f"{TABLE_3}.sql no longer has the shape this diagnostic rewrites"}
     query = (
         "WITH "
         + NARROW_EVENTS
         + ",\n"
-        + query.removeprefix("WITH ").replace(f"results.{PER_RECORD_TABLE}", "narrow_events")
+        + uses.sub("narrow_events", query.removeprefix("WITH "))
     )
     store = open_store(config_module.load(config_path), read_only=True)
     other_cpu = OtherCpu()

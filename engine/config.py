@@ -50,7 +50,7 @@ class StoreSection(_Section):
     """[store]: where the canonical data and results live."""
 
     path: str = "icsbench.duckdb"
-    memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)$")] = "1GB"
+    memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)$")] = "2GB"
     threads: Annotated[int, Field(ge=1, le=256)] | None = None
 
 

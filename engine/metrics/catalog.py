@@ -63,7 +63,9 @@ class Metric:
 
     @property
     def table(self) -> str:
-        return f"{RESULTS_SCHEMA}.{self.name}"
+        """Where the refresh writes it: published tables in the results schema; internal ones are temporary (held
+        in memory for the refresh's connection only, so record-level rows never reach the store file)."""
+        return f"{RESULTS_SCHEMA}.{self.name}" if self.published else self.name
 
     @property
     def published_table(self) -> str:
@@ -159,8 +161,8 @@ def metrics() -> tuple[Metric, ...]:
     found = {path.stem: parse(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))}
     graph: dict[str, set[str]] = {}
     for metric in found.values():
-        needs = {i.split(".", 1)[1] for i in metric.inputs if i.startswith(f"{RESULTS_SCHEMA}.")}
-        graph[metric.name] = {n for n in needs if n in found}
+        needs = {i.removeprefix(f"{RESULTS_SCHEMA}.") for i in metric.inputs}
+        graph[metric.name] = {n for n in needs if n in found and n != metric.name}
     ordered: list[str] = []
     while len(ordered) < len(graph):
         ready = [n for n in graph if n not in ordered and graph[n] <= set(ordered)]

@@ -107,13 +107,16 @@ def _describe(con: duckdb.DuckDBPyConnection, metric: catalog.Metric, seconds: f
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
-    """`CREATE OR REPLACE TABLE results.<name> AS <the file's query>`, built as a tree so it renders in any dialect."""
+    """`CREATE OR REPLACE TABLE results.<name> AS <the file's query>` (a temporary table for internal ones), built as a
+    tree so it renders in any dialect."""
     query = sqlglot.parse_one(metric.query, read="duckdb")
+    temporary = None if metric.published else exp.Properties(expressions=[exp.TemporaryProperty()])
     create = exp.Create(
         this=exp.to_table(metric.table),
         kind="TABLE",
         replace=True,
         expression=query,
+        properties=temporary,
     )
     return create.sql(dialect=dialect)
 

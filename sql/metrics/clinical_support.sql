@@ -1,6 +1,6 @@
 -- clinical_support: pharmacy, imaging and pathology cost and usage per case, against the ICS.
 -- Grain: one row per financial year, setting, POD, HRG and provider, where any provider has clinical support cost.
--- Inputs: results.event_costs, results.refresh_settings
+-- Inputs: event_costs, results.refresh_settings
 -- Published: yes
 -- About: Clinical support opportunities: cost per case and usage per case (items dispensed, imaging examinations,
 --   pathology tests) for each service against the ICS. A high cost per case with ordinary usage points at the unit
@@ -40,7 +40,7 @@ WITH provider_cells AS (
            sum(items) AS items,
            sum(examinations) AS examinations,
            sum(tests) AS tests
-    FROM results.event_costs
+    FROM event_costs
     WHERE has_activity_record = 1
     GROUP BY fin_year, setting, pod, hrg, org_code
 ),

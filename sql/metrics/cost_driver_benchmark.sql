@@ -1,7 +1,7 @@
 -- cost_driver_benchmark: an opportunity broken down by cost driver (ward, theatre, imaging, pathology, pharmacy ...).
 -- Grain: one row per financial year, setting, POD, TFC, HRG, provider and cost driver, for the drivers any provider
 --   has cost on in that cell.
--- Inputs: results.event_costs, results.refresh_settings, ref_cost_driver
+-- Inputs: event_costs, results.refresh_settings, ref_cost_driver
 -- Published: yes
 -- About: The drill-down of unit_cost_benchmark: what each provider spends per case on each collection activity,
 --   against the ICS. Cost per case is over all the provider's cases in the cell, including cases with no cost on
@@ -67,7 +67,7 @@ WITH provider_cells AS (
            sum(CAST(overheads_cost AS DOUBLE) * CAST(overheads_cost AS DOUBLE)) AS overheads_squared,
            sum(other_cost) AS other_cost,
            sum(CAST(other_cost AS DOUBLE) * CAST(other_cost AS DOUBLE)) AS other_squared
-    FROM results.event_costs
+    FROM event_costs
     WHERE has_activity_record = 1
     GROUP BY fin_year, setting, pod, tfc, hrg, org_code
 ),

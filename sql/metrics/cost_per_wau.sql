@@ -1,6 +1,6 @@
 -- cost_per_wau: cost per weighted activity unit (WAU) per provider and setting, the Model Health System measure.
 -- Grain: one row per financial year, setting and provider.
--- Inputs: results.event_costs, results.refresh_settings, ref_pod, ref_national_schedule
+-- Inputs: event_costs, results.refresh_settings, ref_pod, ref_national_schedule
 -- Published: yes
 -- About: Productivity on one scale across different case mixes: each record is weighted by the national average
 --   unit cost of its POD and HRG (critical care by bed days), and WAU = the sum of those weights / the configured
@@ -34,7 +34,7 @@ priced AS (
     SELECT e.fin_year, e.setting, e.org_code, e.total_cost,
            CASE WHEN n.national_unit = 'bed_day' THEN n.unit_cost * coalesce(e.record_bed_days, e.cc_bed_days)
                 ELSE n.unit_cost END AS national_cost
-    FROM results.event_costs AS e
+    FROM event_costs AS e
     LEFT JOIN national_prices AS n ON n.pod = e.pod AND n.hrg = e.hrg
     WHERE e.has_activity_record = 1
 ),

@@ -1,6 +1,6 @@
 -- critical_care: cost per critical care bed day by unit type and HRG, and critical care days per linked spell.
 -- Grain: one row per financial year, unit type, critical care HRG and provider.
--- Inputs: results.event_costs, results.refresh_settings, ref_pod, ref_national_schedule
+-- Inputs: event_costs, results.refresh_settings, ref_pod, ref_national_schedule
 -- Published: yes
 -- About: Critical care is compared per bed day, the unit the national schedule prices it in. Opportunity =
 --   (provider's cost per bed day - benchmark) x the provider's bed days, floored at 0; do not add opportunities
@@ -36,8 +36,8 @@ WITH periods AS (
            coalesce(c.level_2_days, 0) AS level_2_days,
            coalesce(c.level_3_days, 0) AS level_3_days,
            a.spell_id
-    FROM results.event_costs AS c
-    LEFT JOIN results.event_costs AS a
+    FROM event_costs AS c
+    LEFT JOIN event_costs AS a
         ON a.setting = 'apc' AND a.org_code = c.org_code AND a.record_id = c.apc_record_id
     WHERE c.setting = 'cc' AND c.has_activity_record = 1
 ),

@@ -3,9 +3,10 @@
 --   reload replaced it) get a row of their own with has_activity_record = 0, so no pound is ever dropped.
 -- Inputs: activity, cost_lines, results.refresh_settings
 -- Published: no
--- About: Internal: patient-level, never published or exported. Cost per driver and activity counts are the sums over
---   the record's cost lines; contacts are split by the resource that delivered them (medical: consultants and other
---   medical staff; nursing; therapy: allied health professionals).
+-- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
+--   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines;
+--   contacts are split by the resource that delivered them (medical: consultants and other medical staff; nursing;
+--   therapy: allied health professionals).
 -- Columns:
 --   fin_year [key] financial year, e.g. 2023/24
 --   period [key] month of the financial year, 1 = April
@@ -13,7 +14,6 @@
 --   setting [key] apc, op, ec, cc, mh or chs
 --   org_code [key] provider ODS code
 --   record_id [key] the provider's event id
---   patient_id [key] patient pseudonym (never published)
 --   pod [key] point of delivery; UNLINKED for cost lines without a record
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency; blank where missing
@@ -98,7 +98,6 @@ events AS (
            coalesce(a.setting, l.setting) AS setting,
            coalesce(a.org_code, l.org_code) AS org_code,
            coalesce(a.record_id, l.record_id) AS record_id,
-           a.patient_id,
            coalesce(a.pod, 'UNLINKED') AS pod,
            coalesce(a.tfc, '') AS tfc,
            coalesce(a.hrg, '') AS hrg,
@@ -144,7 +143,7 @@ events AS (
 )
 SELECT e.fin_year, e.period,
        CASE WHEN e.period <= 3 THEN 1 WHEN e.period <= 6 THEN 2 WHEN e.period <= 9 THEN 3 ELSE 4 END AS quarter,
-       e.setting, e.org_code, e.record_id, e.patient_id, e.pod, e.tfc, e.hrg,
+       e.setting, e.org_code, e.record_id, e.pod, e.tfc, e.hrg,
        substr(e.hrg, 1, 1) AS hrg_chapter,
        e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
        e.level_3_days, e.has_activity_record, e.total_cost,

@@ -1,6 +1,6 @@
 -- inpatient_cost_drivers: theatre and anaesthetic time, theatre cost per minute and patient contacts per spell.
 -- Grain: one row per financial year, POD, HRG and provider, for admitted care spells.
--- Inputs: results.spells, results.refresh_settings
+-- Inputs: spells, results.refresh_settings
 -- Published: yes
 -- About: What drives an admitted care cost: how long operations take, what a theatre minute costs and how many
 --   contacts with doctors, nurses and therapists a stay involves, each against the ICS. Theatre minutes per
@@ -41,7 +41,7 @@ WITH provider_cells AS (
            sum(medical_contacts) AS medical_contacts,
            sum(nursing_contacts) AS nursing_contacts,
            sum(therapy_contacts) AS therapy_contacts
-    FROM results.spells
+    FROM spells
     GROUP BY fin_year, pod, hrg, org_code
 ),
 ics AS (

@@ -1,6 +1,6 @@
 -- los_benchmark: length of stay against the ICS and the best in system, in bed days and in pounds.
 -- Grain: one row per financial year, POD, TFC, HRG and provider, for admitted care spells.
--- Inputs: results.spells, results.refresh_settings
+-- Inputs: spells, results.refresh_settings
 -- Published: yes
 -- About: The length-of-stay opportunity. Excess bed days = (provider's mean stay - benchmark) x spells, 0 where the
 --   provider is at or below the benchmark. They are valued at the provider's own ward cost per bed day (its ward
@@ -39,14 +39,14 @@ WITH provider_cells AS (
            sum(los) AS bed_days,
            sum(CAST(los AS DOUBLE) * CAST(los AS DOUBLE)) AS los_squared,
            sum(total_cost) AS total_cost
-    FROM results.spells
+    FROM spells
     WHERE los IS NOT NULL
     GROUP BY fin_year, pod, tfc, hrg, org_code
 ),
 ward_rates AS (
     SELECT fin_year, org_code,
            CAST(sum(ward_cost) AS DOUBLE) / nullif(sum(ward_bed_days), 0) AS ward_cost_per_bed_day
-    FROM results.spells
+    FROM spells
     GROUP BY fin_year, org_code
 ),
 provider_means AS (

@@ -1,6 +1,6 @@
 -- provider_overview: each provider's service in one line: total and average cost, activity, its highest-volume HRGs.
 -- Grain: one row per financial year, setting and provider.
--- Inputs: results.event_costs, providers, results.refresh_settings
+-- Inputs: event_costs, activity, providers, results.refresh_settings
 -- Published: yes
 -- About: The service level overview. Totals add up across providers and settings (they reconcile with
 --   system_cost); average cost and shares do not. The five highest-volume HRGs are ranked by records, ties broken
@@ -31,7 +31,7 @@
 WITH hrg_volumes AS (
     SELECT fin_year, setting, org_code, hrg, count(*) AS activity,
            ROW_NUMBER() OVER (PARTITION BY fin_year, setting, org_code ORDER BY count(*) DESC, hrg) AS volume_rank
-    FROM results.event_costs
+    FROM event_costs
     WHERE has_activity_record = 1 AND hrg <> ''
     GROUP BY fin_year, setting, org_code, hrg
 ),
@@ -54,9 +54,13 @@ top_hrgs AS (
 totals AS (
     SELECT fin_year, setting, org_code,
            sum(has_activity_record) AS activity,
-           count(DISTINCT patient_id) AS patients,
            sum(total_cost) AS total_cost
-    FROM results.event_costs
+    FROM event_costs
+    GROUP BY fin_year, setting, org_code
+),
+patients AS (
+    SELECT fin_year, setting, org_code, count(DISTINCT patient_id) AS patients
+    FROM activity
     GROUP BY fin_year, setting, org_code
 ),
 ics AS (
@@ -65,7 +69,7 @@ ics AS (
 SELECT t.fin_year, t.setting, t.org_code,
        coalesce(p.name, t.org_code) AS provider_name,
        coalesce(p.type, 'unknown') AS provider_type,
-       t.activity, t.patients, t.total_cost,
+       t.activity, coalesce(n.patients, 0) AS patients, t.total_cost,
        CAST(t.total_cost AS DOUBLE) / nullif(t.activity, 0) AS mean_cost,
        CAST(t.total_cost AS DOUBLE) / nullif(i.ics_cost, 0) AS share_of_ics_cost,
        coalesce(h.hrgs, 0) AS hrgs,
@@ -75,5 +79,6 @@ SELECT t.fin_year, t.setting, t.org_code,
 FROM totals AS t
 JOIN ics AS i ON i.fin_year = t.fin_year AND i.setting = t.setting
 LEFT JOIN top_hrgs AS h ON h.fin_year = t.fin_year AND h.setting = t.setting AND h.org_code = t.org_code
+LEFT JOIN patients AS n ON n.fin_year = t.fin_year AND n.setting = t.setting AND n.org_code = t.org_code
 LEFT JOIN providers AS p ON p.org_code = t.org_code
 CROSS JOIN results.refresh_settings AS s

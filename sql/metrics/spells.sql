@@ -1,10 +1,10 @@
 -- spells: each admitted patient's hospital stay (spell) with its episodes' costs and activity added together.
 -- Grain: one row per provider and hospital spell (org_code, spell_id).
--- Inputs: results.event_costs, results.refresh_settings
+-- Inputs: event_costs, results.refresh_settings
 -- Published: no
--- About: Internal: patient-level, never published or exported. A spell takes its POD and TFC from its first
---   episode and its HRG from the spell HRG; its year is the year of its last episode. Critical care periods are
---   added to the spell of the admitted care episode they are linked to.
+-- About: Internal: spell-level, held in memory for the refresh only (never stored, published or exported). A
+--   spell takes its POD and TFC from its first episode and its HRG from the spell HRG; its year is the year of its
+--   last episode. Critical care periods are added to the spell of the admitted care episode they are linked to.
 -- Columns:
 --   fin_year [key] financial year of the spell's last episode
 --   org_code [key] provider ODS code
@@ -30,14 +30,14 @@ WITH episodes AS (
     SELECT org_code, spell_id, fin_year, pod, tfc, spell_hrg, los, record_id, total_cost, ward_cost, theatre_cost,
            ward_bed_days, theatre_minutes, anaesthetic_minutes, medical_contacts, nursing_contacts, therapy_contacts,
            ROW_NUMBER() OVER (PARTITION BY org_code, spell_id ORDER BY episode_number, record_id) AS position
-    FROM results.event_costs
+    FROM event_costs
     WHERE setting = 'apc' AND has_activity_record = 1
 ),
 critical_care AS (
     SELECT e.org_code, e.spell_id,
            count(*) AS cc_periods,
            sum(coalesce(c.record_bed_days, c.cc_bed_days)) AS cc_bed_days
-    FROM results.event_costs AS c
+    FROM event_costs AS c
     JOIN episodes AS e ON e.org_code = c.org_code AND e.record_id = c.apc_record_id
     WHERE c.setting = 'cc' AND c.has_activity_record = 1
     GROUP BY e.org_code, e.spell_id

@@ -1,6 +1,6 @@
 -- system_cost: where the system's money goes: total cost and activity by year, quarter, setting, POD, HRG and provider.
 -- Grain: one row per financial year, quarter, setting, POD, HRG and provider.
--- Inputs: results.event_costs, providers
+-- Inputs: event_costs, providers
 -- Published: yes
 -- About: The system overview. Every pound loaded is here exactly once, so these totals can be added up in any
 --   direction and reconcile to the penny with the cost loaded (the refresh checks this before it publishes). Cost
@@ -16,17 +16,15 @@
 --   org_code [key] provider ODS code
 --   provider_name [key] provider name from the ICS config
 --   activity [count] records: episodes, attendances, critical care periods or contacts
---   patients [count] different patients (by pseudonym) among those records
 --   total_cost [from activity] cost of those records, pounds
 --   mean_cost [from activity] total_cost / activity: average cost per record, pounds
 --   refresh_id [shown] the refresh that wrote the row
 SELECT e.fin_year, e.quarter, e.setting, e.pod, e.hrg_chapter, e.hrg, e.org_code,
        coalesce(p.name, e.org_code) AS provider_name,
        sum(e.has_activity_record) AS activity,
-       count(DISTINCT e.patient_id) AS patients,
        sum(e.total_cost) AS total_cost,
        CAST(sum(e.total_cost) AS DOUBLE) / nullif(sum(e.has_activity_record), 0) AS mean_cost,
        max(e.refresh_id) AS refresh_id
-FROM results.event_costs AS e
+FROM event_costs AS e
 LEFT JOIN providers AS p ON p.org_code = e.org_code
 GROUP BY e.fin_year, e.quarter, e.setting, e.pod, e.hrg_chapter, e.hrg, e.org_code, coalesce(p.name, e.org_code)

@@ -1,6 +1,6 @@
 -- unit_cost_benchmark: each provider's average cost per case against the ICS, the best in system and national.
 -- Grain: one row per financial year, setting, POD, treatment function (TFC), HRG and provider (the seed's grain).
--- Inputs: results.event_costs, results.refresh_settings, ref_pod, ref_national_schedule
+-- Inputs: event_costs, results.refresh_settings, ref_pod, ref_national_schedule
 -- Published: yes
 -- About: The cost opportunity. Opportunity = (provider's average cost - benchmark) x provider's activity, and 0 where
 --   the provider is at or below the benchmark, so it is never negative. Do not add opportunities across benchmarks
@@ -47,7 +47,7 @@ WITH provider_cells AS (
            count(*) AS activity,
            sum(total_cost) AS total_cost,
            sum(CAST(total_cost AS DOUBLE) * CAST(total_cost AS DOUBLE)) AS cost_squared
-    FROM results.event_costs
+    FROM event_costs
     WHERE has_activity_record = 1
     GROUP BY fin_year, setting, pod, tfc, hrg, org_code
 ),

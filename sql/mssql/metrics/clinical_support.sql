@@ -15,7 +15,7 @@ WITH provider_cells AS (
     SUM(items) AS items,
     SUM(examinations) AS examinations,
     SUM(tests) AS tests
-  FROM results.event_costs
+  FROM event_costs
   WHERE
     has_activity_record = 1
   GROUP BY

@@ -40,7 +40,7 @@ WITH provider_cells AS (
     SUM(CAST(overheads_cost AS FLOAT) * CAST(overheads_cost AS FLOAT)) AS overheads_squared,
     SUM(other_cost) AS other_cost,
     SUM(CAST(other_cost AS FLOAT) * CAST(other_cost AS FLOAT)) AS other_squared
-  FROM results.event_costs
+  FROM event_costs
   WHERE
     has_activity_record = 1
   GROUP BY

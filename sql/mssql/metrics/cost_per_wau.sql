@@ -27,7 +27,7 @@ WITH national_prices AS (
       THEN n.unit_cost * COALESCE(e.record_bed_days, e.cc_bed_days)
       ELSE n.unit_cost
     END AS national_cost
-  FROM results.event_costs AS e
+  FROM event_costs AS e
   LEFT JOIN national_prices AS n
     ON n.pod = e.pod AND n.hrg = e.hrg
   WHERE

@@ -12,8 +12,8 @@ WITH periods AS (
     COALESCE(c.level_2_days, 0) AS level_2_days,
     COALESCE(c.level_3_days, 0) AS level_3_days,
     a.spell_id AS spell_id
-  FROM results.event_costs AS c
-  LEFT JOIN results.event_costs AS a
+  FROM event_costs AS c
+  LEFT JOIN event_costs AS a
     ON a.setting = 'apc' AND a.org_code = c.org_code AND a.record_id = c.apc_record_id
   WHERE
     c.setting = 'cc' AND c.has_activity_record = 1

@@ -15,7 +15,7 @@ WITH provider_cells AS (
     SUM(medical_contacts) AS medical_contacts,
     SUM(nursing_contacts) AS nursing_contacts,
     SUM(therapy_contacts) AS therapy_contacts
-  FROM results.spells
+  FROM spells
   GROUP BY
     fin_year,
     pod,

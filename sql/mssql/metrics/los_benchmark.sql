@@ -12,7 +12,7 @@ WITH provider_cells AS (
     SUM(los) AS bed_days,
     SUM(CAST(los AS FLOAT) * CAST(los AS FLOAT)) AS los_squared,
     SUM(total_cost) AS total_cost
-  FROM results.spells
+  FROM spells
   WHERE
     NOT los IS NULL
   GROUP BY
@@ -26,7 +26,7 @@ WITH provider_cells AS (
     fin_year AS fin_year,
     org_code AS org_code,
     CAST(SUM(ward_cost) AS FLOAT) / NULLIF(SUM(ward_bed_days), 0) AS ward_cost_per_bed_day
-  FROM results.spells
+  FROM spells
   GROUP BY
     fin_year,
     org_code

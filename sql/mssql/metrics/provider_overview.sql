@@ -12,7 +12,7 @@ WITH hrg_volumes AS (
       PARTITION BY fin_year, setting, org_code
       ORDER BY COUNT_BIG(*) DESC, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg
     ) AS volume_rank
-  FROM results.event_costs
+  FROM event_costs
   WHERE
     has_activity_record = 1 AND hrg <> ''
   GROUP BY
@@ -47,9 +47,19 @@ WITH hrg_volumes AS (
     setting AS setting,
     org_code AS org_code,
     SUM(has_activity_record) AS activity,
-    COUNT_BIG(DISTINCT patient_id) AS patients,
     SUM(total_cost) AS total_cost
-  FROM results.event_costs
+  FROM event_costs
+  GROUP BY
+    fin_year,
+    setting,
+    org_code
+), patients AS (
+  SELECT
+    fin_year AS fin_year,
+    setting AS setting,
+    org_code AS org_code,
+    COUNT_BIG(DISTINCT patient_id) AS patients
+  FROM activity
   GROUP BY
     fin_year,
     setting,
@@ -71,7 +81,7 @@ SELECT
   COALESCE(p.name, t.org_code) AS provider_name,
   COALESCE(p.type, 'unknown') AS provider_type,
   t.activity,
-  t.patients,
+  COALESCE(n.patients, 0) AS patients,
   t.total_cost,
   CAST(t.total_cost AS FLOAT) / NULLIF(t.activity, 0) AS mean_cost,
   CAST(t.total_cost AS FLOAT) / NULLIF(i.ics_cost, 0) AS share_of_ics_cost,
@@ -92,6 +102,8 @@ JOIN ics AS i
   ON i.fin_year = t.fin_year AND i.setting = t.setting
 LEFT JOIN top_hrgs AS h
   ON h.fin_year = t.fin_year AND h.setting = t.setting AND h.org_code = t.org_code
+LEFT JOIN patients AS n
+  ON n.fin_year = t.fin_year AND n.setting = t.setting AND n.org_code = t.org_code
 LEFT JOIN providers AS p
   ON p.org_code = t.org_code
 CROSS JOIN results.refresh_settings AS s;

@@ -24,7 +24,7 @@ WITH episodes AS (
       PARTITION BY org_code, spell_id
       ORDER BY CASE WHEN episode_number IS NULL THEN 1 ELSE 0 END, episode_number, CASE WHEN record_id IS NULL THEN 1 ELSE 0 END, record_id
     ) AS position
-  FROM results.event_costs
+  FROM event_costs
   WHERE
     setting = 'apc' AND has_activity_record = 1
 ), critical_care AS (
@@ -33,7 +33,7 @@ WITH episodes AS (
     e.spell_id AS spell_id,
     COUNT_BIG(*) AS cc_periods,
     SUM(COALESCE(c.record_bed_days, c.cc_bed_days)) AS cc_bed_days
-  FROM results.event_costs AS c
+  FROM event_costs AS c
   JOIN episodes AS e
     ON e.org_code = c.org_code AND e.record_id = c.apc_record_id
   WHERE

@@ -11,11 +11,10 @@ SELECT
   e.org_code,
   COALESCE(p.name, e.org_code) AS provider_name,
   SUM(e.has_activity_record) AS activity,
-  COUNT_BIG(DISTINCT e.patient_id) AS patients,
   SUM(e.total_cost) AS total_cost,
   CAST(SUM(e.total_cost) AS FLOAT) / NULLIF(SUM(e.has_activity_record), 0) AS mean_cost,
   MAX(e.refresh_id) AS refresh_id
-FROM results.event_costs AS e
+FROM event_costs AS e
 LEFT JOIN providers AS p
   ON p.org_code = e.org_code
 GROUP BY

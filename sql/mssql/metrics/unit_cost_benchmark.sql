@@ -12,7 +12,7 @@ WITH provider_cells AS (
     COUNT_BIG(*) AS activity,
     SUM(total_cost) AS total_cost,
     SUM(CAST(total_cost AS FLOAT) * CAST(total_cost AS FLOAT)) AS cost_squared
-  FROM results.event_costs
+  FROM event_costs
   WHERE
     has_activity_record = 1
   GROUP BY
