@@ -2,9 +2,11 @@
 -- Grain: one row per financial year, quarter, setting, POD, HRG and provider.
 -- Inputs: event_costs, providers
 -- Published: yes
--- About: The system overview. Every pound loaded is here exactly once, so these totals can be added up in any
---   direction and reconcile to the penny with the cost loaded (the refresh checks this before it publishes). Cost
---   lines whose activity record is not held appear under POD UNLINKED rather than being dropped.
+-- About: The system overview. Every pound loaded is here exactly once, so the full figures add up in any direction
+--   and reconcile to the penny with the cost loaded (the refresh checks this before it publishes). In the published
+--   figures, the cost of cells with 1 to 7 records is blank, so a published total falls short of the cost loaded by
+--   exactly the cost of those cells; ask the costing team for the full total. Cost lines whose activity record is
+--   not held appear under POD UNLINKED rather than being dropped.
 -- Columns:
 --   fin_year [key] financial year, e.g. 2023/24
 --   quarter [key] quarter of the financial year, 1 = April to June
