@@ -54,6 +54,13 @@ def test_tsql_snapshot_is_current(metric: catalog.Metric) -> None:
     )
 
 
+@each_metric
+def test_spark_snapshot_is_current(metric: catalog.Metric) -> None:
+    path = portable.snapshot_path(metric, "spark")
+    assert path.exists(), f"{path} is missing: run `python -m engine.metrics.portable --write`"
+    assert path.read_text(encoding="utf-8") == portable.snapshot_text(metric, "spark"), f"{path} is stale"
+
+
 def test_every_tsql_snapshot_belongs_to_a_metric() -> None:
     folder = sql_files.sql_dir() / portable.SNAPSHOT_FOLDER
     orphans = {p.stem for p in folder.glob("*.sql")} - {m.name for m in METRICS}
