@@ -239,3 +239,19 @@ def build_synthetic_ics(root: Path, *, scale: float, seed: int) -> tuple[Any, co
 def refreshed_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, config_module.IcsConfig]:
     """A small synthetic ICS (scale 0.01), loaded and refreshed once for the session. Tests must not change it."""
     return build_synthetic_ics(tmp_path_factory.mktemp("refreshed-ics"), scale=0.01, seed=5)
+
+
+def query_store(config: config_module.IcsConfig, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query against the config's store, opened read-only and closed again."""
+    store = open_store(config, read_only=True)
+    try:
+        return store.con.execute(sql).fetchall()
+    finally:
+        store.close()
+
+
+def copy_of_store(config: config_module.IcsConfig, folder: Path) -> config_module.IcsConfig:
+    """The same config pointing at a copy of its store in `folder`, for tests that change or refresh the store."""
+    target = folder / "copy.duckdb"
+    target.write_bytes(config.store_path.read_bytes())
+    return config.model_copy(update={"store": config.store.model_copy(update={"path": str(target)})})

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.store import open_store
-from tests.conftest import build_synthetic_ics
+from tests.conftest import build_synthetic_ics, query_store
 
 TOLERANCE = 0.05
 
@@ -31,18 +30,10 @@ def planted_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any
     return {p["id"]: p for p in manifest["planted_effects"]}, config
 
 
-def _rows(config: Any, sql: str) -> list[tuple[Any, ...]]:
-    store = open_store(config, read_only=True)
-    try:
-        return store.con.execute(sql).fetchall()
-    finally:
-        store.close()
-
-
 def _excess(config: Any, table: str, where: str, count: str, amount: str, mean: str, ics_count: str) -> list[Any]:
     """Per provider: (org, cases, opportunity vs ICS, excess over the other providers' average, outlier cells)."""
     opportunity = "excess_bed_days_vs_ics" if table == "los_benchmark" else "opportunity_vs_ics"
-    return _rows(
+    return query_store(
         config,
         f"""
         SELECT org_code, sum({count}) AS cases, sum({opportunity}) AS opportunity,

@@ -8,23 +8,15 @@ from typing import Any
 
 import pytest
 
-from engine import config as config_module
 from engine.errors import StoreError
 from engine.metrics import catalog
 from engine.metrics import refresh as refresh_module
 from engine.store import open_store
-
-
-def _query(config: config_module.IcsConfig, sql: str) -> list[tuple[Any, ...]]:
-    store = open_store(config, read_only=True)
-    try:
-        return store.con.execute(sql).fetchall()
-    finally:
-        store.close()
+from tests.conftest import copy_of_store, query_store
 
 
 def test_every_result_table_has_exactly_the_columns_its_header_documents(refreshed_ics: Any, tmp_path: Any) -> None:
-    store = open_store(_copy_store(refreshed_ics, tmp_path))
+    store = open_store(copy_of_store(refreshed_ics[1], tmp_path))
     try:
         refresh_module.refresh(store)  # internal tables live only in the refreshing connection
         for metric in catalog.metrics():
@@ -39,12 +31,12 @@ def test_every_result_table_has_exactly_the_columns_its_header_documents(refresh
 
 def test_record_level_tables_never_reach_the_store_file(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
-    tables = {row[0] for row in _query(config, "SELECT table_name FROM information_schema.tables")}
+    tables = {row[0] for row in query_store(config, "SELECT table_name FROM information_schema.tables")}
     internal = {m.name for m in catalog.metrics() if not m.published}
     assert internal and not internal & tables
     columns = {
         row[0]
-        for row in _query(
+        for row in query_store(
             config, "SELECT column_name FROM information_schema.columns WHERE table_schema IN ('results', 'published')"
         )
     }
@@ -57,9 +49,9 @@ def test_the_issue_tables_are_all_published() -> None:
 
 def test_every_row_of_every_table_carries_the_last_refresh_id(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
-    [(last,)] = _query(config, "SELECT max(refresh_id) FROM refresh_log WHERE status = 'succeeded'")
+    [(last,)] = query_store(config, "SELECT max(refresh_id) FROM refresh_log WHERE status = 'succeeded'")
     for metric in catalog.published():
-        ids = _query(config, f"SELECT DISTINCT refresh_id FROM {metric.table}")
+        ids = query_store(config, f"SELECT DISTINCT refresh_id FROM {metric.table}")
         assert ids == [(last,)], metric.name
 
 
@@ -67,11 +59,11 @@ def test_system_cost_reconciles_with_the_cost_loaded_per_provider_and_year(refre
     result, config = refreshed_ics
     loaded = dict(
         ((org, year), total)
-        for org, year, total in _query(config, "SELECT org_code, fin_year, sum(cost) FROM cost_lines GROUP BY ALL")
+        for org, year, total in query_store(config, "SELECT org_code, fin_year, sum(cost) FROM cost_lines GROUP BY ALL")
     )
     in_results = dict(
         ((org, year), total)
-        for org, year, total in _query(
+        for org, year, total in query_store(
             config, "SELECT org_code, fin_year, sum(total_cost) FROM results.system_cost GROUP BY ALL"
         )
     )
@@ -81,28 +73,28 @@ def test_system_cost_reconciles_with_the_cost_loaded_per_provider_and_year(refre
 
 def test_provider_overview_and_data_quality_totals_reconcile_too(refreshed_ics: Any) -> None:
     result, config = refreshed_ics
-    [(overview,)] = _query(config, "SELECT sum(total_cost) FROM results.provider_overview")
-    [(quality,)] = _query(config, "SELECT sum(cost_loaded) FROM results.data_quality")
-    [(spells,)] = _query(config, "SELECT sum(total_cost) FROM results.los_benchmark")
-    [(apc,)] = _query(config, "SELECT sum(cost) FROM cost_lines WHERE setting = 'apc'")
+    [(overview,)] = query_store(config, "SELECT sum(total_cost) FROM results.provider_overview")
+    [(quality,)] = query_store(config, "SELECT sum(cost_loaded) FROM results.data_quality")
+    [(spells,)] = query_store(config, "SELECT sum(total_cost) FROM results.los_benchmark")
+    [(apc,)] = query_store(config, "SELECT sum(cost) FROM cost_lines WHERE setting = 'apc'")
     assert overview == quality == result.total_cost
     assert spells == apc
 
 
 def test_unit_costs_hold_every_linked_record_and_its_cost(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
-    [(records, cost)] = _query(
+    [(records, cost)] = query_store(
         config,
         "SELECT count(*), sum(cost) FROM activity LEFT JOIN (SELECT setting, org_code, "
         "record_id, sum(cost) AS cost FROM cost_lines GROUP BY ALL) USING (setting, org_code, record_id)",
     )
-    [(activity, total)] = _query(config, "SELECT sum(activity), sum(total_cost) FROM results.unit_cost_benchmark")
+    [(activity, total)] = query_store(config, "SELECT sum(activity), sum(total_cost) FROM results.unit_cost_benchmark")
     assert (activity, total) == (records, cost)
 
 
 def test_driver_costs_per_case_add_up_to_the_average_cost(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
-    rows = _query(
+    rows = query_store(
         config,
         """
         SELECT u.mean_cost, sum(d.driver_cost_per_case), sum(d.driver_cost), u.total_cost
@@ -138,13 +130,13 @@ def test_opportunities_are_never_negative(refreshed_ics: Any) -> None:
     }
     for table, columns in checks.items():
         for column in columns:
-            [(negative,)] = _query(config, f"SELECT count(*) FROM results.{table} WHERE {column} < 0")
+            [(negative,)] = query_store(config, f"SELECT count(*) FROM results.{table} WHERE {column} < 0")
             assert negative == 0, f"{table}.{column}"
 
 
 def test_the_refresh_log_says_what_ran_on_which_data(refreshed_ics: Any) -> None:
     result, config = refreshed_ics
-    [(status, config_file, settings, loads, cost, tables)] = _query(
+    [(status, config_file, settings, loads, cost, tables)] = query_store(
         config,
         "SELECT status, config_file, settings, loads, cost_loaded, tables FROM refresh_log ORDER BY refresh_id DESC "
         "LIMIT 1",
@@ -158,18 +150,11 @@ def test_the_refresh_log_says_what_ran_on_which_data(refreshed_ics: Any) -> None
     assert Decimal(json.loads(tables)["system_cost"]["total_cost"]) == result.total_cost
 
 
-def _copy_store(refreshed_ics: Any, tmp_path: Any) -> config_module.IcsConfig:
-    _, config = refreshed_ics
-    target = tmp_path / "copy.duckdb"
-    target.write_bytes(config.store_path.read_bytes())
-    return config.model_copy(update={"store": config.store.model_copy(update={"path": str(target)})})
-
-
 def test_a_failed_refresh_leaves_the_last_good_results_and_logs_the_failure(
     refreshed_ics: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _copy_store(refreshed_ics, tmp_path)
-    before = {m.name: _query(config, f"SELECT * FROM {m.table} ORDER BY ALL") for m in catalog.published()}
+    config = copy_of_store(refreshed_ics[1], tmp_path)
+    before = {m.name: query_store(config, f"SELECT * FROM {m.table} ORDER BY ALL") for m in catalog.published()}
 
     def broken(_con: Any) -> Decimal:
         raise StoreError("simulated failure after every table was rebuilt")
@@ -181,15 +166,17 @@ def test_a_failed_refresh_leaves_the_last_good_results_and_logs_the_failure(
             refresh_module.refresh(store)
     finally:
         store.close()
-    after = {m.name: _query(config, f"SELECT * FROM {m.table} ORDER BY ALL") for m in catalog.published()}
+    after = {m.name: query_store(config, f"SELECT * FROM {m.table} ORDER BY ALL") for m in catalog.published()}
     assert after == before
-    [(status, message)] = _query(config, "SELECT status, message FROM refresh_log ORDER BY refresh_id DESC LIMIT 1")
+    [(status, message)] = query_store(
+        config, "SELECT status, message FROM refresh_log ORDER BY refresh_id DESC LIMIT 1"
+    )
     assert status == "failed"
     assert "simulated failure" in message
 
 
 def test_results_a_penny_out_do_not_reconcile(refreshed_ics: Any, tmp_path: Any) -> None:
-    config = _copy_store(refreshed_ics, tmp_path)
+    config = copy_of_store(refreshed_ics[1], tmp_path)
     store = open_store(config)
     try:
         assert refresh_module.check_reconciliation(store.con) == refreshed_ics[0].total_cost
@@ -203,22 +190,22 @@ def test_results_a_penny_out_do_not_reconcile(refreshed_ics: Any, tmp_path: Any)
 def test_refreshing_twice_gives_the_same_figures_under_a_new_id(refreshed_ics: Any, tmp_path: Any) -> None:
     """Counts, money and flags are identical; figures from sums of floating-point squares (the funnel spread) are
     added up in parallel in whatever order the threads finish, so they agree to 12 significant figures."""
-    config = _copy_store(refreshed_ics, tmp_path)
+    config = copy_of_store(refreshed_ics[1], tmp_path)
     query = (
         "SELECT * EXCLUDE (refresh_id) FROM results.unit_cost_benchmark "
         "ORDER BY fin_year, setting, pod, tfc, hrg, org_code"
     )
-    before = _query(config, query)
+    before = query_store(config, query)
     store = open_store(config)
     try:
         second = refresh_module.refresh(store)
     finally:
         store.close()
-    after = _query(config, query)
+    after = query_store(config, query)
     assert len(after) == len(before)
     for old, new in zip(before, after, strict=True):
         assert [v for v in new if not isinstance(v, float)] == [v for v in old if not isinstance(v, float)]
         assert [v for v in new if isinstance(v, float)] == pytest.approx(
             [v for v in old if isinstance(v, float)], rel=1e-12
         )
-    assert _query(config, "SELECT DISTINCT refresh_id FROM results.unit_cost_benchmark") == [(second.refresh_id,)]
+    assert query_store(config, "SELECT DISTINCT refresh_id FROM results.unit_cost_benchmark") == [(second.refresh_id,)]

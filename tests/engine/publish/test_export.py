@@ -11,22 +11,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine import config as config_module
 from engine.errors import IcsBenchError
 from engine.publish.export import export_table, inert_text
 from engine.store import open_store
-
-
-def _copy(refreshed_ics: Any, tmp_path: Path) -> config_module.IcsConfig:
-    _, config = refreshed_ics
-    target = tmp_path / "copy.duckdb"
-    target.write_bytes(config.store_path.read_bytes())
-    return config.model_copy(update={"store": config.store.model_copy(update={"path": str(target)})})
+from tests.conftest import copy_of_store
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_export_writes_the_published_figures(refreshed_ics: Any, tmp_path: Path, suffix: str) -> None:
-    config = _copy(refreshed_ics, tmp_path)
+    config = copy_of_store(refreshed_ics[1], tmp_path)
     out = tmp_path / f"unit_costs{suffix}"
     store = open_store(config)
     try:
@@ -58,7 +51,7 @@ def test_export_writes_the_published_figures(refreshed_ics: Any, tmp_path: Path,
 
 
 def test_unsuppressed_export_is_complete_and_recorded(refreshed_ics: Any, tmp_path: Path) -> None:
-    config = _copy(refreshed_ics, tmp_path)
+    config = copy_of_store(refreshed_ics[1], tmp_path)
     out = tmp_path / "full.parquet"
     store = open_store(config)
     try:
@@ -72,7 +65,7 @@ def test_unsuppressed_export_is_complete_and_recorded(refreshed_ics: Any, tmp_pa
 
 
 def test_patient_level_tables_and_unknown_names_are_refused(refreshed_ics: Any, tmp_path: Path) -> None:
-    config = _copy(refreshed_ics, tmp_path)
+    config = copy_of_store(refreshed_ics[1], tmp_path)
     store = open_store(config)
     try:
         with pytest.raises(IcsBenchError, match="patient-level"):
