@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +339,7 @@ def refresh_command(config_file: str | None) -> None:
 
 def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
     from engine.metrics.refresh import refresh
+    from engine.publish.files import publish_files
     from engine.store import open_store
 
     store = open_store(config)
@@ -348,7 +350,10 @@ def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
             def on_step(done: int, total: int, label: str) -> None:
                 progress.update(task, completed=done, total=total, description=f"Refreshing: {label}")
 
-            return refresh(store, config_file=path, progress=on_step)
+            result = refresh(store, config_file=path, progress=on_step)
+            progress.update(task, description="Writing the published files (workbook, Parquet)")
+            result.published_files = publish_files(store)
+            return result
     finally:
         store.close()
 
@@ -364,6 +369,8 @@ def _print_refresh(result: Any) -> None:
         f"Refresh {result.refresh_id} done in {result.seconds:.1f} s. Results reconcile with the "
         f"£{result.cost_loaded:,.2f} loaded, to the penny; published tables have small numbers suppressed."
     )
+    if result.published_files:
+        console.print(f"Published files ({len(result.published_files)}): {result.published_files[0].parent}")
 
 
 @main.command("export")
@@ -470,6 +477,14 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
         f"`icsbench export unit_cost_benchmark --out opportunities.xlsx --config {result.config_path}`."
     )
 
+
+def _add_installed_command_groups() -> None:
+    """Add the command groups other packages declare under the `icsbench.commands` entry point (e.g. `excel`)."""
+    for entry_point in metadata.entry_points(group="icsbench.commands"):
+        main.add_command(entry_point.load(), entry_point.name)
+
+
+_add_installed_command_groups()
 
 if __name__ == "__main__":
     main()

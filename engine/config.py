@@ -77,6 +77,13 @@ class BenchmarksSection(_Section):
     national_schedule: str | None = None
 
 
+class FoldersSection(_Section):
+    """[folders]: where new extracts arrive and where published files (workbook, Parquet) are written."""
+
+    extracts: str | None = None
+    published: str = "published"
+
+
 class ExtractSpec(_Section):
     """[[extracts]]: which files are which, and how to read them."""
 
@@ -133,6 +140,7 @@ class IcsConfig(_Section):
     pseudonymisation: PseudonymisationSection = Field(default_factory=PseudonymisationSection)
     suppression: SuppressionSection = Field(default_factory=SuppressionSection)
     benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
+    folders: FoldersSection = Field(default_factory=FoldersSection)
     extracts: list[ExtractSpec] = Field(default_factory=list)
     mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
     base_dir: Path = Field(default=Path(), exclude=True)
@@ -167,6 +175,16 @@ class IcsConfig(_Section):
     @property
     def store_path(self) -> Path:
         return resolve(self.base_dir, self.store.path)
+
+    @property
+    def extracts_folder(self) -> Path | None:
+        """Where new extract files arrive (the Excel Refresh button loads those not yet loaded), if set."""
+        return resolve(self.base_dir, self.folders.extracts) if self.folders.extracts else None
+
+    @property
+    def published_folder(self) -> Path:
+        """Where the refresh writes the published files: the Excel workbook and the Parquet tables."""
+        return resolve(self.base_dir, self.folders.published)
 
     def pseudonym_key(self) -> bytes | None:
         """The key for patient pseudonyms, from the environment variable the config names (never from a file)."""

@@ -49,6 +49,7 @@ class RefreshResult:
     seconds: float = 0.0
     cost_loaded: Decimal = Decimal(0)
     tables: list[TableRefreshed] = field(default_factory=list)
+    published_files: list[Path] = field(default_factory=list)  # written after the commit (engine.publish.files)
 
 
 def refresh(store: Store, *, config_file: Path | None = None, progress: Progress | None = None) -> RefreshResult:

@@ -78,6 +78,11 @@ def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
                 "Try again when it has finished."
             ) from exc
         raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+    except duckdb.ConnectionException as exc:
+        # This process already has the store open for writing (a refresh run from Excel's own Python).
+        raise StoreError(
+            f"{path}: the store is being written by this program (a load or refresh); try again when it has finished."
+        ) from exc
     con.execute(f"SET memory_limit = '{config.store.memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET python_enable_replacements = false")

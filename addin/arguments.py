@@ -1,0 +1,169 @@
+"""Turn values as Excel sends them into the codes the result tables use.
+
+Excel (through xlwings, or the `formulas` package on Linux) sends a blank cell as None, every number as a float
+(TFC 110 arrives as 110.0), text as str, and a range as a list (one row or column) or a list of lists (a block).
+Each function here takes one such value and returns a clean code or raises ArgumentError with a sentence for the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+BENCHMARKS = {
+    "ics mean": ("ICS mean", "ics"),
+    "ics median": ("ICS median", "median"),
+    "best in system": ("best in system", "best"),
+    "national": ("national", "national"),
+}
+_BENCHMARK_WORDS = {
+    "ics": "ics mean",
+    "mean": "ics mean",
+    "average": "ics mean",
+    "ics average": "ics mean",
+    "median": "ics median",
+    "best": "best in system",
+    "best in class": "best in system",
+    "bis": "best in system",
+    "national mean": "national",
+    "national average": "national",
+}
+_FIN_YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
+MISSING_TEXT = ""
+
+
+class ArgumentError(ValueError):
+    """An argument Excel sent that we cannot use; the message is shown in the cell."""
+
+
+def single(value: object, name: str) -> object:
+    """One value from what may be a one-cell range; a bigger range is an error."""
+    while isinstance(value, list | tuple):
+        flat = [v for v in _flatten(value) if v is not None and v != MISSING_TEXT]
+        if len(flat) > 1:
+            raise ArgumentError(f"{name}: give one value, not a range of {len(flat)}")
+        value = flat[0] if flat else None
+    return value
+
+
+def text(value: object, name: str) -> str | None:
+    """A code as text: blanks become None, whole numbers lose their '.0', spaces are trimmed."""
+    value = single(value, name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ArgumentError(f"{name}: expected a code, not TRUE or FALSE")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ArgumentError(f"{name}: {value} is not a code")
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime | date):
+        raise ArgumentError(f"{name}: expected a code, not a date")
+    cleaned = str(value).strip()
+    return cleaned or None
+
+
+def code(value: object, name: str, choices: Mapping[str, str], *, names: Mapping[str, str] | None = None) -> str | None:
+    """A code that must be one of `choices` (keyed by its capitalised form, so case does not matter); `names` maps
+    other spellings (a provider's name) to a code."""
+    given = text(value, name)
+    if given is None:
+        return None
+    key = given.upper()
+    found = choices.get(key) or (names or {}).get(key)
+    if found is None:
+        raise ArgumentError(f"{name} '{given}' is not in the results; choose one of: {_listing(choices.values())}")
+    return found
+
+
+def tfc(value: object) -> str | None:
+    """A treatment function code: 110.0 and '110' both mean '110'."""
+    return text(value, "TFC")
+
+
+def benchmark(value: object, *, allowed: Iterable[str] = tuple(BENCHMARKS)) -> str:
+    """One of ICS mean (the default), ICS median, best in system or national."""
+    given = text(value, "benchmark")
+    allowed = tuple(allowed)
+    if given is None:
+        return allowed[0]
+    key = " ".join(given.lower().replace("_", " ").replace("-", " ").split())
+    key = _BENCHMARK_WORDS.get(key, key)
+    if key not in allowed:
+        raise ArgumentError(f"benchmark '{given}' is not one of: {', '.join(BENCHMARKS[b][0] for b in allowed)}")
+    return key
+
+
+def whole_number(value: object, name: str, *, default: int, smallest: int = 1, largest: int = 10_000) -> int:
+    """A count such as the number of rows to show."""
+    value = single(value, name)
+    if value is None or value == MISSING_TEXT:
+        return default
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name}: '{value}' is not a number") from None
+    if not number.is_integer() or not smallest <= number <= largest:
+        raise ArgumentError(f"{name}: give a whole number from {smallest} to {largest}")
+    return int(number)
+
+
+def fin_year(value: object, choices: Iterable[str]) -> str:
+    """A financial year: '2023/24', '2023-24', 2023 or 2023.0 (the year it starts); blank means the latest."""
+    years = sorted(choices)
+    if not years:
+        raise ArgumentError("the results hold no financial years yet")
+    given = text(value, "year")
+    if given is None:
+        return years[-1]
+    match = _FIN_YEAR.match(given)
+    if match:
+        start = int(match.group(1))
+    elif given.isdigit() and len(given) == 4:
+        start = int(given)
+    else:
+        raise ArgumentError(f"year '{given}' is not a financial year such as {years[-1]}")
+    wanted = f"{start}/{(start + 1) % 100:02d}"
+    if wanted not in years:
+        raise ArgumentError(f"year {wanted} is not in the results; choose one of: {', '.join(years)}")
+    return wanted
+
+
+def filters(values: Iterable[object]) -> list[tuple[str, object]]:
+    """ICS_TABLE's filters: pairs of column name and value, or a two-column range of them."""
+    flat: list[object] = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            flat.extend(_flatten(value))
+        else:
+            flat.append(value)
+    while flat and flat[-1] is None:
+        flat.pop()
+    if len(flat) % 2:
+        raise ArgumentError("filters come in pairs: a column name, then the value it must have")
+    pairs = []
+    for column, value in zip(flat[::2], flat[1::2], strict=True):
+        name = text(column, "filter column")
+        if name is None:
+            raise ArgumentError("a filter has a value but no column name")
+        pairs.append((name.lower(), value))
+    return pairs
+
+
+def _flatten(values: Iterable[object]) -> list[object]:
+    flat: list[object] = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            flat.extend(_flatten(value))
+        else:
+            flat.append(value)
+    return flat
+
+
+def _listing(values: Iterable[str], limit: int = 25) -> str:
+    ordered = sorted(values)
+    shown = ", ".join(ordered[:limit])
+    return shown + (f" and {len(ordered) - limit} more" if len(ordered) > limit else "")

@@ -1,0 +1,595 @@
+"""The `=ICS_...` worksheet functions, as plain Python taking the values Excel sends.
+
+Each function only looks figures up in the published result tables (small numbers already suppressed); none
+computes a benchmark. A cell shows a number, a spilled table, or a sentence: what is wrong with an argument (with the
+valid choices), that a figure is suppressed, or that there was no activity (which is not the same as zero).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from addin import arguments
+from addin.arguments import ArgumentError
+from addin.registry import worksheet_function
+from addin.results import ResultsCache, ResultTable, spill
+from addin.settings import ConfigSource
+from engine.errors import IcsBenchError
+from engine.publish import reader
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALL = "(all)"
+BENCHMARK_SUFFIX = {"ics mean": "ics", "ics median": "median", "best in system": "best", "national": "national"}
+MAX_SPILL_ROWS = 50_000
+_FORMULA_START = ("=", "+", "-", "@")
+
+_cache = ResultsCache(ConfigSource())
+
+
+def use_cache(cache: ResultsCache) -> ResultsCache:
+    """Point every worksheet function at `cache` (tests, the benchmark, and a config chosen in Settings)."""
+    global _cache
+    previous, _cache = _cache, cache
+    return previous
+
+
+def results() -> ResultsCache:
+    return _cache
+
+
+class NotShownError(Exception):
+    """A figure that cannot be shown, with the sentence the cell should say instead."""
+
+
+def inert(value: Any) -> Any:
+    """Text that Excel could take for a formula (=, +, - or @ first) gets an apostrophe in front."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _in_cell(function: F) -> F:
+    """Turn every failure into a sentence for the cell: never a traceback."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any) -> Any:
+        try:
+            value = function(*args)
+        except (ArgumentError, NotShownError) as exc:
+            return inert(str(exc))
+        except IcsBenchError as exc:
+            return inert(f"ICS results unavailable: {exc}")
+        except Exception:
+            log.exception("%s failed", function.__name__)
+            return f"{function.__name__} failed unexpectedly; the details are in the xlwings log"
+        if isinstance(value, list):
+            return [[inert(v) for v in row] for row in value]
+        return inert(value)
+
+    return guarded  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------------------- helpers
+
+
+def _table(name: str) -> ResultTable:
+    return _cache.table(name)
+
+
+def _provider(value: object, table: ResultTable) -> str:
+    provider = arguments.code(value, "provider", table.choices("org_code"), names=_provider_names())
+    if provider is None:
+        raise ArgumentError(f"give a provider; choose one of: {', '.join(sorted(table.distinct('org_code')))}")
+    return provider
+
+
+_provider_names_held: tuple[object, dict[str, str]] = (None, {})
+
+
+def _provider_names() -> dict[str, str]:
+    """Provider codes by their names in capitals, so a formula may name a provider either way."""
+    global _provider_names_held
+    config = _cache.config
+    if _provider_names_held[0] is not config:
+        _provider_names_held = (config, {p.name.upper(): p.code for p in config.providers})
+    return _provider_names_held[1]
+
+
+def _year(value: object, table: ResultTable) -> str:
+    return arguments.fin_year(value, table.choices("fin_year").values())
+
+
+def _pod(value: object, table: ResultTable) -> str | None:
+    return arguments.code(value, "POD", table.choices("pod"))
+
+
+def _hrg(value: object, table: ResultTable, pod: str | None) -> str | None:
+    hrg = arguments.code(value, "HRG", table.choices("hrg"))
+    if hrg is not None and pod is None:
+        pods = sorted({p for (p, h) in table.index(("pod", "hrg")) if h == hrg and p != ALL})
+        raise ArgumentError(f"give the POD with HRG {hrg} (it is recorded under {', '.join(pods)})")
+    return hrg
+
+
+def _cell_keys(table: ResultTable, pod: str | None, hrg: str | None, tfc: str | None) -> None:
+    if tfc is not None and (pod is None or hrg is None):
+        raise ArgumentError("a TFC needs the POD and HRG with it")
+    if tfc is not None and tfc not in table.choices("tfc"):
+        raise ArgumentError(f"TFC '{tfc}' is not in the results; choose one of: {_listing(table.distinct('tfc'))}")
+
+
+def _listing(values: set[str]) -> str:
+    ordered = sorted(v for v in values if v)
+    return ", ".join(ordered[:25]) + (f" and {len(ordered) - 25} more" if len(ordered) > 25 else "")
+
+
+def _one_row(table: ResultTable, describe: str, **keys: Any) -> int:
+    rows = table.find(**keys)
+    if not rows:
+        raise NotShownError(f"no activity: {describe}")
+    return rows[0]
+
+
+def _figure(table: ResultTable, row: int, column: str, *, why_blank: str) -> float:
+    value = table.value(column, row)
+    if value is not None:
+        return float(value)
+    if table.suppressed(column, row):
+        rule = _cache.config.suppression
+        raise NotShownError(f"suppressed: fewer than {rule.smallest_shown} cases")
+    raise NotShownError(why_blank)
+
+
+def _describe(provider: str | None, pod: str | None, hrg: str | None, tfc: str | None, year: str) -> str:
+    parts = [p for p in (provider, pod, f"TFC {tfc}" if tfc else None, hrg) if p]
+    return f"{' '.join(parts) or 'the ICS'} has no records in {year}"
+
+
+def _summary_row(
+    name: str, provider: str, pod: str | None, hrg: str | None, year: str, **extra: str
+) -> tuple[ResultTable, int]:
+    table = _table(name)
+    row = _one_row(
+        table,
+        _describe(provider, pod, hrg, None, year),
+        fin_year=year,
+        org_code=provider,
+        pod=pod or ALL,
+        hrg=hrg or ALL,
+        **extra,
+    )
+    return table, row
+
+
+# ------------------------------------------------------------------------------------------------- cost functions
+
+
+@worksheet_function(
+    "Cost opportunity in pounds: (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC "
+    "and HRG cell and added up. Do not add opportunities across benchmarks: they overlap.",
+    provider="Provider ODS code or name, e.g. ZZA",
+    pod="Point of delivery, e.g. NEL; blank for all",
+    hrg="HRG, e.g. HT12A; blank for all (needs the POD)",
+    benchmark="ICS mean (default), ICS median, best in system or national",
+    driver="Cost driver, e.g. theatre or ward; blank for the total cost",
+    tfc="Treatment function code, e.g. 110; blank for all",
+    year="Financial year, e.g. 2023/24; blank for the latest",
+)
+@_in_cell
+def ICS_OPPORTUNITY(
+    provider: object,
+    pod: object = None,
+    hrg: object = None,
+    benchmark: object = None,
+    driver: object = None,
+    tfc: object = None,
+    year: object = None,
+) -> float:
+    summary = _table("opportunity_summary")
+    org = _provider(provider, summary)
+    fin_year = _year(year, summary)
+    pod_code = _pod(pod, summary)
+    hrg_code = _hrg(hrg, summary, pod_code)
+    driver_code = arguments.code(driver, "cost driver", summary.choices("cost_driver"))
+    chosen = arguments.benchmark(
+        benchmark, allowed=("ics mean", "best in system") if driver_code else tuple(BENCHMARK_SUFFIX)
+    )
+    column = f"opportunity_vs_{BENCHMARK_SUFFIX[chosen]}"
+    tfc_code = arguments.tfc(tfc)
+    if tfc_code is not None:
+        name = "cost_driver_benchmark" if driver_code else "unit_cost_benchmark"
+        table = _table(name)
+        _cell_keys(table, pod_code, hrg_code, tfc_code)
+        keys = {"cost_driver": driver_code} if driver_code else {}
+        row = _one_row(
+            table,
+            _describe(org, pod_code, hrg_code, tfc_code, fin_year),
+            fin_year=fin_year,
+            pod=pod_code,
+            tfc=tfc_code,
+            hrg=hrg_code,
+            org_code=org,
+            **keys,
+        )
+    else:
+        table = summary
+        row = _one_row(
+            table,
+            _describe(org, pod_code, hrg_code, None, fin_year),
+            fin_year=fin_year,
+            org_code=org,
+            pod=pod_code or ALL,
+            hrg=hrg_code or ALL,
+            cost_driver=driver_code or ALL,
+        )
+    why = f"no {arguments.BENCHMARKS[chosen][0]} benchmark for this activity"
+    if chosen == "best in system":
+        why += " (no provider has enough cases)"
+    elif chosen == "national":
+        why += " (the national schedule has no price for it)"
+    return _figure(table, row, column, why_blank=why)
+
+
+@worksheet_function(
+    "The provider's average cost per record (episode, attendance, period or contact), pounds.",
+    provider="Provider ODS code or name",
+    pod="Point of delivery; blank for all",
+    hrg="HRG; blank for all (needs the POD)",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_MEAN_COST(
+    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
+) -> float:
+    table, row = _provider_cell(provider, pod, hrg, tfc, year)
+    return _figure(table, row, "mean_cost", why_blank="no cost recorded")
+
+
+@worksheet_function(
+    "The provider's records (episodes, attendances, periods or contacts), rounded to 5 when published.",
+    provider="Provider ODS code or name",
+    pod="Point of delivery; blank for all",
+    hrg="HRG; blank for all (needs the POD)",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_ACTIVITY(
+    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
+) -> float:
+    table, row = _provider_cell(provider, pod, hrg, tfc, year)
+    return _figure(table, row, "activity", why_blank="no activity")
+
+
+def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+    summary = _table("opportunity_summary")
+    org = _provider(provider, summary)
+    fin_year = _year(year, summary)
+    pod_code = _pod(pod, summary)
+    hrg_code = _hrg(hrg, summary, pod_code)
+    tfc_code = arguments.tfc(tfc)
+    if tfc_code is None:
+        return _summary_row("opportunity_summary", org, pod_code, hrg_code, fin_year, cost_driver=ALL)
+    table = _table("unit_cost_benchmark")
+    _cell_keys(table, pod_code, hrg_code, tfc_code)
+    row = _one_row(
+        table,
+        _describe(org, pod_code, hrg_code, tfc_code, fin_year),
+        fin_year=fin_year,
+        pod=pod_code,
+        tfc=tfc_code,
+        hrg=hrg_code,
+        org_code=org,
+    )
+    return table, row
+
+
+@worksheet_function(
+    "The benchmark average cost per record for a POD and HRG: ICS mean, ICS median, best in system or national.",
+    pod="Point of delivery, e.g. NEL",
+    hrg="HRG, e.g. HT12A",
+    benchmark="ICS mean (default), ICS median, best in system or national",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_BENCHMARK_COST(
+    pod: object, hrg: object, benchmark: object = None, tfc: object = None, year: object = None
+) -> float:
+    summary = _table("opportunity_summary")
+    fin_year = _year(year, summary)
+    pod_code = _pod(pod, summary)
+    hrg_code = _hrg(hrg, summary, pod_code)
+    if pod_code is None or hrg_code is None:
+        raise ArgumentError("give a POD and an HRG: benchmarks compare like with like")
+    chosen = arguments.benchmark(benchmark)
+    column = {
+        "ics mean": "ics_mean_cost",
+        "ics median": "ics_median_cost",
+        "best in system": "best_in_system_cost",
+        "national": "national_mean_cost",
+    }[chosen]
+    tfc_code = arguments.tfc(tfc)
+    describe = _describe(None, pod_code, hrg_code, tfc_code, fin_year)
+    if tfc_code is None:
+        table = summary
+        row = _one_row(table, describe, fin_year=fin_year, pod=pod_code, hrg=hrg_code, cost_driver=ALL)
+    else:
+        table = _table("unit_cost_benchmark")
+        _cell_keys(table, pod_code, hrg_code, tfc_code)
+        row = _one_row(table, describe, fin_year=fin_year, pod=pod_code, tfc=tfc_code, hrg=hrg_code)
+    why = {
+        "best in system": "no best in system: no provider has enough cases",
+        "national": "no national price for this POD and HRG",
+    }.get(chosen, "not available")
+    return _figure(table, row, column, why_blank=why)
+
+
+# ---------------------------------------------------------------------------------------------- length of stay
+
+
+@worksheet_function(
+    "The provider's average length of stay per spell, days.",
+    provider="Provider ODS code or name",
+    pod="Point of delivery (EL, NEL, NES, DC, RP); blank for all admitted care",
+    hrg="Spell HRG; blank for all (needs the POD)",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_LOS(provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None) -> float:
+    table, row = _los_row(provider, pod, hrg, tfc, year)
+    return _figure(table, row, "mean_los", why_blank="no spells")
+
+
+@worksheet_function(
+    "Length-of-stay opportunity: excess bed days against the benchmark, in pounds (at the provider's ward cost per "
+    "bed day) or in bed days. Do not add it to the cost opportunity: ward cost is in both.",
+    provider="Provider ODS code or name",
+    pod="Point of delivery (EL, NEL, NES, DC, RP); blank for all admitted care",
+    hrg="Spell HRG; blank for all (needs the POD)",
+    benchmark="ICS mean (default) or best in system",
+    measure="cost (default, pounds) or bed days",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_LOS_OPPORTUNITY(
+    provider: object,
+    pod: object = None,
+    hrg: object = None,
+    benchmark: object = None,
+    measure: object = None,
+    tfc: object = None,
+    year: object = None,
+) -> float:
+    chosen = arguments.benchmark(benchmark, allowed=("ics mean", "best in system"))
+    unit = (arguments.text(measure, "measure") or "cost").lower().replace("_", " ")
+    if unit not in ("cost", "bed days"):
+        raise ArgumentError(f"measure '{unit}' is not one of: cost, bed days")
+    table, row = _los_row(provider, pod, hrg, tfc, year)
+    column = f"excess_{'cost' if unit == 'cost' else 'bed_days'}_vs_{'ics' if chosen == 'ics mean' else 'best'}"
+    return _figure(table, row, column, why_blank="no best in system: no provider has enough spells")
+
+
+def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+    summary = _table("los_summary")
+    org = _provider(provider, summary)
+    fin_year = _year(year, summary)
+    pod_code = _pod(pod, summary)
+    hrg_code = _hrg(hrg, summary, pod_code)
+    tfc_code = arguments.tfc(tfc)
+    if tfc_code is None:
+        return _summary_row("los_summary", org, pod_code, hrg_code, fin_year)
+    table = _table("los_benchmark")
+    _cell_keys(table, pod_code, hrg_code, tfc_code)
+    row = _one_row(
+        table,
+        _describe(org, pod_code, hrg_code, tfc_code, fin_year),
+        fin_year=fin_year,
+        pod=pod_code,
+        tfc=tfc_code,
+        hrg=hrg_code,
+        org_code=org,
+    )
+    return table, row
+
+
+# ------------------------------------------------------------------------------------------------ productivity
+
+
+@worksheet_function(
+    "Cost per weighted activity unit (WAU) for a provider and setting, the Model Health System measure, pounds.",
+    provider="Provider ODS code or name",
+    setting="apc, op, ec, cc, mh or chs; may be blank when the provider has one setting",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = None) -> float:
+    table = _table("cost_per_wau")
+    org = _provider(provider, table)
+    fin_year = _year(year, table)
+    settings = sorted(
+        {s for (s, o, y) in table.index(("setting", "org_code", "fin_year")) if o == org and y == fin_year}
+    )
+    chosen = arguments.code(setting, "setting", table.choices("setting"))
+    if chosen is None:
+        if len(settings) != 1:
+            raise ArgumentError(f"give the setting: {org} has {', '.join(settings)}")
+        chosen = settings[0]
+    row = _one_row(
+        table, f"{org} has no {chosen} records in {fin_year}", fin_year=fin_year, setting=chosen, org_code=org
+    )
+    return _figure(table, row, "cost_per_wau", why_blank="no records with a national price")
+
+
+# --------------------------------------------------------------------------------------------- spilled tables
+
+
+@worksheet_function(
+    "The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.",
+    spills=True,
+    provider="Provider ODS code or name",
+    n="How many rows (default 10)",
+    benchmark="ICS mean (default), ICS median, best in system or national",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_TOP_OPPORTUNITIES(provider: object, n: object = None, benchmark: object = None, year: object = None) -> list:
+    table = _table("unit_cost_benchmark")
+    org = _provider(provider, table)
+    fin_year = _year(year, table)
+    count = arguments.whole_number(n, "n", default=10, largest=1000)
+    chosen = arguments.benchmark(benchmark)
+    suffix = BENCHMARK_SUFFIX[chosen]
+    benchmark_column = {
+        "ics": "ics_mean_cost",
+        "median": "ics_median_cost",
+        "best": "best_in_system_cost",
+        "national": "national_mean_cost",
+    }[suffix]
+    opportunity = table.column(f"opportunity_vs_{suffix}")
+    rows = [r for r in table.find(fin_year=fin_year, org_code=org) if (opportunity[r] or 0) > 0]
+    rows.sort(key=lambda r: -opportunity[r])
+    columns = ("pod", "tfc", "hrg", "activity", "mean_cost", benchmark_column, f"opportunity_vs_{suffix}")
+    header = ("POD", "TFC", "HRG", "Activity", "Mean cost", f"{arguments.BENCHMARKS[chosen][0]} cost", "Opportunity")
+    if not rows:
+        raise NotShownError(f"no opportunity against the {arguments.BENCHMARKS[chosen][0]} for {org} in {fin_year}")
+    return spill(header, [[table.value(c, r) for c in columns] for r in rows[:count]])
+
+
+@worksheet_function(
+    "Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the "
+    "ICS and the best in system, and the opportunity.",
+    spills=True,
+    provider="Provider ODS code or name",
+    pod="Point of delivery, e.g. NEL",
+    hrg="HRG, e.g. HT12A",
+    tfc="Treatment function code; blank for all",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, year: object = None) -> list:
+    summary = _table("opportunity_summary")
+    org = _provider(provider, summary)
+    fin_year = _year(year, summary)
+    pod_code = _pod(pod, summary)
+    hrg_code = _hrg(hrg, summary, pod_code)
+    if pod_code is None or hrg_code is None:
+        raise ArgumentError("give a POD and an HRG to drill into")
+    tfc_code = arguments.tfc(tfc)
+    drivers = _table("cost_driver_benchmark")
+    names = dict(drivers.index(("cost_driver", "cost_driver_name")))
+    if tfc_code is None:
+        table = summary
+        columns = ("mean_cost", "ics_mean_cost", "best_in_system_cost", "opportunity_vs_ics", "opportunity_vs_best")
+        rows = [
+            r
+            for r in table.find(fin_year=fin_year, org_code=org, pod=pod_code, hrg=hrg_code)
+            if table.value("cost_driver", r) != ALL
+        ]
+    else:
+        table = drivers
+        _cell_keys(table, pod_code, hrg_code, tfc_code)
+        columns = (
+            "driver_cost_per_case",
+            "ics_driver_cost_per_case",
+            "best_in_system_driver_cost_per_case",
+            "opportunity_vs_ics",
+            "opportunity_vs_best",
+        )
+        rows = table.find(fin_year=fin_year, pod=pod_code, tfc=tfc_code, hrg=hrg_code, org_code=org)
+    if not rows:
+        raise NotShownError(f"no activity: {_describe(org, pod_code, hrg_code, tfc_code, fin_year)}")
+    rows = sorted(rows, key=lambda r: -(table.value("opportunity_vs_ics", r) or 0))
+    header = (
+        "Cost driver",
+        "Name",
+        "Cost per case",
+        "ICS cost per case",
+        "Best in system",
+        "Opportunity vs ICS",
+        "Opportunity vs best",
+    )
+    body = []
+    for r in rows:
+        driver = table.value("cost_driver", r)
+        body.append([driver, _driver_name(names, driver), *(table.value(c, r) for c in columns)])
+    return spill(header, body)
+
+
+def _driver_name(names: dict[tuple[Any, ...], list[int]], driver: str) -> str:
+    for code, name in names:
+        if code == driver:
+            return str(name)
+    return driver
+
+
+@worksheet_function(
+    "Any published result table, filtered (spills): name, then pairs of column and value, e.g. "
+    'ICS_TABLE("los_benchmark", "org_code", "ZZA", "pod", "NEL").',
+    spills=True,
+    name="Result table, e.g. unit_cost_benchmark",
+    filters="Pairs of column name and value",
+)
+@_in_cell
+def ICS_TABLE(name: object, *filters: object) -> list:
+    table_name = arguments.text(name, "table")
+    if table_name is None:
+        raise ArgumentError("give the name of a result table, e.g. unit_cost_benchmark")
+    table = _table(table_name.lower())
+    pairs = arguments.filters(filters)
+    unknown = [c for c, _ in pairs if c not in table.column_names]
+    if unknown:
+        raise ArgumentError(
+            f"{table_name} has no column {unknown[0]}; its columns are: {', '.join(table.column_names)}"
+        )
+    rows: Sequence[int] = range(table.rows)
+    for column, value in pairs:
+        wanted = _filter_value(value)
+        values = table.column(column)
+        rows = [r for r in rows if _matches(values[r], wanted)]
+    if len(rows) > MAX_SPILL_ROWS:
+        raise ArgumentError(f"{len(rows):,} rows: more than Excel should hold here; add filters")
+    if not rows:
+        raise NotShownError(f"no rows in {table_name} match")
+    return spill(table.column_names, [[table.value(c, r) for c in table.column_names] for r in rows])
+
+
+def _filter_value(value: object) -> object:
+    value = arguments.single(value, "filter value")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _matches(cell: object, wanted: object) -> bool:
+    if cell is None or wanted is None:
+        return cell is None and wanted is None
+    if isinstance(wanted, str) or isinstance(cell, str):
+        return str(cell).strip().upper() == str(wanted).strip().upper()
+    return float(cell) == float(wanted)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------------- refresh
+
+
+@worksheet_function("When the results were last refreshed, and from which extracts.")
+@_in_cell
+def ICS_REFRESHED() -> str:
+    _table("system_cost")  # notices a new refresh, so the text and the figures agree
+    info = reader.refresh_info(_cache.config)
+    settings = ", ".join(f"{e.setting} {e.files}" for e in info.extracts)
+    files = sum(e.files for e in info.extracts)
+    newest = max((e.last_loaded_at for e in info.extracts), default=None)
+    loaded = f", the newest loaded {newest:%Y-%m-%d %H:%M} UTC" if newest else ""
+    return (
+        f"Refresh {info.refresh_id} at {info.refreshed_at:%Y-%m-%d %H:%M} UTC from {files} extract files "
+        f"({settings}){loaded}; £{info.cost_reconciled:,.2f} reconciled"
+    )

@@ -1,0 +1,43 @@
+"""The files each refresh publishes into the `[folders] published` folder: the workbook and one Parquet per table.
+
+Everything here comes from the published (suppressed) tables. Each file is written beside its final name and renamed
+into place, so a reader (Power BI, someone's open workbook) sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from engine.metrics import catalog
+from engine.publish import workbook
+from engine.store import Store
+
+
+def publish_files(store: Store) -> list[Path]:
+    """Write the published tables as Parquet and both workbooks; returns the files written."""
+    folder = store.config.published_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [_parquet(store, metric, folder) for metric in catalog.published()]
+    data = workbook.read_workbook_data(store)
+    written.append(workbook.write_workbook(data, folder / workbook.WORKBOOK_NAME, live=True))
+    written.append(workbook.write_workbook(data, folder / workbook.STATIC_WORKBOOK_NAME, live=False))
+    return written
+
+
+def _parquet(store: Store, metric: catalog.Metric, folder: Path) -> Path:
+    target = folder / f"{metric.name}.parquet"
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-", suffix=".parquet")
+    os.close(handle)
+    try:
+        store.con.execute(f"COPY (SELECT * FROM {metric.published_table}) TO '{_quoted(temporary)}' (FORMAT parquet)")
+        Path(temporary).replace(target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _quoted(path: str) -> str:
+    return path.replace("'", "''")

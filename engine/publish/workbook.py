@@ -1,0 +1,388 @@
+"""`ICS Benchmarking.xlsx`: the workbook each refresh writes for finance teams, from the published (suppressed) tables.
+
+Three sheets: an overview per provider, one provider's largest opportunities, and data quality. The live version
+holds `=ICS_...` worksheet-function formulas (with today's values cached), so with the add-in installed it follows
+every later refresh; the static version holds the same figures as plain values and is what to e-mail or open
+without the add-in. Only ordinary formulas (SUM, INDEX/MATCH) are used besides ours, so LibreOffice recalculates it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from engine.errors import IcsBenchError
+from engine.store import Store
+
+WORKBOOK_NAME = "ICS Benchmarking.xlsx"
+STATIC_WORKBOOK_NAME = "ICS Benchmarking (values).xlsx"
+TOP_CELLS = 25
+NHS_BLUE = "#005EB8"
+_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+_FORMULA_START = ("=", "+", "-", "@")
+
+OVERVIEW_BENCHMARKS = (
+    ("ICS mean", "opportunity_vs_ics"),
+    ("ICS median", "opportunity_vs_median"),
+    ("best in system", "opportunity_vs_best"),
+    ("national", "opportunity_vs_national"),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A figure for the sheet: its value and, in the live version, the worksheet formula that gives it."""
+
+    value: Any
+    formula: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkbookData:
+    """Everything the workbook shows, read from the published tables of one refresh."""
+
+    ics_name: str
+    refresh_id: int
+    refreshed_at: str
+    cost_reconciled: str
+    suppression: str
+    suppressed_text: str
+    fin_year: str
+    providers: Sequence[dict[str, Any]]
+    focus_provider: str
+    top_cells: Sequence[dict[str, Any]]
+    data_quality_columns: Sequence[str]
+    data_quality: Sequence[Sequence[Any]]
+
+
+def read_workbook_data(store: Store) -> WorkbookData:
+    """The figures for the workbook, from the published tables of the last refresh."""
+    con = store.con
+    refreshed = con.execute(
+        "SELECT refresh_id, finished_at, cost_loaded FROM refresh_log WHERE status = 'succeeded' "
+        "ORDER BY refresh_id DESC LIMIT 1"
+    ).fetchall()
+    if not refreshed:
+        raise IcsBenchError("no results yet: run `icsbench refresh` first")
+    refresh_id, finished_at, cost = refreshed[0]
+    fin_year = con.execute("SELECT max(fin_year) FROM published.opportunity_summary").fetchall()[0][0]
+    names = {p.code: p.name for p in store.config.providers}
+    provider_rows = _dicts(
+        con,
+        "SELECT org_code, activity, cost, mean_cost, opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best, "
+        "opportunity_vs_national FROM published.opportunity_summary WHERE fin_year = ? AND pod = '(all)' "
+        "AND hrg = '(all)' AND cost_driver = '(all)' ORDER BY org_code",
+        [fin_year],
+    )
+    for row in provider_rows:
+        row["provider_name"] = names.get(row["org_code"], row["org_code"])
+    focus = max(provider_rows, key=lambda r: r["opportunity_vs_ics"] or 0)["org_code"] if provider_rows else ""
+    top = _dicts(
+        con,
+        "SELECT pod, tfc, hrg, activity, mean_cost, ics_mean_cost, best_in_system_cost, national_mean_cost, "
+        "opportunity_vs_ics, opportunity_vs_best, outlier_95, outlier_99_8 FROM published.unit_cost_benchmark "
+        "WHERE fin_year = ? AND org_code = ? AND opportunity_vs_ics > 0 "
+        "ORDER BY opportunity_vs_ics DESC, pod, tfc, hrg LIMIT ?",
+        [fin_year, focus, TOP_CELLS],
+    )
+    quality = con.sql(
+        "SELECT org_code, provider_name, setting, fin_year, period, records, cost_loaded, records_with_patient, "
+        "zero_cost_share, missing_hrg_share, rows_rejected, warnings, control_total_status "
+        "FROM published.data_quality ORDER BY org_code, setting, fin_year, period"
+    )
+    rule = store.config.suppression
+    return WorkbookData(
+        ics_name=store.config.ics.name,
+        refresh_id=int(refresh_id),
+        refreshed_at=f"{finished_at:%Y-%m-%d %H:%M} UTC",
+        cost_reconciled=f"£{cost:,.2f}",
+        suppression=(
+            f"Counts of 1 to {rule.smallest_shown - 1} are suppressed (shown blank or 'suppressed'), other counts "
+            f"are rounded to the nearest {rule.round_to}, and figures built on a suppressed count are suppressed."
+            if rule.enabled
+            else "Small-number suppression is OFF in this ICS's config: do not share this workbook."
+        ),
+        suppressed_text=f"suppressed: fewer than {rule.smallest_shown} cases",
+        fin_year=str(fin_year),
+        providers=provider_rows,
+        focus_provider=focus,
+        top_cells=top,
+        data_quality_columns=quality.columns,
+        data_quality=quality.fetchall(),
+    )
+
+
+def write_workbook(data: WorkbookData, path: Path, *, live: bool) -> Path:
+    """Write the workbook to `path` atomically; `live` puts the ICS_ formulas in, otherwise plain values."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        book = xlsxwriter.Workbook(temporary, _OPTIONS)
+        styles = _Styles(book)
+        _overview(book, styles, data, live)
+        _opportunities(book, styles, data, live)
+        _data_quality(book, styles, data)
+        book.close()
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _Styles:
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 16, "font_color": NHS_BLUE})
+        self.note = book.add_format({"italic": True, "font_color": "#425563"})
+        self.label = book.add_format({"bold": True})
+        self.money = book.add_format({"num_format": "£#,##0"})
+        self.pence = book.add_format({"num_format": "£#,##0.00"})
+        self.count = book.add_format({"num_format": "#,##0"})
+        self.share = book.add_format({"num_format": "0.0%"})
+        self.total = book.add_format({"bold": True, "top": 1, "num_format": "£#,##0"})
+        self.total_count = book.add_format({"bold": True, "top": 1, "num_format": "#,##0"})
+        self.high = book.add_format({"bg_color": "#F9D3D3", "font_color": "#8A1538"})
+        self.low = book.add_format({"bg_color": "#D5ECD4", "font_color": "#006747"})
+        self.warn = book.add_format({"bg_color": "#FFEB9C", "font_color": "#7A4F01"})
+        self.input = book.add_format({"bold": True, "bg_color": "#E8EDEE", "border": 1})
+
+
+def _header(sheet: Any, data: WorkbookData, styles: _Styles, title: str) -> None:
+    sheet.write_string(0, 0, title, styles.title)
+    sheet.write_string(
+        1,
+        0,
+        f"{data.ics_name}. Financial year {data.fin_year}. Refresh {data.refresh_id} at {data.refreshed_at}; "
+        f"{data.cost_reconciled} reconciled with the extracts loaded.",
+        styles.note,
+    )
+    sheet.write_string(2, 0, data.suppression, styles.note)
+
+
+def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, live: bool) -> None:
+    sheet = book.add_worksheet("Overview")
+    _header(sheet, data, styles, "ICS Benchmarking: cost opportunity by provider")
+    sheet.write_string(
+        3,
+        0,
+        "Opportunity = (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC and HRG cell. "
+        "The benchmarks overlap: never add opportunities across them.",
+        styles.note,
+    )
+    first = 5
+    columns = [
+        "Provider",
+        "Name",
+        "Activity",
+        "Cost",
+        "Mean cost",
+        *(f"Opportunity vs {b}" for b, _ in OVERVIEW_BENCHMARKS),
+    ]
+    formats = [None, None, styles.count, styles.money, styles.pence, *(styles.money for _ in OVERVIEW_BENCHMARKS)]
+    for row_number, provider in enumerate(data.providers, start=first + 1):
+        code_cell = xl_rowcol_to_cell(row_number, 0, col_abs=True)
+        cells = [
+            Cell(provider["org_code"]),
+            Cell(provider["provider_name"]),
+            Cell(provider["activity"], f"=ICS_ACTIVITY({code_cell})"),
+            Cell(provider["cost"]),
+            Cell(provider["mean_cost"], f"=ICS_MEAN_COST({code_cell})"),
+            *(
+                Cell(provider[column], f'=ICS_OPPORTUNITY({code_cell},"","","{label}")')
+                for label, column in OVERVIEW_BENCHMARKS
+            ),
+        ]
+        for col, (cell, style) in enumerate(zip(cells, formats, strict=True)):
+            _write(sheet, row_number, col, cell, style, live, data.suppressed_text)
+    last = first + len(data.providers)
+    sheet.add_table(
+        first,
+        0,
+        last,
+        len(columns) - 1,
+        {
+            "name": "Providers",
+            "style": "Table Style Medium 2",
+            "columns": [{"header": c} for c in columns],
+        },
+    )
+    total_row = last + 1
+    sheet.write_string(total_row, 0, "ICS", styles.label)
+    for col in (2, 3, *range(5, len(columns))):
+        top, bottom = xl_rowcol_to_cell(first + 1, col), xl_rowcol_to_cell(last, col)
+        style = styles.total_count if col == 2 else styles.total
+        total = sum(float(_number(p, columns, col)) for p in data.providers)
+        sheet.write_formula(total_row, col, f"=SUM({top}:{bottom})", style, total)
+    largest = total_row + 2
+    sheet.write_string(largest, 0, "Largest opportunity vs ICS mean:", styles.label)
+    codes = f"{xl_rowcol_to_cell(first + 1, 0, True, True)}:{xl_rowcol_to_cell(last, 0, True, True)}"
+    values = f"{xl_rowcol_to_cell(first + 1, 5, True, True)}:{xl_rowcol_to_cell(last, 5, True, True)}"
+    sheet.write_formula(
+        largest, 2, f"=INDEX({codes},MATCH(MAX({values}),{values},0))", styles.label, data.focus_provider
+    )
+    sheet.set_column(0, 0, 12)
+    sheet.set_column(1, 1, 44)
+    sheet.set_column(2, len(columns) - 1, 18)
+    sheet.freeze_panes(first + 1, 2)
+
+
+def _number(provider: dict[str, Any], columns: list[str], col: int) -> float:
+    key = {2: "activity", 3: "cost", **{5 + i: c for i, (_, c) in enumerate(OVERVIEW_BENCHMARKS)}}[col]
+    value = provider[key]
+    return float(value) if value is not None else 0.0
+
+
+def _opportunities(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, live: bool) -> None:
+    sheet = book.add_worksheet("Provider opportunities")
+    _header(sheet, data, styles, "Largest cost opportunities for one provider")
+    sheet.write_string(4, 0, "Provider:", styles.label)
+    sheet.write_string(4, 1, data.focus_provider, styles.input)
+    if live:
+        sheet.data_validation(4, 1, 4, 1, {"validate": "list", "source": [p["org_code"] for p in data.providers]})
+        sheet.write_string(
+            4, 2, "Change the provider: the figures follow (the POD, TFC and HRG rows stay).", styles.note
+        )
+    first = 6
+    columns = [
+        "POD",
+        "TFC",
+        "HRG",
+        "Activity",
+        "Mean cost",
+        "ICS mean cost",
+        "Best in system cost",
+        "National mean cost",
+        "Opportunity vs ICS mean",
+        "Opportunity vs best in system",
+        "Outlier (95%)",
+        "Outlier (99.8%)",
+    ]
+    formats = [
+        None,
+        None,
+        None,
+        styles.count,
+        styles.pence,
+        styles.pence,
+        styles.pence,
+        styles.pence,
+        styles.money,
+        styles.money,
+        None,
+        None,
+    ]
+    provider = "$B$5"
+    for row_number, cell in enumerate(data.top_cells, start=first + 1):
+        pod, tfc, hrg = (xl_rowcol_to_cell(row_number, c) for c in range(3))
+        keys = f"{pod},{hrg}"
+        cells = [
+            Cell(cell["pod"]),
+            Cell(cell["tfc"]),
+            Cell(cell["hrg"]),
+            Cell(cell["activity"], f"=ICS_ACTIVITY({provider},{keys},{tfc})"),
+            Cell(cell["mean_cost"], f"=ICS_MEAN_COST({provider},{keys},{tfc})"),
+            Cell(cell["ics_mean_cost"], f'=ICS_BENCHMARK_COST({keys},"ICS mean",{tfc})'),
+            Cell(cell["best_in_system_cost"], f'=ICS_BENCHMARK_COST({keys},"best in system",{tfc})'),
+            Cell(cell["national_mean_cost"], f'=ICS_BENCHMARK_COST({keys},"national",{tfc})'),
+            Cell(cell["opportunity_vs_ics"], f'=ICS_OPPORTUNITY({provider},{keys},"ICS mean","",{tfc})'),
+            Cell(cell["opportunity_vs_best"], f'=ICS_OPPORTUNITY({provider},{keys},"best in system","",{tfc})'),
+            Cell(cell["outlier_95"]),
+            Cell(cell["outlier_99_8"]),
+        ]
+        for col, (value, style) in enumerate(zip(cells, formats, strict=True)):
+            _write(sheet, row_number, col, value, style, live, data.suppressed_text)
+    last = first + max(len(data.top_cells), 1)
+    sheet.add_table(
+        first,
+        0,
+        last,
+        len(columns) - 1,
+        {
+            "name": "TopOpportunities",
+            "style": "Table Style Medium 2",
+            "columns": [{"header": c} for c in columns],
+        },
+    )
+    if data.top_cells:
+        bars = f"{xl_rowcol_to_cell(first + 1, 8)}:{xl_rowcol_to_cell(last, 8)}"
+        sheet.conditional_format(bars, {"type": "data_bar", "bar_color": NHS_BLUE, "bar_solid": True})
+        outliers = f"{xl_rowcol_to_cell(first + 1, 10)}:{xl_rowcol_to_cell(last, 11)}"
+        sheet.conditional_format(outliers, {"type": "cell", "criteria": "==", "value": '"high"', "format": styles.high})
+        sheet.conditional_format(outliers, {"type": "cell", "criteria": "==", "value": '"low"', "format": styles.low})
+    sheet.set_column(0, 2, 10)
+    sheet.set_column(3, len(columns) - 1, 16)
+    sheet.freeze_panes(first + 1, 3)
+
+
+def _data_quality(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData) -> None:
+    sheet = book.add_worksheet("Data quality")
+    _header(sheet, data, styles, "Data quality: how far each provider's data can be trusted")
+    first = 4
+    columns = list(data.data_quality_columns)
+    style_of = {
+        "records": styles.count,
+        "cost_loaded": styles.pence,
+        "records_with_patient": styles.share,
+        "zero_cost_share": styles.share,
+        "missing_hrg_share": styles.share,
+        "rows_rejected": styles.count,
+        "warnings": styles.count,
+    }
+    for row_number, values in enumerate(data.data_quality, start=first + 1):
+        for col, value in enumerate(values):
+            _write(sheet, row_number, col, Cell(value), style_of.get(columns[col]), False, data.suppressed_text)
+    last = first + max(len(data.data_quality), 1)
+    sheet.add_table(
+        first,
+        0,
+        last,
+        len(columns) - 1,
+        {
+            "name": "DataQuality",
+            "style": "Table Style Medium 2",
+            "columns": [{"header": c.replace("_", " ").capitalize()} for c in columns],
+        },
+    )
+    if data.data_quality:
+        for name in ("zero_cost_share", "missing_hrg_share"):
+            col = columns.index(name)
+            cells = f"{xl_rowcol_to_cell(first + 1, col)}:{xl_rowcol_to_cell(last, col)}"
+            sheet.conditional_format(cells, {"type": "cell", "criteria": ">", "value": 0.05, "format": styles.warn})
+        col = columns.index("rows_rejected")
+        cells = f"{xl_rowcol_to_cell(first + 1, col)}:{xl_rowcol_to_cell(last, col)}"
+        sheet.conditional_format(cells, {"type": "cell", "criteria": ">", "value": 0, "format": styles.warn})
+        col = columns.index("control_total_status")
+        cells = f"{xl_rowcol_to_cell(first + 1, col)}:{xl_rowcol_to_cell(last, col)}"
+        sheet.conditional_format(
+            cells, {"type": "text", "criteria": "containing", "value": "differ", "format": styles.high}
+        )
+    sheet.set_column(0, len(columns) - 1, 14)
+    sheet.set_column(1, 1, 36)
+    sheet.freeze_panes(first + 1, 2)
+
+
+def _write(sheet: Any, row: int, col: int, cell: Cell, style: Any, live: bool, suppressed: str) -> None:
+    value = cell.value
+    if live and cell.formula:
+        cached = suppressed if value is None else (float(value) if not isinstance(value, str) else value)
+        sheet.write_formula(row, col, cell.formula, style, cached)
+    elif value is None:
+        sheet.write_blank(row, col, None, style)
+    elif isinstance(value, str):
+        sheet.write_string(row, col, "'" + value if value.startswith(_FORMULA_START) else value, style)
+    else:
+        sheet.write_number(row, col, float(value), style)
+
+
+def _dicts(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    relation = con.execute(sql, params)
+    names = [d[0] for d in relation.description]
+    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]

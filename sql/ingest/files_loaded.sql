@@ -1,0 +1,5 @@
+-- files_loaded: the extract files the store holds, by name and size, so a folder can be checked for new ones.
+-- Grain: one row per file name and size that loaded (a load that failed does not count).
+SELECT DISTINCT file_name, file_bytes
+FROM loads
+WHERE status <> 'failed';

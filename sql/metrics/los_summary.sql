@@ -1,0 +1,61 @@
+-- los_summary: each provider's length-of-stay opportunity added up by POD and HRG.
+-- Grain: one row per financial year, provider and level: the whole provider, a POD, or a POD and HRG.
+-- Inputs: results.los_benchmark, results.refresh_settings
+-- Published: yes
+-- About: The excess bed days and their cost from los_benchmark added up over its cells (POD + TFC + spell HRG), so that
+--   a total for a POD or an HRG is right even where a cell is too small to publish. Each cell is floored at 0 before
+--   it is added. pod and hrg say (all) where the row adds up every POD or every HRG; do not add rows of different
+--   levels, and do not add the excess cost to the cost opportunity in opportunity_summary (ward cost is in both).
+-- Columns:
+--   fin_year [key] financial year
+--   org_code [key] provider ODS code
+--   pod [key] point of delivery: EL, NEL, NES, DC or RP; (all) for all admitted care
+--   hrg [key] spell HRG; (all) for every HRG of the POD
+--   cells [shown] POD + TFC + HRG cells added up
+--   spells [count] the provider's spells
+--   bed_days [from spells] their total length of stay, days
+--   mean_los [from spells] bed_days / spells
+--   ics_spells [count] spells across every provider at the same level
+--   ics_mean_los [from ics_spells] all providers' bed days / all providers' spells at the same level
+--   excess_bed_days_vs_ics [from spells] sum of the cells' excess bed days against the ICS average
+--   excess_bed_days_vs_best [from spells] sum of the cells' excess bed days against the best in system; cells
+--     without a best in system add nothing
+--   excess_cost_vs_ics [from spells] sum of the cells' excess bed days against the ICS average, valued at the
+--     provider's ward cost per bed day, pounds
+--   excess_cost_vs_best [from spells] the same against the best in system, pounds
+--   refresh_id [shown] the refresh that wrote the row
+WITH levels AS (
+    SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, count(*) AS cells, sum(spells) AS spells,
+           sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
+           sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
+           sum(excess_cost_vs_best) AS excess_cost_vs_best
+    FROM results.los_benchmark
+    GROUP BY fin_year, org_code
+    UNION ALL
+    SELECT fin_year, org_code, pod, '(all)' AS hrg, count(*) AS cells, sum(spells) AS spells,
+           sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
+           sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
+           sum(excess_cost_vs_best) AS excess_cost_vs_best
+    FROM results.los_benchmark
+    GROUP BY fin_year, org_code, pod
+    UNION ALL
+    SELECT fin_year, org_code, pod, hrg, count(*) AS cells, sum(spells) AS spells,
+           sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
+           sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
+           sum(excess_cost_vs_best) AS excess_cost_vs_best
+    FROM results.los_benchmark
+    GROUP BY fin_year, org_code, pod, hrg
+),
+ics AS (
+    SELECT fin_year, pod, hrg, sum(spells) AS ics_spells, CAST(sum(bed_days) AS DOUBLE) / sum(spells) AS ics_mean_los
+    FROM levels
+    GROUP BY fin_year, pod, hrg
+)
+SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cells, l.spells, l.bed_days,
+       CAST(l.bed_days AS DOUBLE) / l.spells AS mean_los,
+       i.ics_spells, i.ics_mean_los,
+       l.excess_bed_days_vs_ics, l.excess_bed_days_vs_best, l.excess_cost_vs_ics, l.excess_cost_vs_best,
+       s.refresh_id
+FROM levels AS l
+JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg
+CROSS JOIN results.refresh_settings AS s

@@ -1,0 +1,100 @@
+"""Arguments as Excel sends them become the codes the result tables use, or a sentence saying what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from addin import arguments
+from addin.arguments import ArgumentError
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (110.0, "110"),
+        ("110", "110"),
+        (" 110 ", "110"),
+        (110, "110"),
+        ([110.0], "110"),
+        ([[110.0]], "110"),
+        (None, None),
+        ("", None),
+        ([None], None),
+    ],
+)
+def test_a_tfc_arrives_in_any_shape_excel_sends(sent: object, expected: str | None) -> None:
+    assert arguments.tfc(sent) == expected
+
+
+def test_a_range_of_several_values_is_refused() -> None:
+    with pytest.raises(ArgumentError, match="give one value, not a range of 2"):
+        arguments.text([["NEL"], ["EL"]], "POD")
+
+
+def test_a_fraction_is_not_a_code() -> None:
+    with pytest.raises(ArgumentError, match=r"110\.5 is not a code"):
+        arguments.tfc(110.5)
+
+
+def test_codes_match_whatever_the_case_and_a_wrong_one_lists_the_choices() -> None:
+    choices = {"NEL": "NEL", "EL": "EL"}
+    assert arguments.code("nel", "POD", choices) == "NEL"
+    assert arguments.code("Leeds Teaching", "provider", {"ZZA": "ZZA"}, names={"LEEDS TEACHING": "ZZA"}) == "ZZA"
+    with pytest.raises(ArgumentError, match=r"POD 'XYZ' is not in the results; choose one of: EL, NEL"):
+        arguments.code("XYZ", "POD", choices)
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (None, "ics mean"),
+        ("ICS mean", "ics mean"),
+        ("median", "ics median"),
+        ("Best in system", "best in system"),
+        ("BIS", "best in system"),
+        ("best_in_system", "best in system"),
+        ("National average", "national"),
+    ],
+)
+def test_benchmark_names(sent: object, expected: str) -> None:
+    assert arguments.benchmark(sent) == expected
+
+
+def test_a_benchmark_not_offered_names_the_ones_that_are() -> None:
+    with pytest.raises(ArgumentError, match="not one of: ICS mean, best in system"):
+        arguments.benchmark("national", allowed=("ics mean", "best in system"))
+
+
+@pytest.mark.parametrize("sent", [None, "2023/24", "2023-24", 2023.0, "2023", [2023.0], "2023/2024"])
+def test_financial_years(sent: object) -> None:
+    assert arguments.fin_year(sent, ["2022/23", "2023/24"]) == "2023/24"
+
+
+def test_a_year_not_held_lists_the_years_that_are() -> None:
+    with pytest.raises(ArgumentError, match="2019/20 is not in the results; choose one of: 2022/23, 2023/24"):
+        arguments.fin_year(2019.0, ["2022/23", "2023/24"])
+
+
+def test_filters_come_in_pairs_from_arguments_or_a_two_column_range() -> None:
+    assert arguments.filters(["org_code", "ZZA", [["pod", "NEL"]], None]) == [("org_code", "ZZA"), ("pod", "NEL")]
+    with pytest.raises(ArgumentError, match="pairs"):
+        arguments.filters(["org_code"])
+
+
+excel_values = st.recursive(
+    st.none() | st.floats(allow_nan=False) | st.text(max_size=12) | st.booleans() | st.integers(),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(excel_values)
+def test_any_excel_value_gives_a_code_or_an_argument_error(value: object) -> None:
+    try:
+        result = arguments.text(value, "code")
+    except ArgumentError as exc:
+        assert str(exc)
+    else:
+        assert result is None or (isinstance(result, str) and result == result.strip() and result)
