@@ -75,7 +75,7 @@ def code(value: object, name: str, choices: Mapping[str, str], *, names: Mapping
     key = given.upper()
     found = choices.get(key) or (names or {}).get(key)
     if found is None:
-        raise ArgumentError(f"{name} '{given}' is not in the results; choose one of: {_listing(choices.values())}")
+        raise ArgumentError(f"{name} '{given}' is not in the results; choose one of: {listing(choices.values())}")
     return found
 
 
@@ -163,7 +163,8 @@ def _flatten(values: Iterable[object]) -> list[object]:
     return flat
 
 
-def _listing(values: Iterable[str], limit: int = 25) -> str:
-    ordered = sorted(values)
+def listing(values: Iterable[str], limit: int = 25) -> str:
+    """Choices for a message: sorted, the first `limit` of them, and how many more."""
+    ordered = sorted(v for v in values if v)
     shown = ", ".join(ordered[:limit])
     return shown + (f" and {len(ordered) - limit} more" if len(ordered) > limit else "")

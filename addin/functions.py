@@ -17,6 +17,7 @@ from addin.arguments import ArgumentError
 from addin.registry import worksheet_function
 from addin.results import ResultsCache, ResultTable, spill
 from addin.settings import ConfigSource
+from engine import reports
 from engine.errors import IcsBenchError
 from engine.publish import reader
 
@@ -26,7 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 ALL = "(all)"
 BENCHMARK_SUFFIX = {"ics mean": "ics", "ics median": "median", "best in system": "best", "national": "national"}
 MAX_SPILL_ROWS = 50_000
-_FORMULA_START = ("=", "+", "-", "@")
 
 _cache = ResultsCache(ConfigSource())
 
@@ -48,9 +48,7 @@ class NotShownError(Exception):
 
 def inert(value: Any) -> Any:
     """Text that Excel could take for a formula (=, +, - or @ first) gets an apostrophe in front."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return reports.inert(value) if isinstance(value, str) else value
 
 
 def _in_cell(function: F) -> F:
@@ -120,12 +118,9 @@ def _cell_keys(table: ResultTable, pod: str | None, hrg: str | None, tfc: str | 
     if tfc is not None and (pod is None or hrg is None):
         raise ArgumentError("a TFC needs the POD and HRG with it")
     if tfc is not None and tfc not in table.choices("tfc"):
-        raise ArgumentError(f"TFC '{tfc}' is not in the results; choose one of: {_listing(table.distinct('tfc'))}")
-
-
-def _listing(values: set[str]) -> str:
-    ordered = sorted(v for v in values if v)
-    return ", ".join(ordered[:25]) + (f" and {len(ordered) - 25} more" if len(ordered) > 25 else "")
+        raise ArgumentError(
+            f"TFC '{tfc}' is not in the results; choose one of: {arguments.listing(table.distinct('tfc'))}"
+        )
 
 
 def _one_row(table: ResultTable, describe: str, **keys: Any) -> int:
@@ -485,7 +480,7 @@ def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, 
         raise ArgumentError("give a POD and an HRG to drill into")
     tfc_code = arguments.tfc(tfc)
     drivers = _table("cost_driver_benchmark")
-    names = dict(drivers.index(("cost_driver", "cost_driver_name")))
+    names = {code: name for code, name in drivers.index(("cost_driver", "cost_driver_name"))}
     if tfc_code is None:
         table = summary
         columns = ("mean_cost", "ics_mean_cost", "best_in_system_cost", "opportunity_vs_ics", "opportunity_vs_best")
@@ -520,15 +515,8 @@ def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, 
     body = []
     for r in rows:
         driver = table.value("cost_driver", r)
-        body.append([driver, _driver_name(names, driver), *(table.value(c, r) for c in columns)])
+        body.append([driver, names.get(driver, driver), *(table.value(c, r) for c in columns)])
     return spill(header, body)
-
-
-def _driver_name(names: dict[tuple[Any, ...], list[int]], driver: str) -> str:
-    for code, name in names:
-        if code == driver:
-            return str(name)
-    return driver
 
 
 @worksheet_function(

@@ -19,6 +19,7 @@ from engine.ingest import load_files
 from engine.ingest.inbox import new_extracts
 from engine.metrics.refresh import refresh
 from engine.publish import reader
+from engine.publish.export import number_format
 from engine.publish.files import publish_files
 from engine.publish.workbook import WORKBOOK_NAME
 from engine.store import open_store
@@ -103,7 +104,9 @@ def _load_new_extracts(workbook: Workbook, store: Any, config: IcsConfig) -> int
 def data_quality(workbook: Workbook, source: ConfigSource) -> None:
     """Write the published data-quality table to a sheet."""
     table = functions.results().table("data_quality")
-    columns = [SheetColumn(c.replace("_", " ").capitalize(), _format(c)) for c in table.column_names]
+    columns = [
+        SheetColumn(c.replace("_", " ").capitalize(), number_format(table.metric.column(c))) for c in table.column_names
+    ]
     rows = [[table.value(c, r) for c in table.column_names] for r in range(table.rows)]
     workbook.write_sheet(
         DATA_QUALITY_SHEET,
@@ -183,16 +186,6 @@ def _refreshed_line(source: ConfigSource) -> str:
     return (
         f"Refresh {info.refresh_id} at {info.refreshed_at:%Y-%m-%d %H:%M} UTC; £{info.cost_reconciled:,.2f} reconciled"
     )
-
-
-def _format(column: str) -> str | None:
-    if "share" in column or column == "records_with_patient":
-        return "0.0%"
-    if "cost" in column:
-        return "£#,##0.00"
-    if column in ("records", "cost_lines", "rows_rejected", "warnings", "negative_cost_lines"):
-        return "#,##0"
-    return None
 
 
 BUTTON_HANDLERS: dict[str, Handler] = {

@@ -6,8 +6,6 @@ export never leaves half a file where a good one was. Text that a spreadsheet wo
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ import xlsxwriter
 from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
+from engine.publish.atomic import atomic_file
 from engine.store import Store
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -64,20 +63,13 @@ def export_table(store: Store, name: str, out: Path, *, unsuppressed: bool = Fal
         raise IcsBenchError(
             f"{name} has {table.num_rows:,} rows, more than an Excel sheet holds; export to .csv or .parquet instead"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(handle)
-    try:
+    with atomic_file(out) as temporary:
         if suffix == ".csv":
             pa_csv.write_csv(inert_text(table), temporary)
         elif suffix == ".parquet":
             pq.write_table(table, temporary)
         else:
-            _write_xlsx(Path(temporary), metric, table, refreshed[0], rule=None if unsuppressed else _rule_text(store))
-        Path(temporary).replace(out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+            _write_xlsx(temporary, metric, table, refreshed[0], rule=None if unsuppressed else _rule_text(store))
     store.run_file(
         "refresh/log_export.sql",
         {
@@ -113,12 +105,12 @@ def inert_text(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
-def _number_format(column: catalog.ColumnDoc) -> str | None:
+def number_format(column: catalog.ColumnDoc) -> str | None:
     """A finance team's number format for a column: pounds, percentages, whole counts or two decimals."""
     name = column.name
     if column.role == "count":
         return "#,##0"
-    if "share" in name:
+    if "share" in name or column.description.startswith("share of"):
         return "0.0%"
     if "cost" in name or "opportunity" in name:
         return "£#,##0.00"
@@ -136,8 +128,8 @@ def _write_xlsx(path: Path, metric: catalog.Metric, table: pa.Table, refresh_id:
         sheet = book.add_worksheet(metric.name[:31])
         formats = {}
         for column in metric.columns:
-            number_format = _number_format(column)
-            formats[column.name] = book.add_format({"num_format": number_format}) if number_format else None
+            code = number_format(column)
+            formats[column.name] = book.add_format({"num_format": code}) if code else None
         for col, name in enumerate(table.column_names):
             sheet.write_string(0, col, name, header)
             sheet.set_column(col, col, max(10, min(len(name) + 2, 30)), formats[name])

@@ -1,17 +1,16 @@
 """The files each refresh publishes into the `[folders] published` folder: the workbook and one Parquet per table.
 
-Everything here comes from the published (suppressed) tables. Each file is written beside its final name and renamed
-into place, so a reader (Power BI, someone's open workbook) sees the old file or the new one, never half of one.
+Everything here comes from the published (suppressed) tables, and every file is written atomically, so a reader
+(Power BI, someone's open workbook) sees the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from engine.metrics import catalog
 from engine.publish import workbook
+from engine.publish.atomic import atomic_file
 from engine.store import Store
 
 
@@ -28,16 +27,6 @@ def publish_files(store: Store) -> list[Path]:
 
 def _parquet(store: Store, metric: catalog.Metric, folder: Path) -> Path:
     target = folder / f"{metric.name}.parquet"
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".writing-", suffix=".parquet")
-    os.close(handle)
-    try:
-        store.con.execute(f"COPY (SELECT * FROM {metric.published_table}) TO '{_quoted(temporary)}' (FORMAT parquet)")
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_file(target) as temporary:
+        store.con.sql(f"SELECT * FROM {metric.published_table}").to_parquet(str(temporary))
     return target
-
-
-def _quoted(path: str) -> str:
-    return path.replace("'", "''")

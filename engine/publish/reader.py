@@ -7,6 +7,8 @@ whether anything may have changed since it last read, without opening the store 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +21,7 @@ from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
 from engine.publish.export import last_refresh
-from engine.store import open_store
+from engine.store import Store, open_store
 
 StoreStamp = tuple[tuple[int, int] | None, ...]
 
@@ -48,17 +50,23 @@ def store_stamp(config: IcsConfig) -> StoreStamp:
     return tuple(_stat(p) for p in (path, path.with_name(path.name + ".wal")))
 
 
-def refresh_info(config: IcsConfig) -> RefreshInfo:
-    """The last successful refresh, or an error that says to run one."""
+@contextmanager
+def _last_refresh(config: IcsConfig) -> Iterator[tuple[Store, tuple[int, datetime, object]]]:
+    """The store, opened read-only for one read and closed again, with its last successful refresh."""
     store = open_store(config, read_only=True)
     try:
         refreshed = last_refresh(store)
         if refreshed is None:
             raise IcsBenchError("no results yet: run a refresh first (the Refresh button, or `icsbench refresh`)")
-        rows = store.con.execute(sql_files.read("reports/refresh_sources.sql")).fetchall()
+        yield store, refreshed
     finally:
         store.close()
-    refresh_id, finished_at, cost = refreshed
+
+
+def refresh_info(config: IcsConfig) -> RefreshInfo:
+    """The last successful refresh, or an error that says to run one."""
+    with _last_refresh(config) as (store, (refresh_id, finished_at, cost)):
+        rows = store.con.execute(sql_files.read("reports/refresh_sources.sql")).fetchall()
     return RefreshInfo(
         refresh_id=refresh_id,
         refreshed_at=finished_at,
@@ -69,28 +77,15 @@ def refresh_info(config: IcsConfig) -> RefreshInfo:
 
 def latest_refresh_id(config: IcsConfig) -> int:
     """Id of the last successful refresh (a quick read-only look at the refresh log)."""
-    store = open_store(config, read_only=True)
-    try:
-        refreshed = last_refresh(store)
-    finally:
-        store.close()
-    if refreshed is None:
-        raise IcsBenchError("no results yet: run a refresh first (the Refresh button, or `icsbench refresh`)")
-    return refreshed[0]
+    with _last_refresh(config) as (_, refreshed):
+        return refreshed[0]
 
 
 def published_table(config: IcsConfig, name: str) -> tuple[int, pa.Table]:
     """(refresh id, rows) of published table `name`: the suppressed figures, as anyone outside the costing team sees."""
     metric = _published_metric(name)
-    store = open_store(config, read_only=True)
-    try:
-        refreshed = last_refresh(store)
-        if refreshed is None:
-            raise IcsBenchError("no results yet: run a refresh first (the Refresh button, or `icsbench refresh`)")
-        table = store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table()
-    finally:
-        store.close()
-    return refreshed[0], table
+    with _last_refresh(config) as (store, refreshed):
+        return refreshed[0], store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table()
 
 
 def _published_metric(name: str) -> catalog.Metric:

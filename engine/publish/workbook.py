@@ -8,17 +8,20 @@ without the add-in. Only ordinary formulas (SUM, INDEX/MATCH) are used besides o
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from engine import sql_files
 from engine.errors import IcsBenchError
+from engine.publish.atomic import atomic_file
+from engine.publish.export import last_refresh
+from engine.reports import inert
 from engine.store import Store
 
 WORKBOOK_NAME = "ICS Benchmarking.xlsx"
@@ -26,7 +29,6 @@ STATIC_WORKBOOK_NAME = "ICS Benchmarking (values).xlsx"
 TOP_CELLS = 25
 NHS_BLUE = "#005EB8"
 _OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
-_FORMULA_START = ("=", "+", "-", "@")
 
 OVERVIEW_BENCHMARKS = (
     ("ICS mean", "opportunity_vs_ics"),
@@ -64,39 +66,18 @@ class WorkbookData:
 
 def read_workbook_data(store: Store) -> WorkbookData:
     """The figures for the workbook, from the published tables of the last refresh."""
-    con = store.con
-    refreshed = con.execute(
-        "SELECT refresh_id, finished_at, cost_loaded FROM refresh_log WHERE status = 'succeeded' "
-        "ORDER BY refresh_id DESC LIMIT 1"
-    ).fetchall()
-    if not refreshed:
+    refreshed = last_refresh(store)
+    if refreshed is None:
         raise IcsBenchError("no results yet: run `icsbench refresh` first")
-    refresh_id, finished_at, cost = refreshed[0]
-    fin_year = con.execute("SELECT max(fin_year) FROM published.opportunity_summary").fetchall()[0][0]
+    refresh_id, finished_at, cost = refreshed
+    provider_rows = _rows(store, "reports/workbook_providers.sql")
+    fin_year = provider_rows[0]["fin_year"] if provider_rows else ""
     names = {p.code: p.name for p in store.config.providers}
-    provider_rows = _dicts(
-        con,
-        "SELECT org_code, activity, cost, mean_cost, opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best, "
-        "opportunity_vs_national FROM published.opportunity_summary WHERE fin_year = ? AND pod = '(all)' "
-        "AND hrg = '(all)' AND cost_driver = '(all)' ORDER BY org_code",
-        [fin_year],
-    )
     for row in provider_rows:
         row["provider_name"] = names.get(row["org_code"], row["org_code"])
     focus = max(provider_rows, key=lambda r: r["opportunity_vs_ics"] or 0)["org_code"] if provider_rows else ""
-    top = _dicts(
-        con,
-        "SELECT pod, tfc, hrg, activity, mean_cost, ics_mean_cost, best_in_system_cost, national_mean_cost, "
-        "opportunity_vs_ics, opportunity_vs_best, outlier_95, outlier_99_8 FROM published.unit_cost_benchmark "
-        "WHERE fin_year = ? AND org_code = ? AND opportunity_vs_ics > 0 "
-        "ORDER BY opportunity_vs_ics DESC, pod, tfc, hrg LIMIT ?",
-        [fin_year, focus, TOP_CELLS],
-    )
-    quality = con.sql(
-        "SELECT org_code, provider_name, setting, fin_year, period, records, cost_loaded, records_with_patient, "
-        "zero_cost_share, missing_hrg_share, rows_rejected, warnings, control_total_status "
-        "FROM published.data_quality ORDER BY org_code, setting, fin_year, period"
-    )
+    top = _rows(store, "reports/workbook_top_cells.sql", fin_year=fin_year, org_code=focus, limit=TOP_CELLS)
+    quality = store.con.sql(sql_files.read("reports/workbook_data_quality.sql").rstrip().rstrip(";"))
     rule = store.config.suppression
     return WorkbookData(
         ics_name=store.config.ics.name,
@@ -121,20 +102,13 @@ def read_workbook_data(store: Store) -> WorkbookData:
 
 def write_workbook(data: WorkbookData, path: Path, *, live: bool) -> Path:
     """Write the workbook to `path` atomically; `live` puts the ICS_ formulas in, otherwise plain values."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".writing-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        book = xlsxwriter.Workbook(temporary, _OPTIONS)
+    with atomic_file(path) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), _OPTIONS)
         styles = _Styles(book)
         _overview(book, styles, data, live)
         _opportunities(book, styles, data, live)
         _data_quality(book, styles, data)
         book.close()
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -187,6 +161,7 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
         *(f"Opportunity vs {b}" for b, _ in OVERVIEW_BENCHMARKS),
     ]
     formats = [None, None, styles.count, styles.money, styles.pence, *(styles.money for _ in OVERVIEW_BENCHMARKS)]
+    totals = [0.0] * len(columns)  # the cached values of the SUM row
     for row_number, provider in enumerate(data.providers, start=first + 1):
         code_cell = xl_rowcol_to_cell(row_number, 0, col_abs=True)
         cells = [
@@ -202,6 +177,8 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
         ]
         for col, (cell, style) in enumerate(zip(cells, formats, strict=True)):
             _write(sheet, row_number, col, cell, style, live, data.suppressed_text)
+            if isinstance(cell.value, int | float | Decimal):
+                totals[col] += float(cell.value)
     last = first + len(data.providers)
     sheet.add_table(
         first,
@@ -219,8 +196,7 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
     for col in (2, 3, *range(5, len(columns))):
         top, bottom = xl_rowcol_to_cell(first + 1, col), xl_rowcol_to_cell(last, col)
         style = styles.total_count if col == 2 else styles.total
-        total = sum(float(_number(p, columns, col)) for p in data.providers)
-        sheet.write_formula(total_row, col, f"=SUM({top}:{bottom})", style, total)
+        sheet.write_formula(total_row, col, f"=SUM({top}:{bottom})", style, totals[col])
     largest = total_row + 2
     sheet.write_string(largest, 0, "Largest opportunity vs ICS mean:", styles.label)
     codes = f"{xl_rowcol_to_cell(first + 1, 0, True, True)}:{xl_rowcol_to_cell(last, 0, True, True)}"
@@ -232,12 +208,6 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
     sheet.set_column(1, 1, 44)
     sheet.set_column(2, len(columns) - 1, 18)
     sheet.freeze_panes(first + 1, 2)
-
-
-def _number(provider: dict[str, Any], columns: list[str], col: int) -> float:
-    key = {2: "activity", 3: "cost", **{5 + i: c for i, (_, c) in enumerate(OVERVIEW_BENCHMARKS)}}[col]
-    value = provider[key]
-    return float(value) if value is not None else 0.0
 
 
 def _opportunities(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, live: bool) -> None:
@@ -377,12 +347,12 @@ def _write(sheet: Any, row: int, col: int, cell: Cell, style: Any, live: bool, s
     elif value is None:
         sheet.write_blank(row, col, None, style)
     elif isinstance(value, str):
-        sheet.write_string(row, col, "'" + value if value.startswith(_FORMULA_START) else value, style)
+        sheet.write_string(row, col, inert(value), style)
     else:
         sheet.write_number(row, col, float(value), style)
 
 
-def _dicts(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    relation = con.execute(sql, params)
+def _rows(store: Store, relative: str, **params: Any) -> list[dict[str, Any]]:
+    relation = store.con.execute(sql_files.read(relative), params)
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
