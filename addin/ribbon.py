@@ -21,6 +21,7 @@ from engine.metrics.refresh import refresh
 from engine.publish import reader
 from engine.publish.export import number_format
 from engine.publish.files import publish_files
+from engine.publish.powerbi import render
 from engine.publish.workbook import WORKBOOK_NAME
 from engine.store import open_store
 
@@ -146,14 +147,14 @@ def opportunities(workbook: Workbook, source: ConfigSource) -> None:
 def open_power_bi(workbook: Workbook, source: ConfigSource) -> None:
     """Open the Power BI report the refresh renders, or say how to make one."""
     folder = source().published_folder
-    reports = sorted(folder.glob("*.pbip")) + sorted(folder.glob("*.pbix"))
-    if not reports:
+    report = render.rendered_report(folder)
+    if not report.is_file():
         workbook.message(
-            f"No Power BI report in {folder} yet. Render one with `icsbench pbi refresh`; the published Parquet "
-            f"files it reads are already there, and so is {WORKBOOK_NAME}."
+            f"No Power BI report in {folder} yet. Press Refresh (or run `icsbench pbi refresh`): it writes the "
+            f"report beside the Parquet files it reads and {WORKBOOK_NAME}."
         )
         return
-    workbook.open_file(reports[0])
+    workbook.open_file(report)
 
 
 def settings(workbook: Workbook, source: ConfigSource) -> None:

@@ -4,63 +4,31 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine import config as config_module
 from engine import reports
+from engine.cli_powerbi import pbi
+from engine.cli_support import (
+    DEFAULT_CONFIG,
+    config_option,
+    config_path,
+    console,
+    errors,
+    friendly_errors,
+    progress_bar,
+)
 from engine.errors import IcsBenchError
 
-CONFIG_ENV = "ICSBENCH_CONFIG"
-DEFAULT_CONFIG = "ics.toml"
 DEMO_KEY = "synthetic-demo-key-not-for-real-data"
-PIPED_WIDTH = 200
-console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
-
-
-@contextmanager
-def _friendly_errors() -> Iterator[None]:
-    try:
-        yield
-    except IcsBenchError as exc:
-        errors.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-
-
-def _config_path(value: str | None) -> Path:
-    return Path(value or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help=f"The ICS config file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG}).",
-)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal and os.environ.get("ICSBENCH_PROGRESS") != "1",
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +43,7 @@ def main() -> None:
 def init(path: str, force: bool) -> None:
     """Write a commented example ICS config to PATH (default ics.toml)."""
     target = Path(path)
-    with _friendly_errors():
+    with friendly_errors():
         if target.exists() and not force:
             raise IcsBenchError(f"{target} already exists; use --force to overwrite it")
         template = Path(config_module.__file__).parent / "templates" / "ics.toml"
@@ -97,7 +65,7 @@ def init(path: str, force: bool) -> None:
 @click.option("--year", "fin_year", default="2023/24", show_default=True, help="Financial year to generate.")
 def synth(scale: float, seed: int, out_dir: str, file_format: str, fin_year: str) -> None:
     """Make a synthetic ICS: extracts, a matching ics.toml, control totals and a manifest of planted variation."""
-    with _friendly_errors():
+    with friendly_errors():
         result = _generate(Path(out_dir), scale=scale, seed=seed, file_format=file_format, fin_year=fin_year)
     console.print(
         f"Wrote {len(result.files)} extracts to {result.out_dir}: {result.activity_rows:,} activity records, "
@@ -109,7 +77,7 @@ def synth(scale: float, seed: int, out_dir: str, file_format: str, fin_year: str
 def _generate(out_dir: Path, **options: Any) -> Any:
     from engine import synth as synth_module
 
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Generating", total=None)
 
         def advance(done: int, total: int, label: str) -> None:
@@ -129,8 +97,8 @@ def _generate(out_dir: Path, **options: Any) -> Any:
 )
 def load(paths: Sequence[str], config_file: str | None, control_total: str | None) -> None:
     """Load extract files (or every matching file in a folder) into the store, replacing their periods."""
-    with _friendly_errors():
-        config = config_module.load(_config_path(config_file))
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
         files = _expand(config, [Path(p) for p in paths])
         given = None
         if control_total is not None:
@@ -149,7 +117,7 @@ def _load(config: config_module.IcsConfig, files: list[Path], given: dict[str, D
 
     store = open_store(config)
     try:
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Loading", total=len(files))
 
             def on_file(path: Path, _result: Any) -> None:
@@ -267,8 +235,8 @@ def _provider_table(results: Sequence[Any]) -> None:
 )
 def quality(config_file: str | None, provider: str | None, by: str) -> None:
     """The data-quality report: rows, cost loaded, rejections by reason, zero-cost and missing-HRG shares."""
-    with _friendly_errors():
-        config = config_module.load(_config_path(config_file))
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
         report = reports.data_quality(config, provider=provider, by_period=(by == "period"))
     table = Table(title=f"Data quality: {config.ics.name}")
     for column in report.columns:
@@ -292,8 +260,8 @@ def quality(config_file: str | None, provider: str | None, by: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write every quarantined row to a CSV.")
 def quarantine(config_file: str | None, file_name: str | None, limit: int, out: str | None) -> None:
     """Rows that were not loaded, with file, row, column and the reason, so they can be fixed and sent again."""
-    with _friendly_errors():
-        config = config_module.load(_config_path(config_file))
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
         rows, total = reports.quarantine(config, file_name=file_name, limit=None if out else (limit or None))
         if out:
             reports.write_csv(Path(out), ("file", "row", "provider", "check", "column", "reason", "value"), rows)
@@ -311,8 +279,8 @@ def quarantine(config_file: str | None, file_name: str | None, limit: int, out: 
 @config_option
 def status(config_file: str | None) -> None:
     """What the store holds: providers, settings, periods, records, cost lines and cost, and the last loads."""
-    with _friendly_errors():
-        config = config_module.load(_config_path(config_file))
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
         summary = reports.store_summary(config)
     table = Table(title=f"{config.ics.name}: {summary.path}")
     for name in ("Provider", "Setting", "Periods", "Records", "Cost lines", "Cost"):
@@ -330,8 +298,8 @@ def status(config_file: str | None) -> None:
 @config_option
 def refresh_command(config_file: str | None) -> None:
     """Compute every benchmark table from the store, check it reconciles, publish it suppressed, and log the refresh."""
-    with _friendly_errors():
-        path = _config_path(config_file)
+    with friendly_errors():
+        path = config_path(config_file)
         config = config_module.load(path)
         result = _refresh(config, path)
     _print_refresh(result)
@@ -344,7 +312,7 @@ def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
 
     store = open_store(config)
     try:
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Refreshing", total=None)
 
             def on_step(done: int, total: int, label: str) -> None:
@@ -387,8 +355,8 @@ def export_command(table_name: str, out: str, unsuppressed: bool, config_file: s
     from engine.publish.export import export_table
     from engine.store import open_store
 
-    with _friendly_errors():
-        config = config_module.load(_config_path(config_file))
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
         store = open_store(config)
         try:
             done = export_table(store, table_name, Path(out), unsuppressed=unsuppressed)
@@ -445,7 +413,7 @@ def _money_text(value: float | None) -> str:
 def demo(demo_dir: str, scale: float, seed: int) -> None:
     """Make a small synthetic ICS, load it and print a summary: the whole job, with nothing else to install."""
     folder = Path(demo_dir)
-    with _friendly_errors():
+    with friendly_errors():
         if not os.environ.get(config_module.PSEUDONYM_KEY_ENV):
             os.environ[config_module.PSEUDONYM_KEY_ENV] = DEMO_KEY
             console.print(
@@ -468,7 +436,7 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
         f"the £{result.total_cost:,.2f} generated)."
     )
     _print_refresh(refreshed)
-    with _friendly_errors():
+    with friendly_errors():
         _print_top_opportunities(config)
     console.print(f"Extracts:  {result.out_dir}\nConfig:    {result.config_path}\nStore:     {config.store_path}")
     console.print(f"Planted variation to find: {result.manifest_path}")
@@ -484,6 +452,7 @@ def _add_installed_command_groups() -> None:
         main.add_command(entry_point.load(), entry_point.name)
 
 
+main.add_command(pbi)
 _add_installed_command_groups()
 
 if __name__ == "__main__":

@@ -153,6 +153,11 @@ PRESENTATION_ORDER = (
     "ward_costs",
     "cost_per_wau",
     "data_quality",
+    "dim_year",
+    "dim_provider",
+    "dim_pod",
+    "dim_tfc",
+    "dim_hrg",
 )
 
 

@@ -20,6 +20,7 @@ from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
 from engine.publish.atomic import atomic_file
+from engine.publish.typed import typed_query
 from engine.store import Store
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -58,7 +59,7 @@ def export_table(store: Store, name: str, out: Path, *, unsuppressed: bool = Fal
     if refreshed is None:
         raise IcsBenchError("no results yet: run `icsbench refresh` first")
     source = metric.table if unsuppressed else metric.published_table
-    table = store.con.sql(f"SELECT * FROM {source}").to_arrow_table()
+    table = store.con.sql(typed_query(store, source)).to_arrow_table()
     if suffix == ".xlsx" and table.num_rows > XLSX_MAX_ROWS:
         raise IcsBenchError(
             f"{name} has {table.num_rows:,} rows, more than an Excel sheet holds; export to .csv or .parquet instead"

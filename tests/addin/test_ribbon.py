@@ -14,6 +14,7 @@ from addin import functions, ribbon
 from addin.results import ResultsCache
 from addin.ribbon import BUTTON_HANDLERS, SheetColumn, on_button
 from engine.config import PSEUDONYM_KEY_ENV
+from engine.publish.powerbi import render
 from tests.addin.conftest import FixedConfig
 from tests.conftest import copy_of_store, query_store
 
@@ -147,9 +148,7 @@ def test_open_power_bi_and_settings(own_ics: Any) -> None:
     book = FakeWorkbook()
     on_button("ics_open_power_bi", book, source)
     assert book.messages[-1].startswith(f"No Power BI report in {config.published_folder} yet")
-    config.published_folder.mkdir(parents=True, exist_ok=True)
-    report = config.published_folder / "ICS Benchmarking.pbip"
-    report.write_text("{}")
+    report = render.render("files", config.published_folder, {"ResultsFolder": str(config.published_folder)})
     on_button("ics_open_power_bi", book, source)
     assert book.opened == [report]
     on_button("ics_settings", book, source)

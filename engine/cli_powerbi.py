@@ -1,0 +1,153 @@
+"""`icsbench pbi ...`: write the Power BI data and reports, open them in Desktop, publish them to the service."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from engine import config as config_module
+from engine.cli_support import config_option, config_path, console, errors, friendly_errors
+from engine.errors import IcsBenchError
+
+server_option = click.option("--server", default=None, help="The ICS SQL Server (server or server\\instance).")
+database_option = click.option("--database", default=None, help="The database holding the published views.")
+
+
+@click.group()
+def pbi() -> None:
+    """The Power BI report: refresh its data, open it in Power BI Desktop, publish it to the Power BI service."""
+
+
+@pbi.command("refresh")
+@config_option
+@click.option(
+    "--results-folder",
+    default=None,
+    help="The folder path Power BI should read the Parquet files from, if not this PC's path to the published "
+    "folder (e.g. \\\\server\\share\\published when the files are shared).",
+)
+@server_option
+@database_option
+def refresh_command(
+    config_file: str | None, results_folder: str | None, server: str | None, database: str | None
+) -> None:
+    """Write the published tables as typed Parquet and render the reports with their parameters pointing at them."""
+    from engine.publish.files import publish_files
+    from engine.publish.powerbi import render
+    from engine.store import open_store
+
+    with friendly_errors():
+        if (server is None) != (database is None):
+            raise IcsBenchError("give both --server and --database for the SQL Server report, or neither")
+        config = config_module.load(config_path(config_file))
+        store = open_store(config, read_only=True)
+        try:
+            written = publish_files(store)
+        finally:
+            store.close()
+        folder = config.published_folder
+        reports = {"files": render.rendered_report(folder, "files")}
+        if results_folder:
+            reports["files"] = render.render("files", folder, {"ResultsFolder": results_folder})
+        if server and database:
+            reports["sqlserver"] = render.render("sqlserver", folder, {"Server": server, "Database": database})
+    parquet = [p for p in written if p.suffix == ".parquet"]
+    console.print(f"Wrote {len(parquet)} small-number-suppressed tables as Parquet to {escape(str(folder))}.")
+    for name, report in reports.items():
+        summary = render.VARIANTS[name].summary
+        console.print(f"Power BI report ({escape(summary)}): {escape(str(report))}")
+    console.print("Open the .pbip in Power BI Desktop (`icsbench pbi open` on Windows) and press Refresh to load it.")
+
+
+@pbi.command("open")
+@config_option
+@click.option(
+    "--variant",
+    type=click.Choice(["files", "sqlserver"]),
+    default="files",
+    show_default=True,
+    help="files: reads the published Parquet files; sqlserver: reads the ICS SQL Server.",
+)
+def open_command(config_file: str | None, variant: str) -> None:
+    """Open the rendered report in Power BI Desktop (Windows)."""
+    from engine.publish.powerbi import render
+
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
+        report = render.rendered_report(config.published_folder, variant)
+        if not report.is_file():
+            raise IcsBenchError(f"no report at {report} yet: run `icsbench pbi refresh` first")
+        start = getattr(os, "startfile", None)  # Windows only: opens a file with its program (Desktop for .pbip)
+        if start is None:
+            console.print(
+                f"Power BI Desktop runs only on Windows. The report is {escape(str(report))}: open it there "
+                f"(its data folder parameter may need pointing at the published folder as that PC sees it)."
+            )
+            return
+        start(report)
+    console.print(f"Opening {escape(report.name)} in Power BI Desktop; press Refresh there to load the latest data.")
+
+
+@pbi.command("publish")
+@click.option("--workspace", required=True, help="The Power BI workspace, by name or id.")
+@click.option("--dataset-name", default="ICS Benchmarking", show_default=True, help="The semantic model's name.")
+@click.option(
+    "--pbix",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Upload this .pbix (the SQL Server report saved from Desktop); without it, update the model already there.",
+)
+@server_option
+@database_option
+@click.option("--tenant", required=True, help="The Microsoft Entra tenant id (or domain).")
+@click.option("--client-id", required=True, help="The app registration's client id.")
+@click.option(
+    "--secret-env",
+    default=None,
+    help="Sign in as a service principal, with the client secret in this environment variable; without it, sign in "
+    "as yourself with a device code.",
+)
+@click.option("--take-over", is_flag=True, help="Take over the model first (needed when someone else configured it).")
+@click.option("--no-refresh", is_flag=True, help="Set the parameters but do not refresh.")
+def publish_command(
+    workspace: str,
+    dataset_name: str,
+    pbix: Path | None,
+    server: str | None,
+    database: str | None,
+    tenant: str,
+    client_id: str,
+    secret_env: str | None,
+    take_over: bool,
+    no_refresh: bool,
+) -> None:
+    """Upload the ICS report to the Power BI service, point it at the SQL Server and refresh it (REST API)."""
+    from engine.publish.powerbi import service
+
+    with friendly_errors():
+        if (server is None) != (database is None):
+            raise IcsBenchError("give both --server and --database, or neither to keep the model's settings")
+        tokens: service.TokenProvider
+        if secret_env:
+            tokens = service.ServicePrincipalTokens(tenant, client_id, secret_env)
+        else:
+            tokens = service.DeviceCodeTokens(tenant, client_id, show=console.print)
+        settings = service.PublishSettings(
+            workspace=workspace, dataset_name=dataset_name, take_over=take_over, refresh=not no_refresh
+        )
+        parameters = {"Server": server, "Database": database} if server and database else {}
+        result = service.publish(settings, tokens, pbix=pbix, parameters=parameters, progress=console.print)
+    console.print(
+        f"Semantic model {escape(dataset_name)} in workspace {escape(result.workspace.name)}: "
+        f"{'uploaded' if result.uploaded else 'updated'}"
+        + (f", parameters set ({', '.join(result.parameters_set)})" if result.parameters_set else "")
+        + (f", refresh {result.refresh.status}" if result.refresh else "")
+        + "."
+    )
+    if result.refresh is not None and not result.refresh.succeeded:
+        errors.print(f"[bold red]The refresh did not complete:[/] {escape(result.refresh.error or 'no reason given')}")
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Power BI: render the templates, publish to the service, drive pbi-tools."""
