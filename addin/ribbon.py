@@ -17,7 +17,7 @@ from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.ingest import load_files
 from engine.ingest.inbox import new_extracts
-from engine.metrics.refresh import refresh
+from engine.metrics.refresh import refresh_as_configured
 from engine.publish import reader
 from engine.publish.export import number_format
 from engine.publish.files import publish_files
@@ -69,10 +69,15 @@ def refresh_all(workbook: Workbook, source: ConfigSource) -> None:
     store = open_store(config)
     try:
         loaded = _load_new_extracts(workbook, store, config)
-        result = refresh(
+        if loaded and config.server is not None:
+            from engine.store.server.canonical import push_if_configured
+
+            push_if_configured(store, lambda text: workbook.status(f"ICS refresh: ICS SQL Server: {text}"))
+        result, _ = refresh_as_configured(
             store,
             config_file=source.path,
             progress=lambda done, total, label: workbook.status(f"ICS refresh: {label} ({done} of {total})"),
+            say=lambda text: workbook.status(f"ICS refresh: ICS SQL Server: {text}"),
         )
         workbook.status("ICS refresh: writing the published files (workbook, Power BI data)")
         written = publish_files(store)

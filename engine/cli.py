@@ -17,6 +17,7 @@ from rich.table import Table
 from engine import config as config_module
 from engine import reports
 from engine.cli_powerbi import pbi
+from engine.cli_server import db
 from engine.cli_support import (
     DEFAULT_CONFIG,
     config_option,
@@ -125,9 +126,24 @@ def _load(config: config_module.IcsConfig, files: list[Path], given: dict[str, D
 
             results = load_files(store, files, control_totals=given, on_file=on_file)
         quality.refresh(store)
+        if config.server is not None:
+            _push_to_server(store)
     finally:
         store.close()
     return results
+
+
+def _push_to_server(store: Any) -> None:
+    """With [server] in the config, files loaded here go on to the server's canonical data too."""
+    from engine.store.server import canonical
+
+    with progress_bar() as progress:
+        task = progress.add_task("Writing the canonical data to the ICS SQL Server", total=None)
+        pushed = canonical.push_if_configured(store, lambda text: progress.update(task, description=text))
+    if pushed is not None:
+        console.print(
+            f"ICS SQL Server: {pushed.periods_replaced} provider-period(s) replaced ({pushed.rows_written:,} rows)."
+        )
 
 
 def _expand(config: config_module.IcsConfig, paths: list[Path]) -> list[Path]:
@@ -306,7 +322,7 @@ def refresh_command(config_file: str | None) -> None:
 
 
 def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
-    from engine.metrics.refresh import refresh
+    from engine.metrics.refresh import refresh_as_configured
     from engine.publish.files import publish_files
     from engine.store import open_store
 
@@ -318,12 +334,22 @@ def _refresh(config: config_module.IcsConfig, path: Path) -> Any:
             def on_step(done: int, total: int, label: str) -> None:
                 progress.update(task, completed=done, total=total, description=f"Refreshing: {label}")
 
-            result = refresh(store, config_file=path, progress=on_step)
+            def on_server(label: str) -> None:
+                progress.update(task, description=f"ICS SQL Server: {label}")
+
+            result, on_the_server = refresh_as_configured(store, config_file=path, progress=on_step, say=on_server)
             progress.update(task, description="Writing the published files (workbook, Parquet)")
             result.published_files = publish_files(store)
-            return result
     finally:
         store.close()
+    if on_the_server is not None:
+        published = on_the_server.published
+        how = "pulling the data here" if on_the_server.rows_pulled else "the server (push-down)"
+        console.print(
+            f"ICS SQL Server: {published.tables} published tables ({published.rows:,} rows) replaced in one "
+            f"transaction; computed by {how}."
+        )
+    return result
 
 
 def _print_refresh(result: Any) -> None:
@@ -453,6 +479,7 @@ def _add_installed_command_groups() -> None:
 
 
 main.add_command(pbi)
+main.add_command(db)
 _add_installed_command_groups()
 
 if __name__ == "__main__":

@@ -84,8 +84,8 @@ class FoldersSection(_Section):
     published: str = "published"
 
 
-class ExtractSpec(_Section):
-    """[[extracts]]: which files are which, and how to read them."""
+class SourceSpec(_Section):
+    """What a source (an extract file or a table on the ICS SQL Server) holds, and how its columns map."""
 
     pattern: str
     setting: Setting
@@ -94,8 +94,6 @@ class ExtractSpec(_Section):
     provider: Annotated[str, Field(pattern=schema.ODS_PATTERN)] | None = None
     fin_year: Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)] | None = None
     period: Annotated[int, Field(ge=1, le=12)] | None = None
-    encoding: Encoding = "auto"
-    sheet: str | None = None
     cost_columns: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("cost_columns")
@@ -108,7 +106,7 @@ class ExtractSpec(_Section):
         return value
 
     @model_validator(mode="after")
-    def _wide_needs_cost_columns(self) -> ExtractSpec:
+    def _wide_needs_cost_columns(self) -> SourceSpec:
         if self.layout == "wide" and not self.cost_columns:
             raise ValueError('layout \'wide\' needs cost_columns = { "<file header>" = "<cost driver>", ... }')
         if self.layout != "wide" and self.cost_columns:
@@ -131,6 +129,48 @@ class ExtractSpec(_Section):
         return re.compile("^" + "".join(out) + "$", re.IGNORECASE)
 
 
+class ExtractSpec(SourceSpec):
+    """[[extracts]]: which files are which, and how to read them."""
+
+    encoding: Encoding = "auto"
+    sheet: str | None = None
+
+
+class ServerTableSpec(SourceSpec):
+    """[[server.tables]]: which tables on the ICS SQL Server hold which trust's data (pattern = schema.table)."""
+
+
+class ServerSection(_Section):
+    """[server]: the ICS's shared SQL Server, where the trusts' tables are read and the results are published."""
+
+    connection: str
+    username: str | None = None
+    password_env: str | None = None
+    password_keyring: bool = False
+    compute: Literal["pull", "push_down"] = "pull"
+    write_workers: Annotated[int, Field(ge=1, le=16)] = 2
+    tables: list[ServerTableSpec] = Field(default_factory=list)
+
+    @field_validator("connection")
+    @classmethod
+    def _no_secrets(cls, value: str) -> str:
+        keys = {part.split("=", 1)[0].strip().lower() for part in value.split(";") if "=" in part}
+        if keys & {"pwd", "password"}:
+            raise ValueError(
+                "the connection string holds a password; take it out and set password_env (the name of an "
+                "environment variable that holds it) or password_keyring = true (the OS keyring) instead"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _password_needs_user(self) -> ServerSection:
+        if (self.password_env or self.password_keyring) and not self.username:
+            raise ValueError('a password (password_env or password_keyring) needs username = "<SQL login>"')
+        if self.password_env and self.password_keyring:
+            raise ValueError("choose one of password_env and password_keyring")
+        return self
+
+
 class IcsConfig(_Section):
     """The whole ICS config file."""
 
@@ -142,6 +182,7 @@ class IcsConfig(_Section):
     benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
     folders: FoldersSection = Field(default_factory=FoldersSection)
     extracts: list[ExtractSpec] = Field(default_factory=list)
+    server: ServerSection | None = None
     mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
     base_dir: Path = Field(default=Path(), exclude=True)
 
@@ -160,10 +201,10 @@ class IcsConfig(_Section):
                         f"[mappings.{name}] maps {canonical!r}, which is not a canonical column; "
                         f"allowed: {', '.join(sorted(known_columns))}"
                     )
-        for spec in self.extracts:
+        for spec in (*self.extracts, *(self.server.tables if self.server else ())):
             if spec.mapping is not None and spec.mapping not in self.mappings:
                 raise ValueError(
-                    f"extract {spec.pattern!r} uses mapping {spec.mapping!r}, but there is no [mappings.{spec.mapping}]"
+                    f"{spec.pattern!r} uses mapping {spec.mapping!r}, but there is no [mappings.{spec.mapping}]"
                     f"; defined: {', '.join(self.mappings) or 'none'}"
                 )
         return self
@@ -191,7 +232,7 @@ class IcsConfig(_Section):
         value = os.environ.get(self.pseudonymisation.key_env)
         return value.encode("utf-8") if value else None
 
-    def column_mapping(self, spec: ExtractSpec) -> dict[str, str]:
+    def column_mapping(self, spec: SourceSpec) -> dict[str, str]:
         """Canonical column name -> local header for one extract (empty when headers are canonical)."""
         return dict(self.mappings.get(spec.mapping, {})) if spec.mapping else {}
 
@@ -206,6 +247,15 @@ class IcsConfig(_Section):
             f"{path.name}: no [[extracts]] pattern in the config matches this file name (patterns: {patterns}). "
             "Add an [[extracts]] entry for it, or rename the file to fit one."
         )
+
+    def server_table_for(self, name: str) -> tuple[ServerTableSpec, dict[str, str]] | None:
+        """The first [[server.tables]] entry whose pattern matches `schema.table`, or None: a server holds many tables
+        that are not the trusts' extracts, so an unmatched table is not an error."""
+        for spec in self.server.tables if self.server else ():
+            match = spec.pattern_regex().match(name)
+            if match:
+                return spec, {k: v for k, v in match.groupdict().items() if v is not None}
+        return None
 
 
 def resolve(base: Path, value: str) -> Path:

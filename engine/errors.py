@@ -21,3 +21,9 @@ class ExtractError(IcsBenchError):
 
 class StoreError(IcsBenchError):
     """The store cannot be opened or is not an icsbench store."""
+
+
+class ServerError(IcsBenchError):
+    """The ICS SQL Server cannot be reached, refused a statement, or lacks what icsbench needs (`icsbench db check`).
+
+    Messages never hold the password: connection strings are shown with secrets blanked."""

@@ -8,21 +8,21 @@ file, row, column and reason; the good rows of the same file load.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 
 from engine import schema
-from engine.config import ExtractSpec, IcsConfig
+from engine.config import IcsConfig, SourceSpec
 from engine.errors import ExtractError, IcsBenchError
 from engine.ingest import load_log
 from engine.ingest import plan as planning
 from engine.ingest.control_totals import read as read_control_totals
 from engine.ingest.load_log import LoadResult
 from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
-from engine.ingest.readers import MalformedRow, Source, open_source
+from engine.ingest.readers import MalformedRow, Origin, Source, open_source
 from engine.store import Store
 
 _LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
@@ -47,7 +47,7 @@ def load_files(
             given = (control_totals or {}).get(path.name, folder_totals[path.parent].get(path.name))
             result = load_file(store, path, control_total=given, pseudonymiser=pseudonymiser)
         except IcsBenchError as exc:
-            result = _failed(store, path, str(exc))
+            result = record_failure(store, Origin.of_file(path), str(exc))
         results.append(result)
         if on_file is not None:
             on_file(path, result)
@@ -82,11 +82,30 @@ def load_file(
     source = open_source(
         path, encoding=spec.encoding, sheet=spec.sheet, expected=planning.expected_headers(spec, mapping)
     )
+    return load_source(
+        store, Origin.of_file(path), source, spec, captured, control_total=control_total, pseudonymiser=pseudonymiser
+    )
+
+
+def load_source(
+    store: Store,
+    origin: Origin,
+    source: Source,
+    spec: SourceSpec,
+    captured: Mapping[str, str],
+    *,
+    control_total: Decimal | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> LoadResult:
+    """Map, check and load an opened source (a file, or a table on the ICS SQL Server) into the store, replacing the
+    periods it holds. Raises IcsBenchError when the whole source cannot be read; row problems go to quarantine."""
+    config = store.config
+    mapping = config.column_mapping(spec)
     types = _source_types(source)
-    plan = planning.build(spec, mapping, source.headers, types, captured, path.name)
+    plan = planning.build(spec, mapping, source.headers, types, captured, origin.name)
     started = load_log.now()
     _register_synonyms(store)
-    relation = _land(store, path, source, plan, pseudonymiser or Pseudonymiser(config.pseudonym_key()))
+    relation = _land(store, origin, source, plan, pseudonymiser or Pseudonymiser(config.pseudonym_key()))
     if plan.has_nhs_number:
         plan = _with_patient_id_from_nhs(plan)
     con = store.con
@@ -103,21 +122,21 @@ def load_file(
         con.unregister("nhs_map")
     rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
     if rows_read == 0:
-        return _record_empty(store, path, spec, source, started)
+        return _record_empty(store, origin, spec, source, started)
     _record_checks(store, spec, plan)
-    return _commit(store, path, spec, plan, source, started, rows_read, control_total)
+    return _commit(store, origin, spec, plan, source, started, rows_read, control_total)
 
 
-def _land(store: Store, path: Path, source: Source, plan: planning.Plan, pseudonymiser: Pseudonymiser) -> str:
+def _land(store: Store, origin: Origin, source: Source, plan: planning.Plan, pseudonymiser: Pseudonymiser) -> str:
     """Where the parse reads from.
 
     DuckDB reads Parquet itself, in parallel; NHS numbers in it are swapped for pseudonyms through a map of the
     distinct numbers that lives in Python memory, so a raw number is never written to any table. CSV and XLSX stream
     through Python (where NHS numbers are replaced before DuckDB sees them) into a temp table.
     """
-    _check_pseudonym_key(path, plan, store.config)
-    if source.file_format == "parquet":
-        literal = str(path.resolve()).replace("'", "''")
+    _check_pseudonym_key(origin, plan, store.config)
+    if source.file_format == "parquet" and source.path is not None:
+        literal = str(source.path.resolve()).replace("'", "''")
         parquet = f"read_parquet('{literal}', file_row_number = true)"
         if not plan.has_nhs_number:
             return f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM {parquet})"
@@ -141,10 +160,10 @@ def _land(store: Store, path: Path, source: Source, plan: planning.Plan, pseudon
     return "stage_raw"
 
 
-def _check_pseudonym_key(path: Path, plan: planning.Plan, config: IcsConfig) -> None:
+def _check_pseudonym_key(origin: Origin, plan: planning.Plan, config: IcsConfig) -> None:
     if plan.has_nhs_number and config.pseudonym_key() is None and not config.pseudonymisation.allow_missing_key:
         raise ExtractError(
-            path.name,
+            origin.name,
             f"has NHS numbers but no pseudonymisation key is set. Set the environment variable "
             f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
             "and load again.",
@@ -204,7 +223,7 @@ def _register_synonyms(store: Store) -> None:
     store.con.unregister("synonym_rows")
 
 
-def _record_checks(store: Store, spec: ExtractSpec, plan: planning.Plan) -> None:
+def _record_checks(store: Store, spec: SourceSpec, plan: planning.Plan) -> None:
     params = {"setting": spec.setting}
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE stage_extra (__row BIGINT, issue {planning.ISSUE_TYPE})")
     if spec.layout == "cost_lines":
@@ -226,8 +245,8 @@ def _record_checks(store: Store, spec: ExtractSpec, plan: planning.Plan) -> None
 
 def _commit(
     store: Store,
-    path: Path,
-    spec: ExtractSpec,
+    origin: Origin,
+    spec: SourceSpec,
     plan: planning.Plan,
     source: Source,
     started: dt.datetime,
@@ -242,9 +261,9 @@ def _commit(
     with store.transaction():
         store.run_file(
             "ingest/forget_replaced_issues.sql",
-            {"setting": spec.setting, "layout": spec.layout, "file_name": path.name},
+            {"setting": spec.setting, "layout": spec.layout, "file_name": origin.name},
         )
-        _insert_issues(store, load_id, path.name, source.malformed)
+        _insert_issues(store, load_id, origin.name, source.malformed)
         replaced = 0
         if writes_activity:
             replaced += _delete_keys(store, "activity", spec.setting)
@@ -254,9 +273,9 @@ def _commit(
             con.execute(_insert_cost_lines_sql(plan), params)
         summary = load_log.summarise(store, spec, load_id)
         result = load_log.build_result(
-            path, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed)
+            origin.name, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed)
         )
-        load_log.insert_load(store, result, path, source, started, plan)
+        load_log.insert_load(store, result, origin, source, started, plan)
     _drop_stage(store)
     return result
 
@@ -340,21 +359,21 @@ def _insert_issues(store: Store, load_id: int, file_name: str, malformed: list[M
         store.con.unregister("malformed_rows")
 
 
-def _record_empty(store: Store, path: Path, spec: ExtractSpec, source: Source, started: dt.datetime) -> LoadResult:
+def _record_empty(store: Store, origin: Origin, spec: SourceSpec, source: Source, started: dt.datetime) -> LoadResult:
     message = "has a header but no data rows: nothing was loaded and the store is unchanged"
-    result = load_log.nothing_loaded(path, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
+    result = load_log.nothing_loaded(origin.name, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
     with store.transaction():
-        load_log.insert_load(store, result, path, source, started, None)
+        load_log.insert_load(store, result, origin, source, started, None)
     _drop_stage(store)
     return result
 
 
-def _failed(store: Store, path: Path, message: str) -> LoadResult:
-    """Record a file that could not be loaded at all, so the load log shows it; the store's data is untouched."""
-    result = load_log.nothing_loaded(path, "failed", message, store.count("SELECT nextval('load_ids')"))
+def record_failure(store: Store, origin: Origin, message: str) -> LoadResult:
+    """Record a source that could not be loaded at all, so the load log shows it; the store's data is untouched."""
+    result = load_log.nothing_loaded(origin.name, "failed", message, store.count("SELECT nextval('load_ids')"))
     _drop_stage(store)
     with store.transaction():
-        load_log.insert_load(store, result, path, None, load_log.now(), None)
+        load_log.insert_load(store, result, origin, None, load_log.now(), None)
     return result
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
-from engine.config import ExtractSpec
+from engine.config import SourceSpec
 from engine.ingest import control_totals
 from engine.ingest import plan as planning
-from engine.ingest.readers import Source
+from engine.ingest.readers import Origin, Source
 from engine.store import Store
 
 
@@ -50,7 +49,7 @@ class Summary:
     providers: str
 
 
-def summarise(store: Store, spec: ExtractSpec, load_id: int) -> Summary:
+def summarise(store: Store, spec: SourceSpec, load_id: int) -> Summary:
     """Rows loaded and rejected, warnings, and the cost loaded and rejected, from the staged file and its issues."""
     cost_expr = "0"
     if spec.layout == "cost_lines":
@@ -88,8 +87,8 @@ def summarise(store: Store, spec: ExtractSpec, load_id: int) -> Summary:
 
 
 def build_result(
-    path: Path,
-    spec: ExtractSpec,
+    name: str,
+    spec: SourceSpec,
     summary: Summary,
     rows_read: int,
     replaced: int,
@@ -107,7 +106,7 @@ def build_result(
     if replaced:
         message += f"; replaced {replaced:,} rows loaded earlier for the same periods"
     return LoadResult(
-        file=path.name,
+        file=name,
         status=status,
         setting=spec.setting,
         layout=spec.layout,
@@ -130,7 +129,7 @@ def build_result(
 def insert_load(
     store: Store,
     result: LoadResult,
-    path: Path,
+    origin: Origin,
     source: Source | None,
     started: dt.datetime,
     plan: planning.Plan | None,
@@ -145,10 +144,10 @@ def insert_load(
         """,
         {
             "load_id": result.load_id,
-            "file_name": path.name,
-            "file_path": str(path.resolve()),
-            "file_bytes": path.stat().st_size if path.exists() else None,
-            "file_format": source.file_format if source else path.suffix.lstrip(".").lower(),
+            "file_name": origin.name,
+            "file_path": origin.location,
+            "file_bytes": origin.size_bytes,
+            "file_format": source.file_format if source else origin.file_format,
             "encoding": source.encoding if source else None,
             "layout": result.layout,
             "setting": result.setting,
@@ -171,9 +170,9 @@ def insert_load(
     )
 
 
-def nothing_loaded(path: Path, status: str, message: str, load_id: int, spec: ExtractSpec | None = None) -> LoadResult:
+def nothing_loaded(name: str, status: str, message: str, load_id: int, spec: SourceSpec | None = None) -> LoadResult:
     return LoadResult(
-        file=path.name,
+        file=name,
         status=status,
         setting=spec.setting if spec else None,
         layout=spec.layout if spec else None,

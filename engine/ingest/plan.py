@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from engine import codes, schema
-from engine.config import ExtractSpec
+from engine.config import SourceSpec
 from engine.errors import ExtractError
 
 PATIENT_ID_SOURCE = "__patient_id"
@@ -74,14 +74,14 @@ def wanted_columns(setting: str, layout: str) -> tuple[schema.Column, ...]:
     return schema.activity_columns_for(setting)
 
 
-def expected_headers(spec: ExtractSpec, mapping: Mapping[str, str]) -> list[str]:
+def expected_headers(spec: SourceSpec, mapping: Mapping[str, str]) -> list[str]:
     """The header names a file for `spec` should have (to find the header row of a spreadsheet)."""
     names = [mapping.get(c.name, c.name) for c in wanted_columns(spec.setting, spec.layout)]
     return names + list(spec.cost_columns)
 
 
 def build(
-    spec: ExtractSpec,
+    spec: SourceSpec,
     mapping: Mapping[str, str],
     headers: list[str],
     types: Mapping[str, pa.DataType],
@@ -130,7 +130,7 @@ def _filled_from_activity(col: schema.Column, layout: str) -> bool:
     return layout == "cost_lines" and col.name in _KEY_COLUMNS_FROM_ACTIVITY
 
 
-def _is_required_header(col: schema.Column, spec: ExtractSpec) -> bool:
+def _is_required_header(col: schema.Column, spec: SourceSpec) -> bool:
     if _filled_from_activity(col, spec.layout):
         return False
     if col.name == "pod" and len(codes.PODS[spec.setting]) == 1:
@@ -138,7 +138,7 @@ def _is_required_header(col: schema.Column, spec: ExtractSpec) -> bool:
     return col.required_for(spec.setting)
 
 
-def _constants(spec: ExtractSpec, captured: Mapping[str, str]) -> dict[str, str]:
+def _constants(spec: SourceSpec, captured: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if spec.provider or "org" in captured:
         out["org_code"] = spec.provider or captured["org"].upper()

@@ -36,11 +36,30 @@ class MalformedRow:
     actual: int
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a source came from, as the load log and error messages name it."""
+
+    name: str  # the file name, or schema.table on the ICS SQL Server
+    location: str  # the absolute path, or the table in full (server, database, schema.table)
+    size_bytes: int | None  # file size; None for a table
+    file_format: str  # csv, xlsx, parquet or server
+
+    @classmethod
+    def of_file(cls, path: Path) -> Origin:
+        return cls(
+            name=path.name,
+            location=str(path.resolve()),
+            size_bytes=path.stat().st_size if path.exists() else None,
+            file_format=path.suffix.lstrip(".").lower(),
+        )
+
+
 @dataclass
 class Source:
     """An opened extract: its headers and a one-pass stream of batches (`__row` plus one column per header)."""
 
-    path: Path
+    path: Path | None  # None for a table read from the ICS SQL Server
     file_format: str
     encoding: str | None
     headers: list[str]

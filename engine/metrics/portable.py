@@ -53,7 +53,7 @@ def transpile(metric: catalog.Metric, dialect: str) -> str:
     """The metric's query in another sqlglot dialect, pretty-printed; PortabilityError if sqlglot cannot render it."""
     try:
         tree = sqlglot.parse_one(metric.query, read="duckdb")
-        for fix in _BEFORE_WRITING.get(dialect, ()):
+        for fix in BEFORE_WRITING.get(dialect, ()):
             tree = tree.transform(fix)
         return tree.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -90,7 +90,7 @@ def _quote_tsql_reserved(node: exp.Expression) -> exp.Expression:
 
 
 # What to change in the tree before writing a dialect, where sqlglot's own generator falls short.
-_BEFORE_WRITING: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
+BEFORE_WRITING: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
     "tsql": (_quote_tsql_reserved,),
 }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +31,9 @@ from engine.store import Store
 
 FUNNEL_Z_95 = 1.959964  # two-sided 95% limits (Spiegelhalter 2005)
 FUNNEL_Z_99_8 = 3.090232  # two-sided 99.8% limits
+
+if TYPE_CHECKING:
+    from engine.metrics.server_refresh import ServerRefresh
 
 Progress = Callable[[int, int, str], None]
 
@@ -52,8 +56,55 @@ class RefreshResult:
     published_files: list[Path] = field(default_factory=list)  # written after the commit (engine.publish.files)
 
 
-def refresh(store: Store, *, config_file: Path | None = None, progress: Progress | None = None) -> RefreshResult:
+class Compute(Protocol):
+    """Where the metric SQL runs: in the DuckDB store (the default), or pushed down to the ICS SQL Server."""
+
+    name: str
+
+    def prepare(self, store: Store) -> None:
+        """Called once the refresh inputs (settings, code lists) are in the store."""
+
+    def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
+        """Build one result table (published ones end up in the store's results schema); its rows and total cost."""
+
+    def reconcile(self, store: Store) -> Decimal:
+        """The cost loaded, after checking every pound of it reached results.system_cost."""
+
+    def finish(self) -> None:
+        """Tidy up, whether the refresh succeeded or not."""
+
+
+class InDuckDB:
+    """Run every metric in the store itself."""
+
+    name = "duckdb"
+
+    def prepare(self, store: Store) -> None:
+        pass
+
+    def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
+        store.con.execute(create_table_sql(metric))
+        has_cost = any(c.name == "total_cost" for c in metric.columns)
+        total = "sum(total_cost)" if has_cost else "NULL"
+        rows, cost = store.con.execute(f"SELECT count(*), {total} FROM {metric.table}").fetchall()[0]
+        return int(rows), None if cost is None else Decimal(cost)
+
+    def reconcile(self, store: Store) -> Decimal:
+        return check_reconciliation(store.con)
+
+    def finish(self) -> None:
+        pass
+
+
+def refresh(
+    store: Store,
+    *,
+    config_file: Path | None = None,
+    progress: Progress | None = None,
+    compute: Compute | None = None,
+) -> RefreshResult:
     """Rebuild every result table and its published view; raise StoreError (results untouched) if anything fails."""
+    compute = compute or InDuckDB()
     con = store.con
     refresh_id = int(con.execute("SELECT nextval('refresh_ids')").fetchall()[0][0])
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -76,35 +127,30 @@ def refresh(store: Store, *, config_file: Path | None = None, progress: Progress
     try:
         with store.transaction():
             _prepare(con, settings)
+            compute.prepare(store)
             for done, metric in enumerate(metrics, start=1):
                 if progress:
                     progress(done - 1, steps, metric.name)
                 start = time.perf_counter()
-                con.execute(create_table_sql(metric))
-                seconds = time.perf_counter() - start
-                result.tables.append(_describe(con, metric, seconds))
+                rows, cost = compute.run(store, metric)
+                result.tables.append(TableRefreshed(metric.name, rows, time.perf_counter() - start, cost))
             if progress:
                 progress(len(metrics), steps, "checking totals reconcile")
-            result.cost_loaded = check_reconciliation(con)
+            result.cost_loaded = compute.reconcile(store)
             if progress:
                 progress(len(metrics) + 1, steps, "publishing with small-number suppression")
             publish(store)
     except Exception as exc:
         _finish(store, refresh_id, "failed", f"refresh failed; the last good results are unchanged: {exc}", result)
         raise StoreError(f"refresh failed and the last good results are unchanged: {exc}") from exc
+    finally:
+        compute.finish()
     result.seconds = time.perf_counter() - clock
     if progress:
         progress(steps, steps, "done")
     total = sum(t.rows for t in result.tables)
     _finish(store, refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows", result)
     return result
-
-
-def _describe(con: duckdb.DuckDBPyConnection, metric: catalog.Metric, seconds: float) -> TableRefreshed:
-    has_cost = any(c.name == "total_cost" for c in metric.columns)
-    total = "sum(total_cost)" if has_cost else "NULL"
-    rows, cost = con.execute(f"SELECT count(*), {total} FROM {metric.table}").fetchall()[0]
-    return TableRefreshed(metric.name, int(rows), seconds, None if cost is None else Decimal(cost))
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
@@ -131,6 +177,28 @@ def publish(store: Store) -> None:
         con.register("published_rows", suppress(full, metric.columns, rule))
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")
+
+
+def refresh_as_configured(
+    store: Store,
+    *,
+    config_file: Path | None = None,
+    progress: Progress | None = None,
+    say: Callable[[str], None] | None = None,
+) -> tuple[RefreshResult, ServerRefresh | None]:
+    """The refresh the config asks for: in the store alone, or with the ICS SQL Server when [server] is set (the ODBC
+    libraries are only imported then, so a PC without them refreshes its own store as before)."""
+    section = store.config.server
+    if section is None:
+        return refresh(store, config_file=config_file, progress=progress), None
+    from engine.metrics.server_refresh import refresh_with_server
+    from engine.store.server.connection import Server
+
+    with Server(section) as server:
+        done = refresh_with_server(
+            store, server, compute=section.compute, config_file=config_file, progress=progress, say=say
+        )
+    return done.result, done
 
 
 def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, object]:
