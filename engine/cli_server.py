@@ -22,9 +22,9 @@ def db() -> None:
 @config_option
 def init_command(config_file: str | None) -> None:
     """Create (or complete) icsbench's schemas, tables, views, indexes and roles on the server. Safe to run again."""
-    from engine.store.server import connect, database
-
     with friendly_errors():
+        from engine.store.server import connect, database
+
         config = config_module.load(config_path(config_file))
         with connect(config) as server, progress_bar() as progress:
             task = progress.add_task("Creating icsbench's objects", total=None)
@@ -38,9 +38,9 @@ def init_command(config_file: str | None) -> None:
 @config_option
 def check_command(config_file: str | None) -> None:
     """Say what icsbench needs on the server that is missing; exit 1 if anything is."""
-    from engine.store.server import connect, database
-
     with friendly_errors():
+        from engine.store.server import connect, database
+
         config = config_module.load(config_path(config_file))
         with connect(config) as server:
             missing = database.check(server)
@@ -66,11 +66,12 @@ def load_command(config_file: str | None, tables: Sequence[str]) -> None:
     """Load the trusts' tables that [[server.tables]] match, then bring the server's canonical data up to date."""
     from engine.cli import _print_load_results
     from engine.ingest import quality
-    from engine.ingest.server_tables import load_server_tables, matched_tables
     from engine.store import open_store
-    from engine.store.server import canonical, connect, lock
 
     with friendly_errors():
+        from engine.ingest.server_tables import load_server_tables, matched_tables
+        from engine.store.server import canonical, connect, lock
+
         config = config_module.load(config_path(config_file))
         store = open_store(config)
         try:

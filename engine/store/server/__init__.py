@@ -1,8 +1,16 @@
 """The ICS SQL Server: the canonical store for a whole ICS, reached through ODBC (see docs/sql-server.md)."""
 
 from engine.config import IcsConfig
-from engine.errors import ConfigError
-from engine.store.server.connection import Server
+from engine.errors import ConfigError, ServerError
+
+try:
+    from engine.store.server.connection import Server
+except ImportError as exc:  # pyodbc or arrow-odbc missing, or the unixODBC library they load
+    raise ServerError(
+        f"the ICS SQL Server needs icsbench's SQL Server extras, which cannot be loaded here ({exc}). Install them "
+        'with `pip install "ics-plics-benchmarking[sqlserver]"` (on Linux also the unixodbc package) and Microsoft\'s '
+        "ODBC Driver 18 for SQL Server."
+    ) from exc
 
 
 def connect(config: IcsConfig) -> Server:
