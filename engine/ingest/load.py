@@ -63,9 +63,14 @@ def order_for_loading(store: Store, paths: Sequence[Path]) -> list[Path]:
             spec, _ = store.config.extract_for(path)
         except IcsBenchError:
             return (9, 9, path.name)
-        return (_LAYOUT_ORDER[spec.layout], _SETTING_ORDER[spec.setting], path.name)
+        return loading_rank(spec, path.name)
 
     return sorted(paths, key=rank)
+
+
+def loading_rank(spec: SourceSpec, name: str) -> tuple[int, int, str]:
+    """Where a source goes in a load: activity before its cost lines, admitted care before critical care."""
+    return (_LAYOUT_ORDER[spec.layout], _SETTING_ORDER[spec.setting], name)
 
 
 def load_file(

@@ -18,16 +18,13 @@ import pyarrow as pa
 from engine import sql_files
 from engine.config import ServerTableSpec
 from engine.errors import IcsBenchError
-from engine.ingest.load import load_source, record_failure
+from engine.ingest.load import load_source, loading_rank, record_failure
 from engine.ingest.load_log import LoadResult
 from engine.ingest.pseudonymise import Pseudonymiser
 from engine.ingest.readers import ROW, Origin, Source
 from engine.store import Store
 from engine.store.server import objects
 from engine.store.server.connection import Server
-
-_LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
-_SETTING_ORDER = {"apc": 0, "op": 1, "ec": 2, "mh": 3, "chs": 4, "cc": 5}
 
 
 def matched_tables(
@@ -43,7 +40,7 @@ def matched_tables(
         matched = store.config.server_table_for(name)
         if matched is not None:
             found.append((name, *matched))
-    return sorted(found, key=lambda t: (_LAYOUT_ORDER[t[1].layout], _SETTING_ORDER[t[1].setting], t[0]))
+    return sorted(found, key=lambda t: loading_rank(t[1], t[0]))
 
 
 def load_server_tables(

@@ -71,6 +71,11 @@ class Metric:
     def published_table(self) -> str:
         return f"{PUBLISHED_SCHEMA}.{self.name}"
 
+    def count_and_cost_sql(self, relation: str) -> str:
+        """SELECT its rows and, when it has a total_cost column, their total cost (else NULL) from `relation`."""
+        has_cost = any(c.name == "total_cost" for c in self.columns)
+        return f"SELECT count(*), {'sum(total_cost)' if has_cost else 'NULL'} FROM {relation}"
+
     def column(self, name: str) -> ColumnDoc:
         for column in self.columns:
             if column.name == name:

@@ -71,8 +71,7 @@ class PushDown:
         statistics = self.server.dialect.statistics(quoted)
         if statistics:
             self.server.execute(statistics)
-        has_cost = any(c.name == "total_cost" for c in metric.columns)
-        rows, cost = self.server.rows(f"SELECT count(*), {'sum(total_cost)' if has_cost else 'NULL'} FROM {quoted}")[0]
+        rows, cost = self.server.rows(metric.count_and_cost_sql(quoted))[0]
         if metric.published:
             columns = objects.shapes().results[metric.name]
             select = ", ".join(self.server.dialect.quote(c.name) for c in columns)

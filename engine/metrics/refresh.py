@@ -84,9 +84,7 @@ class InDuckDB:
 
     def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
         store.con.execute(create_table_sql(metric))
-        has_cost = any(c.name == "total_cost" for c in metric.columns)
-        total = "sum(total_cost)" if has_cost else "NULL"
-        rows, cost = store.con.execute(f"SELECT count(*), {total} FROM {metric.table}").fetchall()[0]
+        rows, cost = store.con.execute(metric.count_and_cost_sql(metric.table)).fetchall()[0]
         return int(rows), None if cost is None else Decimal(cost)
 
     def reconcile(self, store: Store) -> Decimal:
