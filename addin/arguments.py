@@ -30,6 +30,7 @@ _BENCHMARK_WORDS = {
     "national average": "national",
 }
 _FIN_YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
+_NOT_A_NAME = re.compile(r"[^0-9a-z]")
 MISSING_TEXT = ""
 
 
@@ -109,6 +110,54 @@ def whole_number(value: object, name: str, *, default: int, smallest: int = 1, l
     if not number.is_integer() or not smallest <= number <= largest:
         raise ArgumentError(f"{name}: give a whole number from {smallest} to {largest}")
     return int(number)
+
+
+def name_key(value: str) -> str:
+    """What a typed name is matched on: letters and digits only, in lower case ("Hip fracture" = "hip_fracture")."""
+    return _NOT_A_NAME.sub("", value.lower())
+
+
+def named(value: object, name: str, choices: Mapping[str, str], *, shown: Iterable[str]) -> str | None:
+    """One of `choices` (keyed by `name_key`, so case, spaces and underscores do not matter); a wrong one lists
+    `shown`."""
+    given = text(value, name)
+    if given is None:
+        return None
+    found = choices.get(name_key(given))
+    if found is None:
+        raise ArgumentError(f"{name} '{given}' is not in the results; choose one of: {', '.join(shown)}")
+    return found
+
+
+def percent(value: object, name: str) -> int:
+    """A whole percentage from 1 to 100: 5, "5", "5%", "top 5%", a fraction below 1 (0.05, a cell showing 5%), or
+    "all" for 100."""
+    value = single(value, name)
+    if value is None or value == MISSING_TEXT:
+        raise ArgumentError(f"give {name}, e.g. 5 for the top 5%")
+    if isinstance(value, bool | datetime | date):
+        raise ArgumentError(f"{name}: expected a percentage such as 5%")
+    number = _percent_number(value, name)
+    rounded = round(number, 6)
+    if not rounded.is_integer() or not 1 <= rounded <= 100:
+        raise ArgumentError(f"{name}: give a whole percentage from 1% to 100%, not {number:g}%")
+    return int(rounded)
+
+
+def _percent_number(value: object, name: str) -> float:
+    if not isinstance(value, str):
+        number = float(value)  # type: ignore[arg-type]
+        return number * 100 if 0 < number < 1 else number
+    words = " ".join(value.lower().split())
+    if words in ("all", "all patients"):
+        return 100.0
+    words = words.removeprefix("top").strip()
+    written_as_percent = words.endswith("%")
+    try:
+        number = float(words.removesuffix("%").strip())
+    except ValueError:
+        raise ArgumentError(f"{name}: '{value}' is not a percentage such as 5%") from None
+    return number if written_as_percent or not 0 < number < 1 else number * 100
 
 
 def fin_year(value: object, choices: Iterable[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from addin import arguments
@@ -17,8 +18,9 @@ from addin.arguments import ArgumentError
 from addin.registry import worksheet_function
 from addin.results import ResultsCache, ResultTable, spill
 from addin.settings import ConfigSource
-from engine import reports
+from engine import codes, reports
 from engine.errors import IcsBenchError
+from engine.metrics.population_inputs import ICS_AREA, OUTSIDE_AREA
 from engine.publish import reader
 
 log = logging.getLogger(__name__)
@@ -563,6 +565,236 @@ def _matches(cell: object, wanted: object) -> bool:
     if isinstance(wanted, str) or isinstance(cell, str):
         return str(cell).strip().upper() == str(wanted).strip().upper()
     return float(cell) == float(wanted)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------------ pathways
+
+WHOLE_PATHWAY = "whole_pathway"
+ICS_PROVIDER = "ICS"
+PATHWAY_MEASURES: dict[str, tuple[str, str | None]] = {
+    # measure: (the provider's column, the ICS's column: None when the measure compares a provider with the ICS)
+    "cost per pathway": ("cost_per_pathway", "ics_cost_per_pathway"),
+    "ICS": ("ics_cost_per_pathway", "ics_cost_per_pathway"),
+    "difference": ("difference_per_pathway", None),
+    "opportunity": ("opportunity_vs_ics", None),
+    "pathways": ("pathways", "ics_pathways"),
+    "events per pathway": ("events_per_pathway", "ics_events_per_pathway"),
+}
+_PATHWAY_MEASURE_WORDS = {
+    **{arguments.name_key(m): m for m in PATHWAY_MEASURES},
+    "cost": "cost per pathway",
+    "icscost": "ICS",
+    "icscostperpathway": "ICS",
+    "differenceperpathway": "difference",
+    "opportunityvsics": "opportunity",
+    "events": "events per pathway",
+}
+
+
+@worksheet_function(
+    "Cost of a care pathway per index admission, credited to the provider of the index admission (costs follow the "
+    "patient to every provider), against the ICS. Only complete pathways are costed; do not add steps together.",
+    provider="Provider of the index admission, ODS code or name; ICS for the ICS figure",
+    pathway="Pathway name or label from the ICS config, e.g. hip_fracture",
+    pathway_step="whole_pathway (default), index_admission or a step such as readmissions",
+    measure="cost per pathway (default), ICS, difference, opportunity, pathways or events per pathway",
+    year="Financial year of the index admission; blank for the latest",
+)
+@_in_cell
+def ICS_PATHWAY_COST(
+    provider: object, pathway: object, pathway_step: object = None, measure: object = None, year: object = None
+) -> float:
+    table = _table("pathway_cost")
+    org = _pathway_provider(provider, table)
+    name, label = _pathway(pathway, table)
+    chosen_step = _pathway_step(pathway_step, table, name)
+    fin_year = _year(year, table)
+    chosen = _pathway_measure(measure)
+    own, ics = PATHWAY_MEASURES[chosen]
+    if org is None or chosen == "ICS":
+        if ics is None:
+            raise ArgumentError(f"the {chosen} compares a provider with the ICS: give a provider")
+        rows = table.find(fin_year=fin_year, pathway=name, step=chosen_step)
+        if not rows:
+            raise NotShownError(f"no activity: no provider has {label} index admissions in {fin_year}")
+        return _figure(table, rows[0], ics, why_blank=f"no complete {label} pathways in the ICS in {fin_year}")
+    row = _one_row(
+        table,
+        f"{org} has no {label} index admissions in {fin_year}",
+        fin_year=fin_year,
+        pathway=name,
+        org_code=org,
+        step=chosen_step,
+    )
+    why = f"no complete pathways: {org}'s {label} pathways in {fin_year} have not all run their course yet"
+    return _figure(table, row, own, why_blank=why)
+
+
+def _pathway_provider(value: object, table: ResultTable) -> str | None:
+    """A provider's code, or None for the ICS. Every configured provider is a choice: one with no index admissions
+    has no rows in the table, and gets a "no activity" sentence rather than a wrong-code one."""
+    given = arguments.text(value, "provider")
+    if given is None:
+        raise ArgumentError("give the provider of the index admission, or ICS")
+    if arguments.name_key(given) in (arguments.name_key(ICS_PROVIDER), arguments.name_key(_cache.config.ics.name)):
+        return None
+    codes = {p.code.upper(): p.code for p in _cache.config.providers} | table.choices("org_code")
+    return arguments.code(given, "provider", codes, names=_provider_names())
+
+
+def _pathway(value: object, table: ResultTable) -> tuple[str, str]:
+    """The pathway's name and label, typed as either. A configured pathway with no index admissions yet is a
+    choice too, and says so."""
+    labels = {p.name: p.label for p in _cache.config.pathways}
+    labels.update({name: label for (name, label) in table.index(("pathway", "pathway_label"))})
+    if not labels:
+        raise NotShownError("no pathways in the results: the ICS config has no [[pathways]]")
+    keys = {arguments.name_key(label): name for name, label in labels.items()}
+    keys.update({arguments.name_key(name): name for name in labels})
+    name = arguments.named(value, "pathway", keys, shown=sorted(labels))
+    if name is None:
+        raise ArgumentError(f"give a pathway; choose one of: {', '.join(sorted(labels))}")
+    if not table.find(pathway=name):
+        raise NotShownError(f"no activity: no provider has {labels[name]} index admissions in the results")
+    return name, labels[name]
+
+
+def _pathway_step(value: object, table: ResultTable, pathway: str) -> str:
+    """A step of the pathway (its name, with case, spaces and underscores not mattering); blank is the whole pathway."""
+    held = table.index(("pathway", "step", "step_order"))
+    steps = [step for _, step in sorted((order, step) for (p, step, order) in held if p == pathway)]
+    chosen = arguments.named(value, "step", {arguments.name_key(s): s for s in steps}, shown=steps)
+    return chosen or WHOLE_PATHWAY
+
+
+def _pathway_measure(value: object) -> str:
+    given = arguments.text(value, "measure")
+    if given is None:
+        return "cost per pathway"
+    chosen = _PATHWAY_MEASURE_WORDS.get(arguments.name_key(given))
+    if chosen is None:
+        raise ArgumentError(f"measure '{given}' is not one of: {', '.join(PATHWAY_MEASURES)}")
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------- high-use patients
+
+
+@worksheet_function(
+    "Share of the linked patients' cost used by the top N% of patients by cost, as a fraction (format the cell as "
+    "a percentage). Cohorts overlap: the top 5% includes the top 1%.",
+    top_percent="The cohort, 1 to 100: 5, 5%, 0.05 or top 5% (1 means 1%; all or 100 for every patient)",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_HIGH_USE_SHARE(top_percent: object, year: object = None) -> float:
+    table = _table("high_use_patients")
+    percent = arguments.percent(top_percent, "top_percent")
+    fin_year = _year(year, table)
+    row = _one_row(
+        table, f"no top {percent}% cohort of linked patients in {fin_year}", fin_year=fin_year, top_percent=percent
+    )
+    return _figure(table, row, "share_of_cost", why_blank=f"no cost recorded for linked patients in {fin_year}")
+
+
+# ----------------------------------------------------------------------------------------------------- population
+
+POPULATION_COLUMNS = (
+    ("area_type", "Area type"),
+    ("area", "Area"),
+    ("setting", "Setting"),
+    ("population", "Population"),
+    ("patients", "Patients"),
+    ("activity", "Activity"),
+    ("activity_per_100k", "Activity per 100,000"),
+    ("standardised_activity_per_100k", "Standardised activity per 100,000"),
+    ("cost_per_head", "Cost per head"),
+    ("standardised_cost_per_100k", "Standardised cost per 100,000"),
+    ("cost_ratio_to_ics", "Cost ratio to ICS"),
+)
+AREA_LISTS = {"places": "place", "place": "place", "districts": "district", "district": "district"}
+ALL_SETTINGS = "all"
+_SETTING_ORDER = {code.code: n for n, code in enumerate((*codes.SETTINGS, codes.Code(ALL_SETTINGS, "every setting")))}
+
+
+@worksheet_function(
+    "Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the "
+    "ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.",
+    spills=True,
+    area="places (default), districts, ICS, or the name of a place or district",
+    setting="apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_POPULATION(area: object = None, setting: object = None, year: object = None) -> list[list[Any]]:
+    table = _table("population_rates")
+    fin_year = _year(year, table)
+    chosen_setting = arguments.code(setting, "setting", table.choices("setting"))
+    area_type, area_name = _population_area(area, table)
+    if area_name is None:
+        wanted = chosen_setting or ALL_SETTINGS
+        rows = table.find(fin_year=fin_year, area_type=area_type, setting=wanted) + _ics_rows(table, fin_year, wanted)
+        missing = f"no {area_type}'s residents have {wanted} records in {fin_year}"
+    else:
+        rows = [r for r in table.find(fin_year=fin_year, area=area_name) if _has_setting(table, r, chosen_setting)]
+        missing = f"{area_name} residents have no {chosen_setting or ''} records in {fin_year}".replace("  ", " ")
+    if not rows:
+        raise NotShownError(f"no activity: {missing}")
+    rows.sort(key=lambda r: _population_order(table, r))
+    return spill(
+        [label for _, label in POPULATION_COLUMNS],
+        [[_number(table.value(column, r)) for column, _ in POPULATION_COLUMNS] for r in rows],
+    )
+
+
+def _population_area(value: object, table: ResultTable) -> tuple[str, str | None]:
+    """(area type, None) for a list of places or districts; (area type, name) for one area."""
+    given = arguments.text(value, "area")
+    held = table.index(("area_type", "area"))
+    areas = {area: kind for (kind, area) in held}
+    places = any(kind == "place" for (kind, _) in held)
+    if given is None:
+        return ("place" if places else "district"), None
+    key = arguments.name_key(given)
+    listed = AREA_LISTS.get(key)
+    if listed == "place" and not places:
+        raise ArgumentError("the ICS config names no places ([[population.places]]); choose districts or a district")
+    if listed is not None:
+        return listed, None
+    if key == arguments.name_key(ICS_PROVIDER):
+        ics = [area for area, kind in areas.items() if kind == ICS_AREA and area != OUTSIDE_AREA]
+        if ics:
+            return ICS_AREA, ics[0]
+    by_key = {arguments.name_key(area): area for area in areas}
+    if key not in by_key:
+        raise ArgumentError(
+            f"area '{given}' is not in the results; choose places, districts, ICS or one of: {arguments.listing(areas)}"
+        )
+    found = by_key[key]
+    return areas[found], found
+
+
+def _ics_rows(table: ResultTable, fin_year: str, setting: str) -> list[int]:
+    """The whole ICS's row, to close a list of places or districts (not the row of residents outside it)."""
+    rows = table.find(fin_year=fin_year, area_type=ICS_AREA, setting=setting)
+    return [r for r in rows if table.value("area", r) != OUTSIDE_AREA]
+
+
+def _has_setting(table: ResultTable, row: int, setting: str | None) -> bool:
+    return setting is None or table.value("setting", row) == setting
+
+
+def _population_order(table: ResultTable, row: int) -> tuple[bool, bool, str, int]:
+    """Places or districts by name with the ICS last; one area's settings in the usual order with all last (a name
+    that is both a place and a district: the place first)."""
+    kind = table.value("area_type", row)
+    setting = table.value("setting", row)
+    return kind == ICS_AREA, kind != "place", table.value("area", row), _SETTING_ORDER.get(setting, len(_SETTING_ORDER))
+
+
+def _number(value: object) -> object:
+    """Counts and money arrive as Decimal; Excel takes floats."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 # ------------------------------------------------------------------------------------------------------- refresh

@@ -6,6 +6,7 @@ and a test keeps the two in step with the models below. A wrong option is an err
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -171,6 +172,143 @@ class ServerSection(_Section):
         return self
 
 
+_NAME = r"^[a-z][a-z0-9_]*$"
+INDEX_STEP = "index_admission"
+
+
+def _code_prefixes(values: list[str]) -> list[str]:
+    """Codes and code prefixes as the store holds them: upper case, without dots or spaces (I50.1 -> I501)."""
+    return [value.replace(".", "").replace(" ", "").upper() for value in values if value.strip()]
+
+
+class PlaceSpec(_Section):
+    """[[population.places]]: a place (a group of local authority districts) the population view reports on."""
+
+    name: str
+    districts: list[str] = Field(min_length=1)
+
+
+class PopulationSection(_Section):
+    """[population]: the ICS's residents, the denominators for rates per head and per registered patient."""
+
+    districts: list[str] = Field(default_factory=list)
+    places: list[PlaceSpec] = Field(default_factory=list)
+    scale: Annotated[float, Field(gt=0, le=100)] = 1.0
+    gp_list_sizes: str | None = None
+
+    @model_validator(mode="after")
+    def _known_districts(self) -> PopulationSection:
+        from engine import reference
+
+        known = {lsoa.district for lsoa in reference.lsoas()}
+        named = [*self.districts, *(d for place in self.places for d in place.districts)]
+        for district in named:
+            if district not in known:
+                close = difflib.get_close_matches(district, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                raise ValueError(f"{district!r} is not a local authority district in IMD 2019{hint}")
+        if self.districts:
+            outside = [d for place in self.places for d in place.districts if d not in self.districts]
+            if outside:
+                raise ValueError(f"places name districts not in [population] districts: {', '.join(outside)}")
+        return self
+
+
+class ConditionSpec(_Section):
+    """[[long_term_conditions]]: a long-term condition and the codes that show a patient has it."""
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    label: str
+    diagnoses: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+
+    @field_validator("diagnoses", "services")
+    @classmethod
+    def _normalised(cls, value: list[str]) -> list[str]:
+        return _code_prefixes(value)
+
+    @model_validator(mode="after")
+    def _has_codes(self) -> ConditionSpec:
+        if not self.diagnoses and not self.services:
+            raise ValueError(f"condition {self.name!r} needs diagnoses = [...] (ICD-10 prefixes) or services = [...]")
+        return self
+
+
+class PathwayEvents(_Section):
+    """Which events a pathway's index or step takes: every listed filter must match (codes match as prefixes)."""
+
+    settings: list[Setting] = Field(min_length=1)
+    pods: list[str] = Field(default_factory=list)
+    diagnoses: list[str] = Field(default_factory=list)
+    hrgs: list[str] = Field(default_factory=list)
+    tfcs: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+
+    @field_validator("pods", "diagnoses", "hrgs", "tfcs", "services")
+    @classmethod
+    def _normalised(cls, value: list[str]) -> list[str]:
+        return _code_prefixes(value)
+
+    @model_validator(mode="after")
+    def _known_pods(self) -> PathwayEvents:
+        allowed = {pod.code for setting in self.settings for pod in codes.PODS[setting]}
+        for pod in self.pods:
+            if pod not in allowed:
+                raise ValueError(f"POD {pod!r} is not a POD of {', '.join(self.settings)}; allowed: {sorted(allowed)}")
+        return self
+
+    def filters(self) -> dict[str, list[str]]:
+        """The code filters that are set: field name (pod, diagnosis, hrg, tfc, service) -> code prefixes."""
+        named = {
+            "pod": self.pods,
+            "diagnosis": self.diagnoses,
+            "hrg": self.hrgs,
+            "tfc": self.tfcs,
+            "service": self.services,
+        }
+        return {field: values for field, values in named.items() if values}
+
+
+class PathwayStep(PathwayEvents):
+    """One step of a pathway after its index admission: which events, and when (days after discharge, or during)."""
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    window: Literal["during", "after"] = "after"
+    from_day: Annotated[int, Field(ge=0, le=730)] = 0
+    to_day: Annotated[int, Field(ge=0, le=730)] = 90
+    provider: Literal["any", "index"] = "any"
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> PathwayStep:
+        if self.from_day > self.to_day:
+            raise ValueError(f"step {self.name!r}: from_day {self.from_day} is after to_day {self.to_day}")
+        return self
+
+
+class PathwaySpec(_Section):
+    """[[pathways]]: a whole pathway, costed from an index admission through the steps that follow it."""
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    label: str
+    index: PathwayEvents
+    steps: list[PathwayStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _admitted_index(self) -> PathwaySpec:
+        if list(self.index.settings) != ["apc"]:
+            raise ValueError(f'pathway {self.name!r}: the index is an admission, so index settings must be ["apc"]')
+        names = [step.name for step in self.steps]
+        repeated = sorted({n for n in names if names.count(n) > 1} | ({INDEX_STEP} & set(names)))
+        if repeated:
+            raise ValueError(f"pathway {self.name!r}: step names must differ and not be {INDEX_STEP!r}: {repeated}")
+        return self
+
+    @property
+    def follow_up_days(self) -> int:
+        """How long after the index discharge the pathway runs: a pathway is complete once this has passed."""
+        return max((step.to_day for step in self.steps if step.window == "after"), default=0)
+
+
 class IcsConfig(_Section):
     """The whole ICS config file."""
 
@@ -183,6 +321,9 @@ class IcsConfig(_Section):
     folders: FoldersSection = Field(default_factory=FoldersSection)
     extracts: list[ExtractSpec] = Field(default_factory=list)
     server: ServerSection | None = None
+    population: PopulationSection = Field(default_factory=PopulationSection)
+    long_term_conditions: list[ConditionSpec] = Field(default_factory=list)
+    pathways: list[PathwaySpec] = Field(default_factory=list)
     mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
     base_dir: Path = Field(default=Path(), exclude=True)
 
@@ -207,6 +348,13 @@ class IcsConfig(_Section):
                     f"{spec.pattern!r} uses mapping {spec.mapping!r}, but there is no [mappings.{spec.mapping}]"
                     f"; defined: {', '.join(self.mappings) or 'none'}"
                 )
+        for kind, names in (
+            ("long_term_conditions", [c.name for c in self.long_term_conditions]),
+            ("pathways", [p.name for p in self.pathways]),
+        ):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"[[{kind}]] names must differ: {', '.join(repeated)} is listed more than once")
         return self
 
     @property
@@ -226,6 +374,11 @@ class IcsConfig(_Section):
     def published_folder(self) -> Path:
         """Where the refresh writes the published files: the Excel workbook and the Parquet tables."""
         return resolve(self.base_dir, self.folders.published)
+
+    @property
+    def gp_list_sizes_path(self) -> Path | None:
+        """The CSV of GP practice list sizes ([population] gp_list_sizes), if one is named."""
+        return resolve(self.base_dir, self.population.gp_list_sizes) if self.population.gp_list_sizes else None
 
     def pseudonym_key(self) -> bytes | None:
         """The key for patient pseudonyms, from the environment variable the config names (never from a file)."""

@@ -116,3 +116,53 @@ def lsoas(districts: tuple[str, ...] | None = None) -> tuple[Lsoa, ...]:
                 )
             )
     return tuple(out)
+
+
+# Headers accepted for a GP list size file: ours, and those of NHS Digital's "Patients Registered at a GP Practice".
+_PRACTICE_HEADERS = ("gp_practice", "code", "practice_code")
+_LIST_SIZE_HEADERS = ("registered_patients", "number_of_patients", "list_size")
+
+
+def gp_list_sizes(path: Path) -> dict[str, int]:
+    """Registered patients per GP practice from a CSV (gp_practice, registered_patients; or NHS Digital's CODE and
+    NUMBER_OF_PATIENTS, whose all-ages rows are kept). Raises ConfigError naming the file, row and column."""
+    from engine.errors import ConfigError
+
+    if not path.exists():
+        raise ConfigError(f"{path}: the GP list size file named in [population] gp_list_sizes does not exist")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        headers = {name.strip().lower(): name for name in reader.fieldnames or ()}
+        practice = next((headers[h] for h in _PRACTICE_HEADERS if h in headers), None)
+        size = next((headers[h] for h in _LIST_SIZE_HEADERS if h in headers), None)
+        if practice is None or size is None:
+            raise ConfigError(
+                f"{path}: needs a practice column ({' or '.join(_PRACTICE_HEADERS)}) and a list size column "
+                f"({' or '.join(_LIST_SIZE_HEADERS)}); found {', '.join(headers) or 'no header'}"
+            )
+        sizes: dict[str, int] = {}
+        for row_number, row in enumerate(reader, start=2):
+            if not _practice_total(row, headers):
+                continue
+            code = (row[practice] or "").strip().upper()
+            text = (row[size] or "").replace(",", "").strip()
+            if not code:
+                raise ConfigError(
+                    f"{path}, row {row_number}, column {practice}: no practice code; fill it in or delete the row"
+                )
+            if not text.isdigit():
+                raise ConfigError(
+                    f"{path}, row {row_number}, column {size}: {row[size]!r} is not a number of patients; "
+                    "write a whole number such as 8123"
+                )
+            sizes[code] = sizes.get(code, 0) + int(text)
+    return sizes
+
+
+def _practice_total(row: dict[str, str], headers: dict[str, str]) -> bool:
+    """NHS Digital's file also splits practices by sex and age: keep only the GP rows for all sexes and ages."""
+    for name, wanted in (("type", "GP"), ("sex", "ALL"), ("age", "ALL")):
+        header = headers.get(name)
+        if header is not None and (row[header] or "").strip().upper() != wanted:
+            return False
+    return True

@@ -24,7 +24,7 @@ from sqlglot import expressions as exp
 
 from engine import codes, sql_files
 from engine.errors import StoreError
-from engine.metrics import catalog
+from engine.metrics import catalog, population_inputs
 from engine.metrics.reconcile import check_reconciliation
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import Store
@@ -124,7 +124,7 @@ def refresh(
     steps = len(metrics) + 2
     try:
         with store.transaction():
-            _prepare(con, settings)
+            _prepare(con, settings, population_inputs.input_tables(store))
             compute.prepare(store)
             for done, metric in enumerate(metrics, start=1):
                 if progress:
@@ -209,6 +209,7 @@ def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, obj
         "wau_unit_cost": benchmarks.wau_unit_cost,
         "funnel_z_95": FUNNEL_Z_95,
         "funnel_z_99_8": FUNNEL_Z_99_8,
+        "population_scale": store.config.population.scale,
         "suppression_enabled": suppression.enabled,
         "suppression_smallest_shown": suppression.smallest_shown,
         "suppression_round_to": suppression.round_to,
@@ -216,8 +217,16 @@ def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, obj
     }
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object]) -> None:
-    keys = ("refresh_id", "refreshed_at", "best_in_system_min_cases", "wau_unit_cost", "funnel_z_95", "funnel_z_99_8")
+def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object], population: dict[str, pa.Table]) -> None:
+    keys = (
+        "refresh_id",
+        "refreshed_at",
+        "best_in_system_min_cases",
+        "wau_unit_cost",
+        "funnel_z_95",
+        "funnel_z_99_8",
+        "population_scale",
+    )
     con.register("settings_row", pa.table({k: [settings[k]] for k in keys}))
     pods = [(setting, pod) for setting, entries in codes.PODS.items() for pod in entries]
     con.register(
@@ -243,9 +252,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object]) -> Non
             }
         ),
     )
+    for name, table in population.items():
+        con.register(name, table)
     for statement in sql_files.statements(sql_files.read("store/refresh_inputs.sql")):
         con.execute(statement)
-    for name in ("settings_row", "pod_rows", "driver_rows"):
+    for name in ("settings_row", "pod_rows", "driver_rows", *population):
         con.unregister(name)
 
 

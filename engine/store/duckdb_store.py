@@ -108,7 +108,10 @@ def _initialise(store: Store) -> None:
             "load the extracts into a new store"
         )
     _sync_providers(store)
-    if not _has_table(con, "ref_national_schedule"):
+    if not _has_table(con, "ref_national_schedule") or not _has_column(con, "ref_lsoa", "population_60_plus"):
+        # Reference tables are rebuilt from the bundled data, so a store made before a column was added catches up.
+        con.execute("DROP TABLE IF EXISTS ref_national_schedule")
+        con.execute("DROP TABLE IF EXISTS ref_lsoa")
         _load_reference(con, _schedule_path(store.config))
     if not _has_table(con, "data_quality"):
         store.run_file("ingest/data_quality.sql")
@@ -131,6 +134,14 @@ def _sync_providers(store: Store) -> None:
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()
+    return bool(rows[0][0])
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = $t AND column_name = $c",
+        {"t": table, "c": column},
+    ).fetchall()
     return bool(rows[0][0])
 
 
@@ -170,6 +181,9 @@ def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None
                 "imd_rank": [r.imd_rank for r in lsoas],
                 "imd_decile": [r.imd_decile for r in lsoas],
                 "population": [r.population for r in lsoas],
+                "population_0_15": [r.population_0_15 for r in lsoas],
+                "population_16_59": [r.population_16_59 for r in lsoas],
+                "population_60_plus": [r.population_60_plus for r in lsoas],
             }
         ),
     )

@@ -14,7 +14,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.synth import casemix, planted, volumes
+from engine.synth import casemix, conditions, planted, volumes
 from engine.synth.dates import periods_of
 from engine.synth.events import (
     Chunk,
@@ -54,6 +54,7 @@ def _spells(chunk: Chunk, rng: np.random.Generator, sampler: PatientSampler) -> 
     code = chunk.provider.code
     pods = ("EL", "DC") if code == ELECTIVE_CENTRE else APC_PODS
     share = chunk.demand.provider_share("apc", code)
+    condition_rng = chunk_rng(chunk.seed, code, "apc", chunk.quarter, "conditions")
     parts: list[dict[str, np.ndarray]] = []
     for pod in pods:
         weights, volume = volumes.apc_hrg_weights(code, pod)
@@ -61,7 +62,7 @@ def _spells(chunk: Chunk, rng: np.random.Generator, sampler: PatientSampler) -> 
         cur = casemix.for_pod(pod)
         department = cur.department
         rows = choose(rng, weights, n)
-        patient = sampler.draw(rng, cur.group[rows])
+        patient = sampler.draw(rng, cur.group[rows], conditions.wanted_condition(condition_rng, cur.codes, rows))
         age = chunk.population.age[patient]
         methods, chances = _ADMISSION_METHODS[pod]
         parts.append(
@@ -86,12 +87,17 @@ def _spells(chunk: Chunk, rng: np.random.Generator, sampler: PatientSampler) -> 
 
 
 def _second_episodes(rng: np.random.Generator, spells: dict[str, np.ndarray], age: Ints) -> dict[str, np.ndarray]:
-    """Second episodes for about 8% of adult non-elective spells, under a different treatment function."""
+    """Second episodes for about 8% of adult non-elective spells, under a different treatment function.
+
+    They are general medical step-down care, so never an HRG that defines a long-term condition (the patient is
+    the spell's, who may not have it).
+    """
     nel = casemix.for_pod("NEL")
     step_down = (
         ~nel.procedural
         & np.isin(nel.group, (casemix.ANY, casemix.ADULT, casemix.OLDER))
         & ~nel.starts_with("AA35", "HT1")
+        & (conditions.defining_condition(nel.codes) < 0)
     )
     weights = np.where(step_down, nel.activity, 0.0)
     candidate = (spells["pod"] == "NEL") & (age >= 18) & np.isin(spells["group"], (casemix.ANY, casemix.ADULT))
@@ -297,7 +303,12 @@ def admitted_care(chunk: Chunk, wards: tuple[Ward, ...]) -> tuple[Records, Criti
         "discharge_date": discharge[spell],
         "los": spell_los[spell],
         "spell_hrg": spells["hrg"][spell],
-        "primary_diagnosis": episodes.pick(spells["diagnosis"], second["diagnosis"]),
+        "primary_diagnosis": conditions.fit_diagnoses(
+            chunk_rng(chunk.seed, code, "apc", chunk.quarter, "diagnoses"),
+            hrg,
+            episodes.pick(spells["diagnosis"], second["diagnosis"]),
+            chunk.population.conditions[patient],
+        ),
     }
     cost = _cost_inputs(
         rng,

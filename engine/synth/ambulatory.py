@@ -7,9 +7,19 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.synth import casemix, volumes
+from engine.synth import casemix, conditions, volumes
 from engine.synth.dates import periods_of
-from engine.synth.events import Chunk, CostInputs, Locations, PatientSampler, Records, choose, draw_days, poisson
+from engine.synth.events import (
+    Chunk,
+    CostInputs,
+    FollowOns,
+    Locations,
+    PatientSampler,
+    Records,
+    choose,
+    draw_days,
+    poisson,
+)
 from engine.synth.events import patient_columns as _patient_columns
 from engine.synth.providers import ELECTIVE_CENTRE
 from engine.synth.seeding import chunk_rng
@@ -57,8 +67,27 @@ _IMAGING_ROOMS: Final = ("RAD XR", "RAD US")
 _MINOR_EC: Final = ("VB10Z", "VB11Z", "VB99Z")
 
 
-def outpatients(chunk: Chunk) -> Records:
-    """First, follow-up and procedure attendances at one provider in one quarter."""
+def _follow_up_parts(follow_ons: FollowOns) -> dict[str, np.ndarray]:
+    """Scheduled follow-up attendances (after index admissions) in the shape of the chunk's own draws."""
+    n = len(follow_ons)
+    consultant_led = casemix.currencies("Consultant Led")
+    face = np.isin(follow_ons.currency, (_WF_CODES[("OPFU", True)], _WF_CODES[("OPFA", True)]))
+    return {
+        "pod": np.full(n, "OPFU"),
+        "tfc": follow_ons.tfc,
+        "hrg": follow_ons.currency,
+        "group": np.full(n, casemix.ANY, dtype=np.int64),
+        "face_to_face": np.where(face, "Y", "N"),
+        "unit_cost": np.array([consultant_led.unit_cost_of(c) for c in follow_ons.currency.tolist()], dtype=float),
+        "profile": np.full(n, "op"),
+    }
+
+
+def outpatients(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
+    """First, follow-up and procedure attendances at one provider in one quarter.
+
+    `follow_ons` (follow-ups after index admissions) join the chunk's own draws before they are put in date order.
+    """
     code = chunk.provider.code
     rng = chunk_rng(chunk.seed, code, "op", chunk.quarter)
     sampler = PatientSampler(chunk.population, chunk.demand.patient_weights("op", code))
@@ -105,8 +134,11 @@ def outpatients(chunk: Chunk) -> Records:
     )
     merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     total = len(merged["pod"])
-    patient = sampler.draw(rng, merged["group"])
     is_proc = merged["pod"] == "OPPROC"
+    wanted = np.full(total, PatientSampler.NO_CONDITION, dtype=np.int64)
+    condition_rng = chunk_rng(chunk.seed, code, "op", chunk.quarter, "conditions")
+    wanted[is_proc] = conditions.wanted_condition(condition_rng, procedures.codes, rows)
+    patient = sampler.draw(rng, merged["group"], wanted)
     merged["tfc"][is_proc] = casemix.draw_tfc(
         rng,
         procedures.department,
@@ -116,6 +148,12 @@ def outpatients(chunk: Chunk) -> Records:
         emergency=False,
     )
     when = draw_days(rng, chunk.days(weekdays_only=True), total)
+    if follow_ons is not None:
+        extra = _follow_up_parts(follow_ons)
+        merged = {key: np.concatenate([value, extra[key]]) for key, value in merged.items()}
+        patient = np.concatenate([patient, follow_ons.patient])
+        when = np.concatenate([when, follow_ons.date])
+        total = len(patient)
     order = np.argsort(when, kind="stable")
     when = when[order]
     merged = {key: value[order] for key, value in merged.items()}

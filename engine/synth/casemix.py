@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import codes, reference, schema
+from engine.synth import linkage
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -239,7 +240,13 @@ _DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
     "CD": ("K021", "K011", "K048"),
     "DX": ("U071",),
     "DZ11": ("J189", "J181", "J159", "J690"),
+    "DZ15": ("J459", "J450", "J46X"),
+    "DZ17": ("C349", "C341", "C343"),
+    "DZ65": ("J440", "J441", "J449"),
     "D": ("J440", "J441", "J189", "J22X", "J459", "J90X", "C349"),
+    "EB03": ("I500", "I501", "I509"),
+    "EB10": ("I214", "I219", "I249"),
+    "EB13": ("I209", "I208", "I251"),
     "EB": ("I500", "I214", "I480", "R074", "I269", "I10X"),
     "E": ("I480", "I251", "R002", "I350"),
     "FD": ("K590", "K297", "K921", "R101", "K529", "K509"),
@@ -251,9 +258,14 @@ _DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
     "JB": ("T302", "T213"),
     "JD": ("L039", "L031", "L309", "L409"),
     "J": ("L721", "D225", "C443", "L905", "L600"),
-    "KB": ("E109", "E119"),
+    "KB": ("E119", "E109", "E115", "E116"),
     "KC": ("E871", "E86X", "E162", "E119", "E101"),
     "K": ("E041", "E210", "E278"),
+    "LA01": ("N185", "N184"),
+    "LA02": ("N185", "N184"),
+    "LA03": ("N185", "N184"),
+    "LA05": ("N185", "N184"),
+    "LA08": ("N184", "N185", "N183", "N189"),
     "LA": ("N390", "N179", "N189", "N10X"),
     "L": ("N400", "N200", "C679", "R31X", "N132"),
     "MB": ("O039", "O209", "N939", "N944"),
@@ -261,6 +273,7 @@ _DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
     "M": ("D259", "N814", "N832", "N920", "N870"),
     "N": ("O800", "O342", "O471", "O200", "O260", "O990", "O244"),
     "PB": ("P599", "P220", "P071", "P369", "P929"),
+    "PD12": ("J459", "J450"),
     "P": ("J219", "R509", "A084", "J069", "J189", "R11X", "J459"),
     "Q": ("I702", "I714", "I839", "I739", "E115"),
     "R": ("Z014",),
@@ -269,6 +282,8 @@ _DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
     "SC": ("C509", "C61X", "C349", "C20X", "C679"),
     "VA": ("T07X", "S069", "S270", "S361"),
     "VC": ("Z501", "I693"),
+    "WD02": ("F039", "F019", "F009", "G309"),
+    "WD07": ("F209", "F200", "F250", "F29X"),
     "WD": ("F050", "F051", "F101", "F102", "F329"),
     "WH": ("Z539", "Z098", "T814", "Z488"),
     "WJ": ("A419", "A410", "D849", "R509", "T810"),
@@ -279,12 +294,43 @@ _DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+# Diagnoses that show no long-term condition, for HRGs whose own list has none (longest prefix wins).
+_CONDITION_FREE_DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
+    "KB": ("R739", "E162"),
+    "DZ15": ("J22X", "R062"),
+    "DZ17": ("D381", "R911"),
+    "DZ65": ("J22X", "R060"),
+    "EB03": ("R570", "R609"),
+    "EB10": ("R074", "R079"),
+    "EB13": ("R074", "R072"),
+    "LA": ("N289", "R944"),
+    "PD12": ("J219", "R062"),
+    "SB": ("D489", "Z511"),
+    "SC": ("D489", "Z510"),
+    "WD02": ("F059", "R410"),
+    "WD07": ("F419", "F489"),
+    "": ("R69X", "R53X"),
+}
+
 _T = TypeVar("_T")
 
 
 def _longest_prefix(table: dict[str, _T], code: str, default: _T) -> _T:
     best = max((p for p in table if code.startswith(p)), key=len, default=None)
     return table[best] if best is not None else default
+
+
+def diagnoses_for(hrg: str) -> tuple[str, ...]:
+    """The primary diagnoses an event with this HRG (or HRG prefix) is drawn from."""
+    return _longest_prefix(_DIAGNOSES, hrg, _DIAGNOSES[""])
+
+
+@cache
+def condition_free_diagnoses(hrg: str) -> tuple[str, ...]:
+    """The HRG's diagnoses that show no long-term condition (or, where it has none, others that fit the HRG)."""
+    prefixes = tuple(p for condition in linkage.CONDITIONS for p in condition.diagnoses)
+    free = tuple(code for code in diagnoses_for(hrg) if not code.startswith(prefixes))
+    return free or _longest_prefix(_CONDITION_FREE_DIAGNOSES, hrg, _CONDITION_FREE_DIAGNOSES[""])
 
 
 @dataclass(frozen=True)
@@ -311,7 +357,7 @@ def clinical(department: str) -> Clinical:
         usual.append(tfc[0])
         other.append(tfc[1])
         share.append(tfc[2])
-        diagnoses = _longest_prefix(_DIAGNOSES, code, _DIAGNOSES[""])
+        diagnoses = diagnoses_for(code)
         start.append(len(flat))
         count.append(len(diagnoses))
         flat.extend(diagnoses)

@@ -1,4 +1,11 @@
-"""Mental health contacts and bed days (the mental health trust) and community health service contacts."""
+"""Mental health contacts and bed days (the mental health trust) and community health service contacts.
+
+Each mental health patient has a team (a community mental health team, early intervention in psychosis, a memory
+service ...) that sees them for most of their contacts, chosen by age and long-term conditions: residents with a
+serious mental illness are mostly with community mental health and early intervention teams, those with dementia
+with memory services; the rest of their contacts are with crisis and liaison teams. Community specialist nursing for
+diabetes, respiratory and heart failure care goes to residents with those conditions (see `conditions`).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +14,37 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.synth import casemix, volumes
+from engine.synth import casemix, conditions, volumes
 from engine.synth.dates import month_bounds, periods_of, quarter_periods
-from engine.synth.events import Chunk, CostInputs, Locations, PatientSampler, Records, choose, draw_days, poisson
+from engine.synth.events import (
+    Chunk,
+    CostInputs,
+    FollowOns,
+    Locations,
+    PatientSampler,
+    Records,
+    choose,
+    draw_days,
+    poisson,
+)
 from engine.synth.events import patient_columns as _patient_columns
 from engine.synth.providers import mental_health_wards
 from engine.synth.seeding import chunk_rng
 
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 Strs = npt.NDArray[np.str_]
 
-_ADULT_SERVICES: Final = (("CMHT", 0.55), ("CRHT", 0.15), ("EIP", 0.12), ("MHLT", 0.10), ("PERINATAL", 0.08))
-_OLDER_SERVICES: Final = (("OACMHT", 0.6), ("MEMORY", 0.3), ("MHLT", 0.1))
+Teams = tuple[tuple[str, float], ...]
+# A patient's own team, by who they are; PERINATAL only for women of 16-45 (others go to liaison instead).
+_ADULT_TEAMS: Final[Teams] = (("CMHT", 0.28), ("CRHT", 0.25), ("MHLT", 0.3), ("PERINATAL", 0.15), ("EIP", 0.02))
+_SMI_TEAMS: Final[Teams] = (("CMHT", 0.6), ("EIP", 0.3), ("CRHT", 0.1))
+_OLDER_TEAMS: Final[Teams] = (("OACMHT", 0.75), ("MHLT", 0.25))
+_OLDER_SMI_TEAMS: Final[Teams] = (("CMHT", 0.5), ("OACMHT", 0.5))
+_DEMENTIA_TEAMS: Final[Teams] = (("MEMORY", 0.75), ("OACMHT", 0.25))
+# Share of an adult's contacts with their own team; the rest are with crisis (adults) and liaison teams.
+OWN_TEAM_SHARE: Final = 0.8
+_CRISIS_TEAMS: Final[Teams] = (("CRHT", 0.5), ("MHLT", 0.5))
 _MH_MAIN_RESOURCE: Final = {"MEMORY": "consultant", "CAMHS": "ahp", "MHLT": "medical_other"}
 _MINUTES: Final = (np.array([15, 30, 45, 60, 90]), np.array([0.1, 0.3, 0.25, 0.25, 0.1]))
 _CHS_MINUTES: Final = (np.array([15, 20, 30, 45, 60]), np.array([0.15, 0.25, 0.3, 0.2, 0.1]))
@@ -52,6 +78,45 @@ def _pick(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: i
     return np.asarray(np.array([o[0] for o in options])[choose(rng, np.array([o[1] for o in options]), n)])
 
 
+def _team(draw: Floats, teams: Teams) -> Strs:
+    """The team a patient's own uniform draw falls in."""
+    cumulative = np.cumsum([w for _, w in teams]) / sum(w for _, w in teams)
+    picked = np.minimum(np.searchsorted(cumulative, draw, side="right"), len(teams) - 1)
+    return np.asarray(np.array([t for t, _ in teams])[picked])
+
+
+def _own_teams(chunk: Chunk, patient: Ints) -> Strs:
+    """Each patient's own mental health team, fixed for the year by their age, sex and conditions."""
+    people = chunk.population
+    age, female, draw = people.age[patient], people.female[patient], people.mh_team_draw[patient]
+    smi = people.has("serious_mental_illness")[patient]
+    dementia = people.has("dementia")[patient]
+    adult = _team(draw, _ADULT_TEAMS)
+    adult = np.where((adult == "PERINATAL") & ~(female & (age <= 45)), "MHLT", adult)
+    return np.asarray(
+        np.select(
+            [age < 18, dementia, smi & (age >= 65), smi, age >= 65],
+            [
+                "CAMHS",
+                _team(draw, _DEMENTIA_TEAMS),
+                _team(draw, _OLDER_SMI_TEAMS),
+                _team(draw, _SMI_TEAMS),
+                _team(draw, _OLDER_TEAMS),
+            ],
+            adult,
+        )
+    )
+
+
+def _contact_teams(rng: np.random.Generator, chunk: Chunk, patient: Ints) -> Strs:
+    """The team of each contact: mostly the patient's own, otherwise crisis or liaison (children stay with CAMHS)."""
+    n = len(patient)
+    age = chunk.population.age[patient]
+    own = rng.random(n) < OWN_TEAM_SHARE
+    other = np.where(age >= 65, "MHLT", _pick(rng, _CRISIS_TEAMS, n))
+    return np.asarray(np.where(own | (age < 18), _own_teams(chunk, patient), other))
+
+
 def mental_health(chunk: Chunk) -> Records:
     """Mental health care contacts (MHCC) and inpatient bed-day records (MHBD, one per patient per month)."""
     code = chunk.provider.code
@@ -66,9 +131,7 @@ def mental_health(chunk: Chunk) -> Records:
     age = chunk.population.age[patient]
     contact = np.arange(n) < n_contacts
 
-    service = np.where(
-        age < 18, "CAMHS", np.where(age >= 65, _pick(rng, _OLDER_SERVICES, n), _pick(rng, _ADULT_SERVICES, n))
-    )
+    service = _contact_teams(rng, chunk, patient)
     ward_service = np.where(age >= 65, "OLDAGE", _pick(rng, (("ADULTACUTE", 0.75), ("PICU", 0.1), ("REHAB", 0.15)), n))
     service = np.where(contact, service, ward_service)
 
@@ -128,27 +191,37 @@ def mental_health(chunk: Chunk) -> Records:
     return Records("mh", patient, columns, cost)
 
 
-def _service(code: str) -> str:
+def service_of(code: str) -> str:
+    """The community service (team) a currency belongs to."""
     return next(service for prefix, service in _CHS_SERVICES if code.startswith(prefix)) if code else ""
 
 
-def community(chunk: Chunk) -> Records:
-    """Community health service contacts (district nursing, therapies, health visiting ...)."""
+def community(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
+    """Community health service contacts (district nursing, therapies, health visiting ...).
+
+    `follow_ons` (rehabilitation after index admissions) join the chunk's own draws before they are put in date order.
+    """
     code = chunk.provider.code
     rng = chunk_rng(chunk.seed, code, "chs", chunk.quarter)
     sampler = PatientSampler(chunk.population, chunk.demand.patient_weights("chs", code))
     n = poisson(rng, chunk.expected(volumes.CHS_CONTACTS, "CHS") * chunk.demand.provider_share("chs", code))
     cur = casemix.for_pod("CHS")
     rows = choose(rng, cur.activity, n)
-    patient = sampler.draw(rng, cur.group[rows])
+    patient = sampler.draw(rng, cur.group[rows], conditions.currency_condition(cur.codes)[rows])
     when = draw_days(rng, chunk.days(), n)
+    if follow_ons is not None:
+        position = {c: i for i, c in enumerate(cur.codes.tolist())}
+        rows = np.concatenate([rows, np.array([position[c] for c in follow_ons.currency.tolist()], dtype=np.int64)])
+        patient = np.concatenate([patient, follow_ons.patient])
+        when = np.concatenate([when, follow_ons.date])
+        n = len(rows)
     order = np.argsort(when, kind="stable")
     rows, patient, when = rows[order], patient[order], when[order]
 
-    services = np.array([_service(c) for c in cur.codes.tolist()])
+    services = np.array([service_of(c) for c in cur.codes.tolist()])
     lower = [d.lower() for d in cur.descriptions]
     remote = np.array(["non face to face" in d for d in lower], dtype=np.bool_)
-    service = services[rows]
+    service = conditions.currency_service(cur.codes, rows, services[rows], chunk.population.conditions[patient])
     face = np.where(remote[rows], "N", np.where(rng.random(n) < 0.93, "Y", "N"))
     locations = Locations()
     columns = {

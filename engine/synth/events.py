@@ -109,31 +109,82 @@ class Locations:
         return np.asarray(lookup[inverse], dtype=np.int32)
 
 
+_CONDITION_KEYS = 1_000
+
+
 class PatientSampler:
-    """Draws patients with probability proportional to a weight, within a patient group (children, women ...)."""
+    """Draws patients with probability proportional to a weight, within a patient group (children, women ...) and,
+    where an event needs one, among patients with a long-term condition (an index into `linkage.CONDITIONS`)."""
+
+    NO_CONDITION = -1
 
     def __init__(self, population: Population, weights: Floats) -> None:
         self.population = population
         self.weights = weights
-        self._cumulative: dict[int, Floats] = {}
+        self._cumulative: dict[tuple[int, int], tuple[Ints | None, Floats]] = {}
 
-    def _cdf(self, group: int) -> Floats:
-        if group not in self._cumulative:
-            mask = casemix.eligible(self.population.age, self.population.female, group)
-            cdf = np.cumsum(np.where(mask, self.weights, 0.0))
-            if cdf[-1] <= 0 and group != casemix.ANY:
-                cdf = self._cdf(casemix.ANY)
-            self._cumulative[group] = cdf
-        return self._cumulative[group]
+    def _cdf(self, group: int, condition: int) -> tuple[Ints | None, Floats]:
+        """The patients a draw picks from (None: everyone) and their cumulative weights."""
+        key = (group, condition)
+        if key not in self._cumulative:
+            people = self.population
+            if condition == self.NO_CONDITION:
+                mask = casemix.eligible(people.age, people.female, group)
+                found: tuple[Ints | None, Floats] = (None, np.cumsum(np.where(mask, self.weights, 0.0)))
+            else:
+                members = np.flatnonzero(people.conditions[:, condition]).astype(np.int64)
+                mask = casemix.eligible(people.age[members], people.female[members], group)
+                found = (members, np.cumsum(np.where(mask, self.weights[members], 0.0)))
+            if len(found[1]) == 0 or found[1][-1] <= 0:
+                if condition != self.NO_CONDITION:
+                    found = self._cdf(group, self.NO_CONDITION)
+                elif group != casemix.ANY:
+                    found = self._cdf(casemix.ANY, self.NO_CONDITION)
+            self._cumulative[key] = found
+        return self._cumulative[key]
 
-    def draw(self, rng: np.random.Generator, groups: Ints) -> Ints:
+    def draw(self, rng: np.random.Generator, groups: Ints, conditions: Ints | None = None) -> Ints:
+        """A patient per event of each group (and condition, -1 for none); patients may repeat."""
         out = np.empty(len(groups), dtype=np.int64)
-        for group in np.unique(groups).tolist():
-            where = np.flatnonzero(groups == group)
-            cdf = self._cdf(int(group))
-            picked = np.searchsorted(cdf, rng.random(len(where)) * cdf[-1], side="right")
-            out[where] = np.minimum(picked, len(cdf) - 1)
+        if len(groups) == 0:
+            return out
+        wanted = np.zeros(len(groups), dtype=np.int64) if conditions is None else conditions - self.NO_CONDITION
+        keys = groups * _CONDITION_KEYS + wanted
+        order = np.argsort(keys, kind="stable")
+        starts = np.flatnonzero(np.diff(keys[order], prepend=-1))
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
+            where = order[start:end]
+            group, condition = divmod(int(keys[where[0]]), _CONDITION_KEYS)
+            members, cdf = self._cdf(group, condition + self.NO_CONDITION)
+            picked = np.minimum(np.searchsorted(cdf, rng.random(len(where)) * cdf[-1], side="right"), len(cdf) - 1)
+            out[where] = picked if members is None else members[picked]
         return out
+
+
+@dataclass(frozen=True)
+class FollowOns:
+    """Events scheduled by earlier index admissions for one chunk: who, on which day, under which currency.
+
+    `tfc` is the clinic's treatment function for outpatient attendances (blank for community contacts, whose service
+    follows from the currency).
+    """
+
+    patient: Ints
+    date: npt.NDArray[np.datetime64]
+    currency: npt.NDArray[np.str_]
+    tfc: npt.NDArray[np.str_]
+
+    def __len__(self) -> int:
+        return len(self.patient)
+
+    @staticmethod
+    def concat(parts: list[FollowOns]) -> FollowOns:
+        return FollowOns(
+            patient=np.concatenate([p.patient for p in parts]).astype(np.int64),
+            date=np.concatenate([p.date for p in parts]).astype("datetime64[D]"),
+            currency=np.concatenate([p.currency for p in parts]).astype(str),
+            tfc=np.concatenate([p.tfc for p in parts]).astype(str),
+        )
 
 
 def patient_columns(population: Population, patient: Ints) -> dict[str, Any]:

@@ -1,12 +1,17 @@
 """The generator's driver: one chunk (provider x setting x quarter) at a time, written as soon as it is made.
 
-Only the population (one row per patient) and running totals live for the whole run, so memory stays bounded
-however large the scale; every chunk has its own random stream, so the files do not depend on the order chunks are
-made in.
+Only the population (one row per patient), running totals and the small set of pending follow-on events live for the
+whole run, so memory stays bounded however large the scale; every chunk has its own random stream, so the files do not
+depend on the order chunks are made in.
+
+Chunks are made quarter by quarter: first every provider's admitted care (each APC chunk straight followed by its
+critical care), whose index admissions schedule follow-on care (`pathways`), then the other settings, which take the
+follow-on events that fall in their provider and quarter.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,15 +20,30 @@ from typing import Final, Literal
 
 import numpy as np
 
-from engine.synth import admitted, ambulatory, community, costs, ics_config, layouts, manifest, population, writer
+from engine.synth import (
+    admitted,
+    ambulatory,
+    community,
+    conditions,
+    costs,
+    ics_config,
+    layouts,
+    manifest,
+    pathways,
+    population,
+    writer,
+)
 from engine.synth.dates import parse_fin_year
-from engine.synth.events import Chunk, Records
+from engine.synth.events import Chunk, FollowOns, Records
+from engine.synth.pathway_tally import PathwayTally
 from engine.synth.planted import Realised
-from engine.synth.providers import PROVIDERS, SETTING_ORDER, wards
+from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec, wards
 from engine.synth.seeding import chunk_rng
 from engine.synth.volumes import Demand
 
-GENERATOR_VERSION: Final = "1.0.0"
+GENERATOR_VERSION: Final = "1.1.0"
+GP_LIST_SIZES_FILE: Final = "gp_list_sizes.csv"
+ADMITTED: Final[tuple[str, ...]] = ("apc", "cc")
 Progress = Callable[[int, int, str], None]
 
 
@@ -36,12 +56,27 @@ class SynthResult:
     config_path: Path
     manifest_path: Path
     control_totals_path: Path
+    gp_list_sizes_path: Path
     activity_rows: int
     cost_lines: int
     total_cost: Decimal
 
 
-def _records(chunk: Chunk, admitted_care: tuple[Records, admitted.CriticalCareLinks] | None) -> Records:
+def _plan() -> list[tuple[ProviderSpec, int, str]]:
+    """The chunks in the order they are made: per quarter, admitted care (APC then its critical care, provider by
+    provider), then each other setting provider by provider."""
+    plan: list[tuple[ProviderSpec, int, str]] = []
+    for quarter in (1, 2, 3, 4):
+        plan += [(spec, quarter, s) for spec in PROVIDERS for s in ADMITTED if s in spec.settings]
+        plan += [
+            (spec, quarter, s) for s in SETTING_ORDER if s not in ADMITTED for spec in PROVIDERS if s in spec.settings
+        ]
+    return plan
+
+
+def _records(
+    chunk: Chunk, admitted_care: tuple[Records, admitted.CriticalCareLinks] | None, follow_ons: FollowOns | None
+) -> Records:
     """A chunk's records; critical care is made from the same provider and quarter's admitted care."""
     setting = chunk.setting
     if setting == "cc":
@@ -49,12 +84,21 @@ def _records(chunk: Chunk, admitted_care: tuple[Records, admitted.CriticalCareLi
             raise ValueError("critical care is generated from the same provider's admitted care")
         return admitted.critical_care(chunk, *admitted_care)
     if setting == "op":
-        return ambulatory.outpatients(chunk)
+        return ambulatory.outpatients(chunk, follow_ons)
     if setting == "ec":
         return ambulatory.emergency_care(chunk)
     if setting == "mh":
         return community.mental_health(chunk)
-    return community.community(chunk)
+    return community.community(chunk, follow_ons)
+
+
+def _write_list_sizes(path: Path, sizes: dict[str, int]) -> Path:
+    """gp_list_sizes.csv: gp_practice, registered_patients."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["gp_practice", "registered_patients"])
+        out.writerows(sizes.items())
+    return path
 
 
 def _write_chunk(
@@ -103,14 +147,8 @@ def generate(
     people = population.build(population.patient_count(scale), seed)
     demand = Demand(people)
 
-    plan = [
-        (spec, quarter, setting)
-        for spec in PROVIDERS
-        for quarter in (1, 2, 3, 4)
-        for setting in SETTING_ORDER
-        if setting in spec.settings
-    ]
-    total_files = sum(len(layouts.layouts_for(spec.code, setting)) for spec, _, setting in plan) + 3
+    plan = _plan()
+    total_files = sum(len(layouts.layouts_for(spec.code, setting)) for spec, _, setting in plan) + 4
     done = 0
 
     def report(path: Path) -> None:
@@ -123,6 +161,9 @@ def generate(
     realised = Realised()
     patient_pennies = np.zeros(people.size, dtype=np.int64)
     patient_events = np.zeros(people.size, dtype=np.int64)
+    detected = conditions.ConditionTally(people.size)
+    pending = pathways.PendingFollowOns()
+    pathway_tally = PathwayTally()
     apc: tuple[Records, admitted.CriticalCareLinks] | None = None
     for spec, quarter, setting in plan:
         code = spec.code
@@ -130,11 +171,18 @@ def generate(
         if setting == "apc":
             apc = admitted.admitted_care(chunk, wards(code, seed))
             records = apc[0]
+            scheduled = pathways.schedule(chunk, records)
+            pending.add(scheduled)
+            pathway_tally.add_index(code, records, scheduled)
         else:
-            records = _records(chunk, apc)
+            records = _records(chunk, apc, pending.take(code, setting, quarter))
         lines = costs.cost_records(records, code, spec.efficiency, chunk_rng(seed, code, setting, quarter, "costs"))
         realised.add(code, records, lines)
         record_pennies = lines.record_pennies()
+        detected.add(records)
+        pathway_tally.observe(code, records, record_pennies)
+        if setting not in ADMITTED:
+            pathway_tally.match()
         patient_pennies += np.bincount(records.patient, weights=record_pennies, minlength=people.size).astype(np.int64)
         patient_events += np.bincount(records.patient, minlength=people.size)
         for item in _write_chunk(out_dir, chunk, records, lines, file_format):
@@ -145,9 +193,14 @@ def generate(
         if setting == "cc" or "cc" not in spec.settings:
             apc = None
 
+    pending.check_all_taken()
+    pathway_tally.match()
     data_files = [f.path for f in tally.files]
     control_path = manifest.write_control_totals(out_dir / "control_totals.csv", tally.files)
     report(control_path)
+    list_sizes = population.gp_list_sizes(people, scale)
+    list_sizes_path = _write_list_sizes(out_dir / GP_LIST_SIZES_FILE, list_sizes)
+    report(list_sizes_path)
     manifest_path = manifest.write(
         out_dir / "manifest.json",
         manifest.build(
@@ -162,10 +215,15 @@ def generate(
             practices=people.practices,
             patient_pennies=patient_pennies,
             patients_with_activity=int((patient_events > 0).sum()),
+            pathway_effects=pathway_tally.summary(),
+            long_term_conditions=detected.summary(people.conditions, people.age, patient_pennies),
+            gp_list_sizes=manifest.ListSizes(GP_LIST_SIZES_FILE, population.reference_population(), scale, list_sizes),
         ),
     )
     report(manifest_path)
-    config_path = ics_config.write(out_dir / "ics.toml", seed=seed, scale=scale, fin_year=year.label)
+    config_path = ics_config.write(
+        out_dir / "ics.toml", seed=seed, scale=scale, fin_year=year.label, gp_list_sizes=GP_LIST_SIZES_FILE
+    )
     report(config_path)
     return SynthResult(
         out_dir=out_dir,
@@ -173,6 +231,7 @@ def generate(
         config_path=config_path,
         manifest_path=manifest_path,
         control_totals_path=control_path,
+        gp_list_sizes_path=list_sizes_path,
         activity_rows=tally.total_records,
         cost_lines=tally.total_cost_lines,
         total_cost=manifest.pounds(tally.total_pennies),

@@ -1,4 +1,5 @@
-"""The ICS config (ics.toml) that describes exactly the files the generator wrote."""
+"""The ICS config (ics.toml) that describes exactly the files the generator wrote, and the population, long-term
+conditions and pathways the generator used (from `linkage`, so the two cannot drift apart)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Final
 
+from engine import reference
 from engine.synth.layouts import SEED_STYLE, SEED_STYLE_MAPPING, WIDE_COST_COLUMNS
+from engine.synth.linkage import CONDITIONS, PATHWAYS, PLACES, Events, Step
 from engine.synth.providers import PROVIDERS, SETTING_ORDER
 
 ICS_NAME: Final = "Lancashire and South Cumbria (synthetic)"
@@ -32,7 +35,85 @@ def _extract(pattern: str, setting: str, layout: str, **extra: str) -> list[str]
     return [*lines, ""]
 
 
-def render(*, seed: int, scale: float, fin_year: str) -> str:
+def _strings(values: tuple[str, ...]) -> str:
+    """A TOML array of strings."""
+    return "[" + ", ".join(_string(v) for v in values) + "]"
+
+
+def _filters(events: Events) -> list[str]:
+    """The set filters of an index or step as inline-table entries."""
+    named = (
+        ("settings", events.settings),
+        ("pods", events.pods),
+        ("diagnoses", events.diagnoses),
+        ("hrgs", events.hrgs),
+        ("services", events.services),
+    )
+    return [f"{key} = {_strings(values)}" for key, values in named if values]
+
+
+def _step(step: Step) -> str:
+    entries = [f"name = {_string(step.name)}", *_filters(step.events), f"window = {_string(step.window)}"]
+    if step.to_day is not None:
+        entries.append(f"to_day = {step.to_day}")
+    return "  { " + ", ".join(entries) + " },"
+
+
+def _population(scale: float, gp_list_sizes: str) -> list[str]:
+    out = [
+        "[population]",
+        "# The ICS's residents: local authority districts (IMD 2019 names), grouped into places.",
+        f"districts = {_strings(reference.LANCASHIRE_AND_SOUTH_CUMBRIA)}",
+        "# The synthetic residents stand for this share of the reference population (1 for real data).",
+        f"scale = {float(scale)!r}",
+        f"gp_list_sizes = {_string(gp_list_sizes)}",
+        "",
+    ]
+    for place in PLACES:
+        out += [
+            "[[population.places]]",
+            f"name = {_string(place.name)}",
+            f"districts = {_strings(place.districts)}",
+            "",
+        ]
+    return out
+
+
+def _conditions() -> list[str]:
+    out = ["# A patient has a condition in a year when any record has a primary diagnosis or service code that starts"]
+    out += ["# with one of its codes."]
+    for condition in CONDITIONS:
+        out += [
+            "[[long_term_conditions]]",
+            f"name = {_string(condition.name)}",
+            f"label = {_string(condition.label)}",
+            f"diagnoses = {_strings(condition.diagnoses)}",
+        ]
+        if condition.services:
+            out.append(f"services = {_strings(condition.services)}")
+        out.append("")
+    return out
+
+
+def _pathways() -> list[str]:
+    out = [
+        "# Pathways: an index admission and the care that follows it, within days after discharge or during the stay."
+    ]
+    for pathway in PATHWAYS:
+        out += [
+            "[[pathways]]",
+            f"name = {_string(pathway.name)}",
+            f"label = {_string(pathway.label)}",
+            "index = { " + ", ".join(_filters(pathway.index)) + " }",
+            "steps = [",
+            *(_step(step) for step in pathway.steps),
+            "]",
+            "",
+        ]
+    return out
+
+
+def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_list_sizes.csv") -> str:
     """The config text."""
     out = [
         "# ICS PLICS Benchmarking config for a synthetic data set written by engine.synth",
@@ -75,10 +156,11 @@ def render(*, seed: int, scale: float, fin_year: str) -> str:
         out += _extract(f"*_{setting}_*_cost_lines.*", setting, "cost_lines")
     out += ["# Canonical column = local header.", f"[mappings.{SEED_STYLE}]"]
     out += [f"{canonical} = {_string(local)}" for canonical, local in SEED_STYLE_MAPPING.items()]
-    return "\n".join(out) + "\n"
+    out += ["", *_population(scale, gp_list_sizes), *_conditions(), *_pathways()]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
-def write(path: Path, *, seed: int, scale: float, fin_year: str) -> Path:
+def write(path: Path, *, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_list_sizes.csv") -> Path:
     """Write ics.toml and return its path."""
-    path.write_text(render(seed=seed, scale=scale, fin_year=fin_year), encoding="utf-8")
+    path.write_text(render(seed=seed, scale=scale, fin_year=fin_year, gp_list_sizes=gp_list_sizes), encoding="utf-8")
     return path

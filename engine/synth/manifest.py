@@ -61,6 +61,25 @@ class Tally:
         return sum(self.pennies.values())
 
 
+@dataclass(frozen=True)
+class ListSizes:
+    """The GP list size file: registered patients per practice at the scale of the reference population."""
+
+    file: str
+    reference_population: int
+    scale: float
+    sizes: dict[str, int]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "practices": len(self.sizes),
+            "registered_patients": sum(self.sizes.values()),
+            "reference_population": self.reference_population,
+            "scale": self.scale,
+        }
+
+
 def write_control_totals(path: Path, files: list[FileTotal]) -> Path:
     """control_totals.csv: file, rows, total_cost (blank for activity files)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -93,6 +112,9 @@ def build(
     practices: int,
     patient_pennies: npt.NDArray[np.int64],
     patients_with_activity: int,
+    pathway_effects: dict[str, Any],
+    long_term_conditions: dict[str, Any],
+    gp_list_sizes: ListSizes,
 ) -> dict[str, Any]:
     """The manifest as a JSON-ready dict."""
     counts: dict[str, dict[str, dict[str, Any]]] = {}
@@ -124,7 +146,10 @@ def build(
             "gp_practices": practices,
             "patients_with_activity": patients_with_activity,
             "top_20pct_patients_cost_share": top_share(patient_pennies),
+            "gp_list_sizes": gp_list_sizes.summary(),
         },
+        "long_term_conditions": long_term_conditions,
+        "pathway_effects": pathway_effects,
         "counts": counts,
         "totals": {
             "records": tally.total_records,

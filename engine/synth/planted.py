@@ -1,8 +1,12 @@
 """Planted variation: known differences the benchmark engine must find, and what the data actually shows.
 
-Three effects are planted. The realised figures are computed from the records and cost lines as written (so they
-include noise, case mix and the providers' efficiency factors) both crude and case-mix adjusted by POD and HRG
-(indirect standardisation against the other providers), which is what a POD/HRG benchmark should find.
+Three cost effects are planted on admitted care, and one pathway effect (`PLANTED_PATHWAYS`: longer community
+rehabilitation after hip fracture admissions at ZZC, whose realised size `pathways` measures). The realised figures
+of the cost effects are computed from the records and cost lines as written (so they include noise, case mix and the
+providers' efficiency factors) both crude and case-mix adjusted by POD and HRG (indirect standardisation against the
+other providers), which is what a POD/HRG benchmark should find. Like a benchmark, the case-mix adjusted figures leave
+out cells where no provider has any cost on the effect's driver (chemotherapy day cases have no imaging), which would
+otherwise dilute the excess per case.
 """
 
 from __future__ import annotations
@@ -91,6 +95,42 @@ PLANTED: Final[tuple[PlantedEffect, ...]] = (
         factor=1.3,
     ),
 )
+
+
+@dataclass(frozen=True)
+class PlantedPathwayEffect:
+    """A planted difference in the care that follows an index admission at one provider."""
+
+    id: str
+    pathway: str
+    step: str
+    provider: str
+    factor: float
+    measure: str
+    effect: str
+
+
+PLANTED_PATHWAYS: Final[tuple[PlantedPathwayEffect, ...]] = (
+    PlantedPathwayEffect(
+        id="zzc_hip_fracture_rehab",
+        pathway="hip_fracture",
+        step="community_rehabilitation",
+        provider="ZZC",
+        factor=1.6,
+        measure="community rehabilitation contacts per index spell within 90 days of discharge",
+        effect="Hip fracture patients admitted at ZZC get 1.6 times the community rehabilitation contacts after "
+        "discharge (longer community rehab), wherever the rehabilitation is delivered.",
+    ),
+)
+
+
+def pathway_factor(pathway: str, step: str, provider: str) -> float:
+    """How much a planted pathway effect multiplies a step's follow-on events for index spells at `provider`."""
+    factor = 1.0
+    for effect in PLANTED_PATHWAYS:
+        if (effect.pathway, effect.step, effect.provider) == (pathway, step, provider):
+            factor *= effect.factor
+    return factor
 
 
 def extra_los_days(
@@ -185,9 +225,10 @@ def _describe(
     m, o = _total(mine), _total(others)
     provider_mean = m[1] / m[0] if m[0] else None
     others_mean = o[1] / o[0] if o[0] else None
-    expected = sum(v[0] * others[k][1] / others[k][0] for k, v in mine.items() if k in others)
-    observed = sum(v[1] for k, v in mine.items() if k in others)
-    matched = sum(v[0] for k, v in mine.items() if k in others)
+    shared = [k for k, v in mine.items() if k in others and (v[2] != 0 or others[k][2] != 0)]
+    expected = sum(mine[k][0] * others[k][1] / others[k][0] for k in shared)
+    observed = sum(mine[k][1] for k in shared)
+    matched = sum(mine[k][0] for k in shared)
     unit = _UNIT_OF_DRIVER[effect.driver]
     realised: dict[str, Any] = {
         "provider_cases": int(m[0]),

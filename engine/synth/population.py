@@ -7,6 +7,12 @@ come from the 999 test range, GP practices are fictional (`Z` + 5 digits).
 How much care a resident uses is a weight: an age factor that rises steeply after 65 (per setting, since children
 fill paediatric clinics and emergency departments but few wards), a deprivation factor and a heavy-tailed individual
 frailty (gamma, shape 0.5) so that a fifth of patients carry most of the cost, as the Derbyshire PLICS work found.
+Residents have long-term conditions (see `conditions`), drawn from age, deprivation and frailty; each condition
+raises the resident's frailty by half its drawn value again.
+
+Mental health care is concentrated, as it is in England: about 6% of residents are in contact with the mental health
+trust in a year (more where deprived), nearly everyone with a serious mental illness and most with dementia; only they
+have a mental health weight, which is higher for serious mental illness and dementia.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import pyarrow as pa
 
 from engine import reference
 from engine.nhs_number import synthetic_numbers, test_range_numbers
+from engine.synth import conditions
+from engine.synth.linkage import condition_index
 from engine.synth.providers import ACUTE, PROVIDERS
 from engine.synth.seeding import chunk_rng
 
@@ -29,6 +37,14 @@ Floats = npt.NDArray[np.float64]
 RESIDENTS_PER_PRACTICE: Final = 8_000
 PATIENTS_AT_SCALE_ONE: Final = 850_000
 MIN_PATIENTS: Final = 200
+FRAILTY_CAP: Final = 12.0
+# Mental health: chance of being in contact in the year, its rise per IMD decile more deprived than the middle, the
+# chance for residents with a serious mental illness or dementia, and how much more those use.
+MH_CONTACT_SHARE: Final = 0.045
+MH_CONTACT_DEPRIVATION: Final = 0.08
+MH_CONTACT_WITH_CONDITION: Final[dict[str, float]] = {"serious_mental_illness": 0.85, "dementia": 0.6}
+MH_WEIGHT_WITH_CONDITION: Final[dict[str, float]] = {"serious_mental_illness": 2.0, "dementia": 1.0}
+MH_FRAILTY_CAP: Final = 30.0
 
 # Age knots and relative use per setting (interpolated linearly between knots).
 _AGE_CURVES: Final[dict[str, tuple[tuple[float, ...], tuple[float, ...]]]] = {
@@ -57,7 +73,18 @@ class Population:
     home: npt.NDArray[np.int32]
     frailty: Floats
     mh_frailty: Floats
-    practices: int
+    practice_codes: tuple[str, ...]
+    practice_index: npt.NDArray[np.int32]
+    conditions: npt.NDArray[np.bool_]
+    mh_team_draw: Floats
+
+    @property
+    def practices(self) -> int:
+        return len(self.practice_codes)
+
+    def has(self, condition: str) -> npt.NDArray[np.bool_]:
+        """Which residents have a long-term condition."""
+        return np.asarray(self.conditions[:, condition_index(condition)], dtype=np.bool_)
 
     def utilisation(self, setting: str) -> Floats:
         """Relative use of a setting's services by each patient (not normalised)."""
@@ -123,6 +150,12 @@ def build(n_patients: int, seed: int) -> Population:
         raise ValueError("every district needs a home acute provider")
 
     lsoa_codes = pa.array([p.code for p in places], pa.string())
+    imd_decile = np.array([p.imd_decile for p in places], dtype=np.int32)[where]
+    frailty = np.minimum(rng.gamma(0.5, 2.0, n_patients), FRAILTY_CAP)
+    has = conditions.draw(chunk_rng(seed, "population", "conditions"), age, imd_decile, frailty)
+    mh_rng = chunk_rng(seed, "population", "mental health")
+    mh_frailty = _mental_health_frailty(mh_rng, imd_decile, has)
+    mh_team_draw = mh_rng.random(n_patients)
     return Population(
         size=n_patients,
         nhs_number=pa.array(synthetic_numbers(np.arange(n_patients, dtype=np.int64)), pa.string()),
@@ -131,12 +164,47 @@ def build(n_patients: int, seed: int) -> Population:
         sex=pa.array(["M", "F"], pa.string()).take(pa.array(female.astype(np.int8))),
         age=age,
         female=female,
-        imd_decile=np.array([p.imd_decile for p in places], dtype=np.int32)[where],
+        imd_decile=imd_decile,
         home=home_by_district[patient_district],
-        frailty=np.minimum(rng.gamma(0.5, 2.0, n_patients), 12.0),
-        mh_frailty=np.minimum(rng.gamma(0.35, 1 / 0.35, n_patients), 15.0),
-        practices=len(practice_codes),
+        frailty=frailty * conditions.utilisation_factor(has),
+        mh_frailty=mh_frailty,
+        practice_codes=tuple(practice_codes),
+        practice_index=practice.astype(np.int32),
+        conditions=has,
+        mh_team_draw=mh_team_draw,
     )
+
+
+def _mental_health_frailty(
+    rng: np.random.Generator, imd_decile: npt.NDArray[np.int32], has: npt.NDArray[np.bool_]
+) -> Floats:
+    """Mental health weight: zero for residents not in contact this year, gamma (mean 1) raised by condition."""
+    n = len(imd_decile)
+    chance = MH_CONTACT_SHARE * np.maximum(1.0 + MH_CONTACT_DEPRIVATION * (5.5 - imd_decile), 0.0)
+    weight = np.ones(n)
+    for name, share in MH_CONTACT_WITH_CONDITION.items():
+        column = has[:, condition_index(name)]
+        chance = np.where(column, np.maximum(chance, share), chance)
+        weight = weight + MH_WEIGHT_WITH_CONDITION[name] * column
+    in_contact = rng.random(n) < chance
+    return np.asarray(np.minimum(np.where(in_contact, rng.gamma(0.7, 1 / 0.7, n) * weight, 0.0), MH_FRAILTY_CAP))
+
+
+@cache
+def reference_population() -> int:
+    """Residents of the reference population: the mid-2015 population of the ICS's districts."""
+    return sum(p.population for p in reference.lsoas(reference.LANCASHIRE_AND_SOUTH_CUMBRIA))
+
+
+def gp_list_sizes(people: Population, scale: float) -> dict[str, int]:
+    """Registered patients per practice at the same scale as the reference population.
+
+    The synthetic residents registered at a practice, each standing for reference population x scale / residents
+    people, so the list sizes add up to about the reference population x scale.
+    """
+    per_resident = reference_population() * scale / people.size
+    registered = np.bincount(people.practice_index, minlength=people.practices) * per_resident
+    return {code: round(float(n)) for code, n in zip(people.practice_codes, registered, strict=True)}
 
 
 def _practices(

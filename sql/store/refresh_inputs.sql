@@ -1,11 +1,23 @@
 -- Inputs every metric reads besides the store's own tables, rebuilt at the start of each refresh.
 -- results.refresh_settings: one row; the refresh id and the choices the metrics use (from the ICS config):
 --   best_in_system_min_cases (a provider needs more cases than this to set the best in system), wau_unit_cost
---   (pounds per weighted activity unit) and the funnel-plot z values for 95% and 99.8% limits.
+--   (pounds per weighted activity unit), the funnel-plot z values for 95% and 99.8% limits, and population_scale
+--   (the share of the reference population the data stands for: 1 for real data, the scale for synthetic data).
 -- ref_pod: one row per point of delivery; its setting, name, the national schedule department its unit costs come
 --   from, and the national unit (record, or bed_day where the schedule prices a day: critical care).
 -- ref_cost_driver: one row per cost driver (collection activity): its code and name.
--- Inputs: the registered Arrow tables settings_row, pod_rows and driver_rows.
+-- The population view ([population], [[long_term_conditions]] and [[pathways]] in the config):
+-- ref_population_area: one row per district and area it counts in (area_type ics, place or district).
+-- ref_gp_list_size: one row per GP practice with its registered patients (list size), if a list is given.
+-- ref_condition_code: one row per long-term condition and code prefix; field diagnosis (primary diagnosis, ICD-10)
+--   or service (service_code).
+-- ref_pathway_step: one row per pathway, step and setting; step_order 0 is the index admission; window_kind index,
+--   during (the index stay) or after (from_day to to_day days after the index discharge); same_provider 1 when the
+--   step only counts the index provider; follow_up_days the pathway's longest window; code_fields how many code
+--   filters the step sets (each must match).
+-- ref_pathway_code: one row per pathway step, filter field (pod, diagnosis, hrg, tfc, service) and code prefix.
+-- Inputs: the registered Arrow tables settings_row, pod_rows, driver_rows, area_rows, list_size_rows,
+--   condition_rows, pathway_step_rows and pathway_code_rows.
 CREATE SCHEMA IF NOT EXISTS results;
 
 CREATE SCHEMA IF NOT EXISTS published;
@@ -16,7 +28,8 @@ SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(best_in_system_min_cases AS INTEGER) AS best_in_system_min_cases,
        CAST(wau_unit_cost AS DOUBLE) AS wau_unit_cost,
        CAST(funnel_z_95 AS DOUBLE) AS funnel_z_95,
-       CAST(funnel_z_99_8 AS DOUBLE) AS funnel_z_99_8
+       CAST(funnel_z_99_8 AS DOUBLE) AS funnel_z_99_8,
+       CAST(population_scale AS DOUBLE) AS population_scale
 FROM settings_row;
 
 CREATE OR REPLACE TABLE ref_pod AS
@@ -26,3 +39,26 @@ FROM pod_rows;
 CREATE OR REPLACE TABLE ref_cost_driver AS
 SELECT cost_driver, cost_driver_name
 FROM driver_rows;
+
+CREATE OR REPLACE TABLE ref_population_area AS
+SELECT district, area_type, area
+FROM area_rows;
+
+CREATE OR REPLACE TABLE ref_gp_list_size AS
+SELECT gp_practice, CAST(registered_patients AS BIGINT) AS registered_patients
+FROM list_size_rows;
+
+CREATE OR REPLACE TABLE ref_condition_code AS
+SELECT condition, condition_label, field, code_prefix
+FROM condition_rows;
+
+CREATE OR REPLACE TABLE ref_pathway_step AS
+SELECT pathway, pathway_label, step, CAST(step_order AS INTEGER) AS step_order, setting, window_kind,
+       CAST(from_day AS INTEGER) AS from_day, CAST(to_day AS INTEGER) AS to_day,
+       CAST(same_provider AS INTEGER) AS same_provider, CAST(follow_up_days AS INTEGER) AS follow_up_days,
+       CAST(code_fields AS INTEGER) AS code_fields
+FROM pathway_step_rows;
+
+CREATE OR REPLACE TABLE ref_pathway_code AS
+SELECT pathway, step, field, code_prefix
+FROM pathway_code_rows;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -75,6 +77,54 @@ def test_financial_years(sent: object) -> None:
 def test_a_year_not_held_lists_the_years_that_are() -> None:
     with pytest.raises(ArgumentError, match="2019/20 is not in the results; choose one of: 2022/23, 2023/24"):
         arguments.fin_year(2019.0, ["2022/23", "2023/24"])
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        (5.0, 5),
+        (5, 5),
+        (0.05, 5),
+        ("5", 5),
+        ("0.05", 5),
+        ("5%", 5),
+        (" Top 5 % ", 5),
+        ("top 20%", 20),
+        ([[1.0]], 1),
+        (1.0, 1),
+        (100.0, 100),
+        ("all patients", 100),
+        ("All", 100),
+    ],
+)
+def test_percentages_in_any_form(sent: object, expected: int) -> None:
+    assert arguments.percent(sent, "top_percent") == expected
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (None, "give top_percent"),
+        (2.5, "whole percentage from 1% to 100%, not 2.5%"),
+        ("0.5%", "whole percentage from 1% to 100%, not 0.5%"),
+        (150.0, "not 150%"),
+        (-5.0, "not -5%"),
+        ("lots", "'lots' is not a percentage"),
+        (False, "expected a percentage"),
+    ],
+)
+def test_a_percentage_that_is_not_a_whole_one_from_1_to_100_is_refused(sent: object, message: str) -> None:
+    with pytest.raises(ArgumentError, match=re.escape(message)):
+        arguments.percent(sent, "top_percent")
+
+
+def test_names_match_whatever_their_case_spaces_and_underscores() -> None:
+    choices = {arguments.name_key(n): n for n in ("hip_fracture", "Hip fracture (non-elective)")}
+    assert arguments.named("HIP FRACTURE", "pathway", choices, shown=["hip_fracture"]) == "hip_fracture"
+    assert arguments.named("hip fracture non-elective", "pathway", choices, shown=[]) == "Hip fracture (non-elective)"
+    assert arguments.named(None, "pathway", choices, shown=[]) is None
+    with pytest.raises(ArgumentError, match="pathway 'knee' is not in the results; choose one of: hip_fracture"):
+        arguments.named("knee", "pathway", choices, shown=["hip_fracture"])
 
 
 def test_filters_come_in_pairs_from_arguments_or_a_two_column_range() -> None:

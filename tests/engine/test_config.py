@@ -60,3 +60,78 @@ def test_the_pseudonym_key_comes_from_the_environment(monkeypatch: pytest.Monkey
     assert loaded.pseudonym_key() is None
     monkeypatch.setenv("MY_ICS_KEY", "secret")
     assert loaded.pseudonym_key() == b"secret"
+
+
+HIP = '[[pathways]]\nname = "hip"\nlabel = "Hip"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (PROVIDER + '[population]\ndistricts = ["Blackpol"]\n', "'Blackpol' is not a local authority district"),
+        (PROVIDER + '[population]\ndistricts = ["Blackpol"]\n', "did you mean 'Blackpool'"),
+        (
+            PROVIDER + '[population]\ndistricts = ["Fylde"]\n[[population.places]]\nname = "P"\ndistricts = ["Wyre"]\n',
+            "places name districts not in [population] districts: Wyre",
+        ),
+        (PROVIDER + "[population]\nscale = 0\n", "population.scale"),
+        (PROVIDER + '[[long_term_conditions]]\nname = "x"\nlabel = "X"\n', "needs diagnoses = [...]"),
+        (PROVIDER + '[[long_term_conditions]]\nname = "Heart Failure"\nlabel = "X"\ndiagnoses = ["I50"]\n', "name"),
+        (PROVIDER + HIP + 'index = { settings = ["op"] }\n', 'index settings must be ["apc"]'),
+        (PROVIDER + HIP + 'index = { settings = ["apc"], pods = ["OPFU"] }\n', "POD 'OPFU' is not a POD of apc"),
+        (
+            PROVIDER + HIP + 'index = { settings = ["apc"] }\nsteps = [{ name = "a", settings = ["op"] }, '
+            '{ name = "a", settings = ["chs"] }]\n',
+            "step names must differ",
+        ),
+        (
+            PROVIDER + HIP + 'index = { settings = ["apc"] }\nsteps = [{ name = "a", settings = ["op"], '
+            "from_day = 10, to_day = 5 }]\n",
+            "from_day 10 is after to_day 5",
+        ),
+        (PROVIDER + HIP + 'index = { settings = ["apc"] }\n' + HIP + 'index = { settings = ["apc"] }\n', "hip"),
+    ],
+)
+def test_wrong_population_options_name_the_key(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(text)
+    assert message in str(error.value)
+
+
+def test_codes_in_the_patient_view_are_matched_as_the_store_holds_them() -> None:
+    parsed = parse(
+        PROVIDER + HIP + 'index = { settings = ["apc"], diagnoses = ["s72.0"], pods = ["nel"] }\n'
+        'steps = [{ name = "rehab", settings = ["chs"], to_day = 60 }, '
+        '{ name = "during", settings = ["cc"], window = "during" }]\n'
+    )
+    pathway = parsed.pathways[0]
+    assert pathway.index.filters() == {"pod": ["NEL"], "diagnosis": ["S720"]}
+    assert pathway.follow_up_days == 60
+
+
+def test_gp_list_sizes_read_our_layout_and_nhs_digitals(tmp_path: Path) -> None:
+    from engine import reference
+
+    ours = tmp_path / "ours.csv"
+    ours.write_text('gp_practice,registered_patients\nP81001,"8,123"\np81002,4000\n', encoding="utf-8")
+    assert reference.gp_list_sizes(ours) == {"P81001": 8123, "P81002": 4000}
+    digital = tmp_path / "gp-reg-pat-prac-all.csv"
+    digital.write_text(
+        "PUBLICATION,EXTRACT_DATE,TYPE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\n"
+        "GP_PRAC_PAT_LIST,01JAN2024,GP,P81001,PR1 1AA,ALL,ALL,9001\n"
+        "GP_PRAC_PAT_LIST,01JAN2024,GP,P81001,PR1 1AA,MALE,ALL,4400\n",
+        encoding="utf-8",
+    )
+    assert reference.gp_list_sizes(digital) == {"P81001": 9001}
+
+
+def test_a_bad_list_size_names_the_file_row_and_column(tmp_path: Path) -> None:
+    from engine import reference
+
+    path = tmp_path / "lists.csv"
+    path.write_text("gp_practice,registered_patients\nP81001,100\nP81002,lots\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"lists.csv, row 3, column registered_patients: 'lots' is not a number"):
+        reference.gp_list_sizes(path)
+    path.write_text("practice,patients\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="needs a practice column"):
+        reference.gp_list_sizes(path)

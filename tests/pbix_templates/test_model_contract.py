@@ -5,6 +5,7 @@
 - every field a visual, a sort or a filter uses exists in the model;
 - every relationship joins columns that exist, and its one side has unique keys in the published data;
 - measures reference only columns and measures that exist;
+- tables whose rows overlap add nothing up by default, and each visual of population_rates areas reads one area type;
 - every M expression parses (Microsoft's parser) and every DAX measure parses (pbi-parsers).
 """
 
@@ -32,6 +33,8 @@ MODEL_TYPE = {
     pa.decimal128(18, 4): "decimal",
     pa.bool_(): "boolean",
 }
+# Tables whose rows overlap (levels, cohorts, area types, a whole beside its parts): never summed by default.
+OVERLAPPING = ("linkage_quality", "high_use_patients", "pathway_cost", "deprivation_cost", "population_rates")
 _DAX_COLUMN = re.compile(r"(?P<table>'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_]*)\[(?P<column>[^\]]+)\]")
 _DAX_MEASURE = re.compile(r"(?<![\w'\]])\[(?P<measure>[^\]]+)\]")
 
@@ -98,6 +101,25 @@ def test_measures_refer_only_to_columns_and_measures_that_exist(model: tmdl.Mode
                 if match["measure"] not in measures:
                     problems.append(f"{measure.name}: no measure [{match['measure']}]")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", OVERLAPPING)
+def test_a_table_whose_rows_overlap_adds_up_nothing_by_default_and_says_so(model: tmdl.Model, name: str) -> None:
+    table = model.tables[name]
+    assert [c.name for c in table.columns.values() if c.summarize_by != "none"] == []
+    assert "never add" in table.description
+    assert table.measures
+
+
+def test_every_visual_of_an_area_reads_one_area_type(visuals: dict[str, Any]) -> None:
+    """Places, districts and the ICS overlap in population_rates (and a place may share a district's name)."""
+    by_area = {
+        path: {column for kind, table, column in _fields(visual.get("filterConfig", {})) if kind == "Column"}
+        for path, visual in visuals.items()
+        if ("Column", "population_rates", "area") in set(_fields(visual["visual"]))
+    }
+    assert len(by_area) >= 3
+    assert {path: columns for path, columns in by_area.items() if "area_type" not in columns} == {}
 
 
 def test_the_reference_check_catches_a_misspelt_column(model: tmdl.Model) -> None:
@@ -183,16 +205,31 @@ def test_the_field_check_sees_filter_aliases() -> None:
     assert list(_fields(visual)) == [("Column", "opportunity_summary", "hrg")]
 
 
-def test_every_page_has_the_slicers_the_seed_asks_for(visuals: dict[str, Any]) -> None:
+def _provider_pages(model: tmdl.Model, visuals: dict[str, Any]) -> set[str]:
+    """Pages with a visual that reads a result table by provider (one with an org_code column)."""
+    return {
+        path.split("/")[1]
+        for path, visual in visuals.items()
+        if visual["visual"]["visualType"] != "slicer"
+        for _, table, _ in _fields(visual)
+        if not table.startswith("dim_") and "org_code" in model.tables[table].columns
+    }
+
+
+def test_every_page_has_the_slicers_the_seed_asks_for(model: tmdl.Model, visuals: dict[str, Any]) -> None:
     slicers: dict[str, set[str]] = {}
     for path, visual in visuals.items():
         if visual["visual"]["visualType"] == "slicer":
             [(_, table, column)] = list(_fields(visual["visual"]["query"]))
             slicers.setdefault(path.split("/")[1], set()).add(f"{table}.{column}")
-    assert len(slicers) == 10
-    assert all({"dim_year.fin_year", "dim_provider.provider_name"} <= found for found in slicers.values())
+    assert len(slicers) == 12
+    assert all("dim_year.fin_year" in found for found in slicers.values())
+    by_provider = _provider_pages(model, visuals)
+    assert set(slicers) - by_provider == {"population"}
+    assert all("dim_provider.provider_name" in slicers[page] for page in by_provider)
     everywhere = set().union(*slicers.values())
     assert {"system_cost.quarter", "dim_pod.pod", "dim_tfc.tfc", "dim_hrg.hrg"} <= everywhere
+    assert {"population_rates.setting", "pathway_cost.pathway_label"} <= everywhere
 
 
 def _m_expressions(model: tmdl.Model) -> dict[str, str]:

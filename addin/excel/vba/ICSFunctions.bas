@@ -37,6 +37,14 @@ failed:
     ICS_DRIVERS = Err.Description
 End Function
 
+Function ICS_HIGH_USE_SHARE(top_percent, Optional year)
+    If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    ICS_HIGH_USE_SHARE = XLPy.CallUDF("addin.udfs", "ICS_HIGH_USE_SHARE", Array(top_percent, year), ThisWorkbook, Application.Caller)
+    Exit Function
+failed:
+    ICS_HIGH_USE_SHARE = Err.Description
+End Function
+
 Function ICS_LOS(provider, Optional pod, Optional hrg, Optional tfc, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
     ICS_LOS = XLPy.CallUDF("addin.udfs", "ICS_LOS", Array(provider, pod, hrg, tfc, year), ThisWorkbook, Application.Caller)
@@ -67,6 +75,22 @@ Function ICS_OPPORTUNITY(provider, Optional pod, Optional hrg, Optional benchmar
     Exit Function
 failed:
     ICS_OPPORTUNITY = Err.Description
+End Function
+
+Function ICS_PATHWAY_COST(provider, pathway, Optional pathway_step, Optional measure, Optional year)
+    If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    ICS_PATHWAY_COST = XLPy.CallUDF("addin.udfs", "ICS_PATHWAY_COST", Array(provider, pathway, pathway_step, measure, year), ThisWorkbook, Application.Caller)
+    Exit Function
+failed:
+    ICS_PATHWAY_COST = Err.Description
+End Function
+
+Function ICS_POPULATION(Optional area, Optional setting, Optional year)
+    If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    ICS_POPULATION = XLPy.CallUDF("addin.udfs", "ICS_POPULATION", Array(area, setting, year), ThisWorkbook, Application.Caller)
+    Exit Function
+failed:
+    ICS_POPULATION = Err.Description
 End Function
 
 Function ICS_REFRESHED()
@@ -135,6 +159,11 @@ Public Sub RegisterFunctionHelp()
             "HRG, e.g. HT12A", _
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
+    Application.MacroOptions Macro:="ICS_HIGH_USE_SHARE", Category:="ICS Benchmarking", _
+        Description:="Share of the linked patients' cost used by the top N% of patients by cost, as a fraction (format the cell as a percentage). Cohorts overlap: the top 5% includes the top 1%.", _
+        ArgumentDescriptions:=Array( _
+            "The cohort, 1 to 100: 5, 5%, 0.05 or top 5% (1 means 1%; all or 100 for every patient)", _
+            "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_LOS", Category:="ICS Benchmarking", _
         Description:="The provider's average length of stay per spell, days.", _
         ArgumentDescriptions:=Array( _
@@ -171,6 +200,20 @@ Public Sub RegisterFunctionHelp()
             "Cost driver, e.g. theatre or ward; blank for the total cost", _
             "Treatment function code, e.g. 110; blank for all", _
             "Financial year, e.g. 2023/24; blank for the latest")
+    Application.MacroOptions Macro:="ICS_PATHWAY_COST", Category:="ICS Benchmarking", _
+        Description:="Cost of a care pathway per index admission, credited to the provider of the index admission (costs follow the patient to every provider), against the ICS. Only complete pathways are costed; do not add steps together.", _
+        ArgumentDescriptions:=Array( _
+            "Provider of the index admission, ODS code or name; ICS for the ICS figure", _
+            "Pathway name or label from the ICS config, e.g. hip_fracture", _
+            "whole_pathway (default), index_admission or a step such as readmissions", _
+            "cost per pathway (default), ICS, difference, opportunity, pathways or events per pathway", _
+            "Financial year of the index admission; blank for the latest")
+    Application.MacroOptions Macro:="ICS_POPULATION", Category:="ICS Benchmarking", _
+        Description:="Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.", _
+        ArgumentDescriptions:=Array( _
+            "places (default), districts, ICS, or the name of a place or district", _
+            "apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area", _
+            "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_REFRESHED", Category:="ICS Benchmarking", _
         Description:="When the results were last refreshed, and from which extracts."
     Application.MacroOptions Macro:="ICS_TABLE", Category:="ICS Benchmarking", _

@@ -41,7 +41,16 @@ SCHEMAS = (CANONICAL, STAGING, RESULTS, PUBLISHED)
 CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", "ref_national_schedule", "ref_lsoa")
 """Store tables the server holds; the metrics read them."""
 
-REFRESH_INPUTS = ("refresh_settings", "ref_pod", "ref_cost_driver")
+REFRESH_INPUTS = (
+    "refresh_settings",
+    "ref_pod",
+    "ref_cost_driver",
+    "ref_population_area",
+    "ref_gp_list_size",
+    "ref_condition_code",
+    "ref_pathway_step",
+    "ref_pathway_code",
+)
 """Made by each refresh from the config and the engine's code lists; a push-down refresh uploads them to staging."""
 
 TSQL_TEXT = "NVARCHAR(4000)"

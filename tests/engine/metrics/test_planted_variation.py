@@ -96,3 +96,26 @@ def test_imaging_cost_at_zza_is_found(planted_ics: Any) -> None:
         "ics_activity",
     )
     _check(found, effects["zza_imaging_apc"])
+
+
+def test_longer_community_rehabilitation_after_hip_fracture_at_zzc_is_found(planted_ics: Any) -> None:
+    """The planted pathway effect: the whole-pathway table puts ZZC's hip fracture patients' community rehabilitation
+    top, at about the size the generator wrote (the manifest counts every index spell; the table only complete
+    pathways, a patient's first in the year, so the two agree within 20%)."""
+    _, config = planted_ics
+    manifest = json.loads((config.base_dir / "manifest.json").read_text(encoding="utf-8"))
+    planted = manifest["pathway_effects"]["hip_fracture"]["planted"]
+    assert (planted["provider"], planted["step"]) == ("ZZC", "community_rehabilitation")
+    written_ratio = planted["realised"]["rehab_contacts_per_spell"]["ratio"]
+    rows = query_store(
+        config,
+        "SELECT org_code, pathways, events, events_per_pathway, cost_per_pathway, opportunity_vs_ics "
+        "FROM results.pathway_cost WHERE pathway = 'hip_fracture' AND step = 'community_rehabilitation' "
+        "ORDER BY events_per_pathway DESC",
+    )
+    assert rows[0][0] == "ZZC", rows
+    assert max(rows, key=lambda r: r[5])[0] == "ZZC"
+    others = [r for r in rows if r[0] != "ZZC"]
+    found_ratio = rows[0][3] / (sum(r[2] for r in others) / sum(r[1] for r in others))
+    assert found_ratio > 1.3
+    assert found_ratio == pytest.approx(written_ratio, rel=0.2)

@@ -89,7 +89,8 @@ def test_public_surface_is_exactly_generate_and_result() -> None:
 
 
 def test_every_expected_file_is_written_and_nothing_else(dataset: engine.synth.SynthResult) -> None:
-    expected = {"control_totals.csv", "manifest.json", "ics.toml"}
+    others = {"control_totals.csv", "manifest.json", "ics.toml", "gp_list_sizes.csv"}
+    expected = set(others)
     for org, settings in EXPECTED_KINDS.items():
         for setting in settings:
             for quarter in (1, 2, 3, 4):
@@ -99,9 +100,10 @@ def test_every_expected_file_is_written_and_nothing_else(dataset: engine.synth.S
                     expected.add(f"{org}_{setting}_202324_Q{quarter}_activity.parquet")
                     expected.add(f"{org}_{setting}_202324_Q{quarter}_cost_lines.parquet")
     assert {p.name for p in dataset.out_dir.iterdir()} == expected
-    assert {p.name for p in dataset.files} == expected - {"control_totals.csv", "manifest.json", "ics.toml"}
+    assert {p.name for p in dataset.files} == expected - others
     assert dataset.config_path.name == "ics.toml"
     assert dataset.manifest_path.name == "manifest.json"
+    assert dataset.gp_list_sizes_path.name == "gp_list_sizes.csv"
 
 
 def test_activity_and_cost_line_columns_are_canonical_or_the_stated_local_names(
@@ -116,7 +118,7 @@ def test_activity_and_cost_line_columns_are_canonical_or_the_stated_local_names(
             names = [SEED_STYLE.get(c, c) for c in canonical]
             names.insert(names.index("end_date") + 1, "HRG_EpisodeCount")
             assert table.column_names == names
-            assert pc.all(pc.equal(table.column("HRG_EpisodeCount"), 1)).as_py()
+            assert pc.all(pc.equal(table.column("HRG_EpisodeCount"), 1), min_count=0).as_py()
         elif parts["layout"] == "wide":
             assert table.column_names == canonical + WIDE_COSTS
         else:
@@ -151,8 +153,8 @@ def test_required_columns_are_filled_and_codes_valid(dataset: engine.synth.Synth
             if column.pattern and column.name not in ("hrg",):
                 texts = [str(v) for v in values.to_pylist() if v is not None]
                 assert all(re.match(column.pattern, v) for v in texts), (org, setting, column.name)
-        assert pc.all(pc.equal(table.column("org_code"), org)).as_py()
-        assert pc.all(pc.equal(table.column("fin_year"), "2023/24")).as_py()
+        assert pc.all(pc.equal(table.column("org_code"), org), min_count=0).as_py()
+        assert pc.all(pc.equal(table.column("fin_year"), "2023/24"), min_count=0).as_py()
 
 
 def test_record_ids_are_unique_within_provider_and_setting(dataset: engine.synth.SynthResult) -> None:
@@ -169,7 +171,7 @@ def test_every_cost_line_belongs_to_a_record_of_the_same_file_set(dataset: engin
         key = (parts["org"], parts["setting"], parts["quarter"])
         records = set(activity[key].column("record_id").to_pylist())
         assert set(table.column("record_id").to_pylist()) <= records, key
-        assert pc.all(pc.equal(table.column("org_code"), parts["org"])).as_py()
+        assert pc.all(pc.equal(table.column("org_code"), parts["org"]), min_count=0).as_py()
 
 
 def test_critical_care_links_to_an_episode_of_the_same_provider_and_quarter(
@@ -341,7 +343,7 @@ def test_config_loads_and_claims_every_file(dataset: engine.synth.SynthResult) -
         if parts["layout"] == "wide":
             assert set(spec.cost_columns) == set(WIDE_COSTS)
             assert spec.cost_columns["OutpatientCost"] == "outpatient_care"
-    for name in ("control_totals.csv", "manifest.json", "ics.toml"):
+    for name in ("control_totals.csv", "manifest.json", "ics.toml", "gp_list_sizes.csv"):
         with pytest.raises(ConfigError, match="no \\[\\[extracts\\]\\] pattern"):
             loaded.extract_for(dataset.out_dir / name)
 
@@ -416,7 +418,8 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(
     for path in dataset.files:
         assert pq.read_table(path).equals(pq.read_table(again.out_dir / path.name)), path.name
     assert (dataset.out_dir / "manifest.json").read_bytes() == (again.out_dir / "manifest.json").read_bytes()
-    assert (dataset.out_dir / "control_totals.csv").read_bytes() == (again.out_dir / "control_totals.csv").read_bytes()
+    for name in ("control_totals.csv", "gp_list_sizes.csv", "ics.toml"):
+        assert (dataset.out_dir / name).read_bytes() == (again.out_dir / name).read_bytes(), name
     different = [p.name for p in dataset.files if not pq.read_table(p).equals(pq.read_table(other.out_dir / p.name))]
     assert len(different) == len(dataset.files)
     assert other.total_cost != dataset.total_cost
@@ -425,7 +428,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(
 def test_progress_is_reported_after_every_file(tmp_path: Path) -> None:
     calls: list[tuple[int, int, str]] = []
     result = generate(tmp_path, scale=0.001, seed=1, progress=lambda d, t, label: calls.append((d, t, label)))
-    total = len(result.files) + 3
+    total = len(result.files) + 4
     assert [c[0] for c in calls] == list(range(1, total + 1))
     assert {c[1] for c in calls} == {total}
     assert [c[2] for c in calls][: len(result.files)] == [p.name for p in result.files]

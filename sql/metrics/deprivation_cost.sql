@@ -1,0 +1,80 @@
+-- deprivation_cost: cost and activity per head of the ICS's residents by IMD decile, by setting.
+-- Grain: one row per financial year, setting (or all) and residence: each IMD 2019 decile of the ICS's residents,
+--   plus residents outside the ICS area and records whose residence is unknown.
+-- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_settings
+-- Published: yes
+-- About: Residents are people living in an LSOA of the districts in [population] (population: ONS mid-2015, from
+--   the IMD 2019 release, times [population] scale). A patient's residence is that of their latest record with an
+--   LSOA. Deciles are national: decile 1 is the most deprived 10% of England's LSOAs, so an ICS need not have a
+--   tenth of its people in each. Rows add up to every pound loaded within a setting; setting all holds every setting
+--   once (do not add it to the others). Rates are crude (not age-standardised: see population_rates).
+-- Columns:
+--   fin_year [key] financial year
+--   setting [key] apc, op, ec, cc, mh, chs, or all
+--   residence [key] ICS resident, outside the ICS area, or unknown
+--   imd_decile [key] IMD 2019 decile, 1 = most deprived 10% of England; blank when not an ICS resident
+--   population [shown] ICS residents in the decile
+--   patients [count] different patients
+--   activity [count] activity records
+--   total_cost [from activity] cost, pounds
+--   cost_per_head [from activity] total_cost / population, pounds
+--   activity_per_1000 [from activity] activity per 1,000 residents
+--   patients_per_1000 [from patients] patients per 1,000 residents
+--   cost_per_patient [from patients] total_cost / patients, pounds
+--   ics_activity [count] activity of all the ICS's residents in the setting
+--   ics_cost_per_head [from ics_activity] the ICS residents' cost per head, pounds
+--   cost_per_head_index [from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
+--   refresh_id [shown] the refresh that wrote the row
+WITH ics_lsoas AS (
+    SELECT l.lsoa, l.imd_decile, l.population
+    FROM ref_lsoa AS l
+    JOIN ref_population_area AS a ON a.district = l.district AND a.area_type = 'ics'
+),
+decile_population AS (
+    SELECT i.imd_decile, sum(i.population) * max(s.population_scale) AS population
+    FROM ics_lsoas AS i
+    CROSS JOIN results.refresh_settings AS s
+    GROUP BY i.imd_decile
+),
+by_decile AS (
+    SELECT r.fin_year, r.setting,
+           CASE WHEN i.lsoa IS NOT NULL THEN 'ICS resident' WHEN r.lsoa IS NULL THEN 'unknown'
+                ELSE 'outside the ICS area' END AS residence,
+           i.imd_decile,
+           sum(r.patients) AS patients,
+           sum(r.records) AS activity,
+           sum(r.total_cost) AS total_cost
+    FROM resident_activity AS r
+    LEFT JOIN ics_lsoas AS i ON i.lsoa = r.lsoa
+    GROUP BY r.fin_year, r.setting,
+             CASE WHEN i.lsoa IS NOT NULL THEN 'ICS resident' WHEN r.lsoa IS NULL THEN 'unknown'
+                  ELSE 'outside the ICS area' END,
+             i.imd_decile
+),
+ics_population AS (
+    SELECT sum(population) AS population
+    FROM decile_population
+),
+residents AS (
+    SELECT b.fin_year, b.setting, sum(b.activity) AS activity, sum(b.total_cost) AS total_cost,
+           max(t.population) AS population
+    FROM by_decile AS b
+    CROSS JOIN ics_population AS t
+    WHERE b.residence = 'ICS resident'
+    GROUP BY b.fin_year, b.setting
+)
+SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patients, b.activity, b.total_cost,
+       CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / p.population END AS cost_per_head,
+       CASE WHEN p.population > 0 THEN 1000.0 * b.activity / p.population END AS activity_per_1000,
+       CASE WHEN p.population > 0 THEN 1000.0 * b.patients / p.population END AS patients_per_1000,
+       CASE WHEN b.patients > 0 THEN CAST(b.total_cost AS DOUBLE) / b.patients END AS cost_per_patient,
+       r.activity AS ics_activity,
+       CASE WHEN r.population > 0 THEN CAST(r.total_cost AS DOUBLE) / r.population END AS ics_cost_per_head,
+       CASE WHEN p.population > 0 AND r.population > 0 AND r.total_cost <> 0
+            THEN (CAST(b.total_cost AS DOUBLE) / p.population) / (CAST(r.total_cost AS DOUBLE) / r.population)
+       END AS cost_per_head_index,
+       s.refresh_id
+FROM by_decile AS b
+LEFT JOIN decile_population AS p ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'
+LEFT JOIN residents AS r ON r.fin_year = b.fin_year AND r.setting = b.setting
+CROSS JOIN results.refresh_settings AS s

@@ -1,0 +1,87 @@
+-- gp_practice_cost: cost and activity of each GP practice's patients across every provider, against the ICS.
+-- Grain: one row per financial year and GP practice (UNKNOWN for records without one).
+-- Inputs: resident_activity, ref_gp_list_size, results.refresh_settings
+-- Published: yes
+-- About: A patient counts at the practice of their latest record with one. Cost per registered patient divides by
+--   the practice's list size where [population] gp_list_sizes gives one (so it counts the practice's patients who
+--   used no care too); cost per patient divides by the patients seen. Rates are crude: a practice with older
+--   patients will cost more. Rows add up to every pound loaded. The district is where most of the practice's
+--   patients live.
+-- Columns:
+--   fin_year [key] financial year
+--   gp_practice [key] GP practice code; UNKNOWN for records without one
+--   district [key] the district most of the practice's patients live in
+--   registered_patients [shown] list size from [population] gp_list_sizes; blank when not given
+--   patients [count] different patients who used care
+--   activity [count] activity records
+--   total_cost [from activity] cost, pounds
+--   apc_cost [from activity] admitted care cost, pounds
+--   op_cost [from activity] outpatient cost, pounds
+--   ec_cost [from activity] emergency care cost, pounds
+--   cc_cost [from activity] critical care cost, pounds
+--   mh_cost [from activity] mental health cost, pounds
+--   chs_cost [from activity] community health service cost, pounds
+--   cost_per_patient [from patients] total_cost / patients, pounds
+--   cost_per_registered_patient [from activity] total_cost / registered_patients, pounds
+--   ics_patients [count] patients of every known practice
+--   ics_cost_per_patient [from ics_patients] the ICS's cost per patient, pounds
+--   ics_cost_per_registered_patient [from ics_patients] cost per registered patient over the practices with a list
+--     size, pounds
+--   ratio_to_ics [from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
+--   refresh_id [shown] the refresh that wrote the row
+WITH practice_totals AS (
+    SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
+           sum(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
+           sum(CASE WHEN setting = 'all' THEN records ELSE 0 END) AS activity,
+           sum(CASE WHEN setting = 'all' THEN total_cost ELSE 0 END) AS total_cost,
+           sum(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
+           sum(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
+           sum(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
+           sum(CASE WHEN setting = 'cc' THEN total_cost ELSE 0 END) AS cc_cost,
+           sum(CASE WHEN setting = 'mh' THEN total_cost ELSE 0 END) AS mh_cost,
+           sum(CASE WHEN setting = 'chs' THEN total_cost ELSE 0 END) AS chs_cost
+    FROM resident_activity
+    GROUP BY fin_year, coalesce(gp_practice, 'UNKNOWN')
+),
+practice_districts AS (
+    SELECT fin_year, gp_practice, district,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice ORDER BY sum(patients) DESC, district) AS position
+    FROM resident_activity
+    WHERE setting = 'all' AND gp_practice IS NOT NULL AND district IS NOT NULL
+    GROUP BY fin_year, gp_practice, district
+),
+with_lists AS (
+    SELECT t.*, l.registered_patients
+    FROM practice_totals AS t
+    LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
+),
+ics AS (
+    SELECT fin_year,
+           sum(patients) AS patients,
+           sum(total_cost) AS total_cost,
+           sum(CASE WHEN registered_patients > 0 THEN total_cost ELSE 0 END) AS listed_cost,
+           sum(CASE WHEN registered_patients > 0 THEN registered_patients ELSE 0 END) AS registered_patients
+    FROM with_lists
+    WHERE gp_practice <> 'UNKNOWN'
+    GROUP BY fin_year
+)
+SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients, w.activity, w.total_cost,
+       w.apc_cost, w.op_cost, w.ec_cost, w.cc_cost, w.mh_cost, w.chs_cost,
+       CASE WHEN w.patients > 0 THEN CAST(w.total_cost AS DOUBLE) / w.patients END AS cost_per_patient,
+       CASE WHEN w.registered_patients > 0 THEN CAST(w.total_cost AS DOUBLE) / w.registered_patients END
+           AS cost_per_registered_patient,
+       i.patients AS ics_patients,
+       CASE WHEN i.patients > 0 THEN CAST(i.total_cost AS DOUBLE) / i.patients END AS ics_cost_per_patient,
+       CASE WHEN i.registered_patients > 0 THEN CAST(i.listed_cost AS DOUBLE) / i.registered_patients END
+           AS ics_cost_per_registered_patient,
+       CASE WHEN w.registered_patients > 0 AND i.registered_patients > 0 AND i.listed_cost <> 0
+            THEN (CAST(w.total_cost AS DOUBLE) / w.registered_patients)
+                 / (CAST(i.listed_cost AS DOUBLE) / i.registered_patients)
+            WHEN w.patients > 0 AND i.patients > 0 AND i.total_cost <> 0
+            THEN (CAST(w.total_cost AS DOUBLE) / w.patients) / (CAST(i.total_cost AS DOUBLE) / i.patients)
+       END AS ratio_to_ics,
+       s.refresh_id
+FROM with_lists AS w
+LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
+LEFT JOIN ics AS i ON i.fin_year = w.fin_year
+CROSS JOIN results.refresh_settings AS s

@@ -1,0 +1,133 @@
+-- population_rates: activity and cost per 100,000 residents, crude and age-standardised, per setting and area.
+-- Grain: one row per financial year, area (the whole ICS, each place and each district in [population]) and setting
+--   (or all), plus one row per year and setting for patients living outside the ICS area or unknown (area_type ics).
+-- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_settings
+-- Published: yes
+-- About: The NHS Benchmarking Network's ICS view: how much care each place's residents use, whoever provided it.
+--   Population: ONS mid-2015 (IMD 2019 release) times [population] scale. Age-standardised rates use direct
+--   standardisation to England's population over three bands (0-15, 16-59, 60+): each band's rate is weighted by
+--   England's share in that band, so places with older people are compared fairly; records without an age are
+--   spread across the bands in proportion. Within an area type, rows add up to every pound loaded (the ics type
+--   with its outside row); setting all holds every setting once. Do not add places to districts or to the ICS.
+-- Columns:
+--   fin_year [key] financial year
+--   area_type [key] ics, place or district
+--   area [key] the ICS's name, the place or the district; outside the ICS area or unknown for the rest
+--   setting [key] apc, op, ec, cc, mh, chs, or all
+--   population [shown] residents of the area
+--   patients [count] different patients living in the area
+--   activity [count] activity records
+--   total_cost [from activity] cost, pounds
+--   activity_per_100k [from activity] activity per 100,000 residents (crude)
+--   patients_per_100k [from patients] patients per 100,000 residents (crude)
+--   cost_per_100k [from activity] cost per 100,000 residents, pounds (crude)
+--   cost_per_head [from activity] cost per resident, pounds (crude)
+--   standardised_activity_per_100k [from activity] activity per 100,000, age-standardised to England
+--   standardised_cost_per_100k [from activity] cost per 100,000, age-standardised to England, pounds
+--   ics_activity [count] activity of all the ICS's residents in the setting
+--   ics_standardised_activity_per_100k [from ics_activity] the ICS's age-standardised activity per 100,000
+--   ics_standardised_cost_per_100k [from ics_activity] the ICS's age-standardised cost per 100,000, pounds
+--   activity_ratio_to_ics [from activity] standardised_activity_per_100k / the ICS's (1.10 = 10% above the ICS)
+--   cost_ratio_to_ics [from activity] standardised_cost_per_100k / the ICS's
+--   refresh_id [shown] the refresh that wrote the row
+WITH area_lsoas AS (
+    SELECT a.area_type, a.area, l.lsoa, l.population, l.population_0_15, l.population_16_59, l.population_60_plus
+    FROM ref_population_area AS a
+    JOIN ref_lsoa AS l ON l.district = a.district
+),
+area_population AS (
+    SELECT a.area_type, a.area,
+           sum(a.population) * max(s.population_scale) AS population,
+           sum(a.population_0_15) * max(s.population_scale) AS population_0_15,
+           sum(a.population_16_59) * max(s.population_scale) AS population_16_59,
+           sum(a.population_60_plus) * max(s.population_scale) AS population_60_plus
+    FROM area_lsoas AS a
+    CROSS JOIN results.refresh_settings AS s
+    GROUP BY a.area_type, a.area
+),
+england AS (
+    SELECT CAST(sum(population_0_15) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+               AS share_0_15,
+           CAST(sum(population_16_59) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+               AS share_16_59,
+           CAST(sum(population_60_plus) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+               AS share_60_plus
+    FROM ref_lsoa
+),
+resident_bands AS (
+    SELECT r.fin_year, r.setting, a.area_type, a.area,
+           sum(r.patients) AS patients,
+           sum(r.records) AS activity,
+           sum(r.total_cost) AS total_cost,
+           sum(CASE WHEN r.age_band = '0-15' THEN r.records ELSE 0 END) AS activity_0_15,
+           sum(CASE WHEN r.age_band IN ('16-39', '40-59') THEN r.records ELSE 0 END) AS activity_16_59,
+           sum(CASE WHEN r.age_band IN ('60-74', '75-84', '85+') THEN r.records ELSE 0 END) AS activity_60_plus,
+           sum(CASE WHEN r.age_band = '0-15' THEN r.total_cost ELSE 0 END) AS cost_0_15,
+           sum(CASE WHEN r.age_band IN ('16-39', '40-59') THEN r.total_cost ELSE 0 END) AS cost_16_59,
+           sum(CASE WHEN r.age_band IN ('60-74', '75-84', '85+') THEN r.total_cost ELSE 0 END) AS cost_60_plus
+    FROM resident_activity AS r
+    JOIN area_lsoas AS a ON a.lsoa = r.lsoa
+    GROUP BY r.fin_year, r.setting, a.area_type, a.area
+),
+outside AS (
+    SELECT r.fin_year, r.setting, 'ics' AS area_type, 'outside the ICS area or unknown' AS area,
+           sum(r.patients) AS patients,
+           sum(r.records) AS activity,
+           sum(r.total_cost) AS total_cost
+    FROM resident_activity AS r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM area_lsoas AS a WHERE a.lsoa = r.lsoa AND a.area_type = 'ics'
+    )
+    GROUP BY r.fin_year, r.setting
+),
+rates AS (
+    SELECT b.fin_year, b.setting, b.area_type, b.area, p.population, b.patients, b.activity, b.total_cost,
+           CASE WHEN p.population > 0 THEN 100000.0 * b.activity / p.population END AS activity_per_100k,
+           CASE WHEN p.population > 0 THEN 100000.0 * b.patients / p.population END AS patients_per_100k,
+           CASE WHEN p.population > 0 THEN 100000.0 * CAST(b.total_cost AS DOUBLE) / p.population END
+               AS cost_per_100k,
+           CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / p.population END AS cost_per_head,
+           CASE WHEN p.population_0_15 > 0 AND p.population_16_59 > 0 AND p.population_60_plus > 0
+                     AND b.activity_0_15 + b.activity_16_59 + b.activity_60_plus > 0
+                THEN 100000.0 * (e.share_0_15 * b.activity_0_15 / p.population_0_15
+                                 + e.share_16_59 * b.activity_16_59 / p.population_16_59
+                                 + e.share_60_plus * b.activity_60_plus / p.population_60_plus)
+                     * b.activity / (b.activity_0_15 + b.activity_16_59 + b.activity_60_plus)
+           END AS standardised_activity_per_100k,
+           CASE WHEN p.population_0_15 > 0 AND p.population_16_59 > 0 AND p.population_60_plus > 0
+                     AND b.cost_0_15 + b.cost_16_59 + b.cost_60_plus <> 0
+                THEN 100000.0 * (e.share_0_15 * CAST(b.cost_0_15 AS DOUBLE) / p.population_0_15
+                                 + e.share_16_59 * CAST(b.cost_16_59 AS DOUBLE) / p.population_16_59
+                                 + e.share_60_plus * CAST(b.cost_60_plus AS DOUBLE) / p.population_60_plus)
+                     * CAST(b.total_cost AS DOUBLE) / CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS DOUBLE)
+           END AS standardised_cost_per_100k
+    FROM resident_bands AS b
+    JOIN area_population AS p ON p.area_type = b.area_type AND p.area = b.area
+    CROSS JOIN england AS e
+),
+all_rows AS (
+    SELECT fin_year, setting, area_type, area, population, patients, activity, total_cost, activity_per_100k,
+           patients_per_100k, cost_per_100k, cost_per_head, standardised_activity_per_100k,
+           standardised_cost_per_100k
+    FROM rates
+    UNION ALL
+    SELECT fin_year, setting, area_type, area, CAST(NULL AS DOUBLE) AS population, patients, activity, total_cost,
+           CAST(NULL AS DOUBLE) AS activity_per_100k, CAST(NULL AS DOUBLE) AS patients_per_100k,
+           CAST(NULL AS DOUBLE) AS cost_per_100k, CAST(NULL AS DOUBLE) AS cost_per_head,
+           CAST(NULL AS DOUBLE) AS standardised_activity_per_100k, CAST(NULL AS DOUBLE) AS standardised_cost_per_100k
+    FROM outside
+)
+SELECT r.fin_year, r.area_type, r.area, r.setting, r.population, r.patients, r.activity, r.total_cost,
+       r.activity_per_100k, r.patients_per_100k, r.cost_per_100k, r.cost_per_head, r.standardised_activity_per_100k,
+       r.standardised_cost_per_100k,
+       i.activity AS ics_activity,
+       i.standardised_activity_per_100k AS ics_standardised_activity_per_100k,
+       i.standardised_cost_per_100k AS ics_standardised_cost_per_100k,
+       CASE WHEN i.standardised_activity_per_100k > 0
+            THEN r.standardised_activity_per_100k / i.standardised_activity_per_100k END AS activity_ratio_to_ics,
+       CASE WHEN i.standardised_cost_per_100k > 0
+            THEN r.standardised_cost_per_100k / i.standardised_cost_per_100k END AS cost_ratio_to_ics,
+       s.refresh_id
+FROM all_rows AS r
+LEFT JOIN rates AS i ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'
+CROSS JOIN results.refresh_settings AS s
