@@ -434,7 +434,7 @@ def test_config_describes_population_conditions_and_pathways(dataset: engine.syn
     steps = [
         {"name": "critical_care", "settings": ["cc"], "window": "during"},
         {"name": "readmissions", "settings": ["apc"], "pods": ["NEL", "NES"], "window": "after", "to_day": 30},
-        {"name": "outpatient_follow_up", "settings": ["op"], "window": "after", "to_day": 90},
+        {"name": "outpatient_follow_up", "settings": ["op"], "pods": ["OPFU"], "window": "after", "to_day": 90},
         {
             "name": "community_rehabilitation",
             "settings": ["chs"],
