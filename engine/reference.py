@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from engine.errors import ConfigError
+
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 NATIONAL_SCHEDULE = REFERENCE_DIR / "ncc_2023_24_national_schedule.csv"
 IMD = REFERENCE_DIR / "imd2019_lsoa.csv.gz"
@@ -126,8 +128,6 @@ _LIST_SIZE_HEADERS = ("registered_patients", "number_of_patients", "list_size")
 def gp_list_sizes(path: Path) -> dict[str, int]:
     """Registered patients per GP practice from a CSV (gp_practice, registered_patients; or NHS Digital's CODE and
     NUMBER_OF_PATIENTS, whose all-ages rows are kept). Raises ConfigError naming the file, row and column."""
-    from engine.errors import ConfigError
-
     if not path.exists():
         raise ConfigError(f"{path}: the GP list size file named in [population] gp_list_sizes does not exist")
     with path.open(encoding="utf-8-sig", newline="") as handle:

@@ -315,14 +315,15 @@ _CONDITION_FREE_DIAGNOSES: Final[dict[str, tuple[str, ...]]] = {
 _T = TypeVar("_T")
 
 
-def _longest_prefix(table: dict[str, _T], code: str, default: _T) -> _T:
+def longest_prefix(table: dict[str, _T], code: str, default: _T) -> _T:
+    """The value of the longest key that `code` starts with, else `default`."""
     best = max((p for p in table if code.startswith(p)), key=len, default=None)
     return table[best] if best is not None else default
 
 
 def diagnoses_for(hrg: str) -> tuple[str, ...]:
     """The primary diagnoses an event with this HRG (or HRG prefix) is drawn from."""
-    return _longest_prefix(_DIAGNOSES, hrg, _DIAGNOSES[""])
+    return longest_prefix(_DIAGNOSES, hrg, _DIAGNOSES[""])
 
 
 @cache
@@ -330,7 +331,7 @@ def condition_free_diagnoses(hrg: str) -> tuple[str, ...]:
     """The HRG's diagnoses that show no long-term condition (or, where it has none, others that fit the HRG)."""
     prefixes = tuple(p for condition in linkage.CONDITIONS for p in condition.diagnoses)
     free = tuple(code for code in diagnoses_for(hrg) if not code.startswith(prefixes))
-    return free or _longest_prefix(_CONDITION_FREE_DIAGNOSES, hrg, _CONDITION_FREE_DIAGNOSES[""])
+    return free or longest_prefix(_CONDITION_FREE_DIAGNOSES, hrg, _CONDITION_FREE_DIAGNOSES[""])
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ def clinical(department: str) -> Clinical:
     flat: list[str] = []
     for code, procedural in zip(cur.codes.tolist(), cur.procedural.tolist(), strict=True):
         table = _PROCEDURAL_TFC if procedural else _MEDICAL_TFC
-        tfc = _longest_prefix(table, code, ("300", "300", 1.0))
+        tfc = longest_prefix(table, code, ("300", "300", 1.0))
         usual.append(tfc[0])
         other.append(tfc[1])
         share.append(tfc[2])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,6 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Strs = npt.NDArray[np.str_]
-_V = TypeVar("_V")
 
 FRAILTY_LINK: Final = 0.5
 UTILISATION_PER_CONDITION: Final = 0.5
@@ -202,26 +201,22 @@ def utilisation_factor(conditions: Bools) -> Floats:
     return np.asarray(1.0 + UTILISATION_PER_CONDITION * conditions.sum(axis=1), dtype=np.float64)
 
 
-def _longest(code: str, table: dict[str, _V]) -> _V | None:
-    best = max((p for p in table if code.startswith(p)), key=len, default=None)
-    return None if best is None else table[best]
-
-
 @cache
 def _drawn_from(code: str) -> tuple[tuple[int, float], ...]:
     """The conditions an HRG's events are drawn from, with their shares."""
-    return tuple((condition_index(name), share) for name, share in _longest(code, DRAWN_FROM) or ())
+    return tuple((condition_index(name), share) for name, share in casemix.longest_prefix(DRAWN_FROM, code, ()))
 
 
 @cache
 def _fitting_chances(code: str) -> tuple[float, ...]:
     """Per condition, the chance an admission with this HRG of a patient with it carries its diagnosis."""
-    return tuple(_longest(code, FITTING_HRGS[name]) or 0.0 for name in CONDITION_NAMES)
+    return tuple(casemix.longest_prefix(FITTING_HRGS[name], code, 0.0) for name in CONDITION_NAMES)
 
 
 @cache
 def _currency_condition(code: str) -> int:
-    name = _longest(code, {prefix: name for prefix, name, _ in CONDITION_CURRENCIES})
+    names: dict[str, str | None] = {prefix: name for prefix, name, _ in CONDITION_CURRENCIES}
+    name = casemix.longest_prefix(names, code, None)
     return -1 if name is None else condition_index(name)
 
 
@@ -256,13 +251,13 @@ def currency_condition(table: Strs) -> Ints:
 def currency_service(table: Strs, rows: Ints, service: Strs, has: Bools) -> Strs:
     """Community services of events (rows of the currency `table`): condition currencies move to the condition's
     service (DIABETES ...) for patients who have the condition (`has`: events x conditions)."""
-    named = np.full(len(table), "", dtype="<U12")
+    named = np.full(len(table), "", dtype=object)
     for prefix, _, name in CONDITION_CURRENCIES:
         if name is not None:
             named[np.char.startswith(table.astype(str), prefix)] = name
     condition = currency_condition(table)[rows]
     serves = (named[rows] != "") & has[np.arange(len(rows)), np.maximum(condition, 0)] & (condition >= 0)
-    return np.asarray(np.where(serves, named[rows], service.astype("<U12")))
+    return np.asarray(np.where(serves, named[rows], service.astype(object))).astype(str)
 
 
 def fit_diagnoses(rng: np.random.Generator, hrg: Strs, diagnosis: Strs, has: Bools) -> Strs:

@@ -1,8 +1,9 @@
 """The generator's driver: one chunk (provider x setting x quarter) at a time, written as soon as it is made.
 
-Only the population (one row per patient), running totals and the small set of pending follow-on events live for the
-whole run, so memory stays bounded however large the scale; every chunk has its own random stream, so the files do not
-depend on the order chunks are made in.
+Only the population (one row per patient), running totals, the pending follow-on events and the pathway tally's
+current quarter of admitted and critical care live for the whole run, so memory grows with the scale but not with the
+number of chunks. Every chunk has its own random stream, and the chunks are made in one fixed order (follow-on events
+need their quarter's admitted care first), so the same seed and scale always give the same files.
 
 Chunks are made quarter by quarter: first every provider's admitted care (each APC chunk straight followed by its
 critical care), whose index admissions schedule follow-on care (`pathways`), then the other settings, which take the

@@ -135,11 +135,6 @@ PATHWAYS: Final[tuple[Pathway, ...]] = (
 )
 
 
-def pathway(name: str) -> Pathway:
-    """The pathway with this name."""
-    return next(p for p in PATHWAYS if p.name == name)
-
-
 def distinct(values: npt.NDArray[np.str_]) -> tuple[list[str], npt.NDArray[np.int64]]:
     """The distinct codes of an array and, per value, the position of its code (hashing, not sorting: chunks are big
     and hold few distinct codes)."""

@@ -45,7 +45,6 @@ Days = npt.NDArray[np.datetime64]
 ChunkKey = tuple[str, str, int]
 
 REHAB_STEP: Final = "community_rehabilitation"
-OUTPATIENT_STEP: Final = "outpatient_follow_up"
 OUTPATIENT_TFC: Final = "110"
 OUTPATIENT_CURRENCIES: Final = (("WF01A", 0.85), ("WF01C", 0.15))
 # Rehabilitation contacts per index spell are gamma-Poisson (this shape) around the pathway's mean.

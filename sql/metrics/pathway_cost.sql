@@ -44,14 +44,10 @@ provider_pathways AS (
 ),
 steps AS (
     SELECT DISTINCT pathway, step, step_order
-    FROM pathway_events
-    UNION
-    SELECT DISTINCT e.pathway, s.step, s.step_order
-    FROM pathway_events AS e
-    JOIN ref_pathway_step AS s ON s.pathway = e.pathway
-    UNION
+    FROM ref_pathway_step
+    UNION ALL
     SELECT DISTINCT pathway, 'whole_pathway' AS step, 999 AS step_order
-    FROM pathway_events
+    FROM ref_pathway_step
 ),
 complete_events AS (
     SELECT fin_year, pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, spell_id,

@@ -29,21 +29,13 @@ WITH indexes AS (
     pathway,
     step,
     step_order
-  FROM pathway_events
-  UNION
-  SELECT DISTINCT
-    e.pathway,
-    s.step,
-    s.step_order
-  FROM pathway_events AS e
-  JOIN ref_pathway_step AS s
-    ON s.pathway = e.pathway
-  UNION
+  FROM ref_pathway_step
+  UNION ALL
   SELECT DISTINCT
     pathway,
     'whole_pathway' AS step,
     999 AS step_order
-  FROM pathway_events
+  FROM ref_pathway_step
 ), complete_events AS (
   SELECT
     fin_year,

@@ -278,9 +278,8 @@ def test_pathway_cost_credits_the_index_provider_and_compares_with_the_ics(store
 def test_long_term_conditions_follow_the_documented_rule(store: Store) -> None:
     found = _rows(
         store,
-        "SELECT a.nhs, c.condition FROM patient_conditions AS c JOIN "
-        "(SELECT DISTINCT patient_id, record_id AS nhs FROM activity) AS a ON a.patient_id = c.patient_id "
-        "ORDER BY 1, 2",
+        "SELECT a.record_id, c.condition FROM patient_conditions AS c "
+        "JOIN activity AS a ON a.patient_id = c.patient_id ORDER BY 1, 2",
     )
     by_record = {record: condition for record, condition in found}
     # Anne's second episode (I500) and her readmission show heart failure; Bill's "DIABETESNURSE" service starts
