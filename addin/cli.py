@@ -62,10 +62,10 @@ def install_command(
     xlstart: Path | None, interpreter: Path | None, skip_xlwings_addin: bool, config_file: Path | None
 ) -> None:
     """Set Excel up for this Windows user: the xlwings add-in, ICS Benchmarking.xlam in XLSTART, and its settings."""
-    from addin import build, install, settings
+    from addin import build, config_source, install
 
     if config_file is not None:
-        written = settings.save_config_choice(config_file)
+        written = config_source.save_config_choice(config_file)
         click.echo(f"Excel will read the results of {config_file.resolve()} (recorded in {written}).")
 
     if not _on_windows():

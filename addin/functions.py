@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 from addin import arguments
 from addin.arguments import ArgumentError
+from addin.config_source import ConfigSource
 from addin.registry import worksheet_function
 from addin.results import ResultsCache, ResultTable, spill
-from addin.settings import ConfigSource
-from engine import codes, reports
+from engine import codes
 from engine.errors import IcsBenchError
 from engine.metrics.population_inputs import ICS_AREA, OUTSIDE_AREA
-from engine.publish import reader
+from engine.publish import published_results, reports
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -438,7 +438,9 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_TOP_OPPORTUNITIES(provider: object, n: object = None, benchmark: object = None, year: object = None) -> list:
+def ICS_TOP_OPPORTUNITIES(
+    provider: object, n: object = None, benchmark: object = None, year: object = None
+) -> list[list[Any]]:
     table = _table("unit_cost_benchmark")
     org = _provider(provider, table)
     fin_year = _year(year, table)
@@ -472,7 +474,7 @@ def ICS_TOP_OPPORTUNITIES(provider: object, n: object = None, benchmark: object 
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, year: object = None) -> list:
+def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, year: object = None) -> list[list[Any]]:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -529,7 +531,7 @@ def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, 
     filters="Pairs of column name and value",
 )
 @_in_cell
-def ICS_TABLE(name: object, *filters: object) -> list:
+def ICS_TABLE(name: object, *filters: object) -> list[list[Any]]:
     table_name = arguments.text(name, "table")
     if table_name is None:
         raise ArgumentError("give the name of a result table, e.g. unit_cost_benchmark")
@@ -804,7 +806,7 @@ def _number(value: object) -> object:
 @_in_cell
 def ICS_REFRESHED() -> str:
     _table("system_cost")  # notices a new refresh, so the text and the figures agree
-    info = reader.refresh_info(_cache.config)
+    info = published_results.refresh_info(_cache.config)
     settings = ", ".join(f"{e.setting} {e.files}" for e in info.extracts)
     files = sum(e.files for e in info.extracts)
     newest = max((e.last_loaded_at for e in info.extracts), default=None)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from addin import build
+from addin.xlam import vba_sources
 
 UDF_MODULES = "addin.udfs"
 
@@ -50,7 +51,7 @@ class Locations:
         """The standard places under a user's profile (`home` = %USERPROFILE%, `appdata` = %APPDATA%)."""
         return cls(
             xlstart=xlstart or appdata / "Microsoft" / "Excel" / "XLSTART",
-            config_file=home / f".{build.CONFIG_NAME}" / f"{build.CONFIG_NAME}.conf",
+            config_file=home / f".{vba_sources.CONFIG_NAME}" / f"{vba_sources.CONFIG_NAME}.conf",
             interpreter=interpreter,
         )
 
@@ -112,7 +113,7 @@ def write_config(path: Path, settings: dict[str, str]) -> list[str]:
 
 def dll_candidates(interpreter: PurePath) -> list[PurePath]:
     """Where the add-in's VBA (XLPyLoadDLL) looks for the xlwings DLL: beside the interpreter, then one folder up."""
-    name = f"xlwings64-{build.pinned_xlwings_version()}.dll"
+    name = f"xlwings64-{vba_sources.pinned_xlwings_version()}.dll"
     return [interpreter.parent / name, interpreter.parent.parent / name]
 
 
@@ -150,7 +151,7 @@ def _check_dll(interpreter: PurePath) -> str:
             return f"found {path}"
     raise InstallError(
         f"no {candidates[0].name} in {candidates[0].parent} or {candidates[1].parent}: install the pinned xlwings into "
-        f"this Python (pip install 'xlwings=={build.pinned_xlwings_version()}') and run this again"
+        f"this Python (pip install 'xlwings=={vba_sources.pinned_xlwings_version()}') and run this again"
     )
 
 

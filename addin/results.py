@@ -19,7 +19,7 @@ import pyarrow as pa
 from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
-from engine.publish import reader
+from engine.publish import published_results
 
 Key = tuple[Any, ...]
 ALL = "(all)"  # the summary tables' key value for "every POD" or "every HRG"
@@ -38,7 +38,8 @@ class ResultTable:
 
     @property
     def column_names(self) -> list[str]:
-        return self.arrow.column_names
+        names: list[str] = self.arrow.column_names
+        return names
 
     def column(self, name: str) -> list[Any]:
         values = self._columns.get(name)
@@ -98,7 +99,7 @@ class PublishedResults:
 
 
 TableLoader = Callable[[IcsConfig, str], tuple[int, pa.Table]]
-StampReader = Callable[[IcsConfig], reader.StoreStamp]
+StampReader = Callable[[IcsConfig], published_results.StoreStamp]
 RefreshReader = Callable[[IcsConfig], int]
 
 
@@ -109,9 +110,9 @@ class ResultsCache:
         self,
         config: Callable[[], IcsConfig],
         *,
-        load_table: TableLoader = reader.published_table,
-        stamp: StampReader = reader.store_stamp,
-        latest_refresh: RefreshReader = reader.latest_refresh_id,
+        load_table: TableLoader = published_results.published_table,
+        stamp: StampReader = published_results.store_stamp,
+        latest_refresh: RefreshReader = published_results.latest_refresh_id,
         recheck_seconds: float = 0.25,
     ) -> None:
         self._config = config
@@ -121,7 +122,7 @@ class ResultsCache:
         self._recheck_seconds = recheck_seconds
         self._checked_at = -float("inf")
         self._held_config: IcsConfig | None = None
-        self._seen_stamp: reader.StoreStamp | None = None
+        self._seen_stamp: published_results.StoreStamp | None = None
         self._results = PublishedResults(refresh_id=None)
         self._lock = threading.Lock()
         self.loads = 0  # table reads from the store: a test and the benchmark watch it stay flat on a warm cache
@@ -156,7 +157,7 @@ class ResultsCache:
             self._results.tables[name] = table
             return table
 
-    def _notice_commit(self, config: IcsConfig, stamp: reader.StoreStamp) -> None:
+    def _notice_commit(self, config: IcsConfig, stamp: published_results.StoreStamp) -> None:
         """Something was committed to the store (a load or a refresh): keep what we hold unless a refresh landed.
 
         While another process holds the store (a refresh under way), keep serving the last good results and look

@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from addin import functions
-from addin.settings import ConfigSource
-from engine.config import IcsConfig
+from addin.config_source import ConfigSource
+from engine import jobs
 from engine.errors import IcsBenchError
-from engine.ingest import load_files
-from engine.ingest.inbox import new_extracts
-from engine.metrics.refresh import refresh_as_configured
-from engine.publish import reader
+from engine.progress import Progress
+from engine.publish import published_results
 from engine.publish.export import number_format
-from engine.publish.files import publish_files
 from engine.publish.powerbi import render
+from engine.publish.suppression import SuppressionRule
 from engine.publish.workbook import WORKBOOK_NAME
-from engine.store import open_store
 
 DATA_QUALITY_SHEET = "ICS Data quality"
 OPPORTUNITIES_SHEET = "ICS Opportunities"
@@ -66,45 +63,27 @@ Handler = Callable[[Workbook, ConfigSource], None]
 def refresh_all(workbook: Workbook, source: ConfigSource) -> None:
     """Load new extracts, recompute and publish the benchmarks, write the published files, recalculate."""
     config = source()
-    store = open_store(config)
-    try:
-        loaded = _load_new_extracts(workbook, store, config)
-        if loaded and config.server is not None:
-            from engine.store.server.canonical import push_if_configured
-
-            push_if_configured(store, lambda text: workbook.status(f"ICS refresh: ICS SQL Server: {text}"))
-        result, _ = refresh_as_configured(
-            store,
-            config_file=source.path,
-            progress=lambda done, total, label: workbook.status(f"ICS refresh: {label} ({done} of {total})"),
-            say=lambda text: workbook.status(f"ICS refresh: ICS SQL Server: {text}"),
-        )
-        workbook.status("ICS refresh: writing the published files (workbook, Power BI data)")
-        written = publish_files(store)
-    finally:
-        store.close()
+    outcome = jobs.update(config, config_file=source.path, progress=_status_bar(workbook, "ICS refresh"))
     functions.results().clear()
     workbook.status("ICS refresh: recalculating")
     workbook.recalculate()
     workbook.status(None)
+    result = outcome.refreshed.result
     workbook.message(
-        f"Refresh {result.refresh_id} done in {result.seconds:.1f} s: {loaded} new extract file(s) loaded, "
-        f"£{result.cost_loaded:,.2f} reconciled to the penny, {len(written)} published files written to "
-        f"{config.published_folder}."
+        f"Refresh {result.refresh_id} done in {result.seconds:.1f} s: {len(outcome.loaded.results)} new extract "
+        f"file(s) loaded, £{result.cost_loaded:,.2f} reconciled to the penny, {len(outcome.refreshed.files)} "
+        f"published files written to {config.published_folder}."
     )
 
 
-def _load_new_extracts(workbook: Workbook, store: Any, config: IcsConfig) -> int:
-    folder = config.extracts_folder
-    if folder is None:
-        return 0
-    files = new_extracts(store, folder)
-    for number, path in enumerate(files, start=1):
-        workbook.status(f"ICS refresh: loading {path.name} ({number} of {len(files)})")
-        failed = [r for r in load_files(store, [path]) if r.status == "failed"]
-        if failed:
-            raise IcsBenchError(f"{path.name} did not load: {failed[0].message.rstrip('.')}. Nothing was refreshed.")
-    return len(files)
+def _status_bar(workbook: Workbook, title: str) -> Progress:
+    """The engine's progress as Excel status-bar text: "ICS refresh: loading X (2 of 5)", counting the step in hand."""
+
+    def report(label: str, done: int | None = None, total: int | None = None) -> None:
+        counted = f" ({min(done + 1, total)} of {total})" if done is not None and total else ""
+        workbook.status(f"{title}: {label}{counted}")
+
+    return report
 
 
 def data_quality(workbook: Workbook, source: ConfigSource) -> None:
@@ -130,7 +109,8 @@ def opportunities(workbook: Workbook, source: ConfigSource) -> None:
     choice = workbook.choose("Top cost opportunities for which provider?", providers, providers[0])
     if choice is None:
         return
-    spilled = functions.ICS_TOP_OPPORTUNITIES(choice, TOP_OPPORTUNITY_ROWS)
+    # What the cell would show: the rows, or (the worksheet functions never raise) a sentence saying why not.
+    spilled: object = functions.ICS_TOP_OPPORTUNITIES(choice, TOP_OPPORTUNITY_ROWS)
     if not isinstance(spilled, list):
         workbook.message(str(spilled))
         return
@@ -155,7 +135,7 @@ def open_power_bi(workbook: Workbook, source: ConfigSource) -> None:
     report = render.rendered_report(folder)
     if not report.is_file():
         workbook.message(
-            f"No Power BI report in {folder} yet. Press Refresh (or run `icsbench pbi refresh`): it writes the "
+            f"No Power BI report in {folder} yet. Press Refresh (or run `icsbench pbi render`): it writes the "
             f"report beside the Parquet files it reads and {WORKBOOK_NAME}."
         )
         return
@@ -175,9 +155,7 @@ def settings(workbook: Workbook, source: ConfigSource) -> None:
                 f"Published files: {config.published_folder}",
                 f"New extracts from: {config.extracts_folder or 'not set ([folders] extracts)'}",
                 _refreshed_line(source),
-                f"Suppression: counts 1-{rule.smallest_shown - 1} hidden, others rounded to {rule.round_to}"
-                if rule.enabled
-                else "Suppression: OFF",
+                f"Suppression: {SuppressionRule.from_config(rule).sentence()}",
                 "To use another config: icsbench excel install --config PATH (or set ICSBENCH_CONFIG).",
             ]
         )
@@ -186,7 +164,7 @@ def settings(workbook: Workbook, source: ConfigSource) -> None:
 
 def _refreshed_line(source: ConfigSource) -> str:
     try:
-        info = reader.refresh_info(source())
+        info = published_results.refresh_info(source())
     except IcsBenchError as exc:
         return str(exc)
     return (

@@ -15,15 +15,14 @@ with no `Sub` behind it, and the tests use it on the modules `olevba` reads out 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from addin.registry import WORKSHEET_FUNCTIONS, WorksheetFunction
+from engine import generated_files
 
 VBA_DIR = Path(__file__).resolve().parent / "excel" / "vba"
 GENERATED_MODULE = "ICSFunctions"
@@ -306,28 +305,16 @@ def procedures(source: str) -> list[Procedure]:
 
 def stale() -> bool:
     """Whether the committed ICSFunctions.bas differs from what the registry generates."""
-    expected = wrapper_module(registered_functions())
-    return not GENERATED_PATH.exists() or GENERATED_PATH.read_text(encoding="utf-8") != expected
+    return bool(generated_files.stale({GENERATED_PATH: wrapper_module(registered_functions())}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m addin.vba",
-        description=f"Write or check {GENERATED_PATH.name}, the VBA wrappers of the worksheet functions.",
+    return generated_files.main(
+        "python -m addin.vba",
+        f"{GENERATED_PATH.name}, the VBA wrappers of the worksheet functions",
+        lambda: {GENERATED_PATH: wrapper_module(registered_functions())},
+        argv,
     )
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="rewrite the generated module from the registry")
-    action.add_argument("--check", action="store_true", help="exit 1 when the generated module is stale")
-    args = parser.parse_args(argv)
-    shown = GENERATED_PATH.relative_to(VBA_DIR.parent.parent.parent)
-    if args.check:
-        if stale():
-            print(f"{shown} is stale: run `python -m addin.vba --write` and commit it", file=sys.stderr)
-            return 1
-        return 0
-    GENERATED_PATH.write_text(wrapper_module(registered_functions()), encoding="utf-8", newline="\n")
-    print(f"wrote {shown}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import json, sys, time
 from pathlib import Path
 from addin import functions
 from addin.results import ResultsCache
-from addin.settings import ConfigSource
+from addin.config_source import ConfigSource
 functions.use_cache(ResultsCache(ConfigSource(Path(sys.argv[1]))))
 start = time.perf_counter()
 answer = functions.ICS_OPPORTUNITY(sys.argv[2], sys.argv[3], sys.argv[4])
@@ -44,8 +44,8 @@ def main() -> None:
     options = parser.parse_args()
 
     from addin import functions
+    from addin.config_source import ConfigSource
     from addin.results import ResultsCache
-    from addin.settings import ConfigSource
     from engine.store import open_store
 
     source = ConfigSource(options.store)

@@ -36,7 +36,7 @@ if mode == "icsbench":
     files = sorted(p for p in folder.iterdir() if p.suffix in (".parquet", ".csv") and p.name != "control_totals.csv")
     handle = open_store(config)
     results = load_files(handle, files)
-    quality.refresh(handle)
+    quality.rebuild(handle)
     handle.close()
     lines = sum(r.rows_loaded for r in results if r.layout in ("cost_lines",))
     failed = [r.file for r in results if r.status == "failed"]

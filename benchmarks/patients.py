@@ -65,7 +65,7 @@ GROUP BY a.patient_id
 def _child(config_path: Path) -> dict[str, Any]:
     """Refresh a copy of the store and time the bare link; runs in its own process."""
     from engine import config as config_module
-    from engine.metrics.refresh import refresh
+    from engine.jobs import refresh_store
     from engine.store import open_store
 
     config = config_module.load(config_path)
@@ -73,7 +73,7 @@ def _child(config_path: Path) -> dict[str, Any]:
     store = open_store(config)
     try:
         started = time.perf_counter()
-        result = refresh(store, config_file=config_path)
+        result = refresh_store(store, config_file=config_path)
         refresh_seconds = time.perf_counter() - started
         refresh_rss = rss.boundary()
         started = time.perf_counter()

@@ -4,7 +4,7 @@ For each scale it makes a synthetic ICS (`icsbench synth`, seed 42, 2023/24, Par
 the work folder, or reuses the store already there when its manifest matches. Then, each in a fresh Python process
 (so its peak RSS is its own):
 
-* the refresh, exactly as `icsbench refresh` runs it (`engine.metrics.refresh.refresh`), with its progress callback
+* the refresh, exactly as `icsbench refresh` runs it (`engine.jobs.refresh_store`), with its progress callback
   splitting wall time and peak RSS (psutil sampled every 20 ms, plus the kernel's own high-water mark where Linux
   lets it be reset) between the steps: every result table the SQL files define, then reconciliation and publishing;
 * the baseline, in the same run on the same store: table 3 (unit_cost_benchmark) computed the way an analyst would in
@@ -202,7 +202,7 @@ class Phases:
 
 def _child_refresh(config_path: Path) -> dict[str, Any]:
     from engine import config as config_module
-    from engine.metrics.refresh import refresh
+    from engine.jobs import refresh_store
     from engine.store import open_store
 
     store = open_store(config_module.load(config_path))
@@ -216,12 +216,12 @@ def _child_refresh(config_path: Path) -> dict[str, Any]:
     rss = PeakRss().start()
     phases = Phases(rss)
 
-    def progress(done: int, total: int, label: str) -> None:
+    def progress(label: str, done: int | None = None, total: int | None = None) -> None:
         phases.next("finish (refresh log)" if label == "done" else label)
 
     started = time.perf_counter()
     phases.begin("start (refresh log, inputs)")
-    result = refresh(store, config_file=config_path, progress=progress)
+    result = refresh_store(store, config_file=config_path, progress=progress)
     phases.end()
     seconds = time.perf_counter() - started
     rss.stop()
@@ -421,7 +421,7 @@ def prepare_store(work: Path, scale: float) -> tuple[Path, dict[str, Any]]:
         print(f"scale {scale:g}: reusing the store in {folder} (loaded {saved['loaded_at']})", flush=True)
         if not saved.get("data_quality"):  # stores loaded by an earlier version of this script
             store = open_store(config_module.load(folder / "ics.toml"))
-            quality.refresh(store)
+            quality.rebuild(store)
             store.close()
             saved["data_quality"] = True
             (folder / MARKER).write_text(json.dumps(saved, indent=2))
@@ -435,7 +435,7 @@ def prepare_store(work: Path, scale: float) -> tuple[Path, dict[str, Any]]:
     store = open_store(config_module.load(result.config_path))
     started = time.perf_counter()
     loads = load_files(store, list(result.files))
-    quality.refresh(store)  # as `icsbench load` does, so results.data_quality has rows
+    quality.rebuild(store)  # as `icsbench load` does, so results.data_quality has rows
     load_seconds = time.perf_counter() - started
     store.close()
     failed = [r.file for r in loads if r.status == "failed"]

@@ -236,13 +236,13 @@ def measure_reads(phases: Phases, server: Any, section: Any, rows_wanted: int) -
     """The same query read through arrow-odbc (Server.read_arrow, as a pull does) and through pyodbc fetchall."""
     import pyodbc
 
-    from engine.store.server import objects
+    from engine.store.server import layout
     from engine.store.server.connection import connection_string
 
-    columns = objects.shapes().store["cost_lines"]
+    columns = layout.shapes().store["cost_lines"]
     select = ", ".join(server.dialect.quote(c.name) for c in columns)
     query = f"SELECT {select} FROM {server.dialect.quote(*READ_TABLE)} LIMIT {rows_wanted}"
-    schema = objects.arrow_schema(columns)
+    schema = layout.arrow_schema(columns)
     read, arrow_s = phases.run("arrow-odbc read_arrow", lambda: server.read_arrow(query, schema).num_rows)
 
     def fetchall() -> int:
@@ -263,8 +263,8 @@ def measure_reads(phases: Phases, server: Any, section: Any, rows_wanted: int) -
 
 def measure_refreshes(phases: Phases, store: Any, server: Any, config_path: Path) -> dict[str, Any]:
     """refresh_with_server pulled, then pushed down, on the same store; the rows that crossed the network."""
+    from engine.jobs import refresh_with_server
     from engine.metrics import catalog
-    from engine.metrics.server_refresh import refresh_with_server
 
     published = {m.name for m in catalog.published()}
     refreshes: dict[str, dict[str, Any]] = {}
@@ -274,14 +274,18 @@ def measure_refreshes(phases: Phases, store: Any, server: Any, config_path: Path
             lambda c=compute: refresh_with_server(store, server, compute=c, config_file=config_path),
         )
         # pull reads the canonical tables; push_down reads back the published metrics' full results
-        read = done.rows_pulled if compute == "pull" else sum(t.rows for t in done.result.tables if t.name in published)
+        read = (
+            done.server.rows_pulled
+            if compute == "pull"
+            else sum(t.rows for t in done.result.tables if t.name in published)
+        )
         refreshes[compute] = {
             "seconds": seconds,
             "rows_read": read,
-            "rows_published": done.published.rows,
-            "rows_moved": read + done.published.rows,
-            "publish_writing_s": done.published.seconds_writing,
-            "publish_swapping_s": done.published.seconds_swapping,
+            "rows_published": done.server.published.rows,
+            "rows_moved": read + done.server.published.rows,
+            "publish_writing_s": done.server.published.seconds_writing,
+            "publish_swapping_s": done.server.published.seconds_swapping,
             "refresh_s": done.result.seconds,
             "slowest_tables": [(t.name, t.seconds) for t in sorted(done.result.tables, key=lambda t: -t.seconds)[:3]],
         }

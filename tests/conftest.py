@@ -135,7 +135,7 @@ class Workspace:
         store = open_store(self.config)
         try:
             results = load_files(store, list(paths), control_totals=control_totals)
-            quality.refresh(store)
+            quality.rebuild(store)
         finally:
             store.close()
         return results
@@ -208,6 +208,28 @@ def _no_stray_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "ICSBENCH_CONFIG" not in os.environ
 
 
+# A test that needs one of these is not `fast`: each builds a synthetic ICS or starts a database server.
+HEAVY_FIXTURES = frozenset(
+    {
+        "refreshed_ics",
+        "refreshed_store",
+        "postgres_server",
+        "server_database",
+        "ics_on_server",
+        "loaded_server_template",
+    }
+)
+SCOPE_MARKERS = ("slow", "integration", "sqlserver")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test is `fast` unless it is marked slow, integration or sqlserver, or needs a heavy fixture: the inner
+    loop is `pytest -m fast` (under a minute); CI runs everything."""
+    for item in items:
+        if not any(item.get_closest_marker(m) for m in SCOPE_MARKERS) and not HEAVY_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.fast)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped test is a failure: integration tests must run there, not quietly step aside.
 
@@ -270,9 +292,9 @@ class IcsOnServer:
 
 
 def _published_columns(table: str) -> list[str]:
-    from engine.store.server import objects
+    from engine.store.server import layout
 
-    return [c.name for c in objects.shapes().published[table]]
+    return [c.name for c in layout.shapes().published[table]]
 
 
 def with_server(config: config_module.IcsConfig, section: str) -> config_module.IcsConfig:
@@ -333,7 +355,7 @@ def server_database(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyP
 def build_synthetic_ics(root: Path, *, scale: float, seed: int) -> tuple[Any, config_module.IcsConfig]:
     """Generate a synthetic ICS, load every file and refresh the benchmarks: (SynthResult, config)."""
     from engine import synth
-    from engine.metrics.refresh import refresh
+    from engine.jobs import refresh_store
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(config_module.PSEUDONYM_KEY_ENV, "synthetic-test-key")
@@ -342,8 +364,8 @@ def build_synthetic_ics(root: Path, *, scale: float, seed: int) -> tuple[Any, co
         store = open_store(config)
         try:
             outcomes = load_files(store, list(result.files))
-            quality.refresh(store)
-            refresh(store, config_file=result.config_path)
+            quality.rebuild(store)
+            refresh_store(store, config_file=result.config_path)
         finally:
             store.close()
     assert {o.status for o in outcomes} == {"loaded"}, [o.message for o in outcomes if o.status != "loaded"]

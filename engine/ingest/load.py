@@ -8,7 +8,7 @@ file, row, column and reason; the good rows of the same file load.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,9 @@ from engine.ingest import plan as planning
 from engine.ingest.control_totals import read as read_control_totals
 from engine.ingest.load_log import LoadResult
 from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
-from engine.ingest.readers import MalformedRow, Origin, Source, open_source
+from engine.ingest.sources import MalformedRow, Origin, Source, open_source
+from engine.ingest.sql_text import quoted
+from engine.progress import Progress, silent
 from engine.store import Store
 
 _LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
@@ -34,13 +36,15 @@ def load_files(
     paths: Sequence[Path],
     *,
     control_totals: dict[str, Decimal] | None = None,
-    on_file: Callable[[Path, LoadResult], None] | None = None,
+    progress: Progress = silent,
 ) -> list[LoadResult]:
     """Load files in dependency order (activity before its cost lines, admitted care before critical care)."""
     results = []
     pseudonymiser = Pseudonymiser(store.config.pseudonym_key())
     folder_totals: dict[Path, dict[str, Decimal]] = {}
-    for path in order_for_loading(store, paths):
+    ordered = order_for_loading(store, paths)
+    for done, path in enumerate(ordered):
+        progress(f"loading {path.name}", done, len(ordered))
         try:
             if path.parent not in folder_totals:
                 folder_totals[path.parent] = read_control_totals(path.parent)
@@ -49,8 +53,7 @@ def load_files(
         except IcsBenchError as exc:
             result = record_failure(store, Origin.of_file(path), str(exc))
         results.append(result)
-        if on_file is not None:
-            on_file(path, result)
+    progress(f"loaded {len(ordered)} file(s)", len(ordered), len(ordered))
     store.checkpoint()
     return results
 
@@ -145,12 +148,12 @@ def _land(store: Store, origin: Origin, source: Source, plan: planning.Plan, pse
         parquet = f"read_parquet('{literal}', file_row_number = true)"
         if not plan.has_nhs_number:
             return f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM {parquet})"
-        nhs = _quote(_nhs_header(plan))
+        nhs = quoted(_nhs_header(plan))
         distinct = store.con.sql(f"SELECT DISTINCT CAST({nhs} AS VARCHAR) AS raw FROM {parquet}").to_arrow_table()
         store.con.register("nhs_map", pseudonym_map(distinct.column("raw"), pseudonymiser))
         return (
             f"(SELECT r.file_row_number + 1 AS __row, r.* EXCLUDE (file_row_number, {nhs}), "
-            f"m.{_quote(planning.PATIENT_ID_SOURCE)}, m.{_quote(planning.NHS_STATUS_SOURCE)} "
+            f"m.{quoted(planning.PATIENT_ID_SOURCE)}, m.{quoted(planning.NHS_STATUS_SOURCE)} "
             f"FROM {parquet} AS r LEFT JOIN nhs_map AS m ON m.raw = CAST(r.{nhs} AS VARCHAR))"
         )
     batches = source.batches()
@@ -173,10 +176,6 @@ def _check_pseudonym_key(origin: Origin, plan: planning.Plan, config: IcsConfig)
             f"{config.pseudonymisation.key_env} to the ICS's shared key (the same for every provider) "
             "and load again.",
         )
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _source_types(source: Source) -> dict[str, pa.DataType]:

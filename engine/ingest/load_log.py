@@ -9,7 +9,7 @@ from decimal import Decimal
 from engine.config import SourceSpec
 from engine.ingest import control_totals
 from engine.ingest import plan as planning
-from engine.ingest.readers import Origin, Source
+from engine.ingest.sources import Origin, Source
 from engine.store import Store
 
 

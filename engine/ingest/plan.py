@@ -16,6 +16,7 @@ import pyarrow as pa
 from engine import codes, schema
 from engine.config import SourceSpec
 from engine.errors import ExtractError
+from engine.ingest.sql_text import literal, quoted
 
 PATIENT_ID_SOURCE = "__patient_id"
 NHS_STATUS_SOURCE = "__nhs_status"
@@ -152,14 +153,6 @@ def _constants(spec: SourceSpec, captured: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
-
-
 def _synonym_list(col: schema.Column, setting: str) -> str | None:
     if col.name == "pod":
         return f"pod:{setting}"
@@ -179,10 +172,10 @@ def synonym_rows() -> list[tuple[str, str, str]]:
 
 def _raw_expr(source: ColumnSource) -> str:
     if source.header is not None:
-        return _quote(source.header)
+        return quoted(source.header)
     if source.column.name == "patient_id" and source.constant == PATIENT_ID_SOURCE:
-        return _quote(PATIENT_ID_SOURCE)
-    return _literal(source.constant)
+        return quoted(PATIENT_ID_SOURCE)
+    return literal(source.constant)
 
 
 def _parse_expr(col: schema.Column, raw: str, arrow_type: pa.DataType | None) -> str:
@@ -225,27 +218,27 @@ def parse_sql(plan: Plan, relation: str) -> str:
     for source in plan.sources:
         col = source.column
         raw = _raw_expr(source)
-        raw_in_src = raw if not (source.header or raw == _quote(PATIENT_ID_SOURCE)) else f"src.{raw}"
+        raw_in_src = raw if not (source.header or raw == quoted(PATIENT_ID_SOURCE)) else f"src.{raw}"
         as_read = raw_in_src if _is_typed(source.arrow_type) else f"icsb_text({raw_in_src})"
-        select.append(f"{as_read} AS {_quote(col.name + '__raw')}")
+        select.append(f"{as_read} AS {quoted(col.name + '__raw')}")
         synonyms = _synonym_list(col, plan.setting)
         if synonyms is not None:
-            alias = _quote("syn_" + col.name)
+            alias = quoted("syn_" + col.name)
             joins.append(
-                f"LEFT JOIN file_codes AS {alias} ON {alias}.list = {_literal(synonyms)} "
+                f"LEFT JOIN file_codes AS {alias} ON {alias}.list = {literal(synonyms)} "
                 f"AND {alias}.raw = CAST({raw_in_src} AS VARCHAR)"
             )
-            select.append(f"{alias}.code AS {_quote(col.name)}")
+            select.append(f"{alias}.code AS {quoted(col.name)}")
         else:
-            select.append(f"{_parse_expr(col, raw_in_src, source.arrow_type)} AS {_quote(col.name)}")
+            select.append(f"{_parse_expr(col, raw_in_src, source.arrow_type)} AS {quoted(col.name)}")
     if plan.has_nhs_number:
-        select.append(f"src.{_quote(NHS_STATUS_SOURCE)} AS __nhs_status")
+        select.append(f"src.{quoted(NHS_STATUS_SOURCE)} AS __nhs_status")
     for header, driver, arrow_type in plan.cost_columns:
-        raw = f"src.{_quote(header)}"
+        raw = f"src.{quoted(header)}"
         money = _parse_expr(schema.column("cost"), raw, arrow_type)
         as_read = raw if _is_typed(arrow_type) else f"icsb_text({raw})"
-        select.append(f"{as_read} AS {_quote('cost_' + driver + '__raw')}")
-        select.append(f"{money} AS {_quote('cost_' + driver)}")
+        select.append(f"{as_read} AS {quoted('cost_' + driver + '__raw')}")
+        select.append(f"{money} AS {quoted('cost_' + driver)}")
     return f"SELECT {', '.join(select)} FROM {relation} AS src {' '.join(joins)}"
 
 
@@ -263,17 +256,17 @@ def file_codes_sql(plan: Plan, relation: str) -> str | None:
         raw = _raw_expr(source)
         raw_in_src = raw if not source.header else f"src.{raw}"
         selects.append(
-            f"SELECT {_literal(synonyms)} AS list, d.raw, syn.code "
+            f"SELECT {literal(synonyms)} AS list, d.raw, syn.code "
             f"FROM (SELECT DISTINCT CAST({raw_in_src} AS VARCHAR) AS raw FROM {relation} AS src) AS d "
             f"LEFT JOIN code_synonyms AS syn "
-            f"ON syn.list = {_literal(synonyms)} AND syn.spelling = icsb_spelling(d.raw)"
+            f"ON syn.list = {literal(synonyms)} AND syn.spelling = icsb_spelling(d.raw)"
         )
     return f"INSERT INTO file_codes {' UNION ALL '.join(selects)}" if selects else None
 
 
 def _issue(check: str, column: str, severity: str, reason_sql: str, value_sql: str) -> str:
     """A SQL struct literal for one issue (the shape of ISSUE_TYPE)."""
-    fields = {"check": _literal(check), "column": _literal(column), "severity": _literal(severity)}
+    fields = {"check": literal(check), "column": literal(column), "severity": literal(severity)}
     fields |= {"reason": reason_sql, "value": f"CAST({value_sql} AS VARCHAR)"}
     return "{" + ", ".join(f"'{name}': {sql}" for name, sql in fields.items()) + "}"
 
@@ -284,7 +277,7 @@ def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...], 
     if col.name in ("org_code", "fin_year"):
         pattern = None  # the provider list and the financial-year parser already guarantee the form
     if pattern:
-        conditions.append(f"regexp_full_match({name}, {_literal(pattern)})")
+        conditions.append(f"regexp_full_match({name}, {literal(pattern)})")
     if col.minimum is not None:
         conditions.append(f"{name} >= {col.minimum}")
     if col.maximum is not None:
@@ -292,26 +285,26 @@ def _valid_condition(col: schema.Column, name: str, providers: tuple[str, ...], 
     if col.max_length is not None:
         conditions.append(f"length({name}) <= {col.max_length}")
     if col.name == "org_code":
-        conditions.append(f"{name} IN ({', '.join(_literal(p) for p in providers)})")
+        conditions.append(f"{name} IN ({', '.join(literal(p) for p in providers)})")
     return " AND ".join(conditions)
 
 
 def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]) -> str:
     """SQL text of the reason a value is wrong: what was read, what was expected, and how to fix it."""
-    value = f"CAST({_quote(col.name + '__raw')} AS VARCHAR)"
+    value = f"CAST({quoted(col.name + '__raw')} AS VARCHAR)"
     if col.name == "org_code":
         advice = (
             f" is not in the ICS config; add it under [[providers]] or correct the code (known: {', '.join(providers)})"
         )
-        return f"'provider ' || {value} || {_literal(advice)}"
+        return f"'provider ' || {value} || {literal(advice)}"
     if col.name == "episode_count":
         advice = ": patient-level rows stand for one event each; send unaggregated data"
-        return f"'episode_count is ' || {value} || {_literal(advice)}"
+        return f"'episode_count is ' || {value} || {literal(advice)}"
     if col.allowed is not None or col.name == "pod":
         allowed = codes.PODS[setting] if col.name == "pod" else col.allowed
         assert allowed is not None
-        known = _literal(" is not a known code; allowed: " + ", ".join(codes.codes(allowed)))
-        return f"{_literal(col.name + ': ')} || {value} || {known}"
+        known = literal(" is not a known code; allowed: " + ", ".join(codes.codes(allowed)))
+        return f"{literal(col.name + ': ')} || {value} || {known}"
     expectation = col.pattern_hint or _TYPE_WORDS[col.type]
     bounds = ""
     if col.minimum is not None and col.maximum is not None:
@@ -320,7 +313,7 @@ def _invalid_reason(col: schema.Column, setting: str, providers: tuple[str, ...]
         bounds = f" of at least {col.minimum:g}"
     if col.max_length is not None:
         bounds += f" of at most {col.max_length} characters"
-    return f"{_literal(col.name + ': ')} || {value} || {_literal(' is not ' + expectation + bounds)}"
+    return f"{literal(col.name + ': ')} || {value} || {literal(' is not ' + expectation + bounds)}"
 
 
 def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
@@ -342,27 +335,27 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
 
     for source in plan.sources:
         col = source.column
-        name, raw = _quote(col.name), _quote(col.name + "__raw")
+        name, raw = quoted(col.name), quoted(col.name + "__raw")
         valid = _valid_condition(col, name, providers, plan.setting)
         severity = "rejected" if col.on_invalid == "reject" else "warning"
         fallback = _fallback(col)
         if col.name == "patient_id" and plan.has_nhs_number:
             finals.append(f"{name}")
-            nhs = _issue("nhs_number_invalid", "nhs_number", "warning", "__nhs_status", _literal("<withheld>"))
+            nhs = _issue("nhs_number_invalid", "nhs_number", "warning", "__nhs_status", literal("<withheld>"))
             issues.append(f"CASE {check('__nhs_status IS NOT NULL', 'warning', nhs)} END")
             continue
-        value_if_invalid = _literal(fallback) if fallback else "NULL"
+        value_if_invalid = literal(fallback) if fallback else "NULL"
         if col.name == "cost_resource":
             finals.append(f"CASE WHEN {raw} IS NULL THEN 'all' WHEN {valid} THEN {name} ELSE 'other' END AS {name}")
         else:
             finals.append(f"CASE WHEN {valid} THEN {name} ELSE {value_if_invalid} END AS {name}")
         reason = _invalid_reason(col, plan.setting, providers)
         if fallback:
-            reason = f"{reason} || {_literal('; loaded as ' + fallback)}"
+            reason = f"{reason} || {literal('; loaded as ' + fallback)}"
         whens = []
         if col.required_for(plan.setting) and not _filled_from_activity(col, plan.layout):
             missing = f"{col.name} is blank: it is required for {plan.setting} records"
-            missing_reason = _literal(missing + (f"; loaded as {fallback}" if fallback else ""))
+            missing_reason = literal(missing + (f"; loaded as {fallback}" if fallback else ""))
             missing_severity = "warning" if fallback else severity
             whens.append(
                 check(
@@ -379,15 +372,13 @@ def check_sql(plan: Plan, relation: str, providers: tuple[str, ...]) -> str:
             )
         )
         if col.type == "money":
-            negative = _literal(
-                "negative cost (a credit or correction); loaded, and counted in the data quality report"
-            )
+            negative = literal("negative cost (a credit or correction); loaded, and counted in the data quality report")
             whens.append(check(f"{name} < 0", "warning", _issue("negative_cost", col.name, "warning", negative, raw)))
         issues.append(f"CASE {' '.join(whens)} END")
     for _header, driver, _type in plan.cost_columns:
-        name, raw = _quote("cost_" + driver), _quote("cost_" + driver + "__raw")
+        name, raw = quoted("cost_" + driver), quoted("cost_" + driver + "__raw")
         finals.append(name)
-        reason = f"{_literal('cost_' + driver + ': ')} || CAST({raw} AS VARCHAR) || ' is not an amount in pounds'"
+        reason = f"{literal('cost_' + driver + ': ')} || CAST({raw} AS VARCHAR) || ' is not an amount in pounds'"
         invalid = _issue("invalid_value", "cost_" + driver, "rejected", reason, raw)
         issues.append(f"CASE {check(f'({raw} IS NOT NULL AND {name} IS NULL)', 'rejected', invalid)} END")
     issue_list = f"list_filter(CAST([{', '.join(issues)}] AS {ISSUE_TYPE}[]), lambda i: i IS NOT NULL)"

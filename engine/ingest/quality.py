@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.store import Store
 
 
-def refresh(store: Store) -> None:
+def rebuild(store: Store) -> None:
     """Rebuild data_quality and data_quality_issues from what the store holds now."""
     with store.transaction():
         store.run_file("ingest/data_quality.sql")

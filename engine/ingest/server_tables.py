@@ -10,7 +10,7 @@ order, from 1; the quarantine also keeps the record id itself.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -21,9 +21,10 @@ from engine.errors import IcsBenchError
 from engine.ingest.load import load_source, loading_rank, record_failure
 from engine.ingest.load_log import LoadResult
 from engine.ingest.pseudonymise import Pseudonymiser
-from engine.ingest.readers import ROW, Origin, Source
+from engine.ingest.sources import ROW, Origin, Source
+from engine.progress import Progress, silent
 from engine.store import Store
-from engine.store.server import objects
+from engine.store.server import layout
 from engine.store.server.connection import Server
 
 
@@ -33,7 +34,7 @@ def matched_tables(
     """The server's tables a [[server.tables]] pattern matches (and, with `only`, whose name fits one of those
     shell patterns), in loading order: activity before its cost lines, admitted care before critical care."""
     found = []
-    for schema, table in server.rows(sql_files.read("server/tables_present.sql"), objects.SCHEMAS):
+    for schema, table in server.rows(sql_files.read("server/tables_present.sql"), layout.SCHEMAS):
         name = f"{schema}.{table}"
         if only and not any(fnmatch.fnmatch(name.lower(), p.lower()) for p in only):
             continue
@@ -47,12 +48,14 @@ def load_server_tables(
     store: Store,
     server: Server,
     only: Sequence[str] = (),
-    on_table: Callable[[str, LoadResult], None] | None = None,
+    progress: Progress = silent,
 ) -> list[LoadResult]:
     """Load every matched table; a table that cannot be read is logged as failed and the others still load."""
     pseudonymiser = Pseudonymiser(store.config.pseudonym_key())
     results = []
-    for name, spec, captured in matched_tables(store, server, only):
+    matched = matched_tables(store, server, only)
+    for done, (name, spec, captured) in enumerate(matched):
+        progress(f"loading {name}", done, len(matched))
         origin = Origin(name=name, location=f"{server.shown} {name}", size_bytes=None, file_format="server")
         try:
             source = open_table(server, name, store.config.column_mapping(spec).get("record_id", "record_id"))
@@ -60,8 +63,6 @@ def load_server_tables(
         except IcsBenchError as exc:
             result = record_failure(store, origin, str(exc))
         results.append(result)
-        if on_table is not None:
-            on_table(name, result)
     store.checkpoint()
     return results
 

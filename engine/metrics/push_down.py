@@ -18,9 +18,9 @@ from engine.errors import StoreError
 from engine.metrics import catalog
 from engine.metrics.reconcile import reconciliation_errors
 from engine.store import Store
-from engine.store.server import objects, render
+from engine.store.server import layout, render
 from engine.store.server.connection import Server
-from engine.store.server.objects import CANONICAL, STAGING
+from engine.store.server.layout import CANONICAL, STAGING
 
 
 def work_table(metric: catalog.Metric) -> tuple[str, str]:
@@ -30,9 +30,9 @@ def work_table(metric: catalog.Metric) -> tuple[str, str]:
 
 def table_map() -> render.TableMap:
     """Every table a metric may read, as the DuckDB query names it, to where the server has it during a refresh."""
-    tables: dict[str, tuple[str, str]] = {name: (CANONICAL, name) for name in objects.CANONICAL_TABLES}
-    tables.update({name: (STAGING, name) for name in objects.REFRESH_INPUTS if name != "refresh_settings"})
-    tables["results.refresh_settings"] = (STAGING, "refresh_settings")
+    tables: dict[str, tuple[str, str]] = {name: (CANONICAL, name) for name in layout.CANONICAL_TABLES}
+    tables.update({name: (STAGING, name) for name in layout.REFRESH_INPUTS if name != "refresh_parameters"})
+    tables["results.refresh_parameters"] = (STAGING, "refresh_parameters")
     for metric in catalog.metrics():
         tables[metric.table] = work_table(metric)
     return tables
@@ -40,7 +40,7 @@ def table_map() -> render.TableMap:
 
 def metric_sql(metric: catalog.Metric, dialect: str) -> str:
     """CREATE TABLE <work table> AS the metric's query, on the server."""
-    columns = objects.shapes().results[metric.name]
+    columns = layout.shapes().results[metric.name]
     return render.create_table_as(metric.query, dialect, table_map(), work_table(metric), columns)
 
 
@@ -57,8 +57,8 @@ class PushDown:
         """Send the refresh inputs the metrics read (settings, code lists: a few hundred rows)."""
         for statement in self.server.dialect.push_down_session():
             self.server.execute(statement)
-        for name in objects.REFRESH_INPUTS:
-            local = "results.refresh_settings" if name == "refresh_settings" else name
+        for name in layout.REFRESH_INPUTS:
+            local = "results.refresh_parameters" if name == "refresh_parameters" else name
             self.server.execute(f"TRUNCATE TABLE {self.server.dialect.quote(STAGING, name)}")
             self.server.write_arrow((STAGING, name), store.con.sql(f"SELECT * FROM {local}").to_arrow_table())
 
@@ -73,9 +73,9 @@ class PushDown:
             self.server.execute(statistics)
         rows, cost = self.server.rows(metric.count_and_cost_sql(quoted))[0]
         if metric.published:
-            columns = objects.shapes().results[metric.name]
+            columns = layout.shapes().results[metric.name]
             select = ", ".join(self.server.dialect.quote(c.name) for c in columns)
-            fetched = self.server.read_arrow(f"SELECT {select} FROM {quoted}", objects.arrow_schema(columns))
+            fetched = self.server.read_arrow(f"SELECT {select} FROM {quoted}", layout.arrow_schema(columns))
             store.con.register("server_rows", fetched)
             store.con.execute(f"CREATE OR REPLACE TABLE {metric.table} AS SELECT * FROM server_rows")
             store.con.unregister("server_rows")

@@ -1,8 +1,9 @@
-"""`icsbench refresh`: compute every result table from the store, check it reconciles, publish, and log it.
+"""The refresh's computing half: build every result table from the store and check that it reconciles, logged.
 
-All tables are rebuilt inside one transaction, so a refresh that fails at any point (a bad file, a full disk, a
-reconciliation that does not hold) leaves the last good results exactly as they were, and every table always carries
-the same refresh id. The refresh log records each attempt, including failed ones.
+A refresh runs inside one transaction (`refresh_run`): engine.jobs computes the tables here and publishes them with
+small-number suppression (engine.publish) before the commit, so a refresh that fails at any point (a bad file, a full
+disk, a reconciliation that does not hold) leaves the last good results exactly as they were, and every table always
+carries the same refresh id. The refresh log records each attempt, including failed ones.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -26,16 +28,11 @@ from engine import codes, sql_files
 from engine.errors import StoreError
 from engine.metrics import catalog, population_inputs
 from engine.metrics.reconcile import check_reconciliation
-from engine.publish.suppression import SuppressionRule, suppress
+from engine.progress import Progress, silent
 from engine.store import Store
 
 FUNNEL_Z_95 = 1.959964  # two-sided 95% limits (Spiegelhalter 2005)
 FUNNEL_Z_99_8 = 3.090232  # two-sided 99.8% limits
-
-if TYPE_CHECKING:
-    from engine.metrics.server_refresh import ServerRefresh
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,6 @@ class RefreshResult:
     seconds: float = 0.0
     cost_loaded: Decimal = Decimal(0)
     tables: list[TableRefreshed] = field(default_factory=list)
-    published_files: list[Path] = field(default_factory=list)  # written after the commit (engine.publish.files)
 
 
 class Compute(Protocol):
@@ -62,7 +58,7 @@ class Compute(Protocol):
     name: str
 
     def prepare(self, store: Store) -> None:
-        """Called once the refresh inputs (settings, code lists) are in the store."""
+        """Called once the refresh inputs (parameters, code lists) are in the store."""
 
     def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
         """Build one result table (published ones end up in the store's results schema); its rows and total cost."""
@@ -74,10 +70,10 @@ class Compute(Protocol):
         """Tidy up, whether the refresh succeeded or not."""
 
 
-class InDuckDB:
-    """Run every metric in the store itself."""
+class InStore:
+    """Run every metric in the DuckDB store itself (the refresh without a server, and a server's `pull`)."""
 
-    name = "duckdb"
+    name = "in_store"
 
     def prepare(self, store: Store) -> None:
         pass
@@ -94,20 +90,58 @@ class InDuckDB:
         pass
 
 
-def refresh(
-    store: Store,
-    *,
-    config_file: Path | None = None,
-    progress: Progress | None = None,
-    compute: Compute | None = None,
-) -> RefreshResult:
-    """Rebuild every result table and its published view; raise StoreError (results untouched) if anything fails."""
-    compute = compute or InDuckDB()
+class RefreshRun:
+    """One refresh in progress: its id, what it has built so far, and its progress steps.
+
+    Made by `refresh_run`, which holds the transaction and the refresh log; `compute` builds every result table and
+    checks the totals, and the caller (engine.jobs) adds the publishing steps inside the same transaction.
+    """
+
+    def __init__(self, store: Store, result: RefreshResult, parameters: dict[str, object], progress: Progress) -> None:
+        self.store = store
+        self.result = result
+        self.parameters = parameters
+        self.progress = progress
+        self.metrics = catalog.metrics()
+        self.steps = len(self.metrics) + FINISHING_STEPS
+        self.done = 0
+
+    def step(self, label: str) -> None:
+        """Report the next step of the refresh."""
+        self.progress(label, self.done, self.steps)
+        self.done += 1
+
+    def compute(self, compute: Compute | None = None) -> None:
+        """Build every result table, in dependency order, and check that every pound loaded reached the results."""
+        compute = compute or InStore()
+        try:
+            _prepare(self.store.con, self.parameters, population_inputs.input_tables(self.store))
+            compute.prepare(self.store)
+            for metric in self.metrics:
+                self.step(metric.name)
+                start = time.perf_counter()
+                rows, cost = compute.run(self.store, metric)
+                self.result.tables.append(TableRefreshed(metric.name, rows, time.perf_counter() - start, cost))
+            self.step("checking totals reconcile")
+            self.result.cost_loaded = compute.reconcile(self.store)
+        finally:
+            compute.finish()
+
+
+FINISHING_STEPS = 2  # checking the totals reconcile, and the caller's publishing step
+
+
+@contextmanager
+def refresh_run(store: Store, *, config_file: Path | None = None, progress: Progress = silent) -> Iterator[RefreshRun]:
+    """A logged refresh in one transaction: everything done inside the block is kept together or not at all.
+
+    On any error the store keeps its last good results, the log records the failure, and StoreError is raised.
+    """
     con = store.con
     refresh_id = int(con.execute("SELECT nextval('refresh_ids')").fetchall()[0][0])
     started = datetime.now(UTC).replace(tzinfo=None)
     result = RefreshResult(refresh_id=refresh_id, started_at=started)
-    settings = _settings(store, refresh_id, started)
+    parameters = _parameters(store, refresh_id, started)
     store.run_file(
         "refresh/log_start.sql",
         {
@@ -115,40 +149,22 @@ def refresh(
             "started_at": started,
             "config_file": str(config_file) if config_file else None,
             "config_sha256": _sha256(config_file),
-            "settings": json.dumps(settings),
+            "settings": json.dumps(parameters),
             "loads": json.dumps(_loads_used(con)),
         },
     )
     clock = time.perf_counter()
-    metrics = catalog.metrics()
-    steps = len(metrics) + 2
+    run = RefreshRun(store, result, parameters, progress)
     try:
         with store.transaction():
-            _prepare(con, settings, population_inputs.input_tables(store))
-            compute.prepare(store)
-            for done, metric in enumerate(metrics, start=1):
-                if progress:
-                    progress(done - 1, steps, metric.name)
-                start = time.perf_counter()
-                rows, cost = compute.run(store, metric)
-                result.tables.append(TableRefreshed(metric.name, rows, time.perf_counter() - start, cost))
-            if progress:
-                progress(len(metrics), steps, "checking totals reconcile")
-            result.cost_loaded = compute.reconcile(store)
-            if progress:
-                progress(len(metrics) + 1, steps, "publishing with small-number suppression")
-            publish(store)
+            yield run
     except Exception as exc:
         _finish(store, refresh_id, "failed", f"refresh failed; the last good results are unchanged: {exc}", result)
         raise StoreError(f"refresh failed and the last good results are unchanged: {exc}") from exc
-    finally:
-        compute.finish()
     result.seconds = time.perf_counter() - clock
-    if progress:
-        progress(steps, steps, "done")
+    progress("done", run.steps, run.steps)
     total = sum(t.rows for t in result.tables)
     _finish(store, refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows", result)
-    return result
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
@@ -166,40 +182,7 @@ def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:
     return create.sql(dialect=dialect)
 
 
-def publish(store: Store) -> None:
-    """Write published.<name> for every published table: the full results with small-number suppression applied."""
-    rule = SuppressionRule.from_config(store.config.suppression)
-    con = store.con
-    for metric in catalog.published():
-        full = con.sql(f"SELECT * FROM {metric.table}").to_arrow_table()
-        con.register("published_rows", suppress(full, metric.columns, rule))
-        con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
-        con.unregister("published_rows")
-
-
-def refresh_as_configured(
-    store: Store,
-    *,
-    config_file: Path | None = None,
-    progress: Progress | None = None,
-    say: Callable[[str], None] | None = None,
-) -> tuple[RefreshResult, ServerRefresh | None]:
-    """The refresh the config asks for: in the store alone, or with the ICS SQL Server when [server] is set (the ODBC
-    libraries are only imported then, so a PC without them refreshes its own store as before)."""
-    section = store.config.server
-    if section is None:
-        return refresh(store, config_file=config_file, progress=progress), None
-    from engine.metrics.server_refresh import refresh_with_server
-    from engine.store.server.connection import Server
-
-    with Server(section) as server:
-        done = refresh_with_server(
-            store, server, compute=section.compute, config_file=config_file, progress=progress, say=say
-        )
-    return done.result, done
-
-
-def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, object]:
+def _parameters(store: Store, refresh_id: int, started: datetime) -> dict[str, object]:
     benchmarks = store.config.benchmarks
     suppression = store.config.suppression
     return {
@@ -217,7 +200,7 @@ def _settings(store: Store, refresh_id: int, started: datetime) -> dict[str, obj
     }
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object], population: dict[str, pa.Table]) -> None:
+def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], population: dict[str, pa.Table]) -> None:
     keys = (
         "refresh_id",
         "refreshed_at",
@@ -227,7 +210,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object], popula
         "funnel_z_99_8",
         "population_scale",
     )
-    con.register("settings_row", pa.table({k: [settings[k]] for k in keys}))
+    con.register("parameters_row", pa.table({k: [parameters[k]] for k in keys}))
     pods = [(setting, pod) for setting, entries in codes.PODS.items() for pod in entries]
     con.register(
         "pod_rows",
@@ -256,7 +239,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, settings: dict[str, object], popula
         con.register(name, table)
     for statement in sql_files.statements(sql_files.read("store/refresh_inputs.sql")):
         con.execute(statement)
-    for name in ("settings_row", "pod_rows", "driver_rows", *population):
+    for name in ("parameters_row", "pod_rows", "driver_rows", *population):
         con.unregister(name)
 
 

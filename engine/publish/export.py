@@ -20,7 +20,8 @@ from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
 from engine.publish.atomic import atomic_file
-from engine.publish.typed import typed_query
+from engine.publish.column_types import typed_query
+from engine.publish.suppression import SuppressionRule
 from engine.store import Store
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -86,13 +87,7 @@ def export_table(store: Store, name: str, out: Path, *, unsuppressed: bool = Fal
 
 
 def _rule_text(store: Store) -> str:
-    rule = store.config.suppression
-    if not rule.enabled:
-        return "Suppression is switched off in the ICS config ([suppression] enabled = false)."
-    return (
-        f"Suppressed: counts of 1 to {rule.smallest_shown - 1} are blank, other counts are rounded to the nearest "
-        f"{rule.round_to}, and figures built on a blank count are blank."
-    )
+    return SuppressionRule.from_config(store.config.suppression).sentence()
 
 
 def inert_text(table: pa.Table) -> pa.Table:

@@ -12,13 +12,13 @@ from pathlib import Path
 from engine.metrics import catalog
 from engine.publish import workbook
 from engine.publish.atomic import atomic_file
+from engine.publish.column_types import typed_query
 from engine.publish.powerbi import render
-from engine.publish.typed import typed_query
 from engine.store import Store
 
 
-def publish_files(store: Store) -> list[Path]:
-    """Write the published tables as typed Parquet (engine.publish.typed), both workbooks and the Power BI report
+def write_published_files(store: Store) -> list[Path]:
+    """Write the published tables as typed Parquet (engine.publish.column_types), both workbooks and the Power BI report
     (its `files` variant, reading this folder); returns the files written (the report's .pbip for the report)."""
     folder = store.config.published_folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -33,5 +33,6 @@ def publish_files(store: Store) -> list[Path]:
 def _parquet(store: Store, metric: catalog.Metric, folder: Path) -> Path:
     target = folder / f"{metric.name}.parquet"
     with atomic_file(target) as temporary:
-        store.con.sql(typed_query(store, metric.published_table)).to_parquet(str(temporary))
+        keys = [c.name for c in metric.columns if c.role == "key"]
+        store.con.sql(typed_query(store, metric.published_table, sorted_by=keys)).to_parquet(str(temporary))
     return target

@@ -13,7 +13,6 @@ under the lock (engine.store.server.lock).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,12 +22,11 @@ import pyarrow.compute as pc
 
 from engine.errors import ServerError
 from engine.metrics import catalog
-from engine.publish.typed import typed_query
+from engine.progress import Progress, silent
+from engine.publish.column_types import typed_query
 from engine.store import Store
 from engine.store.server.connection import Server
-from engine.store.server.objects import RESULTS, STAGING, published_staging
-
-Progress = Callable[[str], None]
+from engine.store.server.layout import RESULTS, STAGING, published_staging
 
 
 @dataclass(frozen=True)
@@ -40,13 +38,13 @@ class ServerPublished:
     seconds_swapping: float
 
 
-def publish_to_server(
-    store: Store, server: Server, *, compute: str, cost_loaded: Decimal, progress: Progress | None = None
+def send_to_server(
+    store: Store, server: Server, *, compute: str, cost_loaded: Decimal, progress: Progress = silent
 ) -> ServerPublished:
     """Replace the server's published results with the store's, in one transaction."""
-    say = progress or (lambda _text: None)
-    refresh_id = int(store.scalar("SELECT max(refresh_id) FROM results.refresh_settings"))
-    refreshed_at = store.scalar("SELECT max(refreshed_at) FROM results.refresh_settings")
+    say = progress
+    refresh_id = int(store.scalar("SELECT max(refresh_id) FROM results.refresh_parameters"))
+    refreshed_at = store.scalar("SELECT max(refreshed_at) FROM results.refresh_parameters")
     sent: dict[str, pa.Table] = {}
     clock = datetime.now(UTC)
     for metric in catalog.published():

@@ -11,23 +11,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.config import SuppressionSection
 from engine.metrics.catalog import ColumnDoc
 
 
 @dataclass(frozen=True)
 class SuppressionRule:
     enabled: bool = True
-    smallest_shown: int = 8
-    round_to: int = 5
+    smallest_shown: int = SuppressionSection.model_fields["smallest_shown"].default
+    round_to: int = SuppressionSection.model_fields["round_to"].default
 
     @classmethod
-    def from_config(cls, section: Any) -> SuppressionRule:
+    def from_config(cls, section: SuppressionSection) -> SuppressionRule:
         return cls(enabled=section.enabled, smallest_shown=section.smallest_shown, round_to=section.round_to)
+
+    def sentence(self) -> str:
+        """The rule in one sentence, for every place that tells people what is hidden: the same words everywhere."""
+        if not self.enabled:
+            return (
+                "Small-number suppression is OFF in this ICS's config ([suppression] enabled = false): these figures "
+                "are not fit to share outside the costing team."
+            )
+        return (
+            f"Counts of 1 to {self.smallest_shown - 1} are blank, other counts are rounded to the nearest "
+            f"{self.round_to}, and figures built on a blank count are blank too; a zero stays zero."
+        )
+
+    def column_note(self) -> str:
+        """What happens to a count column, in a few words (the docs' tables)."""
+        return f"count: blank if 1-{self.smallest_shown - 1}, else rounded to {self.round_to}"
 
     def hidden(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
         """True where a count could identify someone (1 to smallest_shown - 1), or is unknown (fail closed)."""

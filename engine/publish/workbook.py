@@ -21,7 +21,8 @@ from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.publish.atomic import atomic_file
 from engine.publish.export import last_refresh
-from engine.reports import inert
+from engine.publish.reports import inert
+from engine.publish.suppression import SuppressionRule
 from engine.store import Store
 
 WORKBOOK_NAME = "ICS Benchmarking.xlsx"
@@ -84,12 +85,7 @@ def read_workbook_data(store: Store) -> WorkbookData:
         refresh_id=int(refresh_id),
         refreshed_at=f"{finished_at:%Y-%m-%d %H:%M} UTC",
         cost_reconciled=f"£{cost:,.2f}",
-        suppression=(
-            f"Counts of 1 to {rule.smallest_shown - 1} are suppressed (shown blank or 'suppressed'), other counts "
-            f"are rounded to the nearest {rule.round_to}, and figures built on a suppressed count are suppressed."
-            if rule.enabled
-            else "Small-number suppression is OFF in this ICS's config: do not share this workbook."
-        ),
+        suppression=SuppressionRule.from_config(rule).sentence(),
         suppressed_text=f"suppressed: fewer than {rule.smallest_shown} cases",
         fin_year=str(fin_year),
         providers=provider_rows,

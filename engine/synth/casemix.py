@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import codes, reference, schema
-from engine.synth import linkage
+from engine.synth import ics_definitions
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -329,7 +329,7 @@ def diagnoses_for(hrg: str) -> tuple[str, ...]:
 @cache
 def condition_free_diagnoses(hrg: str) -> tuple[str, ...]:
     """The HRG's diagnoses that show no long-term condition (or, where it has none, others that fit the HRG)."""
-    prefixes = tuple(p for condition in linkage.CONDITIONS for p in condition.diagnoses)
+    prefixes = tuple(p for condition in ics_definitions.CONDITIONS for p in condition.diagnoses)
     free = tuple(code for code in diagnoses_for(hrg) if not code.startswith(prefixes))
     return free or longest_prefix(_CONDITION_FREE_DIAGNOSES, hrg, _CONDITION_FREE_DIAGNOSES[""])
 

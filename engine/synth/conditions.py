@@ -5,7 +5,7 @@ QOF registers) and with deprivation (a relative change per IMD decile from the m
 individual frailty (to the power `FRAILTY_LINK`, normalised to mean 1), so that conditions cluster in the same people.
 A resident's utilisation weight is then multiplied by 1 + `UTILISATION_PER_CONDITION` x their number of conditions.
 
-The records show a condition in three ways, all within the rule of `linkage.CONDITIONS`:
+The records show a condition in three ways, all within the rule of `ics_definitions.CONDITIONS`:
 * HRGs that define a condition (diabetes HRGs, COPD, asthma, heart failure, chemotherapy ...) are drawn only for
   patients who have it, with diagnoses of that condition, and related HRGs (other cardiac or respiratory care ...)
   partly from them;
@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.synth import casemix
-from engine.synth.linkage import CONDITION_NAMES, CONDITIONS, condition_index, condition_of_codes, distinct
+from engine.synth.ics_definitions import CONDITION_NAMES, CONDITIONS, condition_index, condition_of_codes, distinct
 
 if TYPE_CHECKING:
     from engine.synth.events import Records

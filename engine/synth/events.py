@@ -114,7 +114,7 @@ _CONDITION_KEYS = 1_000
 
 class PatientSampler:
     """Draws patients with probability proportional to a weight, within a patient group (children, women ...) and,
-    where an event needs one, among patients with a long-term condition (an index into `linkage.CONDITIONS`)."""
+    where an event needs one, among patients with a long-term condition (an index into `ics_definitions.CONDITIONS`)."""
 
     NO_CONDITION = -1
 

@@ -13,7 +13,6 @@ follow-on events that fall in their provider and quarter.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Final, Literal
 
 import numpy as np
 
+from engine.progress import Progress, silent
 from engine.synth import (
     admitted,
     ambulatory,
@@ -45,7 +45,6 @@ from engine.synth.volumes import Demand
 GENERATOR_VERSION: Final = "1.1.0"
 GP_LIST_SIZES_FILE: Final = "gp_list_sizes.csv"
 ADMITTED: Final[tuple[str, ...]] = ("apc", "cc")
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -130,12 +129,12 @@ def generate(
     seed: int = 42,
     fin_year: str = "2023/24",
     file_format: Literal["parquet", "csv"] = "parquet",
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> SynthResult:
     """Write a synthetic ICS data set (five providers, four quarters), its config, manifest and control totals.
 
     `scale` 1.0 is an ICS of about 1.8M people: 850,000 patients, 6.9M activity records, about 35M cost lines.
-    Volumes scale linearly. The same seed and scale give identical files. `progress(done, total, file name)` is
+    Volumes scale linearly. The same seed and scale give identical files. `progress(file name, done, total)` is
     called after each file is written.
     """
     if not scale > 0:
@@ -155,8 +154,7 @@ def generate(
     def report(path: Path) -> None:
         nonlocal done
         done += 1
-        if progress is not None:
-            progress(done, total_files, path.name)
+        progress(path.name, done, total_files)
 
     tally = manifest.Tally()
     realised = Realised()

@@ -1,5 +1,5 @@
 """The ICS config (ics.toml) that describes exactly the files the generator wrote, and the population, long-term
-conditions and pathways the generator used (from `linkage`, so the two cannot drift apart)."""
+conditions and pathways the generator used (from `ics_definitions`, so the two cannot drift apart)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Final
 
 from engine import reference
+from engine.synth.ics_definitions import CONDITIONS, PATHWAYS, PLACES, Events, Step
 from engine.synth.layouts import SEED_STYLE, SEED_STYLE_MAPPING, WIDE_COST_COLUMNS
-from engine.synth.linkage import CONDITIONS, PATHWAYS, PLACES, Events, Step
 from engine.synth.providers import PROVIDERS, SETTING_ORDER
 
 ICS_NAME: Final = "Lancashire and South Cumbria (synthetic)"

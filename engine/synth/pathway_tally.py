@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from engine.synth import planted
 from engine.synth.events import Records
-from engine.synth.linkage import FOLLOW_UP_DAYS, PATHWAYS, REHAB_SERVICES, Pathway, Step
+from engine.synth.ics_definitions import FOLLOW_UP_DAYS, PATHWAYS, REHAB_SERVICES, Pathway, Step
 from engine.synth.pathways import REHAB_STEP, Scheduled, index_rows, matches
 
 Ints = npt.NDArray[np.int64]

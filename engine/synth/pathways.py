@@ -1,6 +1,6 @@
 """Care pathways: follow-on care scheduled after index admissions, and what the written records show of it.
 
-After each provider's admitted care for a quarter, the index spells of each pathway in `linkage.PATHWAYS` (hip
+After each provider's admitted care for a quarter, the index spells of each pathway in `ics_definitions.PATHWAYS` (hip
 fractures, elective knee replacements) schedule follow-on events in the 90 days after discharge: trauma and
 orthopaedic outpatient follow-ups at the index provider (about 6 and 12 weeks after) and community rehabilitation
 contacts (physiotherapy, occupational therapy, community rehabilitation teams) at the community arm of the patient's
@@ -24,7 +24,7 @@ from engine.synth import planted
 from engine.synth.community import service_of
 from engine.synth.dates import periods_of
 from engine.synth.events import Chunk, FollowOns, Records, choose
-from engine.synth.linkage import (
+from engine.synth.ics_definitions import (
     FOLLOW_UP_DAYS,
     HIP_FRACTURE,
     KNEE_REPLACEMENT,

@@ -28,7 +28,7 @@ import pyarrow as pa
 from engine import reference
 from engine.nhs_number import synthetic_numbers, test_range_numbers
 from engine.synth import conditions
-from engine.synth.linkage import condition_index
+from engine.synth.ics_definitions import condition_index
 from engine.synth.providers import ACUTE, PROVIDERS
 from engine.synth.seeding import chunk_rng
 

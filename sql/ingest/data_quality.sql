@@ -60,8 +60,9 @@ owners AS (
 ),
 files AS (
     SELECT o.org_code, o.setting, o.fin_year, o.period,
-           string_agg(DISTINCT l.file_name || ': ' || l.control_status, '; ') AS control_total_status,
-           string_agg(DISTINCT l.file_name, ', ') AS loaded_from
+           string_agg(DISTINCT l.file_name || ': ' || l.control_status, '; ' ORDER BY l.file_name || ': ' || l.control_status)
+               AS control_total_status,
+           string_agg(DISTINCT l.file_name, ', ' ORDER BY l.file_name) AS loaded_from
     FROM owners AS o
     JOIN loads AS l USING (load_id)
     GROUP BY o.org_code, o.setting, o.fin_year, o.period

@@ -1,6 +1,6 @@
 -- clinical_support: pharmacy, imaging and pathology cost and usage per case, against the ICS.
 -- Grain: one row per financial year, setting, POD, HRG and provider, where any provider has clinical support cost.
--- Inputs: event_costs, results.refresh_settings
+-- Inputs: event_costs, results.refresh_parameters
 -- Published: yes
 -- About: Clinical support opportunities: cost per case and usage per case (items dispensed, imaging examinations,
 --   pathology tests) for each service against the ICS. A high cost per case with ordinary usage points at the unit
@@ -82,4 +82,4 @@ SELECT c.*,
            AS pathology_opportunity_vs_ics,
        s.refresh_id
 FROM per_case AS c
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- critical_care: cost per critical care bed day by unit type and HRG, and critical care days per linked spell.
 -- Grain: one row per financial year, unit type, critical care HRG and provider.
--- Inputs: event_costs, results.refresh_settings, ref_pod, ref_national_schedule
+-- Inputs: benchmark_cells, event_costs, results.refresh_parameters
 -- Published: yes
 -- About: Critical care is compared per bed day, the unit the national schedule prices it in. Opportunity =
 --   (provider's cost per bed day - benchmark) x the provider's bed days, floored at 0; do not add opportunities
@@ -31,7 +31,7 @@
 --   opportunity_vs_national [from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, floored at 0
 --   refresh_id [shown] the refresh that wrote the row
 WITH periods AS (
-    SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code, c.total_cost,
+    SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code,
            coalesce(c.record_bed_days, c.cc_bed_days) AS bed_days,
            coalesce(c.level_2_days, 0) AS level_2_days,
            coalesce(c.level_3_days, 0) AS level_3_days,
@@ -43,63 +43,22 @@ WITH periods AS (
 ),
 provider_cells AS (
     SELECT fin_year, unit_type, hrg, org_code,
-           count(*) AS periods,
-           sum(bed_days) AS bed_days,
            sum(level_2_days) AS level_2_days,
            sum(level_3_days) AS level_3_days,
-           sum(total_cost) AS total_cost,
-           CAST(sum(total_cost) AS DOUBLE) / nullif(sum(bed_days), 0) AS cost_per_bed_day,
            count(DISTINCT spell_id) AS linked_spells,
            sum(CASE WHEN spell_id IS NOT NULL THEN bed_days ELSE 0 END) AS linked_bed_days
     FROM periods
     GROUP BY fin_year, unit_type, hrg, org_code
-),
-ics AS (
-    SELECT fin_year, unit_type, hrg,
-           sum(periods) AS ics_periods,
-           CAST(sum(total_cost) AS DOUBLE) / nullif(sum(bed_days), 0) AS ics_cost_per_bed_day
-    FROM provider_cells
-    GROUP BY fin_year, unit_type, hrg
-),
-eligible AS (
-    SELECT p.fin_year, p.unit_type, p.hrg, p.org_code, p.cost_per_bed_day,
-           ROW_NUMBER() OVER (PARTITION BY p.fin_year, p.unit_type, p.hrg ORDER BY p.cost_per_bed_day, p.org_code)
-               AS best_rank
-    FROM provider_cells AS p
-    CROSS JOIN results.refresh_settings AS s
-    WHERE p.periods > s.best_in_system_min_cases AND p.cost_per_bed_day IS NOT NULL
-),
-national_prices AS (
-    SELECT n.currency AS hrg, sum(n.total_cost) / sum(n.activity) AS national_cost_per_bed_day
-    FROM ref_national_schedule AS n
-    JOIN ref_pod AS p ON p.national_department = n.department AND p.national_unit = 'bed_day'
-    WHERE n.activity > 0
-    GROUP BY n.currency
-),
-benchmarked AS (
-    SELECT p.fin_year, p.unit_type, p.hrg, p.org_code, p.periods, p.bed_days, p.level_2_days, p.level_3_days,
-           p.total_cost, p.cost_per_bed_day, p.linked_spells,
-           p.linked_bed_days / nullif(p.linked_spells, 0) AS cc_days_per_spell,
-           i.ics_periods, i.ics_cost_per_bed_day,
-           b.cost_per_bed_day AS best_in_system_cost_per_bed_day, b.org_code AS best_in_system_org,
-           n.national_cost_per_bed_day
-    FROM provider_cells AS p
-    JOIN ics AS i ON i.fin_year = p.fin_year AND i.unit_type = p.unit_type AND i.hrg = p.hrg
-    LEFT JOIN eligible AS b
-        ON b.fin_year = p.fin_year AND b.unit_type = p.unit_type AND b.hrg = p.hrg AND b.best_rank = 1
-    LEFT JOIN national_prices AS n ON n.hrg = p.hrg
 )
-SELECT x.*,
-       CASE WHEN x.cost_per_bed_day > x.ics_cost_per_bed_day
-            THEN (x.cost_per_bed_day - x.ics_cost_per_bed_day) * x.bed_days ELSE 0 END AS opportunity_vs_ics,
-       CASE WHEN x.best_in_system_cost_per_bed_day IS NULL THEN NULL
-            WHEN x.cost_per_bed_day > x.best_in_system_cost_per_bed_day
-            THEN (x.cost_per_bed_day - x.best_in_system_cost_per_bed_day) * x.bed_days ELSE 0 END
-           AS opportunity_vs_best,
-       CASE WHEN x.national_cost_per_bed_day IS NULL THEN NULL
-            WHEN x.cost_per_bed_day > x.national_cost_per_bed_day
-            THEN (x.cost_per_bed_day - x.national_cost_per_bed_day) * x.bed_days ELSE 0 END
-           AS opportunity_vs_national,
-       s.refresh_id
-FROM benchmarked AS x
-CROSS JOIN results.refresh_settings AS s
+SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.org_code, c.cases AS periods, c.units AS bed_days,
+       p.level_2_days, p.level_3_days, c.value AS total_cost, c.rate AS cost_per_bed_day, p.linked_spells,
+       p.linked_bed_days / nullif(p.linked_spells, 0) AS cc_days_per_spell,
+       c.ics_cases AS ics_periods, c.ics_rate AS ics_cost_per_bed_day,
+       c.best_in_system_rate AS best_in_system_cost_per_bed_day, c.best_in_system_org,
+       c.national_rate AS national_cost_per_bed_day,
+       c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, s.refresh_id
+FROM benchmark_cells AS c
+JOIN provider_cells AS p
+    ON p.fin_year = c.fin_year AND p.unit_type = c.detail AND p.hrg = c.hrg AND p.org_code = c.org_code
+CROSS JOIN results.refresh_parameters AS s
+WHERE c.family = 'cc_bed_day_cost'

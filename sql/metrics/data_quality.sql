@@ -1,6 +1,6 @@
 -- data_quality: how far each provider's data for each period can be trusted, beside the benchmarks built on it.
 -- Grain: one row per provider, setting, financial year and period held in the store.
--- Inputs: data_quality, providers, results.refresh_settings
+-- Inputs: data_quality, providers, results.refresh_parameters
 -- Published: yes
 -- About: From the checks made when the extracts were loaded (see `icsbench quality` for the reasons behind each
 --   rejection). Read a benchmark together with the quality of the data under it: a provider with many rejected
@@ -29,4 +29,4 @@ SELECT q.org_code, coalesce(p.name, q.org_code) AS provider_name, q.setting, q.f
        q.negative_cost_lines, q.rows_rejected, q.warnings, q.control_total_status, q.loaded_from, s.refresh_id
 FROM data_quality AS q
 LEFT JOIN providers AS p ON p.org_code = q.org_code
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

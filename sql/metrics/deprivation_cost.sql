@@ -1,7 +1,7 @@
 -- deprivation_cost: cost and activity per head of the ICS's residents by IMD decile, by setting.
 -- Grain: one row per financial year, setting (or all) and residence: each IMD 2019 decile of the ICS's residents,
 --   plus residents outside the ICS area and records whose residence is unknown.
--- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_settings
+-- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: Residents are people living in an LSOA of the districts in [population] (population: ONS mid-2015, from
 --   the IMD 2019 release, times [population] scale). A patient's residence is that of their latest record with an
@@ -33,7 +33,7 @@ WITH ics_lsoas AS (
 decile_population AS (
     SELECT i.imd_decile, sum(i.population) * max(s.population_scale) AS population
     FROM ics_lsoas AS i
-    CROSS JOIN results.refresh_settings AS s
+    CROSS JOIN results.refresh_parameters AS s
     GROUP BY i.imd_decile
 ),
 by_decile AS (
@@ -77,4 +77,4 @@ SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patient
 FROM by_decile AS b
 LEFT JOIN decile_population AS p ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'
 LEFT JOIN residents AS r ON r.fin_year = b.fin_year AND r.setting = b.setting
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- dim_pod: the points of delivery, for a report's POD slicer.
 -- Grain: one row per point of delivery.
--- Inputs: ref_pod, event_costs, results.refresh_settings
+-- Inputs: ref_pod, event_costs, results.refresh_parameters
 -- Published: yes
 -- About: A dimension, not a measure: every POD the engine knows (with its setting and name) and any other code found
 --   in the data (UNLINKED for cost lines without an activity record), so a POD slicer filters every table.
@@ -20,4 +20,4 @@ SELECT c.pod,
        s.refresh_id
 FROM codes AS c
 LEFT JOIN ref_pod AS r ON r.pod = c.pod
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- dim_provider: the ICS's providers, for a report's provider slicer.
 -- Grain: one row per provider ODS code (every provider in the config, and any code found in the data without one).
--- Inputs: event_costs, providers, results.refresh_settings
+-- Inputs: event_costs, providers, results.refresh_parameters
 -- Published: yes
 -- About: A dimension, not a measure: a Power BI provider slicer filters every table through it. A code found in the
 --   loaded data but missing from the config is listed with its code as its name, so no row falls out of a slicer.
@@ -20,4 +20,4 @@ SELECT c.org_code,
        s.refresh_id
 FROM codes AS c
 LEFT JOIN providers AS p ON p.org_code = c.org_code
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

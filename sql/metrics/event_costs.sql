@@ -1,7 +1,7 @@
 -- event_costs: each patient event with its cost added up from its cost lines, the building block of every table.
 -- Grain: one row per activity record (setting, org_code, record_id); cost lines whose record is not held (after a
 --   reload replaced it) get a row of their own with has_activity_record = 0, so no pound is ever dropped.
--- Inputs: activity, cost_lines, results.refresh_settings
+-- Inputs: activity, cost_lines, results.refresh_parameters
 -- Published: no
 -- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
 --   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines;
@@ -154,4 +154,4 @@ SELECT e.fin_year, e.period,
        e.cc_bed_days, e.tests, e.examinations, e.items, e.medical_contacts, e.nursing_contacts, e.therapy_contacts,
        s.refresh_id
 FROM events AS e
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

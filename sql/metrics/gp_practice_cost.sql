@@ -1,6 +1,6 @@
 -- gp_practice_cost: cost and activity of each GP practice's patients across every provider, against the ICS.
 -- Grain: one row per financial year and GP practice (UNKNOWN for records without one).
--- Inputs: resident_activity, ref_gp_list_size, results.refresh_settings
+-- Inputs: resident_activity, ref_gp_list_size, results.refresh_parameters
 -- Published: yes
 -- About: A patient counts at the practice of their latest record with one. Cost per registered patient divides by
 --   the practice's list size where [population] gp_list_sizes gives one (so it counts the practice's patients who
@@ -84,4 +84,4 @@ SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients,
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- high_use_patients: how much of the system's cost the highest-cost patients use, and who they are.
 -- Grain: one row per financial year and top_percent (1 to 100): the patients in the top top_percent by cost.
--- Inputs: patient_cost, results.refresh_settings
+-- Inputs: patient_cost, results.refresh_parameters
 -- Published: yes
 -- About: The Pareto curve of patient cost across every provider (the Derbyshire finding: under 20% of the population
 --   uses most of the resources), with the profile of each cohort. Patients are ranked by their whole year's cost
@@ -140,4 +140,4 @@ SELECT c.fin_year, c.top_percent,
        s.refresh_id
 FROM cohorts AS c
 JOIN year_cost AS y ON y.fin_year = c.fin_year
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

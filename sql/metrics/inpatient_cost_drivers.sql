@@ -1,6 +1,6 @@
 -- inpatient_cost_drivers: theatre and anaesthetic time, theatre cost per minute and patient contacts per spell.
 -- Grain: one row per financial year, POD, HRG and provider, for admitted care spells.
--- Inputs: spells, results.refresh_settings
+-- Inputs: spells, results.refresh_parameters
 -- Published: yes
 -- About: What drives an admitted care cost: how long operations take, what a theatre minute costs and how many
 --   contacts with doctors, nurses and therapists a stay involves, each against the ICS. Theatre minutes per
@@ -75,4 +75,4 @@ SELECT p.fin_year, p.pod, p.hrg, p.org_code, p.spells, p.operated_spells, p.thea
        s.refresh_id
 FROM provider_cells AS p
 JOIN ics AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.hrg = p.hrg
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

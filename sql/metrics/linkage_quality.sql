@@ -1,7 +1,7 @@
 -- linkage_quality: how well records link across providers: the share with a pseudonym, patients seen elsewhere.
 -- Grain: one row per financial year, provider and setting, plus one row per year for the whole ICS (org_code ICS,
 --   setting all).
--- Inputs: patient_events, patient_cost, providers, results.refresh_settings
+-- Inputs: patient_events, patient_cost, providers, results.refresh_parameters
 -- Published: yes
 -- About: Read this before the patient tables. Records without a pseudonym (no or an invalid NHS number) cannot be
 --   linked: their cost is in the population and GP practice tables (by the residence on the record) but not in the
@@ -86,4 +86,4 @@ SELECT r.level, r.fin_year, r.org_code,
        s.refresh_id
 FROM rows_out AS r
 LEFT JOIN providers AS p ON p.org_code = r.org_code
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- los_benchmark: length of stay against the ICS and the best in system, in bed days and in pounds.
 -- Grain: one row per financial year, POD, TFC, HRG and provider, for admitted care spells.
--- Inputs: spells, results.refresh_settings
+-- Inputs: benchmark_cells, spells, results.refresh_parameters
 -- Published: yes
 -- About: The length-of-stay opportunity. Excess bed days = (provider's mean stay - benchmark) x spells, 0 where the
 --   provider is at or below the benchmark. They are valued at the provider's own ward cost per bed day (its ward
@@ -33,12 +33,8 @@
 --   outlier_95 [from spells] high, low or within the 95% funnel limits; untested when the spread is unmeasurable
 --   outlier_99_8 [from spells] the same at 99.8%
 --   refresh_id [shown] the refresh that wrote the row
-WITH provider_cells AS (
-    SELECT fin_year, pod, tfc, hrg, org_code,
-           count(*) AS spells,
-           sum(los) AS bed_days,
-           sum(CAST(los AS DOUBLE) * CAST(los AS DOUBLE)) AS los_squared,
-           sum(total_cost) AS total_cost
+WITH costs AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, sum(total_cost) AS total_cost
     FROM spells
     WHERE los IS NOT NULL
     GROUP BY fin_year, pod, tfc, hrg, org_code
@@ -48,71 +44,19 @@ ward_rates AS (
            CAST(sum(ward_cost) AS DOUBLE) / nullif(sum(ward_bed_days), 0) AS ward_cost_per_bed_day
     FROM spells
     GROUP BY fin_year, org_code
-),
-provider_means AS (
-    SELECT fin_year, pod, tfc, hrg, org_code, spells, bed_days, los_squared, total_cost,
-           CAST(bed_days AS DOUBLE) / spells AS mean_los,
-           ROW_NUMBER() OVER (PARTITION BY fin_year, pod, tfc, hrg ORDER BY CAST(bed_days AS DOUBLE) / spells, org_code)
-               AS position,
-           COUNT(*) OVER (PARTITION BY fin_year, pod, tfc, hrg) AS providers
-    FROM provider_cells
-),
-ics AS (
-    SELECT fin_year, pod, tfc, hrg,
-           sum(spells) AS ics_spells,
-           CAST(sum(bed_days) AS DOUBLE) / sum(spells) AS ics_mean_los,
-           CAST(sum(bed_days) AS DOUBLE) AS ics_bed_days,
-           sum(los_squared) AS ics_los_squared,
-           avg(CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN mean_los END) AS ics_median_los
-    FROM provider_means
-    GROUP BY fin_year, pod, tfc, hrg
-),
-eligible AS (
-    SELECT m.fin_year, m.pod, m.tfc, m.hrg, m.org_code, m.mean_los,
-           ROW_NUMBER() OVER (PARTITION BY m.fin_year, m.pod, m.tfc, m.hrg ORDER BY m.mean_los, m.org_code) AS best_rank
-    FROM provider_means AS m
-    CROSS JOIN results.refresh_settings AS s
-    WHERE m.spells > s.best_in_system_min_cases
-),
-benchmarked AS (
-    SELECT m.fin_year, m.pod, m.tfc, m.hrg, m.org_code, m.spells, m.bed_days, m.mean_los, m.total_cost,
-           CAST(m.total_cost AS DOUBLE) / m.spells AS mean_cost,
-           i.ics_spells, i.ics_mean_los, i.ics_median_los,
-           b.mean_los AS best_in_system_los, b.org_code AS best_in_system_org,
-           w.ward_cost_per_bed_day,
-           CASE WHEN i.ics_spells > 1 AND i.ics_los_squared - i.ics_bed_days * i.ics_bed_days / i.ics_spells > 0
-                THEN sqrt((i.ics_los_squared - i.ics_bed_days * i.ics_bed_days / i.ics_spells) / (i.ics_spells - 1))
-                     / sqrt(m.spells)
-           END AS standard_error
-    FROM provider_means AS m
-    JOIN ics AS i ON i.fin_year = m.fin_year AND i.pod = m.pod AND i.tfc = m.tfc AND i.hrg = m.hrg
-    LEFT JOIN eligible AS b
-        ON b.fin_year = m.fin_year AND b.pod = m.pod AND b.tfc = m.tfc AND b.hrg = m.hrg AND b.best_rank = 1
-    LEFT JOIN ward_rates AS w ON w.fin_year = m.fin_year AND w.org_code = m.org_code
-),
-excess AS (
-    SELECT x.*,
-           CASE WHEN x.mean_los > x.ics_mean_los THEN (x.mean_los - x.ics_mean_los) * x.spells ELSE 0 END
-               AS excess_bed_days_vs_ics,
-           CASE WHEN x.best_in_system_los IS NULL THEN NULL
-                WHEN x.mean_los > x.best_in_system_los THEN (x.mean_los - x.best_in_system_los) * x.spells
-                ELSE 0 END AS excess_bed_days_vs_best
-    FROM benchmarked AS x
 )
-SELECT x.fin_year, x.pod, x.tfc, x.hrg, x.org_code, x.spells, x.bed_days, x.mean_los, x.total_cost, x.mean_cost,
-       x.ics_spells, x.ics_mean_los, x.ics_median_los, x.best_in_system_los, x.best_in_system_org,
-       x.excess_bed_days_vs_ics, x.excess_bed_days_vs_best, x.ward_cost_per_bed_day,
-       x.excess_bed_days_vs_ics * x.ward_cost_per_bed_day AS excess_cost_vs_ics,
-       x.excess_bed_days_vs_best * x.ward_cost_per_bed_day AS excess_cost_vs_best,
-       (x.mean_los - x.ics_mean_los) / x.standard_error AS funnel_z,
-       CASE WHEN x.standard_error IS NULL THEN 'untested'
-            WHEN x.mean_los - x.ics_mean_los > s.funnel_z_95 * x.standard_error THEN 'high'
-            WHEN x.ics_mean_los - x.mean_los > s.funnel_z_95 * x.standard_error THEN 'low'
-            ELSE 'within' END AS outlier_95,
-       CASE WHEN x.standard_error IS NULL THEN 'untested'
-            WHEN x.mean_los - x.ics_mean_los > s.funnel_z_99_8 * x.standard_error THEN 'high'
-            WHEN x.ics_mean_los - x.mean_los > s.funnel_z_99_8 * x.standard_error THEN 'low'
-            ELSE 'within' END AS outlier_99_8,
-       s.refresh_id
-FROM excess AS x
-CROSS JOIN results.refresh_settings AS s
+SELECT c.fin_year, c.pod, c.tfc, c.hrg, c.org_code, c.cases AS spells, CAST(c.value AS BIGINT) AS bed_days,
+       c.rate AS mean_los, t.total_cost, CAST(t.total_cost AS DOUBLE) / c.cases AS mean_cost,
+       c.ics_cases AS ics_spells, c.ics_rate AS ics_mean_los, c.ics_median_rate AS ics_median_los,
+       c.best_in_system_rate AS best_in_system_los, c.best_in_system_org,
+       c.opportunity_vs_ics AS excess_bed_days_vs_ics, c.opportunity_vs_best AS excess_bed_days_vs_best,
+       w.ward_cost_per_bed_day,
+       c.opportunity_vs_ics * w.ward_cost_per_bed_day AS excess_cost_vs_ics,
+       c.opportunity_vs_best * w.ward_cost_per_bed_day AS excess_cost_vs_best,
+       c.funnel_z, c.outlier_95, c.outlier_99_8, s.refresh_id
+FROM benchmark_cells AS c
+JOIN costs AS t
+    ON t.fin_year = c.fin_year AND t.pod = c.pod AND t.tfc = c.tfc AND t.hrg = c.hrg AND t.org_code = c.org_code
+LEFT JOIN ward_rates AS w ON w.fin_year = c.fin_year AND w.org_code = c.org_code
+CROSS JOIN results.refresh_parameters AS s
+WHERE c.family = 'los'

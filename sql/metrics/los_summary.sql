@@ -1,6 +1,6 @@
 -- los_summary: each provider's length-of-stay opportunity added up by POD and HRG.
 -- Grain: one row per financial year, provider and level: the whole provider, a POD, or a POD and HRG.
--- Inputs: results.los_benchmark, results.refresh_settings
+-- Inputs: results.los_benchmark, results.refresh_parameters
 -- Published: yes
 -- About: The excess bed days and their cost from los_benchmark added up over its cells (POD + TFC + spell HRG), so that
 --   a total for a POD or an HRG is right even where a cell is too small to publish. Each cell is floored at 0 before
@@ -24,26 +24,36 @@
 --     provider's ward cost per bed day, pounds
 --   excess_cost_vs_best [from spells] the same against the best in system, pounds
 --   refresh_id [shown] the refresh that wrote the row
-WITH levels AS (
+WITH cells AS (
+    -- Excess bed days and pounds to the 10-billionth before they are added up, so the totals are exact sums, the same
+    -- whatever order the cells arrive in (a sum of floating-point numbers depends on the order of adding).
+    SELECT fin_year, org_code, pod, hrg, spells, bed_days,
+           CAST(excess_bed_days_vs_ics AS DECIMAL(38, 10)) AS excess_bed_days_vs_ics,
+           CAST(excess_bed_days_vs_best AS DECIMAL(38, 10)) AS excess_bed_days_vs_best,
+           CAST(excess_cost_vs_ics AS DECIMAL(38, 10)) AS excess_cost_vs_ics,
+           CAST(excess_cost_vs_best AS DECIMAL(38, 10)) AS excess_cost_vs_best
+    FROM results.los_benchmark
+),
+levels AS (
     SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, count(*) AS cells, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
            sum(excess_cost_vs_best) AS excess_cost_vs_best
-    FROM results.los_benchmark
+    FROM cells
     GROUP BY fin_year, org_code
     UNION ALL
     SELECT fin_year, org_code, pod, '(all)' AS hrg, count(*) AS cells, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
            sum(excess_cost_vs_best) AS excess_cost_vs_best
-    FROM results.los_benchmark
+    FROM cells
     GROUP BY fin_year, org_code, pod
     UNION ALL
     SELECT fin_year, org_code, pod, hrg, count(*) AS cells, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
            sum(excess_cost_vs_best) AS excess_cost_vs_best
-    FROM results.los_benchmark
+    FROM cells
     GROUP BY fin_year, org_code, pod, hrg
 ),
 ics AS (
@@ -54,8 +64,11 @@ ics AS (
 SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cells, l.spells, l.bed_days,
        CAST(l.bed_days AS DOUBLE) / l.spells AS mean_los,
        i.ics_spells, i.ics_mean_los,
-       l.excess_bed_days_vs_ics, l.excess_bed_days_vs_best, l.excess_cost_vs_ics, l.excess_cost_vs_best,
+       CAST(l.excess_bed_days_vs_ics AS DOUBLE) AS excess_bed_days_vs_ics,
+       CAST(l.excess_bed_days_vs_best AS DOUBLE) AS excess_bed_days_vs_best,
+       CAST(l.excess_cost_vs_ics AS DOUBLE) AS excess_cost_vs_ics,
+       CAST(l.excess_cost_vs_best AS DOUBLE) AS excess_cost_vs_best,
        s.refresh_id
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

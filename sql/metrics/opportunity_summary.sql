@@ -1,7 +1,7 @@
 -- opportunity_summary: each provider's cost opportunity added up by POD and HRG, for totals and for each cost driver.
 -- Grain: one row per financial year, provider, level (the whole provider, a POD, or a POD and HRG) and cost driver
 --   ((all) for the total cost).
--- Inputs: results.unit_cost_benchmark, results.cost_driver_benchmark, results.refresh_settings
+-- Inputs: results.unit_cost_benchmark, results.cost_driver_benchmark, benchmark_cells, results.refresh_parameters
 -- Published: yes
 -- About: The opportunities of unit_cost_benchmark and cost_driver_benchmark added up over their cells (POD + TFC + HRG),
 --   so that a total for a POD or an HRG is right even where a cell is too small to publish. Each cell is floored at 0
@@ -36,7 +36,7 @@
 --   opportunity_vs_national [from activity] sum of the cells' opportunity against the national average (total cost
 --     only), pounds; cells without a national price add nothing
 --   refresh_id [shown] the refresh that wrote the row
-WITH cells AS (
+WITH cell_figures AS (
     SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, activity, total_cost AS cost, national_mean_cost,
            opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best, opportunity_vs_national
     FROM results.unit_cost_benchmark
@@ -44,6 +44,16 @@ WITH cells AS (
     SELECT fin_year, org_code, pod, hrg, cost_driver, activity, driver_cost AS cost, CAST(NULL AS DOUBLE),
            opportunity_vs_ics, CAST(NULL AS DOUBLE), opportunity_vs_best, CAST(NULL AS DOUBLE)
     FROM results.cost_driver_benchmark
+),
+-- Opportunities to the 10-billionth of a pound before they are added up, so the totals are exact sums, the same
+-- whatever order the cells arrive in (a sum of floating-point numbers depends on the order of adding).
+cells AS (
+    SELECT fin_year, org_code, pod, hrg, cost_driver, activity, cost, national_mean_cost,
+           CAST(opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
+           CAST(opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
+           CAST(opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
+           CAST(opportunity_vs_national AS DECIMAL(38, 10)) AS opportunity_vs_national
+    FROM cell_figures
 ),
 levels AS (
     SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, cost_driver, count(*) AS cells,
@@ -67,15 +77,6 @@ levels AS (
     FROM cells
     GROUP BY fin_year, org_code, pod, hrg, cost_driver
 ),
-provider_means AS (
-    SELECT fin_year, org_code, pod, hrg, cost_driver, activity,
-           CAST(cost AS DOUBLE) / activity AS mean_cost,
-           ROW_NUMBER() OVER (PARTITION BY fin_year, pod, hrg, cost_driver ORDER BY CAST(cost AS DOUBLE) / activity, org_code)
-               AS position,
-           COUNT(*) OVER (PARTITION BY fin_year, pod, hrg, cost_driver) AS providers
-    FROM levels
-    WHERE activity > 0
-),
 ics AS (
     SELECT fin_year, pod, hrg, cost_driver,
            sum(activity) AS ics_activity,
@@ -83,31 +84,24 @@ ics AS (
     FROM levels
     GROUP BY fin_year, pod, hrg, cost_driver
 ),
-medians AS (
-    SELECT fin_year, pod, hrg, cost_driver,
-           avg(CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN mean_cost END) AS ics_median_cost
-    FROM provider_means
-    WHERE pod <> '(all)' AND hrg <> '(all)'
-    GROUP BY fin_year, pod, hrg, cost_driver
-),
-eligible AS (
-    SELECT m.fin_year, m.pod, m.hrg, m.cost_driver, m.org_code, m.mean_cost,
-           ROW_NUMBER() OVER (PARTITION BY m.fin_year, m.pod, m.hrg, m.cost_driver ORDER BY m.mean_cost, m.org_code)
-               AS best_rank
-    FROM provider_means AS m
-    CROSS JOIN results.refresh_settings AS s
-    WHERE m.activity > s.best_in_system_min_cases AND m.pod <> '(all)' AND m.hrg <> '(all)'
+pod_hrg_benchmarks AS (
+    SELECT DISTINCT fin_year, pod, hrg, detail AS cost_driver, ics_median_rate, best_in_system_rate,
+           best_in_system_org
+    FROM benchmark_cells
+    WHERE family = 'pod_hrg_cost'
 )
 SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.cells, l.activity, l.cost,
        CASE WHEN l.activity > 0 THEN CAST(l.cost AS DOUBLE) / l.activity END AS mean_cost,
-       i.ics_activity, i.ics_mean_cost, m.ics_median_cost,
-       b.mean_cost AS best_in_system_cost, b.org_code AS best_in_system_org,
+       i.ics_activity, i.ics_mean_cost, b.ics_median_rate AS ics_median_cost,
+       b.best_in_system_rate AS best_in_system_cost, b.best_in_system_org,
        l.national_mean_cost,
-       l.opportunity_vs_ics, l.opportunity_vs_median, l.opportunity_vs_best, l.opportunity_vs_national,
+       CAST(l.opportunity_vs_ics AS DOUBLE) AS opportunity_vs_ics,
+       CAST(l.opportunity_vs_median AS DOUBLE) AS opportunity_vs_median,
+       CAST(l.opportunity_vs_best AS DOUBLE) AS opportunity_vs_best,
+       CAST(l.opportunity_vs_national AS DOUBLE) AS opportunity_vs_national,
        s.refresh_id
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg AND i.cost_driver = l.cost_driver
-LEFT JOIN medians AS m ON m.fin_year = l.fin_year AND m.pod = l.pod AND m.hrg = l.hrg AND m.cost_driver = l.cost_driver
-LEFT JOIN eligible AS b
-    ON b.fin_year = l.fin_year AND b.pod = l.pod AND b.hrg = l.hrg AND b.cost_driver = l.cost_driver AND b.best_rank = 1
-CROSS JOIN results.refresh_settings AS s
+LEFT JOIN pod_hrg_benchmarks AS b
+    ON b.fin_year = l.fin_year AND b.pod = l.pod AND b.hrg = l.hrg AND b.cost_driver = l.cost_driver
+CROSS JOIN results.refresh_parameters AS s

@@ -1,7 +1,7 @@
 -- pathway_cost: the whole-pathway cost of each configured pathway by provider of the index admission, against the ICS.
 -- Grain: one row per financial year, pathway, index provider and step (index_admission, each configured step, and
 --   whole_pathway for their sum).
--- Inputs: pathway_events, ref_pathway_step, providers, results.refresh_settings
+-- Inputs: pathway_events, ref_pathway_step, providers, results.refresh_parameters
 -- Published: yes
 -- About: Seed 004's question: efficient at the operation, but what about the rest of the pathway? Costs follow the
 --   patient to every provider (critical care, readmissions, outpatients, community rehabilitation) and are credited
@@ -107,4 +107,4 @@ SELECT c.fin_year, c.pathway, c.pathway_label, c.index_org_code AS org_code,
        s.refresh_id
 FROM compared AS c
 LEFT JOIN providers AS pr ON pr.org_code = c.index_org_code
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

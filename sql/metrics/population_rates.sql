@@ -1,7 +1,7 @@
 -- population_rates: activity and cost per 100,000 residents, crude and age-standardised, per setting and area.
 -- Grain: one row per financial year, area (the whole ICS, each place and each district in [population]) and setting
 --   (or all), plus one row per year and setting for patients living outside the ICS area or unknown (area_type ics).
--- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_settings
+-- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: The NHS Benchmarking Network's ICS view: how much care each place's residents use, whoever provided it.
 --   Population: ONS mid-2015 (IMD 2019 release) times [population] scale. Age-standardised rates use direct
@@ -42,7 +42,7 @@ area_population AS (
            sum(a.population_16_59) * max(s.population_scale) AS population_16_59,
            sum(a.population_60_plus) * max(s.population_scale) AS population_60_plus
     FROM area_lsoas AS a
-    CROSS JOIN results.refresh_settings AS s
+    CROSS JOIN results.refresh_parameters AS s
     GROUP BY a.area_type, a.area
 ),
 england AS (
@@ -130,4 +130,4 @@ SELECT r.fin_year, r.area_type, r.area, r.setting, r.population, r.patients, r.a
        s.refresh_id
 FROM all_rows AS r
 LEFT JOIN rates AS i ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

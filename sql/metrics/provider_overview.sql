@@ -1,6 +1,6 @@
 -- provider_overview: each provider's service in one line: total and average cost, activity, its highest-volume HRGs.
 -- Grain: one row per financial year, setting and provider.
--- Inputs: event_costs, activity, providers, results.refresh_settings
+-- Inputs: event_costs, activity, providers, results.refresh_parameters
 -- Published: yes
 -- About: The service level overview. Totals add up across providers and settings (they reconcile with
 --   system_cost); average cost and shares do not. The five highest-volume HRGs are ranked by records, ties broken
@@ -81,4 +81,4 @@ JOIN ics AS i ON i.fin_year = t.fin_year AND i.setting = t.setting
 LEFT JOIN top_hrgs AS h ON h.fin_year = t.fin_year AND h.setting = t.setting AND h.org_code = t.org_code
 LEFT JOIN patients AS n ON n.fin_year = t.fin_year AND n.setting = t.setting AND n.org_code = t.org_code
 LEFT JOIN providers AS p ON p.org_code = t.org_code
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

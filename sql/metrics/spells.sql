@@ -1,6 +1,6 @@
 -- spells: each admitted patient's hospital stay (spell) with its episodes' costs and activity added together.
 -- Grain: one row per provider and hospital spell (org_code, spell_id).
--- Inputs: event_costs, results.refresh_settings
+-- Inputs: event_costs, results.refresh_parameters
 -- Published: no
 -- About: Internal: spell-level, held in memory for the refresh only (never stored, published or exported). A
 --   spell takes its POD and TFC from its first episode and its HRG from the spell HRG; its year is the year of its
@@ -68,4 +68,4 @@ SELECT t.fin_year, t.org_code, t.spell_id, f.pod, f.tfc, f.spell_hrg AS hrg, t.e
 FROM totals AS t
 JOIN episodes AS f ON f.org_code = t.org_code AND f.spell_id = t.spell_id AND f.position = 1
 LEFT JOIN critical_care AS c ON c.org_code = t.org_code AND c.spell_id = t.spell_id
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

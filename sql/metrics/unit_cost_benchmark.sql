@@ -1,6 +1,6 @@
 -- unit_cost_benchmark: each provider's average cost per case against the ICS, the best in system and national.
 -- Grain: one row per financial year, setting, POD, treatment function (TFC), HRG and provider (the seed's grain).
--- Inputs: event_costs, results.refresh_settings, ref_pod, ref_national_schedule
+-- Inputs: benchmark_cells, results.refresh_parameters
 -- Published: yes
 -- About: The cost opportunity. Opportunity = (provider's average cost - benchmark) x provider's activity, and 0 where
 --   the provider is at or below the benchmark, so it is never negative. Do not add opportunities across benchmarks
@@ -42,97 +42,13 @@
 --     ICS spread cannot be measured (a single record, or identical costs)
 --   outlier_99_8 [from activity] the same at the 99.8% limits
 --   refresh_id [shown] the refresh that wrote the row
-WITH provider_cells AS (
-    SELECT fin_year, setting, pod, tfc, hrg, org_code,
-           count(*) AS activity,
-           sum(total_cost) AS total_cost,
-           sum(CAST(total_cost AS DOUBLE) * CAST(total_cost AS DOUBLE)) AS cost_squared
-    FROM event_costs
-    WHERE has_activity_record = 1
-    GROUP BY fin_year, setting, pod, tfc, hrg, org_code
-),
-provider_means AS (
-    SELECT fin_year, setting, pod, tfc, hrg, org_code, activity, total_cost, cost_squared,
-           CAST(total_cost AS DOUBLE) / activity AS mean_cost,
-           ROW_NUMBER() OVER (PARTITION BY fin_year, setting, pod, tfc, hrg ORDER BY CAST(total_cost AS DOUBLE) / activity, org_code)
-               AS position,
-           COUNT(*) OVER (PARTITION BY fin_year, setting, pod, tfc, hrg) AS providers
-    FROM provider_cells
-),
-eligible AS (
-    SELECT m.fin_year, m.setting, m.pod, m.tfc, m.hrg, m.org_code, m.mean_cost,
-           ROW_NUMBER() OVER (PARTITION BY m.fin_year, m.setting, m.pod, m.tfc, m.hrg ORDER BY m.mean_cost, m.org_code)
-               AS best_rank
-    FROM provider_means AS m
-    CROSS JOIN results.refresh_settings AS s
-    WHERE m.activity > s.best_in_system_min_cases
-),
-ics AS (
-    SELECT fin_year, setting, pod, tfc, hrg,
-           sum(activity) AS ics_activity,
-           CAST(sum(total_cost) AS DOUBLE) / sum(activity) AS ics_mean_cost,
-           sum(CAST(total_cost AS DOUBLE)) AS ics_cost,
-           sum(cost_squared) AS ics_cost_squared,
-           avg(CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN mean_cost END) AS ics_median_cost
-    FROM provider_means
-    GROUP BY fin_year, setting, pod, tfc, hrg
-),
-ics_spread AS (
-    SELECT fin_year, setting, pod, tfc, hrg, ics_activity, ics_mean_cost, ics_median_cost,
-           CASE WHEN ics_activity > 1
-                THEN sqrt(CASE WHEN ics_cost_squared - ics_cost * ics_cost / ics_activity > 0
-                               THEN (ics_cost_squared - ics_cost * ics_cost / ics_activity) / (ics_activity - 1)
-                               ELSE 0 END)
-           END AS ics_sd
-    FROM ics
-),
-national_prices AS (
-    SELECT p.pod, n.currency AS hrg, sum(n.total_cost) / sum(n.activity) AS national_mean_cost
-    FROM ref_national_schedule AS n
-    JOIN ref_pod AS p ON p.national_department = n.department AND p.national_unit = 'record'
-    WHERE n.activity > 0
-    GROUP BY p.pod, n.currency
-),
-benchmarked AS (
-    SELECT m.fin_year, m.setting, m.pod, m.tfc, m.hrg, m.org_code, m.activity, m.total_cost, m.mean_cost,
-           i.ics_activity, i.ics_mean_cost, i.ics_median_cost, m.providers,
-           b.mean_cost AS best_in_system_cost, b.org_code AS best_in_system_org,
-           n.national_mean_cost,
-           CASE WHEN i.ics_sd > 0 THEN i.ics_sd / sqrt(m.activity) END AS standard_error
-    FROM provider_means AS m
-    JOIN ics_spread AS i
-        ON i.fin_year = m.fin_year AND i.setting = m.setting AND i.pod = m.pod AND i.tfc = m.tfc AND i.hrg = m.hrg
-    LEFT JOIN eligible AS b
-        ON b.fin_year = m.fin_year AND b.setting = m.setting AND b.pod = m.pod AND b.tfc = m.tfc AND b.hrg = m.hrg
-       AND b.best_rank = 1
-    LEFT JOIN national_prices AS n ON n.pod = m.pod AND n.hrg = m.hrg
-)
-SELECT x.fin_year, x.setting, x.pod, x.tfc, x.hrg, x.org_code, x.activity, x.total_cost, x.mean_cost,
-       x.ics_activity, x.ics_mean_cost, x.ics_median_cost, x.providers, x.best_in_system_cost, x.best_in_system_org,
-       x.national_mean_cost,
-       CASE WHEN x.mean_cost > x.ics_mean_cost THEN (x.mean_cost - x.ics_mean_cost) * x.activity ELSE 0 END
-           AS opportunity_vs_ics,
-       CASE WHEN x.mean_cost > x.ics_median_cost THEN (x.mean_cost - x.ics_median_cost) * x.activity ELSE 0 END
-           AS opportunity_vs_median,
-       CASE WHEN x.best_in_system_cost IS NULL THEN NULL
-            WHEN x.mean_cost > x.best_in_system_cost THEN (x.mean_cost - x.best_in_system_cost) * x.activity
-            ELSE 0 END AS opportunity_vs_best,
-       CASE WHEN x.national_mean_cost IS NULL THEN NULL
-            WHEN x.mean_cost > x.national_mean_cost THEN (x.mean_cost - x.national_mean_cost) * x.activity
-            ELSE 0 END AS opportunity_vs_national,
-       (x.mean_cost - x.ics_mean_cost) / x.standard_error AS funnel_z,
-       x.ics_mean_cost - s.funnel_z_95 * x.standard_error AS funnel_lower_95,
-       x.ics_mean_cost + s.funnel_z_95 * x.standard_error AS funnel_upper_95,
-       x.ics_mean_cost - s.funnel_z_99_8 * x.standard_error AS funnel_lower_99_8,
-       x.ics_mean_cost + s.funnel_z_99_8 * x.standard_error AS funnel_upper_99_8,
-       CASE WHEN x.standard_error IS NULL THEN 'untested'
-            WHEN x.mean_cost - x.ics_mean_cost > s.funnel_z_95 * x.standard_error THEN 'high'
-            WHEN x.ics_mean_cost - x.mean_cost > s.funnel_z_95 * x.standard_error THEN 'low'
-            ELSE 'within' END AS outlier_95,
-       CASE WHEN x.standard_error IS NULL THEN 'untested'
-            WHEN x.mean_cost - x.ics_mean_cost > s.funnel_z_99_8 * x.standard_error THEN 'high'
-            WHEN x.ics_mean_cost - x.mean_cost > s.funnel_z_99_8 * x.standard_error THEN 'low'
-            ELSE 'within' END AS outlier_99_8,
-       s.refresh_id
-FROM benchmarked AS x
-CROSS JOIN results.refresh_settings AS s
+SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code,
+       c.cases AS activity, c.value AS total_cost, c.rate AS mean_cost,
+       c.ics_cases AS ics_activity, c.ics_rate AS ics_mean_cost, c.ics_median_rate AS ics_median_cost, c.providers,
+       c.best_in_system_rate AS best_in_system_cost, c.best_in_system_org, c.national_rate AS national_mean_cost,
+       c.opportunity_vs_ics, c.opportunity_vs_median, c.opportunity_vs_best, c.opportunity_vs_national,
+       c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,
+       c.outlier_95, c.outlier_99_8, s.refresh_id
+FROM benchmark_cells AS c
+CROSS JOIN results.refresh_parameters AS s
+WHERE c.family = 'unit_cost'

@@ -1,6 +1,6 @@
 -- ward_costs: cost per bed day on each ward of each provider (the costing system configuration view).
 -- Grain: one row per financial year, provider and ward (the location on ward care cost lines).
--- Inputs: cost_lines, results.refresh_settings
+-- Inputs: cost_lines, results.refresh_parameters
 -- Published: yes
 -- About: How each provider's costing system spreads ward cost over bed days, ward by ward, so costing teams can
 --   compare their methods and configuration. Big differences between similar wards usually mean different
@@ -42,4 +42,4 @@ SELECT w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, w.bed_days,
 FROM wards AS w
 JOIN provider_rates AS p ON p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i ON i.fin_year = w.fin_year
-CROSS JOIN results.refresh_settings AS s
+CROSS JOIN results.refresh_parameters AS s

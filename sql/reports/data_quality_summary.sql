@@ -10,7 +10,7 @@ SELECT org_code, setting,
        sum(zero_cost_share * records) / nullif(sum(records), 0) AS zero_cost_share,
        sum(missing_hrg_share * records) / nullif(sum(records), 0) AS missing_hrg_share,
        sum(records_with_patient * records) / nullif(sum(records), 0) AS records_with_patient,
-       string_agg(DISTINCT control_total_status, '; ') AS control_total_status
+       string_agg(DISTINCT control_total_status, '; ' ORDER BY control_total_status) AS control_total_status
 FROM data_quality
 WHERE $provider IS NULL OR org_code = $provider
 GROUP BY org_code, setting

@@ -1,5 +1,5 @@
 -- Inputs every metric reads besides the store's own tables, rebuilt at the start of each refresh.
--- results.refresh_settings: one row; the refresh id and the choices the metrics use (from the ICS config):
+-- results.refresh_parameters: one row; the refresh id and the choices the metrics use (from the ICS config):
 --   best_in_system_min_cases (a provider needs more cases than this to set the best in system), wau_unit_cost
 --   (pounds per weighted activity unit), the funnel-plot z values for 95% and 99.8% limits, and population_scale
 --   (the share of the reference population the data stands for: 1 for real data, the scale for synthetic data).
@@ -16,13 +16,16 @@
 --   step only counts the index provider; follow_up_days the pathway's longest window; code_fields how many code
 --   filters the step sets (each must match).
 -- ref_pathway_code: one row per pathway step, filter field (pod, diagnosis, hrg, tfc, service) and code prefix.
--- Inputs: the registered Arrow tables settings_row, pod_rows, driver_rows, area_rows, list_size_rows,
+-- Inputs: the registered Arrow tables parameters_row, pod_rows, driver_rows, area_rows, list_size_rows,
 --   condition_rows, pathway_step_rows and pathway_code_rows.
 CREATE SCHEMA IF NOT EXISTS results;
 
 CREATE SCHEMA IF NOT EXISTS published;
 
-CREATE OR REPLACE TABLE results.refresh_settings AS
+-- Called refresh_settings before version 0.2 (a "setting" is a care setting); a store refreshed then still has it.
+DROP TABLE IF EXISTS results.refresh_settings;
+
+CREATE OR REPLACE TABLE results.refresh_parameters AS
 SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(refreshed_at AS TIMESTAMP) AS refreshed_at,
        CAST(best_in_system_min_cases AS INTEGER) AS best_in_system_min_cases,
@@ -30,7 +33,7 @@ SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(funnel_z_95 AS DOUBLE) AS funnel_z_95,
        CAST(funnel_z_99_8 AS DOUBLE) AS funnel_z_99_8,
        CAST(population_scale AS DOUBLE) AS population_scale
-FROM settings_row;
+FROM parameters_row;
 
 CREATE OR REPLACE TABLE ref_pod AS
 SELECT setting, pod, pod_name, national_department, national_unit

@@ -25,6 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from addin import build, vba
+from addin.xlam import BuildError, ovba, ribbon_checks, vba_sources
+from addin.xlam.compound_file import compound_file
 
 with warnings.catch_warnings():  # oletools 0.60 calls a pyparsing API that warns it is deprecated
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -85,7 +87,7 @@ def test_the_package_is_a_macro_enabled_addin_with_the_ribbon_part(xlam: Path) -
         assert targets["http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"] == (
             "customUI/customUI14.xml"
         )
-        assert package.read("customUI/customUI14.xml") == build.RIBBON_PATH.read_bytes()
+        assert package.read("customUI/customUI14.xml") == ribbon_checks.RIBBON_PATH.read_bytes()
         workbook_rels = package.read("xl/_rels/workbook.xml.rels").decode()
         assert 'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"' in (
             workbook_rels
@@ -117,7 +119,7 @@ def test_the_ribbon_is_well_formed_customui14_with_unique_ids(xlam: Path) -> Non
 
 def test_every_ribbon_callback_is_a_sub_of_the_built_vba_project(xlam: Path, modules: dict[str, str]) -> None:
     with zipfile.ZipFile(xlam) as package:
-        callbacks = build.ribbon_callbacks(package.read("customUI/customUI14.xml"))
+        callbacks = ribbon_checks.ribbon_callbacks(package.read("customUI/customUI14.xml"))
     assert {attribute for attribute, _ in callbacks} == {"onLoad", "onAction"}
     subs = _subs(modules)
     for _, callback in callbacks:
@@ -129,7 +131,8 @@ def test_every_ribbon_callback_is_a_sub_of_the_built_vba_project(xlam: Path, mod
 def test_every_button_has_a_python_handler() -> None:
     from addin.ribbon import BUTTON_HANDLERS
 
-    assert set(BUTTON_HANDLERS) == set(build.ribbon_buttons(build.RIBBON_PATH.read_bytes())) == set(BUTTONS)
+    buttons = ribbon_checks.ribbon_buttons(ribbon_checks.RIBBON_PATH.read_bytes())
+    assert set(BUTTON_HANDLERS) == set(buttons) == set(BUTTONS)
     assert all(callable(handler) for handler in BUTTON_HANDLERS.values())
 
 
@@ -143,13 +146,13 @@ def test_the_buttons_hand_their_id_to_the_python_dispatcher(modules: dict[str, s
 
 
 def test_a_broken_ribbon_or_a_missing_sub_stops_the_build(tmp_path: Path) -> None:
-    source = build.RIBBON_PATH.read_text(encoding="utf-8")
-    modules = build.vba_modules()
+    source = ribbon_checks.RIBBON_PATH.read_text(encoding="utf-8")
+    modules = vba_sources.vba_modules()
 
     def problems(text: str) -> list[str]:
         path = tmp_path / "customUI14.xml"
         path.write_text(text, encoding="utf-8")
-        return build.ribbon_problems(build.ribbon_xml(path), modules)
+        return ribbon_checks.ribbon_problems(ribbon_checks.ribbon_xml(path), modules)
 
     assert problems(source) == []
     assert problems(source.replace('id="ics_settings"', 'id="ics_refresh"')) == [
@@ -158,9 +161,9 @@ def test_a_broken_ribbon_or_a_missing_sub_stops_the_build(tmp_path: Path) -> Non
     assert problems(source.replace('onAction="ICSRibbon.OnRibbonAction"', 'onAction="ICSRibbon.OnClick"', 1)) == [
         "onAction='ICSRibbon.OnClick': no public Sub ICSRibbon.OnClick in the VBA modules"
     ]
-    with pytest.raises(build.BuildError, match="not well-formed"):
+    with pytest.raises(BuildError, match="not well-formed"):
         problems(source.replace("</tabs>", ""))
-    with pytest.raises(build.BuildError, match="root must be"):
+    with pytest.raises(BuildError, match="root must be"):
         problems(source.replace("2009/07/customui", "2006/01/customui"))
 
     vba_dir = tmp_path / "vba"
@@ -169,7 +172,7 @@ def test_a_broken_ribbon_or_a_missing_sub_stops_the_build(tmp_path: Path) -> Non
     ribbon_module.write_text(
         ribbon_module.read_text().replace("Public Sub OnRibbonAction(", "Private Sub OnRibbonAction(")
     )
-    assert build.ribbon_problems(build.ribbon_xml(), build.vba_modules(vba_dir)) == [
+    assert ribbon_checks.ribbon_problems(ribbon_checks.ribbon_xml(), vba_sources.vba_modules(vba_dir)) == [
         "onAction='ICSRibbon.OnRibbonAction': no public Sub ICSRibbon.OnRibbonAction in the VBA modules"
     ] * len(BUTTONS)
 
@@ -179,7 +182,7 @@ def test_a_broken_ribbon_or_a_missing_sub_stops_the_build(tmp_path: Path) -> Non
 
 def test_olevba_reads_back_every_module_exactly_as_built(modules: dict[str, str]) -> None:
     assert sorted(modules) == sorted(MODULES)
-    for module in build.vba_modules():
+    for module in vba_sources.vba_modules():
         assert modules[module.name].replace("\r\n", "\n") == module.source.replace("\r\n", "\n"), module.name
     for path in vba.VBA_DIR.glob("*.bas"):
         assert modules[path.stem].replace("\r\n", "\n") == path.read_text(encoding="utf-8"), path.name
@@ -221,7 +224,7 @@ def test_every_worksheet_function_wrapper_matches_its_python_function(modules: d
 
 def test_the_xlwings_runtime_is_the_pinned_one_with_our_project_name(modules: dict[str, str]) -> None:
     runtime = modules["xlwings"]
-    pinned = build.pinned_xlwings_version()
+    pinned = vba_sources.pinned_xlwings_version()
     assert pinned == "0.37.8"
     assert f'Declare PtrSafe Function XLPyDLLActivateAuto Lib "xlwings64-{pinned}.dll"' in runtime
     assert 'Public Const PROJECT_NAME As String = "icsbench"' in runtime
@@ -233,8 +236,8 @@ def test_a_different_xlwings_than_the_pin_stops_the_build(monkeypatch: pytest.Mo
     import xlwings
 
     monkeypatch.setattr(xlwings, "__version__", "0.30.0")
-    with pytest.raises(build.BuildError, match=r"xlwings 0\.30\.0 is installed but 0\.37\.8 is pinned"):
-        build.xlwings_runtime_source()
+    with pytest.raises(BuildError, match=r"xlwings 0\.30\.0 is installed but 0\.37\.8 is pinned"):
+        vba_sources.xlwings_runtime_source()
 
 
 # ---------------------------------------------------------------------------------------- MS-OVBA and MS-CFB layout
@@ -359,7 +362,7 @@ def test_compound_files_of_any_shape_read_back(count: int) -> None:
     sizes = [0, 1, 63, 64, 65, 4095, 4096, 4097, 9000]
     streams = {f"S/stream{i:02}": bytes([i]) * sizes[i % len(sizes)] for i in range(count)}
     streams["top"] = b"root level"
-    ole = olefile.OleFileIO(io.BytesIO(build.compound_file(streams)), raise_defects=olefile.DEFECT_INCORRECT)
+    ole = olefile.OleFileIO(io.BytesIO(compound_file(streams)), raise_defects=olefile.DEFECT_INCORRECT)
     assert ole.parsing_issues == []
     for path, data in streams.items():
         assert ole.openstream(path).read() == data, path
@@ -369,18 +372,18 @@ def test_compound_files_of_any_shape_read_back(count: int) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=3600) | st.text(alphabet="ab\r\n Sub End", max_size=20000).map(str.encode))
 def test_compression_round_trips_through_olevba(data: bytes) -> None:
-    assert decompress_stream(bytearray(build.compress(data))) == data
+    assert decompress_stream(bytearray(ovba.compress(data))) == data
 
 
 def test_compression_edges() -> None:
     random_chunk = bytes((i * 7919 + (i >> 3) * 104729) % 251 for i in range(4096))
     for data in (b"", b"x" * 4096, b"x" * 4097, random_chunk, random_chunk * 2, os.urandom(4096) + b"tail"):
-        compressed = build.compress(data)
+        compressed = ovba.compress(data)
         assert decompress_stream(bytearray(compressed)) == data
     repetitive = b"Attribute VB_Name = 1\r\n" * 500
-    assert len(build.compress(repetitive)) < len(repetitive) / 10  # copy tokens are used, not only literals
-    with pytest.raises(build.BuildError, match="final chunk"):
-        build.compress(os.urandom(4000))
+    assert len(ovba.compress(repetitive)) < len(repetitive) / 10  # copy tokens are used, not only literals
+    with pytest.raises(BuildError, match="final chunk"):
+        ovba.compress(os.urandom(4000))
 
 
 # ---------------------------------------------------------------------------------------------------- LibreOffice

@@ -13,7 +13,7 @@ from addin import functions
 from addin.formulas_adapter import compute
 from addin.results import ResultsCache
 from engine.config import IcsConfig
-from engine.publish import reader
+from engine.publish import published_results
 from tests.addin.conftest import FixedConfig
 from tests.conftest import query_store
 
@@ -33,7 +33,7 @@ def planted(ics_functions: Any) -> Iterator[Callable[[str, Callable[[Rows], Rows
 
     def plant(name: str, change: Callable[[Rows], Rows]) -> None:
         def load(config: IcsConfig, table: str) -> tuple[int, pa.Table]:
-            refresh_id, arrow = reader.published_table(config, table)
+            refresh_id, arrow = published_results.published_table(config, table)
             if table == name:
                 arrow = pa.Table.from_pylist(change(arrow.to_pylist()), schema=arrow.schema)
             return refresh_id, arrow

@@ -7,7 +7,7 @@ from typing import Any
 
 from addin import functions
 from addin.results import ResultsCache
-from engine.metrics.refresh import refresh
+from engine.jobs import refresh_store
 from engine.store import open_store
 from tests.addin.conftest import FixedConfig
 from tests.conftest import copy_of_store
@@ -41,7 +41,7 @@ def test_a_new_refresh_is_picked_up_and_a_load_alone_keeps_the_cache(refreshed_i
         assert (cache.refresh_id, cache.loads) == (held, loads)
         store = open_store(config)
         try:
-            result = refresh(store)
+            result = refresh_store(store)
         finally:
             store.close()
         functions.ICS_ACTIVITY("ZZA")

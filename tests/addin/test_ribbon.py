@@ -152,4 +152,7 @@ def test_open_power_bi_and_settings(own_ics: Any) -> None:
     on_button("ics_open_power_bi", book, source)
     assert book.opened == [report]
     on_button("ics_settings", book, source)
-    assert f"Store: {config.store_path}" in book.messages[-1] and "Suppression: counts 1-7 hidden" in book.messages[-1]
+    assert (
+        f"Store: {config.store_path}" in book.messages[-1]
+        and "Suppression: Counts of 1 to 7 are blank" in book.messages[-1]
+    )

@@ -80,7 +80,7 @@ def test_quality_report_shows_rejections_by_reason(workspace: Workspace) -> None
 
 
 def test_formula_like_text_is_made_inert() -> None:
-    from engine.reports import inert
+    from engine.publish.reports import inert
 
     assert [inert(v) for v in ("=1+1", "+44", "-3", "@SUM", "ok", "")] == [
         "'=1+1",

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.metrics import catalog
-from engine.publish.powerbi import render, service, tmdl
+from engine.publish.powerbi import auth, render, rest, service, tmdl
 from tests.conftest import copy_of_store
 
 
@@ -36,7 +36,7 @@ def _parameters(pbip: Path) -> dict[str, str]:
 def test_pbi_refresh_writes_typed_parquet_and_both_reports(ics_config: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["pbi", "refresh", "--config", str(ics_config), "--server", r"SQL01\ICS", "--database", "ICSBench"],
+        ["pbi", "render", "--config", str(ics_config), "--server", r"SQL01\ICS", "--database", "ICSBench"],
     )
     assert result.exit_code == 0, result.output
     published = tmp_path / "published"
@@ -54,22 +54,22 @@ def test_pbi_refresh_writes_typed_parquet_and_both_reports(ics_config: Path, tmp
 
 def test_pbi_refresh_can_point_the_report_at_a_shared_folder(ics_config: Path, tmp_path: Path) -> None:
     share = r"\\ics-files\costing\published"
-    result = CliRunner().invoke(main, ["pbi", "refresh", "--config", str(ics_config), "--results-folder", share])
+    result = CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config), "--results-folder", share])
     assert result.exit_code == 0, result.output
     assert _parameters(render.rendered_report(tmp_path / "published")) == {"ResultsFolder": share}
     assert not render.rendered_report(tmp_path / "published", "sqlserver").exists()
 
 
 def test_pbi_refresh_wants_both_server_and_database(ics_config: Path) -> None:
-    result = CliRunner().invoke(main, ["pbi", "refresh", "--config", str(ics_config), "--server", "SQL01"])
+    result = CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config), "--server", "SQL01"])
     assert result.exit_code == 2
     assert "give both --server and --database" in result.output
 
 
 def test_pbi_open_explains_itself_off_windows_and_before_a_refresh(ics_config: Path) -> None:
     before = CliRunner().invoke(main, ["pbi", "open", "--config", str(ics_config)])
-    assert before.exit_code == 2 and "run `icsbench pbi refresh` first" in before.output
-    assert CliRunner().invoke(main, ["pbi", "refresh", "--config", str(ics_config)]).exit_code == 0
+    assert before.exit_code == 2 and "run `icsbench pbi render` first" in before.output
+    assert CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config)]).exit_code == 0
     after = CliRunner().invoke(main, ["pbi", "open", "--config", str(ics_config)])
     assert after.exit_code == 0 and "Power BI Desktop runs only on Windows" in after.output
 
@@ -80,16 +80,16 @@ def test_pbi_publish_passes_the_options_to_the_service(monkeypatch: pytest.Monke
     def fake_publish(settings: service.PublishSettings, tokens: Any, **kwargs: Any) -> service.PublishResult:
         calls.append({"settings": settings, "tokens": tokens, **kwargs})
         return service.PublishResult(
-            workspace=service.Workspace("w-1", "ICS Costing"),
+            workspace=rest.Workspace("w-1", "ICS Costing"),
             dataset_id="d-1",
             report_id="r-1",
             uploaded=False,
             took_over=True,
             parameters_set=("Server", "Database"),
-            refresh=service.RefreshOutcome("Failed", error="ModelRefreshFailed_CredentialsNotSpecified"),
+            refresh=rest.RefreshOutcome("Failed", error="ModelRefreshFailed_CredentialsNotSpecified"),
         )
 
-    monkeypatch.setattr(service, "publish", fake_publish)
+    monkeypatch.setattr(service, "publish_report", fake_publish)
     monkeypatch.setenv("ICS_PBI_SECRET", "not-a-real-secret")
     result = CliRunner().invoke(
         main,
@@ -107,4 +107,4 @@ def test_pbi_publish_passes_the_options_to_the_service(monkeypatch: pytest.Monke
     )
     assert call["parameters"] == {"Server": "SQL01", "Database": "ICSBench"}
     assert call["pbix"] is None
-    assert isinstance(call["tokens"], service.ServicePrincipalTokens)
+    assert isinstance(call["tokens"], auth.ServicePrincipalTokens)

@@ -29,7 +29,7 @@ def loaded_ics(
         store = open_store(config)
         try:
             outcomes = load_files(store, list(result.files))
-            quality.refresh(store)
+            quality.rebuild(store)
         finally:
             store.close()
         assert {o.status for o in outcomes} == {"loaded"}, [o.message for o in outcomes if o.status != "loaded"]
@@ -44,12 +44,14 @@ def _query(config: config_module.IcsConfig, sql: str) -> list[tuple[object, ...]
         store.close()
 
 
+@pytest.mark.slow
 def test_store_total_equals_generated_total_to_the_penny(loaded_ics) -> None:  # type: ignore[no-untyped-def]
     result, config = loaded_ics
     [(total,)] = _query(config, "SELECT sum(cost) FROM cost_lines")
     assert Decimal(total) == result.total_cost
 
 
+@pytest.mark.slow
 def test_every_provider_and_setting_reconciles_with_the_manifest(loaded_ics) -> None:  # type: ignore[no-untyped-def]
     result, config = loaded_ics
     manifest = json.loads(result.manifest_path.read_text())
@@ -69,6 +71,7 @@ def test_every_provider_and_setting_reconciles_with_the_manifest(loaded_ics) -> 
     assert actual == expected
 
 
+@pytest.mark.slow
 def test_data_quality_report_reconciles_with_the_store(loaded_ics) -> None:  # type: ignore[no-untyped-def]
     result, config = loaded_ics
     [(dq_cost, dq_records)] = _query(config, "SELECT sum(cost_loaded), sum(records) FROM data_quality")
@@ -78,6 +81,7 @@ def test_data_quality_report_reconciles_with_the_store(loaded_ics) -> None:  # t
     assert statuses == [("matched",)] or set(statuses) == {("matched",), ("none supplied",)}
 
 
+@pytest.mark.slow
 def test_a_second_load_of_everything_replaces_and_still_reconciles(loaded_ics) -> None:  # type: ignore[no-untyped-def]
     result, config = loaded_ics
     store = open_store(config)
@@ -90,6 +94,7 @@ def test_a_second_load_of_everything_replaces_and_still_reconciles(loaded_ics) -
     assert lines == result.cost_lines
 
 
+@pytest.mark.slow
 def test_patients_link_across_providers(loaded_ics) -> None:  # type: ignore[no-untyped-def]
     _result, config = loaded_ics
     [(linked, without)] = _query(

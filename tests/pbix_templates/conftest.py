@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.publish.files import publish_files
+from engine.publish.files import write_published_files
 from engine.publish.powerbi import render, tmdl
 from engine.store import open_store
 
@@ -39,7 +39,7 @@ def published_ics(refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory) 
     config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
     store = open_store(config, read_only=True)
     try:
-        publish_files(store)
+        write_published_files(store)
     finally:
         store.close()
     return folder

@@ -10,8 +10,8 @@ import pytest
 from engine import config as config_module
 from engine import synth
 from engine.ingest import load_files, quality
-from engine.metrics.portable import Schema
-from engine.metrics.refresh import refresh
+from engine.jobs import refresh_store
+from engine.metrics.transpile import Schema
 from engine.store import Store, open_store
 
 
@@ -32,9 +32,9 @@ def refreshed_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]
             cleanup.callback(store.close)
             outcomes = load_files(store, list(made.files))
         assert {o.status for o in outcomes} <= {"loaded", "empty"}, [o.message for o in outcomes]
-        quality.refresh(store)
+        quality.rebuild(store)
         store.con.execute("SET threads = 1")
-        refresh(store)
+        refresh_store(store)
         yield store
 
 

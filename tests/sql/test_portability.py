@@ -18,7 +18,7 @@ from sqlfluff.api import APIParsingError
 from sqlfluff.core import FluffConfig
 
 from engine import sql_files
-from engine.metrics import catalog, portable
+from engine.metrics import catalog, portability_lint, snapshots, transpile
 from engine.store import Store
 
 METRICS = catalog.metrics()
@@ -35,10 +35,10 @@ each_metric = pytest.mark.parametrize("metric", METRICS, ids=_name)
 # --- (a) transpiles ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dialect", portable.DIALECTS)
+@pytest.mark.parametrize("dialect", transpile.DIALECTS)
 @each_metric
 def test_every_metric_transpiles(metric: catalog.Metric, dialect: str) -> None:
-    text = portable.transpile(metric, dialect)  # raises PortabilityError naming the file and the construct
+    text = transpile.transpile(metric, dialect)  # raises PortabilityError naming the file and the construct
     assert sqlglot.parse_one(text, read=dialect) is not None
 
 
@@ -47,22 +47,22 @@ def test_every_metric_transpiles(metric: catalog.Metric, dialect: str) -> None:
 
 @each_metric
 def test_tsql_snapshot_is_current(metric: catalog.Metric) -> None:
-    path = portable.snapshot_path(metric)
-    assert path.exists(), f"{path} is missing: run `python -m engine.metrics.portable --write`"
-    assert path.read_text(encoding="utf-8") == portable.snapshot_text(metric), (
-        f"{path} is stale: run `python -m engine.metrics.portable --write` and review the T-SQL diff"
+    path = snapshots.snapshot_path(metric)
+    assert path.exists(), f"{path} is missing: run `python -m engine.metrics.snapshots --write`"
+    assert path.read_text(encoding="utf-8") == snapshots.snapshot_text(metric), (
+        f"{path} is stale: run `python -m engine.metrics.snapshots --write` and review the T-SQL diff"
     )
 
 
 @each_metric
 def test_spark_snapshot_is_current(metric: catalog.Metric) -> None:
-    path = portable.snapshot_path(metric, "spark")
-    assert path.exists(), f"{path} is missing: run `python -m engine.metrics.portable --write`"
-    assert path.read_text(encoding="utf-8") == portable.snapshot_text(metric, "spark"), f"{path} is stale"
+    path = snapshots.snapshot_path(metric, "spark")
+    assert path.exists(), f"{path} is missing: run `python -m engine.metrics.snapshots --write`"
+    assert path.read_text(encoding="utf-8") == snapshots.snapshot_text(metric, "spark"), f"{path} is stale"
 
 
 def test_every_tsql_snapshot_belongs_to_a_metric() -> None:
-    folder = sql_files.sql_dir() / portable.SNAPSHOT_FOLDER
+    folder = sql_files.sql_dir() / snapshots.SNAPSHOT_FOLDER
     orphans = {p.stem for p in folder.glob("*.sql")} - {m.name for m in METRICS}
     assert not orphans, f"snapshots of metrics that are gone: {sorted(orphans)}; run --write to delete them"
 
@@ -73,21 +73,21 @@ def test_write_and_check_keep_a_snapshot_folder_current(
     metrics = catalog.metrics()[:2]  # two are enough, and quicker than transpiling every metric six times
     monkeypatch.setattr(catalog, "metrics", lambda: metrics)
     monkeypatch.setattr(sql_files, "sql_dir", lambda: tmp_path)
-    folder = tmp_path / portable.SNAPSHOT_FOLDER
-    assert portable.main(["--check"]) == 1
-    assert portable.main(["--write"]) == 0
+    folder = tmp_path / snapshots.SNAPSHOT_FOLDER
+    assert snapshots.main(["--check"]) == 1
+    assert snapshots.main(["--write"]) == 0
     assert sorted(p.stem for p in folder.glob("*.sql")) == sorted(m.name for m in metrics)
-    assert portable.main(["--check"]) == 0
+    assert snapshots.main(["--check"]) == 0
     edited = folder / f"{metrics[0].name}.sql"
     edited.write_text(edited.read_text(encoding="utf-8") + "-- edited by hand\n", encoding="utf-8")
     (folder / "gone.sql").write_text("-- a metric that was deleted\nSELECT 1;\n", encoding="utf-8")
     capsys.readouterr()
-    assert portable.main(["--check"]) == 1
+    assert snapshots.main(["--check"]) == 1
     stale = [line for line in capsys.readouterr().err.splitlines() if line.startswith("stale: ")]
     assert [Path(line).name for line in stale] == [edited.name, "gone.sql"]
-    assert portable.main(["--write"]) == 0
+    assert snapshots.main(["--write"]) == 0
     assert not (folder / "gone.sql").exists()
-    assert portable.main(["--check"]) == 0
+    assert snapshots.main(["--check"]) == 0
 
 
 # --- (c) sqlfluff --------------------------------------------------------------------------------------------------
@@ -98,10 +98,11 @@ def test_write_and_check_keep_a_snapshot_folder_current(
 _TSQL = FluffConfig(overrides={"dialect": "tsql", "templater": "raw"})
 
 
+@pytest.mark.slow  # sqlfluff parses each metric's T-SQL in about a second
 @each_metric
 def test_tsql_parses_with_sqlfluff(metric: catalog.Metric) -> None:
     try:
-        sqlfluff.parse(portable.snapshot_text(metric), config=_TSQL)
+        sqlfluff.parse(snapshots.snapshot_text(metric), config=_TSQL)
     except APIParsingError as exc:
         pytest.fail(f"the T-SQL of sql/metrics/{metric.name}.sql does not parse with sqlfluff --dialect tsql: {exc}")
 
@@ -112,7 +113,7 @@ def test_tsql_reserved_words_are_quoted() -> None:
         "-- probe: x\n-- Grain: x\n-- Inputs: t\n-- Published: no\n-- About: x\n-- Columns:\n--   a [key] x\n"
         "WITH national AS (SELECT a AS file FROM t) SELECT file AS a FROM national",
     )
-    text = portable.transpile(metric, "tsql")
+    text = transpile.transpile(metric, "tsql")
     assert "[national]" in text and "[file]" in text
     sqlfluff.parse(text, config=_TSQL)
 
@@ -121,17 +122,17 @@ def test_tsql_reserved_words_are_quoted() -> None:
 
 
 def test_tsql_reads_back_with_the_types_sql_server_means() -> None:
-    assert portable.from_tsql("SELECT CAST(x AS FLOAT) AS y") == "SELECT CAST(x AS DOUBLE) AS y"
-    assert portable.from_tsql("SELECT CAST(x AS FLOAT(24)) AS y") == "SELECT CAST(x AS REAL) AS y"
-    assert portable.from_tsql("SELECT CAST(x AS VARCHAR(MAX)) AS y") == "SELECT CAST(x AS TEXT) AS y"
+    assert transpile.from_tsql("SELECT CAST(x AS FLOAT) AS y") == "SELECT CAST(x AS DOUBLE) AS y"
+    assert transpile.from_tsql("SELECT CAST(x AS FLOAT(24)) AS y") == "SELECT CAST(x AS REAL) AS y"
+    assert transpile.from_tsql("SELECT CAST(x AS VARCHAR(MAX)) AS y") == "SELECT CAST(x AS TEXT) AS y"
 
 
 def test_tsql_string_plus_reads_back_as_concatenation() -> None:
     assert (
-        portable.from_tsql("SELECT a + '|' + b AS k, a + 1 AS n FROM t")
+        transpile.from_tsql("SELECT a + '|' + b AS k, a + 1 AS n FROM t")
         == "SELECT a || '|' || b AS k, a + 1 AS n FROM t"
     )
-    typed = portable.from_tsql(
+    typed = transpile.from_tsql(
         "SELECT a + b AS k, n + 1 AS m FROM t", {"main": {"t": {"a": "TEXT", "b": "TEXT", "n": "INT"}}}
     )
     assert typed == 'SELECT "t"."a" || "t"."b" AS "k", "t"."n" + 1 AS "m" FROM "main"."t" AS "t"'
@@ -157,13 +158,13 @@ def _same(expected: Any, actual: Any) -> bool:
 @pytest.mark.slow
 @each_metric
 def test_tsql_read_back_into_duckdb_gives_the_same_results(
-    refreshed_store: Store, store_schema: portable.Schema, metric: catalog.Metric
+    refreshed_store: Store, store_schema: transpile.Schema, metric: catalog.Metric
 ) -> None:
     con = refreshed_store.con
     expected = con.execute(f"SELECT * FROM {metric.table}")
     expected_columns = [(d[0], str(d[1])) for d in expected.description]
     expected_rows = sorted(expected.fetchall(), key=_sort_key)
-    actual = con.execute(portable.from_tsql(portable.transpile(metric, "tsql"), store_schema))
+    actual = con.execute(transpile.from_tsql(transpile.transpile(metric, "tsql"), store_schema))
     actual_columns = [(d[0], str(d[1])) for d in actual.description]
     actual_rows = sorted(actual.fetchall(), key=_sort_key)
 
@@ -185,7 +186,7 @@ def test_tsql_read_back_into_duckdb_gives_the_same_results(
 
 @each_metric
 def test_metric_stays_inside_the_portable_subset(metric: catalog.Metric) -> None:
-    found = portable.unportable(metric.query)
+    found = portability_lint.unportable(metric.query)
     assert not found, f"sql/metrics/{metric.name}.sql uses " + "; ".join(found)
 
 
@@ -212,7 +213,7 @@ def test_metric_stays_inside_the_portable_subset(metric: catalog.Metric) -> None
     ],
 )
 def test_each_unportable_construct_is_found(query: str, construct: str) -> None:
-    found = portable.unportable(query)
+    found = portability_lint.unportable(query)
     assert len(found) == 1 and found[0].startswith(f"{construct} in `"), found
 
 
@@ -228,20 +229,20 @@ def test_the_portable_subset_itself_passes() -> None:
         GROUP BY c.a, c.b, c.position
         HAVING count(*) > 1
     """
-    assert portable.unportable(query) == []
+    assert portability_lint.unportable(query) == []
 
 
 @pytest.mark.slow
 @each_metric
-def test_metric_takes_no_average_of_a_whole_number(store_schema: portable.Schema, metric: catalog.Metric) -> None:
-    found = portable.integer_averages(metric.query, store_schema)
+def test_metric_takes_no_average_of_a_whole_number(store_schema: transpile.Schema, metric: catalog.Metric) -> None:
+    found = portability_lint.integer_averages(metric.query, store_schema)
     assert not found, f"sql/metrics/{metric.name}.sql takes " + "; ".join(found)
 
 
 def test_integer_averages_are_found() -> None:
-    schema: portable.Schema = {"main": {"t": {"a": "INTEGER", "b": "DOUBLE"}}}
+    schema: transpile.Schema = {"main": {"t": {"a": "INTEGER", "b": "DOUBLE"}}}
     query = "SELECT avg(a) AS x, avg(b) AS y, avg(CAST(a AS DOUBLE)) AS z, avg(CASE WHEN b > 1 THEN a END) AS w FROM t"
-    assert len(portable.integer_averages(query, schema)) == 2
+    assert len(portability_lint.integer_averages(query, schema)) == 2
 
 
 # --- (f) header inputs ---------------------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def test_integer_averages_are_found() -> None:
 
 @each_metric
 def test_header_inputs_are_the_tables_the_query_reads(metric: catalog.Metric) -> None:
-    declared, read = set(metric.inputs), portable.tables_read(metric.query)
+    declared, read = set(metric.inputs), portability_lint.tables_read(metric.query)
     assert declared == read and len(metric.inputs) == len(declared), (
         f"sql/metrics/{metric.name}.sql: `Inputs:` should list exactly the tables the query reads; "
         f"missing {sorted(read - declared)}, not read {sorted(declared - read)}, listed {list(metric.inputs)}"
@@ -260,4 +261,4 @@ def test_tables_read_leaves_out_ctes_and_keeps_schemas() -> None:
     query = (
         "WITH c AS (SELECT * FROM results.event_costs) SELECT * FROM c JOIN providers AS p ON p.org_code = c.org_code"
     )
-    assert portable.tables_read(query) == {"results.event_costs", "providers"}
+    assert portability_lint.tables_read(query) == {"results.event_costs", "providers"}

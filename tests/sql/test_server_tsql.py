@@ -4,7 +4,7 @@ SQL Server cannot run here, so every T-SQL text is checked with two independent 
 sqlfluff (--dialect tsql, parse only): the DBA script sql/mssql/ics_schema.sql with the dynamic SQL inside it, the
 hand-written statements in sql/mssql/server/, the push-down statement of every metric and the queries rendered for the
 server (reconciliation, period fingerprints). Then the push-down is played through on DuckDB: each metric's T-SQL,
-read back with `portable.from_tsql`, builds its work table in a DuckDB laid out like the server (ics_canonical,
+read back with `transpile.from_tsql`, builds its work table in a DuckDB laid out like the server (ics_canonical,
 ics_staging), each reading the work tables the earlier ones made, and the published tables must hold what the local
 refresh put in the store's results schema.
 """
@@ -27,9 +27,9 @@ from sqlglot import expressions as exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from engine import sql_files
-from engine.metrics import catalog, portable, push_down
+from engine.metrics import catalog, push_down, transpile
 from engine.store import Store
-from engine.store.server import objects, render
+from engine.store.server import layout, render
 from engine.store.server.canonical import KEYED_TABLES
 from engine.store.server.connection import SQL_SERVER
 from engine.store.server.lock import LOCK_NAME
@@ -121,7 +121,7 @@ def test_tsql_rule_breaches_are_found() -> None:
 
 
 def _schema_script() -> str:
-    return objects.snapshot_path().read_text(encoding="utf-8")
+    return layout.snapshot_path().read_text(encoding="utf-8")
 
 
 def _batches(script: str) -> list[str]:
@@ -131,17 +131,18 @@ def _batches(script: str) -> list[str]:
 
 
 def test_schema_script_is_current() -> None:
-    path = objects.snapshot_path()
-    assert path.exists(), f"{path} is missing: run `python -m engine.store.server.objects --write`"
-    assert _schema_script() == objects.snapshot_text(SQL_SERVER), (
-        f"{path} is stale: run `python -m engine.store.server.objects --write` and review the T-SQL diff"
+    path = layout.snapshot_path()
+    assert path.exists(), f"{path} is missing: run `python -m engine.store.server.layout --write`"
+    assert _schema_script() == layout.snapshot_text(SQL_SERVER), (
+        f"{path} is stale: run `python -m engine.store.server.layout --write` and review the T-SQL diff"
     )
 
 
 def test_schema_script_runs_each_init_statement_as_a_batch() -> None:
-    assert _batches(_schema_script()) == [s.rstrip(";") + ";" for s in objects.init_statements(SQL_SERVER)]
+    assert _batches(_schema_script()) == [s.rstrip(";") + ";" for s in layout.init_statements(SQL_SERVER)]
 
 
+@pytest.mark.slow  # sqlfluff on the whole schema script
 def test_schema_script_parses_with_sqlfluff() -> None:
     _sqlfluff_parses(_schema_script(), "sql/mssql/ics_schema.sql")
 
@@ -153,15 +154,16 @@ def test_schema_script_batches_parse_with_sqlglot() -> None:
         assert len(_sqlglot_parses(batch, f"this batch of sql/mssql/ics_schema.sql: {batch[:200]}")) == 1, batch[:200]
 
 
+@pytest.mark.slow  # sqlfluff on the whole schema script
 def test_dynamic_sql_in_schema_script_parses() -> None:
     # Each CREATE SCHEMA/TABLE/ROLE runs as `IF <not there> EXEC('<statement>')`. Neither parser looks inside the
     # string, and sqlglot misreads the wrapper itself (it takes EXEC for an alias of the condition, so the IF parses
     # but proves little), so the statement the server actually runs is parsed on its own here.
     inner = [m.group(1).replace("''", "'") for m in _EXEC_STRING.finditer(_schema_script())]
-    expected_tables = {f"[{t.schema}].[{t.name}]" for t in objects.tables()}
+    expected_tables = {f"[{t.schema}].[{t.name}]" for t in layout.tables()}
     created_tables = {s.split()[2] for s in inner if s.startswith("CREATE TABLE ")}
     assert created_tables == expected_tables
-    assert sum(s.startswith("CREATE SCHEMA ") for s in inner) == len(objects.SCHEMAS)
+    assert sum(s.startswith("CREATE SCHEMA ") for s in inner) == len(layout.SCHEMAS)
     for statement in inner:
         (tree,) = _sqlglot_parses(statement, f"the dynamic SQL {statement[:200]}")
         if statement.startswith("CREATE TABLE "):
@@ -190,6 +192,7 @@ def _placeholders(count: int) -> FluffConfig:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SERVER_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_server_file_parses_with_sqlfluff(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
@@ -219,7 +222,7 @@ RENDERED = ("refresh/reconcile.sql", "server/period_fingerprints.sql")
 def _rendered(source: str) -> str:
     """A query render.query writes for SQL Server, with the tables PushDown.reconcile and canonical.fingerprints_there
     give it."""
-    fingerprinted = {name: (objects.CANONICAL, name) for name in KEYED_TABLES}
+    fingerprinted = {name: (layout.CANONICAL, name) for name in KEYED_TABLES}
     tables = push_down.table_map() if source == "refresh/reconcile.sql" else fingerprinted
     try:
         return render.query(sql_files.read(source), "tsql", tables)
@@ -232,6 +235,7 @@ def _push_down(metric: catalog.Metric) -> str:
     return push_down.metric_sql(metric, "tsql")
 
 
+@pytest.mark.slow  # sqlfluff parses each metric's push-down T-SQL in about a second
 @each_metric
 def test_push_down_statement_parses_as_tsql(metric: catalog.Metric) -> None:
     text = _push_down(metric)
@@ -259,8 +263,8 @@ def test_rendered_query_parses_as_tsql(source: str) -> None:
 # --- round trip: the push-down played through on DuckDB -------------------------------------------------------------
 
 
-def _schema_of(con: duckdb.DuckDBPyConnection) -> portable.Schema:
-    schema: portable.Schema = {}
+def _schema_of(con: duckdb.DuckDBPyConnection) -> transpile.Schema:
+    schema: transpile.Schema = {}
     for db, table, column, data_type in con.execute(
         "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
         "ORDER BY table_schema, table_name, ordinal_position"
@@ -289,7 +293,7 @@ def like_the_server(refreshed_store: Store) -> Iterator[tuple[duckdb.DuckDBPyCon
     con.execute("SET threads = 1")  # as the fixture's refresh, so floating-point sums add up in the same order
     failures: dict[str, str] = {}
     try:
-        for schema in (objects.CANONICAL, objects.STAGING):
+        for schema in (layout.CANONICAL, layout.STAGING):
             con.execute(f'CREATE SCHEMA "{schema}"')
         work = {push_down.work_table(m) for m in METRICS}
         for local, (schema, name) in push_down.table_map().items():
@@ -301,7 +305,7 @@ def like_the_server(refreshed_store: Store) -> Iterator[tuple[duckdb.DuckDBPyCon
         for metric in METRICS:
             schema, name = push_down.work_table(metric)
             try:
-                query = portable.from_tsql(_select_of(metric), _schema_of(con))
+                query = transpile.from_tsql(_select_of(metric), _schema_of(con))
                 con.execute(f'CREATE TABLE "{schema}"."{name}" AS {query}')
             except Exception as exc:
                 failures[metric.name] = f"{type(exc).__name__}: {exc}"
@@ -337,8 +341,8 @@ def test_push_down_gives_the_refresh_results(
 ) -> None:
     con, failures = like_the_server
     assert metric.name not in failures, f"the push-down T-SQL of {metric.name} fails: {failures[metric.name]}"
-    # Read back in the types DuckDB gives, as PushDown.run reads the work table (objects.arrow_schema).
-    columns = objects.shapes().results[metric.name]
+    # Read back in the types DuckDB gives, as PushDown.run reads the work table (layout.arrow_schema).
+    columns = layout.shapes().results[metric.name]
     select = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
     schema, name = push_down.work_table(metric)
     actual = con.execute(f'SELECT {select} FROM "{schema}"."{name}"')
@@ -354,5 +358,5 @@ def test_rendered_query_gives_the_local_results(
 ) -> None:
     con, failures = like_the_server
     assert not failures, f"push-down T-SQL fails: {failures}"
-    actual = con.execute(portable.from_tsql(_rendered(source), _schema_of(con)))
+    actual = con.execute(transpile.from_tsql(_rendered(source), _schema_of(con)))
     _compare(source, refreshed_store.con.execute(sql_files.read(source)), actual)

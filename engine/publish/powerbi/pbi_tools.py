@@ -22,11 +22,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import IcsBenchError
+from engine.progress import Progress, silent
 
 PBI_TOOLS_ENV = "PBI_TOOLS"
 EXECUTABLE_NAMES = ("pbi-tools", "pbi-tools.core")
@@ -50,8 +51,6 @@ EXIT_MEANINGS = {
 COMPILE_FORMATS = {".pbix": "PBIX", ".pbit": "PBIT"}
 
 _OUTPUT_LINES_IN_ERRORS = 20
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def compile_project(
     overwrite: bool = True,
     tool: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> PbiToolsRun:
     """Build `out` (.pbix or .pbit, which sets the format) from the source folder with `pbi-tools compile`."""
     if not folder.is_dir():
@@ -149,7 +148,7 @@ def deploy_project(
     what_if: bool = False,
     tool: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> PbiToolsRun:
     """Run profile `label` of the folder's deployment manifest with `pbi-tools deploy` (environment: its default)."""
     if not folder.is_dir():
@@ -163,7 +162,7 @@ def deploy_project(
 
 
 def launch_desktop(
-    file: Path, *, tool: Path | None = None, timeout: float = 120.0, progress: Progress | None = None
+    file: Path, *, tool: Path | None = None, timeout: float = 120.0, progress: Progress = silent
 ) -> PbiToolsRun:
     """Open `file` (.pbix or .pbit) in Power BI Desktop with `pbi-tools launch-pbi` (Windows, Desktop edition)."""
     if not _on_windows():
@@ -186,7 +185,7 @@ def run_pbi_tools(
     *,
     tool: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    progress: Progress | None = None,
+    progress: Progress = silent,
     cwd: Path | None = None,
 ) -> PbiToolsRun:
     """Run pbi-tools with `args`, passing each line it prints to `progress`; a non-zero exit or a run longer than
@@ -246,7 +245,7 @@ def run_pbi_tools(
     return PbiToolsRun(command=command, exit_code=exit_code, output=tuple(output))
 
 
-def _relay(lines: queue.Queue[str | None], output: list[str], progress: Progress | None, deadline: float) -> bool:
+def _relay(lines: queue.Queue[str | None], output: list[str], progress: Progress, deadline: float) -> bool:
     """Collect the reader's lines until the program closes its output (True) or the deadline passes (False)."""
     while True:
         remaining = deadline - time.monotonic()
@@ -259,8 +258,7 @@ def _relay(lines: queue.Queue[str | None], output: list[str], progress: Progress
         if line is None:
             return True
         output.append(line)
-        if progress is not None:
-            progress(line)
+        progress(line)
 
 
 def _read_lines(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:

@@ -11,7 +11,6 @@ push finds the same differences again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,16 +18,16 @@ import pyarrow as pa
 
 from engine import sql_files
 from engine.errors import ServerError
+from engine.progress import Progress, silent
 from engine.store import Store
-from engine.store.server import objects, render
+from engine.store.server import layout, render
 from engine.store.server.connection import Server
-from engine.store.server.objects import CANONICAL, STAGING, canonical_staging
+from engine.store.server.layout import CANONICAL, STAGING, canonical_staging
 
 PeriodKey = tuple[str, str, str, int]  # setting, org_code, fin_year, period
 Fingerprint = tuple[int, int, Decimal]  # records, cost lines, cost
 KEYED_TABLES = ("activity", "cost_lines")
 WHOLE_TABLES = ("providers", "data_quality", "ref_national_schedule", "ref_lsoa")
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,9 @@ def fingerprints_there(server: Server) -> dict[PeriodKey, Fingerprint]:
     return {(s, o, y, int(p)): (int(r), int(n), Decimal(c)) for s, o, y, p, r, n, c in rows}
 
 
-def push(store: Store, server: Server, progress: Progress | None = None) -> PushResult:
+def push(store: Store, server: Server, progress: Progress = silent) -> PushResult:
     """Make the server's canonical data match the local store for every period the store holds (call under the lock)."""
-    say = progress or (lambda _text: None)
+    say = progress
     here = fingerprints_here(store)
     say("comparing the periods the server holds")
     there = fingerprints_there(server)
@@ -115,7 +114,7 @@ def push(store: Store, server: Server, progress: Progress | None = None) -> Push
     return PushResult(len(changed), written, cost)
 
 
-def push_if_configured(store: Store, progress: Progress | None = None) -> PushResult | None:
+def push_if_configured(store: Store, progress: Progress = silent) -> PushResult | None:
     """With [server] in the config, bring the server's canonical data up to date with the store (under the lock)."""
     from engine.store.server import lock
 
@@ -125,20 +124,20 @@ def push_if_configured(store: Store, progress: Progress | None = None) -> PushRe
         return push(store, server, progress)
 
 
-def pull(server: Server, store: Store, progress: Progress | None = None) -> int:
+def pull(server: Server, store: Store, progress: Progress = silent) -> int:
     """Replace the local store's canonical tables with the server's, in one DuckDB transaction; rows read.
 
     Rows stream from the server into the store batch by batch, so memory holds a batch, not the tables. A failure
     part way rolls the store back to what it held. The local load log is kept.
     """
-    say = progress or (lambda _text: None)
-    shapes = objects.shapes().store
+    say = progress
+    shapes = layout.shapes().store
     read = 0
     with store.transaction() as con:
         for name in (*KEYED_TABLES, "data_quality"):
             say(f"reading {name} from the server")
             columns = shapes[name]
-            schema = objects.arrow_schema(columns)
+            schema = layout.arrow_schema(columns)
             select = ", ".join(server.dialect.quote(c.name) for c in columns)
             batches = server.read_batches(f"SELECT {select} FROM {server.dialect.quote(CANONICAL, name)}", schema)
             con.execute(f"DELETE FROM {name}")
@@ -152,7 +151,7 @@ def pull(server: Server, store: Store, progress: Progress | None = None) -> int:
 
 
 def _move(server: Server, name: str) -> None:
-    columns = ", ".join(server.dialect.quote(c.name) for c in objects.table(CANONICAL, name).columns)
+    columns = ", ".join(server.dialect.quote(c.name) for c in layout.table(CANONICAL, name).columns)
     server.execute(
         f"INSERT INTO {server.dialect.quote(CANONICAL, name)} ({columns}) "
         f"SELECT {columns} FROM {server.dialect.quote(STAGING, canonical_staging(name))}"

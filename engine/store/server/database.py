@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine import sql_files
-from engine.store.server import objects
+from engine.progress import Progress, silent
+from engine.store.server import layout
 from engine.store.server.connection import Server
 
 _ROLES = ("icsbench_reader", "icsbench_writer")
@@ -20,26 +20,24 @@ class Finding:
     problem: str  # e.g. "missing", "has no column total_cost"
 
 
-def init(server: Server, progress: Callable[[int, int], None] | None = None) -> int:
+def init(server: Server, progress: Progress = silent) -> int:
     """Run every init statement (each idempotent); how many ran."""
-    statements = objects.init_statements(server.dialect)
+    statements = layout.init_statements(server.dialect)
     for done, statement in enumerate(statements):
-        if progress:
-            progress(done, len(statements))
+        progress("creating icsbench's objects", done, len(statements))
         server.execute(statement)
-    if progress:
-        progress(len(statements), len(statements))
+    progress("creating icsbench's objects", len(statements), len(statements))
     return len(statements)
 
 
 def check(server: Server) -> list[Finding]:
     """Every schema, table, view, column and role icsbench needs that the server lacks. Empty when all is there."""
     found: dict[tuple[str, str], tuple[str, set[str]]] = {}
-    for schema, name, kind, column in server.rows(sql_files.read("server/columns_present.sql"), objects.SCHEMAS):
+    for schema, name, kind, column in server.rows(sql_files.read("server/columns_present.sql"), layout.SCHEMAS):
         entry = found.setdefault((str(schema), str(name)), (str(kind), set()))
         entry[1].add(str(column).lower())
     findings: list[Finding] = []
-    expected = [("table", t) for t in objects.tables()] + [("view", v) for v in objects.views()]
+    expected = [("table", t) for t in layout.tables()] + [("view", v) for v in layout.views()]
     for kind, wanted in expected:
         label = f"{kind} {wanted.schema}.{wanted.name}"
         have = found.get(wanted.key)

@@ -1,5 +1,5 @@
 """DuckDB-dialect SQL from `sql/` made ready to run on the server: its tables renamed to where the server keeps them,
-then written in the server's dialect by sqlglot (with the same fixes as the T-SQL snapshots, engine.metrics.portable).
+then written in the server's dialect by sqlglot (with the same fixes as the T-SQL snapshots, engine.sql_dialects).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlglot
 from sqlglot import expressions as exp
 from sqlglot.errors import ErrorLevel
 
-from engine.metrics import portable
-from engine.store.server.objects import Column, server_type
+from engine.sql_dialects import BEFORE_WRITING
+from engine.store.server.layout import Column, server_type
 
 TableMap = Mapping[str, tuple[str, str]]
 """Table as the DuckDB query names it (`cost_lines`, `results.system_cost`) -> (schema, table) on the server."""
@@ -45,7 +45,7 @@ def parse(query: str, tables: TableMap) -> exp.Expr:
 def write(tree: exp.Expr, dialect: str) -> str:
     if dialect == "tsql":
         tree = _name_positional_order(tree)
-    for fix in portable.BEFORE_WRITING.get(dialect, ()):
+    for fix in BEFORE_WRITING.get(dialect, ()):
         tree = tree.transform(fix)
     return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
 

@@ -166,12 +166,12 @@ def test_a_new_file_for_a_loaded_period_replaces_only_that_period(workspace: Wor
 
 
 def test_large_csv_is_streamed_in_blocks(workspace: Workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from engine.ingest import readers
+    from engine.ingest import sources
 
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 64 << 10)
     rows = [apc_row(f"R{i}", nhs_number="") for i in range(5000)]
     path = workspace.write_csv("ZZA_apc_202324_activity.csv", APC_HEADER, rows)
-    source = readers.open_source(path)
+    source = sources.open_source(path)
     sizes = [b.num_rows for b in source.batches()]
     assert len(sizes) > 5, "a file larger than one block must arrive in several batches"
     assert sum(sizes) == 5000

@@ -15,7 +15,7 @@ import pytest
 
 from engine import config as config_module
 from engine.ingest import load_files, quality
-from engine.metrics.refresh import refresh
+from engine.jobs import refresh_store
 from engine.store import Store, open_store
 from tests.conftest import PSEUDONYM_KEY
 
@@ -213,8 +213,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         opened = open_store(config_module.load(root / "ics.toml"))
         outcomes = load_files(opened, _write_extracts(root))
     assert {o.status for o in outcomes} == {"loaded"}, [o.message for o in outcomes if o.status != "loaded"]
-    quality.refresh(opened)
-    refresh(opened)
+    quality.rebuild(opened)
+    refresh_store(opened)
     yield opened
     opened.close()
 

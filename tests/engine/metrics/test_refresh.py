@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import StoreError
+from engine.jobs import refresh_store
 from engine.metrics import catalog
 from engine.metrics import refresh as refresh_module
 from engine.store import open_store
@@ -18,7 +19,7 @@ from tests.conftest import copy_of_store, query_store
 def test_every_result_table_has_exactly_the_columns_its_header_documents(refreshed_ics: Any, tmp_path: Any) -> None:
     store = open_store(copy_of_store(refreshed_ics[1], tmp_path))
     try:
-        refresh_module.refresh(store)  # internal tables live only in the refreshing connection
+        refresh_store(store)  # internal tables live only in the refreshing connection
         for metric in catalog.metrics():
             columns = [row[0] for row in store.con.execute(f"DESCRIBE {metric.table}").fetchall()]
             assert columns == [c.name for c in metric.columns], f"{metric.name}: header and SQL disagree"
@@ -163,7 +164,7 @@ def test_a_failed_refresh_leaves_the_last_good_results_and_logs_the_failure(
     store = open_store(config)
     try:
         with pytest.raises(StoreError, match="last good results are unchanged"):
-            refresh_module.refresh(store)
+            refresh_store(store)
     finally:
         store.close()
     after = {m.name: query_store(config, f"SELECT * FROM {m.table} ORDER BY ALL") for m in catalog.published()}
@@ -198,7 +199,7 @@ def test_refreshing_twice_gives_the_same_figures_under_a_new_id(refreshed_ics: A
     before = query_store(config, query)
     store = open_store(config)
     try:
-        second = refresh_module.refresh(store)
+        second = refresh_store(store)
     finally:
         store.close()
     after = query_store(config, query)

@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 
 from engine import config as config_module
-from engine.metrics.refresh import refresh
+from engine.jobs import refresh_store
 from engine.store import open_store
 from tests.conftest import APC_HEADER, BASE_CONFIG, COST_HEADER, PSEUDONYM_KEY, Workspace, apc_row, cost_row
 
@@ -181,7 +181,7 @@ def ics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
         assert workspace.issues() == []
         store = open_store(workspace.config)
         try:
-            refresh(store)
+            refresh_store(store)
             tables = {}
             for name in TABLES:
                 cursor = store.con.execute(f"SELECT * FROM results.{name}")

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from engine.errors import ServerError
+from engine.jobs import refresh_with_server
 from engine.metrics import catalog
-from engine.metrics.server_refresh import refresh_with_server
+from engine.progress import Progress, silent
 from engine.store import open_store
 from engine.store.server import lock
 from tests.conftest import IcsOnServer
@@ -18,11 +19,11 @@ from tests.conftest import IcsOnServer
 pytestmark = pytest.mark.slow
 
 
-def _refresh(ics: IcsOnServer, compute: str, say: Any = None) -> Any:
+def _refresh(ics: IcsOnServer, compute: str, progress: Progress = silent) -> Any:
     store = open_store(ics.config)
     try:
         with ics.server() as server:
-            return refresh_with_server(store, server, compute=compute, say=say)
+            return refresh_with_server(store, server, compute=compute, progress=progress)
     finally:
         store.close()
 
@@ -70,7 +71,7 @@ def test_pull_and_push_down_give_identical_results(ics_on_server: IcsOnServer) -
     local_after_pull = _local_results(ics_on_server)
     pushed = _refresh(ics_on_server, "push_down")
     after_push_down = _everything_published(ics_on_server)
-    assert pulled.rows_pulled > 100_000 and pushed.rows_pulled == 0
+    assert pulled.server.rows_pulled > 100_000 and pushed.server.rows_pulled == 0
     assert sum(len(rows) for rows in after_pull.values()) > 1_000, "the comparison must cover real results"
     assert _differences(after_pull, after_push_down) == []
     assert _differences(local_after_pull, _local_results(ics_on_server)) == []
@@ -94,7 +95,7 @@ def test_results_on_the_server_reconcile_to_the_penny(ics_on_server: IcsOnServer
             assert server.rows(f"SELECT count(*), sum(total_cost) FROM published.{name}")[0] == (rows, cost), name
         logged = server.rows("SELECT refresh_id, compute, cost_loaded, result_rows FROM ics_results.refresh_log")
         on_server = server.scalar("SELECT sum(cost) FROM ics_canonical.cost_lines")
-    assert logged == [(done.result.refresh_id, "pull", Decimal(loaded), done.published.rows)]
+    assert logged == [(done.result.refresh_id, "pull", Decimal(loaded), done.server.published.rows)]
     assert Decimal(on_server) == Decimal(loaded) == done.result.cost_loaded
 
 
@@ -108,13 +109,13 @@ def test_a_connection_killed_mid_publish_leaves_the_last_good_results(ics_on_ser
         with ics_on_server.server() as server:
             pid = int(server.scalar("SELECT pg_backend_pid()"))
 
-            def kill_at(step: str) -> None:
-                if step == when and not killed:
+            def kill_at(step: str, done: int | None = None, total: int | None = None) -> None:
+                if step == f"ICS SQL Server: {when}" and not killed:
                     ics_on_server.postgres.terminate(pid)
                     killed.append(pid)
 
             with pytest.raises(ServerError):
-                refresh_with_server(store, server, compute="pull", say=kill_at)
+                refresh_with_server(store, server, compute="pull", progress=kill_at)
     finally:
         store.close()
     assert killed, f"the publish never reached {when!r}"
@@ -122,7 +123,7 @@ def test_a_connection_killed_mid_publish_leaves_the_last_good_results(ics_on_ser
     with ics_on_server.server() as server:
         assert server.rows("SELECT refresh_id FROM ics_results.refresh_log") == [(first.result.refresh_id,)]
     again = _refresh(ics_on_server, "pull")  # the dead session's lock went with it
-    assert again.published.tables == len(catalog.published())
+    assert again.server.published.tables == len(catalog.published())
 
 
 def test_a_refresh_cannot_start_while_another_holds_the_lock(ics_on_server: IcsOnServer) -> None:
@@ -131,4 +132,4 @@ def test_a_refresh_cannot_start_while_another_holds_the_lock(ics_on_server: IcsO
             _refresh(ics_on_server, "pull")
         with ics_on_server.server() as server:
             assert server.rows("SELECT count(*) FROM ics_results.refresh_log") == [(0,)]
-    assert _refresh(ics_on_server, "pull").published.tables == len(catalog.published())
+    assert _refresh(ics_on_server, "pull").server.published.tables == len(catalog.published())

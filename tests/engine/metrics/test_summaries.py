@@ -101,7 +101,7 @@ def test_hrg_level_benchmarks_recomputed_by_hand(refreshed_ics: Any) -> None:
     cells = query_store(
         config, "SELECT fin_year, pod, hrg, org_code, activity, total_cost FROM results.unit_cost_benchmark"
     )
-    minimum = query_store(config, "SELECT best_in_system_min_cases FROM results.refresh_settings")[0][0]
+    minimum = query_store(config, "SELECT best_in_system_min_cases FROM results.refresh_parameters")[0][0]
     providers: dict[tuple[str, str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for year, pod, hrg, org, activity, cost in cells:
         providers[(year, pod, hrg)][org][0] += activity

@@ -14,7 +14,7 @@ import pytest
 from addin import functions
 from addin.formulas_adapter import compute
 from addin.results import ResultsCache
-from engine.publish.files import publish_files
+from engine.publish.files import write_published_files
 from engine.publish.workbook import STATIC_WORKBOOK_NAME, WORKBOOK_NAME
 from engine.store import open_store
 from tests.addin.conftest import FixedConfig
@@ -39,7 +39,7 @@ def published(refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory) -> t
     config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
     store = open_store(config, read_only=True)
     try:
-        written = publish_files(store)
+        written = write_published_files(store)
     finally:
         store.close()
     assert {p.name for p in written} >= {WORKBOOK_NAME, STATIC_WORKBOOK_NAME, "unit_cost_benchmark.parquet"}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from engine import config as config_module
+from engine.jobs import refresh_with_server
 from engine.metrics import catalog
-from engine.metrics.server_refresh import refresh_with_server
 from engine.store import open_store
 from engine.store.server import Server, canonical, database, lock
 from tests.conftest import SQLSERVER_TEST_ENV, copy_of_store
@@ -52,7 +52,7 @@ def test_init_load_and_both_refreshes_on_a_real_sql_server(sql_server_config: co
             published = {}
             for compute in ("pull", "push_down"):
                 done = refresh_with_server(store, server, compute=compute)
-                assert done.published.tables == len(catalog.published())
+                assert done.server.published.tables == len(catalog.published())
                 published[compute] = {
                     m.name: server.rows(f"SELECT count(*) FROM published.{m.name}")[0][0] for m in catalog.published()
                 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import config as config_module
-from engine.store.server import Server, database, objects
+from engine.store.server import Server, database, layout
 from tests.postgres_server import PostgresServer
 
 
@@ -22,7 +22,7 @@ def server(postgres_server: PostgresServer, server_database: str) -> Server:
 
 def test_check_on_an_empty_database_lists_everything_and_init_fixes_it(server: Server) -> None:
     before = [f for f in database.check(server) if not f.what.startswith("role ")]  # roles span the whole cluster
-    assert len(before) == len(objects.tables()) + len(objects.views())
+    assert len(before) == len(layout.tables()) + len(layout.views())
     assert {f.problem for f in before} == {"missing"}
     database.init(server)
     assert database.check(server) == []

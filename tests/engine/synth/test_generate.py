@@ -427,7 +427,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(
 
 def test_progress_is_reported_after_every_file(tmp_path: Path) -> None:
     calls: list[tuple[int, int, str]] = []
-    result = generate(tmp_path, scale=0.001, seed=1, progress=lambda d, t, label: calls.append((d, t, label)))
+    result = generate(tmp_path, scale=0.001, seed=1, progress=lambda label, d=None, t=None: calls.append((d, t, label)))
     total = len(result.files) + 4
     assert [c[0] for c in calls] == list(range(1, total + 1))
     assert {c[1] for c in calls} == {total}

@@ -110,7 +110,7 @@ def _detected(config: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, s
 
 def _drawn(people: population.Population) -> dict[str, set[str]]:
     """NHS number -> conditions the resident was given."""
-    names = [c.name for c in engine.synth.linkage.CONDITIONS]
+    names = [c.name for c in engine.synth.ics_definitions.CONDITIONS]
     numbers = people.nhs_number.to_pylist()
     return {numbers[i]: {names[k] for k in np.flatnonzero(people.conditions[i])} for i in range(people.size)}
 
@@ -166,7 +166,7 @@ def test_follow_on_events_are_written_in_their_own_chunk_within_90_days_of_an_in
             chunk = Chunk(spec, "apc", quarter, year, SCALE, SEED, people, demand)
             records, _ = admitted.admitted_care(chunk, wards(spec.code, SEED))
             discharges: dict[int, list[np.datetime64]] = defaultdict(list)
-            for pathway in engine.synth.linkage.PATHWAYS:
+            for pathway in engine.synth.ics_definitions.PATHWAYS:
                 for row in pathways.index_rows(records, pathway).tolist():
                     discharges[int(records.patient[row])].append(records.columns["discharge_date"][row])
             for (org, setting, q), events in pathways.schedule(chunk, records).follow_ons.items():
@@ -190,7 +190,7 @@ def test_follow_on_events_are_written_in_their_own_chunk_within_90_days_of_an_in
     for row in written.rows:
         if row["setting"] == "op" and row["pod"] == "OPFU" and row["tfc"] == pathways.OUTPATIENT_TFC:
             found[(row["org"], "op", row["quarter"])][(row["nhs_number"], row["event_date"], row["hrg"])] += 1
-        if row["setting"] == "chs" and row["service_code"] in engine.synth.linkage.REHAB_SERVICES:
+        if row["setting"] == "chs" and row["service_code"] in engine.synth.ics_definitions.REHAB_SERVICES:
             found[(row["org"], "chs", row["quarter"])][(row["nhs_number"], row["event_date"], row["hrg"])] += 1
     for key, events in expected.items():
         assert not events - found[key], key
@@ -287,7 +287,7 @@ def test_condition_codes_only_appear_for_patients_with_the_condition(
 def test_every_condition_shows_in_the_records(dataset: engine.synth.SynthResult, written: Written) -> None:
     detected = _detected(_config(dataset), written.rows)
     shown = Counter(name for names in detected.values() for name in names)
-    assert set(shown) == {c.name for c in engine.synth.linkage.CONDITIONS}
+    assert set(shown) == {c.name for c in engine.synth.ics_definitions.CONDITIONS}
     assert all(count >= 10 for count in shown.values()), shown
 
 
@@ -329,7 +329,7 @@ def test_manifest_counts_of_conditions_match_the_records(
 ) -> None:
     manifest = json.loads(dataset.manifest_path.read_text(encoding="utf-8"))["long_term_conditions"]
     detected = _detected(_config(dataset), written.rows)
-    for k, condition in enumerate(engine.synth.linkage.CONDITIONS):
+    for k, condition in enumerate(engine.synth.ics_definitions.CONDITIONS):
         reported = manifest["conditions"][condition.name]
         assert reported["drawn_patients"] == int(people.conditions[:, k].sum())
         assert reported["detected_patients"] == sum(1 for names in detected.values() if condition.name in names)

@@ -1,28 +1,19 @@
-"""Publishing to the Power BI service: every endpoint mocked with respx, time faked, msal patched out."""
+"""Publishing to the Power BI service and its REST client: every endpoint mocked with respx, time faked."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
-import msal
 import pytest
 import respx
 
 from engine.errors import IcsBenchError
-from engine.publish.powerbi import service
-from engine.publish.powerbi.service import (
-    API_ROOT,
-    POWERBI_SCOPE,
-    DeviceCodeTokens,
-    PowerBIService,
-    PublishSettings,
-    ServicePrincipalTokens,
-    publish,
-)
+from engine.publish.powerbi.rest import API_ROOT, PowerBIService, Workspace
+from engine.publish.powerbi.service import PublishResult, PublishSettings, publish_report
 
 WS = "0a1b2c3d-0000-4000-8000-00000000000a"
 DS = "d5000000-0000-4000-8000-000000000001"
@@ -66,9 +57,9 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
-def run_publish(fake_time: FakeTime, settings: PublishSettings, **kwargs: Any) -> service.PublishResult:
+def run_publish(fake_time: FakeTime, settings: PublishSettings, **kwargs: Any) -> PublishResult:
     messages: list[str] = []
-    result = publish(
+    result = publish_report(
         settings, FakeTokens(), progress=messages.append, sleep=fake_time.sleep, clock=fake_time.clock, **kwargs
     )
     assert messages, "progress is reported"
@@ -223,7 +214,7 @@ def test_unauthorised_parameter_change_also_mentions_ownership(api: respx.MockRo
         401, json={"error": {"code": "Unauthorized", "message": "Only the owner can update parameters"}}
     )
     with PowerBIService(FakeTokens()) as pbi, pytest.raises(IcsBenchError) as raised:
-        pbi.update_parameters(service.Workspace(WS, "ICS Benchmarks"), DS, {"Server": "s"})
+        pbi.update_parameters(Workspace(WS, "ICS Benchmarks"), DS, {"Server": "s"})
     assert "HTTP 401: Unauthorized: Only the owner can update parameters" in str(raised.value)
     assert "publish with take-over" in str(raised.value)
 
@@ -239,7 +230,7 @@ def test_throttling_is_retried_after_the_wait_the_service_asks_for(api: respx.Mo
     tokens = FakeTokens()
     with PowerBIService(tokens, sleep=fake_time.sleep, clock=fake_time.clock) as pbi:
         found = pbi.find_workspace("ICS Benchmarks")
-    assert found == service.Workspace(WS, "ICS Benchmarks")
+    assert found == Workspace(WS, "ICS Benchmarks")
     assert route.call_count == 3 and tokens.calls == 3
     assert fake_time.sleeps == [7.0, 2.0]
 
@@ -279,7 +270,7 @@ def test_a_failed_import_names_the_service_reason(api: respx.MockRouter, fake_ti
         PowerBIService(FakeTokens(), sleep=fake_time.sleep, clock=fake_time.clock) as pbi,
         pytest.raises(IcsBenchError, match=r"could not import report\.pbix .*PackageNotValid: The file is corrupt"),
     ):
-        pbi.import_pbix(service.Workspace(WS, "ICS Benchmarks"), pbix, "ICS Benchmarking")
+        pbi.import_pbix(Workspace(WS, "ICS Benchmarks"), pbix, "ICS Benchmarking")
 
 
 def test_an_unknown_workspace_says_what_to_check(api: respx.MockRouter, fake_time: FakeTime) -> None:
@@ -304,7 +295,7 @@ def test_a_workspace_id_is_looked_up_directly(api: respx.MockRouter) -> None:
 def test_a_missing_model_lists_what_the_workspace_has(api: respx.MockRouter) -> None:
     api.get(f"{GROUP}/datasets").respond(json={"value": [{"id": "1", "name": "Finance"}, {"id": "2", "name": "HR"}]})
     with PowerBIService(FakeTokens()) as pbi, pytest.raises(IcsBenchError, match=r"\(it has: Finance, HR\)"):
-        pbi.find_dataset(service.Workspace(WS, "ICS Benchmarks"), "ICS Benchmarking")
+        pbi.find_dataset(Workspace(WS, "ICS Benchmarks"), "ICS Benchmarking")
 
 
 def test_a_refresh_that_runs_too_long_times_out(api: respx.MockRouter, fake_time: FakeTime) -> None:
@@ -316,7 +307,7 @@ def test_a_refresh_that_runs_too_long_times_out(api: respx.MockRouter, fake_time
         PowerBIService(FakeTokens(), sleep=fake_time.sleep, clock=fake_time.clock) as pbi,
         pytest.raises(IcsBenchError, match="still running after 60 seconds"),
     ):
-        pbi.refresh(service.Workspace(WS, "ICS Benchmarks"), DS, timeout=60, interval=20)
+        pbi.refresh(Workspace(WS, "ICS Benchmarks"), DS, timeout=60, interval=20)
     assert fake_time.sleeps == [20.0, 20.0, 20.0]
 
 
@@ -324,73 +315,3 @@ def test_a_network_failure_is_a_plain_error(api: respx.MockRouter) -> None:
     api.get("/groups").mock(side_effect=httpx.ConnectError("name resolution failed"))
     with PowerBIService(FakeTokens()) as pbi, pytest.raises(IcsBenchError, match="Could not reach the Power BI"):
         pbi.find_workspace("ICS Benchmarks")
-
-
-class FakeConfidentialClient:
-    made: ClassVar[list[dict[str, Any]]] = []
-    answer: ClassVar[dict[str, Any]] = {}
-
-    def __init__(self, client_id: str, **kwargs: Any) -> None:
-        FakeConfidentialClient.made.append({"client_id": client_id, **kwargs})
-
-    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, Any]:
-        assert scopes == [POWERBI_SCOPE]
-        return self.answer
-
-
-def test_the_service_principal_gets_a_token_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(msal, "ConfidentialClientApplication", FakeConfidentialClient)
-    FakeConfidentialClient.made = []
-    tokens = ServicePrincipalTokens(
-        "tenant-1", "client-1", "ICSBENCH_PBI_SECRET", environ={"ICSBENCH_PBI_SECRET": "s3"}
-    )
-
-    monkeypatch.setattr(FakeConfidentialClient, "answer", {"access_token": "abc", "token_type": "Bearer"})
-    assert tokens.token() == "abc"
-    [made] = FakeConfidentialClient.made
-    assert made["client_id"] == "client-1" and made["client_credential"] == "s3"
-    assert made["authority"] == "https://login.microsoftonline.com/tenant-1"
-
-    monkeypatch.setattr(
-        FakeConfidentialClient,
-        "answer",
-        {
-            "error": "invalid_client",
-            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1234",
-        },
-    )
-    with pytest.raises(IcsBenchError) as raised:
-        tokens.token()
-    assert "AADSTS7000215: Invalid client secret provided." in str(raised.value)
-    assert "Trace ID" not in str(raised.value)
-
-
-def test_the_service_principal_needs_its_secret_variable() -> None:
-    with pytest.raises(IcsBenchError, match="environment variable ICSBENCH_PBI_SECRET is not set"):
-        ServicePrincipalTokens("tenant-1", "client-1", "ICSBENCH_PBI_SECRET", environ={})
-
-
-def test_a_person_signs_in_with_a_device_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    class FakePublicClient:
-        def __init__(self, client_id: str, **kwargs: Any) -> None:
-            self.signed_in: list[str] = []
-
-        def get_accounts(self) -> list[dict[str, str]]:
-            return [{"username": "me"}] if self.signed_in else []
-
-        def acquire_token_silent(self, scopes: list[str], account: dict[str, str]) -> dict[str, Any]:
-            return {"access_token": "cached"}
-
-        def initiate_device_flow(self, scopes: list[str]) -> dict[str, Any]:
-            return {"user_code": "ABC123", "message": "Go to https://microsoft.com/devicelogin and enter ABC123"}
-
-        def acquire_token_by_device_flow(self, flow: dict[str, Any]) -> dict[str, Any]:
-            self.signed_in.append("me")
-            return {"access_token": "fresh"}
-
-    monkeypatch.setattr(msal, "PublicClientApplication", FakePublicClient)
-    shown: list[str] = []
-    tokens = DeviceCodeTokens("organizations", "public-client", show=shown.append)
-    assert tokens.token() == "fresh"
-    assert tokens.token() == "cached"
-    assert shown == ["Go to https://microsoft.com/devicelogin and enter ABC123"]

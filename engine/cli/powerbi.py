@@ -10,7 +10,8 @@ import click
 from rich.markup import escape
 
 from engine import config as config_module
-from engine.cli_support import config_option, config_path, console, errors, friendly_errors
+from engine import jobs
+from engine.cli.support import config_option, config_path, console, errors, friendly_errors, printed
 from engine.errors import IcsBenchError
 
 server_option = click.option("--server", default=None, help="The ICS SQL Server (server or server\\instance).")
@@ -22,7 +23,7 @@ def pbi() -> None:
     """The Power BI report: refresh its data, open it in Power BI Desktop, publish it to the Power BI service."""
 
 
-@pbi.command("refresh")
+@pbi.command("render")
 @config_option
 @click.option(
     "--results-folder",
@@ -32,32 +33,19 @@ def pbi() -> None:
 )
 @server_option
 @database_option
-def refresh_command(
+def render_command(
     config_file: str | None, results_folder: str | None, server: str | None, database: str | None
 ) -> None:
     """Write the published tables as typed Parquet and render the reports with their parameters pointing at them."""
-    from engine.publish.files import publish_files
     from engine.publish.powerbi import render
-    from engine.store import open_store
 
     with friendly_errors():
-        if (server is None) != (database is None):
-            raise IcsBenchError("give both --server and --database for the SQL Server report, or neither")
         config = config_module.load(config_path(config_file))
-        store = open_store(config, read_only=True)
-        try:
-            written = publish_files(store)
-        finally:
-            store.close()
-        folder = config.published_folder
-        reports = {"files": render.rendered_report(folder, "files")}
-        if results_folder:
-            reports["files"] = render.render("files", folder, {"ResultsFolder": results_folder})
-        if server and database:
-            reports["sqlserver"] = render.render("sqlserver", folder, {"Server": server, "Database": database})
-    parquet = [p for p in written if p.suffix == ".parquet"]
-    console.print(f"Wrote {len(parquet)} small-number-suppressed tables as Parquet to {escape(str(folder))}.")
-    for name, report in reports.items():
+        written = jobs.write_power_bi(config, results_folder=results_folder, server=server, database=database)
+    console.print(
+        f"Wrote {len(written.parquet)} small-number-suppressed tables as Parquet to {escape(str(written.folder))}."
+    )
+    for name, report in written.reports.items():
         summary = render.VARIANTS[name].summary
         console.print(f"Power BI report ({escape(summary)}): {escape(str(report))}")
     console.print("Open the .pbip in Power BI Desktop (`icsbench pbi open` on Windows) and press Refresh to load it.")
@@ -80,7 +68,7 @@ def open_command(config_file: str | None, variant: str) -> None:
         config = config_module.load(config_path(config_file))
         report = render.rendered_report(config.published_folder, variant)
         if not report.is_file():
-            raise IcsBenchError(f"no report at {report} yet: run `icsbench pbi refresh` first")
+            raise IcsBenchError(f"no report at {report} yet: run `icsbench pbi render` first")
         start = getattr(os, "startfile", None)  # Windows only: opens a file with its program (Desktop for .pbip)
         if start is None:
             console.print(
@@ -126,21 +114,21 @@ def publish_command(
     no_refresh: bool,
 ) -> None:
     """Upload the ICS report to the Power BI service, point it at the SQL Server and refresh it (REST API)."""
-    from engine.publish.powerbi import service
+    from engine.publish.powerbi import auth, service
 
     with friendly_errors():
         if (server is None) != (database is None):
             raise IcsBenchError("give both --server and --database, or neither to keep the model's settings")
-        tokens: service.TokenProvider
+        tokens: auth.TokenProvider
         if secret_env:
-            tokens = service.ServicePrincipalTokens(tenant, client_id, secret_env)
+            tokens = auth.ServicePrincipalTokens(tenant, client_id, secret_env)
         else:
-            tokens = service.DeviceCodeTokens(tenant, client_id, show=console.print)
+            tokens = auth.DeviceCodeTokens(tenant, client_id, show=console.print)
         settings = service.PublishSettings(
             workspace=workspace, dataset_name=dataset_name, take_over=take_over, refresh=not no_refresh
         )
         parameters = {"Server": server, "Database": database} if server and database else {}
-        result = service.publish(settings, tokens, pbix=pbix, parameters=parameters, progress=console.print)
+        result = service.publish_report(settings, tokens, pbix=pbix, parameters=parameters, progress=printed)
     console.print(
         f"Semantic model {escape(dataset_name)} in workspace {escape(result.workspace.name)}: "
         f"{'uploaded' if result.uploaded else 'updated'}"

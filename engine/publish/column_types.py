@@ -9,6 +9,7 @@ hundredth of a penny, up to £100 trillion), other figures (DOUBLE: means, rates
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from engine.store import Store
 
@@ -33,11 +34,18 @@ def published_type(duckdb_type: str) -> str:
         return "DOUBLE"
     if duckdb_type in _AS_IS:
         return duckdb_type
-    raise UnpublishableTypeError(f"no published type for a {duckdb_type} column: add one to engine/publish/typed.py")
+    raise UnpublishableTypeError(
+        f"no published type for a {duckdb_type} column: add one to engine/publish/column_types.py"
+    )
 
 
-def typed_query(store: Store, table: str) -> str:
-    """SELECT every column of `table`, in order, cast to its published type."""
+def typed_query(store: Store, table: str, *, sorted_by: Sequence[str] = ()) -> str:
+    """SELECT every column of `table`, in order, cast to its published type; with `sorted_by`, the rows in that
+    order and then by every other column, so the same results always give the same file, byte for byte."""
     columns = store.con.execute(f"DESCRIBE {table}").fetchall()
     casts = [f'CAST("{name}" AS {published_type(str(kind))}) AS "{name}"' for name, kind, *_ in columns]
-    return f"SELECT {', '.join(casts)} FROM {table}"
+    query = f"SELECT {', '.join(casts)} FROM {table}"
+    if sorted_by:
+        rest = [str(name) for name, *_ in columns if name not in sorted_by]
+        query += " ORDER BY " + ", ".join(f'"{name}" NULLS FIRST' for name in [*sorted_by, *rest])
+    return query

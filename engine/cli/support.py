@@ -1,4 +1,4 @@
-"""What every `icsbench` command group shares: the consoles, the --config option and friendly errors."""
+"""What every `icsbench` command group shares: the consoles, the --config option, friendly errors, progress."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 
 from engine.errors import IcsBenchError
+from engine.progress import Progress
 
 CONFIG_ENV = "ICSBENCH_CONFIG"
 DEFAULT_CONFIG = "ics.toml"
@@ -46,9 +48,9 @@ config_option = click.option(
 )
 
 
-def progress_bar() -> Progress:
+def progress_bar() -> ProgressBar:
     """A progress bar on a terminal (or with ICSBENCH_PROGRESS=1); silent when output is piped."""
-    return Progress(
+    return ProgressBar(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -57,3 +59,20 @@ def progress_bar() -> Progress:
         transient=False,
         disable=not console.is_terminal and os.environ.get("ICSBENCH_PROGRESS") != "1",
     )
+
+
+@contextmanager
+def reporting(title: str) -> Iterator[Progress]:
+    """A progress bar for one job, and the engine's progress protocol that moves it."""
+    with progress_bar() as bar:
+        task = bar.add_task(title, total=None)
+
+        def report(label: str, done: int | None = None, total: int | None = None) -> None:
+            bar.update(task, description=f"{title}: {label}", completed=done, total=total)
+
+        yield report
+
+
+def printed(label: str, done: int | None = None, total: int | None = None) -> None:
+    """Progress as one printed line per step, for work whose steps are few and slow (a Power BI upload)."""
+    console.print(escape(label), highlight=False)

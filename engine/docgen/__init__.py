@@ -8,10 +8,11 @@ you do.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from engine import codes, schema
-from engine.metrics.docs import metrics_markdown
+from engine import codes, generated_files, schema
+from engine.docgen.metrics_page import metrics_markdown
 
 DATA_MODEL = Path("docs") / "data-model.md"
 METRICS = Path("docs") / "metrics.md"
@@ -82,7 +83,7 @@ def data_model_markdown() -> str:
         ):
             out.append(f"\n### {col.name}\n\n| code | meaning | also accepted |\n|---|---|---|\n")
             out.extend(f"| `{c.code}` | {c.name} | {_synonyms(c)} |\n" for c in col.allowed)
-    out.append((Path(__file__).parent / "templates" / "data_model_store_tables.md").read_text(encoding="utf-8"))
+    out.append((Path(__file__).parent.parent / "templates" / "data_model_store_tables.md").read_text(encoding="utf-8"))
     return "".join(out)
 
 
@@ -140,20 +141,9 @@ def generated() -> dict[Path, str]:
     return {DATA_MODEL: data_model_markdown(), METRICS: metrics_markdown()}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with --check, compare) the generated documents under the current folder."""
-    args = sys.argv[1:] if argv is None else argv
-    documents = generated()
-    if "--check" in args:
-        stale = [path for path, text in documents.items() if not path.exists() or path.read_text("utf-8") != text]
-        for path in stale:
-            print(f"{path} is stale: run python -m engine.docgen", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in documents.items():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    args = sys.argv[1:] if argv is None else list(argv)
+    return generated_files.main(
+        "python -m engine.docgen", "docs/data-model.md and docs/metrics.md", generated, args or ["--write"]
+    )

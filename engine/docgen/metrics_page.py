@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.metrics import catalog
+from engine.publish.suppression import SuppressionRule
 
 _INTRO = """# The benchmark figures
 
@@ -29,18 +30,18 @@ the cost loaded to the penny, and publishes them with small-number suppression. 
   ICS average for its number of cases. Outside the 95% limits (|z| > 1.96) is worth a look; outside 99.8%
   (|z| > 3.09) is very unlikely to be chance. Small cells have wide limits, so a large difference on few cases can
   still be "within".
-* **Small numbers** (HES disclosure rules): in everything published, counts of 1 to 7 are blank and other counts are
-  rounded to the nearest 5; a figure built on a blank count is blank too. Zero stays zero. The columns marked
+* **Small numbers** (HES disclosure rules, the ICS config's default) in everything published: {suppression}
+  The columns marked
   *count* below are suppressed; those marked *hidden with X* are blanked when X is. `icsbench export --unsuppressed`
   writes the full figures for the costing team's own use and records that it did.
 * Every row carries `refresh_id`, the refresh that wrote it; `refresh_log` in the store says when it ran, on which
-  data and with which settings.
+  data and with which parameters.
 """
 
 
 def metrics_markdown() -> str:
     """The whole of docs/metrics.md."""
-    out = [_INTRO]
+    out = [_INTRO.format(suppression=SuppressionRule().sentence())]
     published = catalog.published()
     out.append("\n## Tables\n\n| table | what it answers |\n|---|---|\n")
     for metric in published:
@@ -69,7 +70,7 @@ def _cell(text: str) -> str:
 
 def _publication(column: catalog.ColumnDoc) -> str:
     if column.role == "count":
-        return "count: blank if 1-7, else rounded to 5"
+        return SuppressionRule().column_note()
     if column.role == "from":
         return f"hidden with `{column.source}`"
     return "as is"

@@ -1,0 +1,141 @@
+"""What the CLI prints about a job's outcome: tables and sentences, nothing computed here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from engine.cli.support import console
+from engine.ingest import LoadResult
+from engine.jobs import RefreshOutcome
+from engine.publish.reports import Opportunity
+
+if TYPE_CHECKING:
+    from engine.store.server.canonical import PushResult
+
+PER_FILE_ROWS = 12
+
+
+def print_load_results(results: Sequence[LoadResult]) -> None:
+    """A row per file for a few files; for many, a row per provider and setting plus any file that needs a look."""
+    if len(results) <= PER_FILE_ROWS:
+        _file_table("Load summary", results)
+    else:
+        _provider_table(results)
+        attention = [r for r in results if r.status != "loaded" or r.control_status not in ("matched", "none supplied")]
+        if attention:
+            _file_table("Files that need a look", attention)
+    for r in results:
+        if r.status in ("failed", "empty"):
+            colour = "red" if r.status == "failed" else "yellow"
+            console.print(f"[{colour}]{escape(r.file)}:[/] {escape(r.message)}", highlight=False)
+    loaded = sum(r.rows_loaded for r in results)
+    rejected = sum(r.rows_rejected for r in results)
+    cost = sum((r.cost_loaded for r in results), Decimal(0))
+    console.print(f"{len(results)} files: {loaded:,} rows loaded, {rejected:,} rejected, £{cost:,.2f} loaded.")
+    if rejected:
+        console.print(
+            "Rejected rows are in the quarantine: `icsbench quarantine` lists them with file, row and reason."
+        )
+
+
+def _file_table(title: str, results: Sequence[LoadResult]) -> None:
+    table = Table(title=title)
+    for name in ("File", "Status", "Loaded", "Rejected", "Cost loaded", "Control total"):
+        table.add_column(name, justify="right" if name in ("Loaded", "Rejected", "Cost loaded") else "left")
+    for r in results:
+        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow"}.get(r.status, "green")
+        table.add_row(
+            escape(r.file),
+            f"[{style}]{r.status}[/]",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_rejected:,}",
+            f"£{r.cost_loaded:,.2f}",
+            escape(r.control_status),
+        )
+    console.print(table)
+
+
+def _provider_table(results: Sequence[LoadResult]) -> None:
+    groups: dict[tuple[str, str], list[LoadResult]] = {}
+    for r in results:
+        groups.setdefault((r.providers or "?", r.setting or "?"), []).append(r)
+    table = Table(title="Load summary by provider and setting")
+    for name in ("Provider", "Setting", "Files", "Rows loaded", "Rejected", "Cost loaded", "Control totals matched"):
+        table.add_column(name, justify="left" if name in ("Provider", "Setting") else "right")
+    for (provider, setting), items in sorted(groups.items()):
+        checked = [r for r in items if r.control_status != "none supplied"]
+        matched = sum(r.control_status == "matched" for r in checked)
+        table.add_row(
+            escape(provider),
+            escape(setting),
+            f"{len(items):,}",
+            f"{sum(r.rows_loaded for r in items):,}",
+            f"{sum(r.rows_rejected for r in items):,}",
+            f"£{sum((r.cost_loaded for r in items), Decimal(0)):,.2f}",
+            f"{matched} of {len(checked)}" if checked else "none supplied",
+        )
+    console.print(table)
+
+
+def print_refresh(outcome: RefreshOutcome) -> None:
+    result = outcome.result
+    if outcome.server is not None:
+        published = outcome.server.published
+        how = "pulling the data here" if outcome.server.rows_pulled else "the server (push-down)"
+        console.print(
+            f"ICS SQL Server: {published.tables} published tables ({published.rows:,} rows) replaced in one "
+            f"transaction; computed by {how}."
+        )
+    table = Table(title=f"Refresh {result.refresh_id}: result tables")
+    for name in ("Table", "Rows", "Seconds"):
+        table.add_column(name, justify="left" if name == "Table" else "right")
+    for t in result.tables:
+        table.add_row(t.name, f"{t.rows:,}", f"{t.seconds:.2f}")
+    console.print(table)
+    console.print(
+        f"Refresh {result.refresh_id} done in {result.seconds:.1f} s. Results reconcile with the "
+        f"£{result.cost_loaded:,.2f} loaded, to the penny; published tables have small numbers suppressed."
+    )
+    if outcome.files:
+        console.print(f"Published files ({len(outcome.files)}): {outcome.files[0].parent}")
+
+
+def print_pushed(pushed: PushResult | None) -> None:
+    """What a load sent to the ICS SQL Server's canonical data, when the config has a [server]."""
+    if pushed is not None:
+        console.print(
+            f"ICS SQL Server: {pushed.periods_replaced} provider-period(s) replaced ({pushed.rows_written:,} rows); "
+            f"£{pushed.cost_on_server:,.2f} of cost lines held there."
+        )
+
+
+def print_top_opportunities(rows: Sequence[Opportunity]) -> None:
+    table = Table(title="Largest cost opportunities against the ICS average (published figures)")
+    for name in ("Provider", "POD", "TFC", "HRG", "Cases", "Average", "ICS average", "Best in system", "Opportunity"):
+        table.add_column(name, justify="left" if name in ("Provider", "POD", "TFC", "HRG") else "right")
+    for r in rows:
+        table.add_row(
+            escape(r.org_code),
+            escape(r.pod),
+            escape(r.tfc),
+            escape(r.hrg),
+            "" if r.activity is None else f"{r.activity:,}",
+            _money_text(r.mean_cost),
+            _money_text(r.ics_mean_cost),
+            _money_text(r.best_in_system_cost),
+            _money_text(r.opportunity_vs_ics),
+        )
+    console.print(table)
+    console.print(
+        "[dim]Each opportunity is (average - ICS average) x cases, floored at 0 per row. Opportunities against "
+        "different benchmarks overlap: never add them together.[/]"
+    )
+
+
+def _money_text(value: float | None) -> str:
+    return "" if value is None else f"£{value:,.0f}"

@@ -1,0 +1,3 @@
+from engine.docgen import main
+
+raise SystemExit(main())
