@@ -6,6 +6,8 @@ and a test keeps the two in step with the models below. A wrong option is an err
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import difflib
 import os
 import re
@@ -22,7 +24,9 @@ PSEUDONYM_KEY_ENV = "ICSBENCH_PSEUDONYM_KEY"
 ProviderType = Literal["acute", "mental_health", "community", "specialist", "independent"]
 Layout = Literal["activity", "cost_lines", "wide"]
 Setting = Literal["apc", "op", "ec", "cc", "mh", "chs"]
-Encoding = Literal["auto", "utf-8", "cp1252", "latin-1"]
+Encoding = Literal["auto", "utf-8", "utf-16", "cp1252", "latin-1"]
+# How a file writes numbers: the UK way (decimal point, commas between thousands) or with a decimal comma.
+NumberFormat = Literal["1,234.56", "1.234,56"]
 
 assert set(get_args(ProviderType)) == set(codes.PROVIDER_TYPES)
 assert set(get_args(Setting)) == set(schema.ALL_SETTINGS)
@@ -34,9 +38,34 @@ class _Section(BaseModel):
 
 
 class IcsSection(_Section):
-    """[ics]: who the configuration is for."""
+    """[ics]: who the configuration is for, and the financial years its data may hold."""
 
     name: str = "My integrated care system"
+    earliest_year: Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)] | None = None
+    latest_year: Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)] | None = None
+
+    @field_validator("earliest_year", "latest_year")
+    @classmethod
+    def _consecutive(cls, value: str | None) -> str | None:
+        if value is not None and (int(value[:4]) + 1) % 100 != int(value[5:]):
+            raise ValueError(f"{value!r} is not a financial year: the second year must follow the first (2023/24)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IcsSection:
+        if self.earliest_year and self.latest_year and self.earliest_year > self.latest_year:
+            raise ValueError(f"earliest_year {self.earliest_year} is after latest_year {self.latest_year}")
+        return self
+
+    def year_range(self, today: dt.date | None = None) -> tuple[str | None, str]:
+        """(earliest, latest) financial year a row may hold; the latest defaults to the financial year of today."""
+        return self.earliest_year, self.latest_year or financial_year_of(today or dt.date.today())
+
+
+def financial_year_of(day: dt.date) -> str:
+    """The financial year (April to March) a day falls in, written 2023/24."""
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
 
 
 class Provider(_Section):
@@ -96,6 +125,7 @@ class SourceSpec(_Section):
     fin_year: Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)] | None = None
     period: Annotated[int, Field(ge=1, le=12)] | None = None
     cost_columns: dict[str, str] = Field(default_factory=dict)
+    number_format: NumberFormat | None = None
 
     @field_validator("cost_columns")
     @classmethod
@@ -433,7 +463,45 @@ def load(path: Path) -> IcsConfig:
     """Read and check the ICS config file."""
     if not path.exists():
         raise ConfigError(f"{path}: no such config file. Run `icsbench init {path}` to write a commented example.")
-    return parse(path.read_text(encoding="utf-8"), source=str(path), base_dir=path.resolve().parent)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file; give the path of the ics.toml file")
+    return parse(decode(path.read_bytes(), source=str(path)), source=str(path), base_dir=path.resolve().parent)
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes, *, source: str) -> str:
+    """The config's text: UTF-8 (with or without a byte order mark), or UTF-16 / UTF-32 as Notepad and PowerShell
+    save it; anything else is an error that says how to save the file."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    if encoding is None and b"\0" in data[:400]:
+        encoding = _utf16_without_bom(data[:400])
+        if encoding is None:
+            raise ConfigError(f"{source}: cannot be read as text (it holds binary data). {_SAVE_AS_TEXT}")
+    try:
+        return data.decode(encoding or "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: cannot be read as text (byte {exc.start + 1} is not {encoding or 'UTF-8'}). {_SAVE_AS_TEXT}"
+        ) from None
+
+
+_SAVE_AS_TEXT = "Open it in a text editor and save it as UTF-8 (in Notepad: Save As, Encoding: UTF-8)."
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """utf-16-le or utf-16-be when nearly every other byte is zero (text in UTF-16 with no byte order mark)."""
+    for zeros, encoding in ((head[1::2], "utf-16-le"), (head[0::2], "utf-16-be")):
+        if zeros and zeros.count(0) >= len(zeros) * 0.9:
+            return encoding
+    return None
 
 
 def _describe(error: Any) -> str:

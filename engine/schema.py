@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from engine import codes
+from engine.nhs_number import PSEUDONYM_PATTERN
 
 ColumnType = Literal["text", "code", "integer", "number", "money", "date", "flag"]
 OnInvalid = Literal["reject", "blank"]
@@ -45,7 +46,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
-    sensitive: bool = False
+    sensitive: bool = False  # never stored (the raw NHS number)
+    sensitive_value: bool = False  # stored, but a wrong value is never shown: it may identify a patient
     setting_patterns: tuple[tuple[str, str], ...] = ()
 
     def pattern_for(self, setting: str) -> str | None:
@@ -67,6 +69,8 @@ LSOA_PATTERN: Final = r"^[EW]01[0-9]{6}$"
 GP_PRACTICE_PATTERN: Final = r"^[A-Z][0-9]{5}$"
 FIN_YEAR_PATTERN: Final = r"^[0-9]{4}/[0-9]{2}$"
 ICD10_PATTERN: Final = r"^[A-Z][0-9]{2}[0-9X]?[0-9A-Z]?$"
+# Every number a row may hold is below a billion, so a ten-digit NHS number in a number column is never a value.
+MONEY_LIMIT: Final = 999_999_999.9999
 
 # Columns every activity record carries, whatever its setting.
 _COMMON: Final[tuple[Column, ...]] = (
@@ -121,9 +125,13 @@ _COMMON: Final[tuple[Column, ...]] = (
     Column(
         "patient_id",
         "text",
-        "Patient pseudonym: a keyed hash (HMAC-SHA-256) of the NHS number, the same at every provider.",
+        "Patient pseudonym: a keyed hash (HMAC-SHA-256) of the NHS number, the same at every provider. icsbench makes "
+        "it from `nhs_number`; a file may send it instead only as that hash (64 hexadecimal characters): any other "
+        "value (a raw NHS number, a hospital number) is blanked with a warning and never stored.",
         "3f1c…",
-        max_length=64,
+        pattern=PSEUDONYM_PATTERN,
+        pattern_hint="a pseudonym made by icsbench (64 hexadecimal characters)",
+        sensitive_value=True,
     ),
     Column("age", "integer", "Age in whole years at the start of the event.", "67", minimum=0, maximum=120),
     Column(
@@ -367,10 +375,13 @@ COST_LINE_COLUMNS: Final[tuple[Column, ...]] = (
     Column(
         "cost",
         "money",
-        "Cost in pounds, to 4 decimal places. £1,234.50 and (123.00) are read; negative costs load and are flagged.",
+        "Cost in pounds, to 4 decimal places. £1,234.50 and (123.00) are read; negative costs load and are flagged. "
+        "A single line of £1 billion or more (either sign) is not a patient's cost and is quarantined.",
         "1234.50",
         required_in=ALL_SETTINGS,
         on_invalid="reject",
+        minimum=-MONEY_LIMIT,
+        maximum=MONEY_LIMIT,
     ),
     Column(
         "activity_count",
@@ -378,6 +389,7 @@ COST_LINE_COLUMNS: Final[tuple[Column, ...]] = (
         "How much of the unit the line used (minutes, tests, bed days ...). Additive across a record's lines.",
         "95",
         minimum=0,
+        maximum=MONEY_LIMIT,
     ),
     Column(
         "activity_unit",

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 PER_FILE_ROWS = 12
 
 
+_MARKS = {"loaded": "[green]saved[/]", "loaded_with_rejections": "[yellow]saved[/]", "skipped": "[yellow]skipped[/]"}
+
+
+def print_file_result(result: LoadResult) -> None:
+    """One line as soon as a file is done, so a load stopped part way has already said which files were saved."""
+    mark = _MARKS.get(result.status, "[red]not saved[/]")
+    console.print(f"{mark} {escape(result.file)}: {escape(result.message)}", highlight=False, soft_wrap=True)
+
+
 def print_load_results(results: Sequence[LoadResult]) -> None:
     """A row per file for a few files; for many, a row per provider and setting plus any file that needs a look."""
     if len(results) <= PER_FILE_ROWS:
@@ -30,7 +39,7 @@ def print_load_results(results: Sequence[LoadResult]) -> None:
         if attention:
             _file_table("Files that need a look", attention)
     for r in results:
-        if r.status in ("failed", "empty"):
+        if r.status in ("failed", "empty", "skipped"):
             colour = "red" if r.status == "failed" else "yellow"
             console.print(f"[{colour}]{escape(r.file)}:[/] {escape(r.message)}", highlight=False)
     loaded = sum(r.rows_loaded for r in results)
@@ -48,7 +57,9 @@ def _file_table(title: str, results: Sequence[LoadResult]) -> None:
     for name in ("File", "Status", "Loaded", "Rejected", "Cost loaded", "Control total"):
         table.add_column(name, justify="right" if name in ("Loaded", "Rejected", "Cost loaded") else "left")
     for r in results:
-        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow"}.get(r.status, "green")
+        style = {"failed": "red", "loaded_with_rejections": "yellow", "empty": "yellow", "skipped": "yellow"}.get(
+            r.status, "green"
+        )
         table.add_row(
             escape(r.file),
             f"[{style}]{r.status}[/]",
@@ -101,8 +112,13 @@ def print_refresh(outcome: RefreshOutcome) -> None:
         f"Refresh {result.refresh_id} done in {result.seconds:.1f} s. Results reconcile with the "
         f"£{result.cost_loaded:,.2f} loaded, to the penny; published tables have small numbers suppressed."
     )
-    if outcome.files:
-        console.print(f"Published files ({len(outcome.files)}): {outcome.files[0].parent}")
+    if outcome.published is not None:
+        console.print(
+            f"Published files ({len(outcome.files)}): {escape(str(outcome.published.folder))}, now the current refresh "
+            f"of {escape(str(outcome.published.root))}."
+        )
+    for note in outcome.notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def print_pushed(pushed: PushResult | None) -> None:

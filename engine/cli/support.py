@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as ProgressBar
 
 from engine.errors import IcsBenchError
+from engine.nhs_number import redact
 from engine.progress import Progress
 
 CONFIG_ENV = "ICSBENCH_CONFIG"
@@ -24,14 +25,30 @@ console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
+DEBUG_ENV = "ICSBENCH_DEBUG"
+
+
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Print an IcsBenchError as one sentence (no traceback) and exit 2."""
+    """Print an IcsBenchError as one sentence (no traceback) and exit 2; an error no check foresaw as one sentence
+    too (its traceback only with ICSBENCH_DEBUG=1). An NHS number in a message is never printed."""
     try:
         yield
     except IcsBenchError as exc:
-        errors.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]Error:[/] {escape(redact(str(exc)))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        detail = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        errors.print(
+            f"[bold red]Error:[/] something went wrong that icsbench does not know how to explain: {escape(detail)}. "
+            f"Nothing already saved was changed. Run the command again with {DEBUG_ENV}=1 set to see the details "
+            "(for a report to the icsbench team).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(3)
 
 
 def config_path(value: str | None) -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine import sql_files
 from engine.errors import IcsBenchError
+from engine.ingest.pseudonymise import Pseudonymiser
 from engine.store import Store
 
 
@@ -14,9 +15,10 @@ def new_extracts(store: Store, folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise IcsBenchError(f"{folder}: the extracts folder in the config ([folders] extracts) does not exist")
     loaded = {(name, size) for name, size in store.con.execute(sql_files.read("ingest/files_loaded.sql")).fetchall()}
+    names = Pseudonymiser(store.config.pseudonym_key())  # the log holds names with any NHS number masked
     fresh = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or (path.name, path.stat().st_size) in loaded:
+        if not path.is_file() or (names.mask(path.name), path.stat().st_size) in loaded:
             continue
         try:
             store.config.extract_for(path)

@@ -1,98 +1,33 @@
-"""Load extract files into the store: read, map, validate, pseudonymise, and replace their periods atomically.
+"""Load one source into the store: read, map, validate, pseudonymise, and replace its periods atomically.
 
 One file is one transaction. Everything before the transaction works on temporary tables, so a file that fails
 (or a process that dies) leaves the store exactly as it was. Rows that fail a check go to `load_issues` with their
-file, row, column and reason; the good rows of the same file load.
+file, row, column and reason; the good rows of the same file load. A run of many files (engine.ingest.files) calls
+this once per file, within one `LoadRun` (engine.ingest.run).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
 
 from engine import schema
 from engine.config import IcsConfig, SourceSpec
-from engine.errors import ExtractError, IcsBenchError
-from engine.ingest import load_log
+from engine.errors import ExtractError
+from engine.ingest import load_log, number_format
 from engine.ingest import plan as planning
-from engine.ingest.control_totals import read as read_control_totals
-from engine.ingest.load_log import LoadResult
+from engine.ingest.control_totals import ControlTotal
+from engine.ingest.load_log import LoadResult, Replaced
 from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
-from engine.ingest.sources import MalformedRow, Origin, Source, open_source
-from engine.ingest.sql_text import quoted
-from engine.progress import Progress, silent
+from engine.ingest.sources import Origin, Source
+from engine.ingest.sql_text import literal, quoted
 from engine.store import Store
 
-_LAYOUT_ORDER = {"activity": 0, "wide": 0, "cost_lines": 1}
-_SETTING_ORDER = {"apc": 0, "op": 1, "ec": 2, "mh": 3, "chs": 4, "cc": 5}
 
-
-def load_files(
-    store: Store,
-    paths: Sequence[Path],
-    *,
-    control_totals: dict[str, Decimal] | None = None,
-    progress: Progress = silent,
-) -> list[LoadResult]:
-    """Load files in dependency order (activity before its cost lines, admitted care before critical care)."""
-    results = []
-    pseudonymiser = Pseudonymiser(store.config.pseudonym_key())
-    folder_totals: dict[Path, dict[str, Decimal]] = {}
-    ordered = order_for_loading(store, paths)
-    for done, path in enumerate(ordered):
-        progress(f"loading {path.name}", done, len(ordered))
-        try:
-            if path.parent not in folder_totals:
-                folder_totals[path.parent] = read_control_totals(path.parent)
-            given = (control_totals or {}).get(path.name, folder_totals[path.parent].get(path.name))
-            result = load_file(store, path, control_total=given, pseudonymiser=pseudonymiser)
-        except IcsBenchError as exc:
-            result = record_failure(store, Origin.of_file(path), str(exc))
-        results.append(result)
-    progress(f"loaded {len(ordered)} file(s)", len(ordered), len(ordered))
-    store.checkpoint()
-    return results
-
-
-def order_for_loading(store: Store, paths: Sequence[Path]) -> list[Path]:
-    """Files sorted so that what a file depends on is loaded first; unmatched files keep their place at the end."""
-
-    def rank(path: Path) -> tuple[int, int, str]:
-        try:
-            spec, _ = store.config.extract_for(path)
-        except IcsBenchError:
-            return (9, 9, path.name)
-        return loading_rank(spec, path.name)
-
-    return sorted(paths, key=rank)
-
-
-def loading_rank(spec: SourceSpec, name: str) -> tuple[int, int, str]:
-    """Where a source goes in a load: activity before its cost lines, admitted care before critical care."""
-    return (_LAYOUT_ORDER[spec.layout], _SETTING_ORDER[spec.setting], name)
-
-
-def load_file(
-    store: Store,
-    path: Path,
-    *,
-    control_total: Decimal | None = None,
-    pseudonymiser: Pseudonymiser | None = None,
-) -> LoadResult:
-    """Load one file. Raises IcsBenchError when the whole file cannot be read; row problems go to quarantine."""
-    config = store.config
-    spec, captured = config.extract_for(path)
-    mapping = config.column_mapping(spec)
-    source = open_source(
-        path, encoding=spec.encoding, sheet=spec.sheet, expected=planning.expected_headers(spec, mapping)
-    )
-    return load_source(
-        store, Origin.of_file(path), source, spec, captured, control_total=control_total, pseudonymiser=pseudonymiser
-    )
+def start_load(store: Store, origin: Origin) -> int:
+    """The load id of a source about to be read, its `running` row in the load log committed."""
+    return load_log.start(store, origin)
 
 
 def load_source(
@@ -102,37 +37,42 @@ def load_source(
     spec: SourceSpec,
     captured: Mapping[str, str],
     *,
-    control_total: Decimal | None = None,
-    pseudonymiser: Pseudonymiser | None = None,
+    load_id: int,
+    control_total: ControlTotal,
+    pseudonymiser: Pseudonymiser,
 ) -> LoadResult:
     """Map, check and load an opened source (a file, or a table on the ICS SQL Server) into the store, replacing the
-    periods it holds. Raises IcsBenchError when the whole source cannot be read; row problems go to quarantine."""
+    periods it holds. Raises IcsBenchError when the whole source cannot be read; row problems go to quarantine.
+
+    Runs inside a LoadRun (engine.ingest.run), which made `load_id` and the temp tables the run keeps."""
     config = store.config
     mapping = config.column_mapping(spec)
     types = _source_types(source)
     plan = planning.build(spec, mapping, source.headers, types, captured, origin.name)
-    started = load_log.now()
     _register_synonyms(store)
-    relation = _land(store, origin, source, plan, pseudonymiser or Pseudonymiser(config.pseudonym_key()))
-    if plan.has_nhs_number:
-        plan = _with_patient_id_from_nhs(plan)
+    relation = _land(store, origin, source, plan, pseudonymiser)
     con = store.con
-    con.execute("CREATE OR REPLACE TEMP TABLE file_codes (list VARCHAR, raw VARCHAR, code VARCHAR)")
-    lookups = planning.file_codes_sql(plan, relation)
-    if lookups:
-        con.execute(lookups)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage AS "
-        + planning.check_sql(plan, f"({planning.parse_sql(plan, relation)})", config.provider_codes)
-    )
-    con.execute("DROP TABLE IF EXISTS stage_raw")
-    if source.file_format == "parquet" and plan.has_nhs_number:
-        con.unregister("nhs_map")
+    try:
+        number_format.check(store, plan, relation, origin.name, declared=spec.number_format is not None)
+        if plan.has_nhs_number:
+            plan = planning.with_patient_id_from_nhs(plan)
+        con.execute("CREATE OR REPLACE TEMP TABLE file_codes (list VARCHAR, raw VARCHAR, code VARCHAR)")
+        lookups = planning.file_codes_sql(plan, relation)
+        if lookups:
+            con.execute(lookups)
+        checks = planning.check_sql(
+            plan, f"({planning.parse_sql(plan, relation)})", config.provider_codes, config.ics.year_range()
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE stage AS " + checks)
+    finally:
+        con.execute("DROP TABLE IF EXISTS stage_raw")
+        if source.file_format == "parquet" and plan.has_nhs_number:
+            con.unregister("nhs_map")
     rows_read = store.count("SELECT count(*) FROM stage") + len(source.malformed)
     if rows_read == 0:
-        return _record_empty(store, origin, spec, source, started)
+        return _record_empty(store, origin, spec, source, load_id)
     _record_checks(store, spec, plan)
-    return _commit(store, origin, spec, plan, source, started, rows_read, control_total)
+    return _commit(store, origin, spec, plan, source, rows_read, control_total, load_id)
 
 
 def _land(store: Store, origin: Origin, source: Source, plan: planning.Plan, pseudonymiser: Pseudonymiser) -> str:
@@ -160,12 +100,24 @@ def _land(store: Store, origin: Origin, source: Source, plan: planning.Plan, pse
     stream_schema = _stream_schema(source, plan)
     if plan.has_nhs_number:
         batches = replace_nhs_numbers(batches, _nhs_header(plan), pseudonymiser)
+    _stage_raw(store, stream_schema, batches)
+    read = store.count("SELECT count(*) FROM stage_raw") + len(source.malformed)
+    if source.data_lines is not None and read != source.data_lines:
+        source.needs_careful_reading = True  # fewer rows than lines: a quote ran lines into one value
+    if source.needs_careful_reading and source.careful_batches is not None:
+        batches = source.careful_batches()
+        if plan.has_nhs_number:
+            batches = replace_nhs_numbers(batches, _nhs_header(plan), pseudonymiser)
+        _stage_raw(store, stream_schema, batches)
+    return "stage_raw"
+
+
+def _stage_raw(store: Store, stream_schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
     store.con.register("source_stream", pa.RecordBatchReader.from_batches(stream_schema, batches))
     try:
         store.con.execute("CREATE OR REPLACE TEMP TABLE stage_raw AS SELECT * FROM source_stream")
     finally:
         store.con.unregister("source_stream")
-    return "stage_raw"
 
 
 def _check_pseudonym_key(origin: Origin, plan: planning.Plan, config: IcsConfig) -> None:
@@ -186,15 +138,6 @@ def _nhs_header(plan: planning.Plan) -> str:
     nhs = plan.source("nhs_number")
     assert nhs is not None and nhs.header is not None
     return nhs.header
-
-
-def _with_patient_id_from_nhs(plan: planning.Plan) -> planning.Plan:
-    sources = tuple(
-        planning.ColumnSource(s.column, constant=planning.PATIENT_ID_SOURCE) if s.column.name == "patient_id" else s
-        for s in plan.sources
-        if s.column.name != "nhs_number"
-    )
-    return planning.Plan(plan.setting, plan.layout, sources, plan.cost_columns, plan.ignored_headers, True)
 
 
 def _stream_schema(source: Source, plan: planning.Plan) -> pa.Schema:
@@ -253,59 +196,64 @@ def _commit(
     spec: SourceSpec,
     plan: planning.Plan,
     source: Source,
-    started: dt.datetime,
     rows_read: int,
-    control_total: Decimal | None,
+    control_total: ControlTotal,
+    load_id: int,
 ) -> LoadResult:
     con = store.con
-    load_id = store.count("SELECT nextval('load_ids')")
-    writes_activity = spec.layout in ("activity", "wide")
-    writes_costs = spec.layout in ("cost_lines", "wide")
+    writes = [t for t, layouts in _WRITTEN_BY.items() if spec.layout in layouts]
     params = {"setting": spec.setting, "load_id": load_id}
     with store.transaction():
         store.run_file(
             "ingest/forget_replaced_issues.sql",
             {"setting": spec.setting, "layout": spec.layout, "file_name": origin.name},
         )
-        _insert_issues(store, load_id, origin.name, source.malformed)
-        replaced = 0
-        if writes_activity:
-            replaced += _delete_keys(store, "activity", spec.setting)
-            con.execute(_insert_activity_sql(plan), params)
-        if writes_costs:
-            replaced += _delete_keys(store, "cost_lines", spec.setting)
-            con.execute(_insert_cost_lines_sql(plan), params)
+        _insert_issues(store, load_id, origin.name, source, plan)
+        replaced = Replaced()
+        for table in writes:
+            replaced += _delete_keys(store, table, spec.setting)
+            con.execute(_insert_activity_sql(plan) if table == "activity" else _insert_cost_lines_sql(plan), params)
+            store.run_file("ingest/remember_run_keys.sql", {"table_name": table, "setting": spec.setting})
+        con.execute("INSERT INTO run_loads VALUES ($load_id)", {"load_id": load_id})
         summary = load_log.summarise(store, spec, load_id)
         result = load_log.build_result(
             origin.name, spec, summary, rows_read, replaced, control_total, load_id, len(source.malformed)
         )
-        load_log.insert_load(store, result, origin, source, started, plan)
+        load_log.finish(store, result, origin, source, plan)
     _drop_stage(store)
     return result
 
 
-def _delete_keys(store: Store, table: str, setting: str) -> int:
-    """Delete the rows of the periods the staged file covers; returns how many there were.
+_WRITTEN_BY = {"activity": ("activity", "wide"), "cost_lines": ("cost_lines", "wide")}
 
-    The keys are written into the statement as constants (there are a handful) so DuckDB can skip whole row groups
-    by their min/max values instead of joining every stored row to the keys.
+
+def _delete_keys(store: Store, table: str, setting: str) -> Replaced:
+    """Delete the rows of the periods the staged file covers; returns how many there were and their files.
+
+    Periods an earlier file of this run loaded are kept: the files of one period load together. The keys are written
+    into the statement as constants (there are a handful) so DuckDB can skip whole row groups by their min/max values
+    instead of joining every stored row to the keys.
     """
-    keys = store.con.execute("SELECT org_code, fin_year, list(period ORDER BY period) FROM stage_keys GROUP BY ALL")
+    keys = store.con.execute(
+        "SELECT org_code, fin_year, list(period ORDER BY period) FROM stage_keys AS k WHERE NOT EXISTS ("
+        "SELECT 1 FROM run_keys AS r WHERE r.table_name = $table AND r.setting = $setting AND r.org_code = k.org_code "
+        "AND r.fin_year = k.fin_year AND r.period = k.period) GROUP BY ALL",
+        {"table": table, "setting": setting},
+    )
     groups = [
-        f"(org_code = {_sql_text(org)} AND fin_year = {_sql_text(year)} "
+        f"(org_code = {literal(org)} AND fin_year = {literal(year)} "
         f"AND period IN ({', '.join(str(int(p)) for p in periods)}))"
         for org, year, periods in keys.fetchall()
     ]
     if not groups:
-        return 0
-    deleted = store.con.execute(
-        f"DELETE FROM {table} WHERE setting = {_sql_text(setting)} AND ({' OR '.join(groups)})"
+        return Replaced()
+    where = f"setting = {literal(setting)} AND ({' OR '.join(groups)})"
+    [(files,)] = store.con.execute(
+        f"SELECT list(DISTINCT l.file_name ORDER BY l.file_name) FROM (SELECT DISTINCT load_id FROM {table} "
+        f"WHERE {where}) AS d JOIN loads AS l USING (load_id)"
     ).fetchall()
-    return int(deleted[0][0]) if deleted else 0
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    deleted = store.con.execute(f"DELETE FROM {table} WHERE {where}").fetchall()
+    return Replaced(int(deleted[0][0]) if deleted else 0, tuple(files or ()))
 
 
 def _insert_activity_sql(plan: planning.Plan) -> str:
@@ -339,49 +287,100 @@ def _insert_cost_lines_sql(plan: planning.Plan) -> str:
     )
 
 
-def _insert_issues(store: Store, load_id: int, file_name: str, malformed: list[MalformedRow]) -> None:
+def _insert_issues(store: Store, load_id: int, file_name: str, source: Source, plan: planning.Plan) -> None:
     params = {"load_id": load_id, "file_name": file_name}
     store.run_file("ingest/record_issues.sql", params)
-    if malformed:
-        table = pa.table(
-            {
-                "row": [m.row for m in malformed],
-                "reason": [
-                    f"line has {m.actual} fields but the header has {m.expected}: truncated or misquoted "
-                    "(a value containing a comma must be in double quotes); the row was not loaded"
-                    for m in malformed
-                ],
-            }
+    rows: list[int | None] = []
+    columns: list[str | None] = []
+    checks: list[str] = []
+    severities: list[str] = []
+    reasons: list[str] = []
+    for m in source.malformed:
+        rows.append(m.row)
+        columns.append(None)
+        checks.append("malformed_line")
+        severities.append("rejected")
+        if m.unmatched_quote:
+            reasons.append(
+                'the line has a double quote (") that opens a value and does not close it on the same line; the row '
+                "was not loaded. Remove the stray quote (or the line break inside the quoted value) and send the row "
+                "again"
+            )
+        else:
+            reasons.append(
+                f"line has {m.actual} fields but the header has {m.expected}: truncated or misquoted "
+                "(a value containing a comma must be in double quotes); the row was not loaded"
+            )
+    read_as = {s.header: s.column.name for s in plan.sources if s.header} | {
+        header: f"cost_{driver}" for header, driver, _ in plan.cost_columns
+    }
+    for cell in source.uncalculated:
+        if cell.header not in read_as:
+            continue  # a column the mapping does not read: its formulas change nothing
+        rows.append(cell.row)
+        columns.append(read_as[cell.header])
+        checks.append("formula_not_calculated")
+        severities.append("warning")
+        formula = f" (={cell.formula})" if cell.formula else ""
+        reasons.append(
+            f"cell {cell.cell} holds a formula{formula} with no calculated value: the program that saved the file "
+            "does not work formulas out, so it was read as blank (not as the 0 stored in its place). Open the file "
+            "in Excel and save it, or paste the values, and load it again"
         )
-        store.con.register("malformed_rows", table)
+    if not rows:
+        return
+    table = pa.table(
+        {"row": rows, "column": columns, "check": checks, "severity": severities, "reason": reasons},
+        schema=pa.schema(
+            [
+                ("row", pa.int64()),
+                ("column", pa.string()),
+                ("check", pa.string()),
+                ("severity", pa.string()),
+                ("reason", pa.string()),
+            ]
+        ),
+    )
+    store.con.register("file_issues", table)
+    try:
         store.con.execute(
-            "INSERT INTO load_issues SELECT $load_id, $file_name, \"row\", NULL, NULL, NULL, 'malformed_line', NULL, "
-            "'rejected', reason, NULL "
-            "FROM malformed_rows",
+            'INSERT INTO load_issues SELECT $load_id, $file_name, f."row", s.org_code, s.fin_year, s.period, '
+            'f."check", f."column", f.severity, icsb_masked(f.reason), NULL '
+            'FROM file_issues AS f LEFT JOIN stage AS s ON s.__row = f."row"',
             params,
         )
-        store.con.unregister("malformed_rows")
+    finally:
+        store.con.unregister("file_issues")
 
 
-def _record_empty(store: Store, origin: Origin, spec: SourceSpec, source: Source, started: dt.datetime) -> LoadResult:
+def _record_empty(store: Store, origin: Origin, spec: SourceSpec, source: Source, load_id: int) -> LoadResult:
     message = "has a header but no data rows: nothing was loaded and the store is unchanged"
-    result = load_log.nothing_loaded(origin.name, "empty", message, store.count("SELECT nextval('load_ids')"), spec)
+    result = load_log.nothing_loaded(origin.name, "empty", message, load_id, spec)
     with store.transaction():
-        load_log.insert_load(store, result, origin, source, started, None)
+        load_log.finish(store, result, origin, source, None)
     _drop_stage(store)
     return result
 
 
-def record_failure(store: Store, origin: Origin, message: str) -> LoadResult:
+def record_failure(store: Store, origin: Origin, message: str, load_id: int) -> LoadResult:
     """Record a source that could not be loaded at all, so the load log shows it; the store's data is untouched."""
-    result = load_log.nothing_loaded(origin.name, "failed", message, store.count("SELECT nextval('load_ids')"))
+    return _record_nothing_loaded(store, origin, "failed", message, load_id)
+
+
+def record_skipped(store: Store, origin: Origin, message: str, load_id: int) -> LoadResult:
+    """Record a source the run did not load because it had already loaded the same contents."""
+    return _record_nothing_loaded(store, origin, "skipped", message, load_id)
+
+
+def _record_nothing_loaded(store: Store, origin: Origin, status: str, message: str, load_id: int) -> LoadResult:
+    result = load_log.nothing_loaded(origin.name, status, message, load_id)
     _drop_stage(store)
     with store.transaction():
-        load_log.insert_load(store, result, origin, None, load_log.now(), None)
+        load_log.finish(store, result, origin, None, None)
     return result
 
 
-_STAGE_TABLES = ("stage", "stage_raw", "stage_extra", "stage_keys", "stage_previous", "file_codes")
+_STAGE_TABLES = ("stage", "stage_raw", "stage_extra", "stage_keys", "stage_previous", "file_codes", "stage_dates")
 
 
 def _drop_stage(store: Store) -> None:

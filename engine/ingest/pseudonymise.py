@@ -1,14 +1,19 @@
-"""Replace the NHS number column of a batch stream with patient pseudonyms, before any database sees it."""
+"""Replace the NHS number column of a batch stream with patient pseudonyms, before any database sees it; and mask an
+NHS number found in any other column, header or name."""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from collections.abc import Iterator
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import nhs_number
 from engine.ingest.plan import NHS_STATUS_SOURCE, PATIENT_ID_SOURCE
+from engine.ingest.sql_text import literal
 
 NOT_TEN_DIGITS = "NHS number is not 10 digits; the record loads without a patient pseudonym"
 BAD_CHECK_DIGIT = "NHS number fails its check digit (mod 11); the record loads without a patient pseudonym"
@@ -23,7 +28,14 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes | None) -> None:
         self.key = key
+        # Masks use the pseudonym key, so a number masks the same way in every load; with no key (allow_missing_key)
+        # a key of this run's own, so a number masks the same way within the run.
+        self.mask_key = key or secrets.token_bytes(32)
         self._known: dict[str, tuple[str | None, str | None]] = {}
+
+    def mask(self, text: str) -> str:
+        """`text` with every NHS number in it masked."""
+        return nhs_number.mask(text, self.mask_key)
 
     def lookup(self, values: list[str | None]) -> tuple[list[str | None], list[str | None]]:
         """(pseudonyms, problems) for numbers as read (spaces already removed); blanks give (None, None)."""
@@ -84,4 +96,23 @@ def pseudonym_map(raw_values: pa.Array | pa.ChunkedArray, pseudonymiser: Pseudon
             PATIENT_ID_SOURCE: pa.array(pseudonyms, pa.string()),
             NHS_STATUS_SOURCE: pa.array(problems, pa.string()),
         }
+    )
+
+
+def register_masking(con: duckdb.DuckDBPyConnection, pseudonymiser: Pseudonymiser) -> None:
+    """Define `icsb_masked(text)` on the connection: the text with every NHS number in it masked.
+
+    Only text that could hold one (ten digits, possibly spaced) reaches Python; everything else is returned as it is
+    by DuckDB itself, so masking costs one pattern test per value."""
+
+    def masked(values: pa.Array) -> pa.Array:
+        return pa.array([None if v is None else pseudonymiser.mask(v) for v in values.to_pylist()], pa.string())
+
+    with contextlib.suppress(duckdb.InvalidInputException):  # not defined yet on this connection
+        con.remove_function("icsb_nhs_mask")
+    # type="arrow" as text: the stubs list only duckdb's enum for it, which moved between DuckDB versions.
+    con.create_function("icsb_nhs_mask", masked, ["VARCHAR"], "VARCHAR", type="arrow")  # type: ignore[call-overload]
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO icsb_masked(x) AS CASE WHEN length(x) >= 10 AND "
+        f"regexp_full_match(x, {literal(nhs_number.IN_TEXT_SQL)}) THEN icsb_nhs_mask(x) ELSE x END"
     )

@@ -10,6 +10,7 @@ order, from 1; the quarantine also keeps the record id itself.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -17,10 +18,9 @@ import pyarrow as pa
 
 from engine import sql_files
 from engine.config import ServerTableSpec
-from engine.errors import IcsBenchError
-from engine.ingest.load import load_source, loading_rank, record_failure
+from engine.ingest.files import loading_rank
 from engine.ingest.load_log import LoadResult
-from engine.ingest.pseudonymise import Pseudonymiser
+from engine.ingest.run import LoadRun
 from engine.ingest.sources import ROW, Origin, Source
 from engine.progress import Progress, silent
 from engine.store import Store
@@ -51,20 +51,22 @@ def load_server_tables(
     progress: Progress = silent,
 ) -> list[LoadResult]:
     """Load every matched table; a table that cannot be read is logged as failed and the others still load."""
-    pseudonymiser = Pseudonymiser(store.config.pseudonym_key())
-    results = []
+    run = LoadRun(store)
     matched = matched_tables(store, server, only)
     for done, (name, spec, captured) in enumerate(matched):
         progress(f"loading {name}", done, len(matched))
-        origin = Origin(name=name, location=f"{server.shown} {name}", size_bytes=None, file_format="server")
-        try:
-            source = open_table(server, name, store.config.column_mapping(spec).get("record_id", "record_id"))
-            result = load_source(store, origin, source, spec, captured, pseudonymiser=pseudonymiser)
-        except IcsBenchError as exc:
-            result = record_failure(store, origin, str(exc))
-        results.append(result)
+        shown = run.pseudonymiser.mask(name)
+        origin = Origin(name=shown, location=f"{server.shown} {shown}", size_bytes=None, file_format="server")
+        record_id = store.config.column_mapping(spec).get("record_id", "record_id")
+        run.load(origin, functools.partial(_opened, server, name, record_id, spec, captured))
     store.checkpoint()
-    return results
+    return run.results
+
+
+def _opened(
+    server: Server, name: str, record_id_header: str, spec: ServerTableSpec, captured: dict[str, str]
+) -> tuple[Source, ServerTableSpec, dict[str, str], None]:
+    return open_table(server, name, record_id_header), spec, captured, None
 
 
 def open_table(server: Server, name: str, record_id_header: str) -> Source:

@@ -1,5 +1,5 @@
 """The canonical store: a DuckDB file by default."""
 
-from engine.store.duckdb_store import Store, open_store
+from engine.store.duckdb_store import Store, check_store_path, in_progress, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "check_store_path", "in_progress", "open_store"]

@@ -1,7 +1,14 @@
-"""Open (or create) the DuckDB store: schema, reference data, providers and the per-connection parse macros."""
+"""Open (or create) the DuckDB store: schema, reference data, providers and the per-connection parse macros.
+
+The store is one DuckDB file and only ever that: a path that names another kind of file (a CSV, a workbook) is
+refused rather than opened as a throwaway in-memory database. Opening it for writing holds DuckDB's lock, so no
+other process can be loading or refreshing at the same time: a load or refresh the log still calls `running` was
+stopped (the program closed, the computer restarted), and is marked `interrupted` then.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +26,12 @@ SCHEMA_VERSION = "1"
 # Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
 # many files checkpoints once at the end instead of after every few files (see Store.checkpoint).
 CHECKPOINT_THRESHOLD = "1GB"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of every DuckDB database file
+_OTHER_FORMATS = frozenset(
+    {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".json", ".toml", ".zip", ".sqlite", ".mdb"}
+)
+# Loads and refreshes this process is running now (table, id): a `running` row of another process is interrupted.
+_IN_PROGRESS: set[tuple[str, int]] = set()
 
 
 @dataclass
@@ -28,6 +41,7 @@ class Store:
     path: Path
     con: duckdb.DuckDBPyConnection
     config: IcsConfig
+    interrupted: int = 0  # loads and refreshes found `running` from a process that stopped, marked when opened
 
     def close(self) -> None:
         self.con.close()
@@ -63,9 +77,41 @@ class Store:
         return int(self.scalar(sql, params) or 0)
 
 
+@contextmanager
+def in_progress(table: str, row_id: int) -> Iterator[None]:
+    """Mark a load (`loads`) or refresh (`refresh_log`) as this process's own while it runs."""
+    _IN_PROGRESS.add((table, row_id))
+    try:
+        yield
+    finally:
+        _IN_PROGRESS.discard((table, row_id))
+
+
+def check_store_path(path: Path) -> None:
+    """Refuse a store path that is not, or cannot become, a DuckDB file: a sentence instead of a silent
+    in-memory database that saves nothing."""
+    where = "the store path in the config ([store] path)"
+    if path.is_dir():
+        raise StoreError(f"{path}: {where} is a folder; name a file in it, such as {path / 'icsbench.duckdb'}")
+    if path.suffix.lower() in _OTHER_FORMATS:
+        raise StoreError(
+            f"{path}: {where} names a {path.suffix} file, but the store is a DuckDB database; "
+            "use a name ending in .duckdb, such as icsbench.duckdb"
+        )
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            header = handle.read(12)
+        if header[8:12] != DUCKDB_MAGIC:
+            raise StoreError(
+                f"{path}: {where} names a file that is not an icsbench store (not a DuckDB database). "
+                "Point [store] path at the store, or at a new file name to start one."
+            )
+
+
 def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
     """Open the store the config names, creating it (and its folder) on first use."""
     path = config.store_path
+    check_store_path(path)
     if read_only and not path.exists():
         raise StoreError(f"{path}: no store yet. Load extracts first with `icsbench load`.")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,17 +129,45 @@ def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
         raise StoreError(
             f"{path}: the store is being written by this program (a load or refresh); try again when it has finished."
         ) from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc})") from exc
     con.execute(f"SET memory_limit = '{config.store.memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET python_enable_replacements = false")
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     if config.store.threads:
         con.execute(f"SET threads = {int(config.store.threads)}")
+    _check_file_database(con, path)
     store = Store(path=path, con=con, config=config)
     if not read_only:
         _initialise(store)
+        store.interrupted = _mark_interrupted(store)
     con.execute(sql_files.read("ingest/parse_macros.sql"))
     return store
+
+
+def _check_file_database(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """DuckDB opens some paths (an existing .csv) as an in-memory database with the file attached: never a store."""
+    [(stored,)] = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    if stored is None or Path(stored).resolve() != path.resolve():
+        con.close()
+        raise StoreError(
+            f"{path}: DuckDB did not open this path as a database file, so nothing would be saved; "
+            "point [store] path at a file ending in .duckdb"
+        )
+
+
+def _mark_interrupted(store: Store) -> int:
+    """Mark loads and refreshes left `running` by a process that stopped; returns how many there were."""
+    own_loads = [i for table, i in _IN_PROGRESS if table == "loads"] or [-1]
+    own_refreshes = [i for table, i in _IN_PROGRESS if table == "refresh_log"] or [-1]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    params = {"now": now, "own_loads": own_loads, "own_refreshes": own_refreshes}
+    marked = 0
+    for statement in sql_files.statements(sql_files.read("store/mark_interrupted.sql")):
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        marked += int(store.con.execute(statement, used).fetchall()[0][0])
+    return marked
 
 
 def _initialise(store: Store) -> None:

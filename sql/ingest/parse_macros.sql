@@ -3,9 +3,12 @@
 -- Output: the canonical value, or NULL when the text cannot be read as that type; ingest records the reason.
 --   icsb_text(x)      text without surrounding spaces, tabs or line breaks; NULL when blank
 --   icsb_code(x)      upper-case code; 110.0 (a number Excel stored) reads as 110
---   icsb_money(x)     pounds as DECIMAL(18,4): reads £1,234.50, (123.00) as -123.00, -£5 and £-5
---   icsb_number(x)    a number (thousands separators allowed)
---   icsb_integer(x)   a whole number (110.0 is 110; 1.5 is NULL)
+--   icsb_money(x, comma)    pounds as DECIMAL(18,4): reads £1,234.50, (123.00) as -123.00, -£5 and £-5
+--   icsb_number(x, comma)   a number
+--   icsb_integer(x, comma)  a whole number (110.0 is 110; 1.5 is NULL)
+--     Numbers are read strictly, so a number written another way is never read as a different one: commas only
+--     between groups of three digits before a decimal point (1,234.50; not 1,5 or 1.234,50). With comma = true
+--     (the extract's number_format = "1.234,56") the other way round: 1.234,50 and 1 234,50 are 1234.50.
 --   icsb_date(x)      a date from yyyy-mm-dd, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyymmdd, optional time part
 --   icsb_flag(x)      Y/N, yes/no, true/false, 1/0 as BOOLEAN
 --   icsb_fin_year(x)  financial year as 2023/24 from 2023/24, 2023-24, 202324, 2023/2024 (second year = first + 1)
@@ -16,21 +19,33 @@ CREATE OR REPLACE TEMP MACRO icsb_text(x) AS
 CREATE OR REPLACE TEMP MACRO icsb_code(x) AS
     regexp_replace(upper(icsb_text(x)), '^([0-9]+)\.0+$', '\1');
 
-CREATE OR REPLACE TEMP MACRO icsb_money_text(t) AS
+CREATE OR REPLACE TEMP MACRO icsb_point_decimal(t) AS
+    CASE WHEN regexp_full_match(t, '[-+]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]*)?([eE][-+]?[0-9]+)?|[-+]?\.[0-9]+')
+         THEN replace(t, ',', '') END;
+
+CREATE OR REPLACE TEMP MACRO icsb_comma_decimal(t) AS
+    CASE WHEN regexp_full_match(t, '[-+]?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+)(,[0-9]*)?([eE][-+]?[0-9]+)?|[-+]?,[0-9]+')
+         THEN replace(replace(t, '.', ''), ',', '.') END;
+
+CREATE OR REPLACE TEMP MACRO icsb_decimal_text(t, comma) AS
+    CASE WHEN comma THEN icsb_comma_decimal(t) ELSE icsb_point_decimal(t) END;
+
+CREATE OR REPLACE TEMP MACRO icsb_money_text(t, comma) AS
     CASE
         WHEN t IS NULL THEN NULL
         WHEN regexp_full_match(t, '\(.*\)')
-            THEN -TRY_CAST(regexp_replace(t, '[()£,\s]', '', 'g') AS DECIMAL(18, 4))
-        ELSE TRY_CAST(regexp_replace(t, '[£,\s]', '', 'g') AS DECIMAL(18, 4))
+            THEN -TRY_CAST(icsb_decimal_text(regexp_replace(t, '[()£\s]', '', 'g'), comma) AS DECIMAL(18, 4))
+        ELSE TRY_CAST(icsb_decimal_text(regexp_replace(t, '[£\s]', '', 'g'), comma) AS DECIMAL(18, 4))
     END;
 
-CREATE OR REPLACE TEMP MACRO icsb_money(x) AS icsb_money_text(icsb_text(x));
+CREATE OR REPLACE TEMP MACRO icsb_money(x, comma := false) AS icsb_money_text(icsb_text(x), comma);
 
-CREATE OR REPLACE TEMP MACRO icsb_number(x) AS TRY_CAST(replace(icsb_text(x), ',', '') AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO icsb_number(x, comma := false) AS
+    TRY_CAST(icsb_decimal_text(regexp_replace(icsb_text(x), '\s', '', 'g'), comma) AS DOUBLE);
 
-CREATE OR REPLACE TEMP MACRO icsb_integer(x) AS
-    CASE WHEN icsb_number(x) = floor(icsb_number(x)) AND abs(icsb_number(x)) < 1e15
-         THEN CAST(icsb_number(x) AS BIGINT) END;
+CREATE OR REPLACE TEMP MACRO icsb_integer(x, comma := false) AS
+    CASE WHEN icsb_number(x, comma) = floor(icsb_number(x, comma)) AND abs(icsb_number(x, comma)) < 1e15
+         THEN CAST(icsb_number(x, comma) AS BIGINT) END;
 
 CREATE OR REPLACE TEMP MACRO icsb_date(x) AS
     CAST(TRY_STRPTIME(

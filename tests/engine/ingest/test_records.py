@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import IcsBenchError
-from engine.ingest import load as load_module
+from engine.ingest import files as load_module
 from engine.ingest import load_log
 from engine.store import open_store
 from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
@@ -129,12 +129,15 @@ def test_a_failure_while_committing_leaves_the_last_good_load(workspace: Workspa
     activity = workspace.write_csv("ZZA_apc_202324_activity.csv", APC_HEADER, [apc_row("R1"), apc_row("R2")])
     costs = workspace.write_csv("ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row("R1", 10)])
     workspace.load(activity, costs)
-    before = workspace.query("SELECT * FROM cost_lines"), workspace.query("SELECT count(*) FROM loads")
+    before = workspace.query("SELECT * FROM cost_lines")
+    real_finish = load_log.finish
 
-    def explode(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
+    def explode(store: object, result: load_log.LoadResult, *args: object, **kwargs: object) -> None:
+        if result.status != "failed":
+            raise RuntimeError("disk full")
+        real_finish(store, result, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load_log, "insert_load", explode)
+    monkeypatch.setattr(load_log, "finish", explode)
     workspace.write_csv("ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row("R1", 99), cost_row("R2", 1)])
     store = open_store(workspace.config)
     try:
@@ -142,8 +145,9 @@ def test_a_failure_while_committing_leaves_the_last_good_load(workspace: Workspa
             load_module.load_file(store, costs)
     finally:
         store.close()
-    after = workspace.query("SELECT * FROM cost_lines"), workspace.query("SELECT count(*) FROM loads")
-    assert after == before
+    assert workspace.query("SELECT * FROM cost_lines") == before
+    [(status, message)] = workspace.query("SELECT status, message FROM loads ORDER BY load_id DESC LIMIT 1")
+    assert status == "failed" and "disk full" in message and "Nothing from this file was saved" in message
 
 
 def test_file_matching_no_extract_pattern_says_how_to_fix_it(workspace: Workspace) -> None:
