@@ -1,7 +1,9 @@
 """The published result tables, held in Excel's Python process and reloaded only when a refresh lands.
 
-Every worksheet function reads from here. A formula never opens the store on a warm cache: the only per-call cost
-is two `stat` calls on the store file (to notice a refresh made elsewhere) and a dictionary lookup. Tables load on
+Every worksheet function reads from here, and here reads only the published folder's current refresh
+(engine.publish.published_results), never the store: Excel never blocks a load or refresh, a refresh never waits for
+Excel, and a formula keeps its answer while a refresh runs. On a warm cache the only per-call cost is one `stat` of
+the published folder's pointer (to notice a refresh published elsewhere) and a dictionary lookup. Tables load on
 first use, and all tables in memory always come from the same refresh: if a table read finds a newer refresh, the
 ones already held are dropped.
 """
@@ -99,7 +101,7 @@ class PublishedResults:
 
 
 TableLoader = Callable[[IcsConfig, str], tuple[int, pa.Table]]
-StampReader = Callable[[IcsConfig], published_results.StoreStamp]
+StampReader = Callable[[IcsConfig], published_results.Stamp]
 RefreshReader = Callable[[IcsConfig], int]
 
 
@@ -111,7 +113,7 @@ class ResultsCache:
         config: Callable[[], IcsConfig],
         *,
         load_table: TableLoader = published_results.published_table,
-        stamp: StampReader = published_results.store_stamp,
+        stamp: StampReader = published_results.snapshot_stamp,
         latest_refresh: RefreshReader = published_results.latest_refresh_id,
         recheck_seconds: float = 0.25,
     ) -> None:
@@ -122,10 +124,10 @@ class ResultsCache:
         self._recheck_seconds = recheck_seconds
         self._checked_at = -float("inf")
         self._held_config: IcsConfig | None = None
-        self._seen_stamp: published_results.StoreStamp | None = None
+        self._seen_stamp: published_results.Stamp | None = None
         self._results = PublishedResults(refresh_id=None)
         self._lock = threading.Lock()
-        self.loads = 0  # table reads from the store: a test and the benchmark watch it stay flat on a warm cache
+        self.loads = 0  # table reads from the published folder: a test and the benchmark watch it stay flat when warm
 
     @property
     def config(self) -> IcsConfig:
@@ -134,9 +136,9 @@ class ResultsCache:
         return self._held_config
 
     def table(self, name: str) -> ResultTable:
-        """Published table `name` of the latest refresh, read from the store only when not already held.
+        """Published table `name` of the latest refresh, read from the published folder only when not already held.
 
-        The store is looked at (two `stat` calls) at most every `recheck_seconds`, so a sheet of thousands of
+        The pointer is looked at (one `stat` call) at most every `recheck_seconds`, so a sheet of thousands of
         formulas costs a dictionary lookup each, and a refresh made elsewhere shows within a fraction of a second."""
         with self._lock:
             now = time.monotonic()
@@ -157,11 +159,10 @@ class ResultsCache:
             self._results.tables[name] = table
             return table
 
-    def _notice_commit(self, config: IcsConfig, stamp: published_results.StoreStamp) -> None:
-        """Something was committed to the store (a load or a refresh): keep what we hold unless a refresh landed.
+    def _notice_commit(self, config: IcsConfig, stamp: published_results.Stamp) -> None:
+        """The published folder's pointer changed: keep what we hold unless it names another refresh.
 
-        While another process holds the store (a refresh under way), keep serving the last good results and look
-        again on the next call."""
+        Should the pointer be unreadable for a moment, keep serving the last good results and look again next call."""
         if self._results.tables:
             try:
                 latest = self._latest_refresh(config)

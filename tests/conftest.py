@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -388,7 +389,21 @@ def query_store(config: config_module.IcsConfig, sql: str) -> list[tuple[Any, ..
 
 
 def copy_of_store(config: config_module.IcsConfig, folder: Path) -> config_module.IcsConfig:
-    """The same config pointing at a copy of its store in `folder`, for tests that change or refresh the store."""
+    """The same config pointing at a copy of its store in `folder`, with copies of what its refreshes published
+    (`folder`/published) and of the store's snapshot, for tests that change or refresh the store."""
+    from engine.publish import store_snapshot
+
     target = folder / "copy.duckdb"
     target.write_bytes(config.store_path.read_bytes())
-    return config.model_copy(update={"store": config.store.model_copy(update={"path": str(target)})})
+    published = folder / "published"
+    if config.published_folder.is_dir():
+        shutil.copytree(config.published_folder, published, dirs_exist_ok=True)
+    copied = config.model_copy(
+        update={
+            "store": config.store.model_copy(update={"path": str(target)}),
+            "folders": config.folders.model_copy(update={"published": str(published)}),
+        }
+    )
+    if store_snapshot.root_of(config).is_dir():
+        shutil.copytree(store_snapshot.root_of(config), store_snapshot.root_of(copied), dirs_exist_ok=True)
+    return copied

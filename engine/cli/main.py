@@ -16,7 +16,13 @@ from rich.table import Table
 
 from engine import config as config_module
 from engine import jobs
-from engine.cli.output import print_load_results, print_pushed, print_refresh, print_top_opportunities
+from engine.cli.output import (
+    print_file_result,
+    print_load_results,
+    print_pushed,
+    print_refresh,
+    print_top_opportunities,
+)
 from engine.cli.powerbi import pbi
 from engine.cli.server import db
 from engine.cli.support import DEFAULT_CONFIG, config_option, config_path, console, errors, friendly_errors, reporting
@@ -96,7 +102,7 @@ def load(paths: Sequence[str], config_file: str | None, control_total: str | Non
                 raise IcsBenchError("--control-total applies to one file; use control_totals.csv for several")
             given = {files[0].name: _pounds(control_total)}
         with reporting("Loading") as progress:
-            outcome = jobs.load(config, files, control_totals=given, progress=progress)
+            outcome = jobs.load(config, files, control_totals=given, progress=progress, on_result=print_file_result)
     print_load_results(outcome.results)
     print_pushed(outcome.pushed)
     if outcome.failed:
@@ -178,6 +184,7 @@ def status(config_file: str | None) -> None:
     console.print(
         f"Total: {summary.records:,} records, {summary.cost_lines:,} cost lines, £{summary.cost:,.2f}. "
         f"{summary.loads:,} file loads; last at {summary.last_load or 'never'}."
+        + (f" As of the last load or refresh, at {summary.as_of}." if summary.as_of else "")
     )
 
 

@@ -68,7 +68,10 @@ def open_command(config_file: str | None, variant: str) -> None:
         config = config_module.load(config_path(config_file))
         report = render.rendered_report(config.published_folder, variant)
         if not report.is_file():
-            raise IcsBenchError(f"no report at {report} yet: run `icsbench pbi render` first")
+            raise IcsBenchError(
+                f"no report at {report} yet: run `icsbench refresh` first (each refresh writes the report beside the "
+                "files it publishes), or `icsbench pbi render` for the SQL Server one"
+            )
         start = getattr(os, "startfile", None)  # Windows only: opens a file with its program (Desktop for .pbip)
         if start is None:
             console.print(

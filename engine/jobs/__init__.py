@@ -7,7 +7,14 @@ so every way in does the same steps in the same order. Each job opens the store,
 from engine.jobs.demo import DemoOutcome, demo
 from engine.jobs.loading import LoadOutcome, extract_files, load, load_new_extracts, load_server_tables
 from engine.jobs.publishing import PowerBIFiles, export, write_power_bi
-from engine.jobs.refreshing import RefreshOutcome, ServerRefresh, refresh, refresh_store, refresh_with_server
+from engine.jobs.refreshing import (
+    RefreshOutcome,
+    ServerRefresh,
+    refresh,
+    refresh_and_publish,
+    refresh_store,
+    refresh_with_server,
+)
 from engine.jobs.updating import UpdateOutcome, update
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "load_new_extracts",
     "load_server_tables",
     "refresh",
+    "refresh_and_publish",
     "refresh_store",
     "refresh_with_server",
     "update",

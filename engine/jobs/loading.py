@@ -1,7 +1,9 @@
 """Loading jobs: extract files, new files in the extracts folder, and the trusts' tables on the ICS SQL Server.
 
 Every load ends the same way, whoever started it (the CLI, the Excel ribbon): the data-quality tables are rebuilt
-from what the store now holds, and with [server] in the config the server's canonical data is brought up to date.
+from what the store now holds, the snapshot `icsbench status` and `icsbench quality` read is renewed, and with [server]
+in the config the server's canonical data is brought up to date. Each file's result is handed to `on_result` as soon
+as it is known, so a load that is stopped part way has already said which files were saved.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.ingest import LoadResult, load_files, quality
 from engine.ingest.inbox import new_extracts
+from engine.ingest.run import ResultCallback
 from engine.progress import Progress, prefixed, silent
+from engine.publish import store_snapshot
 from engine.store import Store, open_store
 
 if TYPE_CHECKING:  # the SQL Server code needs its ODBC extras: imported only when [server] is configured
@@ -60,13 +64,16 @@ def load(
     *,
     control_totals: dict[str, Decimal] | None = None,
     progress: Progress = silent,
+    on_result: ResultCallback | None = None,
 ) -> LoadOutcome:
     """Load extract files into the store, rebuild data quality, and send the changed periods to the server if set."""
     with closing(open_store(config)) as store:
-        return _load_into(store, files, control_totals, progress)
+        return _load_into(store, files, control_totals, progress, on_result)
 
 
-def load_new_extracts(config: IcsConfig, *, progress: Progress = silent) -> LoadOutcome:
+def load_new_extracts(
+    config: IcsConfig, *, progress: Progress = silent, on_result: ResultCallback | None = None
+) -> LoadOutcome:
     """Load the files in the [folders] extracts folder that the store has not loaded as they are now."""
     folder = config.extracts_folder
     if folder is None:
@@ -74,8 +81,10 @@ def load_new_extracts(config: IcsConfig, *, progress: Progress = silent) -> Load
     with closing(open_store(config)) as store:
         files = new_extracts(store, folder)
         if not files:
+            if store.interrupted:
+                store_snapshot.write(store)
             return LoadOutcome([])
-        return _load_into(store, files, None, progress)
+        return _load_into(store, files, None, progress, on_result)
 
 
 def load_server_tables(config: IcsConfig, patterns: Sequence[str], *, progress: Progress = silent) -> LoadOutcome:
@@ -89,16 +98,22 @@ def load_server_tables(config: IcsConfig, patterns: Sequence[str], *, progress: 
         if not results:
             return LoadOutcome([])
         quality.rebuild(store)
+        store_snapshot.write(store)
         pushed = canonical.push(store, server, prefixed(progress, "ICS SQL Server: "))
     return LoadOutcome(results, pushed)
 
 
 def _load_into(
-    store: Store, files: Sequence[Path], control_totals: dict[str, Decimal] | None, progress: Progress
+    store: Store,
+    files: Sequence[Path],
+    control_totals: dict[str, Decimal] | None,
+    progress: Progress,
+    on_result: ResultCallback | None,
 ) -> LoadOutcome:
-    results = load_files(store, files, control_totals=control_totals, progress=progress)
+    results = load_files(store, files, control_totals=control_totals, progress=progress, on_result=on_result)
     progress("rebuilding the data-quality tables")
     quality.rebuild(store)
+    store_snapshot.write(store)
     pushed = None
     if store.config.server is not None:
         from engine.store.server import canonical

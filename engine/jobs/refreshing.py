@@ -1,8 +1,11 @@
 """Refreshing jobs: compute the result tables, publish them with suppression, and write the published files.
 
 One refresh, whoever asks for it: `icsbench refresh`, the Excel ribbon's Refresh and the demo all call `refresh`.
-Computing (engine.metrics) and publishing (engine.publish) run in one transaction, so the store's results and its
-published tables always come from the same refresh; the files are written from the published tables after that.
+Computing (engine.metrics) and publishing the store's tables (engine.publish) run in one transaction, so the store's
+results and its published tables always come from the same refresh. The published folder then gets the refresh's
+files as a whole new folder, switched in at once (engine.publish.files), and the store's snapshot for status, quality
+and exports is renewed; only then does the refresh log say `succeeded`. A refresh that fails or is stopped before that
+leaves the published folder on the last good refresh.
 
 With [server] in the config the refresh runs under the server's lock, either here on data pulled from the server
 (`compute = "pull"`) or on the server itself (`compute = "push_down"`), and the published tables then go to the
@@ -11,18 +14,22 @@ server in one transaction. Both ways give the same results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import IcsConfig
-from engine.errors import IcsBenchError, ServerError
-from engine.metrics.refresh import Compute, RefreshResult, refresh_run
+from engine.errors import IcsBenchError, ServerError, StoreError
+from engine.metrics.refresh import Compute, RefreshResult, finish_refresh, refresh_run
 from engine.progress import Progress, prefixed, silent
-from engine.publish.files import write_published_files
+from engine.publish import store_snapshot
+from engine.publish.files import PublishedFolder, write_published_files
+from engine.publish.stamps import RefreshStamp
 from engine.publish.suppressed_tables import publish_tables
-from engine.store import Store, open_store
+from engine.store import Store, in_progress, open_store
 
 if TYPE_CHECKING:  # the SQL Server code needs its ODBC extras: imported only when [server] is configured
     from engine.publish.server import ServerPublished
@@ -44,35 +51,81 @@ class RefreshOutcome:
     result: RefreshResult
     server: ServerRefresh | None = None
     files: list[Path] = field(default_factory=list)
+    published: PublishedFolder | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know besides the figures (a workbook left because it was open, and where the new is)."""
+        return list(self.published.notes) if self.published else []
 
 
 def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
-    """The whole refresh the config asks for: compute, reconcile, publish (store, server), then write the files."""
+    """The whole refresh the config asks for: compute, reconcile, publish (store, server, files)."""
     with closing(open_store(config)) as store:
         if config.server is None:
-            outcome = RefreshOutcome(refresh_store(store, config_file=config_file, progress=progress))
-        else:
-            from engine.store.server.connection import Server
+            return refresh_and_publish(store, config_file=config_file, progress=progress)
+        from engine.store.server.connection import Server
 
-            with Server(config.server) as server:
-                outcome = refresh_with_server(
-                    store, server, compute=config.server.compute, config_file=config_file, progress=progress
-                )
-        progress("writing the published files (workbook, Parquet, Power BI report)")
-        outcome.files = write_published_files(store)
-    return outcome
+        with Server(config.server) as server:
+            return refresh_with_server(
+                store, server, compute=config.server.compute, config_file=config_file, progress=progress
+            )
 
 
 def refresh_store(
     store: Store, *, config_file: Path | None = None, progress: Progress = silent, compute: Compute | None = None
 ) -> RefreshResult:
-    """Compute every result table, check the totals reconcile and write the published (suppressed) tables, in one
-    transaction; raise StoreError, with the last good results untouched, if any of it fails."""
+    """The whole refresh on an open store (`refresh_and_publish`), for callers that want only its result."""
+    return refresh_and_publish(store, config_file=config_file, progress=progress, compute=compute).result
+
+
+def refresh_and_publish(
+    store: Store,
+    *,
+    config_file: Path | None = None,
+    progress: Progress = silent,
+    compute: Compute | None = None,
+    before_files: Callable[[RefreshResult], None] | None = None,
+) -> RefreshOutcome:
+    """Compute every result table, check the totals reconcile and write the published (suppressed) tables in one
+    transaction, then (after `before_files`, if given) publish the files and log the refresh as succeeded. Raises an
+    IcsBenchError, with the last good results and published files untouched, if any of it fails."""
     with refresh_run(store, config_file=config_file, progress=progress) as run:
         run.compute(compute)
         run.step("publishing with small-number suppression")
         publish_tables(store)
-    return run.result
+    result = run.result
+    with in_progress("refresh_log", result.refresh_id):
+        try:
+            if before_files is not None:
+                before_files(result)
+            progress("writing the published files (workbooks, Parquet, Power BI report)", run.done, run.steps)
+            stamp = RefreshStamp(result.refresh_id, datetime.now(UTC).replace(tzinfo=None), result.cost_loaded)
+            published = write_published_files(store, stamp)
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, IcsBenchError) else f"{type(exc).__name__}: {exc}"
+            message = (
+                f"refresh {result.refresh_id} is computed and saved in the store, but it was not published ({why}), "
+                "so the published files are still those of the last successful refresh. Run the refresh again."
+            )
+            finish_refresh(store, result, succeeded=False, note=message)
+            if isinstance(exc, ServerError):
+                raise
+            raise StoreError(message) from exc
+        note = _renew_snapshot(store, stamp)
+        finish_refresh(store, result, succeeded=True, note=note)
+    progress("done", run.steps, run.steps)
+    return RefreshOutcome(result, files=published.files, published=published)
+
+
+def _renew_snapshot(store: Store, stamp: RefreshStamp) -> str:
+    """Renew the store's snapshot for status, quality and unsuppressed exports; a note for the log if it failed (the
+    refresh is published by then, so it stands)."""
+    try:
+        store_snapshot.write(store, stamp)
+    except Exception as exc:
+        return f"; the snapshot status and quality read could not be renewed ({exc}), so they show the state before"
+    return ""
 
 
 def refresh_with_server(
@@ -89,20 +142,27 @@ def refresh_with_server(
     from engine.store.server import canonical, lock
 
     on_server = prefixed(progress, "ICS SQL Server: ")
-    with lock.exclusive(server, "a refresh"):
-        pulled = 0
-        if compute == "pull":
-            pulled = canonical.pull(server, store, on_server)
-            result = refresh_store(store, config_file=config_file, progress=progress)
-        else:
-            result = refresh_store(store, config_file=config_file, progress=progress, compute=PushDown(server))
+    sent: list[ServerPublished] = []
+
+    def publish_on_server(result: RefreshResult) -> None:
         try:
-            published = send_to_server(
-                store, server, compute=compute, cost_loaded=result.cost_loaded, progress=on_server
+            sent.append(
+                send_to_server(store, server, compute=compute, cost_loaded=result.cost_loaded, progress=on_server)
             )
         except IcsBenchError as exc:
             raise ServerError(
                 f"refresh {result.refresh_id} is computed and saved here, but publishing it to the ICS SQL Server "
                 f"failed, so the server keeps its last good results: {exc}. Run the refresh again."
             ) from exc
-    return RefreshOutcome(result, ServerRefresh(published, pulled))
+
+    with lock.exclusive(server, "a refresh"):
+        pulled = canonical.pull(server, store, on_server) if compute == "pull" else 0
+        outcome = refresh_and_publish(
+            store,
+            config_file=config_file,
+            progress=progress,
+            compute=PushDown(server) if compute == "push_down" else None,
+            before_files=publish_on_server,
+        )
+    outcome.server = ServerRefresh(sent[0], pulled)
+    return outcome

@@ -3,7 +3,9 @@
 A refresh runs inside one transaction (`refresh_run`): engine.jobs computes the tables here and publishes them with
 small-number suppression (engine.publish) before the commit, so a refresh that fails at any point (a bad file, a full
 disk, a reconciliation that does not hold) leaves the last good results exactly as they were, and every table always
-carries the same refresh id. The refresh log records each attempt, including failed ones.
+carries the same refresh id. The refresh log records each attempt, including failed ones: `running` from its start
+until the job has also written the published files (`finish_refresh`: succeeded or failed), so a refresh stopped
+part way is still `running`, and the next open of the store marks it interrupted.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from engine.errors import StoreError
 from engine.metrics import catalog, population_inputs
 from engine.metrics.reconcile import check_reconciliation
 from engine.progress import Progress, silent
-from engine.store import Store
+from engine.store import Store, in_progress
 
 FUNNEL_Z_95 = 1.959964  # two-sided 95% limits (Spiegelhalter 2005)
 FUNNEL_Z_99_8 = 3.090232  # two-sided 99.8% limits
@@ -135,7 +137,8 @@ FINISHING_STEPS = 2  # checking the totals reconcile, and the caller's publishin
 def refresh_run(store: Store, *, config_file: Path | None = None, progress: Progress = silent) -> Iterator[RefreshRun]:
     """A logged refresh in one transaction: everything done inside the block is kept together or not at all.
 
-    On any error the store keeps its last good results, the log records the failure, and StoreError is raised.
+    On any error the store keeps its last good results, the log records the failure, and StoreError is raised. On
+    success the log row stays `running`: the caller ends it with `finish_refresh` once the results are published.
     """
     con = store.con
     refresh_id = int(con.execute("SELECT nextval('refresh_ids')").fetchall()[0][0])
@@ -156,15 +159,22 @@ def refresh_run(store: Store, *, config_file: Path | None = None, progress: Prog
     clock = time.perf_counter()
     run = RefreshRun(store, result, parameters, progress)
     try:
-        with store.transaction():
+        with in_progress("refresh_log", refresh_id), store.transaction():
             yield run
     except Exception as exc:
         _finish(store, refresh_id, "failed", f"refresh failed; the last good results are unchanged: {exc}", result)
         raise StoreError(f"refresh failed and the last good results are unchanged: {exc}") from exc
     result.seconds = time.perf_counter() - clock
-    progress("done", run.steps, run.steps)
-    total = sum(t.rows for t in result.tables)
-    _finish(store, refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows", result)
+
+
+def finish_refresh(store: Store, result: RefreshResult, *, succeeded: bool, note: str = "") -> None:
+    """Record how a refresh whose results were committed ended: published (succeeded) or not (failed, `note` says
+    why); a succeeded refresh's message counts its tables and rows."""
+    if succeeded:
+        total = sum(t.rows for t in result.tables)
+        _finish(store, result.refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows{note}", result)
+    else:
+        _finish(store, result.refresh_id, "failed", note, result)
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:

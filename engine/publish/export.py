@@ -1,11 +1,19 @@
 """`icsbench export`: write one result table to CSV, Parquet or XLSX, suppressed unless the costing team asks.
 
-Files are written to a temporary name beside the target and moved into place only when complete, so a failed
+The figures come from the published refresh (engine.publish.published_results) or, unsuppressed, from the store's
+snapshot of the same results (engine.publish.store_snapshot): an export never opens the store, so it neither waits for
+a load or refresh nor makes one fail. Every export is recorded, with who ran it and on which computer, in the export
+log beside the store (`<store>-exports.csv`) before the file is written: an export that cannot be recorded is not
+made. Files are written to a temporary name beside the target and moved into place only when complete, so a failed
 export never leaves half a file where a good one was. Text that a spreadsheet would run as a formula is made inert.
 """
 
 from __future__ import annotations
 
+import csv
+import getpass
+import os
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,17 +24,17 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from engine import sql_files
+from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
+from engine.publish import published_results, store_snapshot
 from engine.publish.atomic import atomic_file
-from engine.publish.column_types import typed_query
 from engine.publish.suppression import SuppressionRule
-from engine.store import Store
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 XLSX_MAX_ROWS = 1_048_575
 _FORMULA_START = r"^[=+\-@]"
+LOG_COLUMNS = ("logged_at_utc", "event", "user", "host", "table", "refresh_id", "rows", "suppression", "file", "detail")
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,13 @@ class Exported:
     refresh_id: int
 
 
-def last_refresh(store: Store) -> tuple[int, datetime, object] | None:
-    """(refresh id, finished at, cost reconciled) of the last successful refresh, or None before the first."""
-    rows = store.con.execute(sql_files.read("refresh/last_refresh.sql")).fetchall()
-    return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+def export_log_path(config: IcsConfig) -> Path:
+    """The export log beside the store: icsbench.duckdb -> icsbench-exports.csv."""
+    return config.store_path.with_name(f"{config.store_path.stem}-exports.csv")
 
 
-def export_table(store: Store, name: str, out: Path, *, unsuppressed: bool = False) -> Exported:
-    """Write result table `name` to `out` (format from the suffix) and record the export in export_log."""
+def export_table(config: IcsConfig, name: str, out: Path, *, unsuppressed: bool = False) -> Exported:
+    """Write result table `name` to `out` (format from the suffix), recorded in the export log before and after."""
     try:
         metric = catalog.metric(name)
     except KeyError as exc:
@@ -56,38 +63,70 @@ def export_table(store: Store, name: str, out: Path, *, unsuppressed: bool = Fal
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise IcsBenchError(f"{out}: cannot tell the format from the file name; end it in {', '.join(FORMATS)}")
-    refreshed = last_refresh(store)
-    if refreshed is None:
-        raise IcsBenchError("no results yet: run `icsbench refresh` first")
-    source = metric.table if unsuppressed else metric.published_table
-    table = store.con.sql(typed_query(store, source)).to_arrow_table()
+    if unsuppressed:
+        refresh_id, table = store_snapshot.results_table(config, name)
+    else:
+        refresh_id, table = published_results.published_table(config, name)
     if suffix == ".xlsx" and table.num_rows > XLSX_MAX_ROWS:
         raise IcsBenchError(
             f"{name} has {table.num_rows:,} rows, more than an Excel sheet holds; export to .csv or .parquet instead"
         )
-    with atomic_file(out) as temporary:
-        if suffix == ".csv":
-            pa_csv.write_csv(inert_text(table), temporary)
-        elif suffix == ".parquet":
-            pq.write_table(table, temporary)
-        else:
-            _write_xlsx(temporary, metric, table, refreshed[0], rule=None if unsuppressed else _rule_text(store))
-    store.run_file(
-        "refresh/log_export.sql",
-        {
-            "exported_at": datetime.now(UTC).replace(tzinfo=None),
-            "refresh_id": refreshed[0],
-            "table_name": name,
-            "file_path": str(out.resolve()),
-            "row_count": table.num_rows,
-            "suppressed": "UNSUPPRESSED" if unsuppressed else "published",
-        },
-    )
-    return Exported(name, out, table.num_rows, not unsuppressed, refreshed[0])
+    entry = {
+        "table": name,
+        "refresh_id": refresh_id,
+        "rows": table.num_rows,
+        "suppression": "UNSUPPRESSED" if unsuppressed else "published",
+        "file": str(out.resolve()),
+    }
+    log = export_log_path(config)
+    record_export(log, "started", entry)
+    try:
+        with atomic_file(out) as temporary:
+            if suffix == ".csv":
+                pa_csv.write_csv(inert_text(table), temporary)
+            elif suffix == ".parquet":
+                pq.write_table(table, temporary)
+            else:
+                rule = None if unsuppressed else SuppressionRule.from_config(config.suppression).sentence()
+                _write_xlsx(temporary, metric, table, refresh_id, rule=rule)
+    except BaseException as exc:
+        record_export(log, "failed", entry, detail=str(exc) or type(exc).__name__)
+        raise
+    record_export(log, "written", entry)
+    return Exported(name, out, table.num_rows, not unsuppressed, refresh_id)
 
 
-def _rule_text(store: Store) -> str:
-    return SuppressionRule.from_config(store.config.suppression).sentence()
+def record_export(log: Path, event: str, entry: dict[str, object], *, detail: str = "") -> None:
+    """Append one line to the export log (and make sure it is on disk); an export that cannot be logged is refused."""
+    row = {
+        "logged_at_utc": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "event": event,
+        "user": _user(),
+        "host": socket.gethostname(),
+        **entry,
+        "detail": detail,
+    }
+    try:
+        new = not log.exists() or log.stat().st_size == 0
+        with log.open("a", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise IcsBenchError(
+            f"{log}: the export log cannot be written ({exc.strerror or exc}), so nothing was exported: every export "
+            "is recorded before its file is written. Check that the folder beside the store can be written to."
+        ) from exc
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a service account without one)
+        return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
 
 
 def inert_text(table: pa.Table) -> pa.Table:

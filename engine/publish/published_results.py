@@ -1,29 +1,29 @@
-"""Read what a refresh published, for consumers (the Excel add-in, reports) that must never recompute it.
+"""Read what a refresh published, for consumers (the Excel add-in, exports, reports) that must never recompute it.
 
-The store is opened read-only for each read and closed straight away, so a long-lived reader (Excel's Python
-process) never holds the file and never blocks the next load or refresh. `store_stamp` tells a reader cheaply
-whether anything may have changed since it last read, without opening the store at all.
+Readers never open the store: they read the published folder's current refresh (engine.publish.files), through the
+`current.json` pointer. So a long-lived reader (Excel's Python process) never blocks a load or a refresh, is never
+blocked by one, and every table it reads comes from the one refresh the pointer named. `snapshot_stamp` tells a reader
+cheaply whether a new refresh may have been published since it last looked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from engine import sql_files
 from engine.config import IcsConfig
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
-from engine.publish.export import last_refresh
-from engine.store import Store, open_store
+from engine.publish import snapshots
 
-StoreStamp = tuple[tuple[int, int] | None, ...]
+Stamp = tuple[int, int] | None
+NO_RESULTS = "no results yet: run a refresh first (the Refresh button, or `icsbench refresh`)"
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ExtractsUsed:
 
 @dataclass(frozen=True)
 class RefreshInfo:
-    """The last successful refresh: which one, when, the cost it reconciled to, and the extracts under it."""
+    """The published refresh: which one, when, the cost it reconciled to, and the extracts under it."""
 
     refresh_id: int
     refreshed_at: datetime
@@ -44,51 +44,78 @@ class RefreshInfo:
     extracts: tuple[ExtractsUsed, ...]
 
 
-def store_stamp(config: IcsConfig) -> StoreStamp:
-    """Size and modification time of the store file and its write-ahead log: changes whenever a commit lands."""
-    path = config.store_path
-    return tuple(_stat(p) for p in (path, path.with_name(path.name + ".wal")))
+@dataclass(frozen=True)
+class Published:
+    """The current refresh's folder and what its manifest says."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def refresh_id(self) -> int:
+        return int(self.manifest["refresh_id"])
 
 
-@contextmanager
-def _last_refresh(config: IcsConfig) -> Iterator[tuple[Store, tuple[int, datetime, object]]]:
-    """The store, opened read-only for one read and closed again, with its last successful refresh."""
-    store = open_store(config, read_only=True)
+def snapshot_stamp(config: IcsConfig) -> Stamp:
+    """Size and modification time of the published folder's pointer: changes whenever a refresh is published."""
     try:
-        refreshed = last_refresh(store)
-        if refreshed is None:
-            raise IcsBenchError("no results yet: run a refresh first (the Refresh button, or `icsbench refresh`)")
-        yield store, refreshed
-    finally:
-        store.close()
+        status = (config.published_folder / snapshots.POINTER).stat()
+    except FileNotFoundError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def current(config: IcsConfig) -> Published:
+    """The refresh the published folder's pointer names, or an error that says to run one."""
+    manifest = snapshots.read_pointer(config.published_folder)
+    if manifest is None:
+        raise IcsBenchError(NO_RESULTS)
+    return Published(snapshots.version_folder(config.published_folder, manifest), manifest)
 
 
 def refresh_info(config: IcsConfig) -> RefreshInfo:
-    """The last successful refresh, or an error that says to run one."""
-    with _last_refresh(config) as (store, (refresh_id, finished_at, cost)):
-        rows = store.con.execute(sql_files.read("reports/refresh_sources.sql")).fetchall()
+    """The published refresh, or an error that says to run one."""
+    return info_of(current(config).manifest)
+
+
+def info_of(manifest: dict[str, Any]) -> RefreshInfo:
     return RefreshInfo(
-        refresh_id=refresh_id,
-        refreshed_at=finished_at,
-        cost_reconciled=Decimal(str(cost)),
-        extracts=tuple(ExtractsUsed(str(s), int(f), at, str(name)) for s, f, at, name in rows),
+        refresh_id=int(manifest["refresh_id"]),
+        refreshed_at=datetime.fromisoformat(manifest["refreshed_at"]),
+        cost_reconciled=Decimal(manifest["cost_reconciled"]),
+        extracts=tuple(
+            ExtractsUsed(e["setting"], int(e["files"]), datetime.fromisoformat(e["last_loaded_at"]), e["newest_file"])
+            for e in manifest["extracts"]
+        ),
     )
 
 
 def latest_refresh_id(config: IcsConfig) -> int:
-    """Id of the last successful refresh (a quick read-only look at the refresh log)."""
-    with _last_refresh(config) as (_, refreshed):
-        return refreshed[0]
+    """Id of the published refresh (one small file read)."""
+    return current(config).refresh_id
 
 
 def published_table(config: IcsConfig, name: str) -> tuple[int, pa.Table]:
-    """(refresh id, rows) of published table `name`: the suppressed figures, as anyone outside the costing team sees."""
-    metric = _published_metric(name)
-    with _last_refresh(config) as (store, refreshed):
-        return refreshed[0], store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table()
+    """(refresh id, rows) of published table `name`: the suppressed figures, as anyone outside the costing team sees.
+
+    A refresh published between reading the pointer and the table may have removed an old folder: then the pointer is
+    read again, so the rows always come from the refresh whose id is returned."""
+    metric = published_metric(name)
+    for attempt in range(3):
+        published = current(config)
+        try:
+            return published.refresh_id, pq.read_table(published.folder / f"{metric.name}.parquet")
+        except FileNotFoundError:
+            if attempt == 2:
+                raise IcsBenchError(
+                    f"the published folder {config.published_folder} lacks {metric.name}.parquet for refresh "
+                    f"{published.refresh_id}; run the refresh again"
+                ) from None
+    raise AssertionError("unreachable")
 
 
-def _published_metric(name: str) -> catalog.Metric:
+def published_metric(name: str) -> catalog.Metric:
+    """The published table called `name`, or an error listing the ones there are."""
     try:
         metric = catalog.metric(name)
     except KeyError:
@@ -97,11 +124,3 @@ def _published_metric(name: str) -> catalog.Metric:
         choices = ", ".join(m.name for m in catalog.published())
         raise IcsBenchError(f"'{name}' is not a published result table; the tables are: {choices}")
     return metric
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_size, status.st_mtime_ns

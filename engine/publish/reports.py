@@ -1,19 +1,25 @@
 """Readable summaries of the store for people: what loaded, how good it is, and what was rejected.
 
-Each function opens the store read-only, runs a SQL file and returns rows already formatted as text, so the CLI
-(and later the Excel layer) only prints them.
+Each function runs a SQL file and returns rows already formatted as text, so the CLI (and the Excel layer) only
+prints them. What the store holds and how good it is (`status`, `quality`) are read from the snapshot every load and
+refresh leaves beside the store (engine.publish.store_snapshot), never from the store itself, so they answer while a
+load or refresh is running and never hold it up; a store older than snapshots is read directly until its next load.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
 from engine import sql_files
 from engine.config import IcsConfig
+from engine.publish import store_snapshot
 from engine.store import open_store
 
 
@@ -39,6 +45,7 @@ class StoreSummary:
     cost: Decimal
     loads: int
     last_load: str | None
+    as_of: str | None = None  # when the snapshot read was written (UTC), None when read from the store itself
 
 
 def _share(value: float | None) -> str:
@@ -51,19 +58,16 @@ def _money(value: Decimal | float | None) -> str:
 
 def data_quality(config: IcsConfig, *, provider: str | None = None, by_period: bool = False) -> Report:
     """Per provider and setting (or per period): rows, cost, rejections, zero-cost and missing-HRG shares."""
-    store = open_store(config, read_only=True)
-    try:
+    with _store_as_read(config) as (con, _):
         params = {"provider": provider}
         if by_period:
-            result = store.con.execute(sql_files.read("reports/data_quality_by_period.sql"), params).fetchall()
+            result = con.execute(sql_files.read("reports/data_quality_by_period.sql"), params).fetchall()
         else:
             result = [
                 (r[0], r[1], f"{r[2]} periods", *r[3:])
-                for r in store.con.execute(sql_files.read("reports/data_quality_summary.sql"), params).fetchall()
+                for r in con.execute(sql_files.read("reports/data_quality_summary.sql"), params).fetchall()
             ]
-        issues = store.con.execute(sql_files.read("reports/data_quality_reasons.sql"), params).fetchall()
-    finally:
-        store.close()
+        issues = con.execute(sql_files.read("reports/data_quality_reasons.sql"), params).fetchall()
     columns = tuple(
         ReportColumn(t, "left" if t in ("Provider", "Setting", "Period", "Control total") else "right")
         for t in (
@@ -138,12 +142,13 @@ def quarantine(
 
 def store_summary(config: IcsConfig) -> StoreSummary:
     """What the store holds per provider and setting, with grand totals."""
-    store = open_store(config, read_only=True)
-    try:
-        result = store.con.execute(sql_files.read("reports/store_summary.sql")).fetchall()
-        loads = store.con.execute("SELECT count(*), max(finished_at) FROM loads").fetchall()[0]
-    finally:
-        store.close()
+    with _store_as_read(config) as (con, as_of):
+        if as_of is None:
+            result = con.execute(sql_files.read("reports/store_summary.sql")).fetchall()
+            loads = con.execute("SELECT count(*), max(finished_at) FROM loads").fetchall()[0]
+        else:
+            result = con.execute("SELECT * FROM store_summary ORDER BY org_code, setting").fetchall()
+            loads = con.execute("SELECT loads, last_load FROM loads_overview").fetchall()[0]
     rows = [(str(r[0]), str(r[1]), str(r[2]), f"{r[3]:,}", f"{r[4]:,}", _money(r[5])) for r in result]
     return StoreSummary(
         path=config.store_path,
@@ -153,7 +158,22 @@ def store_summary(config: IcsConfig) -> StoreSummary:
         cost=sum((Decimal(r[5]) for r in result), Decimal(0)),
         loads=int(loads[0]),
         last_load=None if loads[1] is None else f"{loads[1]:%Y-%m-%d %H:%M} UTC",
+        as_of=as_of,
     )
+
+
+@contextmanager
+def _store_as_read(config: IcsConfig) -> Iterator[tuple[duckdb.DuckDBPyConnection, str | None]]:
+    """A connection to the store's snapshot (and when it was written), or to the store itself before its first."""
+    if store_snapshot.exists(config):
+        with store_snapshot.state(config) as (con, manifest):
+            yield con, str(manifest["written_at"]).replace("T", " ")[:16] + " UTC"
+        return
+    store = open_store(config, read_only=True)
+    try:
+        yield store.con, None
+    finally:
+        store.close()
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -20,8 +20,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.publish.atomic import atomic_file
-from engine.publish.export import last_refresh
 from engine.publish.reports import inert
+from engine.publish.stamps import RefreshStamp, last_refresh
 from engine.publish.suppression import SuppressionRule
 from engine.store import Store
 
@@ -65,12 +65,12 @@ class WorkbookData:
     data_quality: Sequence[Sequence[Any]]
 
 
-def read_workbook_data(store: Store) -> WorkbookData:
-    """The figures for the workbook, from the published tables of the last refresh."""
-    refreshed = last_refresh(store)
+def read_workbook_data(store: Store, refresh: RefreshStamp | None = None) -> WorkbookData:
+    """The figures for the workbook, from the published tables of `refresh` (by default the last one logged)."""
+    refreshed = refresh or last_refresh(store)
     if refreshed is None:
         raise IcsBenchError("no results yet: run `icsbench refresh` first")
-    refresh_id, finished_at, cost = refreshed
+    refresh_id, finished_at, cost = refreshed.refresh_id, refreshed.refreshed_at, refreshed.cost_reconciled
     provider_rows = _rows(store, "reports/workbook_providers.sql")
     fin_year = provider_rows[0]["fin_year"] if provider_rows else ""
     names = {p.code: p.name for p in store.config.providers}

@@ -8,6 +8,6 @@ SELECT setting,
        max(finished_at) AS last_loaded_at,
        arg_max(file_name, finished_at) AS newest_file
 FROM loads
-WHERE status <> 'failed' AND setting IS NOT NULL
+WHERE status IN ('loaded', 'loaded_with_rejections') AND setting IS NOT NULL
 GROUP BY setting
 ORDER BY setting;

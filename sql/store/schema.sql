@@ -2,7 +2,8 @@
 -- Grain: activity = one row per patient event (provider, setting, record id); cost_lines = one row per cost line of
 -- an event; loads = one row per file load; load_issues = one row per rejected row or warning, with its file, row and
 -- column. Inputs: the ingest pipeline only. Money is DECIMAL(18,4) so totals add up exactly, to the penny.
--- Raw NHS numbers are never stored: patient_id is their keyed pseudonym.
+-- Raw NHS numbers are never stored: patient_id is their keyed pseudonym, and a number found in any other column is
+-- masked before it is written. Exports are logged beside the store (<store>-exports.csv), not in it.
 
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,  -- setting name, e.g. schema_version
@@ -79,7 +80,7 @@ CREATE TABLE IF NOT EXISTS loads (
     setting          VARCHAR,             -- setting of the extract
     started_at       TIMESTAMP,           -- when the load started (UTC)
     finished_at      TIMESTAMP,           -- when it committed (UTC)
-    status           VARCHAR NOT NULL,    -- loaded, loaded_with_rejections, empty or failed
+    status           VARCHAR NOT NULL,    -- running, loaded, loaded_with_rejections, empty, skipped, failed, interrupted
     periods          VARCHAR,             -- provider / year / periods the file replaced
     rows_read        BIGINT,              -- data rows in the file
     rows_loaded      BIGINT,              -- rows that reached the store (activity rows + cost lines)
@@ -90,8 +91,8 @@ CREATE TABLE IF NOT EXISTS loads (
     control_total    DECIMAL(18, 4),      -- expected total cost, when one was supplied
     control_status   VARCHAR,             -- matched, differs, or none supplied
     replaced_rows    BIGINT,              -- rows of an earlier load this load replaced
-    ignored_columns  VARCHAR,             -- columns in the file the mapping does not use
-    message          VARCHAR              -- a sentence for people
+    ignored_columns  VARCHAR,             -- columns in the file the mapping does not use (NHS numbers masked)
+    message          VARCHAR              -- a sentence for people (NHS numbers masked)
 );
 
 CREATE TABLE IF NOT EXISTS load_issues (
@@ -105,7 +106,7 @@ CREATE TABLE IF NOT EXISTS load_issues (
     "column"  VARCHAR,           -- canonical column, or the file's header where that is clearer
     severity  VARCHAR NOT NULL,  -- rejected (row quarantined) or warning (row loaded, value blanked or noted)
     reason    VARCHAR NOT NULL,  -- what is wrong and how to fix it
-    value     VARCHAR            -- the value as read (withheld for NHS numbers)
+    value     VARCHAR            -- the value as read (NHS numbers masked; withheld for NHS numbers and pseudonyms)
 );
 
 CREATE OR REPLACE VIEW quarantine AS
@@ -119,7 +120,7 @@ CREATE TABLE IF NOT EXISTS refresh_log (
     refresh_id     BIGINT PRIMARY KEY,  -- carried by every row of every result table it wrote
     started_at     TIMESTAMP NOT NULL,  -- when the refresh started (UTC)
     finished_at    TIMESTAMP,           -- when it committed or failed (UTC)
-    status         VARCHAR NOT NULL,    -- running, succeeded or failed (a failed refresh leaves the last good results)
+    status         VARCHAR NOT NULL,    -- running, succeeded, failed or interrupted (either leaves the last good results)
     config_file    VARCHAR,             -- the ICS config used
     config_sha256  VARCHAR,             -- fingerprint of that config's contents
     settings       VARCHAR,             -- the benchmark and suppression choices used (JSON)
@@ -127,13 +128,4 @@ CREATE TABLE IF NOT EXISTS refresh_log (
     cost_loaded    DECIMAL(18, 4),      -- total cost in the store when the refresh ran
     tables         VARCHAR,             -- per result table: rows, seconds and total cost where it has one (JSON)
     message        VARCHAR              -- a sentence for people; the error when it failed
-);
-
-CREATE TABLE IF NOT EXISTS export_log (
-    exported_at  TIMESTAMP NOT NULL,  -- when (UTC)
-    refresh_id   BIGINT,              -- the refresh whose results were written
-    table_name   VARCHAR NOT NULL,    -- the result table
-    file_path    VARCHAR NOT NULL,    -- where it was written
-    row_count    BIGINT NOT NULL,     -- rows written
-    suppressed   VARCHAR NOT NULL     -- published (small numbers suppressed) or UNSUPPRESSED (costing team use only)
 );

@@ -14,6 +14,7 @@ from addin import functions, ribbon
 from addin.results import ResultsCache
 from addin.ribbon import BUTTON_HANDLERS, SheetColumn, on_button
 from engine.config import PSEUDONYM_KEY_ENV
+from engine.publish import published_results
 from engine.publish.powerbi import render
 from tests.addin.conftest import FixedConfig
 from tests.conftest import copy_of_store, query_store
@@ -54,12 +55,9 @@ class FakeWorkbook:
 
 @pytest.fixture
 def own_ics(refreshed_ics: Any, tmp_path: Path) -> Any:
-    """A copy of the refreshed ICS that a button may change, publishing into the test's folder."""
+    """A copy of the refreshed ICS that a button may change, publishing into the test's folder (copy_of_store)."""
     result, original = refreshed_ics
     config = copy_of_store(original, tmp_path)
-    config = config.model_copy(
-        update={"folders": config.folders.model_copy(update={"published": str(tmp_path / "out")})}
-    )
     source = FixedConfig(config, result.config_path)
     previous = functions.use_cache(ResultsCache(source, recheck_seconds=0))
     yield result, config, source
@@ -106,7 +104,7 @@ def test_refresh_loads_new_extracts_recomputes_publishes_and_recalculates(
     assert book.statuses[-1] is None
     assert book.messages[-1].startswith(f"Refresh {after} done in ") and ": 1 new extract file(s)" in book.messages[-1]
     assert (config.published_folder / "ICS Benchmarking.xlsx").exists()
-    assert (config.published_folder / "unit_cost_benchmark.parquet").exists()
+    assert (published_results.current(config).folder / "unit_cost_benchmark.parquet").exists()
     second = FakeWorkbook()
     on_button("ics_refresh", second, source)
     assert " 0 new extract file(s) loaded" in second.messages[-1]
@@ -143,14 +141,18 @@ def test_data_quality_and_opportunities_sheets(own_ics: Any) -> None:
     assert cancelled.sheets == {} and cancelled.messages == []
 
 
-def test_open_power_bi_and_settings(own_ics: Any) -> None:
+def test_open_power_bi_and_settings(own_ics: Any, tmp_path: Path) -> None:
     _, config, source = own_ics
     book = FakeWorkbook()
     on_button("ics_open_power_bi", book, source)
-    assert book.messages[-1].startswith(f"No Power BI report in {config.published_folder} yet")
-    report = render.render("files", config.published_folder, {"ResultsFolder": str(config.published_folder)})
+    assert book.opened == [render.rendered_report(config.published_folder)]
+    assert book.opened[0].is_relative_to(published_results.current(config).folder), "the current refresh's report"
+    source.config = config.model_copy(
+        update={"folders": config.folders.model_copy(update={"published": str(tmp_path / "empty")})}
+    )
     on_button("ics_open_power_bi", book, source)
-    assert book.opened == [report]
+    assert book.messages[-1].startswith(f"No Power BI report in {tmp_path / 'empty'} yet")
+    source.config = config
     on_button("ics_settings", book, source)
     assert (
         f"Store: {config.store_path}" in book.messages[-1]

@@ -9,8 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from engine import config as config_module
 from engine.cli import main
 from engine.metrics import catalog
+from engine.publish import published_results
 from engine.publish.powerbi import auth, render, rest, service, tmdl
 from tests.conftest import copy_of_store
 
@@ -40,11 +42,14 @@ def test_pbi_refresh_writes_typed_parquet_and_both_reports(ics_config: Path, tmp
     )
     assert result.exit_code == 0, result.output
     published = tmp_path / "published"
-    assert {p.stem for p in published.glob("*.parquet")} == {m.name for m in catalog.published()}
-    types = {str(t) for p in published.glob("*.parquet") for t in pq.read_schema(p).types}
+    refresh_folder = published_results.current(config_module.load(ics_config)).folder
+    assert refresh_folder.parent == published and refresh_folder.name.startswith("refresh-")
+    assert {p.stem for p in refresh_folder.glob("*.parquet")} == {m.name for m in catalog.published()}
+    types = {str(t) for p in refresh_folder.glob("*.parquet") for t in pq.read_schema(p).types}
     assert types == {"string", "int64", "double", "decimal128(18, 4)"}
     files_report = render.rendered_report(published, "files")
-    assert _parameters(files_report) == {"ResultsFolder": str(published.resolve())}
+    assert files_report.parent.parent == refresh_folder, "the report sits beside the Parquet files it reads"
+    assert _parameters(files_report) == {"ResultsFolder": str(refresh_folder.resolve())}
     assert _parameters(render.rendered_report(published, "sqlserver")) == {
         "Server": r"SQL01\ICS",
         "Database": "ICSBench",
@@ -56,7 +61,10 @@ def test_pbi_refresh_can_point_the_report_at_a_shared_folder(ics_config: Path, t
     share = r"\\ics-files\costing\published"
     result = CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config), "--results-folder", share])
     assert result.exit_code == 0, result.output
-    assert _parameters(render.rendered_report(tmp_path / "published")) == {"ResultsFolder": share}
+    refresh_folder = published_results.current(config_module.load(ics_config)).folder
+    assert _parameters(render.rendered_report(tmp_path / "published")) == {
+        "ResultsFolder": share + "\\" + refresh_folder.name
+    }
     assert not render.rendered_report(tmp_path / "published", "sqlserver").exists()
 
 
@@ -66,9 +74,14 @@ def test_pbi_refresh_wants_both_server_and_database(ics_config: Path) -> None:
     assert "give both --server and --database" in result.output
 
 
-def test_pbi_open_explains_itself_off_windows_and_before_a_refresh(ics_config: Path) -> None:
+def test_pbi_open_explains_itself_off_windows_and_before_a_refresh(ics_config: Path, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    published.rename(tmp_path / "aside")
     before = CliRunner().invoke(main, ["pbi", "open", "--config", str(ics_config)])
-    assert before.exit_code == 2 and "run `icsbench pbi render` first" in before.output
+    assert before.exit_code == 2 and "run `icsbench refresh` first" in before.output
+    not_yet = CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config)])
+    assert not_yet.exit_code == 2 and "no results yet: run a refresh first" in not_yet.output
+    (tmp_path / "aside").rename(published)
     assert CliRunner().invoke(main, ["pbi", "render", "--config", str(ics_config)]).exit_code == 0
     after = CliRunner().invoke(main, ["pbi", "open", "--config", str(ics_config)])
     assert after.exit_code == 0 and "Power BI Desktop runs only on Windows" in after.output

@@ -33,13 +33,13 @@ def visuals() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def published_ics(refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder of files a refresh of the session's synthetic ICS publishes (Parquet, workbooks, Power BI)."""
+    """The folder of files a refresh of the session's synthetic ICS publishes (Parquet, workbooks, Power BI): the
+    refresh's own folder in the published folder, the one its report's ResultsFolder names."""
     _, config = refreshed_ics
     folder = tmp_path_factory.mktemp("published")
     config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
     store = open_store(config, read_only=True)
     try:
-        write_published_files(store)
+        return write_published_files(store).folder
     finally:
         store.close()
-    return folder

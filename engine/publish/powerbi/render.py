@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from engine.errors import IcsBenchError
+from engine.publish import snapshots
 from engine.publish.powerbi import tmdl
 
 PROJECT = "ICS Benchmarking"
@@ -120,8 +121,14 @@ def render(variant_name: str, published_folder: Path, parameters: Mapping[str, s
 
 
 def rendered_report(published_folder: Path, variant_name: str = "files") -> Path:
-    """Where `render` puts the variant's .pbip (it may not exist yet)."""
-    return published_folder / variant(variant_name).folder / f"{PROJECT}.pbip"
+    """Where the variant's .pbip is (it may not exist yet): the files variant is in the current refresh's folder, beside
+    the Parquet files it reads (engine.publish.files), the SQL Server one at the top of the published folder."""
+    chosen = variant(variant_name)
+    if chosen.name == "files":
+        current = snapshots.read_pointer(published_folder)
+        if current is not None:
+            return snapshots.version_folder(published_folder, current) / str(current["power_bi"])
+    return published_folder / chosen.folder / f"{PROJECT}.pbip"
 
 
 def _swap(staging: Path, target: Path) -> None:

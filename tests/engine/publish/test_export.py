@@ -1,8 +1,11 @@
-"""Exports: the published figures by default, the full ones only on request and on the record; never half a file."""
+"""Exports: the published figures by default, the full ones only on request and on the record (who, where, before the
+file is written); never half a file; never the store itself."""
 
 from __future__ import annotations
 
 import csv
+import getpass
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,26 +15,38 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.errors import IcsBenchError
-from engine.publish.export import export_table, inert_text
+from engine.publish import export as export_module
+from engine.publish.export import export_log_path, export_table, inert_text
 from engine.store import open_store
 from tests.conftest import copy_of_store
+
+
+def _log(config: Any) -> list[dict[str, str]]:
+    with export_log_path(config).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _sorted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: tuple((v is None, str(v)) for v in row.values()))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_export_writes_the_published_figures(refreshed_ics: Any, tmp_path: Path, suffix: str) -> None:
     config = copy_of_store(refreshed_ics[1], tmp_path)
     out = tmp_path / f"unit_costs{suffix}"
-    store = open_store(config)
+    done = export_table(config, "unit_cost_benchmark", out)
+    store = open_store(config, read_only=True)
     try:
-        done = export_table(store, "unit_cost_benchmark", out)
         expected = store.con.sql("SELECT * FROM published.unit_cost_benchmark").to_arrow_table()
-        [(logged,)] = store.con.execute("SELECT suppressed FROM export_log").fetchall()
+        [(last,)] = store.con.execute("SELECT max(refresh_id) FROM refresh_log WHERE status = 'succeeded'").fetchall()
     finally:
         store.close()
-    assert done.rows == expected.num_rows and done.suppressed and logged == "published"
+    assert done.rows == expected.num_rows and done.suppressed and done.refresh_id == last
+    logged = [(e["event"], e["suppression"]) for e in _log(config)]
+    assert logged == [("started", "published"), ("written", "published")]
     if suffix == ".parquet":
         written = pq.read_table(out)
-        assert written.to_pylist() == expected.to_pylist()
+        assert _sorted(written.to_pylist()) == _sorted(expected.cast(written.schema).to_pylist())
         assert {str(t) for t in written.schema.types} <= {"string", "int64", "double", "decimal128(18, 4)"}
         return
     if suffix == ".csv":
@@ -52,42 +67,70 @@ def test_export_writes_the_published_figures(refreshed_ics: Any, tmp_path: Path,
     assert len(shown) < len(activity), "the fixture should have some small cells to suppress"
 
 
-def test_unsuppressed_export_is_complete_and_recorded(refreshed_ics: Any, tmp_path: Path) -> None:
+def test_unsuppressed_export_is_complete_and_recorded_with_who_and_where(refreshed_ics: Any, tmp_path: Path) -> None:
     config = copy_of_store(refreshed_ics[1], tmp_path)
     out = tmp_path / "full.parquet"
-    store = open_store(config)
+    export_table(config, "system_cost", out, unsuppressed=True)
+    store = open_store(config, read_only=True)
     try:
-        export_table(store, "system_cost", out, unsuppressed=True)
         full = store.con.sql("SELECT * FROM results.system_cost").to_arrow_table()
-        [(logged, table)] = store.con.execute("SELECT suppressed, table_name FROM export_log").fetchall()
     finally:
         store.close()
-    assert pq.read_table(out).to_pylist() == full.to_pylist()
-    assert (logged, table) == ("UNSUPPRESSED", "system_cost")
+    written = pq.read_table(out)
+    assert _sorted(written.to_pylist()) == _sorted(full.cast(written.schema).to_pylist())
+    started, finished = _log(config)
+    assert started["event"] == "started" and finished["event"] == "written"
+    for entry in (started, finished):
+        assert (entry["suppression"], entry["table"]) == ("UNSUPPRESSED", "system_cost")
+        assert (entry["user"], entry["host"]) == (getpass.getuser(), socket.gethostname())
+        assert entry["file"] == str(out.resolve()) and int(entry["rows"]) == full.num_rows
+
+
+def test_the_export_is_logged_before_its_file_is_written(
+    refreshed_ics: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = copy_of_store(refreshed_ics[1], tmp_path)
+    out = tmp_path / "full.parquet"
+    seen_in_log: list[list[str]] = []
+
+    def write_table(table: pa.Table, where: Any) -> None:
+        seen_in_log.append([e["event"] for e in _log(config)])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_module.pq, "write_table", write_table)
+    with pytest.raises(OSError, match="disk full"):
+        export_table(config, "system_cost", out, unsuppressed=True)
+    assert seen_in_log == [["started"]], "the log had the export before any byte of the file"
+    assert [e["event"] for e in _log(config)] == ["started", "failed"]
+    assert "disk full" in _log(config)[1]["detail"]
+    assert not out.exists()
+
+
+def test_an_export_that_cannot_be_logged_is_not_made(refreshed_ics: Any, tmp_path: Path) -> None:
+    config = copy_of_store(refreshed_ics[1], tmp_path)
+    export_log_path(config).mkdir()  # a folder where the log file should be: it cannot be appended to
+    out = tmp_path / "full.csv"
+    with pytest.raises(IcsBenchError, match="export log cannot be written"):
+        export_table(config, "system_cost", out, unsuppressed=True)
+    assert not out.exists()
 
 
 def test_patient_level_tables_and_unknown_names_are_refused(refreshed_ics: Any, tmp_path: Path) -> None:
     config = copy_of_store(refreshed_ics[1], tmp_path)
-    store = open_store(config)
-    try:
-        with pytest.raises(IcsBenchError, match="patient-level"):
-            export_table(store, "event_costs", tmp_path / "x.csv", unsuppressed=True)
-        with pytest.raises(IcsBenchError, match="unit_cost_benchmark"):
-            export_table(store, "unit_costs", tmp_path / "x.csv")
-        with pytest.raises(IcsBenchError, match=r"\.csv, \.parquet, \.xlsx"):
-            export_table(store, "system_cost", tmp_path / "x.txt")
-    finally:
-        store.close()
+    with pytest.raises(IcsBenchError, match="patient-level"):
+        export_table(config, "event_costs", tmp_path / "x.csv", unsuppressed=True)
+    with pytest.raises(IcsBenchError, match="unit_cost_benchmark"):
+        export_table(config, "unit_costs", tmp_path / "x.csv")
+    with pytest.raises(IcsBenchError, match=r"\.csv, \.parquet, \.xlsx"):
+        export_table(config, "system_cost", tmp_path / "x.txt")
     assert not list(tmp_path.glob("x*"))
 
 
 def test_export_before_any_refresh_says_what_to_do(workspace: Any, tmp_path: Path) -> None:
-    store = open_store(workspace.config)
-    try:
-        with pytest.raises(IcsBenchError, match="icsbench refresh"):
-            export_table(store, "system_cost", tmp_path / "x.csv")
-    finally:
-        store.close()
+    with pytest.raises(IcsBenchError, match="refresh"):
+        export_table(workspace.config, "system_cost", tmp_path / "x.csv")
+    with pytest.raises(IcsBenchError, match="icsbench refresh"):
+        export_table(workspace.config, "system_cost", tmp_path / "x.csv", unsuppressed=True)
 
 
 def test_text_that_a_spreadsheet_would_run_is_made_inert() -> None:

@@ -42,7 +42,8 @@ def published(refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory) -> t
         written = write_published_files(store)
     finally:
         store.close()
-    assert {p.name for p in written} >= {WORKBOOK_NAME, STATIC_WORKBOOK_NAME, "unit_cost_benchmark.parquet"}
+    assert {p.name for p in written.files} >= {WORKBOOK_NAME, STATIC_WORKBOOK_NAME, "unit_cost_benchmark.parquet"}
+    assert written.root == folder and written.folder.parent == folder
     return config, folder
 
 
