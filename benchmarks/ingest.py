@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,15 +30,11 @@ mode, folder, store = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 started = time.perf_counter()
 if mode == "icsbench":
     from engine import config as config_module
-    from engine.ingest import load_files, quality
-    from engine.store import open_store
+    from engine import jobs
     config = config_module.load(folder / "ics.toml")
     config = config.model_copy(update={"store": config.store.model_copy(update={"path": store})})
     files = sorted(p for p in folder.iterdir() if p.suffix in (".parquet", ".csv") and p.name != "control_totals.csv")
-    handle = open_store(config)
-    results = load_files(handle, files)
-    quality.rebuild(handle)
-    handle.close()
+    results = jobs.load(config, files).results  # what `icsbench load` runs: the files, data quality, the snapshot
     lines = sum(r.rows_loaded for r in results if r.layout in ("cost_lines",))
     failed = [r.file for r in results if r.status == "failed"]
     rejected = sum(r.rows_rejected for r in results)
@@ -67,6 +64,7 @@ def _run(mode: str, folder: Path, store: Path) -> dict[str, float]:
     )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     store.unlink(missing_ok=True)
+    shutil.rmtree(store.with_name(f"{store.stem}-snapshots"), ignore_errors=True)
     return result
 
 

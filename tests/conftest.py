@@ -218,6 +218,8 @@ HEAVY_FIXTURES = frozenset(
         "server_database",
         "ics_on_server",
         "loaded_server_template",
+        "tiny_ics_template",
+        "tiny_ics",
     }
 )
 SCOPE_MARKERS = ("slow", "integration", "sqlserver")
@@ -407,3 +409,28 @@ def copy_of_store(config: config_module.IcsConfig, folder: Path) -> config_modul
     if store_snapshot.root_of(config).is_dir():
         shutil.copytree(store_snapshot.root_of(config), store_snapshot.root_of(copied), dirs_exist_ok=True)
     return copied
+
+
+@pytest.fixture(scope="session")
+def tiny_ics_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a synthetic ICS at scale 0.002 (about 80,000 rows), loaded and refreshed once: small enough for
+    tests that run icsbench as a program many times over (tests/engine/jobs/)."""
+    from engine import jobs, synth
+
+    root = tmp_path_factory.mktemp("tiny-ics")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(config_module.PSEUDONYM_KEY_ENV, PSEUDONYM_KEY)
+        made = synth.generate(root, scale=0.002, seed=11)
+        config = config_module.load(made.config_path)
+        loaded = jobs.load(config, list(made.files))
+        assert not loaded.failed, [r.message for r in loaded.failed]
+        jobs.refresh(config, config_file=made.config_path)
+    return root
+
+
+@pytest.fixture
+def tiny_ics(tiny_ics_template: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny ICS (extracts, config, store, published folder, snapshots) the test may change."""
+    root = tmp_path / "ics"
+    shutil.copytree(tiny_ics_template, root)
+    return root

@@ -206,7 +206,8 @@ def refresh_command(config_file: str | None) -> None:
 @click.option(
     "--unsuppressed",
     is_flag=True,
-    help="Full figures without small-number suppression, for the costing team's own use (recorded in the log).",
+    help="Full figures without small-number suppression, for the costing team's own use (recorded, with who and "
+    "where, in the export log beside the store).",
 )
 @config_option
 def export_command(table_name: str, out: str, unsuppressed: bool, config_file: str | None) -> None:
@@ -218,7 +219,7 @@ def export_command(table_name: str, out: str, unsuppressed: bool, config_file: s
     if unsuppressed:
         errors.print(
             "[bold yellow]Unsuppressed:[/] small numbers are NOT hidden in this file. Keep it within the costing "
-            "team; the export is recorded in the store's export log.",
+            f"team; the export is recorded, with your user name and computer, in {escape(str(done.log))}.",
             highlight=False,
         )
 

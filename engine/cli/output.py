@@ -26,7 +26,12 @@ _MARKS = {"loaded": "[green]saved[/]", "loaded_with_rejections": "[yellow]saved[
 def print_file_result(result: LoadResult) -> None:
     """One line as soon as a file is done, so a load stopped part way has already said which files were saved."""
     mark = _MARKS.get(result.status, "[red]not saved[/]")
-    console.print(f"{mark} {escape(result.file)}: {escape(result.message)}", highlight=False, soft_wrap=True)
+    console.print(f"{mark} {escape(result.file)}: {escape(_said(result))}", highlight=False, soft_wrap=True)
+
+
+def _said(result: LoadResult) -> str:
+    """The file's message without its own name in front (an error names the file it is about)."""
+    return result.message.removeprefix(f"{result.file}: ")
 
 
 def print_load_results(results: Sequence[LoadResult]) -> None:
@@ -41,7 +46,7 @@ def print_load_results(results: Sequence[LoadResult]) -> None:
     for r in results:
         if r.status in ("failed", "empty", "skipped"):
             colour = "red" if r.status == "failed" else "yellow"
-            console.print(f"[{colour}]{escape(r.file)}:[/] {escape(r.message)}", highlight=False)
+            console.print(f"[{colour}]{escape(r.file)}:[/] {escape(_said(r))}", highlight=False)
     loaded = sum(r.rows_loaded for r in results)
     rejected = sum(r.rows_rejected for r in results)
     cost = sum((r.cost_loaded for r in results), Decimal(0))

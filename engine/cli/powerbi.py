@@ -28,8 +28,8 @@ def pbi() -> None:
 @click.option(
     "--results-folder",
     default=None,
-    help="The folder path Power BI should read the Parquet files from, if not this PC's path to the published "
-    "folder (e.g. \\\\server\\share\\published when the files are shared).",
+    help="The published folder as Power BI should reach it, if not by this PC's path (e.g. "
+    "\\\\server\\share\\published when the files are shared); the current refresh's folder is added to it.",
 )
 @server_option
 @database_option

@@ -41,16 +41,18 @@ def load_files(
     folder_totals: dict[Path, dict[str, Decimal | Unreadable]] = {}
     ordered = order_for_loading(store, paths)
     repeats = same_contents(ordered)
+    outcomes: dict[int, LoadResult] = {}
     for done, path in enumerate(ordered):
         origin = run.origin_of_file(path)
         progress(f"loading {origin.name}", done, len(ordered))
-        if done in repeats:
-            first = ordered[repeats[done]]
-            earlier = run.origin_of_file(first).name
-            what = "is the same file as" if path.resolve() == first.resolve() else "has the same contents as"
-            run.skip(origin, f"{what} {earlier}, loaded in this run: skipped, so its rows and cost count once")
+        first = repeats.get(done)
+        if first is not None and outcomes[first].saved:  # a repeat of a file with no rows saved loads as itself
+            earlier = ordered[first]
+            what = "is the same file as" if path.resolve() == earlier.resolve() else "has the same contents as"
+            message = f"{what} {outcomes[first].file}, loaded in this run: skipped, so its rows and cost count once"
+            outcomes[done] = run.skip(origin, message)
             continue
-        run.load(origin, functools.partial(_read, store, path, control_totals, folder_totals))
+        outcomes[done] = run.load(origin, functools.partial(_read, store, path, control_totals, folder_totals))
     progress(f"loaded {len(ordered)} file(s)", len(ordered), len(ordered))
     store.checkpoint()
     return run.results

@@ -25,7 +25,7 @@ from engine.config import IcsConfig
 from engine.errors import IcsBenchError, ServerError, StoreError
 from engine.metrics.refresh import Compute, RefreshResult, finish_refresh, refresh_run
 from engine.progress import Progress, prefixed, silent
-from engine.publish import store_snapshot
+from engine.publish import published_results, store_snapshot
 from engine.publish.files import PublishedFolder, write_published_files
 from engine.publish.stamps import RefreshStamp
 from engine.publish.suppressed_tables import publish_tables
@@ -90,6 +90,7 @@ def refresh_and_publish(
     """Compute every result table, check the totals reconcile and write the published (suppressed) tables in one
     transaction, then (after `before_files`, if given) publish the files and log the refresh as succeeded. Raises an
     IcsBenchError, with the last good results and published files untouched, if any of it fails."""
+    _settle_published(store)
     with refresh_run(store, config_file=config_file, progress=progress) as run:
         run.compute(compute)
         run.step("publishing with small-number suppression")
@@ -116,6 +117,13 @@ def refresh_and_publish(
         finish_refresh(store, result, succeeded=True, note=note)
     progress("done", run.steps, run.steps)
     return RefreshOutcome(result, files=published.files, published=published)
+
+
+def _settle_published(store: Store) -> None:
+    """Log as succeeded an interrupted refresh that did publish its files (it stopped just after the switch)."""
+    current = published_results.current_manifest(store.config)
+    if current is not None:
+        store.run_file("refresh/settle_published.sql", {"refresh_id": int(current["refresh_id"])})
 
 
 def _renew_snapshot(store: Store, stamp: RefreshStamp) -> str:

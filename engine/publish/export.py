@@ -44,6 +44,7 @@ class Exported:
     rows: int
     suppressed: bool
     refresh_id: int
+    log: Path  # the export log it was recorded in
 
 
 def export_log_path(config: IcsConfig) -> Path:
@@ -93,7 +94,7 @@ def export_table(config: IcsConfig, name: str, out: Path, *, unsuppressed: bool 
         record_export(log, "failed", entry, detail=str(exc) or type(exc).__name__)
         raise
     record_export(log, "written", entry)
-    return Exported(name, out, table.num_rows, not unsuppressed, refresh_id)
+    return Exported(name, out, table.num_rows, not unsuppressed, refresh_id, log)
 
 
 def record_export(log: Path, event: str, entry: dict[str, object], *, detail: str = "") -> None:

@@ -16,7 +16,6 @@ Everything here comes from the published (suppressed) tables.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from engine import sql_files
 from engine.errors import IcsBenchError
 from engine.metrics import catalog
 from engine.publish import snapshots, workbook
+from engine.publish.atomic import as_usual
 from engine.publish.column_types import typed_query
 from engine.publish.powerbi import render
 from engine.publish.stamps import RefreshStamp, last_refresh
@@ -127,7 +127,7 @@ def copy_to_top(root: Path, folder: Path, name: str) -> str | None:
     try:
         with os.fdopen(handle, "wb") as out, (folder / name).open("rb") as source:
             shutil.copyfileobj(source, out)
-        Path(temporary).replace(target)
+        as_usual(Path(temporary)).replace(target)
     except PermissionError:  # Windows: the file is open in a program that left no owner file
         return left
     finally:
@@ -144,8 +144,4 @@ def _clean_earlier_layout(root: Path) -> None:
     leftovers += [root / render.VARIANTS["files"].folder, root / f".{render.VARIANTS['files'].folder}.old"]
     leftovers += list(root.glob(".render-*"))
     for path in leftovers:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        snapshots.remove(path)

@@ -67,10 +67,15 @@ def snapshot_stamp(config: IcsConfig) -> Stamp:
 
 def current(config: IcsConfig) -> Published:
     """The refresh the published folder's pointer names, or an error that says to run one."""
-    manifest = snapshots.read_pointer(config.published_folder)
+    manifest = current_manifest(config)
     if manifest is None:
         raise IcsBenchError(NO_RESULTS)
     return Published(snapshots.version_folder(config.published_folder, manifest), manifest)
+
+
+def current_manifest(config: IcsConfig) -> dict[str, Any] | None:
+    """What the published folder's pointer says, or None before the first refresh is published."""
+    return snapshots.read_pointer(config.published_folder)
 
 
 def refresh_info(config: IcsConfig) -> RefreshInfo:

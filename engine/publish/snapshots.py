@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import IcsBenchError
+from engine.publish.atomic import as_usual
 
 POINTER = "current.json"
 PARTIAL = ".partial-"
@@ -49,7 +50,7 @@ def staged(root: Path, name: str) -> Iterator[Path]:
     """A hidden folder beside the versions to write version `name` in, removed if the block fails; once it is
     complete, `finish_version` gives it its name. A writer stopped part way leaves it for `clean` to remove."""
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}{PARTIAL}", dir=root))
+    staging = as_usual(Path(tempfile.mkdtemp(prefix=f".{name}{PARTIAL}", dir=root)))
     try:
         yield staging
     except BaseException:
@@ -94,7 +95,7 @@ def switch(root: Path, manifest: dict[str, Any]) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{POINTER}.", dir=root)
     os.close(handle)
     try:
-        write_json(Path(temporary), manifest)
+        write_json(as_usual(Path(temporary)), manifest)
         replace_when_free(Path(temporary), root / POINTER)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -123,19 +124,21 @@ def clean(root: Path, *, prefix: str, keep: int) -> list[Path]:
     keep_names = {str(v) for v in current.values() if isinstance(v, str)} if current else set()
     versions = sorted(
         (p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix) and p.name not in keep_names),
-        key=lambda p: p.stat().st_mtime,
+        key=lambda p: (p.stat().st_mtime_ns, p.name),
         reverse=True,
     )
     doomed = versions[keep:]
     doomed += [p for p in root.iterdir() if p.name.startswith(".") and PARTIAL in p.name]
     doomed += [p for p in root.iterdir() if p.name.startswith(f".{POINTER}.")]
-    removed = []
-    for path in doomed:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        if not path.exists():
-            removed.append(path)
-    return removed
+    return [path for path in doomed if remove(path)]
+
+
+def remove(path: Path) -> bool:
+    """Remove a file or a folder and all in it, as far as the system lets (on Windows, not what a program has open);
+    whether it is gone."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return not path.exists()

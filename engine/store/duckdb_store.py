@@ -120,8 +120,8 @@ def open_store(config: IcsConfig, *, read_only: bool = False) -> Store:
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreError(
-                f"{path}: the store is in use by another icsbench process (a load, a refresh or Excel). "
-                "Try again when it has finished."
+                f"{path}: the store is in use by another icsbench process (a load, or a refresh perhaps started from "
+                "Excel's ribbon). Try again when it has finished."
             ) from exc
         raise StoreError(f"{path}: cannot open the store ({exc})") from exc
     except duckdb.ConnectionException as exc:

@@ -135,3 +135,45 @@ def test_a_bad_list_size_names_the_file_row_and_column(tmp_path: Path) -> None:
     path.write_text("practice,patients\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="needs a practice column"):
         reference.gp_list_sizes(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (PROVIDER + "[ics]\nlatest_year = '2023/25'\n", "'2023/25' is not a financial year"),
+        (PROVIDER + "[ics]\nearliest_year = '2024/25'\nlatest_year = '2023/24'\n", "is after latest_year"),
+        (PROVIDER + "[[extracts]]\npattern = '*'\nsetting = 'apc'\nnumber_format = '1 234,56'\n", "number_format"),
+    ],
+)
+def test_years_and_number_formats_are_checked(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse(text)
+
+
+def test_the_latest_year_is_by_default_the_current_financial_year() -> None:
+    import datetime as dt
+
+    ics = parse(PROVIDER).ics
+    assert ics.year_range(dt.date(2026, 3, 31)) == (None, "2025/26")
+    assert ics.year_range(dt.date(2026, 4, 1)) == (None, "2026/27")
+    set_range = parse(PROVIDER + "[ics]\nearliest_year = '2019/20'\nlatest_year = '2023/24'\n").ics
+    assert set_range.year_range(dt.date(2030, 1, 1)) == ("2019/20", "2023/24")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("utf-16-le", b""), ("utf-16-be", b"")],
+)
+def test_a_config_saved_as_utf8_or_utf16_reads_the_same(tmp_path: Path, encoding: str, bom: bytes) -> None:
+    text = "[ics]\nname = 'Morecambe Bay – test'\n" + PROVIDER
+    path = tmp_path / "ics.toml"
+    path.write_bytes(bom + text.encode(encoding))
+    assert config.load(path).ics.name == "Morecambe Bay – test"
+
+
+@pytest.mark.parametrize("data", [bytes(range(256)) * 3, b"name = '\xff\xfe\x81'\n" + PROVIDER.encode()])
+def test_a_config_that_is_not_text_says_how_to_save_it(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "ics.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match=r"cannot be read as text.*save it as UTF-8"):
+        config.load(path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from engine.errors import IcsBenchError
 from engine.publish import snapshots
+from engine.publish.atomic import as_usual
 from engine.publish.powerbi import tmdl
 
 PROJECT = "ICS Benchmarking"
@@ -107,7 +108,7 @@ def render(variant_name: str, published_folder: Path, parameters: Mapping[str, s
     tmdl.parameter_defaults(expressions)  # still readable: a value that breaks the file fails here, not in Desktop
     target = published_folder / chosen.folder
     published_folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=published_folder))
+    staging = as_usual(Path(tempfile.mkdtemp(prefix=".render-", dir=published_folder)))
     try:
         source = templates_dir()
         shutil.copy2(source / f"{PROJECT}.pbip", staging / f"{PROJECT}.pbip")
