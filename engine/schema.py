@@ -264,6 +264,14 @@ _SETTING_SPECIFIC: Final[tuple[Column, ...]] = (
         settings=("op", "mh", "chs"),
     ),
     Column(
+        "consultant_led",
+        "flag",
+        "Whether a consultant led the outpatient clinic (Y/N): national prices differ for consultant-led and "
+        "non-consultant-led attendances. Consultant led when not sent.",
+        "Y",
+        settings=("op",),
+    ),
+    Column(
         "department_type",
         "code",
         "Emergency care department type 01-05.",

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from engine import reference, sql_files
-from engine.config import IcsConfig, resolve
+from engine.config import IcsConfig
 from engine.errors import StoreError
 
 SCHEMA_VERSION = "1"
@@ -108,11 +108,10 @@ def _initialise(store: Store) -> None:
             "load the extracts into a new store"
         )
     _sync_providers(store)
-    if not _has_table(con, "ref_national_schedule") or not _has_column(con, "ref_lsoa", "population_60_plus"):
+    if not _has_column(con, "ref_lsoa", "population_60_plus"):
         # Reference tables are rebuilt from the bundled data, so a store made before a column was added catches up.
-        con.execute("DROP TABLE IF EXISTS ref_national_schedule")
         con.execute("DROP TABLE IF EXISTS ref_lsoa")
-        _load_reference(con, _schedule_path(store.config))
+        _load_reference(con)
     if not _has_table(con, "data_quality"):
         store.run_file("ingest/data_quality.sql")
 
@@ -145,31 +144,7 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
     return bool(rows[0][0])
 
 
-def _schedule_path(config: IcsConfig) -> Path:
-    if config.benchmarks.national_schedule is None:
-        return reference.NATIONAL_SCHEDULE
-    path = resolve(config.base_dir, config.benchmarks.national_schedule)
-    if not path.exists():
-        raise StoreError(f"{path}: the national schedule named in [benchmarks] national_schedule does not exist")
-    return path
-
-
-def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None:
-    schedule = reference.national_schedule(schedule_path)
-    con.register(
-        "schedule_rows",
-        pa.table(
-            {
-                "fin_year": [reference.NATIONAL_SCHEDULE_YEAR] * len(schedule),
-                "department": [r.department for r in schedule],
-                "currency": [r.currency for r in schedule],
-                "description": [r.description for r in schedule],
-                "activity": [r.activity for r in schedule],
-                "unit_cost": [r.unit_cost for r in schedule],
-                "total_cost": [r.total_cost for r in schedule],
-            }
-        ),
-    )
+def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
     lsoas = reference.lsoas()
     con.register(
         "lsoa_rows",
@@ -188,5 +163,4 @@ def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None
         ),
     )
     con.execute(sql_files.read("store/reference.sql"))
-    con.unregister("schedule_rows")
     con.unregister("lsoa_rows")

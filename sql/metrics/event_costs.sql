@@ -23,6 +23,8 @@
 --   spell_hrg [key] admitted care: the spell's HRG (the episode's HRG where none was sent)
 --   los [shown] admitted care: length of stay of the spell, days
 --   unit_type [key] critical care: adult, paediatric or neonatal
+--   department_type [key] emergency care: department type 01-05
+--   consultant_led [key] outpatients: 1 when a consultant led the clinic, 0 when not, blank when not sent
 --   apc_record_id [key] critical care: the admitted care episode the period belongs to
 --   record_bed_days [shown] critical care and mental health: bed days on the record
 --   level_2_days [shown] critical care: days at level 2
@@ -106,6 +108,8 @@ events AS (
            CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_hrg, a.hrg) END AS spell_hrg,
            a.los,
            a.unit_type,
+           a.department_type,
+           CAST(a.consultant_led AS INTEGER) AS consultant_led,
            a.apc_record_id,
            a.bed_days AS record_bed_days,
            a.level_2_days,
@@ -145,7 +149,8 @@ SELECT e.fin_year, e.period,
        CASE WHEN e.period <= 3 THEN 1 WHEN e.period <= 6 THEN 2 WHEN e.period <= 9 THEN 3 ELSE 4 END AS quarter,
        e.setting, e.org_code, e.record_id, e.pod, e.tfc, e.hrg,
        substr(e.hrg, 1, 1) AS hrg_chapter,
-       e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
+       e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.department_type, e.consultant_led,
+       e.apc_record_id, e.record_bed_days, e.level_2_days,
        e.level_3_days, e.has_activity_record, e.total_cost,
        e.ward_cost, e.theatre_cost, e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost,
        e.high_cost_drugs_cost, e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,

@@ -36,12 +36,16 @@ RESULTS = "ics_results"
 PUBLISHED = "published"
 SCHEMAS = (CANONICAL, STAGING, RESULTS, PUBLISHED)
 
-CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", "ref_national_schedule", "ref_lsoa")
+CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", "ref_lsoa")
 """Store tables the server holds; the metrics read them."""
 
 REFRESH_INPUTS = (
     "refresh_parameters",
     "ref_pod",
+    "ref_national_schedule",
+    "ref_market_forces",
+    "ref_wau_constant",
+    "ref_los_trim_point",
     "ref_cost_driver",
     "ref_population_area",
     "ref_gp_list_size",

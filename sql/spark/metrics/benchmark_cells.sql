@@ -11,17 +11,21 @@ WITH rated AS (
     hrg,
     detail,
     org_code,
+    unit_of_count,
     cases,
     units,
     value,
     value_squared,
-    national_rate,
-    CAST(value AS DOUBLE) / NULLIF(units, 0) AS rate,
+    value_units,
+    units_squared,
+    national_cost,
+    national_basis,
+    CAST(value AS DOUBLE) / NULLIF(CAST(units AS DOUBLE), 0) AS rate,
     ROW_NUMBER() OVER (
       PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail
-      ORDER BY CAST(value AS DOUBLE) / NULLIF(units, 0) NULLS LAST, org_code NULLS LAST
+      ORDER BY CAST(value AS DOUBLE) / NULLIF(CAST(units AS DOUBLE), 0) NULLS LAST, org_code NULLS LAST
     ) AS position,
-    COUNT(CAST(value AS DOUBLE) / NULLIF(units, 0)) OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail) AS providers
+    COUNT(CAST(value AS DOUBLE) / NULLIF(CAST(units AS DOUBLE), 0)) OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail) AS providers
   FROM benchmark_inputs
 ), ics AS (
   SELECT
@@ -33,9 +37,11 @@ WITH rated AS (
     hrg,
     detail,
     SUM(cases) AS ics_cases,
-    CAST(SUM(value) AS DOUBLE) / NULLIF(SUM(units), 0) AS ics_rate,
-    CAST(SUM(value) AS DOUBLE) AS ics_value,
+    SUM(units) AS ics_units,
+    CAST(SUM(value) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0) AS ics_rate,
     CAST(SUM(value_squared) AS DOUBLE) AS ics_value_squared,
+    CAST(SUM(value_units) AS DOUBLE) AS ics_value_units,
+    CAST(SUM(units_squared) AS DOUBLE) AS ics_units_squared,
     AVG(
       CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN rate END
     ) AS ics_median_rate
@@ -50,31 +56,171 @@ WITH rated AS (
     detail
 ), spread AS (
   SELECT
+    i.*,
+    CASE
+      WHEN i.ics_cases > 1 AND i.ics_rate > 0
+      THEN (
+        i.ics_value_squared - 2 * i.ics_rate * i.ics_value_units + i.ics_rate * i.ics_rate * i.ics_units_squared
+      ) / (
+        i.ics_cases - 1
+      )
+    END AS ics_variance
+  FROM ics AS i
+), scored AS (
+  SELECT
+    r.family,
+    r.fin_year,
+    r.setting,
+    r.pod,
+    r.tfc,
+    r.hrg,
+    r.detail,
+    r.org_code,
+    r.rate,
+    CASE
+      WHEN s.ics_variance > 0 AND r.units > 0
+      THEN SQRT(s.ics_variance) * SQRT(r.cases) / CAST(r.units AS DOUBLE) / s.ics_rate
+    END AS log_se
+  FROM rated AS r
+  JOIN spread AS s
+    ON s.family = r.family
+    AND s.fin_year = r.fin_year
+    AND s.setting = r.setting
+    AND s.pod = r.pod
+    AND s.tfc = r.tfc
+    AND s.hrg = r.hrg
+    AND s.detail = r.detail
+), z_scores AS (
+  SELECT
+    c.family,
+    c.fin_year,
+    c.setting,
+    c.pod,
+    c.tfc,
+    c.hrg,
+    c.detail,
+    c.org_code,
+    c.log_se,
+    LN(c.rate / s.ics_rate) / c.log_se AS z,
+    ROW_NUMBER() OVER (
+      PARTITION BY c.family, c.fin_year
+      ORDER BY LN(c.rate / s.ics_rate) / c.log_se NULLS LAST, c.setting NULLS LAST, c.pod NULLS LAST, c.tfc NULLS LAST, c.hrg NULLS LAST, c.detail NULLS LAST, c.org_code NULLS LAST
+    ) AS z_position,
+    COUNT(*) OVER (PARTITION BY c.family, c.fin_year) AS scored
+  FROM scored AS c
+  JOIN spread AS s
+    ON s.family = c.family
+    AND s.fin_year = c.fin_year
+    AND s.setting = c.setting
+    AND s.pod = c.pod
+    AND s.tfc = c.tfc
+    AND s.hrg = c.hrg
+    AND s.detail = c.detail
+  WHERE
+    c.log_se > 0 AND c.rate > 0
+), z_limits AS (
+  SELECT
     family,
     fin_year,
-    setting,
-    pod,
-    tfc,
-    hrg,
-    detail,
-    ics_cases,
-    ics_rate,
-    ics_median_rate,
+    MAX(CASE WHEN z_position = 1 + FLOOR((
+      scored - 1
+    ) * 0.1) THEN z END) + (
+      (
+        scored - 1
+      ) * 0.1 - FLOOR((
+        scored - 1
+      ) * 0.1)
+    ) * (
+      COALESCE(
+        MAX(CASE WHEN z_position = 2 + FLOOR((
+          scored - 1
+        ) * 0.1) THEN z END),
+        MAX(CASE WHEN z_position = 1 + FLOOR((
+          scored - 1
+        ) * 0.1) THEN z END)
+      ) - MAX(CASE WHEN z_position = 1 + FLOOR((
+        scored - 1
+      ) * 0.1) THEN z END)
+    ) AS z_low,
+    MAX(CASE WHEN z_position = 1 + FLOOR((
+      scored - 1
+    ) * 0.9) THEN z END) + (
+      (
+        scored - 1
+      ) * 0.9 - FLOOR((
+        scored - 1
+      ) * 0.9)
+    ) * (
+      COALESCE(
+        MAX(CASE WHEN z_position = 2 + FLOOR((
+          scored - 1
+        ) * 0.9) THEN z END),
+        MAX(CASE WHEN z_position = 1 + FLOOR((
+          scored - 1
+        ) * 0.9) THEN z END)
+      ) - MAX(CASE WHEN z_position = 1 + FLOOR((
+        scored - 1
+      ) * 0.9) THEN z END)
+    ) AS z_high
+  FROM z_scores
+  GROUP BY
+    family,
+    fin_year,
+    scored
+), cell_dispersion AS (
+  SELECT
+    z.family,
+    z.fin_year,
+    z.setting,
+    z.pod,
+    z.tfc,
+    z.hrg,
+    z.detail,
+    SUM(
+      CASE
+        WHEN z.z < l.z_low
+        THEN l.z_low * l.z_low
+        WHEN z.z > l.z_high
+        THEN l.z_high * l.z_high
+        ELSE z.z * z.z
+      END
+    ) AS q,
+    COUNT(*) AS k,
+    SUM(1 / (
+      z.log_se * z.log_se
+    )) AS weight,
+    SUM(1 / (
+      z.log_se * z.log_se * z.log_se * z.log_se
+    )) AS weight_squared
+  FROM z_scores AS z
+  JOIN z_limits AS l
+    ON l.family = z.family AND l.fin_year = z.fin_year
+  GROUP BY
+    z.family,
+    z.fin_year,
+    z.setting,
+    z.pod,
+    z.tfc,
+    z.hrg,
+    z.detail
+), random_effect AS (
+  SELECT
+    family,
+    fin_year,
+    SUM(q) / SUM(k - 1) AS phi,
     CASE
-      WHEN ics_cases > 1
-      THEN SQRT(
-        CASE
-          WHEN ics_value_squared - ics_value * ics_value / ics_cases > 0
-          THEN (
-            ics_value_squared - ics_value * ics_value / ics_cases
-          ) / (
-            ics_cases - 1
-          )
-          ELSE 0
-        END
-      )
-    END AS ics_sd
-  FROM ics
+      WHEN SUM(q) > SUM(k - 1)
+      THEN (
+        SUM(q) - SUM(k - 1)
+      ) / SUM(weight - weight_squared / weight)
+      ELSE 0
+    END AS tau2
+  FROM cell_dispersion
+  WHERE
+    k > 1
+  GROUP BY
+    family,
+    fin_year
 ), best AS (
   SELECT
     r.family,
@@ -104,18 +250,23 @@ WITH rated AS (
     r.hrg,
     r.detail,
     r.org_code,
+    r.unit_of_count,
     r.cases,
     r.units,
     r.value,
     r.rate,
     i.ics_cases,
+    i.ics_units,
     i.ics_rate,
     i.ics_median_rate,
     r.providers,
     b.rate AS best_in_system_rate,
     b.org_code AS best_in_system_org,
-    r.national_rate,
-    CASE WHEN i.ics_sd > 0 THEN i.ics_sd / SQRT(r.cases) END AS standard_error
+    CAST(r.national_cost AS DOUBLE) / NULLIF(CAST(r.units AS DOUBLE), 0) AS national_rate,
+    r.national_basis,
+    e.phi AS overdispersion_phi,
+    COALESCE(e.tau2, 0) AS overdispersion_tau2,
+    CASE WHEN c.log_se > 0 THEN SQRT(c.log_se * c.log_se + COALESCE(e.tau2, 0)) END AS standard_error
   FROM rated AS r
   JOIN spread AS i
     ON i.family = r.family
@@ -125,6 +276,17 @@ WITH rated AS (
     AND i.tfc = r.tfc
     AND i.hrg = r.hrg
     AND i.detail = r.detail
+  JOIN scored AS c
+    ON c.family = r.family
+    AND c.fin_year = r.fin_year
+    AND c.setting = r.setting
+    AND c.pod = r.pod
+    AND c.tfc = r.tfc
+    AND c.hrg = r.hrg
+    AND c.detail = r.detail
+    AND c.org_code = r.org_code
+  LEFT JOIN random_effect AS e
+    ON e.family = r.family AND e.fin_year = r.fin_year
   LEFT JOIN best AS b
     ON b.family = r.family
     AND b.fin_year = r.fin_year
@@ -134,80 +296,116 @@ WITH rated AS (
     AND b.hrg = r.hrg
     AND b.detail = r.detail
     AND b.best_rank = 1
+), flagged AS (
+  SELECT
+    x.*,
+    CASE WHEN x.cases >= s.headline_min_cases THEN 1 ELSE 0 END AS in_headline,
+    CASE
+      WHEN x.rate > 0 AND x.standard_error > 0
+      THEN LN(x.rate / x.ics_rate) / x.standard_error
+    END AS funnel_z,
+    x.ics_rate * EXP(-s.funnel_z_95 * x.standard_error) AS funnel_lower_95,
+    x.ics_rate * EXP(s.funnel_z_95 * x.standard_error) AS funnel_upper_95,
+    x.ics_rate * EXP(-s.funnel_z_99_8 * x.standard_error) AS funnel_lower_99_8,
+    x.ics_rate * EXP(s.funnel_z_99_8 * x.standard_error) AS funnel_upper_99_8,
+    x.ics_rate * EXP(s.funnel_z_significant * x.standard_error) AS significance_limit,
+    CASE
+      WHEN x.rate > x.ics_rate
+      THEN (
+        x.rate - x.ics_rate
+      ) * CAST(x.units AS DOUBLE)
+      ELSE 0
+    END AS opportunity_vs_ics
+  FROM benchmarked AS x
+  CROSS JOIN results.refresh_parameters AS s
 )
 SELECT
-  x.family,
-  x.fin_year,
-  x.setting,
-  x.pod,
-  x.tfc,
-  x.hrg,
-  x.detail,
-  x.org_code,
-  x.cases,
-  x.units,
-  x.value,
-  x.rate,
-  x.ics_cases,
-  x.ics_rate,
-  x.ics_median_rate,
-  x.providers,
-  x.best_in_system_rate,
-  x.best_in_system_org,
-  x.national_rate,
-  x.standard_error,
-  (
-    x.rate - x.ics_rate
-  ) / x.standard_error AS funnel_z,
-  x.ics_rate - s.funnel_z_95 * x.standard_error AS funnel_lower_95,
-  x.ics_rate + s.funnel_z_95 * x.standard_error AS funnel_upper_95,
-  x.ics_rate - s.funnel_z_99_8 * x.standard_error AS funnel_lower_99_8,
-  x.ics_rate + s.funnel_z_99_8 * x.standard_error AS funnel_upper_99_8,
+  f.family,
+  f.fin_year,
+  f.setting,
+  f.pod,
+  f.tfc,
+  f.hrg,
+  f.detail,
+  f.org_code,
+  f.unit_of_count,
+  f.cases,
+  f.units,
+  f.value,
+  f.rate,
+  f.ics_cases,
+  f.ics_units,
+  f.ics_rate,
+  f.ics_median_rate,
+  f.providers,
+  f.best_in_system_rate,
+  f.best_in_system_org,
+  f.national_rate,
+  f.national_basis,
+  f.in_headline,
+  f.standard_error,
+  f.overdispersion_phi,
+  f.overdispersion_tau2,
+  f.funnel_z,
+  f.funnel_lower_95,
+  f.funnel_upper_95,
+  f.funnel_lower_99_8,
+  f.funnel_upper_99_8,
   CASE
-    WHEN x.standard_error IS NULL
+    WHEN f.standard_error IS NULL OR f.rate IS NULL
     THEN 'untested'
-    WHEN x.rate - x.ics_rate > s.funnel_z_95 * x.standard_error
+    WHEN f.rate > f.funnel_upper_95
     THEN 'high'
-    WHEN x.ics_rate - x.rate > s.funnel_z_95 * x.standard_error
+    WHEN f.rate < f.funnel_lower_95
     THEN 'low'
     ELSE 'within'
   END AS outlier_95,
   CASE
-    WHEN x.standard_error IS NULL
+    WHEN f.standard_error IS NULL OR f.rate IS NULL
     THEN 'untested'
-    WHEN x.rate - x.ics_rate > s.funnel_z_99_8 * x.standard_error
+    WHEN f.rate > f.funnel_upper_99_8
     THEN 'high'
-    WHEN x.ics_rate - x.rate > s.funnel_z_99_8 * x.standard_error
+    WHEN f.rate < f.funnel_lower_99_8
     THEN 'low'
     ELSE 'within'
   END AS outlier_99_8,
-  CASE WHEN x.rate > x.ics_rate THEN (
-    x.rate - x.ics_rate
-  ) * x.units ELSE 0 END AS opportunity_vs_ics,
+  f.opportunity_vs_ics,
   CASE
-    WHEN x.rate > x.ics_median_rate
+    WHEN f.rate > f.ics_median_rate
     THEN (
-      x.rate - x.ics_median_rate
-    ) * x.units
+      f.rate - f.ics_median_rate
+    ) * CAST(f.units AS DOUBLE)
     ELSE 0
   END AS opportunity_vs_median,
   CASE
-    WHEN x.best_in_system_rate IS NULL
+    WHEN f.best_in_system_rate IS NULL
     THEN NULL
-    WHEN x.rate > x.best_in_system_rate
+    WHEN f.rate > f.best_in_system_rate
     THEN (
-      x.rate - x.best_in_system_rate
-    ) * x.units
+      f.rate - f.best_in_system_rate
+    ) * CAST(f.units AS DOUBLE)
     ELSE 0
   END AS opportunity_vs_best,
   CASE
-    WHEN x.national_rate IS NULL
+    WHEN f.national_rate IS NULL
     THEN NULL
-    WHEN x.rate > x.national_rate
+    WHEN f.rate > f.national_rate
     THEN (
-      x.rate - x.national_rate
-    ) * x.units
+      f.rate - f.national_rate
+    ) * CAST(f.units AS DOUBLE)
     ELSE 0
-  END AS opportunity_vs_national
-FROM benchmarked AS x
-CROSS JOIN results.refresh_parameters AS s;
+  END AS opportunity_vs_national,
+  (
+    f.rate - f.ics_rate
+  ) * CAST(f.units AS DOUBLE) AS net_vs_ics,
+  (
+    f.rate - f.ics_median_rate
+  ) * CAST(f.units AS DOUBLE) AS net_vs_median,
+  (
+    f.rate - f.best_in_system_rate
+  ) * CAST(f.units AS DOUBLE) AS net_vs_best,
+  (
+    f.rate - f.national_rate
+  ) * CAST(f.units AS DOUBLE) AS net_vs_national,
+  CASE WHEN f.rate > f.significance_limit THEN f.opportunity_vs_ics ELSE 0 END AS significant_vs_ics
+FROM flagged AS f;
