@@ -98,6 +98,24 @@ def benchmark(value: object, *, allowed: Iterable[str] = tuple(BENCHMARKS)) -> s
     return key
 
 
+MEASURES = {
+    "floored": "opportunity",  # the seed's: each cell floored at 0, then added up
+    "net": "net",  # both signs, so savings offset excess
+    "significant": "significant",  # floored, in cells outside the funnel limits only
+}
+
+
+def measure(value: object) -> str:
+    """floored (the default: the seed's method), net or significant."""
+    given = text(value, "measure")
+    if given is None:
+        return "floored"
+    chosen = name_key(given)
+    if chosen not in MEASURES:
+        raise ArgumentError(f"measure {given!r} is not one of: {', '.join(MEASURES)}")
+    return chosen
+
+
 def whole_number(value: object, name: str, *, default: int, smallest: int = 1, largest: int = 10_000) -> int:
     """A count such as the number of rows to show."""
     value = single(value, name)

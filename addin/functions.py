@@ -167,8 +167,8 @@ def _summary_row(
 
 
 @worksheet_function(
-    "Cost opportunity in pounds: (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC "
-    "and HRG cell and added up. Do not add opportunities across benchmarks: they overlap.",
+    "Cost opportunity in pounds, (cost per unit - benchmark) x units, added up over cells with enough cases. "
+    "Floored: each cell at 0; net: both signs; significant: outside the funnel only. Never add across benchmarks.",
     provider="Provider ODS code or name, e.g. ZZA",
     pod="Point of delivery, e.g. NEL; blank for all",
     hrg="HRG, e.g. HT12A; blank for all (needs the POD)",
@@ -176,6 +176,7 @@ def _summary_row(
     driver="Cost driver, e.g. theatre or ward; blank for the total cost",
     tfc="Treatment function code, e.g. 110; blank for all",
     year="Financial year, e.g. 2023/24; blank for the latest",
+    measure="floored (default), net or significant (ICS mean only)",
 )
 @_in_cell
 def ICS_OPPORTUNITY(
@@ -186,6 +187,7 @@ def ICS_OPPORTUNITY(
     driver: object = None,
     tfc: object = None,
     year: object = None,
+    measure: object = None,
 ) -> float:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
@@ -193,10 +195,17 @@ def ICS_OPPORTUNITY(
     pod_code = _pod(pod, summary)
     hrg_code = _hrg(hrg, summary, pod_code)
     driver_code = arguments.code(driver, "cost driver", summary.choices("cost_driver"))
+    kind = arguments.measure(measure)
+    only_ics = kind == "significant"
     chosen = arguments.benchmark(
-        benchmark, allowed=("ics mean", "best in system") if driver_code else tuple(BENCHMARK_SUFFIX)
+        benchmark,
+        allowed=("ics mean",)
+        if only_ics
+        else ("ics mean", "best in system")
+        if driver_code
+        else tuple(BENCHMARK_SUFFIX),
     )
-    column = f"opportunity_vs_{BENCHMARK_SUFFIX[chosen]}"
+    column = f"{arguments.MEASURES[kind]}_vs_{BENCHMARK_SUFFIX[chosen]}"
     tfc_code = arguments.tfc(tfc)
     if tfc_code is not None:
         name = "cost_driver_benchmark" if driver_code else "unit_cost_benchmark"
@@ -233,7 +242,8 @@ def ICS_OPPORTUNITY(
 
 
 @worksheet_function(
-    "The provider's average cost per record (episode, attendance, period or contact), pounds.",
+    "The provider's cost per unit of count (episode, attendance, contact, bed day or critical care day), pounds; "
+    "blank for all PODs together, whose units differ.",
     provider="Provider ODS code or name",
     pod="Point of delivery; blank for all",
     hrg="HRG; blank for all (needs the POD)",
@@ -288,7 +298,7 @@ def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year
 
 
 @worksheet_function(
-    "The benchmark average cost per record for a POD and HRG: ICS mean, ICS median, best in system or national.",
+    "The benchmark cost per unit of count for a POD and HRG: ICS mean, ICS median, best in system or national.",
     pod="Point of delivery, e.g. NEL",
     hrg="HRG, e.g. HT12A",
     benchmark="ICS mean (default), ICS median, best in system or national",
@@ -310,7 +320,7 @@ def ICS_BENCHMARK_COST(
         "ics mean": "ics_mean_cost",
         "ics median": "ics_median_cost",
         "best in system": "best_in_system_cost",
-        "national": "national_mean_cost",
+        "national": "ics_national_mean_cost",  # a provider's own national figure is its case mix: see ICS_OPPORTUNITY
     }[chosen]
     tfc_code = arguments.tfc(tfc)
     describe = _describe(None, pod_code, hrg_code, tfc_code, fin_year)

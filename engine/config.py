@@ -79,6 +79,7 @@ class BenchmarksSection(_Section):
     best_in_system_min_cases: Annotated[int, Field(ge=0)] = 10
     headline_min_cases: Annotated[int, Field(ge=1)] = 10
     significant_at: Literal["95%", "99.8%"] = "95%"
+    overdispersion_winsorise: Annotated[float, Field(ge=0, lt=0.5)] = 0.1
     wau_unit_cost: Annotated[float, Field(gt=0)] = 3513.60
     wau_constants: dict[FinYear, Annotated[float, Field(gt=0)]] = {}
     national_schedule: str | None = None

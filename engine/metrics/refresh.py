@@ -195,6 +195,7 @@ def _parameters(store: Store, refresh_id: int, started: datetime) -> dict[str, o
         "funnel_z_95": FUNNEL_Z_95,
         "funnel_z_99_8": FUNNEL_Z_99_8,
         "funnel_z_significant": FUNNEL_Z_95 if benchmarks.significant_at == "95%" else FUNNEL_Z_99_8,
+        "overdispersion_winsorise": benchmarks.overdispersion_winsorise,
         "population_scale": store.config.population.scale,
         "suppression_enabled": suppression.enabled,
         "suppression_smallest_shown": suppression.smallest_shown,
@@ -217,6 +218,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], inpu
         "funnel_z_95",
         "funnel_z_99_8",
         "funnel_z_significant",
+        "overdispersion_winsorise",
         "population_scale",
     )
     con.register("parameters_row", pa.table({k: [parameters[k]] for k in keys}))

@@ -1,6 +1,6 @@
 -- benchmark_cells: the benchmark method, written once: each provider's rate against the ICS, the median and the best.
 -- Grain: one row per benchmark family, financial year, cell and provider (as benchmark_inputs).
--- Inputs: benchmark_inputs, results.refresh_parameters
+-- Inputs: benchmark_scores, results.refresh_parameters
 -- Published: no
 -- About: Internal: every benchmark table reads its figures from here, so a change to the method is one edit. For
 --   each cell, rates are per the cell's unit of count: the ICS rate (all providers' value / all providers' units,
@@ -9,12 +9,12 @@
 --   than the configured minimum, ties to the first provider code); the funnel plot around the ICS rate; and each
 --   opportunity, (rate - benchmark) x units, floored at 0 (the seed's method), and netted (both signs, so a
 --   provider's savings in one cell offset its excess in another). The funnel (Spiegelhalter 2005, as FunnelPlotR):
---   the spread of the records' values about the ICS rate gives each provider's standard error; rates are compared
---   on the log scale (costs are skewed, and a ratio to the ICS rate is what matters); the z-scores are winsorised at
---   the 10th and 90th percentiles, and where providers differ more than chance allows (phi > 1 over all the
---   family's cells in the year: a cell of three to five providers is too few to tell overdispersion from a real
---   outlier) an additive random effect tau-squared (DerSimonian and Laird) widens every limit. An opportunity is
---   significant when the provider is above the upper limit at the configured level.
+--   the spread of the records' values about the ICS rate gives each provider's standard error and rates are compared
+--   on the log scale (benchmark_scores); the z-scores are winsorised at the configured percentiles (10th and 90th by
+--   default, [benchmarks] overdispersion_winsorise), and where providers differ more than chance allows (phi > 1
+--   over all the family's cells in the year: a cell of three to five providers is too few to tell overdispersion
+--   from a real outlier) an additive random effect tau-squared (DerSimonian and Laird) widens every limit. An
+--   opportunity is significant when the provider is above the upper limit at the configured level.
 -- Columns:
 --   family [key] as benchmark_inputs
 --   fin_year [key] financial year
@@ -36,7 +36,9 @@
 --   providers [shown] providers with a rate in the cell
 --   best_in_system_rate [shown] lowest rate among providers with more than the configured number of cases
 --   best_in_system_org [shown] the provider that sets it
---   national_rate [shown] the national average in the unit of count (market forces adjusted when configured)
+--   national_rate [shown] the national average in the unit of count for the provider's records (market forces
+--     adjusted when configured)
+--   ics_national_rate [shown] the same for every provider's records together (the ICS's case mix)
 --   national_basis [shown] as benchmark_inputs
 --   in_headline [from cases] 1 when the cell has at least the configured minimum cases for headline totals
 --   standard_error [from cases] of the provider's rate on the log scale, overdispersion included; blank when the
@@ -62,84 +64,40 @@
 --   net_vs_national [from cases] (rate - national_rate) x units, either sign; blank without a national rate
 --   significant_vs_ics [from cases] opportunity_vs_ics where the provider is above the upper funnel limit at the
 --     configured level, else 0
-WITH rated AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value,
-           value_squared, value_units, units_squared, national_cost, national_basis,
-           CAST(value AS DOUBLE) / nullif(CAST(units AS DOUBLE), 0) AS rate,
+WITH z_scores AS (
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, log_se, z,
            ROW_NUMBER() OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail
-               ORDER BY CAST(value AS DOUBLE) / nullif(CAST(units AS DOUBLE), 0), org_code
-           ) AS position,
-           COUNT(CAST(value AS DOUBLE) / nullif(CAST(units AS DOUBLE), 0)) OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail
-           ) AS providers
-    FROM benchmark_inputs
-),
-ics AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail,
-           sum(cases) AS ics_cases,
-           sum(units) AS ics_units,
-           CAST(sum(value) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) AS ics_rate,
-           CAST(sum(value_squared) AS DOUBLE) AS ics_value_squared,
-           CAST(sum(value_units) AS DOUBLE) AS ics_value_units,
-           CAST(sum(units_squared) AS DOUBLE) AS ics_units_squared,
-           -- The rates are numbered from the lowest, and `providers` counts them: position * 2 is the count, or the
-           -- count + 1 or + 2, only for the middle rate (an odd count) or the two middle rates (an even count).
-           avg(CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN rate END) AS ics_median_rate
-    FROM rated
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
-),
-spread AS (
-    -- The ICS variance of a record's value about the ICS rate times its units, (sum of (y - R x)^2) / (N - 1),
-    -- from the sums of y^2, x y and x^2: for one unit per record it is the plain variance of the records' values.
-    SELECT i.*,
-           CASE WHEN i.ics_cases > 1 AND i.ics_rate > 0
-                THEN (i.ics_value_squared - 2 * i.ics_rate * i.ics_value_units
-                      + i.ics_rate * i.ics_rate * i.ics_units_squared) / (i.ics_cases - 1)
-           END AS ics_variance
-    FROM ics AS i
-),
-scored AS (
-    -- Each provider's standard error on the log scale, s = (ICS sd x sqrt(cases) / units) / ICS rate, and its
-    -- z-score before any overdispersion.
-    SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_code, r.rate,
-           CASE WHEN s.ics_variance > 0 AND r.units > 0
-                THEN sqrt(s.ics_variance) * sqrt(r.cases) / CAST(r.units AS DOUBLE) / s.ics_rate END AS log_se
-    FROM rated AS r
-    JOIN spread AS s
-        ON s.family = r.family AND s.fin_year = r.fin_year AND s.setting = r.setting AND s.pod = r.pod
-       AND s.tfc = r.tfc AND s.hrg = r.hrg AND s.detail = r.detail
-),
-z_scores AS (
-    SELECT c.family, c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.detail, c.org_code, c.log_se,
-           LN(c.rate / s.ics_rate) / c.log_se AS z,
-           ROW_NUMBER() OVER (
-               PARTITION BY c.family, c.fin_year ORDER BY LN(c.rate / s.ics_rate) / c.log_se, c.setting, c.pod, c.tfc,
-               c.hrg, c.detail, c.org_code
+               PARTITION BY family, fin_year ORDER BY z, setting, pod, tfc, hrg, detail, org_code
            ) AS z_position,
-           COUNT(*) OVER (PARTITION BY c.family, c.fin_year) AS scored
-    FROM scored AS c
-    JOIN spread AS s
-        ON s.family = c.family AND s.fin_year = c.fin_year AND s.setting = c.setting AND s.pod = c.pod
-       AND s.tfc = c.tfc AND s.hrg = c.hrg AND s.detail = c.detail
-    WHERE c.log_se > 0 AND c.rate > 0
+           COUNT(*) OVER (PARTITION BY family, fin_year) AS scored
+    FROM benchmark_scores
+    WHERE z IS NOT NULL
+),
+quantile_positions AS (
+    -- Where the winsorising percentiles p and 1 - p of the family's z-scores in the year lie among them
+    -- (PERCENTILE_CONT by hand, as it ports): at position 1 + (scored - 1) x p.
+    SELECT DISTINCT z.family, z.fin_year,
+           1 + (z.scored - 1) * s.overdispersion_winsorise AS low_at,
+           1 + (z.scored - 1) * (1 - s.overdispersion_winsorise) AS high_at
+    FROM z_scores AS z
+    CROSS JOIN results.refresh_parameters AS s
 ),
 z_limits AS (
-    -- The 10th and 90th percentiles of the family's z-scores in the year (PERCENTILE_CONT by hand, as it ports):
-    -- percentile p lies at position 1 + (scored - 1) x p, between the scores either side of it in proportion.
-    SELECT family, fin_year,
-           max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.1) THEN z END)
-               + ((scored - 1) * 0.1 - FLOOR((scored - 1) * 0.1))
-               * (coalesce(max(CASE WHEN z_position = 2 + FLOOR((scored - 1) * 0.1) THEN z END),
-                           max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.1) THEN z END))
-                  - max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.1) THEN z END)) AS z_low,
-           max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.9) THEN z END)
-               + ((scored - 1) * 0.9 - FLOOR((scored - 1) * 0.9))
-               * (coalesce(max(CASE WHEN z_position = 2 + FLOOR((scored - 1) * 0.9) THEN z END),
-                           max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.9) THEN z END))
-                  - max(CASE WHEN z_position = 1 + FLOOR((scored - 1) * 0.9) THEN z END)) AS z_high
-    FROM z_scores
-    GROUP BY family, fin_year, scored
+    -- The percentile between the two z-scores either side of its position, in proportion.
+    SELECT z.family, z.fin_year,
+           max(CASE WHEN z.z_position = FLOOR(q.low_at) THEN z.z END)
+               + (q.low_at - FLOOR(q.low_at))
+               * (coalesce(max(CASE WHEN z.z_position = FLOOR(q.low_at) + 1 THEN z.z END),
+                           max(CASE WHEN z.z_position = FLOOR(q.low_at) THEN z.z END))
+                  - max(CASE WHEN z.z_position = FLOOR(q.low_at) THEN z.z END)) AS z_low,
+           max(CASE WHEN z.z_position = FLOOR(q.high_at) THEN z.z END)
+               + (q.high_at - FLOOR(q.high_at))
+               * (coalesce(max(CASE WHEN z.z_position = FLOOR(q.high_at) + 1 THEN z.z END),
+                           max(CASE WHEN z.z_position = FLOOR(q.high_at) THEN z.z END))
+                  - max(CASE WHEN z.z_position = FLOOR(q.high_at) THEN z.z END)) AS z_high
+    FROM z_scores AS z
+    JOIN quantile_positions AS q ON q.family = z.family AND q.fin_year = z.fin_year
+    GROUP BY z.family, z.fin_year, q.low_at, q.high_at
 ),
 cell_dispersion AS (
     -- Per cell: the sum of the winsorised z^2 (Q), the providers scored (k), and the sums of the weights w = 1 / s^2.
@@ -156,11 +114,12 @@ cell_dispersion AS (
 ),
 random_effect AS (
     -- Overdispersion is estimated over all the family's cells in the year together (an ICS has too few providers for
-    -- a cell's own estimate: one true outlier among three would be taken for noise): phi = sum Q / sum (k - 1), and
+    -- a cell's own estimate: one true outlier among three would be taken for noise):
     -- tau^2 = (sum Q - sum (k - 1)) / sum (sum w - sum w^2 / sum w) when positive (Spiegelhalter 2005, DerSimonian and
-    -- Laird), the between-provider variance on the log scale added to every provider's.
+    -- Laird), the between-provider variance on the log scale added to every provider's; phi = sum Q / sum k, the
+    -- mean squared z-score, reported as Spiegelhalter defines it.
     SELECT family, fin_year,
-           sum(q) / sum(k - 1) AS phi,
+           sum(q) / sum(k) AS phi,
            CASE WHEN sum(q) > sum(k - 1)
                 THEN (sum(q) - sum(k - 1)) / sum(weight - weight_squared / weight)
                 ELSE 0 END AS tau2
@@ -173,24 +132,18 @@ best AS (
            ROW_NUMBER() OVER (
                PARTITION BY r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail ORDER BY r.rate, r.org_code
            ) AS best_rank
-    FROM rated AS r
+    FROM benchmark_scores AS r
     CROSS JOIN results.refresh_parameters AS s
     WHERE r.cases > s.best_in_system_min_cases AND r.rate IS NOT NULL
 ),
 benchmarked AS (
     SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_code, r.unit_of_count, r.cases,
-           r.units, r.value, r.rate, i.ics_cases, i.ics_units, i.ics_rate, i.ics_median_rate, r.providers,
-           b.rate AS best_in_system_rate, b.org_code AS best_in_system_org,
-           CAST(r.national_cost AS DOUBLE) / nullif(CAST(r.units AS DOUBLE), 0) AS national_rate, r.national_basis,
+           r.units, r.value, r.rate, r.ics_cases, r.ics_units, r.ics_rate, r.ics_median_rate, r.providers,
+           b.rate AS best_in_system_rate, b.org_code AS best_in_system_org, r.national_rate, r.ics_national_rate,
+           r.national_basis,
            e.phi AS overdispersion_phi, coalesce(e.tau2, 0) AS overdispersion_tau2,
-           CASE WHEN c.log_se > 0 THEN sqrt(c.log_se * c.log_se + coalesce(e.tau2, 0)) END AS standard_error
-    FROM rated AS r
-    JOIN spread AS i
-        ON i.family = r.family AND i.fin_year = r.fin_year AND i.setting = r.setting AND i.pod = r.pod
-       AND i.tfc = r.tfc AND i.hrg = r.hrg AND i.detail = r.detail
-    JOIN scored AS c
-        ON c.family = r.family AND c.fin_year = r.fin_year AND c.setting = r.setting AND c.pod = r.pod
-       AND c.tfc = r.tfc AND c.hrg = r.hrg AND c.detail = r.detail AND c.org_code = r.org_code
+           CASE WHEN r.log_se > 0 THEN sqrt(r.log_se * r.log_se + coalesce(e.tau2, 0)) END AS standard_error
+    FROM benchmark_scores AS r
     LEFT JOIN random_effect AS e ON e.family = r.family AND e.fin_year = r.fin_year
     LEFT JOIN best AS b
         ON b.family = r.family AND b.fin_year = r.fin_year AND b.setting = r.setting AND b.pod = r.pod
@@ -213,7 +166,8 @@ flagged AS (
 )
 SELECT f.family, f.fin_year, f.setting, f.pod, f.tfc, f.hrg, f.detail, f.org_code, f.unit_of_count, f.cases,
        f.units, f.value, f.rate, f.ics_cases, f.ics_units, f.ics_rate, f.ics_median_rate, f.providers,
-       f.best_in_system_rate, f.best_in_system_org, f.national_rate, f.national_basis, f.in_headline,
+       f.best_in_system_rate, f.best_in_system_org, f.national_rate, f.ics_national_rate, f.national_basis,
+       f.in_headline,
        f.standard_error, f.overdispersion_phi, f.overdispersion_tau2, f.funnel_z,
        f.funnel_lower_95, f.funnel_upper_95, f.funnel_lower_99_8, f.funnel_upper_99_8,
        CASE WHEN f.standard_error IS NULL OR f.rate IS NULL THEN 'untested'

@@ -35,7 +35,9 @@
 --   best_in_system_cost [shown] lowest provider cost per unit for the POD and HRG among providers with more than the
 --     configured number of cases
 --   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average cost per unit for the POD's department and HRG (total cost only)
+--   national_mean_cost [shown] national average cost per unit of the provider's records for the POD and HRG at
+--     national prices (total cost only; blank where a cell has no national price), pounds
+--   ics_national_mean_cost [shown] the same for every provider's records together (the ICS's mix), pounds
 --   opportunity_vs_ics [from activity] sum of the headline cells' opportunity against the ICS average (each floored
 --     at 0), pounds
 --   opportunity_vs_median [from activity] the same against the ICS median (total cost only), pounds
@@ -52,8 +54,9 @@
 --   refresh_id [shown] the refresh that wrote the row
 WITH cell_figures AS (
     SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, unit_of_count, in_headline, activity, units,
-           total_cost AS cost, national_mean_cost, opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best,
-           opportunity_vs_national, net_vs_ics, net_vs_median, net_vs_best, net_vs_national, significant_vs_ics
+           total_cost AS cost, national_mean_cost * units AS national_cost, opportunity_vs_ics, opportunity_vs_median,
+           opportunity_vs_best, opportunity_vs_national, net_vs_ics, net_vs_median, net_vs_best, net_vs_national,
+           significant_vs_ics
     FROM results.unit_cost_benchmark
     UNION ALL
     SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count, in_headline, activity, units,
@@ -67,7 +70,8 @@ WITH cell_figures AS (
 -- too few cases for a headline add nothing to the opportunity totals.
 cells AS (
     SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count, in_headline, activity,
-           CAST(units AS DECIMAL(38, 10)) AS units, cost, national_mean_cost,
+           CAST(units AS DECIMAL(38, 10)) AS units, cost, CAST(national_cost AS DECIMAL(38, 10)) AS national_cost,
+           CASE WHEN national_cost IS NULL THEN 0 ELSE 1 END AS priced,
            CAST(in_headline * opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
            CAST(in_headline * opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
            CAST(in_headline * opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
@@ -82,7 +86,7 @@ cells AS (
 levels AS (
     SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, cost_driver, '(mixed)' AS unit_of_count,
            count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
-           CAST(NULL AS DECIMAL(38, 10)) AS units, sum(cost) AS cost, CAST(NULL AS DOUBLE) AS national_mean_cost,
+           CAST(NULL AS DECIMAL(38, 10)) AS units, sum(cost) AS cost, CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
            sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
            sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
@@ -92,7 +96,7 @@ levels AS (
     UNION ALL
     SELECT fin_year, org_code, pod, '(all)' AS hrg, cost_driver, unit_of_count,
            count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
-           sum(units) AS units, sum(cost) AS cost, CAST(NULL AS DOUBLE) AS national_mean_cost,
+           sum(units) AS units, sum(cost) AS cost, CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
            sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
            sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
@@ -102,7 +106,8 @@ levels AS (
     UNION ALL
     SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count,
            count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
-           sum(units) AS units, sum(cost) AS cost, max(national_mean_cost) AS national_mean_cost,
+           sum(units) AS units, sum(cost) AS cost,
+           CASE WHEN min(priced) = 1 AND cost_driver = '(all)' THEN sum(national_cost) END AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
            sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
            sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
@@ -113,7 +118,10 @@ levels AS (
 ics AS (
     SELECT fin_year, pod, hrg, cost_driver,
            sum(activity) AS ics_activity,
-           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) AS ics_mean_cost
+           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) AS ics_mean_cost,
+           CASE WHEN count(national_cost) = count(*)
+                THEN CAST(sum(national_cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) END
+               AS ics_national_mean_cost
     FROM levels
     GROUP BY fin_year, pod, hrg, cost_driver
 ),
@@ -128,7 +136,8 @@ SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.unit_of_count, l.c
        CAST(l.cost AS DOUBLE) / nullif(CAST(l.units AS DOUBLE), 0) AS mean_cost,
        i.ics_activity, i.ics_mean_cost, b.ics_median_rate AS ics_median_cost,
        b.best_in_system_rate AS best_in_system_cost, b.best_in_system_org,
-       l.national_mean_cost,
+       CAST(l.national_cost AS DOUBLE) / nullif(CAST(l.units AS DOUBLE), 0) AS national_mean_cost,
+       i.ics_national_mean_cost,
        CAST(l.opportunity_vs_ics AS DOUBLE) AS opportunity_vs_ics,
        CAST(l.opportunity_vs_median AS DOUBLE) AS opportunity_vs_median,
        CAST(l.opportunity_vs_best AS DOUBLE) AS opportunity_vs_best,

@@ -31,8 +31,10 @@
 --   best_in_system_cost [shown] lowest provider cost per unit among providers with more than the configured number
 --     of cases (10 by default); blank when no provider has that many
 --   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average cost per unit for the currency (market forces adjusted when
---     configured), pounds
+--   national_mean_cost [shown] national average cost per unit for the provider's records (its mix of currencies,
+--     clinics and department types at national prices, market forces adjusted when configured), pounds
+--   ics_national_mean_cost [shown] the same for every provider's records in the cell together (the ICS's mix), the
+--     national benchmark for the cell as a whole, pounds
 --   national_basis [shown] which national price: schedule year, how specific, market forces factor
 --   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
 --   opportunity_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
@@ -60,7 +62,7 @@ SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
        c.ics_cases AS ics_activity, c.ics_rate AS ics_mean_cost, c.ics_median_rate AS ics_median_cost, c.providers,
        c.best_in_system_rate AS best_in_system_cost, c.best_in_system_org, c.national_rate AS national_mean_cost,
-       c.national_basis, c.in_headline,
+       c.ics_national_rate AS ics_national_mean_cost, c.national_basis, c.in_headline,
        c.opportunity_vs_ics, c.opportunity_vs_median, c.opportunity_vs_best, c.opportunity_vs_national,
        c.net_vs_ics, c.net_vs_median, c.net_vs_best, c.net_vs_national, c.significant_vs_ics,
        c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,

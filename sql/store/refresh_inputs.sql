@@ -3,7 +3,8 @@
 --   best_in_system_min_cases (a provider needs more cases than this to set the best in system), headline_min_cases
 --   (a cell needs at least this many cases to count in a headline total), wau_unit_cost (pounds of national cost per
 --   weighted activity unit, for years without a constant of their own), the funnel-plot z values for 95% and 99.8%
---   limits and the one that makes an opportunity "significant", and population_scale (the share of the reference
+--   limits and the one that makes an opportunity "significant", overdispersion_winsorise (the share of z-scores
+--   winsorised at each end before overdispersion is estimated), and population_scale (the share of the reference
 --   population the data stands for: 1 for real data, the scale for synthetic data).
 -- ref_pod: one row per point of delivery; its setting, name, the national schedule department its unit costs come
 --   from, and its unit of count (episode, attendance, contact, bed_day or critical_care_day; engine/codes.py), the
@@ -45,6 +46,7 @@ SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(funnel_z_95 AS DOUBLE) AS funnel_z_95,
        CAST(funnel_z_99_8 AS DOUBLE) AS funnel_z_99_8,
        CAST(funnel_z_significant AS DOUBLE) AS funnel_z_significant,
+       CAST(overdispersion_winsorise AS DOUBLE) AS overdispersion_winsorise,
        CAST(population_scale AS DOUBLE) AS population_scale
 FROM parameters_row;
 

@@ -69,9 +69,9 @@ failed:
     ICS_MEAN_COST = Err.Description
 End Function
 
-Function ICS_OPPORTUNITY(provider, Optional pod, Optional hrg, Optional benchmark, Optional driver, Optional tfc, Optional year)
+Function ICS_OPPORTUNITY(provider, Optional pod, Optional hrg, Optional benchmark, Optional driver, Optional tfc, Optional year, Optional measure)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
-    ICS_OPPORTUNITY = XLPy.CallUDF("addin.udfs", "ICS_OPPORTUNITY", Array(provider, pod, hrg, benchmark, driver, tfc, year), ThisWorkbook, Application.Caller)
+    ICS_OPPORTUNITY = XLPy.CallUDF("addin.udfs", "ICS_OPPORTUNITY", Array(provider, pod, hrg, benchmark, driver, tfc, year, measure), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
     ICS_OPPORTUNITY = Err.Description
@@ -138,7 +138,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_BENCHMARK_COST", Category:="ICS Benchmarking", _
-        Description:="The benchmark average cost per record for a POD and HRG: ICS mean, ICS median, best in system or national.", _
+        Description:="The benchmark cost per unit of count for a POD and HRG: ICS mean, ICS median, best in system or national.", _
         ArgumentDescriptions:=Array( _
             "Point of delivery, e.g. NEL", _
             "HRG, e.g. HT12A", _
@@ -183,7 +183,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_MEAN_COST", Category:="ICS Benchmarking", _
-        Description:="The provider's average cost per record (episode, attendance, period or contact), pounds.", _
+        Description:="The provider's cost per unit of count (episode, attendance, contact, bed day or critical care day), pounds; blank for all PODs together, whose units differ.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "Point of delivery; blank for all", _
@@ -191,7 +191,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_OPPORTUNITY", Category:="ICS Benchmarking", _
-        Description:="Cost opportunity in pounds: (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC and HRG cell and added up. Do not add opportunities across benchmarks: they overlap.", _
+        Description:="Cost opportunity in pounds, (cost per unit - benchmark) x units, added up over cells with enough cases. Floored: each cell at 0; net: both signs; significant: outside the funnel only. Never add across benchmarks.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name, e.g. ZZA", _
             "Point of delivery, e.g. NEL; blank for all", _
@@ -199,7 +199,8 @@ Public Sub RegisterFunctionHelp()
             "ICS mean (default), ICS median, best in system or national", _
             "Cost driver, e.g. theatre or ward; blank for the total cost", _
             "Treatment function code, e.g. 110; blank for all", _
-            "Financial year, e.g. 2023/24; blank for the latest")
+            "Financial year, e.g. 2023/24; blank for the latest", _
+            "floored (default), net or significant (ICS mean only)")
     Application.MacroOptions Macro:="ICS_PATHWAY_COST", Category:="ICS Benchmarking", _
         Description:="Cost of a care pathway per index admission, credited to the provider of the index admission (costs follow the patient to every provider), against the ICS. Only complete pathways are costed; do not add steps together.", _
         ArgumentDescriptions:=Array( _

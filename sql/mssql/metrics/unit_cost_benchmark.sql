@@ -20,6 +20,7 @@ SELECT
   c.best_in_system_rate AS best_in_system_cost,
   c.best_in_system_org,
   c.national_rate AS national_mean_cost,
+  c.ics_national_rate AS ics_national_mean_cost,
   c.national_basis,
   c.in_headline,
   c.opportunity_vs_ics,

@@ -13,7 +13,7 @@ WITH cell_figures AS (
     activity,
     units,
     total_cost AS cost,
-    national_mean_cost,
+    national_mean_cost * units AS national_cost,
     opportunity_vs_ics,
     opportunity_vs_median,
     opportunity_vs_best,
@@ -59,7 +59,8 @@ WITH cell_figures AS (
     activity,
     CAST(units AS DECIMAL(38, 10)) AS units,
     cost,
-    national_mean_cost,
+    CAST(national_cost AS DECIMAL(38, 10)) AS national_cost,
+    CASE WHEN national_cost IS NULL THEN 0 ELSE 1 END AS priced,
     CAST(in_headline * opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
     CAST(in_headline * opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
     CAST(in_headline * opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
@@ -83,7 +84,7 @@ WITH cell_figures AS (
     SUM(activity) AS activity,
     CAST(NULL AS DECIMAL(38, 10)) AS units,
     SUM(cost) AS cost,
-    CAST(NULL AS DOUBLE) AS national_mean_cost,
+    CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
@@ -111,7 +112,7 @@ WITH cell_figures AS (
     SUM(activity) AS activity,
     SUM(units) AS units,
     SUM(cost) AS cost,
-    CAST(NULL AS DOUBLE) AS national_mean_cost,
+    CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
@@ -141,7 +142,7 @@ WITH cell_figures AS (
     SUM(activity) AS activity,
     SUM(units) AS units,
     SUM(cost) AS cost,
-    MAX(national_mean_cost) AS national_mean_cost,
+    CASE WHEN MIN(priced) = 1 AND cost_driver = '(all)' THEN SUM(national_cost) END AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
@@ -166,7 +167,11 @@ WITH cell_figures AS (
     hrg,
     cost_driver,
     SUM(activity) AS ics_activity,
-    CAST(SUM(cost) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0) AS ics_mean_cost
+    CAST(SUM(cost) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0) AS ics_mean_cost,
+    CASE
+      WHEN COUNT(national_cost) = COUNT(*)
+      THEN CAST(SUM(national_cost) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0)
+    END AS ics_national_mean_cost
   FROM levels
   GROUP BY
     fin_year,
@@ -204,7 +209,8 @@ SELECT
   b.ics_median_rate AS ics_median_cost,
   b.best_in_system_rate AS best_in_system_cost,
   b.best_in_system_org,
-  l.national_mean_cost,
+  CAST(l.national_cost AS DOUBLE) / NULLIF(CAST(l.units AS DOUBLE), 0) AS national_mean_cost,
+  i.ics_national_mean_cost,
   CAST(l.opportunity_vs_ics AS DOUBLE) AS opportunity_vs_ics,
   CAST(l.opportunity_vs_median AS DOUBLE) AS opportunity_vs_median,
   CAST(l.opportunity_vs_best AS DOUBLE) AS opportunity_vs_best,
