@@ -412,9 +412,10 @@ def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: obje
 
 
 @worksheet_function(
-    "Cost per weighted activity unit (WAU) for a provider and setting, the Model Health System measure, pounds.",
+    "Cost per weighted activity unit (WAU), the Model Health System measure, for a provider's setting or the whole "
+    "trust (market forces adjusted), pounds.",
     provider="Provider ODS code or name",
-    setting="apc, op, ec, cc, mh or chs; may be blank when the provider has one setting",
+    setting="apc, op, ec, cc, mh or chs; blank for the whole trust",
     year="Financial year; blank for the latest",
 )
 @_in_cell
@@ -422,14 +423,10 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
     table = _table("cost_per_wau")
     org = _provider(provider, table)
     fin_year = _year(year, table)
-    settings = sorted(
-        {s for (s, o, y) in table.index(("setting", "org_code", "fin_year")) if o == org and y == fin_year}
-    )
-    chosen = arguments.code(setting, "setting", table.choices("setting"))
+    given = arguments.text(setting, "setting")
+    chosen = ALL if given is None or given.strip("()").lower() == "all" else None
     if chosen is None:
-        if len(settings) != 1:
-            raise ArgumentError(f"give the setting: {org} has {', '.join(settings)}")
-        chosen = settings[0]
+        chosen = arguments.code(setting, "setting", table.choices("setting"))
     row = _one_row(
         table, f"{org} has no {chosen} records in {fin_year}", fin_year=fin_year, setting=chosen, org_code=org
     )

@@ -99,7 +99,7 @@ NCC_SHEET_DEPARTMENTS: Final[dict[str, str]] = {
 }
 # Headers a schedule's columns may have (lower case): the bundled file's, the NCC workbook's and plain names.
 _SCHEDULE_HEADERS: Final[dict[str, tuple[str, ...]]] = {
-    "department": ("department", "department description", "dept description", "service code"),
+    "department": ("department", "department description", "dept description"),
     "service_code": ("service code", "tfc", "treatment function code", "department type"),
     "currency": ("currency code", "currency", "dept or currency code", "hrg", "hrg code"),
     "description": ("currency description", "dept or currency desc", "description", "hrg name"),
@@ -157,8 +157,7 @@ _NEEDED: Final = frozenset({"currency", "activity", "unit_cost"})
 
 
 def _schedule_columns(header: list[str]) -> dict[str, int]:
-    """Which column holds what; a header used for one field is not reused for another (`Service Code` is the
-    department in the bundled file, which has no other department column, and the service code elsewhere)."""
+    """Which column holds what; a header used for one field is not reused for another."""
     names = [h.strip().lower() for h in header]
     found: dict[str, int] = {}
     for field, accepted in _SCHEDULE_HEADERS.items():
@@ -173,9 +172,9 @@ def _schedule_rows(
     path: Path, where: str, header: list[str], rows: list[list[str]], department: str | None, first_row: int = 2
 ) -> list[ScheduleRow]:
     columns = _schedule_columns(header)
-    bundled_layout = "dept or currency code" in [h.strip().lower() for h in header]
-    if bundled_layout:  # the bundled file's "Service Code" is the department, and it has no service codes
-        columns.pop("service_code", None)
+    names = [h.strip().lower() for h in header]
+    if "dept or currency code" in names:  # the bundled layout: its "Service Code" is the department, not a service
+        columns["department"] = columns.pop("service_code")
     missing = sorted(_NEEDED - columns.keys() | ({"department"} - columns.keys() if department is None else set()))
     if missing:
         raise ConfigError(

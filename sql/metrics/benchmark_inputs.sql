@@ -350,32 +350,45 @@ cost_per_wau AS (
     LEFT JOIN ref_wau_constant AS k ON k.fin_year = w.fin_year
     LEFT JOIN market_forces AS m ON m.fin_year = w.fin_year AND m.org_code = w.org_code
 )
+-- Every branch in the same types, so no figure loses decimals when the branches are put together.
 SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
        CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
        CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
        CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM unit_cost
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM driver_cost
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM pod_hrg_cost
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM los
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM los_untrimmed
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM cc_bed_day_cost
 UNION ALL
-SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases, units, value, value_squared,
-       value_units, units_squared, national_cost, national_basis
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM cost_per_wau

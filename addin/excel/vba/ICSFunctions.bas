@@ -146,10 +146,10 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_COST_PER_WAU", Category:="ICS Benchmarking", _
-        Description:="Cost per weighted activity unit (WAU) for a provider and setting, the Model Health System measure, pounds.", _
+        Description:="Cost per weighted activity unit (WAU), the Model Health System measure, for a provider's setting or the whole trust (market forces adjusted), pounds.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
-            "apc, op, ec, cc, mh or chs; may be blank when the provider has one setting", _
+            "apc, op, ec, cc, mh or chs; blank for the whole trust", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_DRIVERS", Category:="ICS Benchmarking", _
         Description:="Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the ICS and the best in system, and the opportunity.", _

@@ -43,7 +43,7 @@ CONFIG = BASE_CONFIG.replace(
 ORGS = ("ZZA", "ZZB", "ZZC", "ZZD")
 ACTIVITY_HEADER = [*APC_HEADER, "episode_number", "spell_hrg"]
 WARD_RATE = {"ZZA": 150, "ZZB": 120, "ZZC": 140, "ZZD": 250}
-TABLES = ("unit_cost_benchmark", "cost_driver_benchmark", "los_benchmark")
+TABLES = ("unit_cost_benchmark", "cost_driver_benchmark", "los_benchmark", "opportunity_summary")
 YEAR = "2023/24"
 
 Line = tuple[str, str, Decimal, int, str]  # cost_driver, cost_resource, cost, activity_count, activity_unit
@@ -616,3 +616,27 @@ def test_los_cell_a_by_hand(ics: Loaded) -> None:
     # TFC 300 holds only ZZB's own spells: ZZC's second episodes there belong to spells that started in TFC 110
     assert [k[-1] for k in rows if k[:4] == (YEAR, "NEL", "300", "HT12A")] == ["ZZB"]
     assert not [k for k in rows if k[3] == "HT12B"]  # no spell has HRG HT12B, though two episodes do
+
+
+def test_headline_totals_match_pandas(ics: Loaded) -> None:
+    """opportunity_summary's provider totals, worked out from the records: only cells with at least the headline
+    minimum of cases count; the floored sum (each cell at 0 first), the net sum (both signs)."""
+    cells = expected_unit_cost(read_episodes(ics.root), ics.min_cases)
+    minimum = 10  # [benchmarks] headline_min_cases, the default
+    want: dict[str, list[float]] = {}
+    for key, figures in cells.items():
+        if figures["activity"] >= minimum:
+            totals = want.setdefault(key[5], [0.0, 0.0])
+            totals[0] += figures["opportunity_vs_ics"]
+            totals[1] += figures["net_vs_ics"]
+    got = {
+        row["org_code"]: [row["opportunity_vs_ics"], row["net_vs_ics"]]
+        for row in ics.tables["opportunity_summary"]
+        if (row["pod"], row["hrg"], row["cost_driver"]) == ("(all)", "(all)", "(all)")
+    }
+    # cell A: ZZA (12), ZZB (11) and ZZC (10) count, ZZD (2 cases) does not; cells B and C have too few everywhere
+    assert sorted(want) == ["ZZA", "ZZB", "ZZC"]
+    assert want["ZZB"] == pytest.approx([1650, 1650])  # (1,200 - 1,050) x 11
+    assert want["ZZA"] == pytest.approx([0, -600])  # (1,000 - 1,050) x 12
+    for org, totals in got.items():
+        assert totals == pytest.approx(want.get(org, [0.0, 0.0]), abs=1e-6), org
