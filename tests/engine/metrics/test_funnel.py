@@ -50,6 +50,7 @@ def _scores() -> pa.Table:
                 "ics_median_rate": 1.0,
                 "providers": len(OBSERVED),
                 "national_rate": None,
+                "ics_national_rate": None,
                 "national_basis": None,
                 "log_se": log_se,
                 "z": math.log(ratio) / log_se,
