@@ -108,11 +108,7 @@ def _initialise(store: Store) -> None:
             "load the extracts into a new store"
         )
     _sync_providers(store)
-    if not _has_table(con, "ref_national_schedule") or not _has_column(con, "ref_lsoa", "population_60_plus"):
-        # Reference tables are rebuilt from the bundled data, so a store made before a column was added catches up.
-        con.execute("DROP TABLE IF EXISTS ref_national_schedule")
-        con.execute("DROP TABLE IF EXISTS ref_lsoa")
-        _load_reference(con, _schedule_path(store.config))
+    _sync_reference(store)
     if not _has_table(con, "data_quality"):
         store.run_file("ingest/data_quality.sql")
 
@@ -132,16 +128,24 @@ def _sync_providers(store: Store) -> None:
         con.unregister("config_providers")
 
 
+def _sync_reference(store: Store) -> None:
+    """Build the reference tables when the store has none, or when the bundled data or their SQL changed since.
+
+    A fingerprint of the files they are made from is kept in `meta`, so a store made by an earlier icsbench (before a
+    list or a column was added, or a name corrected) rebuilds them on open; one made by this version keeps them."""
+    schedule = _schedule_path(store.config)
+    fingerprint = reference.fingerprint(
+        (schedule, *reference.BUNDLED_LISTS), extra=sql_files.read("store/reference.sql")
+    )
+    if store.scalar("SELECT value FROM meta WHERE key = 'reference_data'") == fingerprint:
+        return
+    with store.transaction() as con:
+        _load_reference(con, schedule)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('reference_data', $f)", {"f": fingerprint})
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()
-    return bool(rows[0][0])
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = $t AND column_name = $c",
-        {"t": table, "c": column},
-    ).fetchall()
     return bool(rows[0][0])
 
 
@@ -187,6 +191,45 @@ def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None
             }
         ),
     )
+    code_lists = _code_list_rows()
+    for name, rows in code_lists.items():
+        con.register(name, rows)
     con.execute(sql_files.read("store/reference.sql"))
-    con.unregister("schedule_rows")
-    con.unregister("lsoa_rows")
+    for name in ("schedule_rows", "lsoa_rows", *code_lists):
+        con.unregister(name)
+
+
+def _code_list_rows() -> dict[str, pa.Table]:
+    """The named code lists as Arrow tables, under the names sql/store/reference.sql reads them by."""
+    chapters = [(c, "hrg4_chapter") for c in reference.hrg_chapters()]
+    groups = reference.currency_groups()
+    chapters += [(g, "currency_group") for g in groups if g not in (reference.NO_CURRENCY, reference.OTHER_CURRENCY)]
+    chapters += [(reference.NO_CURRENCY, "no_currency"), (reference.OTHER_CURRENCY, "unrecognised")]
+    subchapters = reference.hrg_subchapters()
+    prefixes = reference.currency_prefixes()
+    functions = reference.treatment_functions()
+    return {
+        "chapter_rows": pa.table(
+            {
+                "hrg_chapter": [c.code for c, _ in chapters],
+                "hrg_chapter_name": [c.name for c, _ in chapters],
+                "chapter_kind": [kind for _, kind in chapters],
+            }
+        ),
+        "subchapter_rows": pa.table(
+            {
+                "hrg_subchapter": [s.code for s in subchapters],
+                "hrg_subchapter_name": [s.name for s in subchapters],
+                "hrg_chapter": [s.chapter for s in subchapters],
+                "name_source": [s.name_source for s in subchapters],
+            }
+        ),
+        "prefix_rows": pa.table(
+            {
+                "prefix": [p.prefix for p in prefixes],
+                "hrg_chapter": [p.group for p in prefixes],
+                "covers": [p.covers for p in prefixes],
+            }
+        ),
+        "tfc_rows": pa.table({"tfc": [f.code for f in functions], "tfc_name": [f.name for f in functions]}),
+    }
