@@ -217,13 +217,18 @@ def _check_pattern(path: Path, column: str, value: str, pattern: str, meaning: s
         raise ReferenceDataError(f"{path}, column {column}: {value!r} is not {meaning}")
 
 
+def _named_codes(path: Path, code: str, name: str, pattern: str, meaning: str) -> tuple[Named, ...]:
+    """A list of codes (column `code`, each matching `pattern`) and their names (column `name`)."""
+    rows = _reference_rows(path, (code, name))
+    for row in rows:
+        _check_pattern(path, code, row[code], pattern, meaning)
+    return tuple(Named(r[code], r[name]) for r in rows)
+
+
 @cache
 def hrg_chapters(path: Path = HRG_CHAPTERS) -> tuple[Named, ...]:
     """The HRG4+ chapters: one capital letter each (H) and its name (Musculoskeletal System)."""
-    rows = _reference_rows(path, ("chapter", "chapter_name"))
-    for row in rows:
-        _check_pattern(path, "chapter", row["chapter"], r"[A-Z]", "one capital letter")
-    return tuple(Named(r["chapter"], r["chapter_name"]) for r in rows)
+    return _named_codes(path, "chapter", "chapter_name", r"[A-Z]", "one capital letter")
 
 
 @cache
@@ -268,10 +273,7 @@ def currency_groups(path: Path = CURRENCY_GROUPS) -> tuple[Named, ...]:
 @cache
 def treatment_functions(path: Path = TREATMENT_FUNCTIONS) -> tuple[Named, ...]:
     """Treatment function codes (three digits, e.g. 110) with their NHS Data Dictionary names."""
-    rows = _reference_rows(path, ("tfc", "tfc_name"))
-    for row in rows:
-        _check_pattern(path, "tfc", row["tfc"], r"[0-9]{3}", "a three digit treatment function code")
-    return tuple(Named(r["tfc"], r["tfc_name"]) for r in rows)
+    return _named_codes(path, "tfc", "tfc_name", r"[0-9]{3}", "a three digit treatment function code")
 
 
 # Headers accepted for a GP list size file: ours, and those of NHS Digital's "Patients Registered at a GP Practice".
