@@ -7,6 +7,7 @@ store's `meta` table and compared on every open for writing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -48,76 +49,55 @@ def _schedule_path(config: IcsConfig) -> Path:
 
 
 def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None:
-    schedule = reference.national_schedule(schedule_path)
-    con.register(
-        "schedule_rows",
-        pa.table(
-            {
-                "fin_year": [reference.NATIONAL_SCHEDULE_YEAR] * len(schedule),
-                "department": [r.department for r in schedule],
-                "currency": [r.currency for r in schedule],
-                "description": [r.description for r in schedule],
-                "activity": [r.activity for r in schedule],
-                "unit_cost": [r.unit_cost for r in schedule],
-                "total_cost": [r.total_cost for r in schedule],
-            }
-        ),
-    )
-    lsoas = reference.lsoas()
-    con.register(
-        "lsoa_rows",
-        pa.table(
-            {
-                "lsoa": [r.code for r in lsoas],
-                "lsoa_name": [r.name for r in lsoas],
-                "district": [r.district for r in lsoas],
-                "imd_rank": [r.imd_rank for r in lsoas],
-                "imd_decile": [r.imd_decile for r in lsoas],
-                "population": [r.population for r in lsoas],
-                "population_0_15": [r.population_0_15 for r in lsoas],
-                "population_16_59": [r.population_16_59 for r in lsoas],
-                "population_60_plus": [r.population_60_plus for r in lsoas],
-            }
-        ),
-    )
-    code_lists = _code_list_rows()
-    for name, rows in code_lists.items():
+    tables = _reference_rows(schedule_path)
+    for name, rows in tables.items():
         con.register(name, rows)
-    con.execute(sql_files.read("store/reference.sql"))
-    for name in ("schedule_rows", "lsoa_rows", *code_lists):
-        con.unregister(name)
+    try:
+        con.execute(sql_files.read("store/reference.sql"))
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
-def _code_list_rows() -> dict[str, pa.Table]:
-    """The named code lists as Arrow tables, under the names sql/store/reference.sql reads them by."""
+def _reference_rows(schedule_path: Path) -> dict[str, pa.Table]:
+    """The reference data as Arrow tables, under the names sql/store/reference.sql reads them by."""
+    schedule = reference.national_schedule(schedule_path)
+    schedule_year = pa.array([reference.NATIONAL_SCHEDULE_YEAR] * len(schedule))
     kinds = {reference.NO_CURRENCY: "no_currency", reference.OTHER_CURRENCY: "unrecognised"}
     chapters = [(c, "hrg4_chapter") for c in reference.hrg_chapters()]
     chapters += [(g, kinds.get(g, "currency_group")) for g in reference.currency_groups()]
-    subchapters = reference.hrg_subchapters()
-    prefixes = reference.currency_prefixes()
-    functions = reference.treatment_functions()
     return {
-        "chapter_rows": pa.table(
-            {
-                "hrg_chapter": [c.code for c, _ in chapters],
-                "hrg_chapter_name": [c.name for c, _ in chapters],
-                "chapter_kind": [kind for _, kind in chapters],
-            }
+        "schedule_rows": _arrow(
+            schedule, "department", "currency", "description", "activity", "unit_cost", "total_cost"
+        ).append_column("fin_year", schedule_year),
+        "lsoa_rows": _arrow(
+            reference.lsoas(),
+            "district",
+            "imd_rank",
+            "imd_decile",
+            "population",
+            "population_0_15",
+            "population_16_59",
+            "population_60_plus",
+            lsoa="code",
+            lsoa_name="name",
         ),
-        "subchapter_rows": pa.table(
-            {
-                "hrg_subchapter": [s.code for s in subchapters],
-                "hrg_subchapter_name": [s.name for s in subchapters],
-                "hrg_chapter": [s.chapter for s in subchapters],
-                "name_source": [s.name_source for s in subchapters],
-            }
+        "chapter_rows": _arrow([c for c, _ in chapters], hrg_chapter="code", hrg_chapter_name="name").append_column(
+            "chapter_kind", pa.array([kind for _, kind in chapters])
         ),
-        "prefix_rows": pa.table(
-            {
-                "prefix": [p.prefix for p in prefixes],
-                "hrg_chapter": [p.group for p in prefixes],
-                "covers": [p.covers for p in prefixes],
-            }
+        "subchapter_rows": _arrow(
+            reference.hrg_subchapters(),
+            "name_source",
+            hrg_subchapter="code",
+            hrg_subchapter_name="name",
+            hrg_chapter="chapter",
         ),
-        "tfc_rows": pa.table({"tfc": [f.code for f in functions], "tfc_name": [f.name for f in functions]}),
+        "prefix_rows": _arrow(reference.currency_prefixes(), "prefix", "covers", hrg_chapter="group"),
+        "tfc_rows": _arrow(reference.treatment_functions(), tfc="code", tfc_name="name"),
     }
+
+
+def _arrow(rows: Sequence[object], *same: str, **renamed: str) -> pa.Table:
+    """An Arrow table with a column per attribute of the rows: `same` keep their names, `renamed` are column=attr."""
+    columns = {name: name for name in same} | renamed
+    return pa.table({column: [getattr(row, attribute) for row in rows] for column, attribute in columns.items()})
