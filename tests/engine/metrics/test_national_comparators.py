@@ -318,7 +318,7 @@ def test_synthetic_mental_health_and_critical_care_match_their_planted_efficienc
         "AND national_mean_cost IS NOT NULL GROUP BY org_code, pod ORDER BY org_code, pod",
     )
     assert {(org, pod) for org, pod, *_ in rows} >= {("ZZA", "CC"), ("ZZB", "CC"), ("ZZC", "CC"), ("ZZD", "MHBD")}
-    for org, pod, cost, national, opportunity, units, unit in rows:
+    for org, pod, cost, national, opportunity, _units, unit in rows:
         ratio = float(cost) / national
         assert ratio == pytest.approx(efficiency[org], rel=0.05), (org, pod, ratio)
         assert unit == ("bed_day" if pod == "MHBD" else "critical_care_day")
