@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.metrics import catalog
+from engine.metrics import catalog, national_inputs
 from engine.store import Store, open_store
 from tests.conftest import Workspace, query_store
 
@@ -22,6 +22,9 @@ def store(workspace: Workspace) -> Iterator[Store]:
     opened = open_store(workspace.config)
     opened.con.execute("CREATE SCHEMA IF NOT EXISTS results")
     opened.con.execute(f"CREATE TABLE results.refresh_parameters AS SELECT CAST({REFRESH_ID} AS BIGINT) AS refresh_id")
+    # the national schedule is a refresh input (its descriptions name the HRGs): made here as a refresh makes it
+    opened.con.register("schedule_rows", national_inputs.schedule_table(workspace.config))
+    opened.con.execute("CREATE TABLE ref_national_schedule AS SELECT * FROM schedule_rows")
     try:
         yield opened
     finally:

@@ -43,6 +43,5 @@ def test_a_store_made_before_a_list_changed_rebuilds_its_reference_tables_on_ope
     open_store(workspace.config).close()
     assert workspace.query("SELECT count(*) FROM ref_tfc WHERE tfc = '998'") == [(0,)]
     assert workspace.query("SELECT count(*) FROM ref_hrg_subchapter") == [(len(reference.hrg_subchapters()),)]
-    lists = (reference.NATIONAL_SCHEDULE, *reference.BUNDLED_LISTS)
-    expected = reference.fingerprint(lists, extra=sql_files.read("store/reference.sql"))
+    expected = reference.fingerprint(reference.BUNDLED_LISTS, extra=sql_files.read("store/reference.sql"))
     assert workspace.query("SELECT value FROM meta WHERE key = 'reference_data'") == [(expected,)]
