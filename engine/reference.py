@@ -1,26 +1,36 @@
-"""Open reference data bundled with the engine: the national cost schedule, IMD 2019 and LSOA populations.
+"""Open reference data bundled with the engine: the national cost schedule, IMD 2019 and LSOA populations, and the
+names of HRG4+ chapters and subchapters, currency groups and treatment functions.
 
 The files keep the publishers' quirks (a BOM, codes with trailing spaces, numbers with thousands separators); this
 module is the one place that cleans them, so that the generator, ingest and metrics all see the same values.
+engine/reference_data/README.md gives the source and licence of each file.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, ReferenceDataError
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 NATIONAL_SCHEDULE = REFERENCE_DIR / "ncc_2023_24_national_schedule.csv"
 IMD = REFERENCE_DIR / "imd2019_lsoa.csv.gz"
 POPULATION = REFERENCE_DIR / "imd2019_population_denominators_lsoa.csv.gz"
+HRG_CHAPTERS = REFERENCE_DIR / "hrg4_chapters.csv"
+HRG_SUBCHAPTERS = REFERENCE_DIR / "hrg4_subchapters.csv"
+CURRENCY_GROUPS = REFERENCE_DIR / "currency_groups.csv"
+TREATMENT_FUNCTIONS = REFERENCE_DIR / "treatment_functions.csv"
 NATIONAL_SCHEDULE_YEAR = "2023/24"
+# The files the store's reference tables are made from, besides the national schedule (which a config may replace).
+BUNDLED_LISTS = (IMD, POPULATION, HRG_CHAPTERS, HRG_SUBCHAPTERS, CURRENCY_GROUPS, TREATMENT_FUNCTIONS)
 
 # Lancashire and South Cumbria local authority districts (2019 names), for realistic synthetic residents.
 LANCASHIRE_AND_SOUTH_CUMBRIA = (
@@ -71,6 +81,15 @@ class Lsoa:
     population_0_15: int
     population_16_59: int
     population_60_plus: int
+
+
+def fingerprint(paths: tuple[Path, ...], *, extra: str = "") -> str:
+    """A digest of these files' names and bytes (and of `extra`): it changes whenever one of them does."""
+    digest = hashlib.sha256(extra.encode("utf-8"))
+    for path in paths:
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _number(text: str) -> float:
@@ -245,6 +264,142 @@ def lsoas(districts: tuple[str, ...] | None = None) -> tuple[Lsoa, ...]:
                 )
             )
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A code and its name: an HRG4+ chapter ("H", "Musculoskeletal System"), a currency group, a treatment function."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HrgSubchapter:
+    """An HRG4+ subchapter (the first two letters of an HRG) and its name.
+
+    `name_source` is `listed` when the name is the published one, `derived` when no source confirmed it and the name
+    is the chapter's with the subchapter code, e.g. "Digestive System (subchapter FF)".
+    """
+
+    code: str
+    name: str
+    name_source: str
+
+    @property
+    def chapter(self) -> str:
+        return self.code[0]
+
+
+@dataclass(frozen=True)
+class CurrencyPrefix:
+    """Currencies outside HRG4+ whose code starts with `prefix` belong to the currency group `group` (MH ->
+    mental_health); `covers` says which currencies those are."""
+
+    prefix: str
+    group: str
+    group_name: str
+    covers: str
+
+
+NAME_SOURCES = ("listed", "derived")
+# The two groups no prefix leads to: a record with no currency at all, and a currency that is neither an HRG4+ HRG nor
+# in a currency group (engine/reference_data/currency_groups.csv).
+NO_CURRENCY = Named("none", "No HRG or currency recorded")
+OTHER_CURRENCY = Named("other", "Other currency (not an HRG4+ HRG, nor in a currency group)")
+
+
+def _reference_rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Every row of a bundled reference CSV, values trimmed (the file may start with a BOM and pad its values).
+
+    Raises ReferenceDataError naming the file, row and column when a column is missing, a value is blank or the first
+    column repeats a code."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            found = ", ".join(header) or "nothing"
+            raise ReferenceDataError(f"{path}: no column {', '.join(missing)} (found: {found})")
+        rows: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for row_number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            row = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+            for column in columns:
+                if not row[column]:
+                    raise ReferenceDataError(f"{path}, row {row_number}, column {column}: blank")
+            key = row[columns[0]]
+            if key in seen:
+                raise ReferenceDataError(f"{path}, row {row_number}: {columns[0]} {key} appears twice")
+            seen.add(key)
+            rows.append({c: row[c] for c in columns})
+    return rows
+
+
+def _check_pattern(path: Path, column: str, value: str, pattern: str, meaning: str) -> None:
+    if not re.fullmatch(pattern, value):
+        raise ReferenceDataError(f"{path}, column {column}: {value!r} is not {meaning}")
+
+
+def _named_codes(path: Path, code: str, name: str, pattern: str, meaning: str) -> tuple[Named, ...]:
+    """A list of codes (column `code`, each matching `pattern`) and their names (column `name`)."""
+    rows = _reference_rows(path, (code, name))
+    for row in rows:
+        _check_pattern(path, code, row[code], pattern, meaning)
+    return tuple(Named(r[code], r[name]) for r in rows)
+
+
+@cache
+def hrg_chapters(path: Path = HRG_CHAPTERS) -> tuple[Named, ...]:
+    """The HRG4+ chapters: one capital letter each (H) and its name (Musculoskeletal System)."""
+    return _named_codes(path, "chapter", "chapter_name", r"[A-Z]", "one capital letter")
+
+
+@cache
+def hrg_subchapters(path: Path = HRG_SUBCHAPTERS) -> tuple[HrgSubchapter, ...]:
+    """The HRG4+ subchapters: two capital letters each (HT) with a name and where the name comes from."""
+    rows = _reference_rows(path, ("subchapter", "subchapter_name", "name_source"))
+    for row in rows:
+        _check_pattern(path, "subchapter", row["subchapter"], r"[A-Z]{2}", "two capital letters")
+        _check_pattern(path, "name_source", row["name_source"], "|".join(NAME_SOURCES), " or ".join(NAME_SOURCES))
+    return tuple(HrgSubchapter(r["subchapter"], r["subchapter_name"], r["name_source"]) for r in rows)
+
+
+@cache
+def currency_prefixes(path: Path = CURRENCY_GROUPS) -> tuple[CurrencyPrefix, ...]:
+    """The code prefixes of the currencies outside HRG4+, each with its currency group.
+
+    No prefix may begin another (a code then belongs to one group whatever the order), and each group has one name.
+    """
+    rows = _reference_rows(path, ("prefix", "currency_group", "currency_group_name", "covers"))
+    names: dict[str, str] = {}
+    for row in rows:
+        _check_pattern(path, "prefix", row["prefix"], r"[A-Z0-9]+", "capital letters and digits")
+        _check_pattern(path, "currency_group", row["currency_group"], r"[a-z_]+", "lower-case letters and _")
+        group, name = row["currency_group"], row["currency_group_name"]
+        if group in (NO_CURRENCY.code, OTHER_CURRENCY.code):
+            raise ReferenceDataError(f"{path}: currency group {group} is kept for codes no prefix matches")
+        if names.setdefault(group, name) != name:
+            raise ReferenceDataError(f"{path}: currency group {group} is called both {names[group]!r} and {name!r}")
+    prefixes = sorted(r["prefix"] for r in rows)
+    for shorter, longer in pairwise(prefixes):
+        if longer.startswith(shorter):
+            raise ReferenceDataError(f"{path}: prefix {shorter} begins prefix {longer}; a code must match one prefix")
+    return tuple(CurrencyPrefix(r["prefix"], r["currency_group"], r["currency_group_name"], r["covers"]) for r in rows)
+
+
+def currency_groups(path: Path = CURRENCY_GROUPS) -> tuple[Named, ...]:
+    """Every currency group, in file order, then the groups for no currency and for an unrecognised one."""
+    groups = {p.group: p.group_name for p in currency_prefixes(path)}
+    return (*(Named(code, name) for code, name in groups.items()), NO_CURRENCY, OTHER_CURRENCY)
+
+
+@cache
+def treatment_functions(path: Path = TREATMENT_FUNCTIONS) -> tuple[Named, ...]:
+    """Treatment function codes (three digits, e.g. 110) with their NHS Data Dictionary names."""
+    return _named_codes(path, "tfc", "tfc_name", r"[0-9]{3}", "a three digit treatment function code")
 
 
 # Headers accepted for a GP list size file: ours, and those of NHS Digital's "Patients Registered at a GP Practice".

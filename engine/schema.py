@@ -164,7 +164,8 @@ _COMMON: Final[tuple[Column, ...]] = (
     Column(
         "tfc",
         "code",
-        "Treatment function code (3 digits; 110.0 from Excel reads as 110).",
+        "Treatment function code (3 digits; 110.0 from Excel reads as 110). A code not in the NHS Data Dictionary "
+        "list (`ref_tfc`) loads as sent, with a warning.",
         "110",
         settings=("apc", "op", "cc"),
         pattern=TFC_PATTERN,

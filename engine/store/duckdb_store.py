@@ -11,9 +11,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from engine import reference, sql_files
+from engine import sql_files
 from engine.config import IcsConfig
 from engine.errors import StoreError
+from engine.store import reference_tables
 
 SCHEMA_VERSION = "1"
 # Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
@@ -108,10 +109,7 @@ def _initialise(store: Store) -> None:
             "load the extracts into a new store"
         )
     _sync_providers(store)
-    if not _has_column(con, "ref_lsoa", "population_60_plus"):
-        # Reference tables are rebuilt from the bundled data, so a store made before a column was added catches up.
-        con.execute("DROP TABLE IF EXISTS ref_lsoa")
-        _load_reference(con)
+    reference_tables.sync(store)
     if not _has_table(con, "data_quality"):
         store.run_file("ingest/data_quality.sql")
 
@@ -134,33 +132,3 @@ def _sync_providers(store: Store) -> None:
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()
     return bool(rows[0][0])
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = $t AND column_name = $c",
-        {"t": table, "c": column},
-    ).fetchall()
-    return bool(rows[0][0])
-
-
-def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    lsoas = reference.lsoas()
-    con.register(
-        "lsoa_rows",
-        pa.table(
-            {
-                "lsoa": [r.code for r in lsoas],
-                "lsoa_name": [r.name for r in lsoas],
-                "district": [r.district for r in lsoas],
-                "imd_rank": [r.imd_rank for r in lsoas],
-                "imd_decile": [r.imd_decile for r in lsoas],
-                "population": [r.population for r in lsoas],
-                "population_0_15": [r.population_0_15 for r in lsoas],
-                "population_16_59": [r.population_16_59 for r in lsoas],
-                "population_60_plus": [r.population_60_plus for r in lsoas],
-            }
-        ),
-    )
-    con.execute(sql_files.read("store/reference.sql"))
-    con.unregister("lsoa_rows")

@@ -23,6 +23,14 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'data_
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_lsoa' AND TABLE_SCHEMA = 'ics_canonical') EXEC('CREATE TABLE [ics_canonical].[ref_lsoa] ([lsoa] NVARCHAR(4000), [lsoa_name] NVARCHAR(4000), [district] NVARCHAR(4000), [imd_rank] INTEGER, [imd_decile] INTEGER, [population] INTEGER, [population_0_15] INTEGER, [population_16_59] INTEGER, [population_60_plus] INTEGER)');
 GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_hrg_chapter' AND TABLE_SCHEMA = 'ics_canonical') EXEC('CREATE TABLE [ics_canonical].[ref_hrg_chapter] ([hrg_chapter] NVARCHAR(4000), [hrg_chapter_name] NVARCHAR(4000), [chapter_kind] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_hrg_subchapter' AND TABLE_SCHEMA = 'ics_canonical') EXEC('CREATE TABLE [ics_canonical].[ref_hrg_subchapter] ([hrg_subchapter] NVARCHAR(4000), [hrg_subchapter_name] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [name_source] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_currency_prefix' AND TABLE_SCHEMA = 'ics_canonical') EXEC('CREATE TABLE [ics_canonical].[ref_currency_prefix] ([prefix] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [covers] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_tfc' AND TABLE_SCHEMA = 'ics_canonical') EXEC('CREATE TABLE [ics_canonical].[ref_tfc] ([tfc] NVARCHAR(4000), [tfc_name] NVARCHAR(4000))');
+GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_providers' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_providers] ([org_code] NVARCHAR(4000), [name] NVARCHAR(4000), [type] NVARCHAR(4000))');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_activity' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_activity] ([setting] NVARCHAR(4000), [org_code] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] INTEGER, [record_id] NVARCHAR(4000), [patient_id] NVARCHAR(4000), [age] INTEGER, [sex] NVARCHAR(4000), [lsoa] NVARCHAR(4000), [gp_practice] NVARCHAR(4000), [pod] NVARCHAR(4000), [tfc] NVARCHAR(4000), [hrg] NVARCHAR(4000), [event_date] DATE, [end_date] DATE, [spell_id] NVARCHAR(4000), [episode_number] INTEGER, [admission_method] NVARCHAR(4000), [admission_date] DATE, [discharge_date] DATE, [los] INTEGER, [spell_hrg] NVARCHAR(4000), [primary_diagnosis] NVARCHAR(4000), [face_to_face] BIT, [department_type] NVARCHAR(4000), [unit_type] NVARCHAR(4000), [apc_record_id] NVARCHAR(4000), [bed_days] FLOAT, [level_2_days] FLOAT, [level_3_days] FLOAT, [duration_minutes] FLOAT, [service_code] NVARCHAR(4000), [load_id] BIGINT, [consultant_led] BIT)');
@@ -32,6 +40,14 @@ GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_data_quality' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_data_quality] ([org_code] NVARCHAR(4000), [setting] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] INTEGER, [records] BIGINT, [records_with_patient] FLOAT, [cost_lines] BIGINT, [cost_loaded] NUMERIC(38, 4), [negative_cost_lines] BIGINT, [zero_cost_share] FLOAT, [missing_hrg_share] FLOAT, [rows_rejected] BIGINT, [warnings] BIGINT, [control_total_status] NVARCHAR(4000), [loaded_from] NVARCHAR(4000))');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_ref_lsoa' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_ref_lsoa] ([lsoa] NVARCHAR(4000), [lsoa_name] NVARCHAR(4000), [district] NVARCHAR(4000), [imd_rank] INTEGER, [imd_decile] INTEGER, [population] INTEGER, [population_0_15] INTEGER, [population_16_59] INTEGER, [population_60_plus] INTEGER)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_ref_hrg_chapter' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_ref_hrg_chapter] ([hrg_chapter] NVARCHAR(4000), [hrg_chapter_name] NVARCHAR(4000), [chapter_kind] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_ref_hrg_subchapter' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_ref_hrg_subchapter] ([hrg_subchapter] NVARCHAR(4000), [hrg_subchapter_name] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [name_source] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_ref_currency_prefix' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_ref_currency_prefix] ([prefix] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [covers] NVARCHAR(4000))');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'canonical_ref_tfc' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[canonical_ref_tfc] ([tfc] NVARCHAR(4000), [tfc_name] NVARCHAR(4000))');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'refresh_parameters' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[refresh_parameters] ([refresh_id] BIGINT, [refreshed_at] DATETIME2, [best_in_system_min_cases] INTEGER, [headline_min_cases] INTEGER, [wau_unit_cost] FLOAT, [funnel_z_95] FLOAT, [funnel_z_99_8] FLOAT, [funnel_z_significant] FLOAT, [overdispersion_winsorise] FLOAT, [population_scale] FLOAT)');
 GO
@@ -57,6 +73,12 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_p
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ref_pathway_code' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[ref_pathway_code] ([pathway] NVARCHAR(4000), [step] NVARCHAR(4000), [field] NVARCHAR(4000), [code_prefix] NVARCHAR(4000))');
 GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_ward_costs' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_ward_costs] ([fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_cost_per_bed_day] FLOAT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_data_quality' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_data_quality] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] BIGINT, [records] BIGINT, [cost_loaded] NUMERIC(18, 4), [records_with_patient] FLOAT, [zero_cost_share] FLOAT, [missing_hrg_share] FLOAT, [cost_lines] BIGINT, [negative_cost_lines] BIGINT, [rows_rejected] BIGINT, [warnings] BIGINT, [control_total_status] NVARCHAR(4000), [loaded_from] NVARCHAR(4000), [refresh_id] BIGINT)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_hrg' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_hrg] ([hrg] NVARCHAR(4000), [hrg_description] NVARCHAR(4000), [hrg_label] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg_chapter_name] NVARCHAR(4000), [hrg_subchapter] NVARCHAR(4000), [hrg_subchapter_name] NVARCHAR(4000), [refresh_id] BIGINT)');
+GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_system_cost' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_system_cost] ([fin_year] NVARCHAR(4000), [quarter] BIGINT, [setting] NVARCHAR(4000), [pod] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg] NVARCHAR(4000), [org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [activity] BIGINT, [total_cost] NUMERIC(18, 4), [mean_cost] FLOAT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_provider_overview' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_provider_overview] ([fin_year] NVARCHAR(4000), [setting] NVARCHAR(4000), [org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [provider_type] NVARCHAR(4000), [activity] BIGINT, [patients] BIGINT, [total_cost] NUMERIC(18, 4), [mean_cost] FLOAT, [share_of_ics_cost] FLOAT, [hrgs] BIGINT, [top_hrg_1] NVARCHAR(4000), [top_hrg_1_activity] BIGINT, [top_hrg_2] NVARCHAR(4000), [top_hrg_2_activity] BIGINT, [top_hrg_3] NVARCHAR(4000), [top_hrg_3_activity] BIGINT, [top_hrg_4] NVARCHAR(4000), [top_hrg_4_activity] BIGINT, [top_hrg_5] NVARCHAR(4000), [top_hrg_5_activity] BIGINT, [refresh_id] BIGINT)');
@@ -77,8 +99,6 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'publi
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_critical_care' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_critical_care] ([fin_year] NVARCHAR(4000), [unit_type] NVARCHAR(4000), [hrg] NVARCHAR(4000), [unit_of_count] NVARCHAR(4000), [org_code] NVARCHAR(4000), [periods] BIGINT, [bed_days] FLOAT, [level_2_days] FLOAT, [level_3_days] FLOAT, [total_cost] NUMERIC(18, 4), [cost_per_bed_day] FLOAT, [linked_spells] BIGINT, [cc_days_per_spell] FLOAT, [ics_periods] BIGINT, [ics_cost_per_bed_day] FLOAT, [best_in_system_cost_per_bed_day] FLOAT, [best_in_system_org] NVARCHAR(4000), [national_cost_per_bed_day] FLOAT, [opportunity_vs_ics] FLOAT, [opportunity_vs_best] FLOAT, [opportunity_vs_national] FLOAT, [net_vs_ics] FLOAT, [net_vs_best] FLOAT, [net_vs_national] FLOAT, [national_basis] NVARCHAR(4000), [in_headline] BIGINT, [outlier_95] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_ward_costs' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_ward_costs] ([fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_cost_per_bed_day] FLOAT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
-GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_cost_per_wau' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_cost_per_wau] ([fin_year] NVARCHAR(4000), [setting] NVARCHAR(4000), [org_code] NVARCHAR(4000), [activity] BIGINT, [total_cost] NUMERIC(18, 4), [priced_activity] BIGINT, [priced_cost] NUMERIC(18, 4), [priced_share] FLOAT, [market_forces_factor] FLOAT, [wau_constant] FLOAT, [wau] FLOAT, [cost_per_wau] FLOAT, [ics_cost_per_wau] FLOAT, [ics_median_cost_per_wau] FLOAT, [opportunity_vs_median] FLOAT, [net_vs_median] FLOAT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_linkage_quality' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_linkage_quality] ([level] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [records] BIGINT, [linked_records] BIGINT, [share_linked] FLOAT, [total_cost] NUMERIC(18, 4), [unlinked_cost] NUMERIC(18, 4), [patients] BIGINT, [patients_seen_elsewhere] BIGINT, [share_seen_elsewhere] FLOAT, [refresh_id] BIGINT)');
@@ -93,17 +113,19 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'publi
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_population_rates' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_population_rates] ([fin_year] NVARCHAR(4000), [area_type] NVARCHAR(4000), [area] NVARCHAR(4000), [setting] NVARCHAR(4000), [population] FLOAT, [patients] BIGINT, [activity] BIGINT, [total_cost] NUMERIC(18, 4), [activity_per_100k] FLOAT, [patients_per_100k] FLOAT, [cost_per_100k] FLOAT, [cost_per_head] FLOAT, [standardised_activity_per_100k] FLOAT, [standardised_cost_per_100k] FLOAT, [ics_activity] BIGINT, [ics_standardised_activity_per_100k] FLOAT, [ics_standardised_cost_per_100k] FLOAT, [activity_ratio_to_ics] FLOAT, [cost_ratio_to_ics] FLOAT, [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_data_quality' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_data_quality] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] BIGINT, [records] BIGINT, [cost_loaded] NUMERIC(18, 4), [records_with_patient] FLOAT, [zero_cost_share] FLOAT, [missing_hrg_share] FLOAT, [cost_lines] BIGINT, [negative_cost_lines] BIGINT, [rows_rejected] BIGINT, [warnings] BIGINT, [control_total_status] NVARCHAR(4000), [loaded_from] NVARCHAR(4000), [refresh_id] BIGINT)');
-GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_year' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_year] ([fin_year] NVARCHAR(4000), [year_start] BIGINT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_provider' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_provider] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [provider_type] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_pod' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_pod] ([pod] NVARCHAR(4000), [pod_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_tfc' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_tfc] ([tfc] NVARCHAR(4000), [refresh_id] BIGINT)');
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_tfc' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_tfc] ([tfc] NVARCHAR(4000), [tfc_name] NVARCHAR(4000), [tfc_label] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_dim_hrg' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_dim_hrg] ([hrg] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg_description] NVARCHAR(4000), [refresh_id] BIGINT)');
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ward_costs' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[ward_costs] ([fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_cost_per_bed_day] FLOAT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'data_quality' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[data_quality] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] BIGINT, [records] BIGINT, [cost_loaded] NUMERIC(18, 4), [records_with_patient] FLOAT, [zero_cost_share] FLOAT, [missing_hrg_share] FLOAT, [cost_lines] BIGINT, [negative_cost_lines] BIGINT, [rows_rejected] BIGINT, [warnings] BIGINT, [control_total_status] NVARCHAR(4000), [loaded_from] NVARCHAR(4000), [refresh_id] BIGINT)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_hrg' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_hrg] ([hrg] NVARCHAR(4000), [hrg_description] NVARCHAR(4000), [hrg_label] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg_chapter_name] NVARCHAR(4000), [hrg_subchapter] NVARCHAR(4000), [hrg_subchapter_name] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'system_cost' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[system_cost] ([fin_year] NVARCHAR(4000), [quarter] BIGINT, [setting] NVARCHAR(4000), [pod] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg] NVARCHAR(4000), [org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [activity] BIGINT, [total_cost] NUMERIC(18, 4), [mean_cost] FLOAT, [refresh_id] BIGINT)');
 GO
@@ -125,8 +147,6 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'clini
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'critical_care' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[critical_care] ([fin_year] NVARCHAR(4000), [unit_type] NVARCHAR(4000), [hrg] NVARCHAR(4000), [unit_of_count] NVARCHAR(4000), [org_code] NVARCHAR(4000), [periods] BIGINT, [bed_days] FLOAT, [level_2_days] FLOAT, [level_3_days] FLOAT, [total_cost] NUMERIC(18, 4), [cost_per_bed_day] FLOAT, [linked_spells] BIGINT, [cc_days_per_spell] FLOAT, [ics_periods] BIGINT, [ics_cost_per_bed_day] FLOAT, [best_in_system_cost_per_bed_day] FLOAT, [best_in_system_org] NVARCHAR(4000), [national_cost_per_bed_day] FLOAT, [opportunity_vs_ics] FLOAT, [opportunity_vs_best] FLOAT, [opportunity_vs_national] FLOAT, [net_vs_ics] FLOAT, [net_vs_best] FLOAT, [net_vs_national] FLOAT, [national_basis] NVARCHAR(4000), [in_headline] BIGINT, [outlier_95] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'ward_costs' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[ward_costs] ([fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_cost_per_bed_day] FLOAT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
-GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'cost_per_wau' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[cost_per_wau] ([fin_year] NVARCHAR(4000), [setting] NVARCHAR(4000), [org_code] NVARCHAR(4000), [activity] BIGINT, [total_cost] NUMERIC(18, 4), [priced_activity] BIGINT, [priced_cost] NUMERIC(18, 4), [priced_share] FLOAT, [market_forces_factor] FLOAT, [wau_constant] FLOAT, [wau] FLOAT, [cost_per_wau] FLOAT, [ics_cost_per_wau] FLOAT, [ics_median_cost_per_wau] FLOAT, [opportunity_vs_median] FLOAT, [net_vs_median] FLOAT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'linkage_quality' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[linkage_quality] ([level] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [records] BIGINT, [linked_records] BIGINT, [share_linked] FLOAT, [total_cost] NUMERIC(18, 4), [unlinked_cost] NUMERIC(18, 4), [patients] BIGINT, [patients_seen_elsewhere] BIGINT, [share_seen_elsewhere] FLOAT, [refresh_id] BIGINT)');
@@ -141,19 +161,21 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'depri
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'population_rates' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[population_rates] ([fin_year] NVARCHAR(4000), [area_type] NVARCHAR(4000), [area] NVARCHAR(4000), [setting] NVARCHAR(4000), [population] FLOAT, [patients] BIGINT, [activity] BIGINT, [total_cost] NUMERIC(18, 4), [activity_per_100k] FLOAT, [patients_per_100k] FLOAT, [cost_per_100k] FLOAT, [cost_per_head] FLOAT, [standardised_activity_per_100k] FLOAT, [standardised_cost_per_100k] FLOAT, [ics_activity] BIGINT, [ics_standardised_activity_per_100k] FLOAT, [ics_standardised_cost_per_100k] FLOAT, [activity_ratio_to_ics] FLOAT, [cost_ratio_to_ics] FLOAT, [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'data_quality' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[data_quality] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [period] BIGINT, [records] BIGINT, [cost_loaded] NUMERIC(18, 4), [records_with_patient] FLOAT, [zero_cost_share] FLOAT, [missing_hrg_share] FLOAT, [cost_lines] BIGINT, [negative_cost_lines] BIGINT, [rows_rejected] BIGINT, [warnings] BIGINT, [control_total_status] NVARCHAR(4000), [loaded_from] NVARCHAR(4000), [refresh_id] BIGINT)');
-GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_year' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_year] ([fin_year] NVARCHAR(4000), [year_start] BIGINT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_provider' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_provider] ([org_code] NVARCHAR(4000), [provider_name] NVARCHAR(4000), [provider_type] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_pod' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_pod] ([pod] NVARCHAR(4000), [pod_name] NVARCHAR(4000), [setting] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_tfc' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_tfc] ([tfc] NVARCHAR(4000), [refresh_id] BIGINT)');
-GO
-IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_hrg' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_hrg] ([hrg] NVARCHAR(4000), [hrg_chapter] NVARCHAR(4000), [hrg_description] NVARCHAR(4000), [refresh_id] BIGINT)');
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'dim_tfc' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[dim_tfc] ([tfc] NVARCHAR(4000), [tfc_name] NVARCHAR(4000), [tfc_label] NVARCHAR(4000), [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'refresh_log' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[refresh_log] ([refresh_id] BIGINT, [refreshed_at] DATETIME2, [published_at] DATETIME2, [compute] NVARCHAR(4000), [cost_loaded] NUMERIC(18, 4), [result_rows] BIGINT, [tables] NVARCHAR(4000))');
+GO
+CREATE OR ALTER VIEW [published].[ward_costs] AS SELECT [fin_year], [org_code], [ward], [episodes], [ward_cost], [bed_days], [cost_per_bed_day], [provider_cost_per_bed_day], [ics_cost_per_bed_day], [refresh_id] FROM [ics_results].[ward_costs];
+GO
+CREATE OR ALTER VIEW [published].[data_quality] AS SELECT [org_code], [provider_name], [setting], [fin_year], [period], [records], [cost_loaded], [records_with_patient], [zero_cost_share], [missing_hrg_share], [cost_lines], [negative_cost_lines], [rows_rejected], [warnings], [control_total_status], [loaded_from], [refresh_id] FROM [ics_results].[data_quality];
+GO
+CREATE OR ALTER VIEW [published].[dim_hrg] AS SELECT [hrg], [hrg_description], [hrg_label], [hrg_chapter], [hrg_chapter_name], [hrg_subchapter], [hrg_subchapter_name], [refresh_id] FROM [ics_results].[dim_hrg];
 GO
 CREATE OR ALTER VIEW [published].[system_cost] AS SELECT [fin_year], [quarter], [setting], [pod], [hrg_chapter], [hrg], [org_code], [provider_name], [activity], [total_cost], [mean_cost], [refresh_id] FROM [ics_results].[system_cost];
 GO
@@ -175,8 +197,6 @@ CREATE OR ALTER VIEW [published].[clinical_support] AS SELECT [fin_year], [setti
 GO
 CREATE OR ALTER VIEW [published].[critical_care] AS SELECT [fin_year], [unit_type], [hrg], [unit_of_count], [org_code], [periods], [bed_days], [level_2_days], [level_3_days], [total_cost], [cost_per_bed_day], [linked_spells], [cc_days_per_spell], [ics_periods], [ics_cost_per_bed_day], [best_in_system_cost_per_bed_day], [best_in_system_org], [national_cost_per_bed_day], [opportunity_vs_ics], [opportunity_vs_best], [opportunity_vs_national], [net_vs_ics], [net_vs_best], [net_vs_national], [national_basis], [in_headline], [outlier_95], [refresh_id] FROM [ics_results].[critical_care];
 GO
-CREATE OR ALTER VIEW [published].[ward_costs] AS SELECT [fin_year], [org_code], [ward], [episodes], [ward_cost], [bed_days], [cost_per_bed_day], [provider_cost_per_bed_day], [ics_cost_per_bed_day], [refresh_id] FROM [ics_results].[ward_costs];
-GO
 CREATE OR ALTER VIEW [published].[cost_per_wau] AS SELECT [fin_year], [setting], [org_code], [activity], [total_cost], [priced_activity], [priced_cost], [priced_share], [market_forces_factor], [wau_constant], [wau], [cost_per_wau], [ics_cost_per_wau], [ics_median_cost_per_wau], [opportunity_vs_median], [net_vs_median], [refresh_id] FROM [ics_results].[cost_per_wau];
 GO
 CREATE OR ALTER VIEW [published].[linkage_quality] AS SELECT [level], [fin_year], [org_code], [provider_name], [setting], [records], [linked_records], [share_linked], [total_cost], [unlinked_cost], [patients], [patients_seen_elsewhere], [share_seen_elsewhere], [refresh_id] FROM [ics_results].[linkage_quality];
@@ -191,17 +211,13 @@ CREATE OR ALTER VIEW [published].[deprivation_cost] AS SELECT [fin_year], [setti
 GO
 CREATE OR ALTER VIEW [published].[population_rates] AS SELECT [fin_year], [area_type], [area], [setting], [population], [patients], [activity], [total_cost], [activity_per_100k], [patients_per_100k], [cost_per_100k], [cost_per_head], [standardised_activity_per_100k], [standardised_cost_per_100k], [ics_activity], [ics_standardised_activity_per_100k], [ics_standardised_cost_per_100k], [activity_ratio_to_ics], [cost_ratio_to_ics], [refresh_id] FROM [ics_results].[population_rates];
 GO
-CREATE OR ALTER VIEW [published].[data_quality] AS SELECT [org_code], [provider_name], [setting], [fin_year], [period], [records], [cost_loaded], [records_with_patient], [zero_cost_share], [missing_hrg_share], [cost_lines], [negative_cost_lines], [rows_rejected], [warnings], [control_total_status], [loaded_from], [refresh_id] FROM [ics_results].[data_quality];
-GO
 CREATE OR ALTER VIEW [published].[dim_year] AS SELECT [fin_year], [year_start], [refresh_id] FROM [ics_results].[dim_year];
 GO
 CREATE OR ALTER VIEW [published].[dim_provider] AS SELECT [org_code], [provider_name], [provider_type], [refresh_id] FROM [ics_results].[dim_provider];
 GO
 CREATE OR ALTER VIEW [published].[dim_pod] AS SELECT [pod], [pod_name], [setting], [refresh_id] FROM [ics_results].[dim_pod];
 GO
-CREATE OR ALTER VIEW [published].[dim_tfc] AS SELECT [tfc], [refresh_id] FROM [ics_results].[dim_tfc];
-GO
-CREATE OR ALTER VIEW [published].[dim_hrg] AS SELECT [hrg], [hrg_chapter], [hrg_description], [refresh_id] FROM [ics_results].[dim_hrg];
+CREATE OR ALTER VIEW [published].[dim_tfc] AS SELECT [tfc], [tfc_name], [tfc_label], [refresh_id] FROM [ics_results].[dim_tfc];
 GO
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = 'cci_activity' AND object_id = OBJECT_ID('ics_canonical.activity'))
     CREATE CLUSTERED COLUMNSTORE INDEX cci_activity ON ics_canonical.activity;

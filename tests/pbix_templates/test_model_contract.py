@@ -228,8 +228,31 @@ def test_every_page_has_the_slicers_the_seed_asks_for(model: tmdl.Model, visuals
     assert set(slicers) - by_provider == {"population"}
     assert all("dim_provider.provider_name" in slicers[page] for page in by_provider)
     everywhere = set().union(*slicers.values())
-    assert {"system_cost.quarter", "dim_pod.pod", "dim_tfc.tfc", "dim_hrg.hrg"} <= everywhere
+    assert {"system_cost.quarter", "dim_pod.pod", "dim_tfc.tfc_label", "dim_hrg.hrg_label"} <= everywhere
     assert {"population_rates.setting", "pathway_cost.pathway_label"} <= everywhere
+    assert {"dim_tfc.tfc", "dim_hrg.hrg"} & everywhere == set(), "HRG and TFC slicers show the name with the code"
+
+
+# The name a visual shows beside each code column (from the dimension the fact table is related to on it).
+CODE_NAMES = {"hrg": ("dim_hrg", "hrg_description"), "tfc": ("dim_tfc", "tfc_name")}
+
+
+def test_every_visual_that_shows_an_hrg_or_tfc_code_shows_its_name_beside_it(visuals: dict[str, Any]) -> None:
+    checked = 0
+    problems = []
+    for path, visual in visuals.items():
+        if visual["visual"]["visualType"] == "slicer":
+            continue
+        fields = set(_fields(visual["visual"].get("query", {})))
+        for code, (dimension, name) in CODE_NAMES.items():
+            if any(kind == "Column" and column == code for kind, _, column in fields):
+                checked += 1
+                if ("Column", dimension, name) not in fields:
+                    problems.append(f"{path}: shows {code} codes without {dimension}.{name}")
+        if ("Column", "system_cost", "hrg_chapter") in fields:
+            problems.append(f"{path}: shows chapter codes; show dim_hrg.hrg_chapter_name")
+    assert checked >= 8
+    assert not problems, "\n".join(problems)
 
 
 def _m_expressions(model: tmdl.Model) -> dict[str, str]:

@@ -36,7 +36,16 @@ RESULTS = "ics_results"
 PUBLISHED = "published"
 SCHEMAS = (CANONICAL, STAGING, RESULTS, PUBLISHED)
 
-CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", "ref_lsoa")
+REFERENCE_TABLES = (
+    "ref_lsoa",
+    "ref_hrg_chapter",
+    "ref_hrg_subchapter",
+    "ref_currency_prefix",
+    "ref_tfc",
+)
+"""The store's reference tables (sql/store/reference.sql), held on the server for the metrics that read them."""
+
+CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", *REFERENCE_TABLES)
 """Store tables the server holds; the metrics read them."""
 
 REFRESH_INPUTS = (

@@ -133,7 +133,7 @@ SELECT
   e.pod,
   e.tfc,
   e.hrg,
-  SUBSTRING(e.hrg, 1, 1) AS hrg_chapter,
+  h.hrg_chapter,
   e.spell_id,
   e.episode_number,
   e.spell_hrg,
@@ -174,4 +174,6 @@ SELECT
   e.therapy_contacts,
   s.refresh_id
 FROM events AS e
+LEFT JOIN results.dim_hrg AS h
+  ON h.hrg = e.hrg
 CROSS JOIN results.refresh_parameters AS s;
