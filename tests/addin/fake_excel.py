@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import PureWindowsPath
 from typing import Any
 
-from tests.addin.windows_xlwings import RANGE_IID, ComError, ComObject, PyIDispatch, TimeType
+from tests.addin.windows_xlwings import RANGE_IID, ComError, ComObject, PyIDispatch, TimeType, com_argument
 
 DEFAULT_STARTUP_PATH = r"C:\Users\finance\AppData\Roaming\Microsoft\Excel\XLSTART"
 NOT_FOUND = -2147352565  # DISP_E_BADINDEX: Workbooks("x") or Worksheets("x") when there is none
@@ -215,7 +215,8 @@ class Worksheets(ComObject):
     def __iter__(self) -> Iterator[Worksheet]:
         return iter(list(self.sheets))
 
-    def Add(self, Before: Worksheet | None = None, After: Worksheet | None = None) -> Worksheet:  # noqa: N802, N803
+    def Add(self, Before: Any = None, After: Any = None) -> Worksheet:  # noqa: N802, N803
+        Before, After = com_argument(Before), com_argument(After)  # noqa: N806
         book = self.Parent
         sheet = Worksheet(book, f"Sheet{len(self.sheets) + 1}")
         if Before is not None:
@@ -251,6 +252,7 @@ class Worksheet(ComObject):
         return self.Parent.Worksheets.sheets.index(self) + 1
 
     def Range(self, first: Any, second: Any = None) -> Range:  # noqa: N802
+        first, second = com_argument(first), com_argument(second)
         start = first if isinstance(first, Range) else self._parse(first)[0]
         if second is None:
             if isinstance(first, Range):
@@ -267,6 +269,12 @@ class Worksheet(ComObject):
     @property
     def Cells(self) -> Range:  # noqa: N802
         return Range(self, (1, 1), (1048576, 16384))
+
+    def Move(self, Before: Any = None, After: Any = None) -> None:  # noqa: N802, N803
+        sheets = self.Parent.Worksheets.sheets
+        sheets.remove(self)
+        anchor = com_argument(Before) if Before is not None else com_argument(After)
+        sheets.insert(sheets.index(anchor) + (0 if Before is not None else 1), self)
 
     def Activate(self) -> None:  # noqa: N802
         object.__setattr__(self.Parent.Worksheets, "active", self)
@@ -505,7 +513,8 @@ class ListObjects(ComObject):
     def __iter__(self) -> Iterator[Range]:
         return iter(list(self.tables))
 
-    def Add(self, SourceType: Any = None, Source: Range | None = None, *args: Any, **kwargs: Any) -> ListObject:  # noqa: N802, N803
+    def Add(self, SourceType: Any = None, Source: Any = None, *args: Any, **kwargs: Any) -> ListObject:  # noqa: N802, N803
+        Source = com_argument(Source)  # noqa: N806
         if Source is None:
             raise ComError(-2146827284, "a table needs its range", None, None)
         self.tables.append(Source)

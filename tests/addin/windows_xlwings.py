@@ -114,6 +114,13 @@ class PyIDispatch:
         return _TypeInfo(self.target)
 
 
+def com_argument(value: Any) -> Any:
+    """A COM object passed as an argument, as the callee gets it: pywin32 passes anything with an `_oleobj_` (such
+    as xlwings' retry wrapper around a COM object) as that object."""
+    ole = getattr(value, "_oleobj_", None)
+    return ole.target if isinstance(ole, _OleObject) else value
+
+
 def dispatch(obj: Any, *args: Any, **kwargs: Any) -> Any:
     """win32com.client.Dispatch of an object pywin32 gave us: the fake COM object itself."""
     if isinstance(obj, PyIDispatch):
@@ -305,6 +312,7 @@ def windows_xlwings(desktop: Desktop | None = None) -> Iterator[WindowsXlwings]:
     dlls = _windows_dlls(desktop)
     touched = [*stand_ins, *XLWINGS_WINDOWS_MODULES, "addin.udfs"]
     saved_modules = {name: sys.modules.get(name) for name in touched}
+    saved_submodules = {name: getattr(xlwings, name, None) for name in ("_xlwindows", "udfs", "com_server")}
     saved_ctypes = {name: getattr(ctypes, name, None) for name in dlls}
     saved_decorators = {name: getattr(xlwings, name, None) for name in DECORATORS}
     saved_engines = (list(xlwings.engines.engines), dict(xlwings.engines.engines_by_name), xlwings.engines.active)
@@ -343,8 +351,12 @@ def windows_xlwings(desktop: Desktop | None = None) -> Iterator[WindowsXlwings]:
                     delattr(ctypes, name)
             else:
                 setattr(ctypes, name, value)
-        for name, value in saved_decorators.items():
-            setattr(xlwings, name, value)
+        for name, value in (saved_decorators | saved_submodules).items():
+            if value is None:
+                with contextlib.suppress(AttributeError):
+                    delattr(xlwings, name)
+            else:
+                setattr(xlwings, name, value)
         xlwings.engines.engines[:] = saved_engines[0]
         xlwings.engines.engines_by_name.clear()
         xlwings.engines.engines_by_name.update(saved_engines[1])
