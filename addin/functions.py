@@ -423,7 +423,8 @@ def ICS_COST_PER_WAU(provider: Any, setting: Any = None, year: Any = None) -> fl
 
 
 @worksheet_function(
-    "The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.",
+    "The provider's largest cost opportunities by POD, TFC and HRG (spills in Excel 2021 or 365). Suppressed cells "
+    "are left out.",
     spills=True,
     provider="Provider ODS code or name",
     n="How many rows (default 10)",
@@ -455,8 +456,8 @@ def ICS_TOP_OPPORTUNITIES(provider: Any, n: Any = None, benchmark: Any = None, y
 
 
 @worksheet_function(
-    "Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the "
-    "ICS and the best in system, and the opportunity.",
+    "Drill-down of a POD and HRG by cost driver (spills in Excel 2021 or 365): the provider's cost per case on each "
+    "driver against the ICS and the best in system, and the opportunity.",
     spills=True,
     provider="Provider ODS code or name",
     pod="Point of delivery, e.g. NEL",
@@ -515,7 +516,7 @@ def ICS_DRIVERS(provider: Any, pod: Any, hrg: Any, tfc: Any = None, year: Any = 
 
 
 @worksheet_function(
-    "Any published result table, filtered (spills): name, then pairs of column and value, e.g. "
+    "Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. "
     'ICS_TABLE("los_benchmark", "org_code", "ZZA", "pod", "NEL").',
     spills=True,
     name="Result table, e.g. unit_cost_benchmark",
@@ -712,7 +713,8 @@ _SETTING_ORDER = {code.code: n for n, code in enumerate((*codes.SETTINGS, codes.
 
 @worksheet_function(
     "Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the "
-    "ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.",
+    "ICS (spills in Excel 2021 or 365): every place or district with the ICS, or one area by setting. Suppressed "
+    "figures are blank.",
     spills=True,
     area="places (default), districts, ICS, or the name of a place or district",
     setting="apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area",

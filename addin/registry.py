@@ -19,6 +19,9 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 ANSWER_HINTS = (float, str, list[list[Any]])
+SPILL_NOTE = "(spills in Excel 2021 or 365)"
+"""What the help of a function answering with a table says (the function wizard shows it): Excel 2016 and 2019 show
+a spilled table's top-left cell only, and the cell itself then says how to enter the formula there (addin.vba)."""
 _ANSWERS = "float, str or list[list[Any]]"
 
 
@@ -64,6 +67,8 @@ def worksheet_function(help: str, *, spills: bool = False, **argument_help: str)
         if name in WORKSHEET_FUNCTIONS:
             raise ValueError(f"{name}: registered twice")
         _check_hints(name, function)
+        if spills and SPILL_NOTE not in help:
+            raise ValueError(f"{name}: the help of a function that spills says so: {SPILL_NOTE}")
         parameters = []
         for parameter in inspect.signature(function).parameters.values():
             if parameter.name not in argument_help:
