@@ -107,7 +107,34 @@ class Window(ComObject):
         self.Application.calls.append(("ActiveWindow", name, value))
 
 
-class Workbooks(ComObject):
+class _Collection(ComObject):
+    """An Excel collection: `Count`, `Item` (or a call) by index from 1 or by name in any case, and iteration."""
+
+    def _members(self) -> list[Any]:
+        raise NotImplementedError
+
+    @property
+    def Count(self) -> int:  # noqa: N802
+        return len(self._members())
+
+    def __call__(self, key: str | int) -> Any:
+        members = self._members()
+        if isinstance(key, int):
+            if 1 <= key <= len(members):
+                return members[key - 1]
+        else:
+            for member in members:
+                if member.Name.lower() == key.lower():
+                    return member
+        raise ComError(NOT_FOUND, "Invalid index.", None, None)
+
+    Item = __call__
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._members()))
+
+
+class Workbooks(_Collection):
     _type_name_ = "Workbooks"
 
     def __init__(self, app: Excel) -> None:
@@ -115,29 +142,13 @@ class Workbooks(ComObject):
         object.__setattr__(self, "books", [])
         object.__setattr__(self, "active", None)
 
+    def _members(self) -> list[Workbook]:
+        return self.books
+
     def adopt(self, book: Workbook) -> Workbook:
         self.books.append(book)
         object.__setattr__(self, "active", book)
         return book
-
-    @property
-    def Count(self) -> int:  # noqa: N802
-        return len(self.books)
-
-    def __call__(self, key: str | int) -> Workbook:
-        if isinstance(key, int):
-            if 1 <= key <= len(self.books):
-                return self.books[key - 1]
-        else:
-            for book in self.books:
-                if book.Name.lower() == key.lower():
-                    return book
-        raise ComError(NOT_FOUND, "Invalid index.", None, None)
-
-    Item = __call__
-
-    def __iter__(self) -> Iterator[Workbook]:
-        return iter(list(self.books))
 
     def Open(self, *args: Any, **kwargs: Any) -> Workbook:  # noqa: N802
         self.Application.calls.append(("Workbooks.Open", args))
@@ -188,7 +199,7 @@ class Workbook(ComObject):
         self.Application.calls.append(("Activate", self.FullName))
 
 
-class Worksheets(ComObject):
+class Worksheets(_Collection):
     _type_name_ = "Sheets"
 
     def __init__(self, book: Workbook) -> None:
@@ -196,24 +207,8 @@ class Worksheets(ComObject):
         object.__setattr__(self, "sheets", [])
         object.__setattr__(self, "active", None)
 
-    @property
-    def Count(self) -> int:  # noqa: N802
-        return len(self.sheets)
-
-    def __call__(self, key: str | int) -> Worksheet:
-        if isinstance(key, int):
-            if 1 <= key <= len(self.sheets):
-                return self.sheets[key - 1]
-        else:
-            for sheet in self.sheets:
-                if sheet.Name.lower() == key.lower():
-                    return sheet
-        raise ComError(NOT_FOUND, "Invalid index.", None, None)
-
-    Item = __call__
-
-    def __iter__(self) -> Iterator[Worksheet]:
-        return iter(list(self.sheets))
+    def _members(self) -> list[Worksheet]:
+        return self.sheets
 
     def Add(self, Before: Any = None, After: Any = None) -> Worksheet:  # noqa: N802, N803
         Before, After = com_argument(Before), com_argument(After)  # noqa: N806
