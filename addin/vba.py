@@ -10,9 +10,9 @@ A function that answers with a table (`spills`) first asks `CanSpill`: Excel 202
 from one cell, but Excel 2016 and 2019 show only its top-left cell (the first header), which would pass for an
 answer. There the cell says instead which Excel is needed and how to enter the formula over a block of cells with
 Ctrl+Shift+Enter (a legacy array formula, which those versions fill whole). Whether Excel has dynamic arrays is asked
-the way xlwings asks it (`udfs.has_dynamic_array`: does `WorksheetFunction.Unique` exist?), late-bound through an
-Object variable: an early-bound `Application.WorksheetFunction.Unique` would not compile in Excel 2016, and with it
-the whole module.
+the way xlwings asks it (`udfs.has_dynamic_array`: does `WorksheetFunction.Unique("dummy")` work?), late-bound
+through an Object variable: an early-bound `Application.WorksheetFunction.Unique` would not compile in Excel 2016,
+and with it the whole module.
 
 The generated file is committed so that a reviewer sees what Excel will see; `python -m addin.vba --write` rewrites it
 and `--check` (run by scripts/check) exits 1 when it is stale.
@@ -217,7 +217,7 @@ def _spill_check() -> list[str]:
         "    If Not known Then",
         "        Set sheetFunctions = Application.WorksheetFunction",
         "        On Error Resume Next",
-        "        probe = sheetFunctions.Unique(Array(1))",
+        '        probe = sheetFunctions.Unique("dummy")',
         "        dynamic = (Err.Number = 0)",
         "        On Error GoTo 0",
         "        known = True",

@@ -18,7 +18,7 @@ Private Function CanSpill() As Boolean
     If Not known Then
         Set sheetFunctions = Application.WorksheetFunction
         On Error Resume Next
-        probe = sheetFunctions.Unique(Array(1))
+        probe = sheetFunctions.Unique("dummy")
         dynamic = (Err.Number = 0)
         On Error GoTo 0
         known = True
