@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from addin import arguments
@@ -180,14 +179,14 @@ def _summary_row(
 )
 @_in_cell
 def ICS_OPPORTUNITY(
-    provider: object,
-    pod: object = None,
-    hrg: object = None,
-    benchmark: object = None,
-    driver: object = None,
-    tfc: object = None,
-    year: object = None,
-    measure: object = None,
+    provider: Any,
+    pod: Any = None,
+    hrg: Any = None,
+    benchmark: Any = None,
+    driver: Any = None,
+    tfc: Any = None,
+    year: Any = None,
+    measure: Any = None,
 ) -> float:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
@@ -251,9 +250,7 @@ def ICS_OPPORTUNITY(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_MEAN_COST(
-    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_MEAN_COST(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _provider_cell(provider, pod, hrg, tfc, year)
     return _figure(table, row, "mean_cost", why_blank="no cost recorded")
 
@@ -267,14 +264,12 @@ def ICS_MEAN_COST(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_ACTIVITY(
-    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_ACTIVITY(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _provider_cell(provider, pod, hrg, tfc, year)
     return _figure(table, row, "activity", why_blank="no activity")
 
 
-def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+def _provider_cell(provider: Any, pod: Any, hrg: Any, tfc: Any, year: Any) -> tuple[ResultTable, int]:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -306,9 +301,7 @@ def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_BENCHMARK_COST(
-    pod: object, hrg: object, benchmark: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_BENCHMARK_COST(pod: Any, hrg: Any, benchmark: Any = None, tfc: Any = None, year: Any = None) -> float:
     summary = _table("opportunity_summary")
     fin_year = _year(year, summary)
     pod_code = _pod(pod, summary)
@@ -350,7 +343,7 @@ def ICS_BENCHMARK_COST(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_LOS(provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None) -> float:
+def ICS_LOS(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _los_row(provider, pod, hrg, tfc, year)
     return _figure(table, row, "mean_los", why_blank="no spells")
 
@@ -368,13 +361,13 @@ def ICS_LOS(provider: object, pod: object = None, hrg: object = None, tfc: objec
 )
 @_in_cell
 def ICS_LOS_OPPORTUNITY(
-    provider: object,
-    pod: object = None,
-    hrg: object = None,
-    benchmark: object = None,
-    measure: object = None,
-    tfc: object = None,
-    year: object = None,
+    provider: Any,
+    pod: Any = None,
+    hrg: Any = None,
+    benchmark: Any = None,
+    measure: Any = None,
+    tfc: Any = None,
+    year: Any = None,
 ) -> float:
     chosen = arguments.benchmark(benchmark, allowed=("ics mean", "best in system"))
     unit = (arguments.text(measure, "measure") or "cost").lower().replace("_", " ")
@@ -385,7 +378,7 @@ def ICS_LOS_OPPORTUNITY(
     return _figure(table, row, column, why_blank="no best in system: no provider has enough spells")
 
 
-def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+def _los_row(provider: Any, pod: Any, hrg: Any, tfc: Any, year: Any) -> tuple[ResultTable, int]:
     summary = _table("los_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -419,7 +412,7 @@ def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: obje
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = None) -> float:
+def ICS_COST_PER_WAU(provider: Any, setting: Any = None, year: Any = None) -> float:
     table = _table("cost_per_wau")
     org = _provider(provider, table)
     fin_year = _year(year, table)
@@ -437,7 +430,8 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
 
 
 @worksheet_function(
-    "The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.",
+    "The provider's largest cost opportunities by POD, TFC and HRG (spills in Excel 2021 or 365). Suppressed cells "
+    "are left out.",
     spills=True,
     provider="Provider ODS code or name",
     n="How many rows (default 10)",
@@ -445,9 +439,7 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_TOP_OPPORTUNITIES(
-    provider: object, n: object = None, benchmark: object = None, year: object = None
-) -> list[list[Any]]:
+def ICS_TOP_OPPORTUNITIES(provider: Any, n: Any = None, benchmark: Any = None, year: Any = None) -> list[list[Any]]:
     table = _table("unit_cost_benchmark")
     org = _provider(provider, table)
     fin_year = _year(year, table)
@@ -471,8 +463,8 @@ def ICS_TOP_OPPORTUNITIES(
 
 
 @worksheet_function(
-    "Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the "
-    "ICS and the best in system, and the opportunity.",
+    "Drill-down of a POD and HRG by cost driver (spills in Excel 2021 or 365): the provider's cost per case on each "
+    "driver against the ICS and the best in system, and the opportunity.",
     spills=True,
     provider="Provider ODS code or name",
     pod="Point of delivery, e.g. NEL",
@@ -481,7 +473,7 @@ def ICS_TOP_OPPORTUNITIES(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, year: object = None) -> list[list[Any]]:
+def ICS_DRIVERS(provider: Any, pod: Any, hrg: Any, tfc: Any = None, year: Any = None) -> list[list[Any]]:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -531,14 +523,14 @@ def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, 
 
 
 @worksheet_function(
-    "Any published result table, filtered (spills): name, then pairs of column and value, e.g. "
+    "Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. "
     'ICS_TABLE("los_benchmark", "org_code", "ZZA", "pod", "NEL").',
     spills=True,
     name="Result table, e.g. unit_cost_benchmark",
     filters="Pairs of column name and value",
 )
 @_in_cell
-def ICS_TABLE(name: object, *filters: object) -> list[list[Any]]:
+def ICS_TABLE(name: Any, *filters: Any) -> list[list[Any]]:
     table_name = arguments.text(name, "table")
     if table_name is None:
         raise ArgumentError("give the name of a result table, e.g. unit_cost_benchmark")
@@ -611,7 +603,7 @@ _PATHWAY_MEASURE_WORDS = {
 )
 @_in_cell
 def ICS_PATHWAY_COST(
-    provider: object, pathway: object, pathway_step: object = None, measure: object = None, year: object = None
+    provider: Any, pathway: Any, pathway_step: Any = None, measure: Any = None, year: Any = None
 ) -> float:
     table = _table("pathway_cost")
     org = _pathway_provider(provider, table)
@@ -696,7 +688,7 @@ def _pathway_measure(value: object) -> str:
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_HIGH_USE_SHARE(top_percent: object, year: object = None) -> float:
+def ICS_HIGH_USE_SHARE(top_percent: Any, year: Any = None) -> float:
     table = _table("high_use_patients")
     percent = arguments.percent(top_percent, "top_percent")
     fin_year = _year(year, table)
@@ -728,14 +720,15 @@ _SETTING_ORDER = {code.code: n for n, code in enumerate((*codes.SETTINGS, codes.
 
 @worksheet_function(
     "Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the "
-    "ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.",
+    "ICS (spills in Excel 2021 or 365): every place or district with the ICS, or one area by setting. Suppressed "
+    "figures are blank.",
     spills=True,
     area="places (default), districts, ICS, or the name of a place or district",
     setting="apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area",
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_POPULATION(area: object = None, setting: object = None, year: object = None) -> list[list[Any]]:
+def ICS_POPULATION(area: Any = None, setting: Any = None, year: Any = None) -> list[list[Any]]:
     table = _table("population_rates")
     fin_year = _year(year, table)
     chosen_setting = arguments.code(setting, "setting", table.choices("setting"))
@@ -752,7 +745,7 @@ def ICS_POPULATION(area: object = None, setting: object = None, year: object = N
     rows.sort(key=lambda r: _population_order(table, r))
     return spill(
         [label for _, label in POPULATION_COLUMNS],
-        [[_number(table.value(column, r)) for column, _ in POPULATION_COLUMNS] for r in rows],
+        [[table.value(column, r) for column, _ in POPULATION_COLUMNS] for r in rows],
     )
 
 
@@ -799,11 +792,6 @@ def _population_order(table: ResultTable, row: int) -> tuple[bool, bool, str, in
     kind = table.value("area_type", row)
     setting = table.value("setting", row)
     return kind == ICS_AREA, kind != "place", table.value("area", row), _SETTING_ORDER.get(setting, len(_SETTING_ORDER))
-
-
-def _number(value: object) -> object:
-    """Counts and money arrive as Decimal; Excel takes floats."""
-    return float(value) if isinstance(value, Decimal) else value
 
 
 # ------------------------------------------------------------------------------------------------------- refresh

@@ -101,13 +101,15 @@ z_limits AS (
 ),
 cell_dispersion AS (
     -- Per cell: the sum of the winsorised z^2 (Q), the providers scored (k), and the sums of the weights w = 1 / s^2.
+    -- Floating-point sums are taken in a fixed order (list_sum of an ordered list), so that a refresh gives the same
+    -- last digits however its threads are scheduled.
     SELECT z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail,
-           sum(CASE WHEN z.z < l.z_low THEN l.z_low * l.z_low
-                    WHEN z.z > l.z_high THEN l.z_high * l.z_high
-                    ELSE z.z * z.z END) AS q,
+           list_sum(list(CASE WHEN z.z < l.z_low THEN l.z_low * l.z_low
+                              WHEN z.z > l.z_high THEN l.z_high * l.z_high
+                              ELSE z.z * z.z END ORDER BY z.org_code)) AS q,
            count(*) AS k,
-           sum(1 / (z.log_se * z.log_se)) AS weight,
-           sum(1 / (z.log_se * z.log_se * z.log_se * z.log_se)) AS weight_squared
+           list_sum(list(1 / (z.log_se * z.log_se) ORDER BY z.org_code)) AS weight,
+           list_sum(list(1 / (z.log_se * z.log_se * z.log_se * z.log_se) ORDER BY z.org_code)) AS weight_squared
     FROM z_scores AS z
     JOIN z_limits AS l ON l.family = z.family AND l.fin_year = z.fin_year
     GROUP BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
@@ -119,13 +121,18 @@ random_effect AS (
     -- Laird), the between-provider variance on the log scale added to every provider's; phi = sum Q / sum k, the
     -- mean squared z-score, reported as Spiegelhalter defines it.
     SELECT family, fin_year,
-           sum(q) / sum(k) AS phi,
-           CASE WHEN sum(q) > sum(k - 1)
-                THEN (sum(q) - sum(k - 1)) / sum(weight - weight_squared / weight)
-                ELSE 0 END AS tau2
-    FROM cell_dispersion
-    WHERE k > 1
-    GROUP BY family, fin_year
+           q / k AS phi,
+           CASE WHEN q > k - cells THEN (q - (k - cells)) / spread ELSE 0 END AS tau2
+    FROM (
+        SELECT family, fin_year,
+               list_sum(list(q ORDER BY setting, pod, tfc, hrg, detail)) AS q,
+               sum(k) AS k,
+               count(*) AS cells,
+               list_sum(list(weight - weight_squared / weight ORDER BY setting, pod, tfc, hrg, detail)) AS spread
+        FROM cell_dispersion
+        WHERE k > 1
+        GROUP BY family, fin_year
+    )
 ),
 best AS (
     SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_code, r.rate,

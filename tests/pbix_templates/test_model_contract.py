@@ -103,6 +103,33 @@ def test_measures_refer_only_to_columns_and_measures_that_exist(model: tmdl.Mode
     assert not problems, "\n".join(problems)
 
 
+def test_a_number_that_must_not_be_added_up_is_marked_as_the_users_choice_as_desktop_writes_it(
+    model: tmdl.Model,
+) -> None:
+    """A number with `summarizeBy: none` (a rate, a mean, a key, a count of overlapping rows) is a deliberate choice,
+    which Power BI Desktop records as `annotation SummarizationSetBy = User`; a column Desktop summarised by its own
+    rule carries `SummarizationSetBy = Automatic`, and Desktop may set that summarisation again (a number back to Sum).
+    """
+    marked: Counter[str] = Counter()
+    for table in model.tables.values():
+        for column in table.columns.values():
+            chosen = column.summarize_by == "none" and column.data_type in ("int64", "double", "decimal")
+            assert column.annotations.get("SummarizationSetBy") == ("User" if chosen else "Automatic"), (
+                table.name,
+                column.name,
+                column.annotations,
+            )
+            marked[column.annotations["SummarizationSetBy"]] += 1
+    assert marked["User"] and marked["Automatic"]
+
+
+def test_the_tmdl_reader_keeps_a_columns_annotations() -> None:
+    text = "table t\n\tcolumn rate\n\t\tdataType: double\n\t\tsummarizeBy: none\n\n"
+    text += "\t\tannotation SummarizationSetBy = User\n"
+    column = tmdl.read_text(text).tables["t"].columns["rate"]
+    assert column.annotations == {"SummarizationSetBy": "User"} and column.summarize_by == "none"
+
+
 @pytest.mark.parametrize("name", OVERLAPPING)
 def test_a_table_whose_rows_overlap_adds_up_nothing_by_default_and_says_so(model: tmdl.Model, name: str) -> None:
     table = model.tables[name]

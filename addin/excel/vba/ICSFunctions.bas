@@ -5,6 +5,27 @@ Attribute VB_Name = "ICSFunctions"
 ' the help texts.
 Option Explicit
 
+Private Const SPILL_NEEDED As String = "answers with a table, which Excel 2021 and Microsoft 365 spill from one cell. In Excel 2016 or 2019, select a block of cells big enough for the table, type the formula and press Ctrl+Shift+Enter."
+
+Private Function CanSpill() As Boolean
+    ' True when the calling cell can show a whole table: in Excel with dynamic arrays (2021, 365), in a
+    ' block of cells holding one array formula (Ctrl+Shift+Enter), and outside a cell (called from VBA).
+    Static known As Boolean, dynamic As Boolean
+    Dim sheetFunctions As Object, probe As Variant
+    CanSpill = True
+    If Not TypeOf Application.Caller Is Range Then Exit Function
+    If Application.Caller.Cells.CountLarge > 1 Then Exit Function
+    If Not known Then
+        Set sheetFunctions = Application.WorksheetFunction
+        On Error Resume Next
+        probe = sheetFunctions.Unique("dummy")
+        dynamic = (Err.Number = 0)
+        On Error GoTo 0
+        known = True
+    End If
+    CanSpill = dynamic
+End Function
+
 Function ICS_ACTIVITY(provider, Optional pod, Optional hrg, Optional tfc, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
     ICS_ACTIVITY = XLPy.CallUDF("addin.udfs", "ICS_ACTIVITY", Array(provider, pod, hrg, tfc, year), ThisWorkbook, Application.Caller)
@@ -31,6 +52,10 @@ End Function
 
 Function ICS_DRIVERS(provider, pod, hrg, Optional tfc, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_DRIVERS = "ICS_DRIVERS " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_DRIVERS = XLPy.CallUDF("addin.udfs", "ICS_DRIVERS", Array(provider, pod, hrg, tfc, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -87,6 +112,10 @@ End Function
 
 Function ICS_POPULATION(Optional area, Optional setting, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_POPULATION = "ICS_POPULATION " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_POPULATION = XLPy.CallUDF("addin.udfs", "ICS_POPULATION", Array(area, setting, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -102,8 +131,12 @@ failed:
 End Function
 
 Function ICS_TABLE(name, ParamArray filters())
-    Dim argsArray() As Variant, k As Long
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_TABLE = "ICS_TABLE " & SPILL_NEEDED
+        Exit Function
+    End If
+    Dim argsArray() As Variant, k As Long
     argsArray = Array(name)
     If UBound(filters) >= LBound(filters) Then
         ReDim Preserve argsArray(0 To UBound(filters) - LBound(filters) + 1)
@@ -119,6 +152,10 @@ End Function
 
 Function ICS_TOP_OPPORTUNITIES(provider, Optional n, Optional benchmark, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_TOP_OPPORTUNITIES = "ICS_TOP_OPPORTUNITIES " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_TOP_OPPORTUNITIES = XLPy.CallUDF("addin.udfs", "ICS_TOP_OPPORTUNITIES", Array(provider, n, benchmark, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -152,7 +189,7 @@ Public Sub RegisterFunctionHelp()
             "apc, op, ec, cc, mh or chs; blank for the whole trust", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_DRIVERS", Category:="ICS Benchmarking", _
-        Description:="Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the ICS and the best in system, and the opportunity.", _
+        Description:="Drill-down of a POD and HRG by cost driver (spills in Excel 2021 or 365): the provider's cost per case on each driver against the ICS and the best in system, and the opportunity.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "Point of delivery, e.g. NEL", _
@@ -210,7 +247,7 @@ Public Sub RegisterFunctionHelp()
             "cost per pathway (default), ICS, difference, opportunity, pathways or events per pathway", _
             "Financial year of the index admission; blank for the latest")
     Application.MacroOptions Macro:="ICS_POPULATION", Category:="ICS Benchmarking", _
-        Description:="Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.", _
+        Description:="Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the ICS (spills in Excel 2021 or 365): every place or district with the ICS, or one area by setting. Suppressed figures are blank.", _
         ArgumentDescriptions:=Array( _
             "places (default), districts, ICS, or the name of a place or district", _
             "apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area", _
@@ -218,12 +255,12 @@ Public Sub RegisterFunctionHelp()
     Application.MacroOptions Macro:="ICS_REFRESHED", Category:="ICS Benchmarking", _
         Description:="When the results were last refreshed, and from which extracts."
     Application.MacroOptions Macro:="ICS_TABLE", Category:="ICS Benchmarking", _
-        Description:="Any published result table, filtered (spills): name, then pairs of column and value, e.g. ICS_TABLE(""los_benchmark"", ""org_code"", ""ZZA"", ""pod"", ""NEL"").", _
+        Description:="Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. ICS_TABLE(""los_benchmark"", ""org_code"", ""ZZA"", ""pod"", ""NEL"").", _
         ArgumentDescriptions:=Array( _
             "Result table, e.g. unit_cost_benchmark", _
             "Pairs of column name and value")
     Application.MacroOptions Macro:="ICS_TOP_OPPORTUNITIES", Category:="ICS Benchmarking", _
-        Description:="The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.", _
+        Description:="The provider's largest cost opportunities by POD, TFC and HRG (spills in Excel 2021 or 365). Suppressed cells are left out.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "How many rows (default 10)", _

@@ -72,22 +72,32 @@ WITH z_scores AS (
     z.tfc AS tfc,
     z.hrg AS hrg,
     z.detail AS detail,
-    SUM(
-      CASE
-        WHEN z.z < l.z_low
-        THEN l.z_low * l.z_low
-        WHEN z.z > l.z_high
-        THEN l.z_high * l.z_high
-        ELSE z.z * z.z
-      END
+    LIST_SUM(
+      ARRAY_AGG(
+        CASE
+          WHEN z.z < l.z_low
+          THEN l.z_low * l.z_low
+          WHEN z.z > l.z_high
+          THEN l.z_high * l.z_high
+          ELSE z.z * z.z
+        END ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
+      )
     ) AS q,
     COUNT_BIG(*) AS k,
-    SUM(CAST(1 AS FLOAT) / (
-      z.log_se * z.log_se
-    )) AS weight,
-    SUM(CAST(1 AS FLOAT) / (
-      z.log_se * z.log_se * z.log_se * z.log_se
-    )) AS weight_squared
+    LIST_SUM(
+      ARRAY_AGG(
+        CAST(1 AS FLOAT) / (
+          z.log_se * z.log_se
+        ) ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
+      )
+    ) AS weight,
+    LIST_SUM(
+      ARRAY_AGG(
+        CAST(1 AS FLOAT) / (
+          z.log_se * z.log_se * z.log_se * z.log_se
+        ) ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
+      )
+    ) AS weight_squared
   FROM z_scores AS z
   JOIN z_limits AS l
     ON l.family = z.family AND l.fin_year = z.fin_year
@@ -103,20 +113,39 @@ WITH z_scores AS (
   SELECT
     family AS family,
     fin_year AS fin_year,
-    CAST(SUM(q) AS FLOAT) / SUM(k) AS phi,
+    CAST(q AS FLOAT) / k AS phi,
     CASE
-      WHEN SUM(q) > SUM(k - 1)
+      WHEN q > k - cells
       THEN CAST((
-        SUM(q) - SUM(k - 1)
-      ) AS FLOAT) / SUM(weight - CAST(weight_squared AS FLOAT) / weight)
+        q - (
+          k - cells
+        )
+      ) AS FLOAT) / spread
       ELSE 0
     END AS tau2
-  FROM cell_dispersion
-  WHERE
-    k > 1
-  GROUP BY
-    family,
-    fin_year
+  FROM (
+    SELECT
+      family,
+      fin_year,
+      LIST_SUM(
+        ARRAY_AGG(
+          q ORDER BY CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
+        )
+      ) AS q,
+      SUM(k) AS k,
+      COUNT_BIG(*) AS cells,
+      LIST_SUM(
+        ARRAY_AGG(
+          weight - CAST(weight_squared AS FLOAT) / weight ORDER BY CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
+        )
+      ) AS spread
+    FROM cell_dispersion
+    WHERE
+      k > 1
+    GROUP BY
+      family,
+      fin_year
+  )
 ), best AS (
   SELECT
     r.family AS family,

@@ -72,22 +72,24 @@ WITH z_scores AS (
     z.tfc,
     z.hrg,
     z.detail,
-    SUM(
-      CASE
-        WHEN z.z < l.z_low
-        THEN l.z_low * l.z_low
-        WHEN z.z > l.z_high
-        THEN l.z_high * l.z_high
-        ELSE z.z * z.z
-      END
+    LIST_SUM(
+      COLLECT_LIST(
+        CASE
+          WHEN z.z < l.z_low
+          THEN l.z_low * l.z_low
+          WHEN z.z > l.z_high
+          THEN l.z_high * l.z_high
+          ELSE z.z * z.z
+        END
+      )
     ) AS q,
     COUNT(*) AS k,
-    SUM(1 / (
+    LIST_SUM(COLLECT_LIST(1 / (
       z.log_se * z.log_se
-    )) AS weight,
-    SUM(1 / (
+    ))) AS weight,
+    LIST_SUM(COLLECT_LIST(1 / (
       z.log_se * z.log_se * z.log_se * z.log_se
-    )) AS weight_squared
+    ))) AS weight_squared
   FROM z_scores AS z
   JOIN z_limits AS l
     ON l.family = z.family AND l.fin_year = z.fin_year
@@ -103,20 +105,27 @@ WITH z_scores AS (
   SELECT
     family,
     fin_year,
-    SUM(q) / SUM(k) AS phi,
-    CASE
-      WHEN SUM(q) > SUM(k - 1)
-      THEN (
-        SUM(q) - SUM(k - 1)
-      ) / SUM(weight - weight_squared / weight)
-      ELSE 0
-    END AS tau2
-  FROM cell_dispersion
-  WHERE
-    k > 1
-  GROUP BY
-    family,
-    fin_year
+    q / k AS phi,
+    CASE WHEN q > k - cells THEN (
+      q - (
+        k - cells
+      )
+    ) / spread ELSE 0 END AS tau2
+  FROM (
+    SELECT
+      family,
+      fin_year,
+      LIST_SUM(COLLECT_LIST(q)) AS q,
+      SUM(k) AS k,
+      COUNT(*) AS cells,
+      LIST_SUM(COLLECT_LIST(weight - weight_squared / weight)) AS spread
+    FROM cell_dispersion
+    WHERE
+      k > 1
+    GROUP BY
+      family,
+      fin_year
+  )
 ), best AS (
   SELECT
     r.family,
