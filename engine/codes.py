@@ -74,6 +74,8 @@ NATIONAL_SCHEDULE_DEPARTMENT: Final[dict[str, str]] = {
 }
 NON_CONSULTANT_LED_DEPARTMENT: Final = "Non Consultant Led"
 """Where an outpatient attendance not led by a consultant is priced (first and follow-up attendances)."""
+NON_CONSULTANT_LED_PODS: Final = frozenset({"OPFA", "OPFU"})
+"""The PODs the national schedule also prices in NON_CONSULTANT_LED_DEPARTMENT."""
 
 
 @dataclass(frozen=True)

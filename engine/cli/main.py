@@ -16,7 +16,13 @@ from rich.table import Table
 
 from engine import config as config_module
 from engine import jobs
-from engine.cli.output import print_load_results, print_pushed, print_refresh, print_top_opportunities
+from engine.cli.output import (
+    print_headline,
+    print_load_results,
+    print_pushed,
+    print_refresh,
+    print_top_opportunities,
+)
 from engine.cli.powerbi import pbi
 from engine.cli.server import db
 from engine.cli.support import DEFAULT_CONFIG, config_option, config_path, console, errors, friendly_errors, reporting
@@ -251,6 +257,7 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
     )
     print_refresh(outcome.refreshed)
     with friendly_errors():
+        print_headline(reports.headline_opportunities(config))
         print_top_opportunities(reports.top_opportunities(config, limit=10))
     console.print(f"Extracts:  {generated.out_dir}\nConfig:    {generated.config_path}\nStore:     {config.store_path}")
     console.print(f"Planted variation to find: {generated.manifest_path}")

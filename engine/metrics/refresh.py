@@ -237,7 +237,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], inpu
                 "units_per_record": [int(codes.unit_of_count(pod.code).per_record) for _, pod in pods],
                 "service_code_field": [codes.NATIONAL_SERVICE_CODE_FIELD.get(pod.code) for _, pod in pods],
                 "non_consultant_department": [
-                    codes.NON_CONSULTANT_LED_DEPARTMENT if pod.code in ("OPFA", "OPFU") else None for _, pod in pods
+                    codes.NON_CONSULTANT_LED_DEPARTMENT if pod.code in codes.NON_CONSULTANT_LED_PODS else None
+                    for _, pod in pods
                 ],
                 "admission_type": [codes.ADMISSION_TYPE.get(pod.code) for _, pod in pods],
             }

@@ -99,20 +99,61 @@ z_limits AS (
     JOIN quantile_positions AS q ON q.family = z.family AND q.fin_year = z.fin_year
     GROUP BY z.family, z.fin_year, q.low_at, q.high_at
 ),
-cell_dispersion AS (
-    -- Per cell: the sum of the winsorised z^2 (Q), the providers scored (k), and the sums of the weights w = 1 / s^2.
-    -- Floating-point sums are taken in a fixed order (list_sum of an ordered list), so that a refresh gives the same
-    -- last digits however its threads are scheduled.
+provider_dispersion AS (
+    -- Each provider's winsorised z^2 and weights w = 1 / s^2 and w^2, with running sums over the cell's providers in
+    -- code order. Floating-point sums are taken in a fixed order (running sums over a total order, read at the last
+    -- row) so that a refresh gives the same last digits however its threads are scheduled; a plain SUM adds in
+    -- whatever order the threads finish. The keys are never blank: NULLS FIRST is only there because it is every
+    -- engine's ascending order, so the window needs no rewriting for T-SQL.
     SELECT z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail,
-           list_sum(list(CASE WHEN z.z < l.z_low THEN l.z_low * l.z_low
-                              WHEN z.z > l.z_high THEN l.z_high * l.z_high
-                              ELSE z.z * z.z END ORDER BY z.org_code)) AS q,
-           count(*) AS k,
-           list_sum(list(1 / (z.log_se * z.log_se) ORDER BY z.org_code)) AS weight,
-           list_sum(list(1 / (z.log_se * z.log_se * z.log_se * z.log_se) ORDER BY z.org_code)) AS weight_squared
+           ROW_NUMBER() OVER (
+               PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail ORDER BY z.org_code
+           ) AS provider_number,
+           COUNT(*) OVER (PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail) AS k,
+           SUM(CASE WHEN z.z < l.z_low THEN l.z_low * l.z_low
+                    WHEN z.z > l.z_high THEN l.z_high * l.z_high
+                    ELSE z.z * z.z END) OVER (
+               PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+               ORDER BY z.org_code NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS q,
+           SUM(1 / (z.log_se * z.log_se)) OVER (
+               PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+               ORDER BY z.org_code NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS weight,
+           SUM(1 / (z.log_se * z.log_se * z.log_se * z.log_se)) OVER (
+               PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+               ORDER BY z.org_code NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS weight_squared
     FROM z_scores AS z
     JOIN z_limits AS l ON l.family = z.family AND l.fin_year = z.fin_year
-    GROUP BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+),
+cell_dispersion AS (
+    -- Per cell with more than one provider scored: the sum of the winsorised z^2 (Q), the providers scored (k) and
+    -- the cell's share of the weights, sum w - sum w^2 / sum w; then the running sums over the family's cells in
+    -- the year, in cell order.
+    SELECT family, fin_year, k,
+           ROW_NUMBER() OVER (PARTITION BY family, fin_year ORDER BY setting, pod, tfc, hrg, detail) AS cell_number,
+           COUNT(*) OVER (PARTITION BY family, fin_year) AS cells,
+           SUM(q) OVER (
+               PARTITION BY family, fin_year ORDER BY setting NULLS FIRST, pod NULLS FIRST, tfc NULLS FIRST,
+                        hrg NULLS FIRST, detail NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS family_q,
+           SUM(k) OVER (
+               PARTITION BY family, fin_year ORDER BY setting NULLS FIRST, pod NULLS FIRST, tfc NULLS FIRST,
+                        hrg NULLS FIRST, detail NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS family_k,
+           SUM(weight - weight_squared / weight) OVER (
+               PARTITION BY family, fin_year ORDER BY setting NULLS FIRST, pod NULLS FIRST, tfc NULLS FIRST,
+                        hrg NULLS FIRST, detail NULLS FIRST
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) AS family_spread
+    FROM provider_dispersion
+    WHERE provider_number = k AND k > 1
 ),
 random_effect AS (
     -- Overdispersion is estimated over all the family's cells in the year together (an ICS has too few providers for
@@ -121,18 +162,10 @@ random_effect AS (
     -- Laird), the between-provider variance on the log scale added to every provider's; phi = sum Q / sum k, the
     -- mean squared z-score, reported as Spiegelhalter defines it.
     SELECT family, fin_year,
-           q / k AS phi,
-           CASE WHEN q > k - cells THEN (q - (k - cells)) / spread ELSE 0 END AS tau2
-    FROM (
-        SELECT family, fin_year,
-               list_sum(list(q ORDER BY setting, pod, tfc, hrg, detail)) AS q,
-               sum(k) AS k,
-               count(*) AS cells,
-               list_sum(list(weight - weight_squared / weight ORDER BY setting, pod, tfc, hrg, detail)) AS spread
-        FROM cell_dispersion
-        WHERE k > 1
-        GROUP BY family, fin_year
-    )
+           family_q / family_k AS phi,
+           CASE WHEN family_q > family_k - cells THEN (family_q - (family_k - cells)) / family_spread ELSE 0 END AS tau2
+    FROM cell_dispersion
+    WHERE cell_number = cells
 ),
 best AS (
     SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_code, r.rate,

@@ -155,7 +155,8 @@ unit_cells AS (
                AS other_clinical_squared,
            sum(CAST(r.other_clinical_cost AS DECIMAL(19, 4)) * r.units) AS other_clinical_units,
            sum(r.overheads_cost) AS overheads_cost,
-           sum(CAST(r.overheads_cost AS DECIMAL(19, 4)) * CAST(r.overheads_cost AS DECIMAL(19, 4))) AS overheads_squared,
+           sum(CAST(r.overheads_cost AS DECIMAL(19, 4)) * CAST(r.overheads_cost AS DECIMAL(19, 4)))
+               AS overheads_squared,
            sum(CAST(r.overheads_cost AS DECIMAL(19, 4)) * r.units) AS overheads_units,
            sum(r.other_cost) AS other_cost,
            sum(CAST(r.other_cost AS DECIMAL(19, 4)) * CAST(r.other_cost AS DECIMAL(19, 4))) AS other_squared,

@@ -56,7 +56,8 @@ ics AS (
            CAST(sum(value_units) AS DOUBLE) AS ics_value_units,
            CAST(sum(units_squared) AS DOUBLE) AS ics_units_squared,
            CASE WHEN count(national_cost) = count(*)
-                THEN CAST(sum(national_cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) END AS ics_national_rate,
+                THEN CAST(sum(national_cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0)
+           END AS ics_national_rate,
            -- The rates are numbered from the lowest, and `providers` counts them: position * 2 is the count, or the
            -- count + 1 or + 2, only for the middle rate (an odd count) or the two middle rates (an even count).
            avg(CASE WHEN position * 2 IN (providers, providers + 1, providers + 2) THEN rate END) AS ics_median_rate

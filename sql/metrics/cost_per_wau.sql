@@ -1,4 +1,4 @@
--- cost_per_wau: cost per weighted activity unit (WAU) per provider, by setting and for the whole trust (Model Health System).
+-- cost_per_wau: cost per weighted activity unit (WAU) of each provider, by setting and trust (Model Health System).
 -- Grain: one row per financial year, setting ((all) for the whole trust) and provider.
 -- Inputs: benchmark_cells, event_costs, ref_market_forces, ref_wau_constant, results.refresh_parameters
 -- Published: yes

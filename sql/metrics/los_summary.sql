@@ -47,7 +47,8 @@ WITH cells AS (
     FROM results.los_benchmark
 ),
 levels AS (
-    SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
+    SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, count(*) AS cells,
+           sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(trimmed_bed_days) AS trimmed_bed_days,
            sum(long_stay_bed_days) AS long_stay_bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
@@ -56,7 +57,8 @@ levels AS (
     FROM cells
     GROUP BY fin_year, org_code
     UNION ALL
-    SELECT fin_year, org_code, pod, '(all)' AS hrg, count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
+    SELECT fin_year, org_code, pod, '(all)' AS hrg, count(*) AS cells,
+           sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(trimmed_bed_days) AS trimmed_bed_days,
            sum(long_stay_bed_days) AS long_stay_bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
@@ -65,7 +67,8 @@ levels AS (
     FROM cells
     GROUP BY fin_year, org_code, pod
     UNION ALL
-    SELECT fin_year, org_code, pod, hrg, count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
+    SELECT fin_year, org_code, pod, hrg, count(*) AS cells,
+           sum(in_headline) AS cells_in_headline, sum(spells) AS spells,
            sum(bed_days) AS bed_days, sum(trimmed_bed_days) AS trimmed_bed_days,
            sum(long_stay_bed_days) AS long_stay_bed_days, sum(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
            sum(excess_bed_days_vs_best) AS excess_bed_days_vs_best, sum(excess_cost_vs_ics) AS excess_cost_vs_ics,
@@ -81,7 +84,8 @@ ics AS (
     GROUP BY fin_year, pod, hrg
 )
 SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cells, l.cells_in_headline, l.spells, l.bed_days,
-       CAST(l.trimmed_bed_days AS DOUBLE) AS trimmed_bed_days, CAST(l.long_stay_bed_days AS DOUBLE) AS long_stay_bed_days,
+       CAST(l.trimmed_bed_days AS DOUBLE) AS trimmed_bed_days,
+       CAST(l.long_stay_bed_days AS DOUBLE) AS long_stay_bed_days,
        CAST(l.trimmed_bed_days AS DOUBLE) / l.spells AS mean_los,
        i.ics_spells, i.ics_mean_los,
        CAST(l.excess_bed_days_vs_ics AS DOUBLE) AS excess_bed_days_vs_ics,

@@ -3,8 +3,9 @@
 -- Inputs: spells, ref_pod, ref_los_trim_point
 -- Published: no
 -- About: Internal: the tariff's definition of a trim point, upper quartile + 1.5 x interquartile range of the
---   spells' lengths of stay, rounded to whole days (halves up), from the ICS's own spells of the HRG, POD and year; a national trim point
---   for the HRG and the POD's admission type (elective or non-elective) wins where the config supplies one.
+--   spells' lengths of stay, rounded to whole days (halves up), from the ICS's own spells of the HRG, POD and year;
+--   a national trim point for the HRG and the POD's admission type (elective or non-elective) wins where the config
+--   supplies one.
 -- Columns:
 --   fin_year [key] financial year
 --   pod [key] EL, NEL, NES, DC or RP

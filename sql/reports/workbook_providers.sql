@@ -7,5 +7,6 @@ SELECT fin_year, org_code, activity, cost,
        opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best, opportunity_vs_national, net_vs_ics,
        net_vs_national, significant_vs_ics
 FROM published.opportunity_summary
-WHERE fin_year = (SELECT max(fin_year) FROM published.opportunity_summary) AND pod = '(all)' AND hrg = '(all)' AND cost_driver = '(all)'
+WHERE fin_year = (SELECT max(fin_year) FROM published.opportunity_summary)
+  AND pod = '(all)' AND hrg = '(all)' AND cost_driver = '(all)'
 ORDER BY org_code;

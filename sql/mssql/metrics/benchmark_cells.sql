@@ -63,7 +63,7 @@ WITH z_scores AS (
     z.fin_year,
     q.low_at,
     q.high_at
-), cell_dispersion AS (
+), provider_dispersion AS (
   SELECT
     z.family AS family,
     z.fin_year AS fin_year,
@@ -72,80 +72,86 @@ WITH z_scores AS (
     z.tfc AS tfc,
     z.hrg AS hrg,
     z.detail AS detail,
-    LIST_SUM(
-      ARRAY_AGG(
-        CASE
-          WHEN z.z < l.z_low
-          THEN l.z_low * l.z_low
-          WHEN z.z > l.z_high
-          THEN l.z_high * l.z_high
-          ELSE z.z * z.z
-        END ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
-      )
+    ROW_NUMBER() OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
+    ) AS provider_number,
+    COUNT_BIG(*) OVER (PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail) AS k,
+    SUM(
+      CASE
+        WHEN z.z < l.z_low
+        THEN l.z_low * l.z_low
+        WHEN z.z > l.z_high
+        THEN l.z_high * l.z_high
+        ELSE z.z * z.z
+      END
+    ) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS q,
-    COUNT_BIG(*) AS k,
-    LIST_SUM(
-      ARRAY_AGG(
-        CAST(1 AS FLOAT) / (
-          z.log_se * z.log_se
-        ) ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
-      )
+    SUM(CAST(1 AS FLOAT) / (
+      z.log_se * z.log_se
+    )) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS weight,
-    LIST_SUM(
-      ARRAY_AGG(
-        CAST(1 AS FLOAT) / (
-          z.log_se * z.log_se * z.log_se * z.log_se
-        ) ORDER BY CASE WHEN z.org_code IS NULL THEN 1 ELSE 0 END, z.org_code
-      )
+    SUM(CAST(1 AS FLOAT) / (
+      z.log_se * z.log_se * z.log_se * z.log_se
+    )) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS weight_squared
   FROM z_scores AS z
   JOIN z_limits AS l
     ON l.family = z.family AND l.fin_year = z.fin_year
-  GROUP BY
-    z.family,
-    z.fin_year,
-    z.setting,
-    z.pod,
-    z.tfc,
-    z.hrg,
-    z.detail
+), cell_dispersion AS (
+  SELECT
+    family AS family,
+    fin_year AS fin_year,
+    k AS k,
+    ROW_NUMBER() OVER (
+      PARTITION BY family, fin_year
+      ORDER BY CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
+    ) AS cell_number,
+    COUNT_BIG(*) OVER (PARTITION BY family, fin_year) AS cells,
+    SUM(q) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_q,
+    SUM(k) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_k,
+    SUM(weight - CAST(weight_squared AS FLOAT) / weight) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_spread
+  FROM provider_dispersion
+  WHERE
+    provider_number = k AND k > 1
 ), random_effect AS (
   SELECT
     family AS family,
     fin_year AS fin_year,
-    CAST(q AS FLOAT) / k AS phi,
+    CAST(family_q AS FLOAT) / family_k AS phi,
     CASE
-      WHEN q > k - cells
+      WHEN family_q > family_k - cells
       THEN CAST((
-        q - (
-          k - cells
+        family_q - (
+          family_k - cells
         )
-      ) AS FLOAT) / spread
+      ) AS FLOAT) / family_spread
       ELSE 0
     END AS tau2
-  FROM (
-    SELECT
-      family,
-      fin_year,
-      LIST_SUM(
-        ARRAY_AGG(
-          q ORDER BY CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
-        )
-      ) AS q,
-      SUM(k) AS k,
-      COUNT_BIG(*) AS cells,
-      LIST_SUM(
-        ARRAY_AGG(
-          weight - CAST(weight_squared AS FLOAT) / weight ORDER BY CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
-        )
-      ) AS spread
-    FROM cell_dispersion
-    WHERE
-      k > 1
-    GROUP BY
-      family,
-      fin_year
-  )
+  FROM cell_dispersion
+  WHERE
+    cell_number = cells
 ), best AS (
   SELECT
     r.family AS family,

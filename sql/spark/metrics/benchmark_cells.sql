@@ -63,7 +63,7 @@ WITH z_scores AS (
     z.fin_year,
     q.low_at,
     q.high_at
-), cell_dispersion AS (
+), provider_dispersion AS (
   SELECT
     z.family,
     z.fin_year,
@@ -72,60 +72,86 @@ WITH z_scores AS (
     z.tfc,
     z.hrg,
     z.detail,
-    LIST_SUM(
-      COLLECT_LIST(
-        CASE
-          WHEN z.z < l.z_low
-          THEN l.z_low * l.z_low
-          WHEN z.z > l.z_high
-          THEN l.z_high * l.z_high
-          ELSE z.z * z.z
-        END
-      )
+    ROW_NUMBER() OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code NULLS LAST
+    ) AS provider_number,
+    COUNT(*) OVER (PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail) AS k,
+    SUM(
+      CASE
+        WHEN z.z < l.z_low
+        THEN l.z_low * l.z_low
+        WHEN z.z > l.z_high
+        THEN l.z_high * l.z_high
+        ELSE z.z * z.z
+      END
+    ) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS q,
-    COUNT(*) AS k,
-    LIST_SUM(COLLECT_LIST(1 / (
+    SUM(1 / (
       z.log_se * z.log_se
-    ))) AS weight,
-    LIST_SUM(COLLECT_LIST(1 / (
+    )) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS weight,
+    SUM(1 / (
       z.log_se * z.log_se * z.log_se * z.log_se
-    ))) AS weight_squared
+    )) OVER (
+      PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
+      ORDER BY z.org_code
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS weight_squared
   FROM z_scores AS z
   JOIN z_limits AS l
     ON l.family = z.family AND l.fin_year = z.fin_year
-  GROUP BY
-    z.family,
-    z.fin_year,
-    z.setting,
-    z.pod,
-    z.tfc,
-    z.hrg,
-    z.detail
+), cell_dispersion AS (
+  SELECT
+    family,
+    fin_year,
+    k,
+    ROW_NUMBER() OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting NULLS LAST, pod NULLS LAST, tfc NULLS LAST, hrg NULLS LAST, detail NULLS LAST
+    ) AS cell_number,
+    COUNT(*) OVER (PARTITION BY family, fin_year) AS cells,
+    SUM(q) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_q,
+    SUM(k) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_k,
+    SUM(weight - weight_squared / weight) OVER (
+      PARTITION BY family, fin_year
+      ORDER BY setting, pod, tfc, hrg, detail
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS family_spread
+  FROM provider_dispersion
+  WHERE
+    provider_number = k AND k > 1
 ), random_effect AS (
   SELECT
     family,
     fin_year,
-    q / k AS phi,
-    CASE WHEN q > k - cells THEN (
-      q - (
-        k - cells
-      )
-    ) / spread ELSE 0 END AS tau2
-  FROM (
-    SELECT
-      family,
-      fin_year,
-      LIST_SUM(COLLECT_LIST(q)) AS q,
-      SUM(k) AS k,
-      COUNT(*) AS cells,
-      LIST_SUM(COLLECT_LIST(weight - weight_squared / weight)) AS spread
-    FROM cell_dispersion
-    WHERE
-      k > 1
-    GROUP BY
-      family,
-      fin_year
-  )
+    family_q / family_k AS phi,
+    CASE
+      WHEN family_q > family_k - cells
+      THEN (
+        family_q - (
+          family_k - cells
+        )
+      ) / family_spread
+      ELSE 0
+    END AS tau2
+  FROM cell_dispersion
+  WHERE
+    cell_number = cells
 ), best AS (
   SELECT
     r.family,
