@@ -1,8 +1,10 @@
 """Turn values as Excel sends them into the codes the result tables use.
 
 Excel (through xlwings, or the `formulas` package on Linux) sends a blank cell as None, every number as a float
-(TFC 110 arrives as 110.0), text as str, and a range as a list (one row or column) or a list of lists (a block).
-Each function here takes one such value and returns a clean code or raises ArgumentError with a sentence for the cell.
+(TFC 110 arrives as 110.0), text as str, a date as a datetime, an error value as its text ("#N/A"; xlwings sends the
+newer ones, such as #SPILL!, as their CVErr code, an int), and a range as a list (one row or column) or a list of
+lists (a block). Each function here takes one such value and returns a clean code or raises ArgumentError with a
+sentence for the cell.
 """
 
 from __future__ import annotations
@@ -32,6 +34,25 @@ _BENCHMARK_WORDS = {
 _FIN_YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _NOT_A_NAME = re.compile(r"[^0-9a-z]")
 MISSING_TEXT = ""
+# Excel's error values by their CVErr number (XlCVError). pywin32 hands an error value to Python as an int, the
+# HRESULT 0x800A0000 + that number; xlwings turns the older ones into their text.
+EXCEL_ERRORS = {
+    2000: "#NULL!",
+    2007: "#DIV/0!",
+    2015: "#VALUE!",
+    2023: "#REF!",
+    2029: "#NAME?",
+    2036: "#NUM!",
+    2042: "#N/A",
+    2043: "#GETTING_DATA",
+    2045: "#SPILL!",
+    2046: "#CONNECT!",
+    2047: "#BLOCKED!",
+    2048: "#UNKNOWN!",
+    2049: "#FIELD!",
+    2050: "#CALC!",
+}
+_ERROR_HRESULT_BASE = -2146828288  # 0x800A0000 as the signed 32-bit int pywin32 gives
 
 
 class ArgumentError(ValueError):
@@ -39,13 +60,27 @@ class ArgumentError(ValueError):
 
 
 def single(value: object, name: str) -> object:
-    """One value from what may be a one-cell range; a bigger range is an error."""
+    """One value from what may be a one-cell range; a bigger range, or an error value, is an error."""
     while isinstance(value, list | tuple):
         flat = [v for v in _flatten(value) if v is not None and v != MISSING_TEXT]
         if len(flat) > 1:
             raise ArgumentError(f"{name}: give one value, not a range of {len(flat)}")
         value = flat[0] if flat else None
+    error = excel_error(value)
+    if error is not None:
+        raise ArgumentError(f"{name} is the error {error}: fix the cell or formula it comes from")
     return value
+
+
+def excel_error(value: object) -> str | None:
+    """The text of an Excel error value ("#N/A"), or None when `value` is not one."""
+    if isinstance(value, str):
+        return value if value in EXCEL_ERRORS.values() else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value - _ERROR_HRESULT_BASE
+        if 2000 <= number <= 2100:
+            return EXCEL_ERRORS.get(number, f"error value {number}")
+    return None
 
 
 def text(value: object, name: str) -> str | None:
@@ -96,6 +131,24 @@ def benchmark(value: object, *, allowed: Iterable[str] = tuple(BENCHMARKS)) -> s
     if key not in allowed:
         raise ArgumentError(f"benchmark '{given}' is not one of: {', '.join(BENCHMARKS[b][0] for b in allowed)}")
     return key
+
+
+MEASURES = {
+    "floored": "opportunity",  # the seed's: each cell floored at 0, then added up
+    "net": "net",  # both signs, so savings offset excess
+    "significant": "significant",  # floored, in cells outside the funnel limits only
+}
+
+
+def measure(value: object) -> str:
+    """floored (the default: the seed's method), net or significant."""
+    given = text(value, "measure")
+    if given is None:
+        return "floored"
+    chosen = name_key(given)
+    if chosen not in MEASURES:
+        raise ArgumentError(f"measure {given!r} is not one of: {', '.join(MEASURES)}")
+    return chosen
 
 
 def whole_number(value: object, name: str, *, default: int, smallest: int = 1, largest: int = 10_000) -> int:

@@ -7,6 +7,8 @@ from pathlib import Path, PureWindowsPath
 
 import click
 
+STARTUP_FOLDER_SHOWN = r"<the one Excel gives, usually %APPDATA%\Microsoft\Excel\XLSTART>"
+
 
 @click.group()
 def excel() -> None:
@@ -41,7 +43,7 @@ def _on_windows() -> bool:
     "--xlstart",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help=r"Excel's startup folder, if IT moved it [default: %APPDATA%\Microsoft\Excel\XLSTART].",
+    help="Where to put the add-in [default: Excel's startup folder, as Excel gives it (Application.StartupPath)].",
 )
 @click.option(
     "--python",
@@ -73,7 +75,7 @@ def install_command(
             PureWindowsPath("%USERPROFILE%"),
             PureWindowsPath("%APPDATA%"),
             PureWindowsPath(interpreter) if interpreter else PureWindowsPath(r"<this Python>\python.exe"),
-            PureWindowsPath(xlstart) if xlstart else None,
+            PureWindowsPath(xlstart) if xlstart else PureWindowsPath(STARTUP_FOLDER_SHOWN),
         )
         click.echo(f"Setting Excel up needs Windows with Excel; this is {sys.platform}, so nothing was changed.")
         click.echo("On Windows, `icsbench excel install` would:")
@@ -81,8 +83,8 @@ def install_command(
             click.echo(f"{number}. {step.summary}")
         click.echo("To build the add-in file here, run `icsbench excel build`.")
         click.get_current_context().exit(1)
-    locations = install.Locations.this_user(xlstart, interpreter)
     try:
+        locations = install.Locations.this_user(xlstart, interpreter)
         install.run_steps(install.steps(locations, xlwings_addin=not skip_xlwings_addin), click.echo)
     except (install.InstallError, build.BuildError) as error:
         raise click.ClickException(str(error)) from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from addin import arguments
@@ -167,8 +166,8 @@ def _summary_row(
 
 
 @worksheet_function(
-    "Cost opportunity in pounds: (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC "
-    "and HRG cell and added up. Do not add opportunities across benchmarks: they overlap.",
+    "Cost opportunity in pounds, (cost per unit - benchmark) x units, added up over cells with enough cases. "
+    "Floored: each cell at 0; net: both signs; significant: outside the funnel only. Never add across benchmarks.",
     provider="Provider ODS code or name, e.g. ZZA",
     pod="Point of delivery, e.g. NEL; blank for all",
     hrg="HRG, e.g. HT12A; blank for all (needs the POD)",
@@ -176,16 +175,18 @@ def _summary_row(
     driver="Cost driver, e.g. theatre or ward; blank for the total cost",
     tfc="Treatment function code, e.g. 110; blank for all",
     year="Financial year, e.g. 2023/24; blank for the latest",
+    measure="floored (default), net or significant (ICS mean only)",
 )
 @_in_cell
 def ICS_OPPORTUNITY(
-    provider: object,
-    pod: object = None,
-    hrg: object = None,
-    benchmark: object = None,
-    driver: object = None,
-    tfc: object = None,
-    year: object = None,
+    provider: Any,
+    pod: Any = None,
+    hrg: Any = None,
+    benchmark: Any = None,
+    driver: Any = None,
+    tfc: Any = None,
+    year: Any = None,
+    measure: Any = None,
 ) -> float:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
@@ -193,10 +194,17 @@ def ICS_OPPORTUNITY(
     pod_code = _pod(pod, summary)
     hrg_code = _hrg(hrg, summary, pod_code)
     driver_code = arguments.code(driver, "cost driver", summary.choices("cost_driver"))
+    kind = arguments.measure(measure)
+    only_ics = kind == "significant"
     chosen = arguments.benchmark(
-        benchmark, allowed=("ics mean", "best in system") if driver_code else tuple(BENCHMARK_SUFFIX)
+        benchmark,
+        allowed=("ics mean",)
+        if only_ics
+        else ("ics mean", "best in system")
+        if driver_code
+        else tuple(BENCHMARK_SUFFIX),
     )
-    column = f"opportunity_vs_{BENCHMARK_SUFFIX[chosen]}"
+    column = f"{arguments.MEASURES[kind]}_vs_{BENCHMARK_SUFFIX[chosen]}"
     tfc_code = arguments.tfc(tfc)
     if tfc_code is not None:
         name = "cost_driver_benchmark" if driver_code else "unit_cost_benchmark"
@@ -233,7 +241,8 @@ def ICS_OPPORTUNITY(
 
 
 @worksheet_function(
-    "The provider's average cost per record (episode, attendance, period or contact), pounds.",
+    "The provider's cost per unit of count (episode, attendance, contact, bed day or critical care day), pounds; "
+    "blank for all PODs together, whose units differ.",
     provider="Provider ODS code or name",
     pod="Point of delivery; blank for all",
     hrg="HRG; blank for all (needs the POD)",
@@ -241,9 +250,7 @@ def ICS_OPPORTUNITY(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_MEAN_COST(
-    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_MEAN_COST(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _provider_cell(provider, pod, hrg, tfc, year)
     return _figure(table, row, "mean_cost", why_blank="no cost recorded")
 
@@ -257,14 +264,12 @@ def ICS_MEAN_COST(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_ACTIVITY(
-    provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_ACTIVITY(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _provider_cell(provider, pod, hrg, tfc, year)
     return _figure(table, row, "activity", why_blank="no activity")
 
 
-def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+def _provider_cell(provider: Any, pod: Any, hrg: Any, tfc: Any, year: Any) -> tuple[ResultTable, int]:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -288,7 +293,7 @@ def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year
 
 
 @worksheet_function(
-    "The benchmark average cost per record for a POD and HRG: ICS mean, ICS median, best in system or national.",
+    "The benchmark cost per unit of count for a POD and HRG: ICS mean, ICS median, best in system or national.",
     pod="Point of delivery, e.g. NEL",
     hrg="HRG, e.g. HT12A",
     benchmark="ICS mean (default), ICS median, best in system or national",
@@ -296,9 +301,7 @@ def _provider_cell(provider: object, pod: object, hrg: object, tfc: object, year
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_BENCHMARK_COST(
-    pod: object, hrg: object, benchmark: object = None, tfc: object = None, year: object = None
-) -> float:
+def ICS_BENCHMARK_COST(pod: Any, hrg: Any, benchmark: Any = None, tfc: Any = None, year: Any = None) -> float:
     summary = _table("opportunity_summary")
     fin_year = _year(year, summary)
     pod_code = _pod(pod, summary)
@@ -310,7 +313,7 @@ def ICS_BENCHMARK_COST(
         "ics mean": "ics_mean_cost",
         "ics median": "ics_median_cost",
         "best in system": "best_in_system_cost",
-        "national": "national_mean_cost",
+        "national": "ics_national_mean_cost",  # a provider's own national figure is its case mix: see ICS_OPPORTUNITY
     }[chosen]
     tfc_code = arguments.tfc(tfc)
     describe = _describe(None, pod_code, hrg_code, tfc_code, fin_year)
@@ -340,7 +343,7 @@ def ICS_BENCHMARK_COST(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_LOS(provider: object, pod: object = None, hrg: object = None, tfc: object = None, year: object = None) -> float:
+def ICS_LOS(provider: Any, pod: Any = None, hrg: Any = None, tfc: Any = None, year: Any = None) -> float:
     table, row = _los_row(provider, pod, hrg, tfc, year)
     return _figure(table, row, "mean_los", why_blank="no spells")
 
@@ -358,13 +361,13 @@ def ICS_LOS(provider: object, pod: object = None, hrg: object = None, tfc: objec
 )
 @_in_cell
 def ICS_LOS_OPPORTUNITY(
-    provider: object,
-    pod: object = None,
-    hrg: object = None,
-    benchmark: object = None,
-    measure: object = None,
-    tfc: object = None,
-    year: object = None,
+    provider: Any,
+    pod: Any = None,
+    hrg: Any = None,
+    benchmark: Any = None,
+    measure: Any = None,
+    tfc: Any = None,
+    year: Any = None,
 ) -> float:
     chosen = arguments.benchmark(benchmark, allowed=("ics mean", "best in system"))
     unit = (arguments.text(measure, "measure") or "cost").lower().replace("_", " ")
@@ -375,7 +378,7 @@ def ICS_LOS_OPPORTUNITY(
     return _figure(table, row, column, why_blank="no best in system: no provider has enough spells")
 
 
-def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: object) -> tuple[ResultTable, int]:
+def _los_row(provider: Any, pod: Any, hrg: Any, tfc: Any, year: Any) -> tuple[ResultTable, int]:
     summary = _table("los_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -402,24 +405,21 @@ def _los_row(provider: object, pod: object, hrg: object, tfc: object, year: obje
 
 
 @worksheet_function(
-    "Cost per weighted activity unit (WAU) for a provider and setting, the Model Health System measure, pounds.",
+    "Cost per weighted activity unit (WAU), the Model Health System measure, for a provider's setting or the whole "
+    "trust (market forces adjusted), pounds.",
     provider="Provider ODS code or name",
-    setting="apc, op, ec, cc, mh or chs; may be blank when the provider has one setting",
+    setting="apc, op, ec, cc, mh or chs; blank for the whole trust",
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = None) -> float:
+def ICS_COST_PER_WAU(provider: Any, setting: Any = None, year: Any = None) -> float:
     table = _table("cost_per_wau")
     org = _provider(provider, table)
     fin_year = _year(year, table)
-    settings = sorted(
-        {s for (s, o, y) in table.index(("setting", "org_code", "fin_year")) if o == org and y == fin_year}
-    )
-    chosen = arguments.code(setting, "setting", table.choices("setting"))
+    given = arguments.text(setting, "setting")
+    chosen = ALL if given is None or given.strip("()").lower() == "all" else None
     if chosen is None:
-        if len(settings) != 1:
-            raise ArgumentError(f"give the setting: {org} has {', '.join(settings)}")
-        chosen = settings[0]
+        chosen = arguments.code(setting, "setting", table.choices("setting"))
     row = _one_row(
         table, f"{org} has no {chosen} records in {fin_year}", fin_year=fin_year, setting=chosen, org_code=org
     )
@@ -430,7 +430,8 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
 
 
 @worksheet_function(
-    "The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.",
+    "The provider's largest cost opportunities by POD, TFC and HRG (spills in Excel 2021 or 365). Suppressed cells "
+    "are left out.",
     spills=True,
     provider="Provider ODS code or name",
     n="How many rows (default 10)",
@@ -438,9 +439,7 @@ def ICS_COST_PER_WAU(provider: object, setting: object = None, year: object = No
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_TOP_OPPORTUNITIES(
-    provider: object, n: object = None, benchmark: object = None, year: object = None
-) -> list[list[Any]]:
+def ICS_TOP_OPPORTUNITIES(provider: Any, n: Any = None, benchmark: Any = None, year: Any = None) -> list[list[Any]]:
     table = _table("unit_cost_benchmark")
     org = _provider(provider, table)
     fin_year = _year(year, table)
@@ -464,8 +463,8 @@ def ICS_TOP_OPPORTUNITIES(
 
 
 @worksheet_function(
-    "Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the "
-    "ICS and the best in system, and the opportunity.",
+    "Drill-down of a POD and HRG by cost driver (spills in Excel 2021 or 365): the provider's cost per case on each "
+    "driver against the ICS and the best in system, and the opportunity.",
     spills=True,
     provider="Provider ODS code or name",
     pod="Point of delivery, e.g. NEL",
@@ -474,7 +473,7 @@ def ICS_TOP_OPPORTUNITIES(
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, year: object = None) -> list[list[Any]]:
+def ICS_DRIVERS(provider: Any, pod: Any, hrg: Any, tfc: Any = None, year: Any = None) -> list[list[Any]]:
     summary = _table("opportunity_summary")
     org = _provider(provider, summary)
     fin_year = _year(year, summary)
@@ -524,14 +523,14 @@ def ICS_DRIVERS(provider: object, pod: object, hrg: object, tfc: object = None, 
 
 
 @worksheet_function(
-    "Any published result table, filtered (spills): name, then pairs of column and value, e.g. "
+    "Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. "
     'ICS_TABLE("los_benchmark", "org_code", "ZZA", "pod", "NEL").',
     spills=True,
     name="Result table, e.g. unit_cost_benchmark",
     filters="Pairs of column name and value",
 )
 @_in_cell
-def ICS_TABLE(name: object, *filters: object) -> list[list[Any]]:
+def ICS_TABLE(name: Any, *filters: Any) -> list[list[Any]]:
     table_name = arguments.text(name, "table")
     if table_name is None:
         raise ArgumentError("give the name of a result table, e.g. unit_cost_benchmark")
@@ -604,7 +603,7 @@ _PATHWAY_MEASURE_WORDS = {
 )
 @_in_cell
 def ICS_PATHWAY_COST(
-    provider: object, pathway: object, pathway_step: object = None, measure: object = None, year: object = None
+    provider: Any, pathway: Any, pathway_step: Any = None, measure: Any = None, year: Any = None
 ) -> float:
     table = _table("pathway_cost")
     org = _pathway_provider(provider, table)
@@ -689,7 +688,7 @@ def _pathway_measure(value: object) -> str:
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_HIGH_USE_SHARE(top_percent: object, year: object = None) -> float:
+def ICS_HIGH_USE_SHARE(top_percent: Any, year: Any = None) -> float:
     table = _table("high_use_patients")
     percent = arguments.percent(top_percent, "top_percent")
     fin_year = _year(year, table)
@@ -721,14 +720,15 @@ _SETTING_ORDER = {code.code: n for n, code in enumerate((*codes.SETTINGS, codes.
 
 @worksheet_function(
     "Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the "
-    "ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.",
+    "ICS (spills in Excel 2021 or 365): every place or district with the ICS, or one area by setting. Suppressed "
+    "figures are blank.",
     spills=True,
     area="places (default), districts, ICS, or the name of a place or district",
     setting="apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area",
     year="Financial year; blank for the latest",
 )
 @_in_cell
-def ICS_POPULATION(area: object = None, setting: object = None, year: object = None) -> list[list[Any]]:
+def ICS_POPULATION(area: Any = None, setting: Any = None, year: Any = None) -> list[list[Any]]:
     table = _table("population_rates")
     fin_year = _year(year, table)
     chosen_setting = arguments.code(setting, "setting", table.choices("setting"))
@@ -745,7 +745,7 @@ def ICS_POPULATION(area: object = None, setting: object = None, year: object = N
     rows.sort(key=lambda r: _population_order(table, r))
     return spill(
         [label for _, label in POPULATION_COLUMNS],
-        [[_number(table.value(column, r)) for column, _ in POPULATION_COLUMNS] for r in rows],
+        [[table.value(column, r) for column, _ in POPULATION_COLUMNS] for r in rows],
     )
 
 
@@ -792,11 +792,6 @@ def _population_order(table: ResultTable, row: int) -> tuple[bool, bool, str, in
     kind = table.value("area_type", row)
     setting = table.value("setting", row)
     return kind == ICS_AREA, kind != "place", table.value("area", row), _SETTING_ORDER.get(setting, len(_SETTING_ORDER))
-
-
-def _number(value: object) -> object:
-    """Counts and money arrive as Decimal; Excel takes floats."""
-    return float(value) if isinstance(value, Decimal) else value
 
 
 # ------------------------------------------------------------------------------------------------------- refresh

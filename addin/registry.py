@@ -3,16 +3,26 @@
 A worksheet function is a plain Python function taking Excel-shaped values. `@worksheet_function` records it here
 with its help text; the VBA wrappers, the function-wizard help and the xlwings layer are all generated from this
 catalogue, so a function's name and arity can only be declared once.
+
+On Windows xlwings reads each type hint as a converter for the value Excel sends (`object` is not one, and a cell
+that says `AttributeError` is all the user would see), so arguments must be hinted `typing.Any` (or not at all) and
+the answer `float`, `str` or `list[list[Any]]`: registering anything else fails at import, with the reason.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+ANSWER_HINTS = (float, str, list[list[Any]])
+SPILL_NOTE = "(spills in Excel 2021 or 365)"
+"""What the help of a function answering with a table says (the function wizard shows it): Excel 2016 and 2019 show
+a spilled table's top-left cell only, and the cell itself then says how to enter the formula there (addin.vba)."""
+_ANSWERS = "float, str or list[list[Any]]"
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,9 @@ def worksheet_function(help: str, *, spills: bool = False, **argument_help: str)
             raise ValueError(f"{name}: worksheet functions are named ICS_ in capitals")
         if name in WORKSHEET_FUNCTIONS:
             raise ValueError(f"{name}: registered twice")
+        _check_hints(name, function)
+        if spills and SPILL_NOTE not in help:
+            raise ValueError(f"{name}: the help of a function that spills says so: {SPILL_NOTE}")
         parameters = []
         for parameter in inspect.signature(function).parameters.values():
             if parameter.name not in argument_help:
@@ -76,3 +89,17 @@ def worksheet_function(help: str, *, spills: bool = False, **argument_help: str)
         return function
 
     return register
+
+
+def _check_hints(name: str, function: Callable[..., Any]) -> None:
+    """Arguments hinted Any (or not at all) and an answer xlwings writes as it is: see the module's docstring."""
+    hints = typing.get_type_hints(function)
+    for argument, hint in hints.items():
+        if argument == "return":
+            if hint not in ANSWER_HINTS:
+                raise ValueError(f"{name}: answers {hint!r}; a worksheet function answers {_ANSWERS}")
+        elif hint is not Any:
+            raise ValueError(
+                f"{name}: argument {argument} is hinted {hint!r}; hint it typing.Any (xlwings turns a hint into a "
+                "converter of the value Excel sends, and Any is the one that passes every value through)"
+            )

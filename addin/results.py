@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -185,6 +186,14 @@ class ResultsCache:
             self._results = PublishedResults(refresh_id=None)
 
 
+def cell_value(value: Any) -> Any:
+    """A published value as Excel should get it: a number as a float (Excel holds every number as one; a Decimal
+    would reach the cell as Currency and a large int as a type Excel cannot show), text as it is, None for a blank."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def spill(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    """A spilled range: the header row, then the rows."""
-    return [list(header), *(list(r) for r in rows)]
+    """A spilled range: the header row, then the rows, each value as Excel should get it (`cell_value`)."""
+    return [list(header), *([cell_value(v) for v in r] for r in rows)]

@@ -2,10 +2,16 @@
 
 Excel calls `on_button(button_id, workbook)` through `addin.ribbon_excel` with the calling workbook; the tests call
 it with a fake. Handlers read and run the engine, and write only published (suppressed) figures into sheets.
+
+Whatever a handler raises ends as one sentence in a message box, never as a traceback, and Excel gets its status bar
+back: an `IcsBenchError` says what is wrong in the engine's words; a file Windows will not let us write (open in
+Excel, say: a `PermissionError`) or reach (any other `OSError`) is named, with what to do; anything else is named by
+its kind.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +19,7 @@ from typing import Any, Protocol
 
 from addin import functions
 from addin.config_source import ConfigSource
+from addin.results import cell_value
 from engine import jobs
 from engine.errors import IcsBenchError
 from engine.progress import Progress
@@ -21,6 +28,8 @@ from engine.publish.export import number_format
 from engine.publish.powerbi import render
 from engine.publish.suppression import SuppressionRule
 from engine.publish.workbook import WORKBOOK_NAME
+
+log = logging.getLogger(__name__)
 
 DATA_QUALITY_SHEET = "ICS Data quality"
 OPPORTUNITIES_SHEET = "ICS Opportunities"
@@ -51,7 +60,8 @@ class Workbook(Protocol):
         """Tell the user something and wait for OK."""
 
     def recalculate(self) -> None:
-        """Recalculate every open workbook, so ICS_ formulas show the new results."""
+        """Recalculate every formula of every open workbook (Excel's CalculateFull), so ICS_ formulas show the new
+        results: a plain Calculate skips a function whose arguments did not change, and it would keep the old figure."""
 
     def open_file(self, path: Path) -> None:
         """Open a file with the program Windows associates with it (Power BI Desktop for a report)."""
@@ -92,7 +102,7 @@ def data_quality(workbook: Workbook, source: ConfigSource) -> None:
     columns = [
         SheetColumn(c.replace("_", " ").capitalize(), number_format(table.metric.column(c))) for c in table.column_names
     ]
-    rows = [[table.value(c, r) for c in table.column_names] for r in range(table.rows)]
+    rows = [[cell_value(table.value(c, r)) for c in table.column_names] for r in range(table.rows)]
     workbook.write_sheet(
         DATA_QUALITY_SHEET,
         "Data quality: how far each provider's data can be trusted",
@@ -189,6 +199,27 @@ def on_button(button_id: str, workbook: Workbook, source: ConfigSource | None = 
         return
     try:
         handler(workbook, source or ConfigSource())
-    except IcsBenchError as exc:
+    except Exception as exc:  # a button must leave Excel usable, whatever went wrong
         workbook.status(None)
-        workbook.message(str(exc))
+        workbook.message(failure_message(exc))
+
+
+def failure_message(exc: Exception) -> str:
+    """What went wrong, in one sentence the user can act on (see the module's docstring)."""
+    if isinstance(exc, IcsBenchError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        # Path.replace(target) names the temporary file first and the file it could not replace second.
+        path = exc.filename2 or exc.filename
+        if isinstance(exc, PermissionError) and path:
+            return (
+                f"Could not write {path}: it is open in Excel or another program, or you may not change it. "
+                "Close it (and ask anyone else who has it open to close it), then press the button again."
+            )
+        if path:
+            return f"Could not use {path}: {exc.strerror or exc}. Check that you can reach it, then try again."
+    log.exception("ribbon button failed")
+    return (
+        f"The ICS Benchmarking add-in failed unexpectedly ({type(exc).__name__}: {exc}). Excel is unaffected; tell "
+        "whoever supports the add-in which button you pressed and what this message says."
+    )

@@ -1,6 +1,9 @@
 """The ribbon on Windows: the Workbook interface over xlwings, and the entry point the VBA callback runs.
 
-The only module that drives Excel itself; everything it does is a one-line call into xlwings.
+The only module that drives Excel itself; everything it does is a one-line call into xlwings. The VBA callback runs
+`on_action` through xlwings' `RunPython`, in a Python process of its own started for the click, which finds the
+calling workbook with `xw.Book.caller()`; tests/addin/test_ribbon_contract.py runs that path with xlwings' own Windows
+code and a fake Excel.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ class ExcelWorkbook:
         for offset, note in enumerate(notes, start=2):
             sheet[f"A{offset}"].value = inert(note)
         first = len(notes) + 3
+        last = first + max(len(rows), 1)
         sheet.range((first, 1)).value = [[c.title for c in columns], *[[inert(v) for v in row] for row in rows]]
         for index, column in enumerate(columns, start=1):
             if column.number_format:
-                sheet.range((first + 1, index), (first + max(len(rows), 1), index)).number_format = column.number_format
-        sheet.tables.add(sheet.range((first, 1)).expand("table"))
+                sheet.range((first + 1, index), (last, index)).number_format = column.number_format
+        # The extent is known; expand("table") would read the sheet back and stop at a blank cell in column A.
+        sheet.tables.add(sheet.range((first, 1), (last, len(columns))))
         sheet.range((first, 1), (first, len(columns))).columns.autofit()
         sheet.activate()
         self.app.api.ActiveWindow.SplitRow = first
@@ -58,7 +63,7 @@ class ExcelWorkbook:
         self.app.alert(text, title="ICS Benchmarking")
 
     def recalculate(self) -> None:
-        self.app.calculate()
+        self.app.api.CalculateFull()
 
     def open_file(self, path: Path) -> None:
         os.startfile(path)  # type: ignore[attr-defined]  # Windows only: opens with the associated program

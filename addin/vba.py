@@ -6,6 +6,14 @@ in the shape xlwings' own generator (`xlwings.udfs.generate_vba_wrapper`) writes
 Python function of the same name in `addin.udfs` through `XLPy.CallUDF`, the entry point of the xlwings runtime module
 that `addin.build` embeds. The same module registers the function-wizard help with `Application.MacroOptions`.
 
+A function that answers with a table (`spills`) first asks `CanSpill`: Excel 2021 and Microsoft 365 spill a table
+from one cell, but Excel 2016 and 2019 show only its top-left cell (the first header), which would pass for an
+answer. There the cell says instead which Excel is needed and how to enter the formula over a block of cells with
+Ctrl+Shift+Enter (a legacy array formula, which those versions fill whole). Whether Excel has dynamic arrays is asked
+the way xlwings asks it (`udfs.has_dynamic_array`: does `WorksheetFunction.Unique("dummy")` work?), late-bound
+through an Object variable: an early-bound `Application.WorksheetFunction.Unique` would not compile in Excel 2016,
+and with it the whole module.
+
 The generated file is committed so that a reviewer sees what Excel will see; `python -m addin.vba --write` rewrites it
 and `--check` (run by scripts/check) exits 1 when it is stale.
 
@@ -31,6 +39,12 @@ UDF_MODULE = "addin.udfs"
 """The Python module whose functions the wrappers call (xlwings imports it in the UDF server)."""
 FUNCTION_CATEGORY = "ICS Benchmarking"
 HELP_SUB = "RegisterFunctionHelp"
+SPILL_CHECK = "CanSpill"
+SPILL_MESSAGE = (
+    "answers with a table, which Excel 2021 and Microsoft 365 spill from one cell. In Excel 2016 or 2019, select a "
+    "block of cells big enough for the table, type the formula and press Ctrl+Shift+Enter."
+)
+"""What a spilling function's cell says, after its name, in an Excel that cannot spill."""
 
 MAX_LINE_CHARS = 1023
 """The VBA editor's limit on one physical source line."""
@@ -50,7 +64,7 @@ _VBA_RESERVED = frozenset(
     true type typeof until variant wend while with withevents xor close input lock open print put seek unlock write
     any shared spc tab addressof abs cverr debug doevents fix int len lenb pset scale sgn array circle inputb lbound
     ubound attribute begin version
-    argsarray k xlpy application
+    argsarray k xlpy application canspill spillneeded
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -129,12 +143,21 @@ def _wrapper(function: WorksheetFunction) -> list[str]:
     fixed = [p.name for p in function.parameters if not p.repeating]
     repeating = [p.name for p in function.parameters if p.repeating]
     call = f'XLPy.CallUDF("{UDF_MODULE}", "{name}", {{args}}, ThisWorkbook, Application.Caller)'
-    lines = [f"Function {name}({', '.join(declared)})"]
+    lines = [
+        f"Function {name}({', '.join(declared)})",
+        "    If TypeOf Application.Caller Is Range Then On Error GoTo failed",
+    ]
+    if function.spills:
+        lines += [
+            f"    If Not {SPILL_CHECK}() Then",
+            f'        {name} = "{name} " & SPILL_NEEDED',
+            "        Exit Function",
+            "    End If",
+        ]
     if repeating:
         rest = repeating[0]
         lines += [
             "    Dim argsArray() As Variant, k As Long",
-            "    If TypeOf Application.Caller Is Range Then On Error GoTo failed",
             f"    argsArray = Array({', '.join(fixed)})",
             f"    If UBound({rest}) >= LBound({rest}) Then",
             f"        ReDim Preserve argsArray(0 To UBound({rest}) - LBound({rest}) + {len(fixed)})",
@@ -145,10 +168,7 @@ def _wrapper(function: WorksheetFunction) -> list[str]:
             f"    {name} = {call.format(args='argsArray')}",
         ]
     else:
-        lines += [
-            "    If TypeOf Application.Caller Is Range Then On Error GoTo failed",
-            f"    {name} = {call.format(args='Array(' + ', '.join(fixed) + ')')}",
-        ]
+        lines += [f"    {name} = {call.format(args='Array(' + ', '.join(fixed) + ')')}"]
     lines += ["    Exit Function", "failed:", f"    {name} = Err.Description", "End Function", ""]
     return lines
 
@@ -182,6 +202,32 @@ def _help_registration(functions: Iterable[WorksheetFunction]) -> list[str]:
     return lines
 
 
+def _spill_check() -> list[str]:
+    return [
+        f"Private Const SPILL_NEEDED As String = {_vba_string(_one_line(SPILL_MESSAGE, 'SPILL_MESSAGE'))}",
+        "",
+        f"Private Function {SPILL_CHECK}() As Boolean",
+        "    ' True when the calling cell can show a whole table: in Excel with dynamic arrays (2021, 365), in a",
+        "    ' block of cells holding one array formula (Ctrl+Shift+Enter), and outside a cell (called from VBA).",
+        "    Static known As Boolean, dynamic As Boolean",
+        "    Dim sheetFunctions As Object, probe As Variant",
+        f"    {SPILL_CHECK} = True",
+        "    If Not TypeOf Application.Caller Is Range Then Exit Function",
+        "    If Application.Caller.Cells.CountLarge > 1 Then Exit Function",
+        "    If Not known Then",
+        "        Set sheetFunctions = Application.WorksheetFunction",
+        "        On Error Resume Next",
+        '        probe = sheetFunctions.Unique("dummy")',
+        "        dynamic = (Err.Number = 0)",
+        "        On Error GoTo 0",
+        "        known = True",
+        "    End If",
+        f"    {SPILL_CHECK} = dynamic",
+        "End Function",
+        "",
+    ]
+
+
 def wrapper_module(functions: Mapping[str, WorksheetFunction]) -> str:
     """The text of ICSFunctions.bas for these worksheet functions (in name order, so the output is stable)."""
     ordered = [functions[name] for name in sorted(functions)]
@@ -194,6 +240,8 @@ def wrapper_module(functions: Mapping[str, WorksheetFunction]) -> str:
         "Option Explicit",
         "",
     ]
+    if any(function.spills for function in ordered):
+        lines += _spill_check()
     for function in ordered:
         lines += _wrapper(function)
     lines += _help_registration(ordered)

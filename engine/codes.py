@@ -54,7 +54,9 @@ PODS: Final[dict[str, tuple[Code, ...]]] = {
     "chs": (Code("CHS", "Community health service contact", ("COMMUNITY", "CONTACT")),),
 }
 
-# The NCC department each POD's national unit costs come from (../shared/reference national schedule).
+# The NCC department each POD's national unit costs come from (../shared/reference national schedule). Outpatient
+# attendances are priced in "Consultant Led" or "Non Consultant Led" by who led the clinic (the record's
+# consultant_led flag; consultant led when a trust does not send it).
 NATIONAL_SCHEDULE_DEPARTMENT: Final[dict[str, str]] = {
     "EL": "Elective Inpatients",
     "NEL": "Non-Elective Inpatient - Long Stay",
@@ -70,10 +72,75 @@ NATIONAL_SCHEDULE_DEPARTMENT: Final[dict[str, str]] = {
     "MHBD": "Mental Health Provider Spell",
     "CHS": "Community Health Service",
 }
+NON_CONSULTANT_LED_DEPARTMENT: Final = "Non Consultant Led"
+"""Where an outpatient attendance not led by a consultant is priced (first and follow-up attendances)."""
+NON_CONSULTANT_LED_PODS: Final = frozenset({"OPFA", "OPFU"})
+"""The PODs the national schedule also prices in NON_CONSULTANT_LED_DEPARTMENT."""
 
-# What one unit of the national schedule's activity is, where it is not one record: critical care is priced per bed
-# day, so its national unit cost is compared with cost per critical care bed day, never with cost per period.
-NATIONAL_UNIT_BED_DAY_PODS: Final[frozenset[str]] = frozenset({"CC"})
+
+@dataclass(frozen=True)
+class UnitOfCount:
+    """What one unit of a POD's activity is: the thing costs are compared per, locally and nationally."""
+
+    code: str
+    name: str  # singular, for a sentence: "cost per bed day"
+    plural: str  # for a column heading: "bed days"
+    per_record: bool  # one per record (an episode, an attendance, a contact); else counted on the record (days)
+
+
+UNITS_OF_COUNT: Final[tuple[UnitOfCount, ...]] = (
+    UnitOfCount("episode", "episode", "episodes", per_record=True),
+    UnitOfCount("attendance", "attendance", "attendances", per_record=True),
+    UnitOfCount("contact", "contact", "contacts", per_record=True),
+    UnitOfCount("bed_day", "bed day", "bed days", per_record=False),
+    UnitOfCount("critical_care_day", "critical care day", "critical care days", per_record=False),
+)
+
+# The unit of count of every POD, declared once. The national schedule prices each POD in the same unit (admitted
+# care per finished consultant episode, mental health inpatients and critical care per day), so every comparison,
+# national included, is per this unit: never a cost per record against a price per day.
+POD_UNIT_OF_COUNT: Final[dict[str, str]] = {
+    "EL": "episode",
+    "NEL": "episode",
+    "NES": "episode",
+    "DC": "episode",
+    "RP": "episode",
+    "OPFA": "attendance",
+    "OPFU": "attendance",
+    "OPPROC": "attendance",
+    "EC": "attendance",
+    "CC": "critical_care_day",
+    "MHCC": "contact",
+    "MHBD": "bed_day",
+    "CHS": "contact",
+}
+SPELL: Final = UnitOfCount("spell", "spell", "spells", per_record=False)
+"""Length of stay is compared per hospital spell (all the episodes of one admission)."""
+
+
+# Where the national schedule splits a POD's prices by a service code, and which field of the record holds it:
+# outpatient attendances by treatment function, emergency care by department type (01-05).
+NATIONAL_SERVICE_CODE_FIELD: Final[dict[str, str]] = {
+    "OPFA": "tfc",
+    "OPFU": "tfc",
+    "OPPROC": "tfc",
+    "EC": "department_type",
+}
+# Admitted care PODs by admission type, which the tariff's length-of-stay trim points differ by.
+ADMISSION_TYPE: Final[dict[str, str]] = {
+    "EL": "elective",
+    "DC": "elective",
+    "RP": "elective",
+    "NEL": "non_elective",
+    "NES": "non_elective",
+}
+
+
+def unit_of_count(pod: str) -> UnitOfCount:
+    """The unit a POD's activity is counted and compared in."""
+    code = POD_UNIT_OF_COUNT[pod]
+    return next(u for u in UNITS_OF_COUNT if u.code == code)
+
 
 # Collection activities: the cost drivers costs are split by (what the money was spent doing).
 COST_DRIVERS: Final[tuple[Code, ...]] = (

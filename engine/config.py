@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from engine import codes, schema
+from engine import codes, reference, schema
 from engine.errors import ConfigError
 
 PSEUDONYM_KEY_ENV = "ICSBENCH_PSEUDONYM_KEY"
@@ -99,12 +99,22 @@ class SuppressionSection(_Section):
     round_to: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+FinYear = Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)]
+
+
 class BenchmarksSection(_Section):
     """[benchmarks]: choices the benchmark engine uses."""
 
     best_in_system_min_cases: Annotated[int, Field(ge=0)] = 10
+    headline_min_cases: Annotated[int, Field(ge=1)] = 10
+    significant_at: Literal["95%", "99.8%"] = "95%"
+    overdispersion_winsorise: Annotated[float, Field(ge=0, lt=0.5)] = 0.1
     wau_unit_cost: Annotated[float, Field(gt=0)] = 3513.60
+    wau_constants: dict[FinYear, Annotated[float, Field(gt=0)]] = {}
     national_schedule: str | None = None
+    national_schedules: dict[FinYear, str] = {}
+    market_forces_factors: str | None = None
+    los_trim_points: str | None = None
 
 
 class FoldersSection(_Section):
@@ -409,6 +419,28 @@ class IcsConfig(_Section):
     def gp_list_sizes_path(self) -> Path | None:
         """The CSV of GP practice list sizes ([population] gp_list_sizes), if one is named."""
         return resolve(self.base_dir, self.population.gp_list_sizes) if self.population.gp_list_sizes else None
+
+    def national_schedule_paths(self) -> dict[str, Path | None]:
+        """The national schedule for each financial year that has one (None: the bundled NCC 2023/24 file). The
+        bundled schedule stands for 2023/24 unless [benchmarks] national_schedule or national_schedules gives
+        another file for that year."""
+        found: dict[str, Path | None] = {reference.NATIONAL_SCHEDULE_YEAR: None}
+        if self.benchmarks.national_schedule:
+            found[reference.NATIONAL_SCHEDULE_YEAR] = resolve(self.base_dir, self.benchmarks.national_schedule)
+        found.update({year: resolve(self.base_dir, path) for year, path in self.benchmarks.national_schedules.items()})
+        return dict(sorted(found.items()))
+
+    @property
+    def market_forces_factors_path(self) -> Path | None:
+        """The CSV of market forces factors per provider ([benchmarks] market_forces_factors), if one is named."""
+        named = self.benchmarks.market_forces_factors
+        return resolve(self.base_dir, named) if named else None
+
+    @property
+    def los_trim_points_path(self) -> Path | None:
+        """The CSV of national length-of-stay trim points ([benchmarks] los_trim_points), if one is named."""
+        named = self.benchmarks.los_trim_points
+        return resolve(self.base_dir, named) if named else None
 
     def pseudonym_key(self) -> bytes | None:
         """The key for patient pseudonyms, from the environment variable the config names (never from a file)."""

@@ -19,6 +19,10 @@ class ExtractError(IcsBenchError):
         self.file = file
 
 
+class ReferenceDataError(IcsBenchError):
+    """A reference list bundled with the engine (engine/reference_data/) is malformed: a packaging fault."""
+
+
 class StoreError(IcsBenchError):
     """The store cannot be opened or is not an icsbench store."""
 

@@ -172,7 +172,8 @@ _COMMON: Final[tuple[Column, ...]] = (
     Column(
         "tfc",
         "code",
-        "Treatment function code (3 digits; 110.0 from Excel reads as 110).",
+        "Treatment function code (3 digits; 110.0 from Excel reads as 110). A code not in the NHS Data Dictionary "
+        "list (`ref_tfc`) loads as sent, with a warning.",
         "110",
         settings=("apc", "op", "cc"),
         pattern=TFC_PATTERN,
@@ -270,6 +271,14 @@ _SETTING_SPECIFIC: Final[tuple[Column, ...]] = (
         "Whether the attendance or contact was face to face (Y/N).",
         "Y",
         settings=("op", "mh", "chs"),
+    ),
+    Column(
+        "consultant_led",
+        "flag",
+        "Whether a consultant led the outpatient clinic (Y/N): national prices differ for consultant-led and "
+        "non-consultant-led attendances. Consultant led when not sent.",
+        "Y",
+        settings=("op",),
     ),
     Column(
         "department_type",

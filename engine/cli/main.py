@@ -18,6 +18,7 @@ from engine import config as config_module
 from engine import jobs
 from engine.cli.output import (
     print_file_result,
+    print_headline,
     print_load_results,
     print_pushed,
     print_refresh,
@@ -259,6 +260,7 @@ def demo(demo_dir: str, scale: float, seed: int) -> None:
     )
     print_refresh(outcome.refreshed)
     with friendly_errors():
+        print_headline(reports.headline_opportunities(config))
         print_top_opportunities(reports.top_opportunities(config, limit=10))
     console.print(f"Extracts:  {generated.out_dir}\nConfig:    {generated.config_path}\nStore:     {config.store_path}")
     console.print(f"Planted variation to find: {generated.manifest_path}")

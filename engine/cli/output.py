@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine.cli.support import console
+from engine.codes import unit_of_count
 from engine.ingest import LoadResult
 from engine.jobs import RefreshOutcome
-from engine.publish.reports import Opportunity
+from engine.publish.reports import Headline, Opportunity
 
 if TYPE_CHECKING:
     from engine.store.server.canonical import PushResult
@@ -137,8 +138,11 @@ def print_pushed(pushed: PushResult | None) -> None:
 
 def print_top_opportunities(rows: Sequence[Opportunity]) -> None:
     table = Table(title="Largest cost opportunities against the ICS average (published figures)")
-    for name in ("Provider", "POD", "TFC", "HRG", "Cases", "Average", "ICS average", "Best in system", "Opportunity"):
-        table.add_column(name, justify="left" if name in ("Provider", "POD", "TFC", "HRG") else "right")
+    headings = ("Provider", "POD", "TFC", "HRG", "Cases", "Per", "Cost per unit", "ICS average", "Best in system")
+    for name in (*headings, "Opportunity", "Funnel"):
+        table.add_column(
+            name, justify="left" if name in ("Provider", "POD", "TFC", "HRG", "Per", "Funnel") else "right"
+        )
     for r in rows:
         table.add_row(
             escape(r.org_code),
@@ -146,17 +150,51 @@ def print_top_opportunities(rows: Sequence[Opportunity]) -> None:
             escape(r.tfc),
             escape(r.hrg),
             "" if r.activity is None else f"{r.activity:,}",
+            unit_of_count(r.pod).name,
             _money_text(r.mean_cost),
             _money_text(r.ics_mean_cost),
             _money_text(r.best_in_system_cost),
             _money_text(r.opportunity_vs_ics),
+            _funnel_text(r.outlier_95, r.outlier_99_8),
         )
     console.print(table)
     console.print(
-        "[dim]Each opportunity is (average - ICS average) x cases, floored at 0 per row. Opportunities against "
-        "different benchmarks overlap: never add them together.[/]"
+        "[dim]Each opportunity is (cost per unit - ICS average) x units (episodes, attendances, contacts, bed days or "
+        "critical care days), floored at 0 per row, over cells with enough cases to count in the headline. Funnel "
+        "says whether the cost is outside the limits for that many cases (high at 99.8% is very unlikely to be "
+        "chance). Opportunities against different benchmarks overlap: never add them together.[/]"
     )
 
 
-def _money_text(value: float | None) -> str:
-    return "" if value is None else f"£{value:,.0f}"
+def print_headline(rows: Sequence[Headline]) -> None:
+    table = Table(title="Opportunity against the ICS average, latest year (published figures)")
+    for name in ("Provider", "Cost", "Floored", "Net", "Significant"):
+        table.add_column(name, justify="left" if name == "Provider" else "right")
+    for r in rows:
+        table.add_row(
+            escape(r.org_code),
+            _money_text(r.cost),
+            _money_text(r.floored),
+            _money_text(r.net),
+            _money_text(r.significant),
+        )
+    console.print(table)
+    console.print(
+        "[dim]Added up over the cells with enough cases. Floored: each cell at 0 (an upper bound). Net: both signs, "
+        "what the provider would save and lose at the ICS average everywhere. Significant: only cells above the "
+        "funnel limit.[/]"
+    )
+
+
+def _funnel_text(outlier_95: str | None, outlier_99_8: str | None) -> str:
+    if outlier_99_8 in ("high", "low"):
+        return f"{outlier_99_8} (99.8%)"
+    if outlier_95 in ("high", "low"):
+        return f"{outlier_95} (95%)"
+    return outlier_95 or ""
+
+
+def _money_text(value: float | Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"-£{-value:,.0f}" if round(value) < 0 else f"£{abs(value):,.0f}"

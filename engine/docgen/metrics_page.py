@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine import codes
+from engine.config import BenchmarksSection
 from engine.metrics import catalog
 from engine.publish.suppression import SuppressionRule
 
@@ -15,21 +17,34 @@ the cost loaded to the penny, and publishes them with small-number suppression. 
 
 ## Reading the figures
 
-* **Averages** are per record (an episode, attendance, critical care period or contact) unless the column says
-  otherwise. The **ICS average** weights every provider by its activity; the **ICS median** is the middle of the
-  providers' own averages, each provider counting once.
-* **Best in system** is the lowest provider average among providers with *more* than 10 cases in the cell (the
-  number is `best_in_system_min_cases` in the ICS config), so a provider with a handful of cheap cases cannot set it.
-* **National** averages come from the national cost schedule (total cost / total activity), matched on the
-  department of the point of delivery and the HRG.
-* **Opportunity** = (provider's average - benchmark) x provider's activity, and 0 where the provider is at or below
-  the benchmark. **Never add opportunities against different benchmarks** (they are the same pounds measured
-  against different yardsticks), and remember each cell is floored at 0 on its own: a provider's total of positive
-  opportunities is not a net figure.
-* **Funnel plots** (Spiegelhalter, 2005): the z-score is how many standard errors a provider's average is from the
-  ICS average for its number of cases. Outside the 95% limits (|z| > 1.96) is worth a look; outside 99.8%
-  (|z| > 3.09) is very unlikely to be chance. Small cells have wide limits, so a large difference on few cases can
-  still be "within".
+* **Every cost is per unit of count**, the unit the national schedule prices the POD in (the table below, declared
+  once in `engine/codes.py`): a cost per record is never compared with a price per day. `unit_of_count` says which
+  unit a row is in; figures for several PODs together (`pod` = `(all)`) have no mean, since their units differ.
+  Length of stay is per spell.
+* **ICS average**: all providers' cost / all providers' units, so larger providers weigh more. **ICS median**: the
+  middle of the providers' own figures, each provider counting once. **Best in system**: the lowest provider figure
+  among providers with *more* than `best_in_system_min_cases` ({best_min}) cases in the cell, so a provider with a
+  handful of cheap cases cannot set it.
+* **National**: the national schedule for the year (`[benchmarks] national_schedules`, else the latest bundled one
+  before it) priced at the grain the schedule has: outpatients by consultant-led or not and by treatment function,
+  emergency care by department type, each in the POD's unit of count, times the provider's market forces factor
+  when one is configured. `national_basis` says whether the price was that specific or the all-specialty one.
+* **Opportunity** = (provider's cost per unit - benchmark) x its units. Three totals stand side by side: **floored**
+  (each cell at 0 before it is added: the seed's method, an upper bound), **net** (both signs: what the provider
+  would save, and lose, at the benchmark's rate everywhere) and **significant** (only cells above the funnel limit).
+  Headline totals count only cells with at least `headline_min_cases` ({headline_min}) cases. **Never add
+  opportunities against different benchmarks** (they are the same pounds measured against different yardsticks), nor
+  the length-of-stay opportunity to the cost opportunity (ward cost is in both).
+* **Funnel plots** (Spiegelhalter 2005, as FunnelPlotR): a provider's figure is compared with the ICS average on the
+  log scale (costs are skewed), and where providers differ more than chance allows the limits are widened by an
+  overdispersion term estimated over all the cells of the year. Outside the 95% limits is worth a look; outside
+  99.8% is very unlikely to be chance. Small cells have wide limits, so a large difference on few cases can still be
+  "within".
+* **Length of stay** is trimmed at each HRG's trim point (the tariff's upper quartile + 1.5 x interquartile range,
+  national when supplied, else the ICS's own); untrimmed figures and the bed days beyond the trim point sit beside.
+
+{units}
+
 * **Small numbers** (HES disclosure rules, the ICS config's default) in everything published: {suppression}
   The columns marked
   *count* below are suppressed; those marked *hidden with X* are blanked when X is. `icsbench export --unsuppressed`
@@ -41,7 +56,15 @@ the cost loaded to the penny, and publishes them with small-number suppression. 
 
 def metrics_markdown() -> str:
     """The whole of docs/metrics.md."""
-    out = [_INTRO.format(suppression=SuppressionRule().sentence())]
+    defaults = BenchmarksSection()
+    out = [
+        _INTRO.format(
+            suppression=SuppressionRule().sentence(),
+            units=_units_table(),
+            best_min=defaults.best_in_system_min_cases,
+            headline_min=defaults.headline_min_cases,
+        )
+    ]
     published = catalog.published()
     out.append("\n## Tables\n\n| table | what it answers |\n|---|---|\n")
     for metric in published:
@@ -58,6 +81,19 @@ def metrics_markdown() -> str:
     for metric in internal:
         out.append(f"* `{metric.name}`: {metric.summary} {metric.grain} {metric.about}\n")
     return "".join(out)
+
+
+def _units_table() -> str:
+    """The unit of count of every POD, from engine/codes.py."""
+    rows = ["| setting | POD | unit of count | national schedule department |", "|---|---|---|---|"]
+    for setting, pods in codes.PODS.items():
+        for pod in pods:
+            unit = codes.unit_of_count(pod.code)
+            department = codes.NATIONAL_SCHEDULE_DEPARTMENT[pod.code]
+            if pod.code in codes.NON_CONSULTANT_LED_PODS:
+                department += f" or {codes.NON_CONSULTANT_LED_DEPARTMENT}"
+            rows.append(f"| {setting} | {pod.code} ({pod.name}) | {unit.name} | {department} |")
+    return "\n".join(rows)
 
 
 def _sentence(text: str) -> str:

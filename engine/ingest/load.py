@@ -184,6 +184,8 @@ def _record_checks(store: Store, spec: SourceSpec, plan: planning.Plan) -> None:
         return
     store.run_file("ingest/stage_keys.sql")
     store.run_file("ingest/check_activity_records.sql", params)
+    if plan.source("tfc") is not None:
+        store.run_file("ingest/check_tfc_known.sql")
     if spec.setting == "apc":
         store.run_file("ingest/check_apc_dates.sql")
     if spec.setting == "cc":

@@ -28,7 +28,7 @@ from sqlglot import expressions as exp
 
 from engine import codes, sql_files
 from engine.errors import StoreError
-from engine.metrics import catalog, population_inputs
+from engine.metrics import catalog, national_inputs, population_inputs
 from engine.metrics.reconcile import check_reconciliation
 from engine.progress import Progress, silent
 from engine.store import Store, in_progress
@@ -117,7 +117,8 @@ class RefreshRun:
         """Build every result table, in dependency order, and check that every pound loaded reached the results."""
         compute = compute or InStore()
         try:
-            _prepare(self.store.con, self.parameters, population_inputs.input_tables(self.store))
+            inputs = population_inputs.input_tables(self.store) | national_inputs.input_tables(self.store.config)
+            _prepare(self.store.con, self.parameters, inputs)
             compute.prepare(self.store)
             for metric in self.metrics:
                 self.step(metric.name)
@@ -199,25 +200,35 @@ def _parameters(store: Store, refresh_id: int, started: datetime) -> dict[str, o
         "refresh_id": refresh_id,
         "refreshed_at": started.isoformat(timespec="seconds"),
         "best_in_system_min_cases": benchmarks.best_in_system_min_cases,
+        "headline_min_cases": benchmarks.headline_min_cases,
         "wau_unit_cost": benchmarks.wau_unit_cost,
         "funnel_z_95": FUNNEL_Z_95,
         "funnel_z_99_8": FUNNEL_Z_99_8,
+        "funnel_z_significant": FUNNEL_Z_95 if benchmarks.significant_at == "95%" else FUNNEL_Z_99_8,
+        "overdispersion_winsorise": benchmarks.overdispersion_winsorise,
         "population_scale": store.config.population.scale,
         "suppression_enabled": suppression.enabled,
         "suppression_smallest_shown": suppression.smallest_shown,
         "suppression_round_to": suppression.round_to,
-        "national_schedule": benchmarks.national_schedule or "bundled NCC 2023/24",
+        "national_schedules": {
+            year: str(path) if path else "bundled NCC 2023/24"
+            for year, path in store.config.national_schedule_paths().items()
+        },
+        "market_forces_factors": str(store.config.market_forces_factors_path or ""),
     }
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], population: dict[str, pa.Table]) -> None:
+def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], inputs: dict[str, pa.Table]) -> None:
     keys = (
         "refresh_id",
         "refreshed_at",
         "best_in_system_min_cases",
+        "headline_min_cases",
         "wau_unit_cost",
         "funnel_z_95",
         "funnel_z_99_8",
+        "funnel_z_significant",
+        "overdispersion_winsorise",
         "population_scale",
     )
     con.register("parameters_row", pa.table({k: [parameters[k]] for k in keys}))
@@ -230,9 +241,16 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], popu
                 "pod": [pod.code for _, pod in pods],
                 "pod_name": [pod.name for _, pod in pods],
                 "national_department": [codes.NATIONAL_SCHEDULE_DEPARTMENT.get(pod.code) for _, pod in pods],
-                "national_unit": [
-                    "bed_day" if pod.code in codes.NATIONAL_UNIT_BED_DAY_PODS else "record" for _, pod in pods
+                "unit_of_count": [codes.unit_of_count(pod.code).code for _, pod in pods],
+                "unit_name": [codes.unit_of_count(pod.code).name for _, pod in pods],
+                "unit_plural": [codes.unit_of_count(pod.code).plural for _, pod in pods],
+                "units_per_record": [int(codes.unit_of_count(pod.code).per_record) for _, pod in pods],
+                "service_code_field": [codes.NATIONAL_SERVICE_CODE_FIELD.get(pod.code) for _, pod in pods],
+                "non_consultant_department": [
+                    codes.NON_CONSULTANT_LED_DEPARTMENT if pod.code in codes.NON_CONSULTANT_LED_PODS else None
+                    for _, pod in pods
                 ],
+                "admission_type": [codes.ADMISSION_TYPE.get(pod.code) for _, pod in pods],
             }
         ),
     )
@@ -245,11 +263,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], popu
             }
         ),
     )
-    for name, table in population.items():
+    for name, table in inputs.items():
         con.register(name, table)
     for statement in sql_files.statements(sql_files.read("store/refresh_inputs.sql")):
         con.execute(statement)
-    for name in ("parameters_row", "pod_rows", "driver_rows", *population):
+    for name in ("parameters_row", "pod_rows", "driver_rows", *inputs):
         con.unregister(name)
 
 

@@ -196,7 +196,9 @@ class Opportunity:
     pod: str
     tfc: str
     hrg: str
+    unit_of_count: str
     activity: int | None
+    units: float | None
     mean_cost: float | None
     ics_mean_cost: float | None
     best_in_system_cost: float | None
@@ -217,3 +219,25 @@ def top_opportunities(config: IcsConfig, *, provider: str | None = None, limit: 
     finally:
         store.close()
     return [Opportunity(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One provider's headline opportunity against the ICS average, three ways (published figures)."""
+
+    org_code: str
+    cost: float | None
+    floored: float | None
+    net: float | None
+    significant: float | None
+
+
+def headline_opportunities(config: IcsConfig) -> list[Headline]:
+    """Each provider's floored, net and significant opportunity against the ICS average for the latest year."""
+    store = open_store(config, read_only=True)
+    try:
+        relation = store.con.sql(sql_files.read("reports/workbook_providers.sql").rstrip().rstrip(";"))
+        rows = relation.select("org_code, cost, opportunity_vs_ics, net_vs_ics, significant_vs_ics").fetchall()
+    finally:
+        store.close()
+    return [Headline(*row) for row in rows]

@@ -31,11 +31,15 @@ TOP_CELLS = 25
 NHS_BLUE = "#005EB8"
 _OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
 
-OVERVIEW_BENCHMARKS = (
-    ("ICS mean", "opportunity_vs_ics"),
-    ("ICS median", "opportunity_vs_median"),
-    ("best in system", "opportunity_vs_best"),
-    ("national", "opportunity_vs_national"),
+# The Overview's opportunity columns: (heading, worksheet function's benchmark and measure, published column).
+OVERVIEW_OPPORTUNITIES = (
+    ("Opportunity vs ICS mean", "ICS mean", "floored", "opportunity_vs_ics"),
+    ("Net vs ICS mean", "ICS mean", "net", "net_vs_ics"),
+    ("Significant vs ICS mean", "ICS mean", "significant", "significant_vs_ics"),
+    ("Opportunity vs ICS median", "ICS median", "floored", "opportunity_vs_median"),
+    ("Opportunity vs best in system", "best in system", "floored", "opportunity_vs_best"),
+    ("Opportunity vs national", "national", "floored", "opportunity_vs_national"),
+    ("Net vs national", "national", "net", "net_vs_national"),
 )
 
 
@@ -143,8 +147,9 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
     sheet.write_string(
         3,
         0,
-        "Opportunity = (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC and HRG cell. "
-        "The benchmarks overlap: never add opportunities across them.",
+        "Opportunity = (provider's cost per unit - benchmark) x units, per POD, TFC and HRG cell, added up over the "
+        "cells with enough cases: floored at 0 in each cell (the seed's), net (both signs) and significant (only cells "
+        "outside the funnel limits). The benchmarks overlap: never add opportunities across them.",
         styles.note,
     )
     first = 5
@@ -153,10 +158,9 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
         "Name",
         "Activity",
         "Cost",
-        "Mean cost",
-        *(f"Opportunity vs {b}" for b, _ in OVERVIEW_BENCHMARKS),
+        *(heading for heading, *_ in OVERVIEW_OPPORTUNITIES),
     ]
-    formats = [None, None, styles.count, styles.money, styles.pence, *(styles.money for _ in OVERVIEW_BENCHMARKS)]
+    formats = [None, None, styles.count, styles.money, *(styles.money for _ in OVERVIEW_OPPORTUNITIES)]
     totals = [0.0] * len(columns)  # the cached values of the SUM row
     for row_number, provider in enumerate(data.providers, start=first + 1):
         code_cell = xl_rowcol_to_cell(row_number, 0, col_abs=True)
@@ -165,10 +169,9 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
             Cell(provider["provider_name"]),
             Cell(provider["activity"], f"=ICS_ACTIVITY({code_cell})"),
             Cell(provider["cost"]),
-            Cell(provider["mean_cost"], f"=ICS_MEAN_COST({code_cell})"),
             *(
-                Cell(provider[column], f'=ICS_OPPORTUNITY({code_cell},"","","{label}")')
-                for label, column in OVERVIEW_BENCHMARKS
+                Cell(provider[column], f'=ICS_OPPORTUNITY({code_cell},"","","{label}","","","","{measure}")')
+                for _, label, measure, column in OVERVIEW_OPPORTUNITIES
             ),
         ]
         for col, (cell, style) in enumerate(zip(cells, formats, strict=True)):
@@ -189,14 +192,14 @@ def _overview(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookData, li
     )
     total_row = last + 1
     sheet.write_string(total_row, 0, "ICS", styles.label)
-    for col in (2, 3, *range(5, len(columns))):
+    for col in (2, *range(3, len(columns))):
         top, bottom = xl_rowcol_to_cell(first + 1, col), xl_rowcol_to_cell(last, col)
         style = styles.total_count if col == 2 else styles.total
         sheet.write_formula(total_row, col, f"=SUM({top}:{bottom})", style, totals[col])
     largest = total_row + 2
     sheet.write_string(largest, 0, "Largest opportunity vs ICS mean:", styles.label)
     codes = f"{xl_rowcol_to_cell(first + 1, 0, True, True)}:{xl_rowcol_to_cell(last, 0, True, True)}"
-    values = f"{xl_rowcol_to_cell(first + 1, 5, True, True)}:{xl_rowcol_to_cell(last, 5, True, True)}"
+    values = f"{xl_rowcol_to_cell(first + 1, 4, True, True)}:{xl_rowcol_to_cell(last, 4, True, True)}"
     sheet.write_formula(
         largest, 2, f"=INDEX({codes},MATCH(MAX({values}),{values},0))", styles.label, data.focus_provider
     )
@@ -222,10 +225,10 @@ def _opportunities(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookDat
         "TFC",
         "HRG",
         "Activity",
-        "Mean cost",
-        "ICS mean cost",
-        "Best in system cost",
-        "National mean cost",
+        "Cost per unit",
+        "ICS mean cost per unit",
+        "Best in system cost per unit",
+        "National cost per unit (ICS mix)",
         "Opportunity vs ICS mean",
         "Opportunity vs best in system",
         "Outlier (95%)",
@@ -257,7 +260,7 @@ def _opportunities(book: xlsxwriter.Workbook, styles: _Styles, data: WorkbookDat
             Cell(cell["mean_cost"], f"=ICS_MEAN_COST({provider},{keys},{tfc})"),
             Cell(cell["ics_mean_cost"], f'=ICS_BENCHMARK_COST({keys},"ICS mean",{tfc})'),
             Cell(cell["best_in_system_cost"], f'=ICS_BENCHMARK_COST({keys},"best in system",{tfc})'),
-            Cell(cell["national_mean_cost"], f'=ICS_BENCHMARK_COST({keys},"national",{tfc})'),
+            Cell(cell["ics_national_mean_cost"], f'=ICS_BENCHMARK_COST({keys},"national",{tfc})'),
             Cell(cell["opportunity_vs_ics"], f'=ICS_OPPORTUNITY({provider},{keys},"ICS mean","",{tfc})'),
             Cell(cell["opportunity_vs_best"], f'=ICS_OPPORTUNITY({provider},{keys},"best in system","",{tfc})'),
             Cell(cell["outlier_95"]),

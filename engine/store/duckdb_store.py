@@ -18,9 +18,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from engine import reference, sql_files
-from engine.config import IcsConfig, resolve
+from engine import sql_files
+from engine.config import IcsConfig
 from engine.errors import StoreError
+from engine.store import reference_tables
 
 SCHEMA_VERSION = "1"
 # Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
@@ -182,11 +183,7 @@ def _initialise(store: Store) -> None:
             "load the extracts into a new store"
         )
     _sync_providers(store)
-    if not _has_table(con, "ref_national_schedule") or not _has_column(con, "ref_lsoa", "population_60_plus"):
-        # Reference tables are rebuilt from the bundled data, so a store made before a column was added catches up.
-        con.execute("DROP TABLE IF EXISTS ref_national_schedule")
-        con.execute("DROP TABLE IF EXISTS ref_lsoa")
-        _load_reference(con, _schedule_path(store.config))
+    reference_tables.sync(store)
     if not _has_table(con, "data_quality"):
         store.run_file("ingest/data_quality.sql")
 
@@ -209,58 +206,3 @@ def _sync_providers(store: Store) -> None:
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()
     return bool(rows[0][0])
-
-
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = $t AND column_name = $c",
-        {"t": table, "c": column},
-    ).fetchall()
-    return bool(rows[0][0])
-
-
-def _schedule_path(config: IcsConfig) -> Path:
-    if config.benchmarks.national_schedule is None:
-        return reference.NATIONAL_SCHEDULE
-    path = resolve(config.base_dir, config.benchmarks.national_schedule)
-    if not path.exists():
-        raise StoreError(f"{path}: the national schedule named in [benchmarks] national_schedule does not exist")
-    return path
-
-
-def _load_reference(con: duckdb.DuckDBPyConnection, schedule_path: Path) -> None:
-    schedule = reference.national_schedule(schedule_path)
-    con.register(
-        "schedule_rows",
-        pa.table(
-            {
-                "fin_year": [reference.NATIONAL_SCHEDULE_YEAR] * len(schedule),
-                "department": [r.department for r in schedule],
-                "currency": [r.currency for r in schedule],
-                "description": [r.description for r in schedule],
-                "activity": [r.activity for r in schedule],
-                "unit_cost": [r.unit_cost for r in schedule],
-                "total_cost": [r.total_cost for r in schedule],
-            }
-        ),
-    )
-    lsoas = reference.lsoas()
-    con.register(
-        "lsoa_rows",
-        pa.table(
-            {
-                "lsoa": [r.code for r in lsoas],
-                "lsoa_name": [r.name for r in lsoas],
-                "district": [r.district for r in lsoas],
-                "imd_rank": [r.imd_rank for r in lsoas],
-                "imd_decile": [r.imd_decile for r in lsoas],
-                "population": [r.population for r in lsoas],
-                "population_0_15": [r.population_0_15 for r in lsoas],
-                "population_16_59": [r.population_16_59 for r in lsoas],
-                "population_60_plus": [r.population_60_plus for r in lsoas],
-            }
-        ),
-    )
-    con.execute(sql_files.read("store/reference.sql"))
-    con.unregister("schedule_rows")
-    con.unregister("lsoa_rows")

@@ -78,6 +78,7 @@ def _follow_up_parts(follow_ons: FollowOns) -> dict[str, np.ndarray]:
         "hrg": follow_ons.currency,
         "group": np.full(n, casemix.ANY, dtype=np.int64),
         "face_to_face": np.where(face, "Y", "N"),
+        "consultant_led": np.full(n, "Y"),
         "unit_cost": np.array([consultant_led.unit_cost_of(c) for c in follow_ons.currency.tolist()], dtype=float),
         "profile": np.full(n, "op"),
     }
@@ -94,16 +95,28 @@ def outpatients(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
     share = chunk.demand.provider_share("op", code)
     clinics = _ELECTIVE_CENTRE_CLINICS if code == ELECTIVE_CENTRE else _ACUTE_CLINICS
     consultant_led = casemix.currencies("Consultant Led")
+    non_consultant_led = casemix.currencies("Non Consultant Led")
+    # Who led the clinic is drawn from a stream of its own, so adding it changed no other draw of the chunk.
+    clinic_lead_rng = chunk_rng(chunk.seed, code, "op", chunk.quarter, "consultant_led")
     parts: list[dict[str, np.ndarray]] = []
     for pod in ("OPFA", "OPFU"):
         n = poisson(rng, chunk.expected(volumes.OP_ATTENDANCES * volumes.OP_POD_MIX[pod], pod) * share)
         clinic = choose(rng, np.array([c[1] for c in clinics]), n)
         face = rng.random(n) < volumes.FACE_TO_FACE_SHARE
         hrg = np.where(face, _WF_CODES[(pod, True)], _WF_CODES[(pod, False)])
+        led = clinic_lead_rng.random(n) < volumes.CONSULTANT_LED_SHARE
         unit_cost = np.where(
-            face,
-            consultant_led.unit_cost_of(_WF_CODES[(pod, True)]),
-            consultant_led.unit_cost_of(_WF_CODES[(pod, False)]),
+            led,
+            np.where(
+                face,
+                consultant_led.unit_cost_of(_WF_CODES[(pod, True)]),
+                consultant_led.unit_cost_of(_WF_CODES[(pod, False)]),
+            ),
+            np.where(
+                face,
+                non_consultant_led.unit_cost_of(_WF_CODES[(pod, True)]),
+                non_consultant_led.unit_cost_of(_WF_CODES[(pod, False)]),
+            ),
         )
         parts.append(
             {
@@ -112,6 +125,7 @@ def outpatients(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
                 "hrg": hrg,
                 "group": np.array([c[2] for c in clinics], dtype=np.int64)[clinic],
                 "face_to_face": np.where(face, "Y", "N"),
+                "consultant_led": np.where(led, "Y", "N"),
                 "unit_cost": unit_cost,
                 "profile": np.full(n, "op"),
             }
@@ -128,6 +142,7 @@ def outpatients(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
             "hrg": procedures.codes[rows],
             "group": groups,
             "face_to_face": np.full(n, "Y"),
+            "consultant_led": np.full(n, "Y"),
             "unit_cost": procedures.unit_cost[rows],
             "profile": np.full(n, "op_proc"),
         }
@@ -170,6 +185,7 @@ def outpatients(chunk: Chunk, follow_ons: FollowOns | None = None) -> Records:
         "event_date": when,
         "end_date": when,
         "face_to_face": merged["face_to_face"],
+        "consultant_led": merged["consultant_led"],
     }
     rooms = np.array([locations.index(r) for r in _IMAGING_ROOMS], dtype=np.int32)
     cost = CostInputs(

@@ -42,7 +42,7 @@ from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec, wards
 from engine.synth.seeding import chunk_rng
 from engine.synth.volumes import Demand
 
-GENERATOR_VERSION: Final = "1.1.0"
+GENERATOR_VERSION: Final = "1.2.0"
 GP_LIST_SIZES_FILE: Final = "gp_list_sizes.csv"
 ADMITTED: Final[tuple[str, ...]] = ("apc", "cc")
 

@@ -36,6 +36,9 @@ SECOND_EPISODE_SHARE: Final = 0.08
 ELECTIVE_CENTRE_ORTHO_SHARE: Final = 0.30
 ELECTIVE_CENTRE_ORTHO_MIX: Final = 0.85
 FACE_TO_FACE_SHARE: Final = 0.85
+# Share of first and follow-up outpatient attendances led by a consultant (NCC 2023/24: 49.0M of 70.8M WF01 and WF02
+# attendances were in Consultant Led, the rest Non Consultant Led).
+CONSULTANT_LED_SHARE: Final = 0.69
 
 # Emergency work is busier in winter; weights per quarter average 1.
 _WINTER: Final = (0.96, 0.97, 1.02, 1.05)

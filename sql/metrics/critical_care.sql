@@ -2,7 +2,8 @@
 -- Grain: one row per financial year, unit type, critical care HRG and provider.
 -- Inputs: benchmark_cells, event_costs, results.refresh_parameters
 -- Published: yes
--- About: Critical care is compared per bed day, the unit the national schedule prices it in. Opportunity =
+-- About: Critical care is compared per critical care day (bed day), the unit the national schedule prices it in,
+--   here and everywhere else (unit_cost_benchmark and opportunity_summary too). Opportunity =
 --   (provider's cost per bed day - benchmark) x the provider's bed days, floored at 0; do not add opportunities
 --   across benchmarks. Linked spells are the admitted care spells the periods belong to (through the linked
 --   episode); critical care days per spell shows how much critical care each stay needing it used.
@@ -10,6 +11,7 @@
 --   fin_year [key] financial year
 --   unit_type [key] adult, paediatric or neonatal
 --   hrg [key] critical care HRG (XA, XB or XC)
+--   unit_of_count [key] critical_care_day
 --   org_code [key] provider ODS code
 --   periods [count] critical care periods
 --   bed_days [from periods] critical care bed days
@@ -29,6 +31,13 @@
 --   opportunity_vs_best [from periods] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, floored
 --     at 0; blank when no provider has enough periods
 --   opportunity_vs_national [from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, floored at 0
+--   net_vs_ics [from periods] (cost_per_bed_day - ics_cost_per_bed_day) x bed_days, either sign
+--   net_vs_best [from periods] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, either sign
+--   net_vs_national [from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, either sign
+--   national_basis [shown] which national price: schedule year and market forces factor
+--   in_headline [from periods] 1 when the cell has enough periods to count in headline totals
+--   outlier_95 [from periods] high, low or within the 95% funnel limits around the ICS cost per day (log scale,
+--     overdispersion included); untested when the spread is unmeasurable
 --   refresh_id [shown] the refresh that wrote the row
 WITH periods AS (
     SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code,
@@ -50,13 +59,15 @@ provider_cells AS (
     FROM periods
     GROUP BY fin_year, unit_type, hrg, org_code
 )
-SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.org_code, c.cases AS periods, c.units AS bed_days,
+SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.unit_of_count, c.org_code, c.cases AS periods,
+       CAST(c.units AS DOUBLE) AS bed_days,
        p.level_2_days, p.level_3_days, c.value AS total_cost, c.rate AS cost_per_bed_day, p.linked_spells,
        p.linked_bed_days / nullif(p.linked_spells, 0) AS cc_days_per_spell,
        c.ics_cases AS ics_periods, c.ics_rate AS ics_cost_per_bed_day,
        c.best_in_system_rate AS best_in_system_cost_per_bed_day, c.best_in_system_org,
        c.national_rate AS national_cost_per_bed_day,
-       c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, s.refresh_id
+       c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, c.net_vs_ics, c.net_vs_best,
+       c.net_vs_national, c.national_basis, c.in_headline, c.outlier_95, s.refresh_id
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
     ON p.fin_year = c.fin_year AND p.unit_type = c.detail AND p.hrg = c.hrg AND p.org_code = c.org_code

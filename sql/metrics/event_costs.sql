@@ -1,7 +1,7 @@
 -- event_costs: each patient event with its cost added up from its cost lines, the building block of every table.
 -- Grain: one row per activity record (setting, org_code, record_id); cost lines whose record is not held (after a
 --   reload replaced it) get a row of their own with has_activity_record = 0, so no pound is ever dropped.
--- Inputs: activity, cost_lines, results.refresh_parameters
+-- Inputs: activity, cost_lines, results.dim_hrg, results.refresh_parameters
 -- Published: no
 -- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
 --   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines;
@@ -17,12 +17,15 @@
 --   pod [key] point of delivery; UNLINKED for cost lines without a record
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency; blank where missing
---   hrg_chapter [key] first character of the HRG
+--   hrg_chapter [key] the HRG4+ chapter (one letter) or, for a currency outside HRG4+, its currency group, as
+--     dim_hrg decides (mental_health, community, ...; none where blank)
 --   spell_id [key] admitted care: the hospital spell (the record itself where no spell id was sent)
 --   episode_number [key] admitted care: order of the episode in its spell
 --   spell_hrg [key] admitted care: the spell's HRG (the episode's HRG where none was sent)
 --   los [shown] admitted care: length of stay of the spell, days
 --   unit_type [key] critical care: adult, paediatric or neonatal
+--   department_type [key] emergency care: department type 01-05
+--   consultant_led [key] outpatients: 1 when a consultant led the clinic, 0 when not, blank when not sent
 --   apc_record_id [key] critical care: the admitted care episode the period belongs to
 --   record_bed_days [shown] critical care and mental health: bed days on the record
 --   level_2_days [shown] critical care: days at level 2
@@ -106,6 +109,8 @@ events AS (
            CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_hrg, a.hrg) END AS spell_hrg,
            a.los,
            a.unit_type,
+           a.department_type,
+           CAST(a.consultant_led AS INTEGER) AS consultant_led,
            a.apc_record_id,
            a.bed_days AS record_bed_days,
            a.level_2_days,
@@ -144,8 +149,9 @@ events AS (
 SELECT e.fin_year, e.period,
        CASE WHEN e.period <= 3 THEN 1 WHEN e.period <= 6 THEN 2 WHEN e.period <= 9 THEN 3 ELSE 4 END AS quarter,
        e.setting, e.org_code, e.record_id, e.pod, e.tfc, e.hrg,
-       substr(e.hrg, 1, 1) AS hrg_chapter,
-       e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.apc_record_id, e.record_bed_days, e.level_2_days,
+       h.hrg_chapter,
+       e.spell_id, e.episode_number, e.spell_hrg, e.los, e.unit_type, e.department_type, e.consultant_led,
+       e.apc_record_id, e.record_bed_days, e.level_2_days,
        e.level_3_days, e.has_activity_record, e.total_cost,
        e.ward_cost, e.theatre_cost, e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost,
        e.high_cost_drugs_cost, e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
@@ -154,4 +160,5 @@ SELECT e.fin_year, e.period,
        e.cc_bed_days, e.tests, e.examinations, e.items, e.medical_contacts, e.nursing_contacts, e.therapy_contacts,
        s.refresh_id
 FROM events AS e
+LEFT JOIN results.dim_hrg AS h ON h.hrg = e.hrg
 CROSS JOIN results.refresh_parameters AS s

@@ -3,13 +3,18 @@
 --   ((all) for the total cost).
 -- Inputs: results.unit_cost_benchmark, results.cost_driver_benchmark, benchmark_cells, results.refresh_parameters
 -- Published: yes
--- About: The opportunities of unit_cost_benchmark and cost_driver_benchmark added up over their cells (POD + TFC + HRG),
---   so that a total for a POD or an HRG is right even where a cell is too small to publish. Each cell is floored at 0
---   before it is added, as in the seed: a provider's savings in one cell are not netted against its excess in another.
---   pod and hrg say (all) where the row adds up every POD or every HRG. Do not add rows of different levels (a POD row
---   already holds its HRG rows), opportunities across benchmarks (they overlap) or cost drivers to the total (the
---   driver rows split it). Mean costs, medians and best in system are at the row's own level; median, best in
---   system and national are only given for a POD and HRG, where the case mix is alike.
+-- About: The headline: the opportunities of unit_cost_benchmark and cost_driver_benchmark added up over their cells
+--   (POD + TFC + HRG), so that a total for a POD or an HRG is right even where a cell is too small to publish. Three
+--   totals stand side by side, and only cells with at least the configured minimum cases (headline_min_cases, 10
+--   by default) count in them, so a handful of cases cannot make a headline: the seed's floored sum (each cell
+--   floored at 0 before it is added, so a provider's savings in one cell are not netted against its excess in
+--   another: an upper bound), the net difference (both signs: what the provider would save, and lose, at the
+--   benchmark's rate everywhere) and the significant opportunity (only cells above the funnel limit, so unlikely to
+--   be noise). Every comparison is per the POD's unit of count (critical care per day, mental health inpatients per
+--   bed day). pod and hrg say (all) where the row adds up every POD or every HRG; mean costs are only given for a
+--   POD, whose unit is one. Do not add rows of different levels (a POD row already holds its HRG rows),
+--   opportunities across benchmarks (they overlap) or cost drivers to the total (the driver rows split it).
+--   Median, best in system and national are only given for a POD and HRG, where the case mix is alike.
 -- Columns:
 --   fin_year [key] financial year
 --   org_code [key] provider ODS code
@@ -17,70 +22,106 @@
 --   hrg [key] HRG or currency; (all) for every HRG of the POD
 --   cost_driver [key] collection activity code of the cost driver (ward, theatre, imaging ...); (all) for the total
 --     cost
+--   unit_of_count [key] the POD's unit of count; (mixed) for the provider's whole activity
 --   cells [shown] POD + TFC + HRG cells added up
+--   cells_in_headline [shown] of those, the cells with enough cases to count in the opportunity totals
 --   activity [count] the provider's records (episodes, attendances, periods or contacts)
+--   units [from activity] the provider's units of count; blank for the whole provider (units differ by POD)
 --   cost [from activity] the provider's cost for those records (on the driver, for a driver row), pounds
---   mean_cost [from activity] cost / activity, pounds
+--   mean_cost [from activity] cost / units, pounds per unit of count; blank for the whole provider
 --   ics_activity [count] records across every provider at the same level
---   ics_mean_cost [from ics_activity] all providers' cost / all providers' activity at the same level, pounds
---   ics_median_cost [shown] median of the providers' mean costs for the POD and HRG
---   best_in_system_cost [shown] lowest provider mean cost for the POD and HRG among providers with more than the
+--   ics_mean_cost [from ics_activity] all providers' cost / all providers' units at the same level, pounds
+--   ics_median_cost [shown] median of the providers' cost per unit for the POD and HRG
+--   best_in_system_cost [shown] lowest provider cost per unit for the POD and HRG among providers with more than the
 --     configured number of cases
 --   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average unit cost for the POD's department and HRG (total cost only), pounds
---   opportunity_vs_ics [from activity] sum of the cells' opportunity against the ICS average, pounds
---   opportunity_vs_median [from activity] sum of the cells' opportunity against the ICS median (total cost only),
---     pounds
---   opportunity_vs_best [from activity] sum of the cells' opportunity against the best in system, pounds; cells
---     without a best in system add nothing
---   opportunity_vs_national [from activity] sum of the cells' opportunity against the national average (total cost
---     only), pounds; cells without a national price add nothing
+--   national_mean_cost [shown] national average cost per unit of the provider's records for the POD and HRG at
+--     national prices (total cost only; blank where a cell has no national price), pounds
+--   ics_national_mean_cost [shown] the same for every provider's records together (the ICS's mix), pounds
+--   opportunity_vs_ics [from activity] sum of the headline cells' opportunity against the ICS average (each floored
+--     at 0), pounds
+--   opportunity_vs_median [from activity] the same against the ICS median (total cost only), pounds
+--   opportunity_vs_best [from activity] the same against the best in system, pounds; cells without a best in system
+--     add nothing
+--   opportunity_vs_national [from activity] the same against the national average (total cost only), pounds; cells
+--     without a national price add nothing
+--   net_vs_ics [from activity] sum of the headline cells' net difference against the ICS average (both signs)
+--   net_vs_median [from activity] the same against the ICS median (total cost only)
+--   net_vs_best [from activity] the same against the best in system
+--   net_vs_national [from activity] the same against the national average (total cost only)
+--   significant_vs_ics [from activity] sum of the headline cells' opportunity against the ICS average in cells
+--     above the funnel limit only, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH cell_figures AS (
-    SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, activity, total_cost AS cost, national_mean_cost,
-           opportunity_vs_ics, opportunity_vs_median, opportunity_vs_best, opportunity_vs_national
+    SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, unit_of_count, in_headline, activity, units,
+           total_cost AS cost, national_mean_cost * units AS national_cost, opportunity_vs_ics, opportunity_vs_median,
+           opportunity_vs_best, opportunity_vs_national, net_vs_ics, net_vs_median, net_vs_best, net_vs_national,
+           significant_vs_ics
     FROM results.unit_cost_benchmark
     UNION ALL
-    SELECT fin_year, org_code, pod, hrg, cost_driver, activity, driver_cost AS cost, CAST(NULL AS DOUBLE),
-           opportunity_vs_ics, CAST(NULL AS DOUBLE), opportunity_vs_best, CAST(NULL AS DOUBLE)
+    SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count, in_headline, activity, units,
+           driver_cost AS cost, CAST(NULL AS DOUBLE), opportunity_vs_ics, CAST(NULL AS DOUBLE), opportunity_vs_best,
+           CAST(NULL AS DOUBLE), net_vs_ics, CAST(NULL AS DOUBLE), net_vs_best, CAST(NULL AS DOUBLE),
+           significant_vs_ics
     FROM results.cost_driver_benchmark
 ),
 -- Opportunities to the 10-billionth of a pound before they are added up, so the totals are exact sums, the same
--- whatever order the cells arrive in (a sum of floating-point numbers depends on the order of adding).
+-- whatever order the cells arrive in (a sum of floating-point numbers depends on the order of adding). Cells with
+-- too few cases for a headline add nothing to the opportunity totals.
 cells AS (
-    SELECT fin_year, org_code, pod, hrg, cost_driver, activity, cost, national_mean_cost,
-           CAST(opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
-           CAST(opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
-           CAST(opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
-           CAST(opportunity_vs_national AS DECIMAL(38, 10)) AS opportunity_vs_national
+    SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count, in_headline, activity,
+           CAST(units AS DECIMAL(38, 10)) AS units, cost, CAST(national_cost AS DECIMAL(38, 10)) AS national_cost,
+           CASE WHEN national_cost IS NULL THEN 0 ELSE 1 END AS priced,
+           CAST(in_headline * opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
+           CAST(in_headline * opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
+           CAST(in_headline * opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
+           CAST(in_headline * opportunity_vs_national AS DECIMAL(38, 10)) AS opportunity_vs_national,
+           CAST(in_headline * net_vs_ics AS DECIMAL(38, 10)) AS net_vs_ics,
+           CAST(in_headline * net_vs_median AS DECIMAL(38, 10)) AS net_vs_median,
+           CAST(in_headline * net_vs_best AS DECIMAL(38, 10)) AS net_vs_best,
+           CAST(in_headline * net_vs_national AS DECIMAL(38, 10)) AS net_vs_national,
+           CAST(in_headline * significant_vs_ics AS DECIMAL(38, 10)) AS significant_vs_ics
     FROM cell_figures
 ),
 levels AS (
-    SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, cost_driver, count(*) AS cells,
-           sum(activity) AS activity, sum(cost) AS cost, CAST(NULL AS DOUBLE) AS national_mean_cost,
+    SELECT fin_year, org_code, '(all)' AS pod, '(all)' AS hrg, cost_driver, '(mixed)' AS unit_of_count,
+           count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
+           CAST(NULL AS DECIMAL(38, 10)) AS units, sum(cost) AS cost, CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
-           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national
+           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
+           sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
+           sum(net_vs_national) AS net_vs_national, sum(significant_vs_ics) AS significant_vs_ics
     FROM cells
     GROUP BY fin_year, org_code, cost_driver
     UNION ALL
-    SELECT fin_year, org_code, pod, '(all)' AS hrg, cost_driver, count(*) AS cells,
-           sum(activity) AS activity, sum(cost) AS cost, CAST(NULL AS DOUBLE) AS national_mean_cost,
+    SELECT fin_year, org_code, pod, '(all)' AS hrg, cost_driver, unit_of_count,
+           count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
+           sum(units) AS units, sum(cost) AS cost, CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
-           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national
+           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
+           sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
+           sum(net_vs_national) AS net_vs_national, sum(significant_vs_ics) AS significant_vs_ics
     FROM cells
-    GROUP BY fin_year, org_code, pod, cost_driver
+    GROUP BY fin_year, org_code, pod, cost_driver, unit_of_count
     UNION ALL
-    SELECT fin_year, org_code, pod, hrg, cost_driver, count(*) AS cells,
-           sum(activity) AS activity, sum(cost) AS cost, max(national_mean_cost) AS national_mean_cost,
+    SELECT fin_year, org_code, pod, hrg, cost_driver, unit_of_count,
+           count(*) AS cells, sum(in_headline) AS cells_in_headline, sum(activity) AS activity,
+           sum(units) AS units, sum(cost) AS cost,
+           CASE WHEN min(priced) = 1 AND cost_driver = '(all)' THEN sum(national_cost) END AS national_cost,
            sum(opportunity_vs_ics) AS opportunity_vs_ics, sum(opportunity_vs_median) AS opportunity_vs_median,
-           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national
+           sum(opportunity_vs_best) AS opportunity_vs_best, sum(opportunity_vs_national) AS opportunity_vs_national,
+           sum(net_vs_ics) AS net_vs_ics, sum(net_vs_median) AS net_vs_median, sum(net_vs_best) AS net_vs_best,
+           sum(net_vs_national) AS net_vs_national, sum(significant_vs_ics) AS significant_vs_ics
     FROM cells
-    GROUP BY fin_year, org_code, pod, hrg, cost_driver
+    GROUP BY fin_year, org_code, pod, hrg, cost_driver, unit_of_count
 ),
 ics AS (
     SELECT fin_year, pod, hrg, cost_driver,
            sum(activity) AS ics_activity,
-           CAST(sum(cost) AS DOUBLE) / sum(activity) AS ics_mean_cost
+           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) AS ics_mean_cost,
+           CASE WHEN count(national_cost) = count(*)
+                THEN CAST(sum(national_cost) AS DOUBLE) / nullif(CAST(sum(units) AS DOUBLE), 0) END
+               AS ics_national_mean_cost
     FROM levels
     GROUP BY fin_year, pod, hrg, cost_driver
 ),
@@ -90,15 +131,22 @@ pod_hrg_benchmarks AS (
     FROM benchmark_cells
     WHERE family = 'pod_hrg_cost'
 )
-SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.cells, l.activity, l.cost,
-       CASE WHEN l.activity > 0 THEN CAST(l.cost AS DOUBLE) / l.activity END AS mean_cost,
+SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.unit_of_count, l.cells, l.cells_in_headline,
+       l.activity, CAST(l.units AS DOUBLE) AS units, l.cost,
+       CAST(l.cost AS DOUBLE) / nullif(CAST(l.units AS DOUBLE), 0) AS mean_cost,
        i.ics_activity, i.ics_mean_cost, b.ics_median_rate AS ics_median_cost,
        b.best_in_system_rate AS best_in_system_cost, b.best_in_system_org,
-       l.national_mean_cost,
+       CAST(l.national_cost AS DOUBLE) / nullif(CAST(l.units AS DOUBLE), 0) AS national_mean_cost,
+       i.ics_national_mean_cost,
        CAST(l.opportunity_vs_ics AS DOUBLE) AS opportunity_vs_ics,
        CAST(l.opportunity_vs_median AS DOUBLE) AS opportunity_vs_median,
        CAST(l.opportunity_vs_best AS DOUBLE) AS opportunity_vs_best,
        CAST(l.opportunity_vs_national AS DOUBLE) AS opportunity_vs_national,
+       CAST(l.net_vs_ics AS DOUBLE) AS net_vs_ics,
+       CAST(l.net_vs_median AS DOUBLE) AS net_vs_median,
+       CAST(l.net_vs_best AS DOUBLE) AS net_vs_best,
+       CAST(l.net_vs_national AS DOUBLE) AS net_vs_national,
+       CAST(l.significant_vs_ics AS DOUBLE) AS significant_vs_ics,
        s.refresh_id
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg AND i.cost_driver = l.cost_driver

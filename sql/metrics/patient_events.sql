@@ -28,8 +28,8 @@
 --   end_date [key] discharge date for admitted care, else the event's end date (or its date)
 --   total_cost [shown] cost of the record, pounds (exact)
 WITH records AS (
-    SELECT e.fin_year, e.setting, e.org_code, e.record_id, e.has_activity_record, e.pod, e.tfc, e.hrg, e.spell_id, e.spell_hrg,
-           e.total_cost,
+    SELECT e.fin_year, e.setting, e.org_code, e.record_id, e.has_activity_record, e.pod, e.tfc, e.hrg, e.spell_id,
+           e.spell_hrg, e.total_cost,
            a.patient_id, a.age, a.sex, a.lsoa, a.gp_practice, a.primary_diagnosis, a.service_code,
            CASE WHEN e.setting = 'apc' THEN coalesce(a.admission_date, a.event_date) ELSE a.event_date END
                AS start_date,

@@ -13,7 +13,8 @@
 --   setting [key] apc (admitted care), op (outpatients), ec (emergency care), cc (critical care), mh (mental health)
 --     or chs (community health services)
 --   pod [key] point of delivery
---   hrg_chapter [key] first character of the HRG (the HRG chapter, e.g. H for the musculoskeletal system)
+--   hrg_chapter [key] the HRG4+ chapter (one letter, e.g. H for the musculoskeletal system) or, for a currency
+--     outside HRG4+, its currency group (mental_health, community, ...; none where blank); names in dim_hrg
 --   hrg [key] HRG or currency; blank where none was given
 --   org_code [key] provider ODS code
 --   provider_name [key] provider name from the ICS config

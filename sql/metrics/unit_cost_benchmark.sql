@@ -1,15 +1,17 @@
--- unit_cost_benchmark: each provider's average cost per case against the ICS, the best in system and national.
+-- unit_cost_benchmark: each provider's cost per unit of activity against the ICS, the best in system and national.
 -- Grain: one row per financial year, setting, POD, treatment function (TFC), HRG and provider (the seed's grain).
 -- Inputs: benchmark_cells, results.refresh_parameters
 -- Published: yes
--- About: The cost opportunity. Opportunity = (provider's average cost - benchmark) x provider's activity, and 0 where
---   the provider is at or below the benchmark, so it is never negative. Do not add opportunities across benchmarks
---   (they overlap), and take care adding them across cells: each is floored at 0 on its own, so a provider's
---   savings in one cell are not netted against its excess in another. The funnel-plot z-score says whether a
---   provider's average is further from the ICS average than chance would explain for that many cases: 'high' or
---   'low' at 95% is worth a look, at 99.8% it is very unlikely to be noise. National averages come from the national
---   cost schedule (activity weighted), matched on the POD's department and the HRG; blank where the schedule has no
---   price or prices a different unit (critical care is compared per bed day in critical_care).
+-- About: The cost opportunity, per the POD's unit of count: an episode for admitted care, an attendance for
+--   outpatients and emergency care, a contact for community and mental health contacts, a bed day for mental
+--   health inpatients and a critical care day for critical care (unit_of_count says which), the unit the national
+--   schedule prices it in. Opportunity = (provider's cost per unit - benchmark) x its units, 0 where it is at or
+--   below the benchmark (the seed's method); the net difference keeps both signs, so it can be added up without
+--   overstating. Do not add opportunities across benchmarks (they overlap). The funnel limits are around the ICS
+--   cost per unit for this many cases, on the log scale and widened where providers differ more than chance allows
+--   (overdispersion); 'high' or 'low' at 95% is worth a look, at 99.8% it is very unlikely to be noise, and
+--   significant_vs_ics keeps only the opportunity above the configured limit. National prices come from the
+--   national cost schedule for the year (national_basis says which price and how specific it is).
 -- Columns:
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs
@@ -17,38 +19,54 @@
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
 --   org_code [key] provider ODS code
+--   unit_of_count [key] what one unit is: episode, attendance, contact, bed_day or critical_care_day
 --   activity [count] the provider's records in the cell (episodes, attendances, periods or contacts)
+--   units [from activity] the provider's units of count (the records, or their days)
 --   total_cost [from activity] the provider's cost for those records, pounds
---   mean_cost [from activity] total_cost / activity: the provider's average cost per record, pounds
+--   mean_cost [from activity] total_cost / units: the provider's cost per unit of count, pounds
 --   ics_activity [count] records in the cell across every provider
---   ics_mean_cost [from ics_activity] ICS average cost per record: all providers' cost / all providers' activity
---   ics_median_cost [shown] median of the providers' average costs (each provider counts once, whatever its size)
+--   ics_mean_cost [from ics_activity] ICS cost per unit: all providers' cost / all providers' units
+--   ics_median_cost [shown] median of the providers' cost per unit (each provider counts once, whatever its size)
 --   providers [shown] providers with activity in the cell
---   best_in_system_cost [shown] lowest provider average among providers with more than the configured number of
---     cases (10 by default); blank when no provider has that many
+--   best_in_system_cost [shown] lowest provider cost per unit among providers with more than the configured number
+--     of cases (10 by default); blank when no provider has that many
 --   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average unit cost for the POD's department and HRG, pounds
---   opportunity_vs_ics [from activity] (mean_cost - ics_mean_cost) x activity, floored at 0, pounds
---   opportunity_vs_median [from activity] (mean_cost - ics_median_cost) x activity, floored at 0, pounds
---   opportunity_vs_best [from activity] (mean_cost - best_in_system_cost) x activity, floored at 0, pounds
---   opportunity_vs_national [from activity] (mean_cost - national_mean_cost) x activity, floored at 0, pounds
---   funnel_z [from activity] (mean_cost - ics_mean_cost) / (ICS standard deviation of cost per record / square root
---     of activity): how many standard errors the provider sits from the ICS average
---   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS average for this many cases, pounds
+--   national_mean_cost [shown] national average cost per unit for the provider's records (its mix of currencies,
+--     clinics and department types at national prices, market forces adjusted when configured), pounds
+--   ics_national_mean_cost [shown] the same for every provider's records in the cell together (the ICS's mix), the
+--     national benchmark for the cell as a whole, pounds
+--   national_basis [shown] which national price: schedule year, how specific, market forces factor
+--   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
+--   opportunity_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
+--   opportunity_vs_median [from activity] (mean_cost - ics_median_cost) x units, floored at 0, pounds
+--   opportunity_vs_best [from activity] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
+--   opportunity_vs_national [from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
+--   net_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
+--   net_vs_median [from activity] (mean_cost - ics_median_cost) x units, either sign, pounds
+--   net_vs_best [from activity] (mean_cost - best_in_system_cost) x units, either sign, pounds
+--   net_vs_national [from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
+--   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--     configured level, else 0, pounds
+--   funnel_z [from activity] log(mean_cost / ics_mean_cost) / its standard error, overdispersion included
+--   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS cost per unit for this many cases, pounds
 --   funnel_upper_95 [from activity] upper 95% funnel limit, pounds
 --   funnel_lower_99_8 [from activity] lower 99.8% funnel limit, pounds
 --   funnel_upper_99_8 [from activity] upper 99.8% funnel limit, pounds
 --   outlier_95 [from activity] high or low when outside the 95% limits, within when inside, untested when the
 --     ICS spread cannot be measured (a single record, or identical costs)
 --   outlier_99_8 [from activity] the same at the 99.8% limits
+--   overdispersion_tau2 [shown] the cell's between-provider variance (log scale) added to every provider's; 0 when
+--     providers differ no more than chance allows
 --   refresh_id [shown] the refresh that wrote the row
-SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code,
-       c.cases AS activity, c.value AS total_cost, c.rate AS mean_cost,
+SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
+       c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
        c.ics_cases AS ics_activity, c.ics_rate AS ics_mean_cost, c.ics_median_rate AS ics_median_cost, c.providers,
        c.best_in_system_rate AS best_in_system_cost, c.best_in_system_org, c.national_rate AS national_mean_cost,
+       c.ics_national_rate AS ics_national_mean_cost, c.national_basis, c.in_headline,
        c.opportunity_vs_ics, c.opportunity_vs_median, c.opportunity_vs_best, c.opportunity_vs_national,
+       c.net_vs_ics, c.net_vs_median, c.net_vs_best, c.net_vs_national, c.significant_vs_ics,
        c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,
-       c.outlier_95, c.outlier_99_8, s.refresh_id
+       c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, s.refresh_id
 FROM benchmark_cells AS c
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'unit_cost'

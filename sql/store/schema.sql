@@ -49,8 +49,12 @@ CREATE TABLE IF NOT EXISTS activity (
     level_3_days      DOUBLE,            -- CC: days at level 3
     duration_minutes  DOUBLE,            -- MH and community: contact minutes
     service_code      VARCHAR,           -- MH and community: team or service
-    load_id           BIGINT NOT NULL    -- the load that wrote the row (loads.load_id)
+    load_id           BIGINT NOT NULL,   -- the load that wrote the row (loads.load_id)
+    consultant_led    BOOLEAN            -- OP: consultant-led clinic or not (added after load_id, so stores made
+                                         -- before it gain it by the ALTER below in the same place)
 );
+
+ALTER TABLE activity ADD COLUMN IF NOT EXISTS consultant_led BOOLEAN;
 
 CREATE TABLE IF NOT EXISTS cost_lines (
     setting        VARCHAR NOT NULL,        -- setting of the event the line belongs to

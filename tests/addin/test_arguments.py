@@ -35,6 +35,26 @@ def test_a_range_of_several_values_is_refused() -> None:
         arguments.text([["NEL"], ["EL"]], "POD")
 
 
+@pytest.mark.parametrize(
+    ("sent", "error"),
+    [
+        ("#N/A", "#N/A"),  # xlwings sends the older error values as their text (err_to_str)
+        ([["#DIV/0!"]], "#DIV/0!"),
+        (-2146826246, "#N/A"),  # and, as pywin32 gives them, the HRESULT 0x800A0000 + the CVErr number
+        (-2146826243, "#SPILL!"),
+        (-2146826238, "#CALC!"),
+    ],
+)
+def test_an_error_value_is_named_not_taken_for_a_blank(sent: object, error: str) -> None:
+    with pytest.raises(ArgumentError, match=f"^POD is the error {re.escape(error)}: fix the cell or formula"):
+        arguments.code(sent, "POD", {"NEL": "NEL"})
+
+
+@pytest.mark.parametrize("sent", ["N/A", "#n/a text", 2042, -1, True, 110.0, None])
+def test_only_excel_error_values_count_as_errors(sent: object) -> None:
+    assert arguments.excel_error(sent) is None
+
+
 def test_a_fraction_is_not_a_code() -> None:
     with pytest.raises(ArgumentError, match=r"110\.5 is not a code"):
         arguments.tfc(110.5)

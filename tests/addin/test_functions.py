@@ -117,7 +117,11 @@ def test_length_of_stay_and_cost_per_wau(ics_functions: Any) -> None:
         "SELECT setting, org_code, cost_per_wau FROM published.cost_per_wau WHERE cost_per_wau IS NOT NULL LIMIT 1",
     )[0]
     assert F.ICS_COST_PER_WAU(wau_org, setting) == pytest.approx(cost_per_wau)
-    assert F.ICS_COST_PER_WAU(wau_org).startswith(f"give the setting: {wau_org} has ")
+    (trust,) = _published(
+        config,
+        f"SELECT cost_per_wau FROM published.cost_per_wau WHERE setting = '(all)' AND org_code = '{wau_org}'",
+    )[0]
+    assert F.ICS_COST_PER_WAU(wau_org) == pytest.approx(trust) == F.ICS_COST_PER_WAU(wau_org, "(all)")
 
 
 def test_spilled_tables(ics_functions: Any) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import locale
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 from click.testing import CliRunner
 
 from addin import build, cli, install
+from tests.addin import fake_excel
+from tests.addin.windows_xlwings import Desktop, windows_xlwings
 
 DLL = "xlwings64-0.37.8.dll"
 
@@ -105,7 +108,8 @@ def test_off_windows_the_command_changes_nothing_and_says_what_it_would_do(tmp_p
         f"Setting Excel up needs Windows with Excel; this is {sys.platform}, so nothing was changed.",
         "On Windows, `icsbench excel install` would:",
         "1. install the xlwings add-in (`xlwings addin install`)",
-        r"2. build ICS Benchmarking.xlam and copy it to Excel's startup folder %APPDATA%\Microsoft\Excel\XLSTART",
+        "2. build ICS Benchmarking.xlam and copy it to Excel's startup folder "
+        r"<the one Excel gives, usually %APPDATA%\Microsoft\Excel\XLSTART>",
         r"3. write the add-in's settings (interpreter, UDF module addin.udfs) to %USERPROFILE%\.icsbench\icsbench.conf",
         r"4. check that the xlwings DLL is where the add-in looks for it, beside <this Python>\python.exe",
         "To build the add-in file here, run `icsbench excel build`.",
@@ -117,11 +121,13 @@ def test_on_windows_the_command_does_each_step_and_says_so(
     profile: install.Locations, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cli, "_on_windows", lambda: True)
+    moved = tmp_path / "H" / "Office" / "XLSTART"  # where IT put the user's startup folder; Excel knows it
+    monkeypatch.setattr(install, "excel_startup_folder", lambda: moved)
     env = {"USERPROFILE": str(tmp_path / "home"), "APPDATA": str(tmp_path / "AppData" / "Roaming")}
     args = ["install", "--skip-xlwings-addin", "--python", str(profile.interpreter)]
     result = CliRunner().invoke(cli.excel, args, env=env)
     assert result.exit_code == 0, result.output
-    assert (Path(profile.xlstart) / build.XLAM_NAME).exists()
+    assert (moved / build.XLAM_NAME).exists() and not Path(profile.xlstart).exists()
     assert Path(profile.config_file).exists()
     assert result.output.count("\n   ") == 3
     assert result.output.rstrip().endswith(
@@ -132,6 +138,46 @@ def test_on_windows_the_command_does_each_step_and_says_so(
     result = CliRunner().invoke(cli.excel, args, env=env)
     assert result.exit_code == 1
     assert "Error: no xlwings64-0.37.8.dll" in result.output
+
+    def no_excel() -> Path:
+        raise install.InstallError("could not ask Excel for its startup folder (...); pass --xlstart FOLDER")
+
+    monkeypatch.setattr(install, "excel_startup_folder", no_excel)
+    result = CliRunner().invoke(cli.excel, args, env=env)
+    assert result.exit_code == 1 and "pass --xlstart FOLDER" in result.output
+
+
+def test_the_startup_folder_is_the_one_excel_gives_asked_as_xlwings_asks(tmp_path: Path) -> None:
+    moved = r"\\profiles\finance$\jbloggs\Excel\XLSTART"
+    desktop = Desktop()
+    with windows_xlwings(desktop):
+        running = fake_excel.Excel(hwnd=5150, startup_path=moved)
+        desktop.add(running)
+        assert install.excel_startup_folder() == Path(moved)  # the running Excel's Application.StartupPath
+        desktop.excels.clear()
+        started: list[fake_excel.Excel] = []
+        desktop.new_excel = lambda: started.append(fake_excel.Excel(hwnd=6160, startup_path=moved)) or started[-1]
+        assert install.excel_startup_folder() == Path(moved)  # none running: a hidden Excel is asked, then quit
+        assert [call[0] for call in started[0].calls if call[0] in ("Quit", "Workbooks.Open")] == ["Quit"]
+        desktop.excels.clear()  # the hidden Excel has quit
+        desktop.new_excel = None  # and no Excel can be started
+        with pytest.raises(install.InstallError, match=r"could not ask Excel for its startup folder .*--xlstart"):
+            install.excel_startup_folder()
+
+
+def test_the_settings_are_written_in_the_code_page_vba_reads(tmp_path: Path) -> None:
+    config = tmp_path / "icsbench.conf"
+    interpreter = PureWindowsPath(r"C:\Users\Zoë Brontë\icsbench\Scripts\python.exe")
+    install.write_config(config, install.config_settings(interpreter), "cp1252")
+    written = config.read_bytes()
+    assert b"C:\\Users\\Zo\xeb Bront\xeb\\icsbench" in written  # Windows-1252, as VBA's Input # reads it
+    assert "Zoë".encode() not in written  # not UTF-8, which VBA would read as ZoÃ«
+    assert install.write_config(config, install.config_settings(interpreter), "cp1252") == []  # read back the same
+    polish = PureWindowsPath(r"C:\Users\Łukasz\icsbench\Scripts\python.exe")
+    refused = r"has Ł, which Excel's VBA cannot read on this Windows \(code page cp1252\)"
+    with pytest.raises(install.InstallError, match=refused):
+        install.write_config(config, install.config_settings(polish), "cp1252")
+    assert install.vba_encoding() == locale.getencoding()
 
 
 def test_build_command_writes_the_addin(tmp_path: Path) -> None:

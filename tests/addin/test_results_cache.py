@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from addin import functions
-from addin.results import ResultsCache
+from addin.results import ResultsCache, cell_value, spill
 from engine.jobs import refresh_store
 from engine.store import open_store
 from tests.addin.conftest import FixedConfig
@@ -68,3 +69,13 @@ def test_while_a_refresh_holds_the_store_the_last_results_are_served(refreshed_i
             store.close()
     finally:
         functions.use_cache(previous)
+
+
+def test_a_spilled_table_holds_floats_text_and_blanks_only() -> None:
+    # DECIMAL(18,4) money would reach Excel as Currency, a BIGINT count as an integer type; Excel holds doubles.
+    assert cell_value(Decimal("1234.5678")) == 1234.5678 and type(cell_value(Decimal("1"))) is float
+    assert type(cell_value(12)) is float and cell_value(True) is True
+    assert spill(["org", "cost", "activity"], [["ZZA", Decimal("10.25"), None]]) == [
+        ["org", "cost", "activity"],
+        ["ZZA", 10.25, None],
+    ]

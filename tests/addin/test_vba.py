@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,10 @@ from addin import vba
 from addin.registry import Parameter, WorksheetFunction
 
 
-def _function(name: str, *parameters: Parameter, help: str = "Does a thing.") -> WorksheetFunction:
-    return WorksheetFunction(name, lambda *args: None, help, parameters, spills=False)
+def _function(
+    name: str, *parameters: Parameter, help: str = "Does a thing.", spills: bool = False
+) -> WorksheetFunction:
+    return WorksheetFunction(name, lambda *args: None, help, parameters, spills=spills)
 
 
 def _required(name: str) -> Parameter:
@@ -37,8 +40,9 @@ def test_every_registered_function_has_a_wrapper_of_its_name_and_arity() -> None
     functions = vba.registered_functions()
     assert functions, "addin.functions registered no worksheet function"
     declared = {p.name: p for p in vba.procedures(vba.GENERATED_PATH.read_text(encoding="utf-8"))}
-    wrappers = {name: p for name, p in declared.items() if p.kind == "Function"}
+    wrappers = {name: p for name, p in declared.items() if p.kind == "Function" and p.scope != "Private"}
     assert set(wrappers) == set(functions)
+    assert declared[vba.SPILL_CHECK].scope == "Private"  # a Private function is no worksheet function
     for name, function in functions.items():
         wrapper = wrappers[name]
         python_parameters = list(inspect.signature(function.function).parameters.values())
@@ -79,6 +83,47 @@ def test_a_repeating_argument_becomes_a_param_array_appended_to_the_arguments() 
     assert "ReDim Preserve argsArray(0 To UBound(filters) - LBound(filters) + 1)" in text
     assert "argsArray(1 + k - LBound(filters)) = filters(k)" in text
     assert 'ICS_ROWS = XLPy.CallUDF("addin.udfs", "ICS_ROWS", argsArray, ThisWorkbook, Application.Caller)' in text
+
+
+def test_a_table_in_excel_2016_or_2019_says_which_excel_it_needs_instead_of_showing_one_cell() -> None:
+    text = vba.wrapper_module(
+        {
+            "ICS_ROWS": _function("ICS_ROWS", _required("provider"), spills=True),
+            "ICS_ONE": _function("ICS_ONE", _required("provider")),
+        }
+    )
+    assert (
+        "Function ICS_ROWS(provider)\n"
+        "    If TypeOf Application.Caller Is Range Then On Error GoTo failed\n"
+        f"    If Not {vba.SPILL_CHECK}() Then\n"
+        '        ICS_ROWS = "ICS_ROWS " & SPILL_NEEDED\n'
+        "        Exit Function\n"
+        "    End If\n"
+        '    ICS_ROWS = XLPy.CallUDF("addin.udfs", "ICS_ROWS", Array(provider), ThisWorkbook, Application.Caller)\n'
+    ) in text
+    one = text.split("Function ICS_ONE(")[1].split("End Function")[0]
+    assert vba.SPILL_CHECK not in one
+    assert f'Private Const SPILL_NEEDED As String = "{vba.SPILL_MESSAGE}"' in text
+    assert "Ctrl+Shift+Enter" in vba.SPILL_MESSAGE and "2016 or 2019" in vba.SPILL_MESSAGE
+    check = text.split(f"Private Function {vba.SPILL_CHECK}() As Boolean")[1].split("End Function")[0]
+    # Late-bound: Excel 2016's type library has no Unique, and an early-bound call would not compile there.
+    assert "Dim sheetFunctions As Object" in check and 'probe = sheetFunctions.Unique("dummy")' in check
+    assert "WorksheetFunction.Unique" not in text
+    assert "If Application.Caller.Cells.CountLarge > 1 Then Exit Function" in check  # a Ctrl+Shift+Enter block
+    assert vba.SPILL_CHECK not in vba.wrapper_module({"ICS_ONE": _function("ICS_ONE", _required("provider"))})
+
+
+def test_the_help_of_a_function_that_spills_says_which_excel_it_needs() -> None:
+    from addin.registry import SPILL_NOTE, worksheet_function
+
+    functions = vba.registered_functions()
+    assert [n for n, f in functions.items() if f.spills and SPILL_NOTE not in f.help] == []
+    assert sum(f.spills for f in functions.values()) == 4
+    with pytest.raises(ValueError, match=re.escape(SPILL_NOTE)):
+
+        @worksheet_function("A table (spills).", spills=True)
+        def ICS_SPILLS() -> list[list[Any]]:  # noqa: N802
+            return [[0.0]]
 
 
 def test_help_texts_are_registered_for_the_function_wizard() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from engine import config as config_module
@@ -118,4 +119,19 @@ def test_the_demo_command_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "reconciles with" in done.stdout and "DOES NOT" not in done.stdout
-    assert (tmp_path / "demo" / "extracts" / "icsbench.duckdb").exists()
+    store = tmp_path / "demo" / "extracts" / "icsbench.duckdb"
+    assert store.exists()
+    headline = done.stdout.split("Opportunity against the ICS average, latest year")[1].split("Added up over")[0]
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        providers = con.execute(
+            "SELECT org_code, net_vs_ics FROM published.opportunity_summary WHERE pod = '(all)' AND hrg = '(all)' "
+            "AND cost_driver = '(all)' AND fin_year = (SELECT max(fin_year) FROM published.opportunity_summary)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert providers
+    for org_code, net in providers:
+        line = next(line for line in headline.splitlines() if f" {org_code} " in line)
+        shown = f"-£{-net:,.0f}" if round(net) < 0 else f"£{net:,.0f}"
+        assert shown in line, (org_code, net, line)

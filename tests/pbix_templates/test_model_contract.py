@@ -103,6 +103,33 @@ def test_measures_refer_only_to_columns_and_measures_that_exist(model: tmdl.Mode
     assert not problems, "\n".join(problems)
 
 
+def test_a_number_that_must_not_be_added_up_is_marked_as_the_users_choice_as_desktop_writes_it(
+    model: tmdl.Model,
+) -> None:
+    """A number with `summarizeBy: none` (a rate, a mean, a key, a count of overlapping rows) is a deliberate choice,
+    which Power BI Desktop records as `annotation SummarizationSetBy = User`; a column Desktop summarised by its own
+    rule carries `SummarizationSetBy = Automatic`, and Desktop may set that summarisation again (a number back to Sum).
+    """
+    marked: Counter[str] = Counter()
+    for table in model.tables.values():
+        for column in table.columns.values():
+            chosen = column.summarize_by == "none" and column.data_type in ("int64", "double", "decimal")
+            assert column.annotations.get("SummarizationSetBy") == ("User" if chosen else "Automatic"), (
+                table.name,
+                column.name,
+                column.annotations,
+            )
+            marked[column.annotations["SummarizationSetBy"]] += 1
+    assert marked["User"] and marked["Automatic"]
+
+
+def test_the_tmdl_reader_keeps_a_columns_annotations() -> None:
+    text = "table t\n\tcolumn rate\n\t\tdataType: double\n\t\tsummarizeBy: none\n\n"
+    text += "\t\tannotation SummarizationSetBy = User\n"
+    column = tmdl.read_text(text).tables["t"].columns["rate"]
+    assert column.annotations == {"SummarizationSetBy": "User"} and column.summarize_by == "none"
+
+
 @pytest.mark.parametrize("name", OVERLAPPING)
 def test_a_table_whose_rows_overlap_adds_up_nothing_by_default_and_says_so(model: tmdl.Model, name: str) -> None:
     table = model.tables[name]
@@ -228,8 +255,31 @@ def test_every_page_has_the_slicers_the_seed_asks_for(model: tmdl.Model, visuals
     assert set(slicers) - by_provider == {"population"}
     assert all("dim_provider.provider_name" in slicers[page] for page in by_provider)
     everywhere = set().union(*slicers.values())
-    assert {"system_cost.quarter", "dim_pod.pod", "dim_tfc.tfc", "dim_hrg.hrg"} <= everywhere
+    assert {"system_cost.quarter", "dim_pod.pod", "dim_tfc.tfc_label", "dim_hrg.hrg_label"} <= everywhere
     assert {"population_rates.setting", "pathway_cost.pathway_label"} <= everywhere
+    assert {"dim_tfc.tfc", "dim_hrg.hrg"} & everywhere == set(), "HRG and TFC slicers show the name with the code"
+
+
+# The name a visual shows beside each code column (from the dimension the fact table is related to on it).
+CODE_NAMES = {"hrg": ("dim_hrg", "hrg_description"), "tfc": ("dim_tfc", "tfc_name")}
+
+
+def test_every_visual_that_shows_an_hrg_or_tfc_code_shows_its_name_beside_it(visuals: dict[str, Any]) -> None:
+    checked = 0
+    problems = []
+    for path, visual in visuals.items():
+        if visual["visual"]["visualType"] == "slicer":
+            continue
+        fields = set(_fields(visual["visual"].get("query", {})))
+        for code, (dimension, name) in CODE_NAMES.items():
+            if any(kind == "Column" and column == code for kind, _, column in fields):
+                checked += 1
+                if ("Column", dimension, name) not in fields:
+                    problems.append(f"{path}: shows {code} codes without {dimension}.{name}")
+        if ("Column", "system_cost", "hrg_chapter") in fields:
+            problems.append(f"{path}: shows chapter codes; show dim_hrg.hrg_chapter_name")
+    assert checked >= 8
+    assert not problems, "\n".join(problems)
 
 
 def _m_expressions(model: tmdl.Model) -> dict[str, str]:

@@ -10,12 +10,12 @@ import pytest
 from jsonschema import validators
 from referencing.exceptions import Unresolvable
 
-from tests.pbix_templates import schema_check
+from tests.pbix_templates import schema_check, vendor_schemas
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "pbix_templates"
 
 S = schema_check.URL_PREFIX + "fabric/"
-VISUAL_SCHEMA = S + "item/report/definition/visualContainer/2.13.0/schema.json"
+VISUAL_SCHEMA = S + "item/report/definition/visualContainer/1.0.0/schema.json"
 
 
 def test_every_template_file_validates() -> None:
@@ -26,6 +26,44 @@ def test_every_template_file_validates() -> None:
         assert any(name.endswith(kind) for name in names), f"no {kind} file was checked"
     for name in ("report.json", "version.json", "pages.json", "page.json", "visual.json"):
         assert name in names, f"no {name} was checked"
+
+
+def _declared_by_each_file() -> list[tuple[Path, dict[str, Any], str, str]]:
+    found = []
+    for path in schema_check.files_to_check(TEMPLATES):
+        instance = json.loads(path.read_text(encoding="utf-8"))
+        found.append((path, instance, *vendor_schemas.split_url(instance["$schema"])))
+    return found
+
+
+def test_no_file_declares_a_schema_newer_than_microsofts_published_snapshot() -> None:
+    published = json.loads(vendor_schemas.VERSIONS_FILE.read_text(encoding="utf-8"))
+    files = _declared_by_each_file()
+    newer = [(p.relative_to(TEMPLATES), v) for p, _, kind, v in files if v not in published.get(kind, [])]
+    assert newer == []
+    visuals_on_disk = len(list(TEMPLATES.rglob("visual.json")))
+    assert visuals_on_disk and len([f for f in files if f[2].endswith("/visualContainer")]) == visuals_on_disk
+
+
+def test_every_file_declares_the_lowest_published_version_it_validates_against() -> None:
+    """The lower the version, the older the Power BI Desktop that opens the file (docs/powerbi.md)."""
+    published = json.loads(vendor_schemas.VERSIONS_FILE.read_text(encoding="utf-8"))
+    refused = 0
+    for path, instance, kind, version in _declared_by_each_file():
+        for lower in published[kind][: published[kind].index(version)]:
+            url = f"{schema_check.URL_PREFIX}{kind}/{lower}/schema.json"
+            errors = list(schema_check.validator_for_url(url).iter_errors({**instance, "$schema": url}))
+            assert errors, f"{path.relative_to(TEMPLATES)} validates against {kind} {lower}: declare that instead"
+            refused += 1
+    # Only report.json has lower versions to refuse: before 3.0.0, its theme's import versions were a string.
+    assert refused == 6
+
+
+def test_the_theme_was_imported_at_the_versions_the_files_declare() -> None:
+    report = json.loads((TEMPLATES / "ICS Benchmarking.Report" / "definition" / "report.json").read_text("utf-8"))
+    declared = {kind.rsplit("/", 1)[1]: version for _, _, kind, version in _declared_by_each_file()}
+    imported = report["themeCollection"]["customTheme"]["reportVersionAtImport"]
+    assert imported == {"visual": declared["visualContainer"], "report": declared["report"], "page": declared["page"]}
 
 
 def test_vendored_schemas_are_valid_and_their_refs_resolve_offline() -> None:
@@ -124,7 +162,7 @@ def _valid_tree(root: Path) -> dict[str, Path]:
             "config": {"version": "2.0", "logicalId": "11111111-1111-4111-8111-111111111111"},
         },
         "Tiny.Report/definition.pbir": {
-            "$schema": S + "item/report/definitionProperties/2.0.0/schema.json",
+            "$schema": S + "item/report/definitionProperties/1.0.0/schema.json",
             "version": "4.0",
             "datasetReference": {"byPath": {"path": "../Tiny.SemanticModel"}},
         },
@@ -138,11 +176,11 @@ def _valid_tree(root: Path) -> dict[str, Path]:
             "version": "2.0.0",
         },
         "Tiny.Report/definition/report.json": {
-            "$schema": S + "item/report/definition/report/3.3.0/schema.json",
+            "$schema": S + "item/report/definition/report/3.0.0/schema.json",
             "themeCollection": {
                 "customTheme": {
                     "name": "Theme.json",
-                    "reportVersionAtImport": {"visual": "2.13.0", "report": "3.3.0", "page": "2.1.0"},
+                    "reportVersionAtImport": {"visual": "1.0.0", "report": "3.0.0", "page": "1.0.0"},
                     "type": "RegisteredResources",
                 }
             },
@@ -155,12 +193,12 @@ def _valid_tree(root: Path) -> dict[str, Path]:
             ],
         },
         "Tiny.Report/definition/pages/pages.json": {
-            "$schema": S + "item/report/definition/pagesMetadata/1.1.0/schema.json",
+            "$schema": S + "item/report/definition/pagesMetadata/1.0.0/schema.json",
             "pageOrder": ["overview"],
             "activePageName": "overview",
         },
         "Tiny.Report/definition/pages/overview/page.json": {
-            "$schema": S + "item/report/definition/page/2.1.0/schema.json",
+            "$schema": S + "item/report/definition/page/1.0.0/schema.json",
             "name": "overview",
             "displayName": "Overview",
             "displayOption": "FitToPage",

@@ -5,6 +5,27 @@ Attribute VB_Name = "ICSFunctions"
 ' the help texts.
 Option Explicit
 
+Private Const SPILL_NEEDED As String = "answers with a table, which Excel 2021 and Microsoft 365 spill from one cell. In Excel 2016 or 2019, select a block of cells big enough for the table, type the formula and press Ctrl+Shift+Enter."
+
+Private Function CanSpill() As Boolean
+    ' True when the calling cell can show a whole table: in Excel with dynamic arrays (2021, 365), in a
+    ' block of cells holding one array formula (Ctrl+Shift+Enter), and outside a cell (called from VBA).
+    Static known As Boolean, dynamic As Boolean
+    Dim sheetFunctions As Object, probe As Variant
+    CanSpill = True
+    If Not TypeOf Application.Caller Is Range Then Exit Function
+    If Application.Caller.Cells.CountLarge > 1 Then Exit Function
+    If Not known Then
+        Set sheetFunctions = Application.WorksheetFunction
+        On Error Resume Next
+        probe = sheetFunctions.Unique("dummy")
+        dynamic = (Err.Number = 0)
+        On Error GoTo 0
+        known = True
+    End If
+    CanSpill = dynamic
+End Function
+
 Function ICS_ACTIVITY(provider, Optional pod, Optional hrg, Optional tfc, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
     ICS_ACTIVITY = XLPy.CallUDF("addin.udfs", "ICS_ACTIVITY", Array(provider, pod, hrg, tfc, year), ThisWorkbook, Application.Caller)
@@ -31,6 +52,10 @@ End Function
 
 Function ICS_DRIVERS(provider, pod, hrg, Optional tfc, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_DRIVERS = "ICS_DRIVERS " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_DRIVERS = XLPy.CallUDF("addin.udfs", "ICS_DRIVERS", Array(provider, pod, hrg, tfc, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -69,9 +94,9 @@ failed:
     ICS_MEAN_COST = Err.Description
 End Function
 
-Function ICS_OPPORTUNITY(provider, Optional pod, Optional hrg, Optional benchmark, Optional driver, Optional tfc, Optional year)
+Function ICS_OPPORTUNITY(provider, Optional pod, Optional hrg, Optional benchmark, Optional driver, Optional tfc, Optional year, Optional measure)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
-    ICS_OPPORTUNITY = XLPy.CallUDF("addin.udfs", "ICS_OPPORTUNITY", Array(provider, pod, hrg, benchmark, driver, tfc, year), ThisWorkbook, Application.Caller)
+    ICS_OPPORTUNITY = XLPy.CallUDF("addin.udfs", "ICS_OPPORTUNITY", Array(provider, pod, hrg, benchmark, driver, tfc, year, measure), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
     ICS_OPPORTUNITY = Err.Description
@@ -87,6 +112,10 @@ End Function
 
 Function ICS_POPULATION(Optional area, Optional setting, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_POPULATION = "ICS_POPULATION " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_POPULATION = XLPy.CallUDF("addin.udfs", "ICS_POPULATION", Array(area, setting, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -102,8 +131,12 @@ failed:
 End Function
 
 Function ICS_TABLE(name, ParamArray filters())
-    Dim argsArray() As Variant, k As Long
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_TABLE = "ICS_TABLE " & SPILL_NEEDED
+        Exit Function
+    End If
+    Dim argsArray() As Variant, k As Long
     argsArray = Array(name)
     If UBound(filters) >= LBound(filters) Then
         ReDim Preserve argsArray(0 To UBound(filters) - LBound(filters) + 1)
@@ -119,6 +152,10 @@ End Function
 
 Function ICS_TOP_OPPORTUNITIES(provider, Optional n, Optional benchmark, Optional year)
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    If Not CanSpill() Then
+        ICS_TOP_OPPORTUNITIES = "ICS_TOP_OPPORTUNITIES " & SPILL_NEEDED
+        Exit Function
+    End If
     ICS_TOP_OPPORTUNITIES = XLPy.CallUDF("addin.udfs", "ICS_TOP_OPPORTUNITIES", Array(provider, n, benchmark, year), ThisWorkbook, Application.Caller)
     Exit Function
 failed:
@@ -138,7 +175,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_BENCHMARK_COST", Category:="ICS Benchmarking", _
-        Description:="The benchmark average cost per record for a POD and HRG: ICS mean, ICS median, best in system or national.", _
+        Description:="The benchmark cost per unit of count for a POD and HRG: ICS mean, ICS median, best in system or national.", _
         ArgumentDescriptions:=Array( _
             "Point of delivery, e.g. NEL", _
             "HRG, e.g. HT12A", _
@@ -146,13 +183,13 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_COST_PER_WAU", Category:="ICS Benchmarking", _
-        Description:="Cost per weighted activity unit (WAU) for a provider and setting, the Model Health System measure, pounds.", _
+        Description:="Cost per weighted activity unit (WAU), the Model Health System measure, for a provider's setting or the whole trust (market forces adjusted), pounds.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
-            "apc, op, ec, cc, mh or chs; may be blank when the provider has one setting", _
+            "apc, op, ec, cc, mh or chs; blank for the whole trust", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_DRIVERS", Category:="ICS Benchmarking", _
-        Description:="Drill-down of a POD and HRG by cost driver (spills): the provider's cost per case on each driver against the ICS and the best in system, and the opportunity.", _
+        Description:="Drill-down of a POD and HRG by cost driver (spills in Excel 2021 or 365): the provider's cost per case on each driver against the ICS and the best in system, and the opportunity.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "Point of delivery, e.g. NEL", _
@@ -183,7 +220,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_MEAN_COST", Category:="ICS Benchmarking", _
-        Description:="The provider's average cost per record (episode, attendance, period or contact), pounds.", _
+        Description:="The provider's cost per unit of count (episode, attendance, contact, bed day or critical care day), pounds; blank for all PODs together, whose units differ.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "Point of delivery; blank for all", _
@@ -191,7 +228,7 @@ Public Sub RegisterFunctionHelp()
             "Treatment function code; blank for all", _
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_OPPORTUNITY", Category:="ICS Benchmarking", _
-        Description:="Cost opportunity in pounds: (provider's average cost - benchmark) x activity, floored at 0 in each POD, TFC and HRG cell and added up. Do not add opportunities across benchmarks: they overlap.", _
+        Description:="Cost opportunity in pounds, (cost per unit - benchmark) x units, added up over cells with enough cases. Floored: each cell at 0; net: both signs; significant: outside the funnel only. Never add across benchmarks.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name, e.g. ZZA", _
             "Point of delivery, e.g. NEL; blank for all", _
@@ -199,7 +236,8 @@ Public Sub RegisterFunctionHelp()
             "ICS mean (default), ICS median, best in system or national", _
             "Cost driver, e.g. theatre or ward; blank for the total cost", _
             "Treatment function code, e.g. 110; blank for all", _
-            "Financial year, e.g. 2023/24; blank for the latest")
+            "Financial year, e.g. 2023/24; blank for the latest", _
+            "floored (default), net or significant (ICS mean only)")
     Application.MacroOptions Macro:="ICS_PATHWAY_COST", Category:="ICS Benchmarking", _
         Description:="Cost of a care pathway per index admission, credited to the provider of the index admission (costs follow the patient to every provider), against the ICS. Only complete pathways are costed; do not add steps together.", _
         ArgumentDescriptions:=Array( _
@@ -209,7 +247,7 @@ Public Sub RegisterFunctionHelp()
             "cost per pathway (default), ICS, difference, opportunity, pathways or events per pathway", _
             "Financial year of the index admission; blank for the latest")
     Application.MacroOptions Macro:="ICS_POPULATION", Category:="ICS Benchmarking", _
-        Description:="Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the ICS (spills): every place or district with the ICS, or one area by setting. Suppressed figures are blank.", _
+        Description:="Activity and cost of an area's residents per head and per 100,000, crude and age-standardised, against the ICS (spills in Excel 2021 or 365): every place or district with the ICS, or one area by setting. Suppressed figures are blank.", _
         ArgumentDescriptions:=Array( _
             "places (default), districts, ICS, or the name of a place or district", _
             "apc, op, ec, cc, mh, chs or all; blank: all for places or districts, every setting for one area", _
@@ -217,12 +255,12 @@ Public Sub RegisterFunctionHelp()
     Application.MacroOptions Macro:="ICS_REFRESHED", Category:="ICS Benchmarking", _
         Description:="When the results were last refreshed, and from which extracts."
     Application.MacroOptions Macro:="ICS_TABLE", Category:="ICS Benchmarking", _
-        Description:="Any published result table, filtered (spills): name, then pairs of column and value, e.g. ICS_TABLE(""los_benchmark"", ""org_code"", ""ZZA"", ""pod"", ""NEL"").", _
+        Description:="Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. ICS_TABLE(""los_benchmark"", ""org_code"", ""ZZA"", ""pod"", ""NEL"").", _
         ArgumentDescriptions:=Array( _
             "Result table, e.g. unit_cost_benchmark", _
             "Pairs of column name and value")
     Application.MacroOptions Macro:="ICS_TOP_OPPORTUNITIES", Category:="ICS Benchmarking", _
-        Description:="The provider's largest cost opportunities by POD, TFC and HRG (spills). Suppressed cells are left out.", _
+        Description:="The provider's largest cost opportunities by POD, TFC and HRG (spills in Excel 2021 or 365). Suppressed cells are left out.", _
         ArgumentDescriptions:=Array( _
             "Provider ODS code or name", _
             "How many rows (default 10)", _

@@ -15,6 +15,7 @@ from pathlib import Path
 _NAME = r"(?:'(?:[^']|'')+'|[^\s=.']+)"
 _OBJECT = re.compile(rf"^(?P<kind>[a-zA-Z]+)(?: (?P<name>{_NAME}))?(?: = ?(?P<rest>.*))?$")
 _PROPERTY = re.compile(r"^(?P<key>[a-zA-Z]+)(?:: (?P<value>.*)| =(?P<expr> ?.*))?$")
+_ANNOTATION = re.compile(r"^annotation (?P<name>[A-Za-z_]\w*) = (?P<value>.*)$")
 _QUALIFIED = re.compile(rf"^(?P<table>{_NAME})\.(?P<column>{_NAME})$")
 _PARAMETER_META = "meta [IsParameterQuery=true"
 
@@ -32,6 +33,8 @@ class Column:
     format_string: str = ""
     sort_by_column: str = ""
     description: str = ""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """`annotation Name = Value` lines under the column (e.g. SummarizationSetBy = User)."""
 
 
 @dataclass
@@ -198,6 +201,10 @@ def _read_text(text: str, source: str, model: Model) -> None:
                 raise TmdlError(f"{where}: unknown table member {kind!r}")
             continue
         if depth >= 1 and target is not None:
+            annotation = _ANNOTATION.match(stripped)
+            if annotation and isinstance(target, Column):
+                target.annotations[annotation["name"]] = annotation["value"]
+                continue
             prop = _PROPERTY.match(stripped)
             if not prop:
                 continue

@@ -27,7 +27,7 @@ from engine.store.server.layout import CANONICAL, STAGING, canonical_staging
 PeriodKey = tuple[str, str, str, int]  # setting, org_code, fin_year, period
 Fingerprint = tuple[int, int, Decimal]  # records, cost lines, cost
 KEYED_TABLES = ("activity", "cost_lines")
-WHOLE_TABLES = ("providers", "data_quality", "ref_national_schedule", "ref_lsoa")
+WHOLE_TABLES = ("providers", "data_quality", *layout.REFERENCE_TABLES)
 
 
 @dataclass(frozen=True)

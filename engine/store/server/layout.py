@@ -36,12 +36,25 @@ RESULTS = "ics_results"
 PUBLISHED = "published"
 SCHEMAS = (CANONICAL, STAGING, RESULTS, PUBLISHED)
 
-CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", "ref_national_schedule", "ref_lsoa")
+REFERENCE_TABLES = (
+    "ref_lsoa",
+    "ref_hrg_chapter",
+    "ref_hrg_subchapter",
+    "ref_currency_prefix",
+    "ref_tfc",
+)
+"""The store's reference tables (sql/store/reference.sql), held on the server for the metrics that read them."""
+
+CANONICAL_TABLES = ("providers", "activity", "cost_lines", "data_quality", *REFERENCE_TABLES)
 """Store tables the server holds; the metrics read them."""
 
 REFRESH_INPUTS = (
     "refresh_parameters",
     "ref_pod",
+    "ref_national_schedule",
+    "ref_market_forces",
+    "ref_wau_constant",
+    "ref_los_trim_point",
     "ref_cost_driver",
     "ref_population_area",
     "ref_gp_list_size",

@@ -15,6 +15,39 @@ WITH totals AS (
     fin_year,
     setting,
     org_code
+  UNION ALL
+  SELECT
+    fin_year,
+    '(all)' AS setting,
+    org_code,
+    COUNT(*) AS activity,
+    SUM(total_cost) AS total_cost
+  FROM event_costs
+  WHERE
+    has_activity_record = 1
+  GROUP BY
+    fin_year,
+    org_code
+), factors AS (
+  SELECT
+    t.fin_year,
+    t.org_code,
+    COALESCE(
+      MAX(CASE WHEN m.fin_year = t.fin_year THEN m.mff END),
+      MAX(CASE WHEN m.fin_year = '' THEN m.mff END),
+      1
+    ) AS mff
+  FROM (
+    SELECT DISTINCT
+      fin_year,
+      org_code
+    FROM totals
+  ) AS t
+  LEFT JOIN ref_market_forces AS m
+    ON m.org_code = t.org_code
+  GROUP BY
+    t.fin_year,
+    t.org_code
 ), priced AS (
   SELECT
     fin_year,
@@ -24,7 +57,10 @@ WITH totals AS (
     units,
     value,
     rate,
-    opportunity_vs_median
+    ics_rate,
+    ics_median_rate,
+    opportunity_vs_median,
+    net_vs_median
   FROM benchmark_cells
   WHERE
     family = 'cost_per_wau'
@@ -34,9 +70,7 @@ WITH totals AS (
     setting,
     ics_rate,
     ics_median_rate
-  FROM benchmark_cells
-  WHERE
-    family = 'cost_per_wau'
+  FROM priced
 )
 SELECT
   t.fin_year,
@@ -46,16 +80,23 @@ SELECT
   t.total_cost,
   COALESCE(p.cases, 0) AS priced_activity,
   COALESCE(p.value, 0) AS priced_cost,
-  CAST(COALESCE(p.value, 0) AS DOUBLE) / NULLIF(t.total_cost, 0) AS priced_share,
-  p.units AS wau,
+  CAST(COALESCE(p.value, 0) AS DOUBLE) / NULLIF(CAST(t.total_cost AS DOUBLE), 0) AS priced_share,
+  f.mff AS market_forces_factor,
+  COALESCE(k.wau_constant, s.wau_unit_cost) AS wau_constant,
+  CAST(p.units AS DOUBLE) / f.mff AS wau,
   p.rate AS cost_per_wau,
   i.ics_rate AS ics_cost_per_wau,
   i.ics_median_rate AS ics_median_cost_per_wau,
   COALESCE(p.opportunity_vs_median, 0) AS opportunity_vs_median,
+  p.net_vs_median,
   s.refresh_id
 FROM totals AS t
+JOIN factors AS f
+  ON f.fin_year = t.fin_year AND f.org_code = t.org_code
 LEFT JOIN priced AS p
   ON p.fin_year = t.fin_year AND p.setting = t.setting AND p.org_code = t.org_code
 LEFT JOIN ics AS i
   ON i.fin_year = t.fin_year AND i.setting = t.setting
+LEFT JOIN ref_wau_constant AS k
+  ON k.fin_year = t.fin_year
 CROSS JOIN results.refresh_parameters AS s;

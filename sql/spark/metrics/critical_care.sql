@@ -37,9 +37,10 @@ SELECT
   c.fin_year,
   c.detail AS unit_type,
   c.hrg,
+  c.unit_of_count,
   c.org_code,
   c.cases AS periods,
-  c.units AS bed_days,
+  CAST(c.units AS DOUBLE) AS bed_days,
   p.level_2_days,
   p.level_3_days,
   c.value AS total_cost,
@@ -54,6 +55,12 @@ SELECT
   c.opportunity_vs_ics,
   c.opportunity_vs_best,
   c.opportunity_vs_national,
+  c.net_vs_ics,
+  c.net_vs_best,
+  c.net_vs_national,
+  c.national_basis,
+  c.in_headline,
+  c.outlier_95,
   s.refresh_id
 FROM benchmark_cells AS c
 JOIN provider_cells AS p

@@ -78,6 +78,8 @@ WITH line_totals AS (
     CASE WHEN a.setting = 'apc' THEN COALESCE(a.spell_hrg, a.hrg) END AS spell_hrg,
     a.los,
     a.unit_type,
+    a.department_type,
+    CAST(a.consultant_led AS INT) AS consultant_led,
     a.apc_record_id,
     a.bed_days AS record_bed_days,
     a.level_2_days,
@@ -131,12 +133,14 @@ SELECT
   e.pod,
   e.tfc,
   e.hrg,
-  SUBSTRING(e.hrg, 1, 1) AS hrg_chapter,
+  h.hrg_chapter,
   e.spell_id,
   e.episode_number,
   e.spell_hrg,
   e.los,
   e.unit_type,
+  e.department_type,
+  e.consultant_led,
   e.apc_record_id,
   e.record_bed_days,
   e.level_2_days,
@@ -170,4 +174,6 @@ SELECT
   e.therapy_contacts,
   s.refresh_id
 FROM events AS e
+LEFT JOIN results.dim_hrg AS h
+  ON h.hrg = e.hrg
 CROSS JOIN results.refresh_parameters AS s;

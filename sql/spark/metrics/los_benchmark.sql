@@ -34,32 +34,51 @@ SELECT
   c.tfc,
   c.hrg,
   c.org_code,
+  c.unit_of_count,
   c.cases AS spells,
-  CAST(c.value AS BIGINT) AS bed_days,
+  CAST(u.value AS BIGINT) AS bed_days,
+  u.rate AS mean_los_untrimmed,
+  t.trim_point,
+  t.trim_point_source,
+  CAST(c.value AS DOUBLE) AS trimmed_bed_days,
+  CAST(u.value - c.value AS DOUBLE) AS long_stay_bed_days,
   c.rate AS mean_los,
-  t.total_cost,
-  CAST(t.total_cost AS DOUBLE) / c.cases AS mean_cost,
+  k.total_cost,
+  CAST(k.total_cost AS DOUBLE) / c.cases AS mean_cost,
   c.ics_cases AS ics_spells,
   c.ics_rate AS ics_mean_los,
+  u.ics_rate AS ics_mean_los_untrimmed,
   c.ics_median_rate AS ics_median_los,
   c.best_in_system_rate AS best_in_system_los,
   c.best_in_system_org,
   c.opportunity_vs_ics AS excess_bed_days_vs_ics,
   c.opportunity_vs_best AS excess_bed_days_vs_best,
+  c.net_vs_ics AS net_bed_days_vs_ics,
   w.ward_cost_per_bed_day,
   c.opportunity_vs_ics * w.ward_cost_per_bed_day AS excess_cost_vs_ics,
   c.opportunity_vs_best * w.ward_cost_per_bed_day AS excess_cost_vs_best,
+  c.net_vs_ics * w.ward_cost_per_bed_day AS net_cost_vs_ics,
+  c.in_headline,
   c.funnel_z,
   c.outlier_95,
   c.outlier_99_8,
   s.refresh_id
 FROM benchmark_cells AS c
-JOIN costs AS t
-  ON t.fin_year = c.fin_year
-  AND t.pod = c.pod
-  AND t.tfc = c.tfc
-  AND t.hrg = c.hrg
-  AND t.org_code = c.org_code
+JOIN benchmark_cells AS u
+  ON u.family = 'los_untrimmed'
+  AND u.fin_year = c.fin_year
+  AND u.pod = c.pod
+  AND u.tfc = c.tfc
+  AND u.hrg = c.hrg
+  AND u.org_code = c.org_code
+JOIN spell_trim_points AS t
+  ON t.fin_year = c.fin_year AND t.pod = c.pod AND t.hrg = c.hrg
+JOIN costs AS k
+  ON k.fin_year = c.fin_year
+  AND k.pod = c.pod
+  AND k.tfc = c.tfc
+  AND k.hrg = c.hrg
+  AND k.org_code = c.org_code
 LEFT JOIN ward_rates AS w
   ON w.fin_year = c.fin_year AND w.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s

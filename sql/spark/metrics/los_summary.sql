@@ -7,12 +7,17 @@ WITH cells AS (
     org_code,
     pod,
     hrg,
+    in_headline,
     spells,
     bed_days,
-    CAST(excess_bed_days_vs_ics AS DECIMAL(38, 10)) AS excess_bed_days_vs_ics,
-    CAST(excess_bed_days_vs_best AS DECIMAL(38, 10)) AS excess_bed_days_vs_best,
-    CAST(excess_cost_vs_ics AS DECIMAL(38, 10)) AS excess_cost_vs_ics,
-    CAST(excess_cost_vs_best AS DECIMAL(38, 10)) AS excess_cost_vs_best
+    CAST(trimmed_bed_days AS DECIMAL(38, 10)) AS trimmed_bed_days,
+    CAST(long_stay_bed_days AS DECIMAL(38, 10)) AS long_stay_bed_days,
+    CAST(in_headline * excess_bed_days_vs_ics AS DECIMAL(38, 10)) AS excess_bed_days_vs_ics,
+    CAST(in_headline * excess_bed_days_vs_best AS DECIMAL(38, 10)) AS excess_bed_days_vs_best,
+    CAST(in_headline * excess_cost_vs_ics AS DECIMAL(38, 10)) AS excess_cost_vs_ics,
+    CAST(in_headline * excess_cost_vs_best AS DECIMAL(38, 10)) AS excess_cost_vs_best,
+    CAST(in_headline * net_bed_days_vs_ics AS DECIMAL(38, 10)) AS net_bed_days_vs_ics,
+    CAST(in_headline * net_cost_vs_ics AS DECIMAL(38, 10)) AS net_cost_vs_ics
   FROM results.los_benchmark
 ), levels AS (
   SELECT
@@ -21,12 +26,17 @@ WITH cells AS (
     '(all)' AS pod,
     '(all)' AS hrg,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(spells) AS spells,
     SUM(bed_days) AS bed_days,
+    SUM(trimmed_bed_days) AS trimmed_bed_days,
+    SUM(long_stay_bed_days) AS long_stay_bed_days,
     SUM(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
     SUM(excess_bed_days_vs_best) AS excess_bed_days_vs_best,
     SUM(excess_cost_vs_ics) AS excess_cost_vs_ics,
-    SUM(excess_cost_vs_best) AS excess_cost_vs_best
+    SUM(excess_cost_vs_best) AS excess_cost_vs_best,
+    SUM(net_bed_days_vs_ics) AS net_bed_days_vs_ics,
+    SUM(net_cost_vs_ics) AS net_cost_vs_ics
   FROM cells
   GROUP BY
     fin_year,
@@ -38,12 +48,17 @@ WITH cells AS (
     pod,
     '(all)' AS hrg,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(spells) AS spells,
     SUM(bed_days) AS bed_days,
+    SUM(trimmed_bed_days) AS trimmed_bed_days,
+    SUM(long_stay_bed_days) AS long_stay_bed_days,
     SUM(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
     SUM(excess_bed_days_vs_best) AS excess_bed_days_vs_best,
     SUM(excess_cost_vs_ics) AS excess_cost_vs_ics,
-    SUM(excess_cost_vs_best) AS excess_cost_vs_best
+    SUM(excess_cost_vs_best) AS excess_cost_vs_best,
+    SUM(net_bed_days_vs_ics) AS net_bed_days_vs_ics,
+    SUM(net_cost_vs_ics) AS net_cost_vs_ics
   FROM cells
   GROUP BY
     fin_year,
@@ -56,12 +71,17 @@ WITH cells AS (
     pod,
     hrg,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(spells) AS spells,
     SUM(bed_days) AS bed_days,
+    SUM(trimmed_bed_days) AS trimmed_bed_days,
+    SUM(long_stay_bed_days) AS long_stay_bed_days,
     SUM(excess_bed_days_vs_ics) AS excess_bed_days_vs_ics,
     SUM(excess_bed_days_vs_best) AS excess_bed_days_vs_best,
     SUM(excess_cost_vs_ics) AS excess_cost_vs_ics,
-    SUM(excess_cost_vs_best) AS excess_cost_vs_best
+    SUM(excess_cost_vs_best) AS excess_cost_vs_best,
+    SUM(net_bed_days_vs_ics) AS net_bed_days_vs_ics,
+    SUM(net_cost_vs_ics) AS net_cost_vs_ics
   FROM cells
   GROUP BY
     fin_year,
@@ -74,7 +94,7 @@ WITH cells AS (
     pod,
     hrg,
     SUM(spells) AS ics_spells,
-    CAST(SUM(bed_days) AS DOUBLE) / SUM(spells) AS ics_mean_los
+    CAST(SUM(trimmed_bed_days) AS DOUBLE) / SUM(spells) AS ics_mean_los
   FROM levels
   GROUP BY
     fin_year,
@@ -87,15 +107,20 @@ SELECT
   l.pod,
   l.hrg,
   l.cells,
+  l.cells_in_headline,
   l.spells,
   l.bed_days,
-  CAST(l.bed_days AS DOUBLE) / l.spells AS mean_los,
+  CAST(l.trimmed_bed_days AS DOUBLE) AS trimmed_bed_days,
+  CAST(l.long_stay_bed_days AS DOUBLE) AS long_stay_bed_days,
+  CAST(l.trimmed_bed_days AS DOUBLE) / l.spells AS mean_los,
   i.ics_spells,
   i.ics_mean_los,
   CAST(l.excess_bed_days_vs_ics AS DOUBLE) AS excess_bed_days_vs_ics,
   CAST(l.excess_bed_days_vs_best AS DOUBLE) AS excess_bed_days_vs_best,
   CAST(l.excess_cost_vs_ics AS DOUBLE) AS excess_cost_vs_ics,
   CAST(l.excess_cost_vs_best AS DOUBLE) AS excess_cost_vs_best,
+  CAST(l.net_bed_days_vs_ics AS DOUBLE) AS net_bed_days_vs_ics,
+  CAST(l.net_cost_vs_ics AS DOUBLE) AS net_cost_vs_ics,
   s.refresh_id
 FROM levels AS l
 JOIN ics AS i

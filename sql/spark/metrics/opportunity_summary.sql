@@ -8,13 +8,21 @@ WITH cell_figures AS (
     pod,
     hrg,
     '(all)' AS cost_driver,
+    unit_of_count,
+    in_headline,
     activity,
+    units,
     total_cost AS cost,
-    national_mean_cost,
+    national_mean_cost * units AS national_cost,
     opportunity_vs_ics,
     opportunity_vs_median,
     opportunity_vs_best,
-    opportunity_vs_national
+    opportunity_vs_national,
+    net_vs_ics,
+    net_vs_median,
+    net_vs_best,
+    net_vs_national,
+    significant_vs_ics
   FROM results.unit_cost_benchmark
   UNION ALL
   SELECT
@@ -23,13 +31,21 @@ WITH cell_figures AS (
     pod,
     hrg,
     cost_driver,
+    unit_of_count,
+    in_headline,
     activity,
+    units,
     driver_cost AS cost,
     CAST(NULL AS DOUBLE),
     opportunity_vs_ics,
     CAST(NULL AS DOUBLE),
     opportunity_vs_best,
-    CAST(NULL AS DOUBLE)
+    CAST(NULL AS DOUBLE),
+    net_vs_ics,
+    CAST(NULL AS DOUBLE),
+    net_vs_best,
+    CAST(NULL AS DOUBLE),
+    significant_vs_ics
   FROM results.cost_driver_benchmark
 ), cells AS (
   SELECT
@@ -38,13 +54,22 @@ WITH cell_figures AS (
     pod,
     hrg,
     cost_driver,
+    unit_of_count,
+    in_headline,
     activity,
+    CAST(units AS DECIMAL(38, 10)) AS units,
     cost,
-    national_mean_cost,
-    CAST(opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
-    CAST(opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
-    CAST(opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
-    CAST(opportunity_vs_national AS DECIMAL(38, 10)) AS opportunity_vs_national
+    CAST(national_cost AS DECIMAL(38, 10)) AS national_cost,
+    CASE WHEN national_cost IS NULL THEN 0 ELSE 1 END AS priced,
+    CAST(in_headline * opportunity_vs_ics AS DECIMAL(38, 10)) AS opportunity_vs_ics,
+    CAST(in_headline * opportunity_vs_median AS DECIMAL(38, 10)) AS opportunity_vs_median,
+    CAST(in_headline * opportunity_vs_best AS DECIMAL(38, 10)) AS opportunity_vs_best,
+    CAST(in_headline * opportunity_vs_national AS DECIMAL(38, 10)) AS opportunity_vs_national,
+    CAST(in_headline * net_vs_ics AS DECIMAL(38, 10)) AS net_vs_ics,
+    CAST(in_headline * net_vs_median AS DECIMAL(38, 10)) AS net_vs_median,
+    CAST(in_headline * net_vs_best AS DECIMAL(38, 10)) AS net_vs_best,
+    CAST(in_headline * net_vs_national AS DECIMAL(38, 10)) AS net_vs_national,
+    CAST(in_headline * significant_vs_ics AS DECIMAL(38, 10)) AS significant_vs_ics
   FROM cell_figures
 ), levels AS (
   SELECT
@@ -53,14 +78,22 @@ WITH cell_figures AS (
     '(all)' AS pod,
     '(all)' AS hrg,
     cost_driver,
+    '(mixed)' AS unit_of_count,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(activity) AS activity,
+    CAST(NULL AS DECIMAL(38, 10)) AS units,
     SUM(cost) AS cost,
-    CAST(NULL AS DOUBLE) AS national_mean_cost,
+    CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
-    SUM(opportunity_vs_national) AS opportunity_vs_national
+    SUM(opportunity_vs_national) AS opportunity_vs_national,
+    SUM(net_vs_ics) AS net_vs_ics,
+    SUM(net_vs_median) AS net_vs_median,
+    SUM(net_vs_best) AS net_vs_best,
+    SUM(net_vs_national) AS net_vs_national,
+    SUM(significant_vs_ics) AS significant_vs_ics
   FROM cells
   GROUP BY
     fin_year,
@@ -73,20 +106,29 @@ WITH cell_figures AS (
     pod,
     '(all)' AS hrg,
     cost_driver,
+    unit_of_count,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(activity) AS activity,
+    SUM(units) AS units,
     SUM(cost) AS cost,
-    CAST(NULL AS DOUBLE) AS national_mean_cost,
+    CAST(NULL AS DECIMAL(38, 10)) AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
-    SUM(opportunity_vs_national) AS opportunity_vs_national
+    SUM(opportunity_vs_national) AS opportunity_vs_national,
+    SUM(net_vs_ics) AS net_vs_ics,
+    SUM(net_vs_median) AS net_vs_median,
+    SUM(net_vs_best) AS net_vs_best,
+    SUM(net_vs_national) AS net_vs_national,
+    SUM(significant_vs_ics) AS significant_vs_ics
   FROM cells
   GROUP BY
     fin_year,
     org_code,
     pod,
-    cost_driver
+    cost_driver,
+    unit_of_count
   UNION ALL
   SELECT
     fin_year,
@@ -94,21 +136,30 @@ WITH cell_figures AS (
     pod,
     hrg,
     cost_driver,
+    unit_of_count,
     COUNT(*) AS cells,
+    SUM(in_headline) AS cells_in_headline,
     SUM(activity) AS activity,
+    SUM(units) AS units,
     SUM(cost) AS cost,
-    MAX(national_mean_cost) AS national_mean_cost,
+    CASE WHEN MIN(priced) = 1 AND cost_driver = '(all)' THEN SUM(national_cost) END AS national_cost,
     SUM(opportunity_vs_ics) AS opportunity_vs_ics,
     SUM(opportunity_vs_median) AS opportunity_vs_median,
     SUM(opportunity_vs_best) AS opportunity_vs_best,
-    SUM(opportunity_vs_national) AS opportunity_vs_national
+    SUM(opportunity_vs_national) AS opportunity_vs_national,
+    SUM(net_vs_ics) AS net_vs_ics,
+    SUM(net_vs_median) AS net_vs_median,
+    SUM(net_vs_best) AS net_vs_best,
+    SUM(net_vs_national) AS net_vs_national,
+    SUM(significant_vs_ics) AS significant_vs_ics
   FROM cells
   GROUP BY
     fin_year,
     org_code,
     pod,
     hrg,
-    cost_driver
+    cost_driver,
+    unit_of_count
 ), ics AS (
   SELECT
     fin_year,
@@ -116,7 +167,11 @@ WITH cell_figures AS (
     hrg,
     cost_driver,
     SUM(activity) AS ics_activity,
-    CAST(SUM(cost) AS DOUBLE) / SUM(activity) AS ics_mean_cost
+    CAST(SUM(cost) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0) AS ics_mean_cost,
+    CASE
+      WHEN COUNT(national_cost) = COUNT(*)
+      THEN CAST(SUM(national_cost) AS DOUBLE) / NULLIF(CAST(SUM(units) AS DOUBLE), 0)
+    END AS ics_national_mean_cost
   FROM levels
   GROUP BY
     fin_year,
@@ -142,20 +197,29 @@ SELECT
   l.pod,
   l.hrg,
   l.cost_driver,
+  l.unit_of_count,
   l.cells,
+  l.cells_in_headline,
   l.activity,
+  CAST(l.units AS DOUBLE) AS units,
   l.cost,
-  CASE WHEN l.activity > 0 THEN CAST(l.cost AS DOUBLE) / l.activity END AS mean_cost,
+  CAST(l.cost AS DOUBLE) / NULLIF(CAST(l.units AS DOUBLE), 0) AS mean_cost,
   i.ics_activity,
   i.ics_mean_cost,
   b.ics_median_rate AS ics_median_cost,
   b.best_in_system_rate AS best_in_system_cost,
   b.best_in_system_org,
-  l.national_mean_cost,
+  CAST(l.national_cost AS DOUBLE) / NULLIF(CAST(l.units AS DOUBLE), 0) AS national_mean_cost,
+  i.ics_national_mean_cost,
   CAST(l.opportunity_vs_ics AS DOUBLE) AS opportunity_vs_ics,
   CAST(l.opportunity_vs_median AS DOUBLE) AS opportunity_vs_median,
   CAST(l.opportunity_vs_best AS DOUBLE) AS opportunity_vs_best,
   CAST(l.opportunity_vs_national AS DOUBLE) AS opportunity_vs_national,
+  CAST(l.net_vs_ics AS DOUBLE) AS net_vs_ics,
+  CAST(l.net_vs_median AS DOUBLE) AS net_vs_median,
+  CAST(l.net_vs_best AS DOUBLE) AS net_vs_best,
+  CAST(l.net_vs_national AS DOUBLE) AS net_vs_national,
+  CAST(l.significant_vs_ics AS DOUBLE) AS significant_vs_ics,
   s.refresh_id
 FROM levels AS l
 JOIN ics AS i

@@ -76,6 +76,27 @@ def test_critical_care_without_its_admission_loads_with_a_warning(workspace: Wor
     assert workspace.issues("ZZA_cc_202324_activity.csv")[0][3] == "cc_admission_not_loaded"
 
 
+def test_a_treatment_function_missing_from_the_list_loads_as_sent_with_a_counted_warning(workspace: Workspace) -> None:
+    rows = [apc_row("R1", tfc="110"), apc_row("R2", tfc="999"), apc_row("R3", tfc="99")]
+    [result] = workspace.load(workspace.write_csv("ZZA_apc_202324_activity.csv", APC_HEADER, rows))
+    assert (result.rows_loaded, result.rows_rejected, result.warnings) == (3, 0, 2)
+    assert workspace.query("SELECT record_id, tfc FROM activity ORDER BY 1") == [
+        ("R1", "110"),
+        ("R2", "999"),
+        ("R3", None),
+    ]
+    issues = {issue[0]: issue for issue in workspace.issues()}
+    assert (issues[3][1], issues[3][2], issues[3][3], issues[3][5]) == (
+        "tfc",
+        "warning",
+        "tfc_not_in_reference_list",
+        "999",
+    )
+    assert "Treatment function 999 (not in the reference list)" in issues[3][4]
+    assert issues[4][3] == "invalid_value", "a malformed code is blanked, as before, and not checked twice"
+    assert workspace.query("SELECT warnings FROM data_quality") == [(2,)]
+
+
 def test_length_of_stay_follows_the_dates(workspace: Workspace) -> None:
     rows = [
         apc_row("R1", los=9),

@@ -22,10 +22,11 @@ import math
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pandas as pd
 import pytest
 
@@ -42,7 +43,7 @@ CONFIG = BASE_CONFIG.replace(
 ORGS = ("ZZA", "ZZB", "ZZC", "ZZD")
 ACTIVITY_HEADER = [*APC_HEADER, "episode_number", "spell_hrg"]
 WARD_RATE = {"ZZA": 150, "ZZB": 120, "ZZC": 140, "ZZD": 250}
-TABLES = ("unit_cost_benchmark", "cost_driver_benchmark", "los_benchmark")
+TABLES = ("unit_cost_benchmark", "cost_driver_benchmark", "los_benchmark", "opportunity_summary")
 YEAR = "2023/24"
 
 Line = tuple[str, str, Decimal, int, str]  # cost_driver, cost_resource, cost, activity_count, activity_unit
@@ -241,14 +242,15 @@ def spread(values: list[float]) -> float | None:
 def benchmark(
     cases: dict[str, int], totals: dict[str, Decimal], records: list[float], min_cases: int
 ) -> dict[str, dict[str, Any]]:
-    """The figures every benchmark shares, per provider: mean, ICS mean and median, best in system, opportunities."""
+    """The figures every benchmark shares, per provider: mean, ICS mean and median, best in system, opportunities, and
+    the standard error of log(mean / ICS mean) before overdispersion (the funnel's z comes from `add_funnel`)."""
     means = {org: float(totals[org]) / cases[org] for org in cases}
     ics_cases = sum(cases.values())
     ics_mean = float(dsum(totals.values())) / ics_cases
     eligible = {org: mean for org, mean in means.items() if cases[org] > min_cases}
     best_org = min(eligible, key=lambda org: (eligible[org], org)) if eligible else None
     best = eligible[best_org] if best_org else None
-    sd = spread(records)
+    sd = spread(records) if ics_mean > 0 else None
     return {
         org: {
             "mean": means[org],
@@ -260,21 +262,51 @@ def benchmark(
             "best_org": best_org,
             "vs_ics": max(means[org] - ics_mean, 0) * cases[org],
             "vs_best": None if best is None else max(means[org] - best, 0) * cases[org],
-            "z": None if sd is None else (means[org] - ics_mean) / (sd / math.sqrt(cases[org])),
+            "net_vs_ics": (means[org] - ics_mean) * cases[org],
+            "log_se": None if sd is None else sd / math.sqrt(cases[org]) / ics_mean,
         }
         for org in cases
     }
 
 
+def add_funnel(cells: list[dict[str, dict[str, Any]]]) -> None:
+    """The funnel z-scores of one benchmark family in one year, with Spiegelhalter's additive overdispersion estimated
+    over all its cells together: z = log(mean / ICS mean) / s; winsorise at the 10th and 90th percentiles of every z;
+    tau^2 = (sum of z_w^2 - sum (k - 1)) / sum (sum w - sum w^2 / sum w) over cells of k > 1 scored providers, w = 1 /
+    s^2; then z = log(mean / ICS mean) / sqrt(s^2 + tau^2). Written from the paper, not from the SQL."""
+    scored = [
+        [(f, math.log(f["mean"] / f["ics_mean"]) / f["log_se"]) for f in cell.values() if f["log_se"] and f["mean"] > 0]
+        for cell in cells
+    ]
+    every = [z for cell in scored for _, z in cell]
+    low, high = (float(numpy.percentile(every, q)) for q in (10, 90)) if every else (0.0, 0.0)
+    q_total = df_total = denominator = 0.0
+    for cell in scored:
+        if len(cell) < 2:
+            continue
+        q_total += sum(min(max(z, low), high) ** 2 for _, z in cell)
+        df_total += len(cell) - 1
+        weights = [1 / f["log_se"] ** 2 for f, _ in cell]
+        denominator += sum(weights) - sum(w * w for w in weights) / sum(weights)
+    tau2 = (q_total - df_total) / denominator if q_total > df_total else 0.0
+    for cell in cells:
+        for f in cell.values():
+            usable = f["log_se"] and f["mean"] > 0
+            f["z"] = math.log(f["mean"] / f["ics_mean"]) / math.sqrt(f["log_se"] ** 2 + tau2) if usable else None
+
+
 def expected_unit_cost(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, ...], dict[str, Any]]:
     out: dict[tuple[str, ...], dict[str, Any]] = {}
+    cells = []
     for (pod, tfc, hrg), cell in eps.groupby(["pod", "tfc", "hrg"]):
         cases = cell.groupby("org_code").size().to_dict()
         totals = cell.groupby("org_code")["total_cost"].agg(dsum).to_dict()
         figures = benchmark(cases, totals, [float(c) for c in cell.total_cost], min_cases)
+        cells.append(figures)
         for org, f in figures.items():
             out[(YEAR, "apc", pod, tfc, hrg, org)] = {
                 "activity": cases[org],
+                "units": float(cases[org]),  # admitted care is counted in episodes: one unit per record
                 "total_cost": totals[org],
                 "mean_cost": f["mean"],
                 "ics_activity": f["ics_cases"],
@@ -285,14 +317,19 @@ def expected_unit_cost(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, ...
                 "best_in_system_org": f["best_org"],
                 "opportunity_vs_ics": f["vs_ics"],
                 "opportunity_vs_best": f["vs_best"],
-                "funnel_z": f["z"],
+                "net_vs_ics": f["net_vs_ics"],
+                "funnel_z": f,
             }
+    add_funnel(cells)
+    for figures in out.values():
+        figures["funnel_z"] = figures["funnel_z"]["z"]
     return out
 
 
 def expected_cost_drivers(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, ...], dict[str, Any]]:
     drivers = [c.removesuffix("_cost") for c in eps.columns if c.endswith("_cost") and c != "total_cost"]
     out: dict[tuple[str, ...], dict[str, Any]] = {}
+    cells = []
     for (pod, tfc, hrg), cell in eps.groupby(["pod", "tfc", "hrg"]):
         cases = cell.groupby("org_code").size().to_dict()
         for driver in drivers:
@@ -301,6 +338,7 @@ def expected_cost_drivers(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, 
                 continue  # only the drivers some provider in the cell has cost on
             totals = cell.groupby("org_code")[column].agg(dsum).to_dict()
             figures = benchmark(cases, totals, [float(c) for c in cell[column]], min_cases)
+            cells.append(figures)
             for org, f in figures.items():
                 out[(YEAR, "apc", pod, tfc, hrg, org, driver)] = {
                     "activity": cases[org],
@@ -313,8 +351,12 @@ def expected_cost_drivers(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, 
                     "best_in_system_org": f["best_org"],
                     "opportunity_vs_ics": f["vs_ics"],
                     "opportunity_vs_best": f["vs_best"],
-                    "funnel_z": f["z"],
+                    "net_vs_ics": f["net_vs_ics"],
+                    "funnel_z": f,
                 }
+    add_funnel(cells)
+    for figures in out.values():
+        figures["funnel_z"] = figures["funnel_z"]["z"]
     return out
 
 
@@ -331,21 +373,43 @@ def read_spells(eps: pd.DataFrame) -> pd.DataFrame:
     return first.join(sums).reset_index().rename(columns={"spell_hrg": "hrg"})
 
 
+def trim_points(spells: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """The tariff's trim point per POD and HRG: upper quartile + 1.5 x interquartile range of the stays, rounded to
+    whole days (halves up), with numpy's linear percentiles (PERCENTILE_CONT's definition)."""
+    out = {}
+    for (pod, hrg), group in spells.groupby(["pod", "hrg"]):
+        lower, upper = numpy.percentile(group.los.astype(float), [25, 75])
+        point = Decimal(str(float(upper + 1.5 * (upper - lower)))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        out[(pod, hrg)] = int(point)
+    return out
+
+
 def expected_los(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, ...], dict[str, Any]]:
     spells = read_spells(eps)
+    trims = trim_points(spells)
+    spells["trimmed"] = [
+        min(los, trims[(pod, hrg)]) for los, pod, hrg in zip(spells.los, spells.pod, spells.hrg, strict=False)
+    ]
     by_org = spells.groupby("org_code")
     rates = (by_org["ward_cost"].agg(lambda v: float(dsum(v))) / by_org["ward_bed_days"].sum()).to_dict()
     out: dict[tuple[str, ...], dict[str, Any]] = {}
+    cells = []
     for (pod, tfc, hrg), cell in spells.groupby(["pod", "tfc", "hrg"]):
         counts = cell.groupby("org_code").size().to_dict()
-        bed_days = {org: Decimal(int(v)) for org, v in cell.groupby("org_code")["los"].sum().items()}
-        figures = benchmark(counts, bed_days, [float(v) for v in cell.los], min_cases)
+        bed_days = {org: Decimal(int(v)) for org, v in cell.groupby("org_code")["trimmed"].sum().items()}
+        untrimmed = cell.groupby("org_code")["los"].sum().to_dict()
+        figures = benchmark(counts, bed_days, [float(v) for v in cell.trimmed], min_cases)
+        cells.append(figures)
         for org, f in figures.items():
             excess_ics, excess_best = f["vs_ics"], f["vs_best"]
             out[(YEAR, pod, tfc, hrg, org)] = {
                 "spells": counts[org],
-                "bed_days": int(bed_days[org]),
+                "bed_days": int(untrimmed[org]),
+                "trim_point": trims[(pod, hrg)],
+                "trimmed_bed_days": float(bed_days[org]),
+                "long_stay_bed_days": float(int(untrimmed[org]) - bed_days[org]),
                 "mean_los": f["mean"],
+                "mean_los_untrimmed": untrimmed[org] / counts[org],
                 "total_cost": dsum(cell[cell.org_code == org].total_cost),
                 "ics_spells": f["ics_cases"],
                 "ics_mean_los": f["ics_mean"],
@@ -354,11 +418,15 @@ def expected_los(eps: pd.DataFrame, min_cases: int) -> dict[tuple[str, ...], dic
                 "best_in_system_org": f["best_org"],
                 "excess_bed_days_vs_ics": excess_ics,
                 "excess_bed_days_vs_best": excess_best,
+                "net_bed_days_vs_ics": f["net_vs_ics"],
                 "ward_cost_per_bed_day": rates[org],
                 "excess_cost_vs_ics": excess_ics * rates[org],
                 "excess_cost_vs_best": None if excess_best is None else excess_best * rates[org],
-                "funnel_z": f["z"],
+                "funnel_z": f,
             }
+    add_funnel(cells)
+    for figures in out.values():
+        figures["funnel_z"] = figures["funnel_z"]["z"]
     return out
 
 
@@ -512,32 +580,63 @@ def test_cost_drivers_cell_a_by_hand(ics: Loaded) -> None:
 def test_los_cell_a_by_hand(ics: Loaded) -> None:
     rows = keyed(ics.tables["los_benchmark"], LOS_KEYS)
     cell = {org: rows[(YEAR, "NEL", "110", "HT12A", org)] for org in ORGS}
-    # ZZA 12 spells, 6 x 3 + 6 x 5 = 48 days (mean 4); ZZB 11 spells, 5 x 5 + 5 x 7 + 6 = 66 (mean 6);
-    # ZZC 10 single-episode spells, 5 x 3 + 5 x 5 = 40, plus its two two-episode spells of 8 and 12 days, whose
-    # first episodes are TFC 110 with spell HRG HT12A: 12 spells, 60 days (mean 5); ZZD 2 spells of 2 days (mean 2)
-    assert {o: (r["spells"], r["bed_days"], r["mean_los"]) for o, r in cell.items()} == {
-        "ZZA": (12, 48, pytest.approx(4)),
-        "ZZB": (11, 66, pytest.approx(6)),
-        "ZZC": (12, 60, pytest.approx(5)),
-        "ZZD": (2, 4, pytest.approx(2)),
+    # The trim point of NEL HT12A comes from all 40 of its spells (TFC 110 and 300): sorted, 2 x 2, 11 x 3, 16 x 5, 6,
+    # 5 x 7, 8, 9, 10, 11, 12. Lower quartile at position 1 + 39 x 0.25 = 10.75: 3. Upper quartile at 30.25: the 30th
+    # (6) + 0.25 x (7 - 6) = 6.25. 6.25 + 1.5 x 3.25 = 11.125, 11 days: ZZC's 12-day spell counts as 11, one long-stay
+    # day. ZZA 12 spells, 6 x 3 + 6 x 5 = 48 days (mean 4); ZZB 11 spells, 5 x 5 + 5 x 7 + 6 = 66 (mean 6); ZZC 10
+    # single-episode spells, 5 x 3 + 5 x 5 = 40, plus its two two-episode spells of 8 and 12 (trimmed 11) days, whose
+    # first episodes are TFC 110 with spell HRG HT12A: 12 spells, 60 days, 59 trimmed (mean 59 / 12); ZZD 2 x 2 days
+    assert {o: (r["spells"], r["bed_days"], r["trimmed_bed_days"], r["mean_los"]) for o, r in cell.items()} == {
+        "ZZA": (12, 48, 48, pytest.approx(4)),
+        "ZZB": (11, 66, 66, pytest.approx(6)),
+        "ZZC": (12, 60, 59, pytest.approx(59 / 12)),
+        "ZZD": (2, 4, 4, pytest.approx(2)),
     }
+    assert {r["trim_point"] for r in cell.values()} == {11} and cell["ZZC"]["long_stay_bed_days"] == 1
     for row in cell.values():
         assert row["ics_spells"] == 37
-        assert row["ics_mean_los"] == pytest.approx(178 / 37)  # (48 + 66 + 60 + 4) / 37 = 4.81
-        assert row["ics_median_los"] == pytest.approx(4.5)  # means 2, 4, 5, 6
+        assert row["ics_mean_los"] == pytest.approx(177 / 37)  # (48 + 66 + 59 + 4) / 37 = 4.78
+        assert row["ics_mean_los_untrimmed"] == pytest.approx(178 / 37)
+        assert row["ics_median_los"] == pytest.approx((4 + 59 / 12) / 2)  # means 2, 4, 4.92, 6
         # more than 10 spells: ZZA, ZZB and ZZC; ZZD's 2 days is shortest but on 2 spells
         assert (row["best_in_system_org"], row["best_in_system_los"]) == ("ZZA", pytest.approx(4))
-    # vs ICS: ZZB (6 - 178 / 37) x 11 = 44 / 37 x 11 = 484 / 37; ZZC (5 - 178 / 37) x 12 = 84 / 37; others 0
-    assert [cell[o]["excess_bed_days_vs_ics"] for o in ORGS] == pytest.approx([0, 484 / 37, 84 / 37, 0])
-    # vs best: ZZB (6 - 4) x 11 = 22; ZZC (5 - 4) x 12 = 12
-    assert [cell[o]["excess_bed_days_vs_best"] for o in ORGS] == pytest.approx([0, 22, 12, 0])
+    # vs ICS: ZZB (6 - 177 / 37) x 11 = 45 / 37 x 11 = 495 / 37; ZZC (59 / 12 - 177 / 37) x 12 = (2,183 - 2,124) / 37
+    # = 59 / 37; the others are below, 0; net keeps the sign: ZZA (4 - 177 / 37) x 12 = -29 / 37 x 12 = -348 / 37
+    assert [cell[o]["excess_bed_days_vs_ics"] for o in ORGS] == pytest.approx([0, 495 / 37, 59 / 37, 0])
+    assert cell["ZZA"]["net_bed_days_vs_ics"] == pytest.approx(-348 / 37)
+    # vs best: ZZB (6 - 4) x 11 = 22; ZZC (59 / 12 - 4) x 12 = 11
+    assert [cell[o]["excess_bed_days_vs_best"] for o in ORGS] == pytest.approx([0, 22, 11, 0])
     # every provider's ward cost per bed day is its own rate, over all its admitted care: ZZB's ward cost is
     # 7,920 + 3,360 = 11,280 over 66 + 28 ward bed days = 120 (over its 66 + 30 days of stay it would be 117.50)
     assert [cell[o]["ward_cost_per_bed_day"] for o in ORGS] == pytest.approx([150, 120, 140, 250])
-    # excess cost vs ICS: ZZB 484 / 37 x 120 = 58,080 / 37 (1,569.73); ZZC 84 / 37 x 140 = 11,760 / 37 (317.84)
-    assert [cell[o]["excess_cost_vs_ics"] for o in ORGS] == pytest.approx([0, 58080 / 37, 11760 / 37, 0])
+    # excess cost vs ICS: ZZB 495 / 37 x 120 = 59,400 / 37 (1,605.41); ZZC 59 / 37 x 140 = 8,260 / 37 (223.24)
+    assert [cell[o]["excess_cost_vs_ics"] for o in ORGS] == pytest.approx([0, 59400 / 37, 8260 / 37, 0])
     # ZZC's spells cost: 10 x 980 = 9,800 single, plus 800 + 800 and 1,000 + 1,200
     assert cell["ZZC"]["total_cost"] == Decimal("13600.00")
     # TFC 300 holds only ZZB's own spells: ZZC's second episodes there belong to spells that started in TFC 110
     assert [k[-1] for k in rows if k[:4] == (YEAR, "NEL", "300", "HT12A")] == ["ZZB"]
     assert not [k for k in rows if k[3] == "HT12B"]  # no spell has HRG HT12B, though two episodes do
+
+
+def test_headline_totals_match_pandas(ics: Loaded) -> None:
+    """opportunity_summary's provider totals, worked out from the records: only cells with at least the headline
+    minimum of cases count; the floored sum (each cell at 0 first), the net sum (both signs)."""
+    cells = expected_unit_cost(read_episodes(ics.root), ics.min_cases)
+    minimum = 10  # [benchmarks] headline_min_cases, the default
+    want: dict[str, list[float]] = {}
+    for key, figures in cells.items():
+        if figures["activity"] >= minimum:
+            totals = want.setdefault(key[5], [0.0, 0.0])
+            totals[0] += figures["opportunity_vs_ics"]
+            totals[1] += figures["net_vs_ics"]
+    got = {
+        row["org_code"]: [row["opportunity_vs_ics"], row["net_vs_ics"]]
+        for row in ics.tables["opportunity_summary"]
+        if (row["pod"], row["hrg"], row["cost_driver"]) == ("(all)", "(all)", "(all)")
+    }
+    # cell A: ZZA (12), ZZB (11) and ZZC (10) count, ZZD (2 cases) does not; cells B and C have too few everywhere
+    assert sorted(want) == ["ZZA", "ZZB", "ZZC"]
+    assert want["ZZB"] == pytest.approx([1650, 1650])  # (1,200 - 1,050) x 11
+    assert want["ZZA"] == pytest.approx([0, -600])  # (1,000 - 1,050) x 12
+    for org, totals in got.items():
+        assert totals == pytest.approx(want.get(org, [0.0, 0.0]), abs=1e-6), org

@@ -36,19 +36,23 @@ def test_opportunity_summary_adds_up_the_cells_at_every_level(refreshed_ics: Any
     _, config = refreshed_ics
     cells = query_store(
         config,
-        "SELECT fin_year, org_code, pod, hrg, activity, total_cost, opportunity_vs_ics, opportunity_vs_median, "
-        "opportunity_vs_best, opportunity_vs_national FROM results.unit_cost_benchmark",
+        # only cells with enough cases for a headline count in the opportunity totals
+        "SELECT fin_year, org_code, pod, hrg, activity, total_cost, in_headline * opportunity_vs_ics, "
+        "in_headline * opportunity_vs_median, in_headline * opportunity_vs_best, in_headline * opportunity_vs_national,"
+        " in_headline * net_vs_ics, in_headline * net_vs_national, in_headline * significant_vs_ics "
+        "FROM results.unit_cost_benchmark",
     )
 
     def levels(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         year, org, pod, hrg = row[:4]
         return [(year, org, ALL, ALL), (year, org, pod, ALL), (year, org, pod, hrg)]
 
-    expected = _sums(cells, levels, 6)
+    expected = _sums(cells, levels, 9)
     summary = query_store(
         config,
         "SELECT fin_year, org_code, pod, hrg, activity, cost, opportunity_vs_ics, opportunity_vs_median, "
-        "opportunity_vs_best, opportunity_vs_national FROM results.opportunity_summary WHERE cost_driver = '(all)'",
+        "opportunity_vs_best, opportunity_vs_national, net_vs_ics, net_vs_national, significant_vs_ics "
+        "FROM results.opportunity_summary WHERE cost_driver = '(all)'",
     )
     assert len(summary) == len(expected)
     for row in summary:
@@ -79,8 +83,8 @@ def test_driver_rows_add_up_the_driver_cells(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
     cells = query_store(
         config,
-        "SELECT fin_year, org_code, pod, hrg, cost_driver, driver_cost, opportunity_vs_ics, opportunity_vs_best "
-        "FROM results.cost_driver_benchmark",
+        "SELECT fin_year, org_code, pod, hrg, cost_driver, driver_cost, in_headline * opportunity_vs_ics, "
+        "in_headline * opportunity_vs_best FROM results.cost_driver_benchmark",
     )
     expected = _sums(cells, lambda r: [(r[0], r[1], r[2], ALL, r[4]), (r[0], r[1], r[2], r[3], r[4])], 3)
     summary = query_store(
@@ -99,13 +103,15 @@ def test_driver_rows_add_up_the_driver_cells(refreshed_ics: Any) -> None:
 def test_hrg_level_benchmarks_recomputed_by_hand(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
     cells = query_store(
-        config, "SELECT fin_year, pod, hrg, org_code, activity, total_cost FROM results.unit_cost_benchmark"
+        config, "SELECT fin_year, pod, hrg, org_code, activity, units, total_cost FROM results.unit_cost_benchmark"
     )
     minimum = query_store(config, "SELECT best_in_system_min_cases FROM results.refresh_parameters")[0][0]
-    providers: dict[tuple[str, str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for year, pod, hrg, org, activity, cost in cells:
+    # per provider: records (what best in system counts), units of count (what costs are per) and cost
+    providers: dict[tuple[str, str, str], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for year, pod, hrg, org, activity, units, cost in cells:
         providers[(year, pod, hrg)][org][0] += activity
-        providers[(year, pod, hrg)][org][1] += cost
+        providers[(year, pod, hrg)][org][1] += units
+        providers[(year, pod, hrg)][org][2] += cost
     summary = query_store(
         config,
         "SELECT fin_year, pod, hrg, ics_mean_cost, ics_median_cost, best_in_system_cost, best_in_system_org "
@@ -114,9 +120,9 @@ def test_hrg_level_benchmarks_recomputed_by_hand(refreshed_ics: Any) -> None:
     checked_best = 0
     for year, pod, hrg, ics_mean, median, best, best_org in summary:
         group = providers[(year, pod, hrg)]
-        means = sorted((float(c) / a, org) for org, (a, c) in group.items())
-        total_activity = sum(a for a, _ in group.values())
-        assert ics_mean == pytest.approx(float(sum(c for _, c in group.values())) / total_activity, rel=1e-12)
+        means = sorted((float(c) / u, org) for org, (_, u, c) in group.items())
+        total_units = sum(u for _, u, _ in group.values())
+        assert ics_mean == pytest.approx(float(sum(c for _, _, c in group.values())) / total_units, rel=1e-12)
         middle = len(means) // 2
         want_median = means[middle][0] if len(means) % 2 else (means[middle - 1][0] + means[middle][0]) / 2
         assert median == pytest.approx(want_median, rel=1e-12)
@@ -133,8 +139,9 @@ def test_los_summary_adds_up_the_cells(refreshed_ics: Any) -> None:
     _, config = refreshed_ics
     cells = query_store(
         config,
-        "SELECT fin_year, org_code, pod, hrg, spells, bed_days, excess_bed_days_vs_ics, excess_bed_days_vs_best, "
-        "excess_cost_vs_ics, excess_cost_vs_best FROM results.los_benchmark",
+        "SELECT fin_year, org_code, pod, hrg, spells, bed_days, in_headline * excess_bed_days_vs_ics, "
+        "in_headline * excess_bed_days_vs_best, in_headline * excess_cost_vs_ics, in_headline * excess_cost_vs_best "
+        "FROM results.los_benchmark",
     )
     expected = _sums(cells, lambda r: [(r[0], r[1], ALL, ALL), (r[0], r[1], r[2], ALL), (r[0], r[1], r[2], r[3])], 6)
     summary = query_store(
