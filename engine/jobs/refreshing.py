@@ -21,7 +21,7 @@ from engine.errors import IcsBenchError, ServerError
 from engine.metrics.refresh import Compute, RefreshResult, refresh_run
 from engine.progress import Progress, prefixed, silent
 from engine.publish.files import write_published_files
-from engine.publish.suppressed_tables import publish_tables
+from engine.publish.suppressed_tables import DisclosureSummary, disclosure_summary, publish_tables
 from engine.store import Store, open_store
 
 if TYPE_CHECKING:  # the SQL Server code needs its ODBC extras: imported only when [server] is configured
@@ -44,6 +44,7 @@ class RefreshOutcome:
     result: RefreshResult
     server: ServerRefresh | None = None
     files: list[Path] = field(default_factory=list)
+    hidden: DisclosureSummary | None = None
 
 
 def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
@@ -60,6 +61,7 @@ def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Pro
                 )
         progress("writing the published files (workbook, Parquet, Power BI report)")
         outcome.files = write_published_files(store)
+        outcome.hidden = disclosure_summary(store)
     return outcome
 
 
