@@ -88,7 +88,11 @@ class ResultTable:
         return doc.source if doc.role == "from" else None
 
     def suppressed(self, column: str, row: int) -> bool:
-        """True when `column` is blank in this row because small-number suppression hid it."""
+        """True when `column` is blank in this row because disclosure control hid it: its count is hidden, or it is
+        a benchmark (or compared with one) that could echo a hidden provider."""
+        doc = self.metric.column(column)
+        if doc.role == "benchmark" or doc.against:
+            return self.value(column, row) is None
         count = self.count_behind(column)
         return count is not None and self.value(count, row) is None
 

@@ -97,6 +97,8 @@ class SuppressionSection(_Section):
     enabled: bool = True
     smallest_shown: Annotated[int, Field(ge=1, le=100)] = 8
     round_to: Annotated[int, Field(ge=1, le=100)] = 5
+    benchmark_min_providers: Annotated[int, Field(ge=3, le=100)] = 3
+    protection_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
 
 
 FinYear = Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)]

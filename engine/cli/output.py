@@ -118,6 +118,8 @@ def print_refresh(outcome: RefreshOutcome) -> None:
         f"Refresh {result.refresh_id} done in {result.seconds:.1f} s. Results reconcile with the "
         f"£{result.cost_loaded:,.2f} loaded, to the penny; published tables have small numbers suppressed."
     )
+    if outcome.hidden is not None:
+        console.print(outcome.hidden.sentence())
     if outcome.published is not None:
         console.print(
             f"Published files ({len(outcome.files)}): {escape(str(outcome.published.folder))}, now the current refresh "

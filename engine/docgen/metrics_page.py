@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine import codes
 from engine.config import BenchmarksSection
 from engine.metrics import catalog
-from engine.publish.suppression import SuppressionRule
+from engine.publish.suppression import RATE_DECIMALS, SuppressionRule
 
 _INTRO = """# The benchmark figures
 
@@ -108,5 +108,9 @@ def _publication(column: catalog.ColumnDoc) -> str:
     if column.role == "count":
         return SuppressionRule().column_note()
     if column.role == "from":
-        return f"hidden with `{column.source}`"
+        shown = f"at the rounded `{column.source}`" if column.total else f"to {RATE_DECIMALS} decimal places"
+        against = f" and with `{column.against}`" if column.against else ""
+        return f"hidden with `{column.source}`{against}; shown {shown}"
+    if column.role == "benchmark":
+        return f"shown where {SuppressionRule().benchmark_min_providers}+ providers are all shown"
     return "as is"

@@ -28,7 +28,7 @@ from engine.progress import Progress, prefixed, silent
 from engine.publish import published_results, store_snapshot
 from engine.publish.files import PublishedFolder, write_published_files
 from engine.publish.stamps import RefreshStamp
-from engine.publish.suppressed_tables import publish_tables
+from engine.publish.suppressed_tables import DisclosureSummary, disclosure_summary, publish_tables
 from engine.store import Store, in_progress, open_store
 
 if TYPE_CHECKING:  # the SQL Server code needs its ODBC extras: imported only when [server] is configured
@@ -52,6 +52,7 @@ class RefreshOutcome:
     server: ServerRefresh | None = None
     files: list[Path] = field(default_factory=list)
     published: PublishedFolder | None = None
+    hidden: DisclosureSummary | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -116,7 +117,7 @@ def refresh_and_publish(
         note = _renew_snapshot(store, stamp)
         finish_refresh(store, result, succeeded=True, note=note)
     progress("done", run.steps, run.steps)
-    return RefreshOutcome(result, files=published.files, published=published)
+    return RefreshOutcome(result, files=published.files, published=published, hidden=disclosure_summary(store))
 
 
 def _settle_published(store: Store) -> None:

@@ -14,9 +14,15 @@ the publisher reads its column roles to apply small-number suppression, and docs
     --   cases [count] records in the cell
     --   mean_cost [from cases] total_cost / cases, pounds
 
-Column roles: `key` (a dimension, shown as is), `count` (a count of records or patients: suppressed when small and
-rounded when published), `from X` (a figure built on the records counted by column X: hidden when X is suppressed),
-`shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id).
+Column roles (docs/disclosure-control.md says what each means for publication): `key` (a dimension, shown as is),
+`count` (a count of records or patients: suppressed when small and rounded when published), `from X` (a rate built
+on the records counted by column X: a mean, a share of them, a z score; hidden when X is suppressed), `total from X`
+(a figure that grows with the records counted by X: a cost, units, bed days, an opportunity; hidden with X and
+otherwise published at X's rounded count, so it cannot undo the rounding), `benchmark` (a comparator worked out from
+several providers' rows of a cell: a median, a best in system; published only where it cannot echo a hidden provider),
+`shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
+`total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
+wherever that benchmark is.
 """
 
 from __future__ import annotations
@@ -28,11 +34,12 @@ from typing import Literal
 
 from engine import sql_files
 
-Role = Literal["key", "count", "from", "shown"]
+Role = Literal["key", "count", "from", "benchmark", "shown"]
 RESULTS_SCHEMA = "results"
 PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
-    r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|from (?P<source>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
+    r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
+    r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?)\] (?P<text>.+)$"
 )
 
 
@@ -46,6 +53,8 @@ class ColumnDoc:
     role: Role
     description: str
     source: str | None = None  # for role "from": the count column the figure is built on
+    total: bool = False  # for role "from": the figure grows with the count (published at the rounded count)
+    against: str | None = None  # for role "from": the benchmark column it is compared with (hidden with it)
 
 
 @dataclass(frozen=True)
@@ -126,20 +135,35 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
     for line in lines:
         if line.startswith(" ") and out:
             last = out[-1]
-            out[-1] = ColumnDoc(last.name, last.role, f"{last.description} {line.strip()}", last.source)
+            out[-1] = ColumnDoc(
+                last.name, last.role, f"{last.description} {line.strip()}", last.source, last.total, last.against
+            )
             continue
         match = _COLUMN.match(line)
         if not match:
             raise CatalogError(f"sql/metrics/{name}.sql: column line {line!r} should read `name [role] meaning`")
         source = match.group("source")
         role: Role = "from" if source else match.group("role")  # type: ignore[assignment]
-        out.append(ColumnDoc(match.group("name"), role, match.group("text").strip(), source))
+        out.append(
+            ColumnDoc(
+                match.group("name"),
+                role,
+                match.group("text").strip(),
+                source,
+                total=bool(match.group("total")),
+                against=match.group("against"),
+            )
+        )
     names = {c.name for c in out}
     for column in out:
         if column.source and column.source not in names:
             raise CatalogError(f"sql/metrics/{name}.sql: {column.name} is built on {column.source}, not a column")
         if column.source and next(c for c in out if c.name == column.source).role != "count":
             raise CatalogError(f"sql/metrics/{name}.sql: {column.name} must be built on a [count] column")
+        if column.against and next((c.role for c in out if c.name == column.against), None) != "benchmark":
+            raise CatalogError(
+                f"sql/metrics/{name}.sql: {column.name} is compared with {column.against}, not a benchmark"
+            )
     return tuple(out)
 
 

@@ -150,7 +150,7 @@ def number_format(column: catalog.ColumnDoc) -> str | None:
         return "0.0%"
     if "cost" in name or "opportunity" in name:
         return "£#,##0.00"
-    if column.role in ("from", "shown") and name != "refresh_id":
+    if column.role in ("from", "benchmark", "shown") and name != "refresh_id":
         return "#,##0.00"
     return None
 

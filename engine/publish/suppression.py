@@ -1,15 +1,26 @@
-"""Small-number suppression (HES disclosure control) for everything published.
+"""Disclosure control for everything published: the rules of docs/disclosure-control.md, applied to one table.
 
 Counts of 1 to `smallest_shown - 1` records are hidden and every other count is rounded to the nearest `round_to`;
-a figure built on a hidden count (a mean, a total, an opportunity) is hidden with it, and so is a figure whose count
-is missing (fail closed). A zero stays a zero: "no activity" is not disclosive. Which column is a count, and which
-figures rest on which count, is declared in each metric's SQL header (see engine.metrics.catalog), so the rule is
-written once and applied to every table alike.
+a figure built on a hidden count is hidden with it, and so is a figure whose count is missing (fail closed). A zero
+stays a zero: "no activity" is not disclosive. Three further rules stop the published figures being combined to
+undo that:
+
+- a figure that grows with the count (a cost, units, bed days, an opportunity: role `total from X`) is published at
+  the rounded count (scaled by rounded / true count), so dividing it by a published mean gives back the rounded
+  count and nothing finer; rates are published to two decimal places, too coarse to pin the count by arithmetic;
+- a benchmark worked out from several providers' rows (a median, a best in system: role `benchmark`) is published
+  only in a cell with at least `benchmark_min_providers` providers none of whose rows is hidden, and a figure
+  compared with it (`vs` it) is hidden where it is;
+- rows the secondary suppression (engine.publish.secondary) chose are hidden like small ones, so no hidden cost can
+  be recovered by taking shown rows from a published total.
+
+Which column is a count, and which figures rest on which count, is declared in each metric's SQL header (see
+engine.metrics.catalog), so the rules are written once and applied to every table alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -18,16 +29,29 @@ import pyarrow.compute as pc
 from engine.config import SuppressionSection
 from engine.metrics.catalog import ColumnDoc
 
+_DEFAULTS = SuppressionSection.model_fields
+RATE_DECIMALS = 2
+# Keys that name the provider, not the cell: a benchmark cell is every other key of the row.
+PROVIDER_KEYS = frozenset({"org_code", "provider_name", "provider_type"})
+
 
 @dataclass(frozen=True)
 class SuppressionRule:
     enabled: bool = True
-    smallest_shown: int = SuppressionSection.model_fields["smallest_shown"].default
-    round_to: int = SuppressionSection.model_fields["round_to"].default
+    smallest_shown: int = _DEFAULTS["smallest_shown"].default
+    round_to: int = _DEFAULTS["round_to"].default
+    benchmark_min_providers: int = _DEFAULTS["benchmark_min_providers"].default
+    protection_percent: float = _DEFAULTS["protection_percent"].default
 
     @classmethod
     def from_config(cls, section: SuppressionSection) -> SuppressionRule:
-        return cls(enabled=section.enabled, smallest_shown=section.smallest_shown, round_to=section.round_to)
+        return cls(
+            enabled=section.enabled,
+            smallest_shown=section.smallest_shown,
+            round_to=section.round_to,
+            benchmark_min_providers=section.benchmark_min_providers,
+            protection_percent=section.protection_percent,
+        )
 
     def sentence(self) -> str:
         """The rule in one sentence, for every place that tells people what is hidden: the same words everywhere."""
@@ -38,7 +62,10 @@ class SuppressionRule:
             )
         return (
             f"Counts of 1 to {self.smallest_shown - 1} are blank, other counts are rounded to the nearest "
-            f"{self.round_to}, and figures built on a blank count are blank too; a zero stays zero."
+            f"{self.round_to}, and figures built on a blank count are blank too; a zero stays zero. Costs and other "
+            f"totals are shown at the rounded count, rates to {RATE_DECIMALS} decimal places, medians and best in "
+            f"system only where at least {self.benchmark_min_providers} providers are all shown, and some larger "
+            "cells are blank as well so a blank one cannot be worked out from the totals around it."
         )
 
     def column_note(self) -> str:
@@ -48,7 +75,7 @@ class SuppressionRule:
     def hidden(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
         """True where a count could identify someone (1 to smallest_shown - 1), or is unknown (fail closed)."""
         small = pc.and_(pc.greater(counts, 0), pc.less(counts, self.smallest_shown))
-        return pc.fill_null(small, True)
+        return pc.fill_null(pc.cast(small, pa.bool_()), True)
 
     def rounded(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
         """Counts rounded to the nearest round_to, halves up, in the column's own type."""
@@ -56,23 +83,106 @@ class SuppressionRule:
         steps = pc.round(pc.divide(as_float, float(self.round_to)), round_mode="half_up")
         return pc.cast(pc.multiply(steps, float(self.round_to)), counts.type)
 
+    def scale(self, counts: pa.ChunkedArray) -> pa.ChunkedArray:
+        """rounded / true count: what a total is multiplied by to be published at the rounded count (1 at zero)."""
+        true = pc.cast(counts, pa.float64())
+        factor = pc.divide(pc.cast(self.rounded(counts), pa.float64()), true)
+        return pc.if_else(pc.equal(true, 0.0), 1.0, factor)
 
-def suppress(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> pa.Table:
-    """The published form of a result table. Fails closed: a column without a declared role is an error."""
+
+def primary_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
+    """For each count column, the rows where it is hidden by the small-number rule alone."""
+    return {c.name: rule.hidden(table[c.name]) for c in columns if c.role == "count"}
+
+
+def suppress(
+    table: pa.Table,
+    columns: Sequence[ColumnDoc],
+    rule: SuppressionRule,
+    secondary: Mapping[str, pa.ChunkedArray | pa.Array] | None = None,
+) -> pa.Table:
+    """The published form of a result table. Fails closed: a column without a declared role is an error.
+
+    `secondary` adds, for a count column, rows hidden by secondary suppression (True = hide) on top of the small
+    ones."""
     roles = {c.name: c for c in columns}
     undeclared = [name for name in table.column_names if name not in roles]
     if undeclared:
         raise ValueError(f"columns without a suppression role: {', '.join(undeclared)}")
     if not rule.enabled:
         return table
-    hidden = {c.name: rule.hidden(table[c.name]) for c in columns if c.role == "count"}
+    hidden = primary_hidden(table, columns, rule)
+    for name, more in (secondary or {}).items():
+        hidden[name] = pc.or_(hidden[name], pc.fill_null(more, False))
+    unsafe = _benchmark_unsafe(table, columns, rule, hidden)
     out = []
     for name in table.column_names:
         column = table[name]
         doc = roles[name]
         if doc.role == "count":
             column = pc.if_else(hidden[name], pa.scalar(None, column.type), rule.rounded(column))
+        elif doc.role == "benchmark":
+            column = pc.if_else(unsafe, pa.scalar(None, column.type), column)
         elif doc.role == "from" and doc.source is not None:
-            column = pc.if_else(hidden[doc.source], pa.scalar(None, column.type), column)
+            blank = hidden[doc.source] if doc.against is None else pc.or_(hidden[doc.source], unsafe)
+            shown = _scaled(column, rule.scale(table[doc.source])) if doc.total else _rate(column)
+            column = pc.if_else(blank, pa.scalar(None, column.type), shown)
         out.append(column)
     return pa.Table.from_arrays(out, names=table.column_names)
+
+
+def benchmark_cells(columns: Sequence[ColumnDoc]) -> list[str]:
+    """The key columns that name a benchmark cell: every key but the provider's."""
+    return [c.name for c in columns if c.role == "key" and c.name not in PROVIDER_KEYS]
+
+
+def provider_counts(columns: Sequence[ColumnDoc]) -> list[str]:
+    """The count columns of the provider's own rows (not the ICS-wide ones) that the row's figures rest on."""
+    return [c.name for c in columns if c.role == "count" and not c.name.startswith("ics_")]
+
+
+def _benchmark_unsafe(
+    table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule, hidden: Mapping[str, pa.ChunkedArray]
+) -> pa.ChunkedArray:
+    """True for rows of a cell whose benchmarks could echo a hidden provider: too few providers, or one hidden."""
+    if not any(c.role == "benchmark" for c in columns):
+        return pa.chunked_array([pa.array([False] * table.num_rows, type=pa.bool_())])
+    keys = benchmark_cells(columns)
+    counts = provider_counts(columns)
+    any_hidden = pa.array([False] * table.num_rows, type=pa.bool_())
+    for name in counts:
+        any_hidden = pc.or_(any_hidden, hidden[name])
+    marks = pa.table({"cell_row": pa.array(range(table.num_rows)), "hidden_row": any_hidden}).append_column(
+        "cell", _cell_ids(table, keys)
+    )
+    per_cell = marks.group_by("cell").aggregate([("cell_row", "count"), ("hidden_row", "any")])
+    bad = pc.or_(pc.less(per_cell["cell_row_count"], rule.benchmark_min_providers), per_cell["hidden_row_any"])
+    bad_cells = pc.filter(per_cell["cell"], bad).combine_chunks()
+    return pc.is_in(marks["cell"], value_set=pa.array(bad_cells.to_pylist(), type=pa.string()))
+
+
+def _cell_ids(table: pa.Table, keys: Sequence[str]) -> pa.Array:
+    """One string per row naming its cell (the keys joined), so rows of the same cell can be grouped."""
+    if not keys:
+        return pa.array([""] * table.num_rows, type=pa.string())
+    parts = [pc.fill_null(pc.cast(table[k], pa.string()), "\u2400") for k in keys]
+    return pc.binary_join_element_wise(*parts, "\u241f").combine_chunks()
+
+
+def _scaled(column: pa.ChunkedArray, factor: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A total published at the rounded count, rounded to pennies (or whole numbers for a whole-number column)."""
+    scaled = pc.multiply(pc.cast(column, pa.float64()), factor)
+    if pa.types.is_integer(column.type) or (pa.types.is_decimal(column.type) and column.type.scale == 0):
+        return pc.cast(pc.round(scaled, 0), column.type, safe=False)
+    if pa.types.is_decimal(column.type):
+        return pc.cast(pc.round(scaled, RATE_DECIMALS), column.type, safe=False)
+    return scaled
+
+
+def _rate(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A rate (a mean, a share, a z score) to two decimal places: fine enough to read, too coarse to pin a count."""
+    if pa.types.is_floating(column.type):
+        return pc.round(column, RATE_DECIMALS)
+    if pa.types.is_decimal(column.type) and column.type.scale > RATE_DECIMALS:
+        return pc.cast(pc.round(pc.cast(column, pa.float64()), RATE_DECIMALS), column.type, safe=False)
+    return column

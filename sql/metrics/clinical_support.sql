@@ -27,9 +27,9 @@
 --   ics_items_per_case [from ics_activity] the same across every provider
 --   ics_examinations_per_case [from ics_activity] the same across every provider
 --   ics_tests_per_case [from ics_activity] the same across every provider
---   pharmacy_opportunity_vs_ics [from activity] (pharmacy cost per case - ICS) x activity, floored at 0, pounds
---   imaging_opportunity_vs_ics [from activity] (imaging cost per case - ICS) x activity, floored at 0, pounds
---   pathology_opportunity_vs_ics [from activity] (pathology cost per case - ICS) x activity, floored at 0, pounds
+--   pharmacy_opportunity_vs_ics [total from activity] (pharmacy cost per case - ICS) x activity, floored at 0, pounds
+--   imaging_opportunity_vs_ics [total from activity] (imaging cost per case - ICS) x activity, floored at 0, pounds
+--   pathology_opportunity_vs_ics [total from activity] (pathology cost per case - ICS) x activity, floored at 0, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH provider_cells AS (
     SELECT fin_year, setting, pod, hrg, org_code,

@@ -21,22 +21,22 @@
 --   cost_driver_name [key] the driver's name
 --   unit_of_count [key] what one unit is: episode, attendance, contact, bed_day or critical_care_day
 --   activity [count] the provider's records in the cell
---   units [from activity] the provider's units of count
---   driver_cost [from activity] the provider's cost on this driver in the cell, pounds
+--   units [total from activity] the provider's units of count
+--   driver_cost [total from activity] the provider's cost on this driver in the cell, pounds
 --   driver_cost_per_case [from activity] driver_cost / units: the driver's cost per unit of count, pounds
 --   ics_activity [count] records in the cell across every provider
 --   ics_driver_cost_per_case [from ics_activity] all providers' driver cost / all providers' units, pounds
---   ics_median_driver_cost_per_case [shown] median of the providers' driver cost per case
---   best_in_system_driver_cost_per_case [shown] lowest driver cost per case among providers with more than the
+--   ics_median_driver_cost_per_case [benchmark] median of the providers' driver cost per case
+--   best_in_system_driver_cost_per_case [benchmark] lowest driver cost per case among providers with more than the
 --     configured number of cases (10 by default)
---   best_in_system_org [shown] the provider that sets it
---   opportunity_vs_ics [from activity] (driver_cost_per_case - ics_driver_cost_per_case) x activity, floored at 0
---   opportunity_vs_best [from activity] (driver_cost_per_case - best_in_system_driver_cost_per_case) x activity,
+--   best_in_system_org [benchmark] the provider that sets it
+--   opportunity_vs_ics [total from activity] (driver_cost_per_case - ics_driver_cost_per_case) x activity, floored at 0
+--   opportunity_vs_best [total from activity vs best_in_system_driver_cost_per_case] (driver_cost_per_case - best_in_system_driver_cost_per_case) x activity,
 --     floored at 0; blank when no provider has enough cases
---   net_vs_ics [from activity] (driver_cost_per_case - ics_driver_cost_per_case) x units, either sign
---   net_vs_best [from activity] (driver_cost_per_case - best_in_system_driver_cost_per_case) x units, either sign
+--   net_vs_ics [total from activity] (driver_cost_per_case - ics_driver_cost_per_case) x units, either sign
+--   net_vs_best [total from activity vs best_in_system_driver_cost_per_case] (driver_cost_per_case - best_in_system_driver_cost_per_case) x units, either sign
 --   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
---   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at
+--   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at
 --     the configured level, else 0
 --   funnel_z [from activity] log(driver cost per unit / ICS driver cost per unit) / its standard error
 --   outlier_95 [from activity] high, low or within the 95% funnel limits; untested when the spread is unmeasurable

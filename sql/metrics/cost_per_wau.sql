@@ -16,19 +16,19 @@
 --   setting [key] apc, op, ec, cc, mh or chs; (all) for the whole trust
 --   org_code [key] provider ODS code
 --   activity [count] the provider's records in the setting
---   total_cost [from activity] their cost, pounds
+--   total_cost [total from activity] their cost, pounds
 --   priced_activity [count] records with a national price
---   priced_cost [from priced_activity] cost of the records with a national price, pounds
+--   priced_cost [total from priced_activity] cost of the records with a national price, pounds
 --   priced_share [from priced_activity] priced_cost / total_cost
 --   market_forces_factor [shown] the provider's MFF; 1 when none is configured
 --   wau_constant [shown] pounds of national cost per WAU for the year
---   wau [from priced_activity] weighted activity units: national cost of the priced records / wau_constant
+--   wau [total from priced_activity] weighted activity units: national cost of the priced records / wau_constant
 --   cost_per_wau [from priced_activity] priced_cost / market_forces_factor / wau, pounds
 --   ics_cost_per_wau [shown] the same across every provider in the setting, pounds
---   ics_median_cost_per_wau [shown] median of the providers' cost per WAU
---   opportunity_vs_median [from priced_activity] (cost_per_wau - ics_median_cost_per_wau) x wau x
+--   ics_median_cost_per_wau [benchmark] median of the providers' cost per WAU
+--   opportunity_vs_median [total from priced_activity vs ics_median_cost_per_wau] (cost_per_wau - ics_median_cost_per_wau) x wau x
 --     market_forces_factor, floored at 0, pounds
---   net_vs_median [from priced_activity] the same, either sign, pounds
+--   net_vs_median [total from priced_activity vs ics_median_cost_per_wau] the same, either sign, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH totals AS (
     SELECT fin_year, setting, org_code, count(*) AS activity, sum(total_cost) AS total_cost

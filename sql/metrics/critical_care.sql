@@ -14,26 +14,26 @@
 --   unit_of_count [key] critical_care_day
 --   org_code [key] provider ODS code
 --   periods [count] critical care periods
---   bed_days [from periods] critical care bed days
---   level_2_days [from periods] days at level 2
---   level_3_days [from periods] days at level 3
---   total_cost [from periods] cost of those periods, pounds
+--   bed_days [total from periods] critical care bed days
+--   level_2_days [total from periods] days at level 2
+--   level_3_days [total from periods] days at level 3
+--   total_cost [total from periods] cost of those periods, pounds
 --   cost_per_bed_day [from periods] total_cost / bed_days, pounds
 --   linked_spells [count] admitted care spells the periods are linked to
 --   cc_days_per_spell [from linked_spells] bed days of linked periods / linked_spells
 --   ics_periods [count] periods in the cell across every provider
 --   ics_cost_per_bed_day [from ics_periods] all providers' cost / all providers' bed days, pounds
---   best_in_system_cost_per_bed_day [shown] lowest cost per bed day among providers with more than the configured
+--   best_in_system_cost_per_bed_day [benchmark] lowest cost per bed day among providers with more than the configured
 --     number of periods
---   best_in_system_org [shown] the provider that sets it
+--   best_in_system_org [benchmark] the provider that sets it
 --   national_cost_per_bed_day [shown] national average cost per critical care bed day for the HRG, pounds
---   opportunity_vs_ics [from periods] (cost_per_bed_day - ics_cost_per_bed_day) x bed_days, floored at 0, pounds
---   opportunity_vs_best [from periods] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, floored
+--   opportunity_vs_ics [total from periods] (cost_per_bed_day - ics_cost_per_bed_day) x bed_days, floored at 0, pounds
+--   opportunity_vs_best [total from periods vs best_in_system_cost_per_bed_day] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, floored
 --     at 0; blank when no provider has enough periods
---   opportunity_vs_national [from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, floored at 0
---   net_vs_ics [from periods] (cost_per_bed_day - ics_cost_per_bed_day) x bed_days, either sign
---   net_vs_best [from periods] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, either sign
---   net_vs_national [from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, either sign
+--   opportunity_vs_national [total from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, floored at 0
+--   net_vs_ics [total from periods] (cost_per_bed_day - ics_cost_per_bed_day) x bed_days, either sign
+--   net_vs_best [total from periods vs best_in_system_cost_per_bed_day] (cost_per_bed_day - best_in_system_cost_per_bed_day) x bed_days, either sign
+--   net_vs_national [total from periods] (cost_per_bed_day - national_cost_per_bed_day) x bed_days, either sign
 --   national_basis [shown] which national price: schedule year and market forces factor
 --   in_headline [from periods] 1 when the cell has enough periods to count in headline totals
 --   outlier_95 [from periods] high, low or within the 95% funnel limits around the ICS cost per day (log scale,

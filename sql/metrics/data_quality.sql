@@ -13,11 +13,11 @@
 --   fin_year [key] financial year
 --   period [key] month of the financial year, 1 = April
 --   records [count] activity records loaded
---   cost_loaded [from records] total cost loaded, pounds (exact)
+--   cost_loaded [total from records] total cost loaded, pounds (exact)
 --   records_with_patient [from records] share of records with a patient pseudonym (needed to link care)
 --   zero_cost_share [from records] share of records with no cost, or costs adding to 0
 --   missing_hrg_share [from records] share of records with no valid HRG or currency
---   cost_lines [shown] cost lines loaded
+--   cost_lines [total from records] cost lines loaded
 --   negative_cost_lines [shown] cost lines below zero (credits), loaded and counted here
 --   rows_rejected [shown] file rows of this period sent to quarantine
 --   warnings [shown] warnings on rows of this period that loaded

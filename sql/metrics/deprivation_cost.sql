@@ -16,14 +16,14 @@
 --   population [shown] ICS residents in the decile
 --   patients [count] different patients
 --   activity [count] activity records
---   total_cost [from activity] cost, pounds
---   cost_per_head [from activity] total_cost / population, pounds
---   activity_per_1000 [from activity] activity per 1,000 residents
---   patients_per_1000 [from patients] patients per 1,000 residents
+--   total_cost [total from activity] cost, pounds
+--   cost_per_head [total from activity] total_cost / population, pounds
+--   activity_per_1000 [total from activity] activity per 1,000 residents
+--   patients_per_1000 [total from patients] patients per 1,000 residents
 --   cost_per_patient [from patients] total_cost / patients, pounds
 --   ics_activity [count] activity of all the ICS's residents in the setting
---   ics_cost_per_head [from ics_activity] the ICS residents' cost per head, pounds
---   cost_per_head_index [from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
+--   ics_cost_per_head [total from ics_activity] the ICS residents' cost per head, pounds
+--   cost_per_head_index [total from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
 --   refresh_id [shown] the refresh that wrote the row
 WITH ics_lsoas AS (
     SELECT l.lsoa, l.imd_decile, l.population

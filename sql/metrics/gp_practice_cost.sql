@@ -14,20 +14,20 @@
 --   registered_patients [shown] list size from [population] gp_list_sizes; blank when not given
 --   patients [count] different patients who used care
 --   activity [count] activity records
---   total_cost [from activity] cost, pounds
---   apc_cost [from activity] admitted care cost, pounds
---   op_cost [from activity] outpatient cost, pounds
---   ec_cost [from activity] emergency care cost, pounds
---   cc_cost [from activity] critical care cost, pounds
---   mh_cost [from activity] mental health cost, pounds
---   chs_cost [from activity] community health service cost, pounds
+--   total_cost [total from activity] cost, pounds
+--   apc_cost [total from activity] admitted care cost, pounds
+--   op_cost [total from activity] outpatient cost, pounds
+--   ec_cost [total from activity] emergency care cost, pounds
+--   cc_cost [total from activity] critical care cost, pounds
+--   mh_cost [total from activity] mental health cost, pounds
+--   chs_cost [total from activity] community health service cost, pounds
 --   cost_per_patient [from patients] total_cost / patients, pounds
---   cost_per_registered_patient [from activity] total_cost / registered_patients, pounds
+--   cost_per_registered_patient [total from activity] total_cost / registered_patients, pounds
 --   ics_patients [count] patients of every known practice
 --   ics_cost_per_patient [from ics_patients] the ICS's cost per patient, pounds
---   ics_cost_per_registered_patient [from ics_patients] cost per registered patient over the practices with a list
+--   ics_cost_per_registered_patient [total from ics_patients] cost per registered patient over the practices with a list
 --     size, pounds
---   ratio_to_ics [from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
+--   ratio_to_ics [total from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
 --   refresh_id [shown] the refresh that wrote the row
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,

@@ -13,9 +13,9 @@
 --   org_code [key] provider ODS code
 --   spells [count] the provider's spells in the cell
 --   operated_spells [count] spells with theatre minutes
---   theatre_minutes [from operated_spells] theatre (procedure) minutes
---   anaesthetic_minutes [from operated_spells] anaesthetic minutes
---   theatre_cost [from operated_spells] theatre cost, pounds
+--   theatre_minutes [total from operated_spells] theatre (procedure) minutes
+--   anaesthetic_minutes [total from operated_spells] anaesthetic minutes
+--   theatre_cost [total from operated_spells] theatre cost, pounds
 --   theatre_minutes_per_operation [from operated_spells] theatre_minutes / operated_spells
 --   anaesthetic_minutes_per_operation [from operated_spells] anaesthetic_minutes / operated_spells
 --   cost_per_theatre_minute [from operated_spells] theatre_cost / theatre_minutes, pounds

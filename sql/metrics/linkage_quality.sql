@@ -16,8 +16,8 @@
 --   records [count] activity records
 --   linked_records [count] records with a patient pseudonym
 --   share_linked [from records] linked_records / records
---   total_cost [from records] cost, pounds
---   unlinked_cost [from records] cost of records without a pseudonym (and cost lines without a record), pounds
+--   total_cost [total from records] cost, pounds
+--   unlinked_cost [total from records] cost of records without a pseudonym (and cost lines without a record), pounds
 --   patients [count] different patients (by pseudonym)
 --   patients_seen_elsewhere [count] of those, patients also seen by another provider of the ICS in the year
 --   share_seen_elsewhere [from patients] patients_seen_elsewhere / patients

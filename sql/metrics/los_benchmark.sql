@@ -19,30 +19,30 @@
 --   org_code [key] provider ODS code
 --   unit_of_count [key] spell
 --   spells [count] the provider's spells in the cell
---   bed_days [from spells] the provider's total length of stay, days (untrimmed)
+--   bed_days [total from spells] the provider's total length of stay, days (untrimmed)
 --   mean_los_untrimmed [from spells] bed_days / spells
 --   trim_point [shown] the HRG's trim point for the POD's admission type, days
 --   trim_point_source [shown] national (from the config's trim point file) or ics (the ICS's own spells)
---   trimmed_bed_days [from spells] length of stay with each stay capped at the trim point, days
---   long_stay_bed_days [from spells] days beyond the trim point, added up
+--   trimmed_bed_days [total from spells] length of stay with each stay capped at the trim point, days
+--   long_stay_bed_days [total from spells] days beyond the trim point, added up
 --   mean_los [from spells] trimmed_bed_days / spells: the mean trimmed stay the benchmarks compare
---   total_cost [from spells] cost of those spells, pounds
+--   total_cost [total from spells] cost of those spells, pounds
 --   mean_cost [from spells] average cost per spell, pounds
 --   ics_spells [count] spells in the cell across every provider
 --   ics_mean_los [from ics_spells] all providers' trimmed bed days / all providers' spells
 --   ics_mean_los_untrimmed [from ics_spells] the same untrimmed
---   ics_median_los [shown] median of the providers' mean trimmed stays
---   best_in_system_los [shown] shortest mean trimmed stay among providers with more than the configured number
+--   ics_median_los [benchmark] median of the providers' mean trimmed stays
+--   best_in_system_los [benchmark] shortest mean trimmed stay among providers with more than the configured number
 --     of spells
---   best_in_system_org [shown] the provider that sets it
---   excess_bed_days_vs_ics [from spells] (mean_los - ics_mean_los) x spells, floored at 0
---   excess_bed_days_vs_best [from spells] (mean_los - best_in_system_los) x spells, floored at 0; blank when no
+--   best_in_system_org [benchmark] the provider that sets it
+--   excess_bed_days_vs_ics [total from spells] (mean_los - ics_mean_los) x spells, floored at 0
+--   excess_bed_days_vs_best [total from spells vs best_in_system_los] (mean_los - best_in_system_los) x spells, floored at 0; blank when no
 --     provider has enough spells
---   net_bed_days_vs_ics [from spells] (mean_los - ics_mean_los) x spells, either sign
+--   net_bed_days_vs_ics [total from spells] (mean_los - ics_mean_los) x spells, either sign
 --   ward_cost_per_bed_day [shown] the provider's ward cost per ward bed day over all its admitted care, pounds
---   excess_cost_vs_ics [from spells] excess_bed_days_vs_ics x ward_cost_per_bed_day, pounds
---   excess_cost_vs_best [from spells] excess_bed_days_vs_best x ward_cost_per_bed_day, pounds
---   net_cost_vs_ics [from spells] net_bed_days_vs_ics x ward_cost_per_bed_day, pounds
+--   excess_cost_vs_ics [total from spells] excess_bed_days_vs_ics x ward_cost_per_bed_day, pounds
+--   excess_cost_vs_best [total from spells vs best_in_system_los] excess_bed_days_vs_best x ward_cost_per_bed_day, pounds
+--   net_cost_vs_ics [total from spells] net_bed_days_vs_ics x ward_cost_per_bed_day, pounds
 --   in_headline [from spells] 1 when the cell has enough spells to count in headline totals
 --   funnel_z [from spells] log(mean_los / ics_mean_los) / its standard error, overdispersion included
 --   outlier_95 [from spells] high, low or within the 95% funnel limits; untested when the spread is unmeasurable

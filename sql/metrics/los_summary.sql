@@ -16,20 +16,20 @@
 --   cells [shown] POD + TFC + HRG cells added up
 --   cells_in_headline [shown] of those, the cells with enough spells to count in the excess totals
 --   spells [count] the provider's spells
---   bed_days [from spells] their total length of stay, days (untrimmed)
---   trimmed_bed_days [from spells] the same with each stay capped at its trim point, days
---   long_stay_bed_days [from spells] days beyond the trim points
+--   bed_days [total from spells] their total length of stay, days (untrimmed)
+--   trimmed_bed_days [total from spells] the same with each stay capped at its trim point, days
+--   long_stay_bed_days [total from spells] days beyond the trim points
 --   mean_los [from spells] trimmed_bed_days / spells
 --   ics_spells [count] spells across every provider at the same level
 --   ics_mean_los [from ics_spells] all providers' trimmed bed days / all providers' spells at the same level
---   excess_bed_days_vs_ics [from spells] sum of the cells' excess bed days against the ICS average
---   excess_bed_days_vs_best [from spells] sum of the cells' excess bed days against the best in system; cells
+--   excess_bed_days_vs_ics [total from spells] sum of the cells' excess bed days against the ICS average
+--   excess_bed_days_vs_best [total from spells] sum of the cells' excess bed days against the best in system; cells
 --     without a best in system add nothing
---   excess_cost_vs_ics [from spells] sum of the cells' excess bed days against the ICS average, valued at the
+--   excess_cost_vs_ics [total from spells] sum of the cells' excess bed days against the ICS average, valued at the
 --     provider's ward cost per bed day, pounds
---   excess_cost_vs_best [from spells] the same against the best in system, pounds
---   net_bed_days_vs_ics [from spells] sum of the headline cells' net bed days against the ICS average (both signs)
---   net_cost_vs_ics [from spells] the same valued at the provider's ward cost per bed day, pounds
+--   excess_cost_vs_best [total from spells] the same against the best in system, pounds
+--   net_bed_days_vs_ics [total from spells] sum of the headline cells' net bed days against the ICS average (both signs)
+--   net_cost_vs_ics [total from spells] the same valued at the provider's ward cost per bed day, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH cells AS (
     -- Excess bed days and pounds to the 10-billionth before they are added up, so the totals are exact sums, the same

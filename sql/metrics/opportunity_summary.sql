@@ -26,30 +26,30 @@
 --   cells [shown] POD + TFC + HRG cells added up
 --   cells_in_headline [shown] of those, the cells with enough cases to count in the opportunity totals
 --   activity [count] the provider's records (episodes, attendances, periods or contacts)
---   units [from activity] the provider's units of count; blank for the whole provider (units differ by POD)
---   cost [from activity] the provider's cost for those records (on the driver, for a driver row), pounds
+--   units [total from activity] the provider's units of count; blank for the whole provider (units differ by POD)
+--   cost [total from activity] the provider's cost for those records (on the driver, for a driver row), pounds
 --   mean_cost [from activity] cost / units, pounds per unit of count; blank for the whole provider
 --   ics_activity [count] records across every provider at the same level
 --   ics_mean_cost [from ics_activity] all providers' cost / all providers' units at the same level, pounds
---   ics_median_cost [shown] median of the providers' cost per unit for the POD and HRG
---   best_in_system_cost [shown] lowest provider cost per unit for the POD and HRG among providers with more than the
+--   ics_median_cost [benchmark] median of the providers' cost per unit for the POD and HRG
+--   best_in_system_cost [benchmark] lowest provider cost per unit for the POD and HRG among providers with more than the
 --     configured number of cases
---   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average cost per unit of the provider's records for the POD and HRG at
+--   best_in_system_org [benchmark] the provider that sets best_in_system_cost
+--   national_mean_cost [from activity] national average cost per unit of the provider's records for the POD and HRG at
 --     national prices (total cost only; blank where a cell has no national price), pounds
---   ics_national_mean_cost [shown] the same for every provider's records together (the ICS's mix), pounds
---   opportunity_vs_ics [from activity] sum of the headline cells' opportunity against the ICS average (each floored
+--   ics_national_mean_cost [from ics_activity] the same for every provider's records together (the ICS's mix), pounds
+--   opportunity_vs_ics [total from activity] sum of the headline cells' opportunity against the ICS average (each floored
 --     at 0), pounds
---   opportunity_vs_median [from activity] the same against the ICS median (total cost only), pounds
---   opportunity_vs_best [from activity] the same against the best in system, pounds; cells without a best in system
+--   opportunity_vs_median [total from activity] the same against the ICS median (total cost only), pounds
+--   opportunity_vs_best [total from activity] the same against the best in system, pounds; cells without a best in system
 --     add nothing
---   opportunity_vs_national [from activity] the same against the national average (total cost only), pounds; cells
+--   opportunity_vs_national [total from activity] the same against the national average (total cost only), pounds; cells
 --     without a national price add nothing
---   net_vs_ics [from activity] sum of the headline cells' net difference against the ICS average (both signs)
---   net_vs_median [from activity] the same against the ICS median (total cost only)
---   net_vs_best [from activity] the same against the best in system
---   net_vs_national [from activity] the same against the national average (total cost only)
---   significant_vs_ics [from activity] sum of the headline cells' opportunity against the ICS average in cells
+--   net_vs_ics [total from activity] sum of the headline cells' net difference against the ICS average (both signs)
+--   net_vs_median [total from activity] the same against the ICS median (total cost only)
+--   net_vs_best [total from activity] the same against the best in system
+--   net_vs_national [total from activity] the same against the national average (total cost only)
+--   significant_vs_ics [total from activity] sum of the headline cells' opportunity against the ICS average in cells
 --     above the funnel limit only, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH cell_figures AS (

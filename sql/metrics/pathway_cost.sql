@@ -20,7 +20,7 @@
 --   pathways [count] complete pathways (index admissions) of the provider
 --   pathways_with_step [count] of those, pathways with at least one event in the step
 --   events [count] events in the step (admitted care counted in spells)
---   total_cost [from pathways] cost of the step's events, pounds
+--   total_cost [total from pathways] cost of the step's events, pounds
 --   cost_per_pathway [from pathways] total_cost / pathways, pounds
 --   events_per_pathway [from pathways] events / pathways
 --   share_with_step [from pathways] pathways_with_step / pathways
@@ -28,7 +28,7 @@
 --   ics_cost_per_pathway [from ics_pathways] the ICS's cost per pathway in the step, pounds
 --   ics_events_per_pathway [from ics_pathways] the ICS's events per pathway in the step
 --   difference_per_pathway [from pathways] cost_per_pathway - ics_cost_per_pathway, pounds
---   opportunity_vs_ics [from pathways] difference_per_pathway x pathways, floored at 0, pounds
+--   opportunity_vs_ics [total from pathways] difference_per_pathway x pathways, floored at 0, pounds
 --   pathways_incomplete [count] index admissions whose window had not passed (not costed)
 --   refresh_id [shown] the refresh that wrote the row
 WITH indexes AS (

@@ -13,9 +13,9 @@
 --   provider_type [key] acute, mental_health, community, specialist or independent
 --   activity [count] records
 --   patients [count] different patients (by pseudonym)
---   total_cost [from activity] cost, pounds
+--   total_cost [total from activity] cost, pounds
 --   mean_cost [from activity] total_cost / activity, pounds
---   share_of_ics_cost [from activity] the provider's share of the ICS's cost in the setting
+--   share_of_ics_cost [total from activity] the provider's share of the ICS's cost in the setting
 --   hrgs [shown] different HRGs or currencies the provider recorded
 --   top_hrg_1 [key] the provider's highest-volume HRG
 --   top_hrg_1_activity [count] its records

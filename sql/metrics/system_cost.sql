@@ -19,7 +19,7 @@
 --   org_code [key] provider ODS code
 --   provider_name [key] provider name from the ICS config
 --   activity [count] records: episodes, attendances, critical care periods or contacts
---   total_cost [from activity] cost of those records, pounds
+--   total_cost [total from activity] cost of those records, pounds
 --   mean_cost [from activity] total_cost / activity: average cost per record, pounds
 --   refresh_id [shown] the refresh that wrote the row
 SELECT e.fin_year, e.quarter, e.setting, e.pod, e.hrg_chapter, e.hrg, e.org_code,

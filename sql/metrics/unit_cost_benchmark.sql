@@ -21,31 +21,31 @@
 --   org_code [key] provider ODS code
 --   unit_of_count [key] what one unit is: episode, attendance, contact, bed_day or critical_care_day
 --   activity [count] the provider's records in the cell (episodes, attendances, periods or contacts)
---   units [from activity] the provider's units of count (the records, or their days)
---   total_cost [from activity] the provider's cost for those records, pounds
+--   units [total from activity] the provider's units of count (the records, or their days)
+--   total_cost [total from activity] the provider's cost for those records, pounds
 --   mean_cost [from activity] total_cost / units: the provider's cost per unit of count, pounds
 --   ics_activity [count] records in the cell across every provider
 --   ics_mean_cost [from ics_activity] ICS cost per unit: all providers' cost / all providers' units
---   ics_median_cost [shown] median of the providers' cost per unit (each provider counts once, whatever its size)
+--   ics_median_cost [benchmark] median of the providers' cost per unit (each provider counts once, whatever its size)
 --   providers [shown] providers with activity in the cell
---   best_in_system_cost [shown] lowest provider cost per unit among providers with more than the configured number
+--   best_in_system_cost [benchmark] lowest provider cost per unit among providers with more than the configured number
 --     of cases (10 by default); blank when no provider has that many
---   best_in_system_org [shown] the provider that sets best_in_system_cost
---   national_mean_cost [shown] national average cost per unit for the provider's records (its mix of currencies,
+--   best_in_system_org [benchmark] the provider that sets best_in_system_cost
+--   national_mean_cost [from activity] national average cost per unit for the provider's records (its mix of currencies,
 --     clinics and department types at national prices, market forces adjusted when configured), pounds
---   ics_national_mean_cost [shown] the same for every provider's records in the cell together (the ICS's mix), the
+--   ics_national_mean_cost [from ics_activity] the same for every provider's records in the cell together (the ICS's mix), the
 --     national benchmark for the cell as a whole, pounds
 --   national_basis [shown] which national price: schedule year, how specific, market forces factor
 --   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
---   opportunity_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
---   opportunity_vs_median [from activity] (mean_cost - ics_median_cost) x units, floored at 0, pounds
---   opportunity_vs_best [from activity] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
---   opportunity_vs_national [from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
---   net_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
---   net_vs_median [from activity] (mean_cost - ics_median_cost) x units, either sign, pounds
---   net_vs_best [from activity] (mean_cost - best_in_system_cost) x units, either sign, pounds
---   net_vs_national [from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
---   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--   opportunity_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
+--   opportunity_vs_median [total from activity vs ics_median_cost] (mean_cost - ics_median_cost) x units, floored at 0, pounds
+--   opportunity_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
+--   opportunity_vs_national [total from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
+--   net_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
+--   net_vs_median [total from activity vs ics_median_cost] (mean_cost - ics_median_cost) x units, either sign, pounds
+--   net_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, either sign, pounds
+--   net_vs_national [total from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
+--   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
 --     configured level, else 0, pounds
 --   funnel_z [from activity] log(mean_cost / ics_mean_cost) / its standard error, overdispersion included
 --   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS cost per unit for this many cases, pounds
@@ -55,7 +55,7 @@
 --   outlier_95 [from activity] high or low when outside the 95% limits, within when inside, untested when the
 --     ICS spread cannot be measured (a single record, or identical costs)
 --   outlier_99_8 [from activity] the same at the 99.8% limits
---   overdispersion_tau2 [shown] the cell's between-provider variance (log scale) added to every provider's; 0 when
+--   overdispersion_tau2 [benchmark] the cell's between-provider variance (log scale) added to every provider's; 0 when
 --     providers differ no more than chance allows
 --   refresh_id [shown] the refresh that wrote the row
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,

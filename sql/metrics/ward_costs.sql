@@ -11,8 +11,8 @@
 --   org_code [key] provider ODS code
 --   ward [key] ward code as the provider sent it; (no ward given) where the lines had none
 --   episodes [count] records with ward care cost on the ward
---   ward_cost [from episodes] ward care cost on the ward, pounds
---   bed_days [from episodes] bed days counted on the ward's cost lines
+--   ward_cost [total from episodes] ward care cost on the ward, pounds
+--   bed_days [total from episodes] bed days counted on the ward's cost lines
 --   cost_per_bed_day [from episodes] ward_cost / bed_days, pounds
 --   provider_cost_per_bed_day [shown] the provider's ward cost per bed day over all its wards, pounds
 --   ics_cost_per_bed_day [shown] the same across every provider, pounds

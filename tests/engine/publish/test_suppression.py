@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
+from engine.publish import secondary
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import open_store
 
 COLUMNS = (
     ColumnDoc("org_code", "key", "provider"),
     ColumnDoc("activity", "count", "records"),
-    ColumnDoc("total_cost", "from", "cost", "activity"),
+    ColumnDoc("total_cost", "from", "cost", "activity", total=True),
     ColumnDoc("mean_cost", "from", "average", "activity"),
     ColumnDoc("ics_activity", "count", "records in the ICS"),
     ColumnDoc("ics_mean_cost", "from", "ICS average", "ics_activity"),
@@ -82,7 +83,12 @@ def test_suppression_hides_exactly_the_small_cells_and_changes_nothing_it_shows(
                 assert shown[count] is None
                 assert all(shown[f] is None for f in figures)
             else:
-                assert all(shown[f] == full[f] for f in figures)
+                for f in figures:
+                    if f == "total_cost" and full[count] and full[f] is not None:
+                        # a total is published at the rounded count
+                        assert shown[f] == pytest.approx(full[f] * shown[count] / full[count], rel=1e-9, abs=1e-9)
+                    elif f != "total_cost" or full[f] is None:
+                        assert shown[f] == (None if full[f] is None else round(full[f], 2))
                 if full[count] is not None:
                     assert abs(shown[count] - full[count]) <= rule.round_to / 2
                     assert shown[count] % rule.round_to == 0
@@ -98,6 +104,62 @@ def test_hes_defaults_hide_one_to_seven_and_round_the_rest_to_five(count: int) -
     assert row["activity"] is None and row["total_cost"] is None and row["mean_cost"] is None
     assert row["ics_activity"] in (10, 15)
     assert row["ics_mean_cost"] == 1.0
+
+
+def test_a_total_is_published_at_the_rounded_count_so_total_over_mean_gives_the_rounded_count() -> None:
+    """The issue's example: 9 records shown as 10 with an exact total and mean gave 9 back; now it gives 10."""
+    table = _table([("ZZB", 9, 2934.49, 2934.49 / 9, 40, 300.0, 310.0)])
+    [row] = suppress(table, COLUMNS, SuppressionRule()).to_pylist()
+    assert row["activity"] == 10
+    assert row["mean_cost"] == 326.05
+    assert row["total_cost"] == pytest.approx(2934.49 * 10 / 9)
+    assert round(row["total_cost"] / row["mean_cost"]) == 10
+
+
+BENCHMARK_COLUMNS = (
+    ColumnDoc("hrg", "key", "HRG"),
+    ColumnDoc("org_code", "key", "provider"),
+    ColumnDoc("activity", "count", "records"),
+    ColumnDoc("mean_cost", "from", "average", "activity"),
+    ColumnDoc("ics_median_cost", "benchmark", "median of the providers"),
+    ColumnDoc("opportunity_vs_median", "from", "against the median", "activity", total=True, against="ics_median_cost"),
+)
+
+
+def _benchmark_table(rows: list[tuple[str, str, int, float, float, float]]) -> pa.Table:
+    names = [c.name for c in BENCHMARK_COLUMNS]
+    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+
+def test_a_median_is_shown_only_where_three_or_more_providers_are_all_shown() -> None:
+    """The issue's echo: a cell whose median is the one hidden provider's own cost."""
+    rows = [
+        ("LA05Z", "ZZA", 40, 900.0, 1039.88, 0.0),
+        ("LA05Z", "ZZB", 1, 1039.88, 1039.88, 0.0),  # hidden: its cost is the median
+        ("LA05Z", "ZZC", 50, 1200.0, 1039.88, 8000.0),
+        ("WH50A", "ZZA", 40, 300.0, 320.0, 0.0),
+        ("WH50A", "ZZB", 30, 320.0, 320.0, 0.0),
+        ("WH50A", "ZZC", 20, 340.0, 320.0, 400.0),
+        ("FE35Z", "ZZA", 40, 300.0, 310.0, 0.0),
+        ("FE35Z", "ZZC", 20, 320.0, 310.0, 200.0),  # two providers: the median is their average
+    ]
+    shown = suppress(_benchmark_table(rows), BENCHMARK_COLUMNS, SuppressionRule()).to_pylist()
+    by_cell = {(r["hrg"], r["org_code"]): r for r in shown}
+    assert all(by_cell[("LA05Z", org)]["ics_median_cost"] is None for org in ("ZZA", "ZZB", "ZZC"))
+    assert by_cell[("LA05Z", "ZZC")]["opportunity_vs_median"] is None  # would give the median back
+    assert by_cell[("LA05Z", "ZZC")]["mean_cost"] == 1200.0
+    assert all(by_cell[("WH50A", org)]["ics_median_cost"] == 320.0 for org in ("ZZA", "ZZB", "ZZC"))
+    assert by_cell[("WH50A", "ZZC")]["opportunity_vs_median"] == pytest.approx(400.0)
+    assert all(by_cell[("FE35Z", org)]["ics_median_cost"] is None for org in ("ZZA", "ZZC"))
+
+
+def test_rows_chosen_by_secondary_suppression_are_hidden_like_small_ones() -> None:
+    table = _table([("ZZA", 30, 300.0, 10.0, 100, 1.0, 2.0), ("ZZB", 40, 400.0, 10.0, 100, 1.0, 2.0)])
+    more = {"activity": pa.array([False, True])}
+    first, second = suppress(table, COLUMNS, SuppressionRule(), more).to_pylist()
+    assert first["activity"] == 30 and first["total_cost"] == 300.0
+    assert second["activity"] is None and second["total_cost"] is None and second["mean_cost"] is None
+    assert second["ics_activity"] == 100
 
 
 def test_rounding_of_a_few_hand_checked_counts() -> None:
@@ -136,12 +198,25 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
             for before, after in zip(full, shown, strict=True):
                 for count in counts:
                     small = before[count.name] is None or 0 < before[count.name] < rule.smallest_shown
+                    secondary_hid = after[count.name] is None and metric.name in secondary.TABLES
                     assert (
                         after[count.name] is None
                         if small
-                        else after[count.name] is not None or before[count.name] is None
+                        else after[count.name] is not None or before[count.name] is None or secondary_hid
                     )
                     for figure in (c for c in metric.columns if c.source == count.name):
-                        assert after[figure.name] is None if small else after[figure.name] == before[figure.name]
+                        value, was = after[figure.name], before[figure.name]
+                        if small:
+                            assert value is None, (metric.name, figure.name)
+                        elif value is None and was is not None:  # hidden by secondary suppression or with a benchmark
+                            assert after[count.name] is None or figure.against, (metric.name, figure.name)
+                        elif value is None:
+                            continue
+                        elif figure.total and before[count.name]:
+                            factor = after[count.name] / before[count.name]
+                            whole = isinstance(was, int)  # a whole-number total is rounded to a whole number
+                            assert float(value) == pytest.approx(float(was) * factor, abs=0.5 if whole else 0.006)
+                        elif isinstance(was, float):
+                            assert value == round(was, 2), (metric.name, figure.name)
     finally:
         store.close()

@@ -1,0 +1,339 @@
+"""Secondary (complementary) suppression: hide more cells so no hidden cost can be worked out from published totals.
+
+The published cost tables nest: a provider's cost in a POD + TFC + HRG cell (unit_cost_benchmark) is the sum of its
+cost drivers (cost_driver_benchmark) and a part of its POD + HRG row in opportunity_summary, which adds up to the
+POD row and the provider's whole row there; the POD + HRG cost is also the sum of system_cost's quarters, which add
+up to provider_overview. Each such "total = sum of parts" is a margin. Taking the shown parts from a published
+total gives back a hidden part exactly when it is the only one hidden, so this module chooses more cells to hide.
+
+It is the classical cell-suppression problem, solved as an integer program with HiGHS (highspy), one provider and
+year at a time: minimise the cost hidden (each cell's cost, plus a pound for the cell itself) subject to,
+for every margin, (1) no cell hidden alone: a hidden cell has a hidden partner in every margin it is part of, and
+(2) protection: in every margin, the partners hidden with a hidden cell hold at least `protection_percent` of its
+cost. Asking it of every hidden cell, not only the small ones, keeps slack all the way up and down the hierarchy,
+so the interval an attacker can pin a small cell to reaches at least that far either side of its cost. The
+attacker in tests/engine/publish/test_disclosure_attack.py checks the outcome with its own linear programs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyarrow as pa
+
+from engine.publish.suppression import SuppressionRule
+
+Row = Mapping[str, object]
+ALL = "(all)"
+
+
+@dataclass(frozen=True)
+class Level:
+    """Rows of one published table that form one level of the cost hierarchy."""
+
+    table: str
+    value: str  # the cost column
+    count: str  # the count whose small values are hidden (primary suppression)
+    where: Callable[[Row], bool] = lambda _: True
+
+
+@dataclass(frozen=True)
+class Margin:
+    """Each row of `total` is the sum of the rows of `parts` with the same values of `by`."""
+
+    total: Level
+    parts: Level
+    by: tuple[str, ...]
+
+
+CELL = Level("unit_cost_benchmark", "total_cost", "activity")
+CELL_DRIVER = Level("cost_driver_benchmark", "driver_cost", "activity")
+HRG = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] != ALL and r["hrg"] != ALL)
+HRG_ALL = Level("opportunity_summary", "cost", "activity", lambda r: r["hrg"] != ALL and r["cost_driver"] == ALL)
+HRG_DRIVER = Level("opportunity_summary", "cost", "activity", lambda r: r["hrg"] != ALL and r["cost_driver"] != ALL)
+POD = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] != ALL and r["hrg"] == ALL)
+POD_ALL = Level("opportunity_summary", "cost", "activity", lambda r: _level(r) == "pod" and r["cost_driver"] == ALL)
+POD_DRIVER = Level("opportunity_summary", "cost", "activity", lambda r: _level(r) == "pod" and r["cost_driver"] != ALL)
+PROVIDER = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL)
+PROVIDER_ALL = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL and r["cost_driver"] == ALL)
+PROVIDER_DRIVER = Level(
+    "opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL and r["cost_driver"] != ALL
+)
+QUARTER = Level("system_cost", "total_cost", "activity")
+SETTING = Level("provider_overview", "total_cost", "activity")
+
+# Every "total = sum of parts" among the published cost tables (tests/engine/publish check each holds, to the penny,
+# on the full results). All lie within one provider and year.
+MARGINS: tuple[Margin, ...] = (
+    Margin(CELL, CELL_DRIVER, ("fin_year", "setting", "pod", "tfc", "hrg", "org_code")),
+    Margin(HRG_ALL, CELL, ("fin_year", "org_code", "pod", "hrg")),
+    Margin(HRG_DRIVER, CELL_DRIVER, ("fin_year", "org_code", "pod", "hrg", "cost_driver")),
+    Margin(POD, HRG, ("fin_year", "org_code", "pod", "cost_driver")),
+    Margin(PROVIDER, POD, ("fin_year", "org_code", "cost_driver")),
+    Margin(HRG_ALL, HRG_DRIVER, ("fin_year", "org_code", "pod", "hrg")),
+    Margin(POD_ALL, POD_DRIVER, ("fin_year", "org_code", "pod")),
+    Margin(PROVIDER_ALL, PROVIDER_DRIVER, ("fin_year", "org_code")),
+    Margin(HRG_ALL, QUARTER, ("fin_year", "org_code", "pod", "hrg")),
+    Margin(SETTING, QUARTER, ("fin_year", "org_code", "setting")),
+    # Sums the ones above imply, stated too: hiding only by the margins above lets an attacker combine two of them
+    # (a setting's total less its shown POD totals). opportunity_summary rows get their POD's setting for these.
+    Margin(SETTING, POD_ALL, ("fin_year", "org_code", "setting")),
+    Margin(PROVIDER_ALL, SETTING, ("fin_year", "org_code")),
+)
+TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
+
+
+def _level(row: Row) -> str:
+    return "provider" if row["pod"] == ALL else "pod" if row["hrg"] == ALL else "hrg"
+
+
+@dataclass
+class Cells:
+    """Every row of the tables in the margins, as one list of cells, and the margins as lists of cell numbers."""
+
+    table: list[str] = field(default_factory=list)
+    row: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    primary: list[bool] = field(default_factory=list)
+    margins: list[list[int]] = field(default_factory=list)  # first the total, then its parts
+
+
+@dataclass(frozen=True)
+class SecondaryOutcome:
+    """Which rows to hide beyond the small ones, per table, and how much that hides."""
+
+    hidden: dict[str, np.ndarray]  # table -> True for rows secondary suppression hides
+    cells: int
+    primary_cells: int
+    secondary_cells: int
+    cost: float
+    primary_cost: float
+    secondary_cost: float
+
+
+def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells:
+    """The cells of every margin, each flagged primary when its count is hidden by the small-number rule."""
+    cells = Cells()
+    rows = {name: tables[name].select(_needed(name)).to_pylist() for name in TABLES}
+    setting_of = {r["pod"]: r["setting"] for r in rows[CELL.table]}
+    for r in rows[PROVIDER.table]:
+        r["setting"] = setting_of.get(str(r["pod"]))
+    number: dict[tuple[str, int], int] = {}
+    for name in TABLES:
+        small = rule.hidden(tables[name]["activity"]).to_pylist()  # the one small-number rule, as published
+        for i, r in enumerate(rows[name]):
+            number[(name, i)] = len(cells.table)
+            cells.table.append(name)
+            cells.row.append(i)
+            value = r[_value_column(name)]
+            cells.value.append(abs(float(value)) if value is not None else 0.0)
+            cells.primary.append(bool(small[i]))
+    for margin in MARGINS:
+        parts: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, r in enumerate(rows[margin.parts.table]):
+            if margin.parts.where(r):
+                parts[tuple(r[k] for k in margin.by)].append(number[(margin.parts.table, i)])
+        for i, r in enumerate(rows[margin.total.table]):
+            if margin.total.where(r):
+                found = parts.get(tuple(r[k] for k in margin.by), [])
+                if found:
+                    cells.margins.append([number[(margin.total.table, i)], *found])
+    return cells
+
+
+def _needed(table: str) -> list[str]:
+    """The columns of `table` the margins read: fewer Python objects than whole rows on a large ICS."""
+    keys = {k for m in MARGINS for level in (m.total, m.parts) if level.table == table for k in m.by}
+    keys |= (
+        {"pod", "hrg", "cost_driver"}
+        if table == PROVIDER.table
+        else {"pod", "setting"}
+        if table == CELL.table
+        else set()
+    )
+    return sorted((keys - {"setting"} if table == PROVIDER.table else keys) | {_value_column(table), "activity"})
+
+
+def _value_column(table: str) -> str:
+    return next(level.value for m in MARGINS for level in (m.total, m.parts) if level.table == table)
+
+
+def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOutcome:
+    """The secondary suppression pattern for the published cost tables (their full results in `tables`)."""
+    cells = margin_cells(tables, rule)
+    hide = np.array(cells.primary, dtype=bool)
+    for component in _components(len(cells.table), cells.margins):
+        if any(cells.primary[c] for c in component.cells):
+            hide[_solve(component.cells, component.margins, cells, rule.protection_percent / 100)] = True
+    primary = np.array(cells.primary, dtype=bool)
+    value = np.array(cells.value)
+    secondary = hide & ~primary
+    by_table = {name: np.zeros(tables[name].num_rows, dtype=bool) for name in TABLES}
+    for c in np.flatnonzero(secondary):
+        by_table[cells.table[c]][cells.row[c]] = True
+    cell_table = np.array(cells.table)
+    base = cell_table == CELL.table  # information loss is measured on the cell-level table
+    return SecondaryOutcome(
+        hidden=by_table,
+        cells=int(base.sum()),
+        primary_cells=int((primary & base).sum()),
+        secondary_cells=int((secondary & base).sum()),
+        cost=float(value[base].sum()),
+        primary_cost=float(value[primary & base].sum()),
+        secondary_cost=float(value[secondary & base].sum()),
+    )
+
+
+@dataclass(frozen=True)
+class _Component:
+    cells: list[int]
+    margins: list[list[int]]
+
+
+def _components(size: int, margins: Sequence[list[int]]) -> list[_Component]:
+    """Groups of cells linked by margins (one provider and year each), so each integer program stays small."""
+    parent = list(range(size))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for margin in margins:
+        root = find(margin[0])
+        for c in margin[1:]:
+            other = find(c)
+            if other != root:
+                parent[other] = root
+    cells: dict[int, list[int]] = defaultdict(list)
+    for c in range(size):
+        cells[find(c)].append(c)
+    linked: dict[int, list[list[int]]] = defaultdict(list)
+    for margin in margins:
+        linked[find(margin[0])].append(margin)
+    return [_Component(cells[root], linked[root]) for root in sorted(linked)]
+
+
+def _solve(members: list[int], margins: list[list[int]], cells: Cells, protection: float) -> list[int]:
+    """Cells to hide in one component: the cheapest set meeting the two conditions of the module docstring.
+
+    A pattern built margin by margin (`_margin_by_margin`) is always feasible; it is handed to HiGHS as the starting
+    solution, and HiGHS improves on it within the time limit, so a large component never ends without a pattern."""
+    index = {c: i for i, c in enumerate(members)}
+    value = np.array([cells.value[c] for c in members])
+    primary = np.array([cells.primary[c] for c in members])
+    local = [np.array([index[c] for c in margin]) for margin in margins]
+    start = _margin_by_margin(local, value, primary, protection)
+    starts: list[int] = [0]
+    columns: list[int] = []
+    data: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    for m in local:
+        for j in m:  # x_j - sum of the others <= 0: never hidden alone
+            columns.extend(int(i) for i in m)
+            data.extend(1.0 if i == j else -1.0 for i in m)
+            lower.append(-highspy.kHighsInf)
+            upper.append(0.0)
+            starts.append(len(columns))
+        for j in (j for j in m if value[j] > 0):  # sum of the others' cost - protection x its cost >= 0
+            columns.extend(int(i) for i in m)
+            data.extend(-protection * value[j] if i == j else value[i] for i in m)
+            lower.append(0.0)
+            upper.append(highspy.kHighsInf)
+            starts.append(len(columns))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(members)
+    lp.num_row_ = len(lower)
+    lp.col_cost_ = value + 1.0
+    lp.col_lower_ = primary.astype(float)
+    lp.col_upper_ = np.ones(len(members))
+    lp.row_lower_ = np.array(lower)
+    lp.row_upper_ = np.array(upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(data)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(members)
+    solver = _quiet_highs()
+    solver.setOptionValue("time_limit", TIME_LIMIT_SECONDS)
+    solver.passModel(lp)
+    initial = highspy.HighsSolution()
+    initial.col_value = start.astype(float).tolist()
+    solver.setSolution(initial)
+    solver.run()
+    solved = solver.getSolution()
+    chosen = np.array(solved.col_value) > 0.5 if solved.value_valid else start
+    if not _meets(local, value, chosen, protection):
+        chosen = start
+    return [members[i] for i in np.flatnonzero(chosen)]
+
+
+TIME_LIMIT_SECONDS = 20.0
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS solver that prints nothing: its banner goes straight to the process's stdout (file descriptor 1)
+    when it is made, past Python's sys.stdout, so that descriptor points at the null device meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("w") as null:
+            os.dup2(null.fileno(), 1)
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    solver.setOptionValue("output_flag", False)
+    return solver
+
+
+def _margin_by_margin(
+    margins: list[np.ndarray], value: np.ndarray, primary: np.ndarray, protection: float
+) -> np.ndarray:
+    """A feasible pattern: go round the margins, and wherever a hidden cell lacks partners, hide the cheapest shown
+    cell that gives enough (or, failing one, the largest ones), until no margin wants more."""
+    hide = primary.copy()
+    changed = True
+    while changed:
+        changed = False
+        for m in margins:
+            hidden = m[hide[m]]
+            if len(hidden) == 0:
+                continue
+            total = value[hidden].sum()
+            need = max(max((protection * value[j] - (total - value[j]) for j in hidden), default=0.0), 0.0)
+            alone = len(hidden) == 1
+            if need <= 0 and not alone:
+                continue
+            shown = m[~hide[m]]
+            if len(shown) == 0:
+                continue
+            enough = shown[value[shown] >= need]
+            if len(enough):
+                pick = [enough[np.argmin(value[enough])]]
+            else:
+                ordered = shown[np.argsort(-value[shown])]
+                pick = list(ordered[: int(np.searchsorted(np.cumsum(value[ordered]), need)) + 1])
+            hide[pick] = True
+            changed = True
+    return hide
+
+
+def _meets(margins: list[np.ndarray], value: np.ndarray, hide: np.ndarray, protection: float) -> bool:
+    for m in margins:
+        hidden = m[hide[m]]
+        if len(hidden) == 1:
+            return False
+        total = value[hidden].sum()
+        if any(total - value[j] < protection * value[j] - 1e-6 for j in hidden):
+            return False
+    return True

@@ -1,0 +1,286 @@
+"""An outsider trying to undo the disclosure control, from the published Parquet files alone.
+
+Written apart from engine.publish (it imports nothing from it): what it knows of the tables is what
+docs/metrics.md tells any reader (which columns are keys, which rows add up to which). Each attack returns claims:
+"this hidden figure is X", "this rounded count is really N". The tests judge the claims against the full results;
+the attacker itself never sees them, except `intervals`, which is given the exact cost of every shown cell (more
+than any file holds) so that passing it is a stronger result than the files alone would give.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pandas as pd
+
+ALL = "(all)"
+
+# The rate each provider row of a benchmark table states, and the keys that name its cell (docs/metrics.md).
+RATES = {
+    "unit_cost_benchmark": ("mean_cost", ["fin_year", "setting", "pod", "tfc", "hrg", "unit_of_count"]),
+    "cost_driver_benchmark": (
+        "driver_cost_per_case",
+        ["fin_year", "setting", "pod", "tfc", "hrg", "cost_driver", "unit_of_count"],
+    ),
+    "los_benchmark": ("mean_los", ["fin_year", "pod", "tfc", "hrg"]),
+    "critical_care": ("cost_per_bed_day", ["fin_year", "unit_type", "hrg"]),
+    "opportunity_summary": ("mean_cost", ["fin_year", "pod", "hrg", "cost_driver", "unit_of_count"]),
+    "cost_per_wau": ("cost_per_wau", ["fin_year", "setting"]),
+}
+# Benchmarks that pick one provider's own figure (a median, a best in system): where a hidden one could be echoed.
+COMPARATOR_WORDS = ("median", "best_in_system")
+
+
+def read_published(folder: Path) -> dict[str, pd.DataFrame]:
+    """Every published Parquet file, pounds as floats."""
+    return {p.stem: as_floats(pd.read_parquet(p)) for p in sorted(folder.glob("*.parquet"))}
+
+
+def as_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in frame.columns:
+        if frame[c].dtype == object and _decimal(frame[c]):
+            frame[c] = frame[c].map(lambda x: np.nan if x is None else float(x)).astype(float)
+    return frame
+
+
+@dataclass(frozen=True)
+class Claim:
+    table: str
+    row: int  # row number in the published file
+    column: str  # the hidden or rounded column the claim is about
+    value: float
+
+
+def echoes(published: Mapping[str, pd.DataFrame], count: str = "activity") -> list[Claim]:
+    """(a) Every comparator figure in a cell where a provider's rate is hidden: a claim that it is that rate."""
+    claims: list[Claim] = []
+    for table, (rate, cell) in RATES.items():
+        frame = published[table]
+        own = count if count in frame else next(c for c in ("spells", "periods", "priced_activity") if c in frame)
+        comparators = [c for c in frame.columns if any(w in c for w in COMPARATOR_WORDS) and _numeric(frame[c])]
+        for _, rows in frame.groupby(cell, dropna=False):
+            hidden = rows.index[rows[own].isna() & rows[rate].isna()]
+            if len(hidden) == 0:
+                continue
+            shown_rates = set(np.round(rows[rate].dropna().to_numpy(float), 2))
+            values = {round(float(v), 2) for c in comparators for v in rows[c].dropna()} - shown_rates
+            claims += [Claim(table, int(i), rate, v) for i in hidden for v in values]
+    return claims
+
+
+def unrounded_counts(
+    published: Mapping[str, pd.DataFrame], counts: Mapping[str, list[str]], round_to: int
+) -> list[Claim]:
+    """(b) Any ratio a / b or a / (b - c) of a row's published figures that is a whole number within rounding of a
+    published count but not equal to it: a claim that it is the true count."""
+    claims: list[Claim] = []
+    for table, names in counts.items():
+        frame = published[table]
+        numeric = [c for c in frame.columns if _numeric(frame[c]) and c not in names and c != "refresh_id"]
+        values = {c: frame[c].to_numpy(float) for c in numeric}
+        denominators = dict(values)
+        for b, c in itertools.permutations(numeric, 2):
+            denominators[f"{b}-{c}"] = values[b] - values[c]
+        for name in names:
+            shown = frame[name].to_numpy(float)
+            for a in numeric:
+                for denominator in denominators.values():
+                    with np.errstate(all="ignore"):
+                        ratio = values[a] / denominator
+                        whole = np.round(ratio)
+                        hit = (
+                            np.isfinite(ratio)
+                            & (np.abs(ratio - whole) <= 1e-9 * np.maximum(1.0, np.abs(ratio)))
+                            & (np.abs(whole - shown) <= round_to / 2)
+                            & (whole != shown)
+                            & (whole > 0)
+                        )
+                    claims += [Claim(table, int(i), name, float(whole[i])) for i in np.flatnonzero(hit)]
+    return claims
+
+
+# (c) The sums any reader can see in the docs: each row of `total` is the sum of the rows of `parts` agreeing on `by`.
+COST = {
+    "unit_cost_benchmark": "total_cost",
+    "cost_driver_benchmark": "driver_cost",
+    "opportunity_summary": "cost",
+    "system_cost": "total_cost",
+    "provider_overview": "total_cost",
+}
+
+
+def _summary_level(frame: pd.DataFrame) -> pd.Series:
+    return np.where(frame["pod"] == ALL, "provider", np.where(frame["hrg"] == ALL, "pod", "hrg"))
+
+
+def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
+    """Every published "total = sum of parts" among the cost tables, as (table, row) references."""
+    cells = published["unit_cost_benchmark"]
+    drivers = published["cost_driver_benchmark"]
+    summary = published["opportunity_summary"].assign(level=lambda f: _summary_level(f))
+    quarters = published["system_cost"]
+    overview = published["provider_overview"]
+    pairs: list[tuple[str, pd.DataFrame, str, pd.DataFrame, list[str]]] = [
+        (
+            "unit_cost_benchmark",
+            cells,
+            "cost_driver_benchmark",
+            drivers,
+            ["fin_year", "setting", "pod", "tfc", "hrg", "org_code"],
+        ),
+        (
+            "opportunity_summary",
+            summary[(summary.level == "hrg") & (summary.cost_driver == ALL)],
+            "unit_cost_benchmark",
+            cells,
+            ["fin_year", "org_code", "pod", "hrg"],
+        ),
+        (
+            "opportunity_summary",
+            summary[(summary.level == "hrg") & (summary.cost_driver != ALL)],
+            "cost_driver_benchmark",
+            drivers,
+            ["fin_year", "org_code", "pod", "hrg", "cost_driver"],
+        ),
+        (
+            "opportunity_summary",
+            summary[summary.level == "pod"],
+            "opportunity_summary",
+            summary[summary.level == "hrg"],
+            ["fin_year", "org_code", "pod", "cost_driver"],
+        ),
+        (
+            "opportunity_summary",
+            summary[summary.level == "provider"],
+            "opportunity_summary",
+            summary[summary.level == "pod"],
+            ["fin_year", "org_code", "cost_driver"],
+        ),
+        (
+            "opportunity_summary",
+            summary[(summary.level == "hrg") & (summary.cost_driver == ALL)],
+            "system_cost",
+            quarters,
+            ["fin_year", "org_code", "pod", "hrg"],
+        ),
+        ("provider_overview", overview, "system_cost", quarters, ["fin_year", "org_code", "setting"]),
+    ]
+    for level in ("hrg", "pod", "provider"):
+        at = summary[summary.level == level]
+        pairs.append(
+            (
+                "opportunity_summary",
+                at[at.cost_driver == ALL],
+                "opportunity_summary",
+                at[at.cost_driver != ALL],
+                ["fin_year", "org_code", "pod", "hrg"],
+            )
+        )
+    out = []
+    for total_table, totals, part_table, parts, by in pairs:
+        groups = {k: list(v) for k, v in parts.groupby(by, dropna=False).groups.items()}
+        for i, key in zip(totals.index, totals[by].itertuples(index=False, name=None), strict=True):
+            found = groups.get(key if len(by) > 1 else key[0])
+            if found:
+                out.append(((total_table, int(i)), [(part_table, int(j)) for j in found]))
+    return out
+
+
+def hidden_cells(published: Mapping[str, pd.DataFrame]) -> set[tuple[str, int]]:
+    return {(t, int(i)) for t, c in COST.items() for i in published[t].index[published[t][c].isna()]}
+
+
+def intervals(
+    published: Mapping[str, pd.DataFrame],
+    known: Mapping[tuple[str, int], float],
+    targets: Iterable[tuple[str, int]],
+    nonnegative: set[tuple[str, int]],
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """(c) For each target hidden cell, the least and greatest cost it can have given every published sum, solving a
+    linear program per bound (HiGHS). `known` gives the exact cost of each shown cell; hidden cells in
+    `nonnegative` cannot be below 0."""
+    hidden = hidden_cells(published)
+    equations = [[t, *parts] for t, parts in sums(published) if t in hidden or any(p in hidden for p in parts)]
+    parent = {h: h for h in hidden}
+
+    def find(a: tuple[str, int]) -> tuple[str, int]:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for members in equations:
+        inside = [m for m in members if m in hidden]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+    by_root: dict[tuple[str, int], list[list[tuple[str, int]]]] = defaultdict(list)
+    for members in equations:
+        by_root[find(next(m for m in members if m in hidden))].append(members)
+    out: dict[tuple[str, int], tuple[float, float]] = {}
+    wanted = set(targets)
+    for members_list in by_root.values():
+        variables = sorted({m for members in members_list for m in members if m in hidden})
+        todo = [v for v in variables if v in wanted]
+        if not todo:
+            continue
+        out.update(_bounds(variables, members_list, known, todo, nonnegative))
+    for target in wanted - set(out):
+        out[target] = (-np.inf, np.inf)  # in no published sum at all
+    return out
+
+
+def _bounds(
+    variables: list[tuple[str, int]],
+    equations: list[list[tuple[str, int]]],
+    known: Mapping[tuple[str, int], float],
+    todo: list[tuple[str, int]],
+    nonnegative: set[tuple[str, int]],
+) -> dict[tuple[str, int], tuple[float, float]]:
+    index = {v: i for i, v in enumerate(variables)}
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    for v in variables:
+        h.addVar(0.0 if v in nonnegative else -inf, inf)
+    for total, *parts in equations:
+        # total - sum(parts) = 0, with the known cells moved to the right-hand side
+        coefficients: dict[int, float] = defaultdict(float)
+        rhs = 0.0
+        for cell, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if cell in index:
+                coefficients[index[cell]] += sign
+            else:
+                rhs -= sign * known[cell]
+        cols = np.array(list(coefficients), dtype=np.int32)
+        h.addRow(rhs, rhs, len(cols), cols, np.array([coefficients[c] for c in cols]))
+    out = {}
+    for target in todo:
+        bounds = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            cost = np.zeros(len(variables))
+            cost[index[target]] = 1.0
+            h.changeColsCost(len(variables), np.arange(len(variables), dtype=np.int32), cost)
+            h.changeObjectiveSense(sense)
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                bounds.append(h.getInfo().objective_function_value)
+            else:
+                bounds.append(-np.inf if sense == highspy.ObjSense.kMinimize else np.inf)
+        out[target] = (bounds[0], bounds[1])
+    return out
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _decimal(series: pd.Series) -> bool:
+    first = series.dropna()
+    return bool(len(first)) and type(first.iloc[0]).__name__ == "Decimal"

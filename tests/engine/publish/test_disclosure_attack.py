@@ -1,0 +1,202 @@
+"""The outsider's attack (tests/engine/publish/disclosure_attacker.py) on the published files of a synthetic ICS.
+
+Each attack is first run on a naive publication (the old rule: small counts and the figures beside them blank,
+everything else as it was) to show it does find what it looks for, then on what the engine publishes, where it must
+find nothing.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.config import IcsConfig
+from engine.metrics import catalog
+from engine.publish.files import write_published_files
+from engine.publish.suppression import SuppressionRule
+from engine.store import open_store
+from tests.conftest import build_synthetic_ics
+from tests.engine.publish import disclosure_attacker as attacker
+
+
+class Demo:
+    """Published files of a refreshed synthetic ICS, and its full results (the truth the claims are judged by),
+    row for row."""
+
+    def __init__(self, config: IcsConfig, folder: Path) -> None:
+        config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
+        self.rule = SuppressionRule.from_config(config.suppression)
+        with closing(open_store(config, read_only=True)) as store:
+            write_published_files(store)
+            self.published = attacker.read_published(config.published_folder)
+            self.truth = {
+                name: self._aligned(name, store.con.sql(f"SELECT * FROM results.{name}").df())
+                for name in self.published
+            }
+
+    def _aligned(self, name: str, full: pd.DataFrame) -> pd.DataFrame:
+        keys = [c.name for c in catalog.metric(name).columns if c.role == "key"]
+        full = attacker.as_floats(full)
+        shown = self.published[name][keys].reset_index()
+        merged = shown.merge(full, on=keys, how="left", validate="one_to_one").set_index("index")
+        assert len(merged) == len(full), name
+        return merged.sort_index()
+
+    def naive(self) -> dict[str, pd.DataFrame]:
+        """The full results with only the small counts and the figures built on them blank (the rule before)."""
+        out = {}
+        for name, full in self.truth.items():
+            frame = full.copy()
+            for column in catalog.metric(name).columns:
+                if column.role == "count":
+                    small = frame[column.name].isna() | frame[column.name].between(1, self.rule.smallest_shown - 1)
+                    frame.loc[small, column.name] = np.nan
+                    for figure in (c for c in catalog.metric(name).columns if c.source == column.name):
+                        frame.loc[small, figure.name] = np.nan
+                    frame[column.name] = (np.floor(frame[column.name] / self.rule.round_to + 0.5)) * self.rule.round_to
+            out[name] = frame
+        return out
+
+    def counts(self) -> dict[str, list[str]]:
+        return {n: [c.name for c in catalog.metric(n).columns if c.role == "count"] for n in self.published}
+
+
+def _echoes(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Claim]:
+    return [c for c in attacker.echoes(published) if abs(demo.truth[c.table].at[c.row, c.column] - c.value) < 0.005]
+
+
+def _unrounded(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[list[attacker.Claim], list[attacker.Claim]]:
+    """(every claim, the right ones)"""
+    claims = attacker.unrounded_counts(published, demo.counts(), demo.rule.round_to)
+    return claims, [c for c in claims if demo.truth[c.table].at[c.row, c.column] == c.value]
+
+
+def _no_better_than_a_guess(demo: Demo, claims: list[attacker.Claim], right: list[attacker.Claim]) -> bool:
+    """Figures shown to the penny divide into whole numbers by chance; what matters is whether the attacker's
+    whole numbers are right more often than picking one of the round_to - 1 other counts the rounding allows."""
+    return len(right) <= len(claims) / max(demo.rule.round_to - 1, 1)
+
+
+def _alone_in_a_sum(published: dict[str, pd.DataFrame]) -> list[tuple[str, int]]:
+    """Hidden cells of unit_cost_benchmark that are the only blank in some published sum: the issue's 48 of 48."""
+    hidden = attacker.hidden_cells(published)
+    alone = set()
+    for total, parts in attacker.sums(published):
+        blank = [m for m in (total, *parts) if m in hidden]
+        if len(blank) == 1 and blank[0][0] == "unit_cost_benchmark":
+            alone.add(blank[0])
+    return sorted(alone)
+
+
+def _too_narrow(
+    demo: Demo,
+    published: dict[str, pd.DataFrame],
+    sample: int = 150,
+    targets: list[tuple[str, int]] | None = None,
+) -> tuple[int, list[tuple[Any, float, float, float]]]:
+    """Hidden cells of unit_cost_benchmark (small count; `sample` of them, chosen at random with a fixed seed, as
+    two linear programs per cell take a while) pinned to closer than the protection interval."""
+    hidden = attacker.hidden_cells(published)
+    cost = {t: demo.truth[t][c] for t, c in attacker.COST.items()}
+    known = {
+        (t, int(i)): float(v) for t, column in cost.items() for i, v in column.items() if (t, int(i)) not in hidden
+    }
+    nonnegative = {h for h in hidden if cost[h[0]][h[1]] >= 0}
+    cells = demo.truth["unit_cost_benchmark"]
+    if targets is None:
+        small = cells.index[cells["activity"] < demo.rule.smallest_shown].to_numpy()
+        chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
+        targets = [("unit_cost_benchmark", int(i)) for i in sorted(chosen)]
+    bounds = attacker.intervals(published, known, targets, nonnegative)
+    share = demo.rule.protection_percent / 100
+    narrow = []
+    for target, (low, high) in bounds.items():
+        value = float(cost[target[0]][target[1]])
+        if value == 0:
+            continue
+        if high < value + share * abs(value) - 0.01 or low > value - share * abs(value) + 0.01:
+            narrow.append((target, value, low, high))
+    return len(bounds), narrow
+
+
+# numerator, (denominator, minus), the count the ratio would give back: the formulas docs/metrics.md states.
+FORMULAS = {
+    "unit_cost_benchmark": [
+        ("total_cost", ("mean_cost", None), "activity"),
+        ("units", ("mean_cost", None), "activity"),
+        ("opportunity_vs_ics", ("mean_cost", "ics_mean_cost"), "activity"),
+        ("net_vs_ics", ("mean_cost", "ics_mean_cost"), "activity"),
+        ("net_vs_national", ("mean_cost", "national_mean_cost"), "activity"),
+    ],
+    "cost_driver_benchmark": [("driver_cost", ("driver_cost_per_case", None), "activity")],
+    "opportunity_summary": [("cost", ("mean_cost", None), "activity")],
+    "system_cost": [("total_cost", ("mean_cost", None), "activity")],
+    "provider_overview": [("total_cost", ("mean_cost", None), "activity")],
+    "los_benchmark": [
+        ("trimmed_bed_days", ("mean_los", None), "spells"),
+        ("bed_days", ("mean_los_untrimmed", None), "spells"),
+        ("total_cost", ("mean_cost", None), "spells"),
+        ("net_bed_days_vs_ics", ("mean_los", "ics_mean_los"), "spells"),
+    ],
+    "los_summary": [("trimmed_bed_days", ("mean_los", None), "spells")],
+}
+
+
+@pytest.fixture(scope="module")
+def demo(refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    _, config = refreshed_ics
+    return Demo(config, tmp_path_factory.mktemp("published-for-attack"))
+
+
+def test_the_attacker_finds_echoes_unrounded_counts_and_narrow_cells_in_a_naive_publication(demo: Demo) -> None:
+    naive = demo.naive()
+    assert len(_echoes(demo, naive)) > 100
+    claims, right = _unrounded(demo, naive)
+    assert len(right) > 100
+    assert not _no_better_than_a_guess(demo, claims, right)
+    alone = _alone_in_a_sum(naive)
+    _, narrow = _too_narrow(demo, naive, targets=alone)
+    assert len(narrow) > 10
+    assert len(narrow) >= 0.9 * len(alone)
+
+
+def test_no_benchmark_echoes_a_hidden_provider(demo: Demo) -> None:
+    assert _echoes(demo, demo.published) == []
+
+
+def test_no_pair_or_difference_of_published_figures_undoes_the_rounding(demo: Demo) -> None:
+    claims, right = _unrounded(demo, demo.published)
+    assert _no_better_than_a_guess(demo, claims, right), (len(claims), len(right))
+    # The figures the docs say are built from each other give back the rounded count and nothing finer.
+    for table, pairs in FORMULAS.items():
+        frame = demo.published[table]
+        for numerator, (b, c), count in pairs:
+            denominator = frame[b] - (frame[c] if c else 0)
+            ratio = (frame[numerator] / denominator).to_numpy(float)
+            true = demo.truth[table][count].to_numpy(float)
+            exact = np.isfinite(ratio) & (np.abs(ratio - true) < 1e-6) & (true != frame[count].to_numpy(float))
+            assert not exact.any(), (table, numerator, b, c, int(exact.sum()))
+
+
+def test_no_hidden_cost_can_be_pinned_down_by_differencing_the_published_totals(demo: Demo) -> None:
+    assert _alone_in_a_sum(demo.published) == []
+    checked, narrow = _too_narrow(demo, demo.published)
+    assert checked > 100
+    assert narrow == []
+
+
+@pytest.mark.slow
+def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
+    _, config = build_synthetic_ics(tmp_path / "ics", scale=0.1, seed=11)
+    bigger = Demo(config, tmp_path / "published")
+    assert _echoes(bigger, bigger.published) == []
+    claims, right = _unrounded(bigger, bigger.published)
+    assert _no_better_than_a_guess(bigger, claims, right), (len(claims), len(right))
+    checked, narrow = _too_narrow(bigger, bigger.published, sample=300)
+    assert checked > 100
+    assert narrow == []

@@ -1,0 +1,126 @@
+"""Secondary suppression: its margins hold on real results, and on generated tables no hidden cost can be pinned down.
+
+The generated tables are built here from generated records (by pandas, not by the engine's SQL), hidden by the
+engine's choice, and attacked by tests/engine/publish/disclosure_attacker.py's linear programs.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.publish import secondary
+from engine.publish.suppression import SuppressionRule
+from engine.store import open_store
+from tests.engine.publish import disclosure_attacker as attacker
+
+ALL = "(all)"
+DRIVERS = ("ward", "theatre", "pathology")
+
+
+def test_every_margin_adds_up_to_the_penny_on_the_full_results(refreshed_ics: Any) -> None:
+    """A margin the engine protects must be a true sum, or the protection is aimed at the wrong thing."""
+    _, config = refreshed_ics
+    with closing(open_store(config, read_only=True)) as store:
+        tables = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
+    cells = secondary.margin_cells(tables, SuppressionRule())
+    assert len(cells.margins) > 1000
+    for total, *parts in cells.margins:
+        row = tables[cells.table[total]].slice(cells.row[total], 1).to_pylist()[0]
+        signed = [tables[cells.table[p]].slice(cells.row[p], 1).to_pylist()[0] for p in parts]
+        value = secondary._value_column(cells.table[total])
+        part_value = secondary._value_column(cells.table[parts[0]])
+        assert float(row[value]) == pytest.approx(sum(float(r[part_value]) for r in signed), abs=0.005)
+
+
+def test_the_refresh_reports_what_secondary_suppression_hid(refreshed_ics: Any) -> None:
+    _, config = refreshed_ics
+    with closing(open_store(config, read_only=True)) as store:
+        [row] = store.con.execute("SELECT * FROM published.disclosure_summary").fetchall()
+        [(hidden,)] = store.con.execute(
+            "SELECT count(*) FROM published.unit_cost_benchmark WHERE activity IS NULL"
+        ).fetchall()
+    cells, primary, extra, cost, primary_cost, extra_cost = row
+    assert primary + extra == hidden
+    assert 0 < primary < cells and 0 <= extra_cost < cost - primary_cost
+
+
+records = st.lists(
+    st.tuples(
+        st.sampled_from(["ZZA", "ZZB"]),
+        st.sampled_from([("apc", "EL"), ("apc", "DC"), ("op", "OPFA")]),
+        st.sampled_from(["100", "110", "300"]),
+        st.sampled_from(["HRG1", "HRG2", "HRG3"]),
+        st.integers(min_value=1, max_value=4),
+        st.lists(st.floats(min_value=0, max_value=5000).map(lambda x: round(x, 2)), min_size=3, max_size=3),
+    ),
+    min_size=1,
+    max_size=120,
+)
+
+
+def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
+    """The five cost tables of the margins, added up from generated records."""
+    rows = []
+    for record, (org, (setting, pod), tfc, hrg, quarter, costs) in enumerate(data):
+        for driver, cost in zip(DRIVERS, costs, strict=True):
+            rows.append((record, org, setting, pod, tfc, hrg, quarter, driver, cost))
+    frame = pd.DataFrame(
+        rows, columns=["record", "org_code", "setting", "pod", "tfc", "hrg", "quarter", "cost_driver", "cost"]
+    )
+    frame["fin_year"] = "2023/24"
+
+    def add(by: list[str], cost_name: str) -> pd.DataFrame:
+        out = frame.groupby(by, as_index=False).agg(**{cost_name: ("cost", "sum"), "activity": ("record", "nunique")})
+        out[cost_name] = out[cost_name].round(2)
+        return out
+
+    cell = ["fin_year", "setting", "pod", "tfc", "hrg", "org_code"]
+    summary = []
+    for keys, pod, hrg in ((["pod", "hrg"], None, None), (["pod"], None, ALL), ([], ALL, ALL)):
+        for driver_keys, driver in ((["cost_driver"], None), ([], ALL)):
+            level = add(["fin_year", "org_code", *keys, *driver_keys], "cost")
+            for name, fixed in (("pod", pod), ("hrg", hrg), ("cost_driver", driver)):
+                if fixed is not None:
+                    level[name] = fixed
+            summary.append(level)
+    return {
+        "unit_cost_benchmark": add(cell, "total_cost"),
+        "cost_driver_benchmark": add([*cell, "cost_driver"], "driver_cost"),
+        "opportunity_summary": pd.concat(summary, ignore_index=True),
+        "system_cost": add(["fin_year", "quarter", "setting", "pod", "hrg", "org_code"], "total_cost"),
+        "provider_overview": add(["fin_year", "setting", "org_code"], "total_cost"),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=records)
+def test_on_generated_tables_no_hidden_cost_is_pinned_closer_than_the_protection_interval(
+    data: list[tuple[Any, ...]],
+) -> None:
+    rule = SuppressionRule()
+    full = _tables(data)
+    outcome = secondary.choose({n: pa.Table.from_pandas(f, preserve_index=False) for n, f in full.items()}, rule)
+    published = {}
+    for name, frame in full.items():
+        shown = frame.copy()
+        blank = shown["activity"].between(1, rule.smallest_shown - 1).to_numpy() | outcome.hidden[name]
+        shown.loc[blank, attacker.COST[name]] = np.nan
+        published[name] = shown
+    hidden = attacker.hidden_cells(published)
+    cost = {t: full[t][c] for t, c in attacker.COST.items()}
+    known = {(t, int(i)): float(v) for t, col in cost.items() for i, v in col.items() if (t, int(i)) not in hidden}
+    cells = full["unit_cost_benchmark"]
+    targets = [("unit_cost_benchmark", int(i)) for i in cells.index[cells["activity"] < rule.smallest_shown]]
+    for target, (low, high) in attacker.intervals(published, known, targets, hidden).items():
+        value = float(cost[target[0]][target[1]])
+        margin = rule.protection_percent / 100 * value
+        assert high >= value + margin - 0.01, (target, value, low, high)
+        assert low <= value - margin + 0.01, (target, value, low, high)
