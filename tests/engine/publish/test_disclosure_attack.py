@@ -32,8 +32,7 @@ class Demo:
         config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
         self.rule = SuppressionRule.from_config(config.suppression)
         with closing(open_store(config, read_only=True)) as store:
-            write_published_files(store)
-            self.published = attacker.read_published(config.published_folder)
+            self.published = attacker.read_published(write_published_files(store).folder)
             self.truth = {
                 name: self._aligned(name, store.con.sql(f"SELECT * FROM results.{name}").df())
                 for name in self.published
