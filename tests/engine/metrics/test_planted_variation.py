@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import build_synthetic_ics, query_store
+from tests.conftest import query_store
 
 TOLERANCE = 0.05
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def planted_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Any]:
-    result, config = build_synthetic_ics(tmp_path_factory.mktemp("planted"), scale=0.1, seed=42)
+def planted_ics(planted_ics_tenth: tuple[Any, Any]) -> tuple[dict[str, Any], Any]:
+    result, config = planted_ics_tenth
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     return {p["id"]: p for p in manifest["planted_effects"]}, config
 
