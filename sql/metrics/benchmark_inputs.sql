@@ -12,7 +12,8 @@
 --   forces factor per weighted activity unit (Model Health System); pod_hrg_cost cost per unit at POD and HRG
 --   level (every TFC together), for the total and for each driver; service_cost cost per unit of a service line's
 --   records in the year (detail: the service line) and service_cost_quarter in each quarter (detail: service line|Q1
---   to Q4), service_driver_cost a driver's cost per unit of the service line (detail: service line|driver). The national rate is the national schedule's
+--   to Q4), service_driver_cost a driver's cost per unit of the service line (detail: service line|driver). The
+--   national rate is the national schedule's
 --   price for each record's currency (for outpatients by consultant-led or not and by TFC, for emergency care by
 --   department type, where the schedule has them; else the all-specialty price) in the unit of count, from the
 --   schedule for the year (or the latest one before it), times the provider's market forces factor when one is

@@ -54,7 +54,8 @@ counted AS (
            sum(f.in_common_periods) OVER (PARTITION BY f.fin_year, f.org_code) AS common_months
     FROM flagged AS f
 )
-SELECT c.fin_year, c.org_code, c.period, c.loaded, c.in_common_periods, CAST(c.months_loaded AS BIGINT) AS months_loaded,
+SELECT c.fin_year, c.org_code, c.period, c.loaded, c.in_common_periods,
+       CAST(c.months_loaded AS BIGINT) AS months_loaded,
        CAST(c.common_months AS BIGINT) AS common_months, c.year_months, c.providers,
        CASE WHEN min(c.in_common_periods) OVER (PARTITION BY c.fin_year) = 1 THEN 1 ELSE 0 END AS aligned,
        s.refresh_id

@@ -23,7 +23,8 @@
 --   ics_cost_per_bed_day [from ics_episodes] the same across every provider, pounds
 --   refresh_id [shown] the refresh that wrote the row
 WITH service_lines AS (
-    SELECT s.service_line, s.fin_year, s.org_code, s.setting, s.record_id, coalesce(l.location, '(no ward given)') AS ward,
+    SELECT s.service_line, s.fin_year, s.org_code, s.setting, s.record_id,
+           coalesce(l.location, '(no ward given)') AS ward,
            l.cost, CASE WHEN l.activity_unit = 'bed_days' THEN l.activity_count ELSE 0 END AS bed_days
     FROM service_records AS s
     JOIN cost_lines AS l ON l.setting = s.setting AND l.org_code = s.org_code AND l.record_id = s.record_id

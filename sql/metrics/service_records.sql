@@ -65,7 +65,8 @@ matched AS (
     GROUP BY r.service_line, r.setting, r.org_code, r.record_id
 )
 SELECT c.service_line, c.fin_year, c.quarter, c.setting, c.org_code, c.record_id, c.pod, c.hrg, c.spell_id, c.los,
-       c.patient_id, c.age, c.sex, c.lsoa, c.total_cost, c.ward_cost, c.theatre_cost, c.ward_bed_days, c.theatre_minutes,
+       c.patient_id, c.age, c.sex, c.lsoa, c.total_cost, c.ward_cost, c.theatre_cost, c.ward_bed_days,
+       c.theatre_minutes,
        c.anaesthetic_minutes
 FROM candidates AS c
 LEFT JOIN matched AS m

@@ -36,6 +36,14 @@ diagnoses = ["S72"]
 """
 HEADER = [*APC_HEADER, "primary_diagnosis"]
 HIP = "NEL hip procedures for trauma"
+# The benchmark tables that carry periods_aligned and costing_score beside their figures.
+BENCHMARK_TABLES = (
+    "unit_cost_benchmark",
+    "cost_driver_benchmark",
+    "los_benchmark",
+    "opportunity_summary",
+    "cost_per_wau",
+)
 FRACTURE = "Hip fracture by diagnosis"
 
 # record id -> (org, period, pod, hrg, diagnosis, age, lsoa), and its cost lines (driver, cost, count, unit, ward).
@@ -124,6 +132,7 @@ def _build(root: Any, pool: str) -> dict[str, list[dict[str, Any]]]:
                 "service_line_profile",
                 "period_alignment",
                 "costing_quality",
+                *BENCHMARK_TABLES,
             ):
                 cursor = store.con.execute(f"SELECT * FROM results.{name}")
                 columns = [d[0] for d in cursor.description]
@@ -215,8 +224,9 @@ def test_a_year_pooled_from_different_months_is_flagged_everywhere_it_is_used(ta
         assert row["loaded"] == int(row["period"] in months)
         assert row["in_common_periods"] == int(row["period"] in zza_months & zzb_months)
         assert row["common_months"] == len(zza_months & zzb_months)
-    for table in ("service_line_benchmark", "service_line_drivers"):
-        assert {r["periods_aligned"] for r in tables[table]} == {0}
+    for table in ("service_line_benchmark", "service_line_drivers", *BENCHMARK_TABLES):
+        assert tables[table], table
+        assert {r["periods_aligned"] for r in tables[table]} == {0}, table
 
 
 def test_pooling_only_the_common_months_drops_the_months_one_provider_lacks(
@@ -242,6 +252,9 @@ def test_costing_checks_find_theatre_cost_without_minutes_and_score_it_beside_th
     assert [c["score"] for c in quality] == pytest.approx([score] * len(quality))
     row = _row(tables["service_line_benchmark"], service_line=HIP, period="year", org_code="ZZB")
     assert row["costing_score"] == pytest.approx(score) and score < 100
+    for table in BENCHMARK_TABLES:
+        beside = [r["costing_score"] for r in tables[table] if r["org_code"] == "ZZB"]
+        assert beside and beside == pytest.approx([score] * len(beside)), table
     overheads = _row(_rows(tables["costing_quality"], period="year", org_code="ZZA"), check_code="overhead_share")
     zza_cost = sum(_cost(r) for r in RECORDS if RECORDS[r][0] == "ZZA")
     assert overheads["measure"] == pytest.approx(300.05 / float(zza_cost))
