@@ -167,6 +167,7 @@ PRESENTATION_ORDER = (
     "service_line_benchmark",
     "service_line_drivers",
     "service_line_wards",
+    "service_line_los",
     "service_line_profile",
     "period_alignment",
     "costing_quality",

@@ -31,6 +31,23 @@ def _figure(width: float = 7.0, height: float = 3.2) -> Figure:
     return figure
 
 
+def _legend(axis: Any, **options: Any) -> None:
+    """A legend for what was drawn; where every figure was hidden (too few cases), a sentence saying so instead."""
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize=7, **options)
+    if not axis.has_data():
+        axis.text(
+            0.5,
+            0.5,
+            "Nothing to show: the figures are hidden (too few cases)",
+            ha="center",
+            va="center",
+            transform=axis.transAxes,
+            fontsize=9,
+            color=LIMIT_GREY,
+        )
+
+
 def _pounds(axis: Any) -> None:
     axis.yaxis.set_major_formatter(lambda value, _: f"£{value:,.0f}")
 
@@ -51,7 +68,7 @@ def funnel(rows: Sequence[Row], ics_mean: float | None) -> bytes:
     axis.set_xlabel("cases")
     axis.set_ylabel("mean cost per case")
     _pounds(axis)
-    axis.legend(fontsize=7, ncols=3)
+    _legend(axis, ncols=3)
     axis.set_title("Funnel: each provider's mean cost and its 95% (thick) and 99.8% limits", fontsize=9)
     return _png(figure)
 
@@ -76,8 +93,7 @@ def opportunity_by_driver(drivers: Sequence[Row]) -> bytes:
             bottoms[org] += height
     axis.set_ylabel("opportunity vs ICS")
     _pounds(axis)
-    if names:
-        axis.legend(fontsize=7, ncols=4)
+    _legend(axis, ncols=4)
     axis.set_title("Opportunity against the ICS by cost driver (floored at 0 per driver)", fontsize=9)
     return _png(figure)
 
@@ -91,7 +107,7 @@ def bars_against_ics(rows: Sequence[Row], value: str, ics_value: str, label: str
     ics = next((r[ics_value] for r in rows if r[ics_value] is not None), None)
     if ics is not None:
         axis.axhline(ics, color="#ED8B00", lw=1.5, ls="--", label="ICS")
-        axis.legend(fontsize=7)
+    _legend(axis)
     axis.set_ylabel(label)
     if money:
         _pounds(axis)
@@ -111,6 +127,7 @@ def ward_costs(wards: Sequence[Row], per_provider: int = 5) -> bytes:
     orgs = sorted({w["org_code"] for w in chosen})
     colours = [PALETTE[orgs.index(w["org_code"]) % len(PALETTE)] for w in chosen]
     axis.barh(labels, [w["cost_per_bed_day"] for w in chosen], color=colours)
+    _legend(axis)
     axis.invert_yaxis()
     axis.xaxis.set_major_formatter(lambda value, _: f"£{value:,.0f}")
     axis.set_xlabel("ward cost per bed day")
@@ -143,7 +160,7 @@ def profile(rows: Sequence[Row], measure: str, categories: Sequence[str]) -> byt
         )
     axis.set_xticks([p + width * len(orgs) / 2 for p in positions], list(categories), fontsize=7)
     axis.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
-    axis.legend(fontsize=7, ncols=6)
+    _legend(axis, ncols=6)
     return _png(figure)
 
 
@@ -170,5 +187,5 @@ def trend(quarters: Sequence[Row]) -> bytes:
     axis.set_ylabel("mean cost per case")
     _pounds(axis)
     axis.tick_params(axis="x", labelsize=7)
-    axis.legend(fontsize=7, ncols=6)
+    _legend(axis, ncols=6)
     return _png(figure)

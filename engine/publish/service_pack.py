@@ -32,6 +32,7 @@ TABLES = (
     "service_line_benchmark",
     "service_line_drivers",
     "service_line_wards",
+    "service_line_los",
     "service_line_profile",
     "costing_quality",
     "period_alignment",
@@ -39,6 +40,7 @@ TABLES = (
 )
 AGE_BANDS = ("0-17", "18-64", "65-74", "75-84", "85+", "unknown")
 IMD_DECILES = (*(str(d) for d in range(1, 11)), "unknown")
+LOS_BANDS = ("0", "1-2", "3-7", "8-14", "15-28", "29+")
 
 
 def pounds(value: Any) -> str:
@@ -142,7 +144,7 @@ def read_pack(config: IcsConfig, service_name: str, fin_year: str | None = None)
     orgs = {r["org_code"] for r in rows["service_line_benchmark"] if r["fin_year"] == chosen}
     for name in ("costing_quality", "period_alignment"):
         rows[name] = [r for r in rows[name] if r["fin_year"] == chosen and r["org_code"] in orgs]
-    for name in ("service_line_drivers", "service_line_wards", "service_line_profile"):
+    for name in ("service_line_drivers", "service_line_wards", "service_line_los", "service_line_profile"):
         rows[name] = [r for r in rows[name] if r["fin_year"] == chosen]
     commentary_html, hint = _commentary(config, service)
     pack = Pack(service, chosen, refresh_id, config.ics.name, rows, commentary_html, hint)
@@ -178,6 +180,13 @@ def _charts(pack: Pack) -> dict[str, str]:
         "drivers": _data_uri(pack_charts.opportunity_by_driver(pack.rows["service_line_drivers"])),
         "los": _data_uri(
             pack_charts.bars_against_ics(year, "mean_los", "ics_mean_los", "mean length of stay, days", money=False)
+        ),
+        "los_bands": _data_uri(
+            pack_charts.profile(
+                [{**r, "measure": "los_band", "category": r["los_band"]} for r in pack.rows["service_line_los"]],
+                "los_band",
+                LOS_BANDS,
+            )
         ),
         "wards": _data_uri(pack_charts.ward_costs(pack.rows["service_line_wards"])),
         "age": _data_uri(pack_charts.profile(profile, "age_band", AGE_BANDS)),
@@ -290,6 +299,22 @@ def _trend_table(pack: Pack) -> list[list[Cell]]:
     return out
 
 
+def _los_table(pack: Pack) -> list[list[Cell]]:
+    out = []
+    for row in sorted(pack.rows["service_line_los"], key=lambda r: (r["org_code"], r["band_order"])):
+        key = f"{row['org_code']}:{pack.fin_year}:{row['los_band']}"
+        out.append(
+            [
+                Cell(row["org_code"]),
+                Cell(f"{row['los_band']} days"),
+                figure("service_line_los", "spells", key, row, count),
+                figure("service_line_los", "share", key, row, percent),
+                figure("service_line_los", "ics_share", key, row, percent),
+            ]
+        )
+    return out
+
+
 def _conditions_table(pack: Pack) -> list[list[Cell]]:
     out = []
     rows = [r for r in pack.rows["service_line_profile"] if r["measure"] == "condition"]
@@ -355,6 +380,7 @@ def render_html(pack: Pack, *, generated_at: datetime | None = None) -> str:
         providers=_provider_table(pack),
         drivers=_driver_table(pack),
         wards=_ward_table(pack),
+        los=_los_table(pack),
         trend=_trend_table(pack),
         conditions=_conditions_table(pack),
         quality=_quality_table(pack),

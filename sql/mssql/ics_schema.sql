@@ -109,6 +109,8 @@ IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'publi
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_service_line_wards' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_service_line_wards] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_episodes] BIGINT, [provider_cost_per_bed_day] FLOAT, [ics_episodes] BIGINT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
 GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_service_line_los' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_service_line_los] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [los_band] NVARCHAR(4000), [band_order] BIGINT, [spells] BIGINT, [provider_spells] BIGINT, [share] FLOAT, [ics_spells] BIGINT, [ics_share] FLOAT, [refresh_id] BIGINT)');
+GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_service_line_profile' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_service_line_profile] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [measure] NVARCHAR(4000), [category] NVARCHAR(4000), [patients] BIGINT, [provider_patients] BIGINT, [share] FLOAT, [ics_patients] BIGINT, [ics_share] FLOAT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'published_costing_quality' AND TABLE_SCHEMA = 'ics_staging') EXEC('CREATE TABLE [ics_staging].[published_costing_quality] ([fin_year] NVARCHAR(4000), [period] NVARCHAR(4000), [org_code] NVARCHAR(4000), [check_code] NVARCHAR(4000), [check_name] NVARCHAR(4000), [position] BIGINT, [records] BIGINT, [measure] FLOAT, [lower_limit] FLOAT, [upper_limit] FLOAT, [passed] BIGINT, [checks_measured] BIGINT, [checks_passed] BIGINT, [score] FLOAT, [explanation] NVARCHAR(4000), [refresh_id] BIGINT)');
@@ -168,6 +170,8 @@ GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'period_alignment' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[period_alignment] ([fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [period] BIGINT, [loaded] BIGINT, [in_common_periods] BIGINT, [months_loaded] BIGINT, [common_months] BIGINT, [year_months] BIGINT, [providers] BIGINT, [aligned] BIGINT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'service_line_wards' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[service_line_wards] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [ward] NVARCHAR(4000), [episodes] BIGINT, [ward_cost] NUMERIC(18, 4), [bed_days] FLOAT, [cost_per_bed_day] FLOAT, [provider_episodes] BIGINT, [provider_cost_per_bed_day] FLOAT, [ics_episodes] BIGINT, [ics_cost_per_bed_day] FLOAT, [refresh_id] BIGINT)');
+GO
+IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'service_line_los' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[service_line_los] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [los_band] NVARCHAR(4000), [band_order] BIGINT, [spells] BIGINT, [provider_spells] BIGINT, [share] FLOAT, [ics_spells] BIGINT, [ics_share] FLOAT, [refresh_id] BIGINT)');
 GO
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'service_line_profile' AND TABLE_SCHEMA = 'ics_results') EXEC('CREATE TABLE [ics_results].[service_line_profile] ([service_line] NVARCHAR(4000), [fin_year] NVARCHAR(4000), [org_code] NVARCHAR(4000), [measure] NVARCHAR(4000), [category] NVARCHAR(4000), [patients] BIGINT, [provider_patients] BIGINT, [share] FLOAT, [ics_patients] BIGINT, [ics_share] FLOAT, [refresh_id] BIGINT)');
 GO
@@ -230,6 +234,8 @@ GO
 CREATE OR ALTER VIEW [published].[period_alignment] AS SELECT [fin_year], [org_code], [period], [loaded], [in_common_periods], [months_loaded], [common_months], [year_months], [providers], [aligned], [refresh_id] FROM [ics_results].[period_alignment];
 GO
 CREATE OR ALTER VIEW [published].[service_line_wards] AS SELECT [service_line], [fin_year], [org_code], [ward], [episodes], [ward_cost], [bed_days], [cost_per_bed_day], [provider_episodes], [provider_cost_per_bed_day], [ics_episodes], [ics_cost_per_bed_day], [refresh_id] FROM [ics_results].[service_line_wards];
+GO
+CREATE OR ALTER VIEW [published].[service_line_los] AS SELECT [service_line], [fin_year], [org_code], [los_band], [band_order], [spells], [provider_spells], [share], [ics_spells], [ics_share], [refresh_id] FROM [ics_results].[service_line_los];
 GO
 CREATE OR ALTER VIEW [published].[service_line_profile] AS SELECT [service_line], [fin_year], [org_code], [measure], [category], [patients], [provider_patients], [share], [ics_patients], [ics_share], [refresh_id] FROM [ics_results].[service_line_profile];
 GO

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from engine import config as config_module
+from engine import jobs
+from engine.errors import IcsBenchError
 from engine.jobs import refresh_store
 from engine.store import open_store
 from tests.conftest import APC_HEADER, BASE_CONFIG, COST_HEADER, PSEUDONYM_KEY, VALID_NHS, Workspace, apc_row, cost_row
@@ -27,6 +29,7 @@ pool_periods = "{pool}"
 name = "NEL hip procedures for trauma"
 pods = ["NEL"]
 hrgs = ["HT12", "HT13"]
+commentary = "commentary/hip.md"
 
 [[service_lines]]
 name = "Hip fracture by diagnosis"
@@ -35,6 +38,7 @@ hrgs = ["HT12"]
 diagnoses = ["S72"]
 """
 HEADER = [*APC_HEADER, "primary_diagnosis"]
+COMMENTARY = "# What we found\n\nZZB's theatre cost per case is **above** the ICS; the service group reviews it.\n"
 HIP = "NEL hip procedures for trauma"
 # The benchmark tables that carry periods_aligned and costing_score beside their figures.
 BENCHMARK_TABLES = (
@@ -132,14 +136,20 @@ def _build(root: Any, pool: str) -> dict[str, list[dict[str, Any]]]:
                 "service_line_profile",
                 "period_alignment",
                 "costing_quality",
+                "service_line_los",
                 *BENCHMARK_TABLES,
             ):
                 cursor = store.con.execute(f"SELECT * FROM results.{name}")
                 columns = [d[0] for d in cursor.description]
                 out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-            return out
         finally:
             store.close()
+        (root / "commentary").mkdir()
+        (root / "commentary" / "hip.md").write_text(COMMENTARY, encoding="utf-8")
+        for service in (HIP, FRACTURE):
+            done = jobs.pack(workspace.config, service, root / f"{service}.html", pdf=False)
+            out[f"pack {service}"] = [{"html": done.html.read_text(encoding="utf-8"), "pdf": done.pdf}]
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -279,3 +289,26 @@ def test_the_patient_profile_counts_each_patient_once_per_provider(tables: Any) 
     assert ages == {"75-84": 1, "85+": 1}
     assert sum(r["patients"] for r in rows if r["measure"] == "sex") == 2
     assert all(r["share"] == pytest.approx(r["patients"] / 2) for r in rows)
+
+
+def test_length_of_stay_bands_add_up_to_the_spells(tables: Any) -> None:
+    rows = _rows(tables["service_line_los"], service_line=HIP, org_code="ZZA")
+    assert {r["los_band"]: r["spells"] for r in rows} == {"3-7": 3}  # three spells of 4 days (apc_row's los)
+    assert rows[0]["provider_spells"] == 3 and rows[0]["share"] == 1.0
+    zzb = _rows(tables["service_line_los"], service_line=HIP, org_code="ZZB")
+    assert rows[0]["ics_spells"] == 3 + sum(r["spells"] for r in zzb)
+
+
+def test_the_pack_carries_the_costing_leads_commentary_or_says_how_to_add_it(tables: Any, tmp_path: Any) -> None:
+    with_commentary = tables[f"pack {HIP}"][0]
+    assert "<h1>What we found</h1>" in with_commentary["html"]
+    assert "<strong>above</strong>" in with_commentary["html"]
+    assert with_commentary["pdf"] is None  # pdf=False writes the HTML only
+    without = tables[f"pack {FRACTURE}"][0]["html"]
+    assert "No commentary yet: write it in a Markdown file and name it in the config" in without
+
+
+def test_a_pack_for_a_service_line_not_in_the_config_lists_the_ones_that_are(tmp_path: Any) -> None:
+    config = config_module.parse(BASE_CONFIG + SERVICE_LINES.format(pool="all"), source="ics.toml", base_dir=tmp_path)
+    with pytest.raises(IcsBenchError, match="no service line called 'Knees'; the service lines are: 'NEL hip"):
+        jobs.pack(config, "Knees", tmp_path / "knees.html")

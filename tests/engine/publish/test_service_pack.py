@@ -27,6 +27,7 @@ KEYS = {
     "service_line_benchmark": ("org_code", "fin_year", "period"),
     "service_line_drivers": ("org_code", "fin_year", "cost_driver"),
     "service_line_wards": ("org_code", "fin_year", "ward"),
+    "service_line_los": ("org_code", "fin_year", "los_band"),
     "service_line_profile": ("org_code", "fin_year", "measure", "category"),
     "costing_quality": ("org_code", "fin_year", "period"),
 }
