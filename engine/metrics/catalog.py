@@ -150,6 +150,7 @@ PRESENTATION_ORDER = (
     "unit_cost_benchmark",
     "cost_driver_benchmark",
     "opportunity_summary",
+    "cost_trend",
     "los_benchmark",
     "los_summary",
     "inpatient_cost_drivers",

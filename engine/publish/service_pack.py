@@ -216,7 +216,28 @@ def _headline(pack: Pack) -> list[tuple[str, Cell]]:
             "National mean cost (ICS case mix)",
             figure("service_line_benchmark", "ics_national_mean_cost", key, first, pounds),
         ),
+        *_provider_sums(pack),
     ]
+
+
+def _provider_sums(pack: Pack) -> list[tuple[str, Cell]]:
+    """Opportunity and spend against national added up over the providers, as the seed's slide shows them; a sum is
+    shown only when every provider's figure is (a total with a hidden part would understate)."""
+    sums = (
+        ("Opportunity vs best in system (sum over providers)", "opportunity_vs_best"),
+        ("Opportunity vs ICS (sum over providers)", "opportunity_vs_ics"),
+        ("Opportunity vs national (sum over providers)", "opportunity_vs_national"),
+        ("Spend against national (cost - cost at national prices)", "net_vs_national"),
+    )
+    out = []
+    for label, column in sums:
+        values = [r[column] for r in pack.year_rows()]
+        source = f"service_line_benchmark:{column}:SUM:{pack.fin_year}:year"
+        if any(v is None for v in values):
+            out.append((label, Cell(HIDDEN, source, hidden=True)))
+        else:
+            out.append((label, Cell(pounds(sum(float(v) for v in values)), source)))
+    return out
 
 
 def _provider_table(pack: Pack) -> list[list[Cell]]:

@@ -137,6 +137,7 @@ def _build(root: Any, pool: str) -> dict[str, list[dict[str, Any]]]:
                 "period_alignment",
                 "costing_quality",
                 "service_line_los",
+                "cost_trend",
                 *BENCHMARK_TABLES,
             ):
                 cursor = store.con.execute(f"SELECT * FROM results.{name}")
@@ -312,3 +313,19 @@ def test_a_pack_for_a_service_line_not_in_the_config_lists_the_ones_that_are(tmp
     config = config_module.parse(BASE_CONFIG + SERVICE_LINES.format(pool="all"), source="ics.toml", base_dir=tmp_path)
     with pytest.raises(IcsBenchError, match="no service line called 'Knees'; the service lines are: 'NEL hip"):
         jobs.pack(config, "Knees", tmp_path / "knees.html")
+
+
+def test_the_cost_trend_adds_up_to_every_pound_and_carries_the_quarter_before(tables: Any) -> None:
+    rows = tables["cost_trend"]
+    assert sum(r["total_cost"] for r in rows) == sum(_cost(r) for r in RECORDS)  # to the penny
+    nel = {r["quarter"]: r for r in _rows(rows, org_code="ZZA", pod="NEL")}
+    quarter_of = {r: (RECORDS[r][1] - 1) // 3 + 1 for r in RECORDS}
+    for quarter, row in nel.items():
+        mine = [r for r in RECORDS if RECORDS[r][0] == "ZZA" and RECORDS[r][2] == "NEL" and quarter_of[r] == quarter]
+        assert row["activity"] == len(mine) and row["total_cost"] == sum(_cost(r) for r in mine)
+    assert nel[2]["previous_mean_cost"] == pytest.approx(nel[1]["mean_cost"])
+    assert nel[2]["rolling_quarters"] == 2
+    assert nel[2]["rolling_mean_cost"] == pytest.approx(
+        float(nel[1]["total_cost"] + nel[2]["total_cost"]) / (nel[1]["activity"] + nel[2]["activity"])
+    )
+    assert {r["periods_aligned"] for r in rows} == {0}
