@@ -678,6 +678,86 @@ def _pathway_measure(value: object) -> str:
     return chosen
 
 
+# ---------------------------------------------------------------------------------------------- service lines
+
+# measure word -> (the provider's column, the ICS's column or None) in service_line_benchmark
+SERVICE_MEASURES: dict[str, tuple[str, str | None]] = {
+    "mean cost": ("mean_cost", "ics_mean_cost"),
+    "cases": ("activity", "ics_activity"),
+    "cost": ("total_cost", "ics_total_cost"),
+    "best in system": ("best_in_system_cost", "best_in_system_cost"),
+    "national mean cost": ("national_mean_cost", "ics_national_mean_cost"),
+    "opportunity vs ICS": ("opportunity_vs_ics", None),
+    "opportunity vs best": ("opportunity_vs_best", None),
+    "opportunity vs national": ("opportunity_vs_national", None),
+    "net vs ICS": ("net_vs_ics", None),
+    "significant vs ICS": ("significant_vs_ics", None),
+    "mean LoS": ("mean_los", "ics_mean_los"),
+    "theatre minutes per case": ("theatre_minutes_per_case", "ics_theatre_minutes_per_case"),
+    "theatre cost": ("theatre_cost", None),
+    "ward cost per bed day": ("ward_cost_per_bed_day", "ics_ward_cost_per_bed_day"),
+    "change vs previous": ("change_vs_previous", None),
+    "rolling mean cost": ("rolling_mean_cost", None),
+    "costing score": ("costing_score", None),
+    "periods aligned": ("periods_aligned", None),
+}
+_SERVICE_MEASURE_WORDS = {arguments.name_key(m): m for m in SERVICE_MEASURES}
+
+
+@worksheet_function(
+    "A service line's figure (a group of HRGs such as NEL hip procedures for trauma, from the ICS config) for a "
+    "provider or the ICS, for the year or a quarter: the seed's service slide figure by figure.",
+    provider="Provider ODS code or name; ICS for the ICS figure",
+    service_line="Service line name from the ICS config, e.g. NEL hip procedures for trauma",
+    measure="mean cost (default), cases, cost, best in system, national mean cost, opportunity vs ICS/best/national, "
+    "net vs ICS, significant vs ICS, mean LoS, theatre minutes per case, theatre cost, ward cost per bed day, "
+    "change vs previous, rolling mean cost",
+    period="year (default) or a quarter, Q1 to Q4",
+    year="Financial year; blank for the latest",
+)
+@_in_cell
+def ICS_SERVICE_LINE(
+    provider: Any, service_line: Any, measure: Any = None, period: Any = None, year: Any = None
+) -> float:
+    table = _table("service_line_benchmark")
+    names = {arguments.name_key(s.name): s.name for s in _cache.config.service_lines}
+    shown = [s.name for s in _cache.config.service_lines]
+    name = arguments.named(service_line, "service line", names, shown=shown)
+    if name is None:
+        raise ArgumentError(f"give a service line; choose one of: {', '.join(shown) or 'none in the ICS config'}")
+    given = arguments.text(measure, "measure")
+    chosen = "mean cost" if given is None else _SERVICE_MEASURE_WORDS.get(arguments.name_key(given))
+    if chosen is None:
+        raise ArgumentError(f"measure '{given}' is not one of: {', '.join(SERVICE_MEASURES)}")
+    wanted = arguments.text(period, "period")
+    chosen_period = "year" if wanted is None else wanted.strip().upper().replace("YEAR", "year")
+    if chosen_period not in ("year", "Q1", "Q2", "Q3", "Q4"):
+        raise ArgumentError(f"period '{wanted}' is not year or a quarter Q1 to Q4")
+    fin_year = _year(year, table)
+    own, ics = SERVICE_MEASURES[chosen]
+    whose = arguments.text(provider, "provider")
+    if whose is not None and arguments.name_key(whose) in (
+        arguments.name_key(ICS_PROVIDER),
+        arguments.name_key(_cache.config.ics.name),
+    ):
+        if ics is None:
+            raise ArgumentError(f"the {chosen} is a provider's figure: give a provider")
+        rows = table.find(fin_year=fin_year, service_line=name, period=chosen_period)
+        if not rows:
+            raise NotShownError(f"no activity: no provider has {name} records in {fin_year} {chosen_period}")
+        return _figure(table, rows[0], ics, why_blank=f"no {chosen} for {name} in {fin_year}")
+    org = _provider(provider, table)
+    row = _one_row(
+        table,
+        f"{org} has no {name} records in {fin_year} {chosen_period}",
+        fin_year=fin_year,
+        service_line=name,
+        period=chosen_period,
+        org_code=org,
+    )
+    return _figure(table, row, own, why_blank=f"no {chosen} for {org}'s {name} records in {fin_year}")
+
+
 # ---------------------------------------------------------------------------------------------- high-use patients
 
 

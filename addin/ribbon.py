@@ -139,6 +139,26 @@ def opportunities(workbook: Workbook, source: ConfigSource) -> None:
     )
 
 
+def service_pack(workbook: Workbook, source: ConfigSource) -> None:
+    """Ask for a service line of the config, write its pack (HTML and PDF) into the published folder and open it."""
+    config = source()
+    names = [service.name for service in config.service_lines]
+    if not names:
+        workbook.message(
+            "The ICS config has no service lines: add [[service_lines]] blocks (icsbench init's template has a "
+            "starter set), refresh, then press Service pack again."
+        )
+        return
+    choice = workbook.choose("Service pack for which service line?", names, names[0])
+    if choice is None:
+        return
+    slug = "".join(c if c.isalnum() else "_" for c in choice).strip("_").lower()
+    out = config.published_folder / "packs" / f"{slug}.html"
+    done = jobs.pack(config, choice, out, progress=_status_bar(workbook, "Service pack"))
+    workbook.status(None)
+    workbook.open_file(done.html)
+
+
 def open_power_bi(workbook: Workbook, source: ConfigSource) -> None:
     """Open the Power BI report the refresh renders, or say how to make one."""
     folder = source().published_folder
@@ -186,6 +206,7 @@ BUTTON_HANDLERS: dict[str, Handler] = {
     "ics_refresh": refresh_all,
     "ics_data_quality": data_quality,
     "ics_opportunities": opportunities,
+    "ics_service_pack": service_pack,
     "ics_open_power_bi": open_power_bi,
     "ics_settings": settings,
 }

@@ -213,3 +213,79 @@ def normalise_spelling(value: str) -> str:
     The same rule as the SQL macro icsb_spelling (sql/ingest/parse_macros.sql), which folds the values in a file.
     """
     return re.sub(r"[\s-]+", "_", value.strip().upper())
+
+
+@dataclass(frozen=True)
+class CostingCheck:
+    """A costing data-quality check made per provider and period, modelled on the national costing data-quality
+    checks: a measure (a share of cost or records, or a ratio to the ICS) and the range it should fall in."""
+
+    code: str
+    name: str
+    lower: float | None  # the measure passes at or above this (None: no lower limit)
+    upper: float | None  # and at or below this (None: no upper limit)
+    explanation: str
+
+
+# The checks behind the data-quality score shown beside every benchmark (costing_quality). A check that cannot be
+# measured (no ward cost at a provider, say) is left out of the score rather than passed.
+COSTING_CHECKS: Final[tuple[CostingCheck, ...]] = (
+    CostingCheck(
+        "unallocated_share",
+        "Cost on other or unmapped drivers",
+        None,
+        0.02,
+        "share of cost on the 'other' cost driver (unallocated or unmapped collection activity); at most 2%",
+    ),
+    CostingCheck(
+        "overhead_share",
+        "Overhead share of cost",
+        0.05,
+        0.35,
+        "share of cost on overheads and support services; 5% to 35% (outside it, overheads are usually "
+        "absorbed differently from the other trusts)",
+    ),
+    CostingCheck(
+        "ward_cost_without_bed_days",
+        "Ward cost without bed days",
+        None,
+        0.01,
+        "share of ward cost on records whose ward cost lines count no bed days; at most 1%",
+    ),
+    CostingCheck(
+        "theatre_cost_without_minutes",
+        "Theatre cost without minutes",
+        None,
+        0.01,
+        "share of theatre cost on records whose theatre cost lines count no minutes; at most 1%",
+    ),
+    CostingCheck(
+        "cost_per_bed_day_ratio",
+        "Cost per bed day against the ICS",
+        0.67,
+        1.5,
+        "the provider's ward cost per bed day over the ICS's; 0.67 to 1.5 (an outlier usually means a "
+        "different costing choice before it means different care)",
+    ),
+    CostingCheck(
+        "cost_per_theatre_minute_ratio",
+        "Cost per theatre minute against the ICS",
+        0.67,
+        1.5,
+        "the provider's theatre cost per minute over the ICS's; 0.67 to 1.5",
+    ),
+    CostingCheck(
+        "records_without_cost",
+        "Records without cost lines",
+        None,
+        0.01,
+        "share of records with no cost (no cost lines, or lines adding to 0); at most 1%",
+    ),
+    CostingCheck(
+        "cost_without_records",
+        "Cost lines without records",
+        None,
+        0.001,
+        "share of cost on cost lines whose record was not loaded; at most 0.1%",
+    ),
+)

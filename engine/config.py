@@ -117,6 +117,7 @@ class BenchmarksSection(_Section):
     national_schedules: dict[FinYear, str] = {}
     market_forces_factors: str | None = None
     los_trim_points: str | None = None
+    pool_periods: Literal["all", "common"] = "all"
 
 
 class FoldersSection(_Section):
@@ -351,6 +352,66 @@ class PathwaySpec(_Section):
         return max((step.to_day for step in self.steps if step.window == "after"), default=0)
 
 
+class ServiceLineSpec(_Section):
+    """[[service_lines]]: a service line (a group of HRGs, PODs, TFCs and diagnoses) benchmarked as a whole.
+
+    A record belongs to the service line when it matches every filter given (codes match as prefixes: an HRG root
+    such as HT12 takes every HRG under it). Its PODs must share one unit of count, so that cost per unit compares
+    like with like; a record may belong to several service lines.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    settings: list[Setting] = Field(default_factory=lambda: list[Setting](["apc"]), min_length=1)
+    pods: list[str] = Field(default_factory=list)
+    hrgs: list[str] = Field(default_factory=list)
+    tfcs: list[str] = Field(default_factory=list)
+    diagnoses: list[str] = Field(default_factory=list)
+    commentary: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _tidy_name(cls, value: str) -> str:
+        if value != value.strip() or "|" in value:
+            raise ValueError(f"service line name {value!r} must not start or end with spaces or hold '|'")
+        return value
+
+    @field_validator("pods", "hrgs", "tfcs", "diagnoses")
+    @classmethod
+    def _normalised(cls, value: list[str]) -> list[str]:
+        return _code_prefixes(value)
+
+    @model_validator(mode="after")
+    def _one_unit_of_count(self) -> ServiceLineSpec:
+        allowed = {pod.code for setting in self.settings for pod in codes.PODS[setting]}
+        for pod in self.pods:
+            if pod not in allowed:
+                raise ValueError(
+                    f"service line {self.name!r}: POD {pod!r} is not a POD of {', '.join(self.settings)}; "
+                    f"allowed: {sorted(allowed)}"
+                )
+        if not (self.hrgs or self.tfcs or self.diagnoses or self.pods):
+            raise ValueError(f"service line {self.name!r} needs at least one of hrgs, pods, tfcs or diagnoses")
+        units = sorted({codes.POD_UNIT_OF_COUNT[pod] for pod in (self.pods or allowed)})
+        if len(units) > 1:
+            raise ValueError(
+                f"service line {self.name!r}: its PODs are counted in different units ({', '.join(units)}); "
+                "list pods = [...] that share one unit of count"
+            )
+        return self
+
+    def filters(self) -> dict[str, list[str]]:
+        """The code filters that are set: field name (pod, hrg, tfc, diagnosis) -> code prefixes."""
+        named = {"pod": self.pods, "hrg": self.hrgs, "tfc": self.tfcs, "diagnosis": self.diagnoses}
+        return {field: values for field, values in named.items() if values}
+
+
+def starter_service_lines() -> list[ServiceLineSpec]:
+    """The starter set of service lines the `icsbench init` template carries (the seed's hip service first)."""
+    template = Path(__file__).parent / "templates" / "ics.toml"
+    raw = tomllib.loads(template.read_text(encoding="utf-8"))
+    return [ServiceLineSpec.model_validate(entry) for entry in raw.get("service_lines", [])]
+
+
 class IcsConfig(_Section):
     """The whole ICS config file."""
 
@@ -366,6 +427,7 @@ class IcsConfig(_Section):
     population: PopulationSection = Field(default_factory=PopulationSection)
     long_term_conditions: list[ConditionSpec] = Field(default_factory=list)
     pathways: list[PathwaySpec] = Field(default_factory=list)
+    service_lines: list[ServiceLineSpec] = Field(default_factory=list)
     mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
     base_dir: Path = Field(default=Path(), exclude=True)
 
@@ -393,6 +455,7 @@ class IcsConfig(_Section):
         for kind, names in (
             ("long_term_conditions", [c.name for c in self.long_term_conditions]),
             ("pathways", [p.name for p in self.pathways]),
+            ("service_lines", [s.name.casefold() for s in self.service_lines]),
         ):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
@@ -443,6 +506,18 @@ class IcsConfig(_Section):
         """The CSV of national length-of-stay trim points ([benchmarks] los_trim_points), if one is named."""
         named = self.benchmarks.los_trim_points
         return resolve(self.base_dir, named) if named else None
+
+    def service_line(self, name: str) -> ServiceLineSpec:
+        """The [[service_lines]] entry called `name` (case does not matter), or an error listing the names."""
+        for service in self.service_lines:
+            if service.name.casefold() == name.strip().casefold():
+                return service
+        names = ", ".join(repr(s.name) for s in self.service_lines) or "none: add [[service_lines]] to the config"
+        raise ConfigError(f"no service line called {name!r}; the service lines are: {names}")
+
+    def commentary_path(self, service: ServiceLineSpec) -> Path | None:
+        """The costing lead's commentary for a service line's pack (a Markdown file), if the config names one."""
+        return resolve(self.base_dir, service.commentary) if service.commentary else None
 
     def pseudonym_key(self) -> bytes | None:
         """The key for patient pseudonyms, from the environment variable the config names (never from a file)."""

@@ -213,6 +213,7 @@ def _no_stray_config(monkeypatch: pytest.MonkeyPatch) -> None:
 HEAVY_FIXTURES = frozenset(
     {
         "refreshed_ics",
+        "planted_ics_tenth",
         "refreshed_store",
         "postgres_server",
         "server_database",
@@ -379,6 +380,13 @@ def build_synthetic_ics(root: Path, *, scale: float, seed: int) -> tuple[Any, co
 def refreshed_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, config_module.IcsConfig]:
     """A small synthetic ICS (scale 0.01), loaded and refreshed once for the session. Tests must not change it."""
     return build_synthetic_ics(tmp_path_factory.mktemp("refreshed-ics"), scale=0.01, seed=5)
+
+
+@pytest.fixture(scope="session")
+def planted_ics_tenth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, config_module.IcsConfig]:
+    """A synthetic ICS at a tenth of full size (seed 42), big enough for the planted effects to show at the sizes
+    the generator wrote, loaded and refreshed once for the session. Tests must not change it."""
+    return build_synthetic_ics(tmp_path_factory.mktemp("planted"), scale=0.1, seed=42)
 
 
 def query_store(config: config_module.IcsConfig, sql: str) -> list[tuple[Any, ...]]:

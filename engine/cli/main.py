@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -223,6 +224,27 @@ def export_command(table_name: str, out: str, unsuppressed: bool, config_file: s
             f"team; the export is recorded, with your user name and computer, in {escape(str(done.log))}.",
             highlight=False,
         )
+
+
+@main.command("pack")
+@click.argument("service_line", metavar="SERVICE")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=None, help="HTML file to write (default: SERVICE.html)."
+)
+@click.option("--year", "fin_year", default=None, help="Financial year, e.g. 2023/24 (default: the latest).")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML only (the PDF goes beside it otherwise).")
+@config_option
+def pack_command(
+    service_line: str, out: str | None, fin_year: str | None, no_pdf: bool, config_file: str | None
+) -> None:
+    """Write the service pack for a service line of the config: HTML and PDF, from the published tables."""
+    with friendly_errors():
+        config = config_module.load(config_path(config_file))
+        target = Path(out) if out else Path(re.sub(r"[^A-Za-z0-9]+", "_", service_line).strip("_").lower() + ".html")
+        with reporting("Packing") as progress:
+            done = jobs.pack(config, service_line, target, fin_year=fin_year, pdf=not no_pdf, progress=progress)
+    written = f"{done.html}" + (f" and {done.pdf}" if done.pdf else "")
+    console.print(f"Wrote the {done.service_line} pack for {done.fin_year} (refresh {done.refresh_id}) to {written}.")
 
 
 @main.command()

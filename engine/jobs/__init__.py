@@ -6,6 +6,7 @@ so every way in does the same steps in the same order. Each job opens the store,
 
 from engine.jobs.demo import DemoOutcome, demo
 from engine.jobs.loading import LoadOutcome, extract_files, load, load_new_extracts, load_server_tables
+from engine.jobs.packing import PackOutcome, pack
 from engine.jobs.publishing import PowerBIFiles, export, write_power_bi
 from engine.jobs.refreshing import (
     RefreshOutcome,
@@ -20,6 +21,7 @@ from engine.jobs.updating import UpdateOutcome, update
 __all__ = [
     "DemoOutcome",
     "LoadOutcome",
+    "PackOutcome",
     "PowerBIFiles",
     "RefreshOutcome",
     "ServerRefresh",
@@ -30,6 +32,7 @@ __all__ = [
     "load",
     "load_new_extracts",
     "load_server_tables",
+    "pack",
     "refresh",
     "refresh_and_publish",
     "refresh_store",

@@ -28,7 +28,7 @@ from sqlglot import expressions as exp
 
 from engine import codes, sql_files
 from engine.errors import StoreError
-from engine.metrics import catalog, national_inputs, population_inputs
+from engine.metrics import catalog, national_inputs, population_inputs, service_inputs
 from engine.metrics.reconcile import check_reconciliation
 from engine.progress import Progress, silent
 from engine.store import Store, in_progress
@@ -117,7 +117,11 @@ class RefreshRun:
         """Build every result table, in dependency order, and check that every pound loaded reached the results."""
         compute = compute or InStore()
         try:
-            inputs = population_inputs.input_tables(self.store) | national_inputs.input_tables(self.store.config)
+            inputs = (
+                population_inputs.input_tables(self.store)
+                | national_inputs.input_tables(self.store.config)
+                | service_inputs.input_tables(self.store.config)
+            )
             _prepare(self.store.con, self.parameters, inputs)
             compute.prepare(self.store)
             for metric in self.metrics:
@@ -207,6 +211,8 @@ def _parameters(store: Store, refresh_id: int, started: datetime) -> dict[str, o
         "funnel_z_significant": FUNNEL_Z_95 if benchmarks.significant_at == "95%" else FUNNEL_Z_99_8,
         "overdispersion_winsorise": benchmarks.overdispersion_winsorise,
         "population_scale": store.config.population.scale,
+        "pool_common_periods": int(benchmarks.pool_periods == "common"),
+        "disclosure_min_count": suppression.smallest_shown if suppression.enabled else 0,
         "suppression_enabled": suppression.enabled,
         "suppression_smallest_shown": suppression.smallest_shown,
         "suppression_round_to": suppression.round_to,
@@ -230,6 +236,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], inpu
         "funnel_z_significant",
         "overdispersion_winsorise",
         "population_scale",
+        "pool_common_periods",
+        "disclosure_min_count",
     )
     con.register("parameters_row", pa.table({k: [parameters[k]] for k in keys}))
     pods = [(setting, pod) for setting, entries in codes.PODS.items() for pod in entries]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-from engine import reference
+from engine import config, reference
 from engine.synth.ics_definitions import CONDITIONS, PATHWAYS, PLACES, Events, Step
 from engine.synth.layouts import SEED_STYLE, SEED_STYLE_MAPPING, WIDE_COST_COLUMNS
 from engine.synth.providers import PROVIDERS, SETTING_ORDER
@@ -113,6 +113,24 @@ def _pathways() -> list[str]:
     return out
 
 
+def _service_lines() -> list[str]:
+    """The starter service lines of the `icsbench init` template, so a synthetic ICS can be packed as it stands."""
+    out = ["# Service lines: groups of records benchmarked as a whole (the icsbench init template's starter set)."]
+    for service in config.starter_service_lines():
+        out += ["[[service_lines]]", f"name = {_string(service.name)}"]
+        out.append(f"settings = {_strings(tuple(service.settings))}")
+        for key, values in (
+            ("pods", service.pods),
+            ("hrgs", service.hrgs),
+            ("tfcs", service.tfcs),
+            ("diagnoses", service.diagnoses),
+        ):
+            if values:
+                out.append(f"{key} = {_strings(tuple(values))}")
+        out.append("")
+    return out
+
+
 def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_list_sizes.csv") -> str:
     """The config text."""
     out = [
@@ -156,7 +174,7 @@ def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_l
         out += _extract(f"*_{setting}_*_cost_lines.*", setting, "cost_lines")
     out += ["# Canonical column = local header.", f"[mappings.{SEED_STYLE}]"]
     out += [f"{canonical} = {_string(local)}" for canonical, local in SEED_STYLE_MAPPING.items()]
-    out += ["", *_population(scale, gp_list_sizes), *_conditions(), *_pathways()]
+    out += ["", *_population(scale, gp_list_sizes), *_conditions(), *_pathways(), *_service_lines()]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

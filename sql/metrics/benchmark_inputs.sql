@@ -1,7 +1,7 @@
 -- benchmark_inputs: what each provider brings to every benchmark: its cases, units and value in each cell.
 -- Grain: one row per benchmark family, financial year, cell (setting, POD, TFC, HRG, detail) and provider.
--- Inputs: event_costs, spells, spell_trim_points, ref_pod, ref_cost_driver, ref_national_schedule, ref_market_forces,
---   ref_wau_constant, results.refresh_parameters
+-- Inputs: event_costs, spells, spell_trim_points, service_records, ref_pod, ref_cost_driver, ref_national_schedule,
+--   ref_market_forces, ref_wau_constant, results.refresh_parameters
 -- Published: no
 -- About: Internal: the one place each benchmark's figures are gathered, so that benchmark_cells can apply the
 --   benchmark method (ICS rate, median, best in system, funnel limits, opportunity) to all of them in the same way.
@@ -10,19 +10,24 @@
 --   driver's cost per the same unit; los bed days per spell, trimmed at the HRG's trim point, and los_untrimmed
 --   the same without the trim; cc_bed_day_cost critical care cost per day by unit type; cost_per_wau cost / market
 --   forces factor per weighted activity unit (Model Health System); pod_hrg_cost cost per unit at POD and HRG
---   level (every TFC together), for the total and for each driver. The national rate is the national schedule's
+--   level (every TFC together), for the total and for each driver; service_cost cost per unit of a service line's
+--   records in the year (detail: the service line) and service_cost_quarter in each quarter (detail: service line|Q1
+--   to Q4), service_driver_cost a driver's cost per unit of the service line (detail: service line|driver). The
+--   national rate is the national schedule's
 --   price for each record's currency (for outpatients by consultant-led or not and by TFC, for emergency care by
 --   department type, where the schedule has them; else the all-specialty price) in the unit of count, from the
 --   schedule for the year (or the latest one before it), times the provider's market forces factor when one is
 --   configured, averaged over the cell's units: blank unless every record in the cell has a price.
 -- Columns:
---   family [key] unit_cost, driver_cost, los, los_untrimmed, cc_bed_day_cost, cost_per_wau or pod_hrg_cost
+--   family [key] unit_cost, driver_cost, los, los_untrimmed, cc_bed_day_cost, cost_per_wau, pod_hrg_cost,
+--     service_cost, service_cost_quarter or service_driver_cost
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs; '' for pod_hrg_cost; (all) for a provider's whole cost per WAU
 --   pod [key] point of delivery; '' where the family has none
 --   tfc [key] treatment function code; '' where the family has none
 --   hrg [key] HRG or currency; '' where the family has none
---   detail [key] the cost driver (driver_cost, pod_hrg_cost: (all) for the total) or critical care unit type
+--   detail [key] the cost driver (driver_cost, pod_hrg_cost: (all) for the total), critical care unit type, or the
+--     service line (with |quarter or |driver for service_cost_quarter and service_driver_cost)
 --   org_code [key] provider ODS code
 --   unit_of_count [key] what one unit is: episode, attendance, contact, bed_day, critical_care_day, spell or wau
 --   cases [count] the provider's records (spells for los, periods for cc_bed_day_cost, priced records for
@@ -67,7 +72,8 @@ market_forces AS (
     GROUP BY y.fin_year, p.org_code
 ),
 records AS (
-    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.unit_type, p.unit_of_count, e.total_cost,
+    SELECT e.fin_year, e.quarter, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.record_id, e.unit_type, p.unit_of_count,
+           e.total_cost,
            e.ward_cost, e.theatre_cost, e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost,
            e.high_cost_drugs_cost, e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost,
            e.community_care_cost, e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost,
@@ -350,6 +356,78 @@ cost_per_wau AS (
     CROSS JOIN results.refresh_parameters AS s
     LEFT JOIN ref_wau_constant AS k ON k.fin_year = w.fin_year
     LEFT JOIN market_forces AS m ON m.fin_year = w.fin_year AND m.org_code = w.org_code
+),
+service_priced AS (
+    -- The service lines' records with their units and national prices (a record may be in several service lines).
+    SELECT s.service_line, r.fin_year, 'year' AS period, r.org_code, r.unit_of_count, r.units, r.total_cost,
+           r.national_unit_cost, r.schedule_year
+    FROM records AS r
+    JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+    UNION ALL
+    SELECT s.service_line, r.fin_year, 'Q' || CAST(r.quarter AS VARCHAR) AS period, r.org_code, r.unit_of_count,
+           r.units, r.total_cost, r.national_unit_cost, r.schedule_year
+    FROM records AS r
+    JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+),
+service_cost AS (
+    SELECT CASE WHEN c.period = 'year' THEN 'service_cost' ELSE 'service_cost_quarter' END AS family, c.fin_year,
+           '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           CASE WHEN c.period = 'year' THEN c.service_line ELSE c.service_line || '|' || c.period END AS detail,
+           c.org_code, c.unit_of_count, count(*) AS cases, sum(c.units) AS units, sum(c.total_cost) AS value,
+           sum(CAST(c.total_cost AS DECIMAL(19, 4)) * CAST(c.total_cost AS DECIMAL(19, 4))) AS value_squared,
+           sum(CAST(c.total_cost AS DECIMAL(19, 4)) * c.units) AS value_units, sum(c.units * c.units) AS units_squared,
+           CASE WHEN count(c.national_unit_cost) = count(*)
+                THEN CAST(CAST(sum(CAST(c.national_unit_cost * CAST(c.units AS DOUBLE) AS DECIMAL(18, 6))) AS DOUBLE)
+                          * coalesce(max(m.mff), 1) AS DECIMAL(18, 6)) END AS national_cost,
+           CASE WHEN count(c.national_unit_cost) = count(*)
+                THEN 'NCC ' || min(c.schedule_year) || ': prices for the service line''s currencies'
+                     || CASE WHEN max(m.mff) IS NOT NULL
+                             THEN ', x market forces factor ' || CAST(max(m.mff) AS VARCHAR) ELSE '' END END
+               AS national_basis
+    FROM service_priced AS c
+    LEFT JOIN market_forces AS m ON m.fin_year = c.fin_year AND m.org_code = c.org_code
+    GROUP BY c.fin_year, c.period, c.service_line, c.org_code, c.unit_of_count
+),
+service_driver_records AS (
+    SELECT s.service_line, r.fin_year, r.org_code, r.unit_of_count, r.units, d.cost_driver,
+           CASE d.cost_driver
+                WHEN 'ward' THEN r.ward_cost
+                WHEN 'theatre' THEN r.theatre_cost
+                WHEN 'critical_care' THEN r.critical_care_cost
+                WHEN 'pathology' THEN r.pathology_cost
+                WHEN 'imaging' THEN r.imaging_cost
+                WHEN 'pharmacy' THEN r.pharmacy_cost
+                WHEN 'high_cost_drugs' THEN r.high_cost_drugs_cost
+                WHEN 'therapies' THEN r.therapies_cost
+                WHEN 'outpatient_care' THEN r.outpatient_care_cost
+                WHEN 'emergency_care' THEN r.emergency_care_cost
+                WHEN 'community_care' THEN r.community_care_cost
+                WHEN 'mental_health_care' THEN r.mental_health_care_cost
+                WHEN 'other_clinical' THEN r.other_clinical_cost
+                WHEN 'overheads' THEN r.overheads_cost
+                WHEN 'other' THEN r.other_cost
+           END AS driver_cost
+    FROM records AS r
+    JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+    CROSS JOIN ref_cost_driver AS d
+),
+service_drivers_used AS (
+    SELECT service_line, fin_year, cost_driver
+    FROM service_driver_records
+    GROUP BY service_line, fin_year, cost_driver
+    HAVING sum(CASE WHEN driver_cost <> 0 THEN 1 ELSE 0 END) > 0
+),
+service_driver_cost AS (
+    SELECT 'service_driver_cost' AS family, r.fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           r.service_line || '|' || r.cost_driver AS detail, r.org_code, r.unit_of_count, count(*) AS cases,
+           sum(r.units) AS units, sum(r.driver_cost) AS value,
+           sum(CAST(r.driver_cost AS DECIMAL(19, 4)) * CAST(r.driver_cost AS DECIMAL(19, 4))) AS value_squared,
+           sum(CAST(r.driver_cost AS DECIMAL(19, 4)) * r.units) AS value_units, sum(r.units * r.units) AS units_squared,
+           CAST(NULL AS DECIMAL(18, 6)) AS national_cost, CAST(NULL AS VARCHAR) AS national_basis
+    FROM service_driver_records AS r
+    JOIN service_drivers_used AS u
+        ON u.service_line = r.service_line AND u.fin_year = r.fin_year AND u.cost_driver = r.cost_driver
+    GROUP BY r.fin_year, r.service_line, r.cost_driver, r.org_code, r.unit_of_count
 )
 -- Every branch in the same types, so no figure loses decimals when the branches are put together.
 SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
@@ -393,3 +471,15 @@ SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count
        CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
        CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
 FROM cost_per_wau
+UNION ALL
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
+FROM service_cost
+UNION ALL
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, unit_of_count, cases,
+       CAST(units AS DECIMAL(38, 10)) AS units, CAST(value AS DECIMAL(38, 4)) AS value,
+       CAST(value_squared AS DECIMAL(38, 8)) AS value_squared, CAST(value_units AS DECIMAL(38, 8)) AS value_units,
+       CAST(units_squared AS DECIMAL(38, 8)) AS units_squared, national_cost, national_basis
+FROM service_driver_cost

@@ -1,7 +1,7 @@
 -- cost_driver_benchmark: an opportunity broken down by cost driver (ward, theatre, imaging, pathology, pharmacy ...).
 -- Grain: one row per financial year, setting, POD, TFC, HRG, provider and cost driver, for the drivers any provider
 --   has cost on in that cell.
--- Inputs: benchmark_cells, results.refresh_parameters, ref_cost_driver
+-- Inputs: provider_year_quality, benchmark_cells, results.refresh_parameters, ref_cost_driver
 -- Published: yes
 -- About: The drill-down of unit_cost_benchmark: what each provider spends per case on each collection activity,
 --   against the ICS. Cost per case is per the POD's unit of count (as unit_cost_benchmark) over all the provider's
@@ -41,6 +41,8 @@
 --   funnel_z [from activity] log(driver cost per unit / ICS driver cost per unit) / its standard error
 --   outlier_95 [from activity] high, low or within the 95% funnel limits; untested when the spread is unmeasurable
 --   outlier_99_8 [from activity] the same at 99.8%
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.detail AS cost_driver, d.cost_driver_name,
        c.unit_of_count, c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS driver_cost,
@@ -48,8 +50,9 @@ SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.detail AS cost_
        c.ics_median_rate AS ics_median_driver_cost_per_case,
        c.best_in_system_rate AS best_in_system_driver_cost_per_case, c.best_in_system_org,
        c.opportunity_vs_ics, c.opportunity_vs_best, c.net_vs_ics, c.net_vs_best, c.in_headline, c.significant_vs_ics,
-       c.funnel_z, c.outlier_95, c.outlier_99_8, s.refresh_id
+       c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id
 FROM benchmark_cells AS c
 JOIN ref_cost_driver AS d ON d.cost_driver = c.detail
+LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'driver_cost'

@@ -1,6 +1,7 @@
 -- cost_per_wau: cost per weighted activity unit (WAU) of each provider, by setting and trust (Model Health System).
 -- Grain: one row per financial year, setting ((all) for the whole trust) and provider.
--- Inputs: benchmark_cells, event_costs, ref_market_forces, ref_wau_constant, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, event_costs, ref_market_forces, ref_wau_constant,
+--   results.refresh_parameters
 -- Published: yes
 -- About: Productivity on one scale across different case mixes, as the Model Health System defines it: each record
 --   is weighted by the national average unit cost of its currency in the year's national schedule, in the POD's
@@ -29,6 +30,8 @@
 --   opportunity_vs_median [total from priced_activity vs ics_median_cost_per_wau] (cost_per_wau - ics_median_cost_per_wau) x wau x
 --     market_forces_factor, floored at 0, pounds
 --   net_vs_median [total from priced_activity vs ics_median_cost_per_wau] the same, either sign, pounds
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
 WITH totals AS (
     SELECT fin_year, setting, org_code, count(*) AS activity, sum(total_cost) AS total_cost
@@ -65,10 +68,11 @@ SELECT t.fin_year, t.setting, t.org_code, t.activity, t.total_cost,
        CAST(p.units AS DOUBLE) / f.mff AS wau, p.rate AS cost_per_wau, i.ics_rate AS ics_cost_per_wau,
        i.ics_median_rate AS ics_median_cost_per_wau, coalesce(p.opportunity_vs_median, 0) AS opportunity_vs_median,
        p.net_vs_median,
-       s.refresh_id
+       q.periods_aligned, q.costing_score, s.refresh_id
 FROM totals AS t
 JOIN factors AS f ON f.fin_year = t.fin_year AND f.org_code = t.org_code
 LEFT JOIN priced AS p ON p.fin_year = t.fin_year AND p.setting = t.setting AND p.org_code = t.org_code
 LEFT JOIN ics AS i ON i.fin_year = t.fin_year AND i.setting = t.setting
 LEFT JOIN ref_wau_constant AS k ON k.fin_year = t.fin_year
+LEFT JOIN provider_year_quality AS q ON q.fin_year = t.fin_year AND q.org_code = t.org_code
 CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- critical_care: cost per critical care bed day by unit type and HRG, and critical care days per linked spell.
 -- Grain: one row per financial year, unit type, critical care HRG and provider.
--- Inputs: benchmark_cells, event_costs, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, event_costs, results.refresh_parameters
 -- Published: yes
 -- About: Critical care is compared per critical care day (bed day), the unit the national schedule prices it in,
 --   here and everywhere else (unit_cost_benchmark and opportunity_summary too). Opportunity =
@@ -38,6 +38,8 @@
 --   in_headline [from periods] 1 when the cell has enough periods to count in headline totals
 --   outlier_95 [from periods] high, low or within the 95% funnel limits around the ICS cost per day (log scale,
 --     overdispersion included); untested when the spread is unmeasurable
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
 WITH periods AS (
     SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code,
@@ -67,9 +69,11 @@ SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.unit_of_count, c.org_code, c.
        c.best_in_system_rate AS best_in_system_cost_per_bed_day, c.best_in_system_org,
        c.national_rate AS national_cost_per_bed_day,
        c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, c.net_vs_ics, c.net_vs_best,
-       c.net_vs_national, c.national_basis, c.in_headline, c.outlier_95, s.refresh_id
+       c.net_vs_national, c.national_basis, c.in_headline, c.outlier_95, q.periods_aligned, q.costing_score,
+       s.refresh_id
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
     ON p.fin_year = c.fin_year AND p.unit_type = c.detail AND p.hrg = c.hrg AND p.org_code = c.org_code
+LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'cc_bed_day_cost'

@@ -1,7 +1,8 @@
 -- opportunity_summary: each provider's cost opportunity added up by POD and HRG, for totals and for each cost driver.
 -- Grain: one row per financial year, provider, level (the whole provider, a POD, or a POD and HRG) and cost driver
 --   ((all) for the total cost).
--- Inputs: results.unit_cost_benchmark, results.cost_driver_benchmark, benchmark_cells, results.refresh_parameters
+-- Inputs: provider_year_quality, results.unit_cost_benchmark, results.cost_driver_benchmark, benchmark_cells,
+--   results.refresh_parameters
 -- Published: yes
 -- About: The headline: the opportunities of unit_cost_benchmark and cost_driver_benchmark added up over their cells
 --   (POD + TFC + HRG), so that a total for a POD or an HRG is right even where a cell is too small to publish. Three
@@ -51,6 +52,8 @@
 --   net_vs_national [total from activity] the same against the national average (total cost only)
 --   significant_vs_ics [total from activity] sum of the headline cells' opportunity against the ICS average in cells
 --     above the funnel limit only, pounds
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
 WITH cell_figures AS (
     SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, unit_of_count, in_headline, activity, units,
@@ -147,9 +150,10 @@ SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.unit_of_count, l.c
        CAST(l.net_vs_best AS DOUBLE) AS net_vs_best,
        CAST(l.net_vs_national AS DOUBLE) AS net_vs_national,
        CAST(l.significant_vs_ics AS DOUBLE) AS significant_vs_ics,
-       s.refresh_id
+       q.periods_aligned, q.costing_score, s.refresh_id
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg AND i.cost_driver = l.cost_driver
 LEFT JOIN pod_hrg_benchmarks AS b
     ON b.fin_year = l.fin_year AND b.pod = l.pod AND b.hrg = l.hrg AND b.cost_driver = l.cost_driver
+LEFT JOIN provider_year_quality AS q ON q.fin_year = l.fin_year AND q.org_code = l.org_code
 CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- unit_cost_benchmark: each provider's cost per unit of activity against the ICS, the best in system and national.
 -- Grain: one row per financial year, setting, POD, treatment function (TFC), HRG and provider (the seed's grain).
--- Inputs: benchmark_cells, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, results.refresh_parameters
 -- Published: yes
 -- About: The cost opportunity, per the POD's unit of count: an episode for admitted care, an attendance for
 --   outpatients and emergency care, a contact for community and mental health contacts, a bed day for mental
@@ -57,6 +57,8 @@
 --   outlier_99_8 [from activity] the same at the 99.8% limits
 --   overdispersion_tau2 [benchmark] the cell's between-provider variance (log scale) added to every provider's; 0 when
 --     providers differ no more than chance allows
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
@@ -66,7 +68,8 @@ SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.opportunity_vs_ics, c.opportunity_vs_median, c.opportunity_vs_best, c.opportunity_vs_national,
        c.net_vs_ics, c.net_vs_median, c.net_vs_best, c.net_vs_national, c.significant_vs_ics,
        c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,
-       c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, s.refresh_id
+       c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, q.periods_aligned, q.costing_score, s.refresh_id
 FROM benchmark_cells AS c
+LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'unit_cost'

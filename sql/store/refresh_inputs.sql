@@ -4,8 +4,11 @@
 --   (a cell needs at least this many cases to count in a headline total), wau_unit_cost (pounds of national cost per
 --   weighted activity unit, for years without a constant of their own), the funnel-plot z values for 95% and 99.8%
 --   limits and the one that makes an opportunity "significant", overdispersion_winsorise (the share of z-scores
---   winsorised at each end before overdispersion is estimated), and population_scale (the share of the reference
---   population the data stands for: 1 for real data, the scale for synthetic data).
+--   winsorised at each end before overdispersion is estimated), population_scale (the share of the reference
+--   population the data stands for: 1 for real data, the scale for synthetic data), pool_common_periods (1 when
+--   [benchmarks] pool_periods = "common": a year's benchmarks pool only the months every provider loaded) and
+--   disclosure_min_count (the smallest count published, 0 when suppression is off: a figure that rests on two counts
+--   is blanked in SQL when the second is smaller, as the publisher hides a figure with its own count).
 -- ref_pod: one row per point of delivery; its setting, name, the national schedule department its unit costs come
 --   from, and its unit of count (episode, attendance, contact, bed_day or critical_care_day; engine/codes.py), the
 --   unit every comparison of the POD is made in, the national one included; units_per_record 1 when each record is
@@ -28,8 +31,14 @@
 --   step only counts the index provider; follow_up_days the pathway's longest window; code_fields how many code
 --   filters the step sets (each must match).
 -- ref_pathway_code: one row per pathway step, filter field (pod, diagnosis, hrg, tfc, service) and code prefix.
+-- Service lines ([[service_lines]] in the config) and the costing data-quality checks (engine/codes.py):
+-- ref_service_line: one row per service line, setting and POD it takes; position its place in the config;
+--   code_fields how many code filters (hrg, tfc, diagnosis) it sets, each of which a record must match.
+-- ref_service_line_code: one row per service line, code field (hrg, tfc, diagnosis) and code prefix.
+-- ref_costing_check: one row per costing check with the range its measure should fall in (blank: no limit).
 -- Inputs: the registered Arrow tables parameters_row, pod_rows, driver_rows, schedule_rows, mff_rows,
---   trim_point_rows, wau_constant_rows, area_rows, list_size_rows, condition_rows, pathway_step_rows and pathway_code_rows.
+--   trim_point_rows, wau_constant_rows, area_rows, list_size_rows, condition_rows, pathway_step_rows, pathway_code_rows,
+--   service_line_rows, service_line_code_rows and costing_check_rows.
 CREATE SCHEMA IF NOT EXISTS results;
 
 CREATE SCHEMA IF NOT EXISTS published;
@@ -47,7 +56,9 @@ SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(funnel_z_99_8 AS DOUBLE) AS funnel_z_99_8,
        CAST(funnel_z_significant AS DOUBLE) AS funnel_z_significant,
        CAST(overdispersion_winsorise AS DOUBLE) AS overdispersion_winsorise,
-       CAST(population_scale AS DOUBLE) AS population_scale
+       CAST(population_scale AS DOUBLE) AS population_scale,
+       CAST(pool_common_periods AS INTEGER) AS pool_common_periods,
+       CAST(disclosure_min_count AS INTEGER) AS disclosure_min_count
 FROM parameters_row;
 
 CREATE OR REPLACE TABLE ref_pod AS
@@ -101,3 +112,16 @@ FROM pathway_step_rows;
 CREATE OR REPLACE TABLE ref_pathway_code AS
 SELECT pathway, step, field, code_prefix
 FROM pathway_code_rows;
+
+CREATE OR REPLACE TABLE ref_service_line AS
+SELECT service_line, CAST(position AS INTEGER) AS position, setting, pod, CAST(code_fields AS INTEGER) AS code_fields
+FROM service_line_rows;
+
+CREATE OR REPLACE TABLE ref_service_line_code AS
+SELECT service_line, field, code_prefix
+FROM service_line_code_rows;
+
+CREATE OR REPLACE TABLE ref_costing_check AS
+SELECT check_code, check_name, CAST(position AS INTEGER) AS position, CAST(lower_limit AS DOUBLE) AS lower_limit,
+       CAST(upper_limit AS DOUBLE) AS upper_limit, explanation
+FROM costing_check_rows;

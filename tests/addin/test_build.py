@@ -32,7 +32,14 @@ with warnings.catch_warnings():  # oletools 0.60 calls a pyparsing API that warn
     warnings.simplefilter("ignore", DeprecationWarning)
     from oletools.olevba import VBA_Parser, decompress_stream
 
-BUTTONS = ["ics_refresh", "ics_data_quality", "ics_opportunities", "ics_open_power_bi", "ics_settings"]
+BUTTONS = [
+    "ics_refresh",
+    "ics_data_quality",
+    "ics_opportunities",
+    "ics_service_pack",
+    "ics_open_power_bi",
+    "ics_settings",
+]
 MODULES = ["ThisWorkbook", "Sheet1", "xlwings", "ICSFunctions", "ICSRibbon"]
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 RED, BLACK = 0, 1  # MS-CFB 2.6.1 directory entry colour flag
@@ -112,6 +119,7 @@ def test_the_ribbon_is_well_formed_customui14_with_unique_ids(xlam: Path) -> Non
         ("ics_refresh", "Refresh"),
         ("ics_data_quality", "Data quality"),
         ("ics_opportunities", "Opportunities"),
+        ("ics_service_pack", "Service pack"),
         ("ics_open_power_bi", "Open Power BI"),
         ("ics_settings", "Settings"),
     ]

@@ -177,6 +177,11 @@ def good_calls(config: IcsConfig) -> dict[str, tuple[Any, ...]]:
     (top,) = query_store(
         config, "SELECT min(top_percent) FROM published.high_use_patients WHERE share_of_cost IS NOT NULL"
     )[0]
+    service_org, service = query_store(
+        config,
+        "SELECT org_code, service_line FROM published.service_line_benchmark WHERE mean_cost IS NOT NULL "
+        "AND period = 'year' ORDER BY service_line, org_code LIMIT 1",
+    )[0]
     return {
         "ICS_OPPORTUNITY": (org, pod, hrg, "ICS mean", driver, tfc, year),
         "ICS_MEAN_COST": (org, pod, hrg, tfc, year),
@@ -190,6 +195,7 @@ def good_calls(config: IcsConfig) -> dict[str, tuple[Any, ...]]:
         "ICS_TABLE": ("opportunity_summary", "org_code", org, "pod", pod, "hrg", hrg),
         "ICS_PATHWAY_COST": (path_org, pathway, step, "cost per pathway", year),
         "ICS_HIGH_USE_SHARE": (float(top), year),
+        "ICS_SERVICE_LINE": (service_org, service, "mean cost", "year", year),
         "ICS_POPULATION": ("places", "all", year),
         "ICS_REFRESHED": (),
     }

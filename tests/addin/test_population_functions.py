@@ -342,3 +342,33 @@ def test_a_workbook_computes_the_new_functions_to_the_published_figures(ics_func
     computed = compute(tmp_path / "book.xlsx", ["ICS_PATHWAY_COST", "ICS_HIGH_USE_SHARE"])
     assert computed["'[book.xlsx]SHEET'!A2"] == pytest.approx(cost)
     assert computed["'[book.xlsx]SHEET'!A3"] == pytest.approx(share)
+
+
+def test_service_line_figures_are_the_published_ones_for_a_provider_or_the_ics(ics_functions: Any) -> None:
+    config, _ = ics_functions
+    rows = query_store(
+        config,
+        "SELECT org_code, service_line, period, fin_year, mean_cost, ics_mean_cost, opportunity_vs_best, "
+        "mean_los, costing_score FROM published.service_line_benchmark ORDER BY service_line, period, org_code",
+    )
+    assert rows
+    for org, service, period, year, mean, ics_mean, vs_best, los, score in rows:
+        if mean is not None:
+            assert F.ICS_SERVICE_LINE(org, service.upper(), None, period, year) == pytest.approx(mean)
+        if vs_best is not None:
+            assert F.ICS_SERVICE_LINE(org, service, "opportunity vs best", period.lower(), year) == pytest.approx(
+                vs_best
+            )
+        if mean is None:
+            assert str(F.ICS_SERVICE_LINE(org, service, "mean cost", period, year)).startswith("suppressed")
+        if ics_mean is not None:
+            assert F.ICS_SERVICE_LINE("ICS", service, "Mean Cost", period, year) == pytest.approx(ics_mean)
+        if los is not None:
+            assert F.ICS_SERVICE_LINE(org, service, "mean LoS", period, year) == pytest.approx(los)
+        if score is not None:
+            assert F.ICS_SERVICE_LINE(org, service, "costing_score", period, year) == pytest.approx(score)
+    assert F.ICS_SERVICE_LINE("ZZA", "knees").startswith("service line 'knees' is not in the results; choose one")
+    assert F.ICS_SERVICE_LINE("ICS", rows[0][1], "opportunity vs ICS") == (
+        "the opportunity vs ICS is a provider's figure: give a provider"
+    )
+    assert F.ICS_SERVICE_LINE("ZZA", rows[0][1], "mean cost", "Q5") == "period 'Q5' is not year or a quarter Q1 to Q4"

@@ -69,6 +69,7 @@ def test_every_button_has_a_handler_and_an_unknown_one_says_so() -> None:
         "ics_refresh",
         "ics_data_quality",
         "ics_opportunities",
+        "ics_service_pack",
         "ics_open_power_bi",
         "ics_settings",
     }
@@ -158,3 +159,18 @@ def test_open_power_bi_and_settings(own_ics: Any, tmp_path: Path) -> None:
         f"Store: {config.store_path}" in book.messages[-1]
         and "Suppression: Counts of 1 to 7 are blank" in book.messages[-1]
     )
+
+
+def test_service_pack_asks_for_a_service_line_and_opens_its_pack(own_ics: Any) -> None:
+    _, config, source = own_ics
+    book = FakeWorkbook(answer="NEL hip procedures for trauma")
+    on_button("ics_service_pack", book, source)
+    assert book.messages == []
+    (opened,) = book.opened
+    assert opened == config.published_folder / "packs" / "nel_hip_procedures_for_trauma.html"
+    assert "NEL hip procedures for trauma" in opened.read_text(encoding="utf-8")
+    assert opened.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert any(s and s.startswith("Service pack: ") for s in book.statuses) and book.statuses[-1] is None
+    cancelled = FakeWorkbook(answer=None)
+    on_button("ics_service_pack", cancelled, source)
+    assert cancelled.opened == [] and cancelled.messages == []

@@ -177,3 +177,40 @@ def test_a_config_that_is_not_text_says_how_to_save_it(tmp_path: Path, data: byt
     path.write_bytes(data)
     with pytest.raises(ConfigError, match=r"cannot be read as text.*save it as UTF-8"):
         config.load(path)
+
+
+SERVICE = '[[service_lines]]\nname = "Hips"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (SERVICE, "service line 'Hips' needs at least one of hrgs, pods, tfcs or diagnoses"),
+        (SERVICE + "hrgs = ['HT12']\npods = ['ATT']\n", "POD 'ATT' is not a POD of apc"),
+        (SERVICE + "hrgs = ['HT12']\nsettings = ['apc', 'mh']\n", "counted in different units"),
+        (SERVICE + "name2 = 1\n", "service_lines[1].name2: unknown option"),
+        (
+            SERVICE.replace("Hips", "Hips | knees") + "hrgs = ['HT12']\n",
+            "must not start or end with spaces or hold '|'",
+        ),
+        (
+            SERVICE + "hrgs = ['HT12']\n" + SERVICE.replace("Hips", "HIPS") + "hrgs = ['HT13']\n",
+            "hips is listed more than once",
+        ),
+    ],
+)
+def test_wrong_service_lines_name_the_service_line_and_the_fix(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(PROVIDER + text)
+    assert message in str(error.value)
+
+
+def test_the_template_carries_the_starter_service_lines_with_the_seeds_hip_service_first() -> None:
+    template = config.load(Path(config.__file__).parent / "templates" / "ics.toml")
+    names = [s.name for s in template.service_lines]
+    assert names[0] == "NEL hip procedures for trauma"
+    assert {"Elective hip and knee replacement", "Stroke", "COPD", "Heart failure", "Cataract day cases"} <= set(names)
+    hip = template.service_line("nel HIP procedures for trauma ")
+    assert hip.filters() == {"pod": ["NEL"], "hrg": ["HT12", "HT13"]}
+    with pytest.raises(ConfigError, match="no service line called 'Hip'; the service lines are: 'NEL hip"):
+        template.service_line("Hip")

@@ -249,7 +249,7 @@ def test_every_page_has_the_slicers_the_seed_asks_for(model: tmdl.Model, visuals
         if visual["visual"]["visualType"] == "slicer":
             [(_, table, column)] = list(_fields(visual["visual"]["query"]))
             slicers.setdefault(path.split("/")[1], set()).add(f"{table}.{column}")
-    assert len(slicers) == 12
+    assert len(slicers) == 13
     assert all("dim_year.fin_year" in found for found in slicers.values())
     by_provider = _provider_pages(model, visuals)
     assert set(slicers) - by_provider == {"population"}

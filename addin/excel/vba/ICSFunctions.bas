@@ -130,6 +130,14 @@ failed:
     ICS_REFRESHED = Err.Description
 End Function
 
+Function ICS_SERVICE_LINE(provider, service_line, Optional measure, Optional period, Optional year)
+    If TypeOf Application.Caller Is Range Then On Error GoTo failed
+    ICS_SERVICE_LINE = XLPy.CallUDF("addin.udfs", "ICS_SERVICE_LINE", Array(provider, service_line, measure, period, year), ThisWorkbook, Application.Caller)
+    Exit Function
+failed:
+    ICS_SERVICE_LINE = Err.Description
+End Function
+
 Function ICS_TABLE(name, ParamArray filters())
     If TypeOf Application.Caller Is Range Then On Error GoTo failed
     If Not CanSpill() Then
@@ -254,6 +262,14 @@ Public Sub RegisterFunctionHelp()
             "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_REFRESHED", Category:="ICS Benchmarking", _
         Description:="When the results were last refreshed, and from which extracts."
+    Application.MacroOptions Macro:="ICS_SERVICE_LINE", Category:="ICS Benchmarking", _
+        Description:="A service line's figure (a group of HRGs such as NEL hip procedures for trauma, from the ICS config) for a provider or the ICS, for the year or a quarter: the seed's service slide figure by figure.", _
+        ArgumentDescriptions:=Array( _
+            "Provider ODS code or name; ICS for the ICS figure", _
+            "Service line name from the ICS config, e.g. NEL hip procedures for trauma", _
+            "mean cost (default), cases, cost, best in system, national mean cost, opportunity vs ICS/best/national, net vs ICS, significant vs ICS, mean LoS, theatre minutes per case, theatre cost, ward cost per bed day, change vs previous, rolling mean cost", _
+            "year (default) or a quarter, Q1 to Q4", _
+            "Financial year; blank for the latest")
     Application.MacroOptions Macro:="ICS_TABLE", Category:="ICS Benchmarking", _
         Description:="Any published result table, filtered (spills in Excel 2021 or 365): name, then pairs of column and value, e.g. ICS_TABLE(""los_benchmark"", ""org_code"", ""ZZA"", ""pod"", ""NEL"").", _
         ArgumentDescriptions:=Array( _

@@ -61,6 +61,9 @@ REFRESH_INPUTS = (
     "ref_condition_code",
     "ref_pathway_step",
     "ref_pathway_code",
+    "ref_service_line",
+    "ref_service_line_code",
+    "ref_costing_check",
 )
 """Made by each refresh from the config and the engine's code lists; a push-down refresh uploads them to staging."""
 

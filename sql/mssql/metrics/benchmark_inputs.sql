@@ -71,11 +71,13 @@ WITH schedule_years AS (
 ), records AS (
   SELECT
     e.fin_year AS fin_year,
+    e.quarter AS quarter,
     e.setting AS setting,
     e.pod AS pod,
     e.tfc AS tfc,
     e.hrg AS hrg,
     e.org_code AS org_code,
+    e.record_id AS record_id,
     e.unit_type AS unit_type,
     p.unit_of_count AS unit_of_count,
     e.total_cost AS total_cost,
@@ -647,6 +649,162 @@ WITH schedule_years AS (
     ON k.fin_year = w.fin_year
   LEFT JOIN market_forces AS m
     ON m.fin_year = w.fin_year AND m.org_code = w.org_code
+), service_priced AS (
+  SELECT
+    s.service_line,
+    r.fin_year,
+    'year' AS period,
+    r.org_code,
+    r.unit_of_count,
+    r.units,
+    r.total_cost,
+    r.national_unit_cost,
+    r.schedule_year
+  FROM records AS r
+  JOIN service_records AS s
+    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+  UNION ALL
+  SELECT
+    s.service_line,
+    r.fin_year,
+    'Q' + CAST(r.quarter AS VARCHAR(MAX)) AS period,
+    r.org_code,
+    r.unit_of_count,
+    r.units,
+    r.total_cost,
+    r.national_unit_cost,
+    r.schedule_year
+  FROM records AS r
+  JOIN service_records AS s
+    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+), service_cost AS (
+  SELECT
+    CASE WHEN c.period = 'year' THEN 'service_cost' ELSE 'service_cost_quarter' END AS family,
+    c.fin_year AS fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    CASE
+      WHEN c.period = 'year'
+      THEN c.service_line
+      ELSE c.service_line + '|' + c.period
+    END AS detail,
+    c.org_code AS org_code,
+    c.unit_of_count AS unit_of_count,
+    COUNT_BIG(*) AS cases,
+    SUM(c.units) AS units,
+    SUM(c.total_cost) AS value,
+    SUM(CAST(c.total_cost AS NUMERIC(19, 4)) * CAST(c.total_cost AS NUMERIC(19, 4))) AS value_squared,
+    SUM(CAST(c.total_cost AS NUMERIC(19, 4)) * c.units) AS value_units,
+    SUM(c.units * c.units) AS units_squared,
+    CASE
+      WHEN COUNT_BIG(c.national_unit_cost) = COUNT_BIG(*)
+      THEN CAST(CAST(SUM(CAST(c.national_unit_cost * CAST(c.units AS FLOAT) AS NUMERIC(18, 6))) AS FLOAT) * COALESCE(MAX(m.mff), 1) AS NUMERIC(18, 6))
+    END AS national_cost,
+    CASE
+      WHEN COUNT_BIG(c.national_unit_cost) = COUNT_BIG(*)
+      THEN 'NCC ' + MIN(c.schedule_year) + ': prices for the service line''s currencies' + CASE
+        WHEN NOT MAX(m.mff) IS NULL
+        THEN ', x market forces factor ' + CAST(MAX(m.mff) AS VARCHAR(MAX))
+        ELSE ''
+      END
+    END AS national_basis
+  FROM service_priced AS c
+  LEFT JOIN market_forces AS m
+    ON m.fin_year = c.fin_year AND m.org_code = c.org_code
+  GROUP BY
+    c.fin_year,
+    c.period,
+    c.service_line,
+    c.org_code,
+    c.unit_of_count
+), service_driver_records AS (
+  SELECT
+    s.service_line AS service_line,
+    r.fin_year AS fin_year,
+    r.org_code AS org_code,
+    r.unit_of_count AS unit_of_count,
+    r.units AS units,
+    d.cost_driver AS cost_driver,
+    CASE d.cost_driver
+      WHEN 'ward'
+      THEN r.ward_cost
+      WHEN 'theatre'
+      THEN r.theatre_cost
+      WHEN 'critical_care'
+      THEN r.critical_care_cost
+      WHEN 'pathology'
+      THEN r.pathology_cost
+      WHEN 'imaging'
+      THEN r.imaging_cost
+      WHEN 'pharmacy'
+      THEN r.pharmacy_cost
+      WHEN 'high_cost_drugs'
+      THEN r.high_cost_drugs_cost
+      WHEN 'therapies'
+      THEN r.therapies_cost
+      WHEN 'outpatient_care'
+      THEN r.outpatient_care_cost
+      WHEN 'emergency_care'
+      THEN r.emergency_care_cost
+      WHEN 'community_care'
+      THEN r.community_care_cost
+      WHEN 'mental_health_care'
+      THEN r.mental_health_care_cost
+      WHEN 'other_clinical'
+      THEN r.other_clinical_cost
+      WHEN 'overheads'
+      THEN r.overheads_cost
+      WHEN 'other'
+      THEN r.other_cost
+    END AS driver_cost
+  FROM records AS r
+  JOIN service_records AS s
+    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+  CROSS JOIN ref_cost_driver AS d
+), service_drivers_used AS (
+  SELECT
+    service_line AS service_line,
+    fin_year AS fin_year,
+    cost_driver AS cost_driver
+  FROM service_driver_records
+  GROUP BY
+    service_line,
+    fin_year,
+    cost_driver
+  HAVING
+    SUM(CASE WHEN driver_cost <> 0 THEN 1 ELSE 0 END) > 0
+), service_driver_cost AS (
+  SELECT
+    'service_driver_cost' AS family,
+    r.fin_year AS fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    r.service_line + '|' + r.cost_driver AS detail,
+    r.org_code AS org_code,
+    r.unit_of_count AS unit_of_count,
+    COUNT_BIG(*) AS cases,
+    SUM(r.units) AS units,
+    SUM(r.driver_cost) AS value,
+    SUM(CAST(r.driver_cost AS NUMERIC(19, 4)) * CAST(r.driver_cost AS NUMERIC(19, 4))) AS value_squared,
+    SUM(CAST(r.driver_cost AS NUMERIC(19, 4)) * r.units) AS value_units,
+    SUM(r.units * r.units) AS units_squared,
+    CAST(NULL AS NUMERIC(18, 6)) AS national_cost,
+    CAST(NULL AS VARCHAR(MAX)) AS national_basis
+  FROM service_driver_records AS r
+  JOIN service_drivers_used AS u
+    ON u.service_line = r.service_line
+    AND u.fin_year = r.fin_year
+    AND u.cost_driver = r.cost_driver
+  GROUP BY
+    r.fin_year,
+    r.service_line,
+    r.cost_driver,
+    r.org_code,
+    r.unit_of_count
 )
 SELECT
   family,
@@ -786,4 +944,44 @@ SELECT
   CAST(units_squared AS NUMERIC(38, 8)) AS units_squared,
   national_cost,
   national_basis
-FROM cost_per_wau;
+FROM cost_per_wau
+UNION ALL
+SELECT
+  family,
+  fin_year,
+  setting,
+  pod,
+  tfc,
+  hrg,
+  detail,
+  org_code,
+  unit_of_count,
+  cases,
+  CAST(units AS NUMERIC(38, 10)) AS units,
+  CAST(value AS NUMERIC(38, 4)) AS value,
+  CAST(value_squared AS NUMERIC(38, 8)) AS value_squared,
+  CAST(value_units AS NUMERIC(38, 8)) AS value_units,
+  CAST(units_squared AS NUMERIC(38, 8)) AS units_squared,
+  national_cost,
+  national_basis
+FROM service_cost
+UNION ALL
+SELECT
+  family,
+  fin_year,
+  setting,
+  pod,
+  tfc,
+  hrg,
+  detail,
+  org_code,
+  unit_of_count,
+  cases,
+  CAST(units AS NUMERIC(38, 10)) AS units,
+  CAST(value AS NUMERIC(38, 4)) AS value,
+  CAST(value_squared AS NUMERIC(38, 8)) AS value_squared,
+  CAST(value_units AS NUMERIC(38, 8)) AS value_units,
+  CAST(units_squared AS NUMERIC(38, 8)) AS units_squared,
+  national_cost,
+  national_basis
+FROM service_driver_cost;

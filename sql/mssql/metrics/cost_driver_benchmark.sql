@@ -29,10 +29,14 @@ SELECT
   c.funnel_z,
   c.outlier_95,
   c.outlier_99_8,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM benchmark_cells AS c
 JOIN ref_cost_driver AS d
   ON d.cost_driver = c.detail
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'driver_cost';

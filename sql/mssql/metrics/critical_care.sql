@@ -61,6 +61,8 @@ SELECT
   c.national_basis,
   c.in_headline,
   c.outlier_95,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
@@ -68,6 +70,8 @@ JOIN provider_cells AS p
   AND p.unit_type = c.detail
   AND p.hrg = c.hrg
   AND p.org_code = c.org_code
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'cc_bed_day_cost';

@@ -62,6 +62,8 @@ SELECT
   c.funnel_z,
   c.outlier_95,
   c.outlier_99_8,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM benchmark_cells AS c
 JOIN benchmark_cells AS u
@@ -81,6 +83,8 @@ JOIN costs AS k
   AND k.org_code = c.org_code
 LEFT JOIN ward_rates AS w
   ON w.fin_year = c.fin_year AND w.org_code = c.org_code
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'los';

@@ -220,6 +220,8 @@ SELECT
   CAST(l.net_vs_best AS FLOAT) AS net_vs_best,
   CAST(l.net_vs_national AS FLOAT) AS net_vs_national,
   CAST(l.significant_vs_ics AS FLOAT) AS significant_vs_ics,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM levels AS l
 JOIN ics AS i
@@ -232,4 +234,6 @@ LEFT JOIN pod_hrg_benchmarks AS b
   AND b.pod = l.pod
   AND b.hrg = l.hrg
   AND b.cost_driver = l.cost_driver
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = l.fin_year AND q.org_code = l.org_code
 CROSS JOIN results.refresh_parameters AS s;

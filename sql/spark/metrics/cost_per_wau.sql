@@ -89,6 +89,8 @@ SELECT
   i.ics_median_rate AS ics_median_cost_per_wau,
   COALESCE(p.opportunity_vs_median, 0) AS opportunity_vs_median,
   p.net_vs_median,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM totals AS t
 JOIN factors AS f
@@ -99,4 +101,6 @@ LEFT JOIN ics AS i
   ON i.fin_year = t.fin_year AND i.setting = t.setting
 LEFT JOIN ref_wau_constant AS k
   ON k.fin_year = t.fin_year
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = t.fin_year AND q.org_code = t.org_code
 CROSS JOIN results.refresh_parameters AS s;

@@ -40,8 +40,12 @@ SELECT
   c.outlier_95,
   c.outlier_99_8,
   c.overdispersion_tau2,
+  q.periods_aligned,
+  q.costing_score,
   s.refresh_id
 FROM benchmark_cells AS c
+LEFT JOIN provider_year_quality AS q
+  ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'unit_cost';

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import build_synthetic_ics, query_store
+from tests.conftest import query_store
 
 TOLERANCE = 0.05
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def planted_ics(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Any]:
-    result, config = build_synthetic_ics(tmp_path_factory.mktemp("planted"), scale=0.1, seed=42)
+def planted_ics(planted_ics_tenth: tuple[Any, Any]) -> tuple[dict[str, Any], Any]:
+    result, config = planted_ics_tenth
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     return {p["id"]: p for p in manifest["planted_effects"]}, config
 
@@ -119,3 +119,49 @@ def test_longer_community_rehabilitation_after_hip_fracture_at_zzc_is_found(plan
     found_ratio = rows[0][3] / (sum(r[2] for r in others) / sum(r[1] for r in others))
     assert found_ratio > 1.3
     assert found_ratio == pytest.approx(written_ratio, rel=0.2)
+
+
+def test_the_hip_theatre_effect_at_zzb_shows_at_service_level_where_the_hrg_cells_are_too_small(
+    planted_ics: Any,
+) -> None:
+    """The seed's flagship slide for one service: the service line pools the hip HRGs, so ZZB's theatre cost per case
+    is measured on all its cases at once and equals the generator's own figure for the same records (its plain,
+    not case-mix adjusted, provider and others' means), with the theatre minutes per case unchanged."""
+    effects, config = planted_ics
+    realised = effects["zzb_theatre_hip_trauma"]["realised"]
+    rows = query_store(
+        config,
+        "SELECT org_code, activity, CAST(driver_cost AS DOUBLE), opportunity_vs_ics, significant_vs_ics, outlier_95 "
+        "FROM results.service_line_drivers WHERE service_line = 'NEL hip procedures for trauma' "
+        "AND cost_driver = 'theatre' ORDER BY opportunity_vs_ics DESC",
+    )
+    zzb = rows[0]
+    assert zzb[0] == "ZZB" and zzb[5] == "high" and zzb[4] > 0, rows
+    others = [r for r in rows if r[0] != "ZZB"]
+    assert zzb[1] == realised["provider_cases"] and sum(r[1] for r in others) == realised["others_cases"]
+    assert zzb[2] / zzb[1] == pytest.approx(realised["provider_mean"], abs=1e-4)
+    assert sum(r[2] for r in others) / sum(r[1] for r in others) == pytest.approx(realised["others_mean"], abs=1e-4)
+    minutes = dict(
+        query_store(
+            config,
+            "SELECT org_code, theatre_minutes_per_case FROM results.service_line_benchmark "
+            "WHERE service_line = 'NEL hip procedures for trauma' AND period = 'year'",
+        )
+    )
+    assert minutes["ZZB"] == pytest.approx(realised["theatre_minutes_per_case"]["provider"], abs=1e-4)
+
+
+def test_longer_stroke_stays_at_zzc_show_in_the_stroke_service_line(planted_ics: Any) -> None:
+    """The stroke service line's mean length of stay per spell equals the generator's figures for the same stays."""
+    effects, config = planted_ics
+    realised = effects["zzc_stroke_los"]["realised"]
+    rows = query_store(
+        config,
+        "SELECT org_code, mean_los, ics_mean_los, spells FROM results.service_line_benchmark "
+        "WHERE service_line = 'Stroke' AND period = 'year' ORDER BY mean_los DESC",
+    )
+    assert rows[0][0] == "ZZC" and rows[0][1] > rows[0][2], rows
+    assert rows[0][1] == pytest.approx(realised["provider_mean"], abs=1e-4)
+    others = rows[1:]
+    others_mean = sum(r[1] * r[3] for r in others) / sum(r[3] for r in others)
+    assert others_mean == pytest.approx(realised["others_mean"], abs=1e-4)

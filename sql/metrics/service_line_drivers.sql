@@ -1,0 +1,60 @@
+-- service_line_drivers: each service line's cost per case by cost driver and provider against the ICS and the best.
+-- Grain: one row per service line, financial year, provider and cost driver.
+-- Inputs: benchmark_cells, ref_service_line, results.period_alignment, results.costing_quality,
+--   results.refresh_parameters
+-- Published: yes
+-- About: Where a service line's cost per unit differs: each driver's cost (ward, theatre, pathology, imaging,
+--   overheads, ...) per unit of count, against the ICS and the best in system, with the opportunity floored at 0
+--   and netted and the significant part (the benchmark method of every benchmark table). Driver costs add up to the
+--   service line's total cost; opportunities by driver do not add up to the service line's (a provider can be dear
+--   on theatres and cheap on wards). periods_aligned and costing_score as in service_line_benchmark.
+-- Columns:
+--   service_line [key] service line name from the config
+--   fin_year [key] financial year
+--   org_code [key] provider ODS code
+--   cost_driver [key] the cost driver (collection activity)
+--   unit_of_count [key] what one unit is
+--   activity [count] the provider's records of the service line
+--   units [from activity] its units of count
+--   driver_cost [from activity] the driver's cost on those records, pounds
+--   cost_per_unit [from activity] driver_cost / units, pounds
+--   ics_activity [count] records of the service line across every provider
+--   ics_cost_per_unit [from ics_activity] all providers' driver cost / all providers' units, pounds
+--   best_in_system_cost [shown] lowest cost per unit among providers with more than the configured number of cases
+--   best_in_system_org [shown] the provider that sets it
+--   opportunity_vs_ics [from activity] (cost_per_unit - ics_cost_per_unit) x units, floored at 0, pounds
+--   opportunity_vs_best [from activity] (cost_per_unit - best_in_system_cost) x units, floored at 0, pounds
+--   net_vs_ics [from activity] (cost_per_unit - ics_cost_per_unit) x units, either sign, pounds
+--   net_vs_best [from activity] (cost_per_unit - best_in_system_cost) x units, either sign, pounds
+--   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--     configured level, else 0, pounds
+--   outlier_95 [from activity] high, low, within or untested at the 95% funnel limits
+--   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not
+--   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100
+--   refresh_id [shown] the refresh that wrote the row
+WITH names AS (
+    SELECT DISTINCT service_line
+    FROM ref_service_line
+),
+alignment AS (
+    SELECT fin_year, org_code, max(aligned) AS aligned
+    FROM results.period_alignment
+    GROUP BY fin_year, org_code
+),
+scores AS (
+    SELECT DISTINCT fin_year, org_code, score
+    FROM results.costing_quality
+    WHERE period = 'year'
+)
+SELECT n.service_line, c.fin_year, c.org_code, substr(c.detail, length(n.service_line) + 2, 100) AS cost_driver,
+       c.unit_of_count, c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS driver_cost,
+       c.rate AS cost_per_unit, c.ics_cases AS ics_activity, c.ics_rate AS ics_cost_per_unit,
+       c.best_in_system_rate AS best_in_system_cost, c.best_in_system_org, c.opportunity_vs_ics,
+       c.opportunity_vs_best, c.net_vs_ics, c.net_vs_best, c.significant_vs_ics, c.outlier_95,
+       CAST(coalesce(a.aligned, 0) AS INTEGER) AS periods_aligned, q.score AS costing_score, s.refresh_id
+FROM benchmark_cells AS c
+JOIN names AS n ON substr(c.detail, 1, length(n.service_line) + 1) = n.service_line || '|'
+LEFT JOIN alignment AS a ON a.fin_year = c.fin_year AND a.org_code = c.org_code
+LEFT JOIN scores AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+CROSS JOIN results.refresh_parameters AS s
+WHERE c.family = 'service_driver_cost'

@@ -1,0 +1,57 @@
+-- service_line_wards: ward cost per bed day on the wards each service line's patients use, by provider.
+-- Grain: one row per service line, financial year, provider and ward (the location on ward care cost lines).
+-- Inputs: cost_lines, service_records, results.refresh_parameters
+-- Published: yes
+-- About: The seed's costing system configuration slide for one service: the ward care cost lines of the service
+--   line's records, ward by ward, so costing teams can see how each provider spreads ward cost over the bed days of
+--   the wards this service uses. A big difference between wards with similar patients usually means a different
+--   costing choice before it means different care. Ward cost and bed days add up across wards (to the service
+--   line's ward cost in service_line_benchmark); cost per bed day does not.
+-- Columns:
+--   service_line [key] service line name from the config
+--   fin_year [key] financial year
+--   org_code [key] provider ODS code
+--   ward [key] ward code as the provider sent it; (no ward given) where the lines had none
+--   episodes [count] records of the service line with ward care cost on the ward
+--   ward_cost [from episodes] ward care cost of those records on the ward, pounds
+--   bed_days [from episodes] bed days counted on those lines
+--   cost_per_bed_day [from episodes] ward_cost / bed_days, pounds
+--   provider_episodes [count] records of the service line with ward care cost at the provider
+--   provider_cost_per_bed_day [from provider_episodes] the provider's ward cost per bed day over the service line's
+--     wards, pounds
+--   ics_episodes [count] records of the service line with ward care cost across every provider
+--   ics_cost_per_bed_day [from ics_episodes] the same across every provider, pounds
+--   refresh_id [shown] the refresh that wrote the row
+WITH service_lines AS (
+    SELECT s.service_line, s.fin_year, s.org_code, s.setting, s.record_id,
+           coalesce(l.location, '(no ward given)') AS ward,
+           l.cost, CASE WHEN l.activity_unit = 'bed_days' THEN l.activity_count ELSE 0 END AS bed_days
+    FROM service_records AS s
+    JOIN cost_lines AS l ON l.setting = s.setting AND l.org_code = s.org_code AND l.record_id = s.record_id
+    WHERE l.cost_driver = 'ward'
+),
+wards AS (
+    SELECT service_line, fin_year, org_code, ward, count(DISTINCT record_id) AS episodes, sum(cost) AS ward_cost,
+           sum(bed_days) AS bed_days
+    FROM service_lines
+    GROUP BY service_line, fin_year, org_code, ward
+),
+providers AS (
+    SELECT service_line, fin_year, org_code, count(DISTINCT record_id) AS provider_episodes,
+           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(bed_days) AS DOUBLE), 0) AS provider_cost_per_bed_day
+    FROM service_lines
+    GROUP BY service_line, fin_year, org_code
+),
+ics AS (
+    SELECT service_line, fin_year, count(DISTINCT org_code || '|' || record_id) AS ics_episodes,
+           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(bed_days) AS DOUBLE), 0) AS ics_cost_per_bed_day
+    FROM service_lines
+    GROUP BY service_line, fin_year
+)
+SELECT w.service_line, w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, CAST(w.bed_days AS DOUBLE) AS bed_days,
+       CAST(w.ward_cost AS DOUBLE) / nullif(CAST(w.bed_days AS DOUBLE), 0) AS cost_per_bed_day,
+       p.provider_episodes, p.provider_cost_per_bed_day, i.ics_episodes, i.ics_cost_per_bed_day, s.refresh_id
+FROM wards AS w
+JOIN providers AS p ON p.service_line = w.service_line AND p.fin_year = w.fin_year AND p.org_code = w.org_code
+JOIN ics AS i ON i.service_line = w.service_line AND i.fin_year = w.fin_year
+CROSS JOIN results.refresh_parameters AS s
