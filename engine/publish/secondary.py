@@ -228,7 +228,8 @@ def _solve(members: list[int], margins: list[list[int]], cells: Cells, protectio
     """Cells to hide in one component: the cheapest set meeting the two conditions of the module docstring.
 
     A pattern built margin by margin (`_margin_by_margin`) is always feasible; it is handed to HiGHS as the starting
-    solution, and HiGHS improves on it within the time limit, so a large component never ends without a pattern."""
+    solution, and HiGHS improves on it within a limit of branch-and-bound nodes (work, not time, so the same
+    results always give the same pattern), so a large component never ends without a pattern."""
     index = {c: i for i, c in enumerate(members)}
     value = np.array([cells.value[c] for c in members])
     primary = np.array([cells.primary[c] for c in members])
@@ -266,7 +267,8 @@ def _solve(members: list[int], margins: list[list[int]], cells: Cells, protectio
         local
     )
     solver = _quiet_highs()
-    solver.setOptionValue("time_limit", TIME_LIMIT_SECONDS)
+    solver.setOptionValue("mip_max_nodes", NODE_LIMIT)  # a limit in work, not time: the same pattern every run
+    solver.setOptionValue("threads", 1)
     solver.passModel(lp)
     initial = highspy.HighsSolution()
     some = [float(start[m].any()) for m in local]
@@ -281,7 +283,7 @@ def _solve(members: list[int], margins: list[list[int]], cells: Cells, protectio
     return [members[i] for i in np.flatnonzero(chosen)]
 
 
-TIME_LIMIT_SECONDS = 20.0
+NODE_LIMIT = 5000
 
 
 @dataclass
