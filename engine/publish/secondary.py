@@ -19,6 +19,7 @@ attacker in tests/engine/publish/test_disclosure_attack.py checks the outcome wi
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections import defaultdict
@@ -130,7 +131,11 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
     number: dict[tuple[str, int], int] = {}
     for name in TABLES:
         small = rule.hidden(tables[name]["activity"]).to_pylist()  # the one small-number rule, as published
-        for i, r in enumerate(rows[name]):
+        # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
+        # the same integer program, and so the same pattern.
+        keyed = sorted((_sort_key(r), i) for i, r in enumerate(rows[name]))
+        for _, i in keyed:
+            r = rows[name][i]
             number[(name, i)] = len(cells.table)
             cells.table.append(name)
             cells.row.append(i)
@@ -148,6 +153,10 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
                 if found:
                     cells.margins.append([number[(margin.total.table, i)], *found])
     return cells
+
+
+def _sort_key(row: Row) -> tuple[str, ...]:
+    return tuple(f"{k}={row[k]!r}" for k in sorted(row))
 
 
 def _needed(table: str) -> list[str]:
@@ -187,10 +196,15 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         cells=int(base.sum()),
         primary_cells=int((primary & base).sum()),
         secondary_cells=int((secondary & base).sum()),
-        cost=float(value[base].sum()),
-        primary_cost=float(value[primary & base].sum()),
-        secondary_cost=float(value[secondary & base].sum()),
+        cost=_pounds(value[base]),
+        primary_cost=_pounds(value[primary & base]),
+        secondary_cost=_pounds(value[secondary & base]),
     )
+
+
+def _pounds(values: np.ndarray) -> float:
+    """A sum to the penny, the same whatever order the values come in."""
+    return round(math.fsum(values.tolist()), 2)
 
 
 @dataclass(frozen=True)
