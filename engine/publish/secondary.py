@@ -11,12 +11,15 @@ year at a time: minimise the cost hidden (each cell's cost, plus a pound for the
 for every margin, (1) no cell hidden alone: a hidden cell has a hidden partner in every margin it is part of, and
 (2) protection: in every margin, the partners hidden with a hidden cell hold at least `protection_percent` of its
 cost. Asking it of every hidden cell, not only the small ones, keeps slack all the way up and down the hierarchy,
-so the interval an attacker can pin a small cell to reaches at least that far either side of its cost. The
+so the interval an attacker can pin a small cell to reaches at least that far either side of its cost. Each
+condition is written with one helper variable per margin, so the program grows with the margins' size, not its
+square (a setting's total has thousands of parts on a large ICS). The
 attacker in tests/engine/publish/test_disclosure_attack.py checks the outcome with its own linear programs.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections import defaultdict
@@ -128,7 +131,11 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
     number: dict[tuple[str, int], int] = {}
     for name in TABLES:
         small = rule.hidden(tables[name]["activity"]).to_pylist()  # the one small-number rule, as published
-        for i, r in enumerate(rows[name]):
+        # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
+        # the same integer program, and so the same pattern.
+        keyed = sorted((_sort_key(r), i) for i, r in enumerate(rows[name]))
+        for _, i in keyed:
+            r = rows[name][i]
             number[(name, i)] = len(cells.table)
             cells.table.append(name)
             cells.row.append(i)
@@ -146,6 +153,10 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
                 if found:
                     cells.margins.append([number[(margin.total.table, i)], *found])
     return cells
+
+
+def _sort_key(row: Row) -> tuple[str, ...]:
+    return tuple(f"{k}={row[k]!r}" for k in sorted(row))
 
 
 def _needed(table: str) -> list[str]:
@@ -185,10 +196,15 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         cells=int(base.sum()),
         primary_cells=int((primary & base).sum()),
         secondary_cells=int((secondary & base).sum()),
-        cost=float(value[base].sum()),
-        primary_cost=float(value[primary & base].sum()),
-        secondary_cost=float(value[secondary & base].sum()),
+        cost=_pounds(value[base]),
+        primary_cost=_pounds(value[primary & base]),
+        secondary_cost=_pounds(value[secondary & base]),
     )
+
+
+def _pounds(values: np.ndarray) -> float:
+    """A sum to the penny, the same whatever order the values come in."""
+    return round(math.fsum(values.tolist()), 2)
 
 
 @dataclass(frozen=True)
@@ -226,58 +242,80 @@ def _solve(members: list[int], margins: list[list[int]], cells: Cells, protectio
     """Cells to hide in one component: the cheapest set meeting the two conditions of the module docstring.
 
     A pattern built margin by margin (`_margin_by_margin`) is always feasible; it is handed to HiGHS as the starting
-    solution, and HiGHS improves on it within the time limit, so a large component never ends without a pattern."""
+    solution, and HiGHS improves on it within a limit of branch-and-bound nodes (work, not time, so the same
+    results always give the same pattern), so a large component never ends without a pattern."""
     index = {c: i for i, c in enumerate(members)}
     value = np.array([cells.value[c] for c in members])
     primary = np.array([cells.primary[c] for c in members])
     local = [np.array([index[c] for c in margin]) for margin in margins]
     start = _margin_by_margin(local, value, primary, protection)
-    starts: list[int] = [0]
-    columns: list[int] = []
-    data: list[float] = []
-    lower: list[float] = []
-    upper: list[float] = []
-    for m in local:
-        for j in m:  # x_j - sum of the others <= 0: never hidden alone
-            columns.extend(int(i) for i in m)
-            data.extend(1.0 if i == j else -1.0 for i in m)
-            lower.append(-highspy.kHighsInf)
-            upper.append(0.0)
-            starts.append(len(columns))
-        for j in (j for j in m if value[j] > 0):  # sum of the others' cost - protection x its cost >= 0
-            columns.extend(int(i) for i in m)
-            data.extend(-protection * value[j] if i == j else value[i] for i in m)
-            lower.append(0.0)
-            upper.append(highspy.kHighsInf)
-            starts.append(len(columns))
+    # Columns: x (hide the cell), then per margin y (some cell of it hidden) and w (the largest cost hidden in it).
+    # Rows, each the size of its margin, not its square:
+    #   x_j - y_m <= 0 and  sum x - 2 y_m >= 0             never hidden alone
+    #   v_j x_j - w_m <= 0 and  sum v x - (1 + p) w_m >= 0  the others hold p x the largest
+    n = len(members)
+    y0, w0 = n, n + len(local)
+    rows = _Rows()
+    for k, m in enumerate(local):
+        y, w = y0 + k, w0 + k
+        for j in m:
+            rows.add([int(j), y], [1.0, -1.0], -highspy.kHighsInf, 0.0)
+            if value[j] > 0:
+                rows.add([int(j), w], [float(value[j]), -1.0], -highspy.kHighsInf, 0.0)
+        rows.add([*map(int, m), y], [1.0] * len(m) + [-2.0], 0.0, highspy.kHighsInf)
+        rows.add([*map(int, m), w], [*map(float, value[m]), -(1.0 + protection)], 0.0, highspy.kHighsInf)
+    width = n + 2 * len(local)
     lp = highspy.HighsLp()
-    lp.num_col_ = len(members)
-    lp.num_row_ = len(lower)
-    lp.col_cost_ = value + 1.0
-    lp.col_lower_ = primary.astype(float)
-    lp.col_upper_ = np.ones(len(members))
-    lp.row_lower_ = np.array(lower)
-    lp.row_upper_ = np.array(upper)
+    lp.num_col_ = width
+    lp.num_row_ = len(rows.lower)
+    lp.col_cost_ = np.concatenate([value + 1.0, np.zeros(2 * len(local))])
+    lp.col_lower_ = np.concatenate([primary.astype(float), np.zeros(2 * len(local))])
+    lp.col_upper_ = np.concatenate([np.ones(n + len(local)), np.full(len(local), highspy.kHighsInf)])
+    lp.row_lower_ = np.array(rows.lower)
+    lp.row_upper_ = np.array(rows.upper)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(data)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(members)
+    lp.a_matrix_.start_ = np.array(rows.starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(rows.columns, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(rows.values)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + len(local)) + [highspy.HighsVarType.kContinuous] * len(
+        local
+    )
     solver = _quiet_highs()
-    solver.setOptionValue("time_limit", TIME_LIMIT_SECONDS)
+    solver.setOptionValue("mip_max_nodes", NODE_LIMIT)  # a limit in work, not time: the same pattern every run
+    solver.setOptionValue("threads", 1)
     solver.passModel(lp)
     initial = highspy.HighsSolution()
-    initial.col_value = start.astype(float).tolist()
+    some = [float(start[m].any()) for m in local]
+    largest = [float(value[m][start[m]].max(initial=0.0)) for m in local]
+    initial.col_value = [*start.astype(float), *some, *largest]
     solver.setSolution(initial)
     solver.run()
     solved = solver.getSolution()
-    chosen = np.array(solved.col_value) > 0.5 if solved.value_valid else start
+    chosen = np.array(solved.col_value[:n]) > 0.5 if solved.value_valid else start
     if not _meets(local, value, chosen, protection):
         chosen = start
     return [members[i] for i in np.flatnonzero(chosen)]
 
 
-TIME_LIMIT_SECONDS = 20.0
+NODE_LIMIT = 5000
+
+
+@dataclass
+class _Rows:
+    """Constraint rows, row by row, for a row-wise sparse matrix."""
+
+    starts: list[int] = field(default_factory=lambda: [0])
+    columns: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+    def add(self, columns: list[int], values: list[float], lower: float, upper: float) -> None:
+        self.columns.extend(columns)
+        self.values.extend(values)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.starts.append(len(self.columns))
 
 
 def _quiet_highs() -> highspy.Highs:

@@ -23,7 +23,7 @@
 --   cost_per_patient [from patients] total_cost / patients, pounds
 --   ics_activity [count] activity of all the ICS's residents in the setting
 --   ics_cost_per_head [total from ics_activity] the ICS residents' cost per head, pounds
---   cost_per_head_index [total from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
+--   cost_per_head_index [from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
 --   refresh_id [shown] the refresh that wrote the row
 WITH ics_lsoas AS (
     SELECT l.lsoa, l.imd_decile, l.population

@@ -27,7 +27,7 @@
 --   ics_cost_per_patient [from ics_patients] the ICS's cost per patient, pounds
 --   ics_cost_per_registered_patient [total from ics_patients] cost per registered patient over the practices with a list
 --     size, pounds
---   ratio_to_ics [total from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
+--   ratio_to_ics [from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
 --   refresh_id [shown] the refresh that wrote the row
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,

@@ -16,9 +16,9 @@
 --   band_patients [count] patients in this row's own band (between top_percent - 1 and top_percent)
 --   patients [count] patients in the cohort
 --   all_patients [count] linked patients in the year
---   share_of_patients [total from patients] patients / all_patients
+--   share_of_patients [from band_patients] patients / all_patients
 --   cohort_cost [total from patients] the cohort's cost, pounds
---   share_of_cost [total from patients] the cohort's share of the linked patients' cost
+--   share_of_cost [from band_patients] the cohort's share of the linked patients' cost
 --   cost_per_patient [from patients] cohort_cost / patients, pounds
 --   mean_age [from band_patients] mean age
 --   share_aged_75_plus [from band_patients] share aged 75 or over

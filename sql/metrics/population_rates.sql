@@ -27,8 +27,8 @@
 --   ics_activity [count] activity of all the ICS's residents in the setting
 --   ics_standardised_activity_per_100k [total from ics_activity] the ICS's age-standardised activity per 100,000
 --   ics_standardised_cost_per_100k [total from ics_activity] the ICS's age-standardised cost per 100,000, pounds
---   activity_ratio_to_ics [total from activity] standardised_activity_per_100k / the ICS's (1.10 = 10% above the ICS)
---   cost_ratio_to_ics [total from activity] standardised_cost_per_100k / the ICS's
+--   activity_ratio_to_ics [from activity] standardised_activity_per_100k / the ICS's (1.10 = 10% above the ICS)
+--   cost_ratio_to_ics [from activity] standardised_cost_per_100k / the ICS's
 --   refresh_id [shown] the refresh that wrote the row
 WITH area_lsoas AS (
     SELECT a.area_type, a.area, l.lsoa, l.population, l.population_0_15, l.population_16_59, l.population_60_plus

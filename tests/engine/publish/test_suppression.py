@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -46,6 +47,13 @@ rows = st.lists(
 )
 
 
+def _to_the_penny(shown: float | None, full: float | None) -> bool:
+    """A rate is published rounded to two decimal places."""
+    if shown is None or full is None:
+        return shown is None and full is None
+    return abs(shown - full) <= 0.005 + 1e-9 * max(1.0, abs(full)) and abs(shown * 100 - round(shown * 100)) < 1e-6
+
+
 def _table(data: list[tuple[Any, ...]]) -> pa.Table:
     names = [c.name for c in COLUMNS]
     types = [pa.string(), pa.int64(), pa.float64(), pa.float64(), pa.int64(), pa.float64(), pa.float64()]
@@ -88,7 +96,7 @@ def test_suppression_hides_exactly_the_small_cells_and_changes_nothing_it_shows(
                         # a total is published at the rounded count
                         assert shown[f] == pytest.approx(full[f] * shown[count] / full[count], rel=1e-9, abs=1e-9)
                     elif f != "total_cost" or full[f] is None:
-                        assert shown[f] == (None if full[f] is None else round(full[f], 2))
+                        assert _to_the_penny(shown[f], full[f])
                 if full[count] is not None:
                     assert abs(shown[count] - full[count]) <= rule.round_to / 2
                     assert shown[count] % rule.round_to == 0
@@ -213,10 +221,11 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                         elif value is None:
                             continue
                         elif figure.total and before[count.name]:
-                            factor = after[count.name] / before[count.name]
-                            whole = isinstance(was, int)  # a whole-number total is rounded to a whole number
+                            factor = float(after[count.name]) / float(before[count.name])
+                            # a whole-number total is rounded to a whole number
+                            whole = isinstance(was, int) or (isinstance(was, Decimal) and was.as_tuple().exponent == 0)
                             assert float(value) == pytest.approx(float(was) * factor, abs=0.5 if whole else 0.006)
                         elif isinstance(was, float):
-                            assert value == round(was, 2), (metric.name, figure.name)
+                            assert _to_the_penny(value, was), (metric.name, figure.name)
     finally:
         store.close()
