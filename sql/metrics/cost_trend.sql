@@ -16,16 +16,18 @@
 --   org_code [key] provider ODS code
 --   unit_of_count [key] what one unit is: episode, attendance, contact, bed_day or critical_care_day
 --   activity [count] the provider's records in the quarter
---   units [from activity] their units of count
---   total_cost [from activity] their cost, pounds
+--   units [total from activity] their units of count
+--   total_cost [total from activity] their cost, pounds
 --   mean_cost [from activity] total_cost / units, pounds
 --   ics_activity [count] records of the POD in the quarter across every provider
 --   ics_mean_cost [from ics_activity] ICS cost per unit in the quarter, pounds
---   previous_mean_cost [from activity] the provider's cost per unit in the quarter before, pounds
---   change_vs_previous [from activity] mean_cost / previous_mean_cost - 1 (0.05 = 5% dearer)
+--   previous_mean_cost [from trend_activity] the provider's cost per unit in the quarter before, pounds
+--   change_vs_previous [from trend_activity] mean_cost / previous_mean_cost - 1 (0.05 = 5% dearer)
+--   trend_activity [count] the fewer of the quarter's and the quarter before's records: the change is shown only
+--     where both are
 --   rolling_quarters [shown] quarters loaded among this one and the three before it
 --   rolling_activity [count] the provider's records in those quarters
---   rolling_total_cost [from rolling_activity] their cost, pounds
+--   rolling_total_cost [total from rolling_activity] their cost, pounds
 --   rolling_mean_cost [from rolling_activity] rolling_total_cost / their units, pounds
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
@@ -64,6 +66,7 @@ SELECT q.fin_year, q.quarter, q.setting, q.pod, q.org_code, q.unit_of_count, q.a
        CAST(p.total_cost AS DOUBLE) / nullif(CAST(p.units AS DOUBLE), 0) AS previous_mean_cost,
        (CAST(q.total_cost AS DOUBLE) / nullif(CAST(q.units AS DOUBLE), 0))
            / nullif(CAST(p.total_cost AS DOUBLE) / nullif(CAST(p.units AS DOUBLE), 0), 0) - 1 AS change_vs_previous,
+       CAST(least(q.activity, p.activity) AS BIGINT) AS trend_activity,
        CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters, CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
        r.rolling_total_cost,
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,

@@ -21,27 +21,27 @@
 --   org_code [key] provider ODS code
 --   unit_of_count [key] what one unit is (episode for admitted care)
 --   activity [count] the provider's records of the service line in the period
---   units [from activity] its units of count
---   total_cost [from activity] cost of those records, pounds
+--   units [total from activity] its units of count
+--   total_cost [total from activity] cost of those records, pounds
 --   mean_cost [from activity] total_cost / units, pounds
 --   ics_activity [count] records of the service line across every provider
---   ics_total_cost [from ics_activity] their cost, pounds
+--   ics_total_cost [total from ics_activity] their cost, pounds
 --   ics_mean_cost [from ics_activity] ICS cost per unit: all providers' cost / all providers' units, pounds
---   ics_median_cost [shown] median of the providers' mean costs
+--   ics_median_cost [benchmark] median of the providers' mean costs
 --   providers [shown] providers with the service line in the period
---   best_in_system_cost [shown] lowest mean cost among providers with more than the configured number of cases
---   best_in_system_org [shown] the provider that sets it
---   national_mean_cost [shown] the provider's records at national prices, per unit (market forces adjusted when
+--   best_in_system_cost [benchmark] lowest mean cost among providers with more than the configured number of cases
+--   best_in_system_org [benchmark] the provider that sets it
+--   national_mean_cost [from activity] the provider's records at national prices, per unit (market forces adjusted when
 --     configured), pounds; blank unless every record has a price
---   ics_national_mean_cost [shown] the same for every provider's records together, pounds
---   national_total_cost [from activity] the provider's records at national prices, pounds (mean x units)
---   opportunity_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
---   opportunity_vs_best [from activity] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
---   opportunity_vs_national [from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
---   net_vs_ics [from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
---   net_vs_best [from activity] (mean_cost - best_in_system_cost) x units, either sign, pounds
---   net_vs_national [from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
---   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--   ics_national_mean_cost [from ics_activity] the same for every provider's records together, pounds
+--   national_total_cost [total from activity] the provider's records at national prices, pounds (mean x units)
+--   opportunity_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
+--   opportunity_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
+--   opportunity_vs_national [total from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
+--   net_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
+--   net_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, either sign, pounds
+--   net_vs_national [total from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
+--   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
 --     configured level, else 0, pounds
 --   funnel_z [from activity] log(mean_cost / ics_mean_cost) / its standard error, overdispersion included
 --   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS mean cost for this many cases, pounds
@@ -54,20 +54,22 @@
 --   mean_los [from spells] mean length of stay per spell, days
 --   ics_spells [count] admitted care: spells across every provider
 --   ics_mean_los [from ics_spells] the ICS's mean length of stay per spell, days
---   theatre_cost [from activity] theatre cost, pounds
---   theatre_minutes [from activity] theatre (procedure) minutes
---   anaesthetic_minutes [from activity] anaesthetic minutes
+--   theatre_cost [total from activity] theatre cost, pounds
+--   theatre_minutes [total from activity] theatre (procedure) minutes
+--   anaesthetic_minutes [total from activity] anaesthetic minutes
 --   theatre_minutes_per_case [from activity] theatre_minutes / activity (the seed's average procedure time)
 --   ics_theatre_minutes_per_case [from ics_activity] the same across every provider
---   ward_cost [from activity] ward care cost, pounds
---   ward_bed_days [from activity] bed days on the ward cost lines
+--   ward_cost [total from activity] ward care cost, pounds
+--   ward_bed_days [total from activity] bed days on the ward cost lines
 --   ward_cost_per_bed_day [from activity] ward_cost / ward_bed_days, pounds
 --   ics_ward_cost_per_bed_day [from ics_activity] the same across every provider, pounds
---   previous_mean_cost [from activity] the provider's mean cost in the period before (year before, quarter before)
---   change_vs_previous [from activity] mean_cost / previous_mean_cost - 1 (0.05 = 5% dearer)
+--   previous_mean_cost [from trend_activity] the provider's mean cost in the period before (year before, quarter before)
+--   change_vs_previous [from trend_activity] mean_cost / previous_mean_cost - 1 (0.05 = 5% dearer)
+--   trend_activity [count] the fewer of the period's and the period before's records: the change is shown only
+--     where both are
 --   rolling_quarters [shown] quarters loaded among this one and the three before it (quarter rows)
 --   rolling_activity [count] records of the provider in those quarters
---   rolling_total_cost [from rolling_activity] their cost, pounds
+--   rolling_total_cost [total from rolling_activity] their cost, pounds
 --   rolling_mean_cost [from rolling_activity] rolling_total_cost / their units: the rolling four-quarter mean cost
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   months_loaded [shown] months the provider loaded in the year
@@ -174,6 +176,7 @@ SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        CAST(i.ward_cost AS DOUBLE) / nullif(CAST(i.ward_bed_days AS DOUBLE), 0) AS ics_ward_cost_per_bed_day,
        p.rate AS previous_mean_cost,
        c.rate / nullif(p.rate, 0) - 1 AS change_vs_previous,
+       CAST(least(c.cases, p.cases) AS BIGINT) AS trend_activity,
        CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters, CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
        r.rolling_total_cost,
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,

@@ -15,18 +15,18 @@
 --   cost_driver [key] the cost driver (collection activity)
 --   unit_of_count [key] what one unit is
 --   activity [count] the provider's records of the service line
---   units [from activity] its units of count
---   driver_cost [from activity] the driver's cost on those records, pounds
+--   units [total from activity] its units of count
+--   driver_cost [total from activity] the driver's cost on those records, pounds
 --   cost_per_unit [from activity] driver_cost / units, pounds
 --   ics_activity [count] records of the service line across every provider
 --   ics_cost_per_unit [from ics_activity] all providers' driver cost / all providers' units, pounds
---   best_in_system_cost [shown] lowest cost per unit among providers with more than the configured number of cases
---   best_in_system_org [shown] the provider that sets it
---   opportunity_vs_ics [from activity] (cost_per_unit - ics_cost_per_unit) x units, floored at 0, pounds
---   opportunity_vs_best [from activity] (cost_per_unit - best_in_system_cost) x units, floored at 0, pounds
---   net_vs_ics [from activity] (cost_per_unit - ics_cost_per_unit) x units, either sign, pounds
---   net_vs_best [from activity] (cost_per_unit - best_in_system_cost) x units, either sign, pounds
---   significant_vs_ics [from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--   best_in_system_cost [benchmark] lowest cost per unit among providers with more than the configured number of cases
+--   best_in_system_org [benchmark] the provider that sets it
+--   opportunity_vs_ics [total from activity] (cost_per_unit - ics_cost_per_unit) x units, floored at 0, pounds
+--   opportunity_vs_best [total from activity vs best_in_system_cost] (cost_per_unit - best_in_system_cost) x units, floored at 0, pounds
+--   net_vs_ics [total from activity] (cost_per_unit - ics_cost_per_unit) x units, either sign, pounds
+--   net_vs_best [total from activity vs best_in_system_cost] (cost_per_unit - best_in_system_cost) x units, either sign, pounds
+--   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
 --     configured level, else 0, pounds
 --   outlier_95 [from activity] high, low, within or untested at the 95% funnel limits
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not

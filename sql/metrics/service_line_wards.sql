@@ -13,8 +13,8 @@
 --   org_code [key] provider ODS code
 --   ward [key] ward code as the provider sent it; (no ward given) where the lines had none
 --   episodes [count] records of the service line with ward care cost on the ward
---   ward_cost [from episodes] ward care cost of those records on the ward, pounds
---   bed_days [from episodes] bed days counted on those lines
+--   ward_cost [total from episodes] ward care cost of those records on the ward, pounds
+--   bed_days [total from episodes] bed days counted on those lines
 --   cost_per_bed_day [from episodes] ward_cost / bed_days, pounds
 --   provider_episodes [count] records of the service line with ward care cost at the provider
 --   provider_cost_per_bed_day [from provider_episodes] the provider's ward cost per bed day over the service line's

@@ -214,6 +214,7 @@ SELECT
   CAST(i.ward_cost AS FLOAT) / NULLIF(CAST(i.ward_bed_days AS FLOAT), 0) AS ics_ward_cost_per_bed_day,
   p.rate AS previous_mean_cost,
   CAST(c.rate AS FLOAT) / NULLIF(p.rate, 0) - 1 AS change_vs_previous,
+  CAST(LEAST(c.cases, p.cases) AS BIGINT) AS trend_activity,
   CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters,
   CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
   r.rolling_total_cost,
