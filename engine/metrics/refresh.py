@@ -212,7 +212,6 @@ def _parameters(store: Store, refresh_id: int, started: datetime) -> dict[str, o
         "overdispersion_winsorise": benchmarks.overdispersion_winsorise,
         "population_scale": store.config.population.scale,
         "pool_common_periods": int(benchmarks.pool_periods == "common"),
-        "disclosure_min_count": suppression.smallest_shown if suppression.enabled else 0,
         "suppression_enabled": suppression.enabled,
         "suppression_smallest_shown": suppression.smallest_shown,
         "suppression_round_to": suppression.round_to,
@@ -237,7 +236,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, parameters: dict[str, object], inpu
         "overdispersion_winsorise",
         "population_scale",
         "pool_common_periods",
-        "disclosure_min_count",
     )
     con.register("parameters_row", pa.table({k: [parameters[k]] for k in keys}))
     pods = [(setting, pod) for setting, entries in codes.PODS.items() for pod in entries]

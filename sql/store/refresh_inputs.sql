@@ -5,10 +5,8 @@
 --   weighted activity unit, for years without a constant of their own), the funnel-plot z values for 95% and 99.8%
 --   limits and the one that makes an opportunity "significant", overdispersion_winsorise (the share of z-scores
 --   winsorised at each end before overdispersion is estimated), population_scale (the share of the reference
---   population the data stands for: 1 for real data, the scale for synthetic data), pool_common_periods (1 when
---   [benchmarks] pool_periods = "common": a year's benchmarks pool only the months every provider loaded) and
---   disclosure_min_count (the smallest count published, 0 when suppression is off: a figure that rests on two counts
---   is blanked in SQL when the second is smaller, as the publisher hides a figure with its own count).
+--   population the data stands for: 1 for real data, the scale for synthetic data) and pool_common_periods (1 when
+--   [benchmarks] pool_periods = "common": a year's benchmarks pool only the months every provider loaded).
 -- ref_pod: one row per point of delivery; its setting, name, the national schedule department its unit costs come
 --   from, and its unit of count (episode, attendance, contact, bed_day or critical_care_day; engine/codes.py), the
 --   unit every comparison of the POD is made in, the national one included; units_per_record 1 when each record is
@@ -57,8 +55,7 @@ SELECT CAST(refresh_id AS BIGINT) AS refresh_id,
        CAST(funnel_z_significant AS DOUBLE) AS funnel_z_significant,
        CAST(overdispersion_winsorise AS DOUBLE) AS overdispersion_winsorise,
        CAST(population_scale AS DOUBLE) AS population_scale,
-       CAST(pool_common_periods AS INTEGER) AS pool_common_periods,
-       CAST(disclosure_min_count AS INTEGER) AS disclosure_min_count
+       CAST(pool_common_periods AS INTEGER) AS pool_common_periods
 FROM parameters_row;
 
 CREATE OR REPLACE TABLE ref_pod AS
