@@ -16,6 +16,7 @@ from rich.table import Table
 
 from engine import config as config_module
 from engine import jobs
+from engine.cli.lake import lake
 from engine.cli.output import (
     print_headline,
     print_load_results,
@@ -275,4 +276,5 @@ def _add_installed_command_groups() -> None:
 
 main.add_command(pbi)
 main.add_command(db)
+main.add_command(lake)
 _add_installed_command_groups()

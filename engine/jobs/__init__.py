@@ -5,9 +5,23 @@ so every way in does the same steps in the same order. Each job opens the store,
 """
 
 from engine.jobs.demo import DemoOutcome, demo
-from engine.jobs.loading import LoadOutcome, extract_files, load, load_new_extracts, load_server_tables
+from engine.jobs.loading import (
+    LoadOutcome,
+    export_lake,
+    extract_files,
+    load,
+    load_new_extracts,
+    load_server_tables,
+)
 from engine.jobs.publishing import PowerBIFiles, export, write_power_bi
-from engine.jobs.refreshing import RefreshOutcome, ServerRefresh, refresh, refresh_store, refresh_with_server
+from engine.jobs.refreshing import (
+    RefreshOutcome,
+    ServerRefresh,
+    refresh,
+    refresh_on_spark,
+    refresh_store,
+    refresh_with_server,
+)
 from engine.jobs.updating import UpdateOutcome, update
 
 __all__ = [
@@ -19,11 +33,13 @@ __all__ = [
     "UpdateOutcome",
     "demo",
     "export",
+    "export_lake",
     "extract_files",
     "load",
     "load_new_extracts",
     "load_server_tables",
     "refresh",
+    "refresh_on_spark",
     "refresh_store",
     "refresh_with_server",
     "update",

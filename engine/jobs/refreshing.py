@@ -7,6 +7,9 @@ published tables always come from the same refresh; the files are written from t
 With [server] in the config the refresh runs under the server's lock, either here on data pulled from the server
 (`compute = "pull"`) or on the server itself (`compute = "push_down"`), and the published tables then go to the
 server in one transaction. Both ways give the same results.
+
+With `[store] compute = "spark"` the metrics run on the Spark session [spark] describes, over the lake
+(`icsbench lake export`), and only the published result tables come back to be suppressed and published here.
 """
 
 from __future__ import annotations
@@ -44,12 +47,15 @@ class RefreshOutcome:
     result: RefreshResult
     server: ServerRefresh | None = None
     files: list[Path] = field(default_factory=list)
+    spark_rows_read_back: int | None = None  # result rows Spark sent back (None: not a Spark refresh)
 
 
 def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
     """The whole refresh the config asks for: compute, reconcile, publish (store, server), then write the files."""
     with closing(open_store(config)) as store:
-        if config.server is None:
+        if config.store.compute == "spark":
+            outcome = refresh_on_spark(store, config_file=config_file, progress=progress)
+        elif config.server is None:
             outcome = RefreshOutcome(refresh_store(store, config_file=config_file, progress=progress))
         else:
             from engine.store.server.connection import Server
@@ -73,6 +79,20 @@ def refresh_store(
         run.step("publishing with small-number suppression")
         publish_tables(store)
     return run.result
+
+
+def refresh_on_spark(store: Store, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
+    """Compute every result table on Spark over the lake, then reconcile and publish here as any refresh does."""
+    from engine.metrics.on_spark import OnSpark
+    from engine.store.spark.session import open_session
+
+    section = store.config.spark
+    if section is None:
+        raise IcsBenchError('compute = "spark" needs a [spark] section in the config (docs/national-scale.md)')
+    progress(f"starting the Spark session ({section.connect})")
+    compute = OnSpark(open_session(section), section, store.config.lake_location)
+    result = refresh_store(store, config_file=config_file, progress=prefixed(progress, "Spark: "), compute=compute)
+    return RefreshOutcome(result, spark_rows_read_back=compute.rows_read_back)
 
 
 def refresh_with_server(
