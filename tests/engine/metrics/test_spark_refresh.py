@@ -9,6 +9,8 @@ scripts/install; without them these tests skip, which fails CI (tests/conftest.p
 from __future__ import annotations
 
 import math
+import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from engine.config import IcsConfig, SparkSection
 from engine.errors import StoreError
 from engine.metrics import catalog
 from engine.store.spark.session import open_session
-from tests.conftest import copy_of_store
+from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, copy_of_store, cost_row
 
 pytestmark = pytest.mark.slow
 
@@ -104,3 +106,55 @@ def test_a_spark_refresh_publishes_the_same_tables_as_duckdb(
     for name, rows in published_rows.items():  # the published files Power BI and Excel read, written from Spark's rows
         assert pq.read_metadata(config.published_folder / f"{name}.parquet").num_rows == rows, name
     assert outcome.spark_rows_read_back == sum(len(_rows(config.store_path, m.table)[1]) for m in catalog.published())
+
+
+def _edge_case_files(workspace: Workspace) -> list[Path]:
+    """Two trusts whose records hold the cases that break naive SQL: a tie for best in system, a record whose cost
+    lines net to zero (a zero rate and a zero divisor), negative cost lines, records with no patient (no NHS number),
+    zero activity counts, and no pathways or long-term conditions in the config (empty lists)."""
+    activity = [
+        apc_row("A1"),
+        apc_row("A2", nhs_number="9990000018"),
+        apc_row("A3", nhs_number=""),
+        apc_row("A4", pod="EL", hrg="FZ91A", tfc="100", nhs_number=""),
+        apc_row("B1", org_code="ZZB", nhs_number="9990011028"),
+        apc_row("B2", org_code="ZZB", nhs_number=""),
+        apc_row("B3", org_code="ZZB", pod="EL", hrg="FZ91A", tfc="100"),
+    ]
+    costs = [
+        cost_row("A1", "1000.00"),
+        cost_row("A2", "1200.00"),
+        cost_row("A2", "-200.00", cost_driver="pharmacy", cost_resource="drugs", activity_count=0),
+        cost_row("A3", "1000.00"),
+        cost_row("A4", "250.00"),
+        cost_row("A4", "-250.00", cost_driver="theatre", cost_resource="theatre_staff", activity_count=0),
+        cost_row("B1", "1000.00", org_code="ZZB"),
+        cost_row("B2", "1000.00", org_code="ZZB"),
+        cost_row("B3", "0.00", org_code="ZZB", activity_count=0),
+    ]
+    return [
+        workspace.write_csv("ZZA_apc_2023_activity.csv", APC_HEADER, [r for r in activity if r[0] == "ZZA"]),
+        workspace.write_csv("ZZB_apc_2023_activity.csv", APC_HEADER, [r for r in activity if r[0] == "ZZB"]),
+        workspace.write_csv("ZZA_apc_2023_cost_lines.csv", COST_HEADER, [r for r in costs if r[0] == "ZZA"]),
+        workspace.write_csv("ZZB_apc_2023_cost_lines.csv", COST_HEADER, [r for r in costs if r[0] == "ZZB"]),
+    ]
+
+
+@pytest.mark.parametrize("ansi", [True, False], ids=["ansi", "not-ansi"])
+def test_edge_cases_give_the_same_results_on_spark(
+    spark_available: bool, workspace: Workspace, tmp_path: Path, ansi: bool
+) -> None:
+    config = workspace.config
+    on_spark = _on_spark(config, tmp_path, ansi=ansi)
+    loaded = jobs.load(on_spark, _edge_case_files(workspace))  # with compute = "spark" a load writes the lake too
+    assert not loaded.failed and loaded.lake_export is not None
+    assert loaded.lake_export.rows["activity"] == 7 and loaded.lake_export.cost == Decimal("5000.00")
+    jobs.refresh(config)
+    duck_copy = tmp_path / "duckdb-refresh.duckdb"
+    shutil.copyfile(config.store_path, duck_copy)
+    outcome = jobs.refresh(on_spark)
+
+    differences, compared = _differences(duck_copy, on_spark.store_path)
+    assert compared > 500
+    assert differences == []
+    assert outcome.result.cost_loaded == Decimal("5000.00")
