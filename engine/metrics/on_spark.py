@@ -3,8 +3,12 @@
 The lake's tables and the refresh inputs (parameters, code lists: a few hundred rows from the store) become the
 session's temporary views under the names the metric SQL reads. Each metric's result is materialised once
 (`localCheckpoint`: computed, held by the executors, its lineage cut) and read from there by every later metric, so
-no metric recomputes another. Spark SQL keeps one namespace for views, so `results.<table>` is read as
-`results_<table>` (the store's `data_quality` and `results.data_quality` are different tables).
+no metric recomputes another. Spark inlines a CTE wherever it is read, so within a metric each CTE that is built on
+record-level rows and read more than once is materialised the same way first (`stages`): `pathway_events` would
+otherwise read `patient_events` 150 times. (Only those: Spark 4.3 fails to plan some self-joins of a checkpoint, as
+`population_rates` reading its small `rates` twice, and persisting instead keeps every lineage in the plans.)
+Spark SQL keeps one namespace for views, so `results.<table>` is read as `results_<table>` (the store's
+`data_quality` and `results.data_quality` are different tables).
 
 Only the published result tables come back (as Arrow, cast to the types a DuckDB refresh gives them): they fill the
 local store's results schema, and the refresh suppresses and publishes them exactly as it does after any other
@@ -77,6 +81,42 @@ def rename_tables(query: str, dialect: str) -> str:
     return tree.sql(dialect="spark")
 
 
+RECORD_LEVEL = ("activity", "cost_lines", "event_costs", "patient_events")
+"""Tables with a row per record or cost line (the lake's, and the internal tables built from them)."""
+
+
+def stages(name: str, query: str) -> list[tuple[str | None, str]]:
+    """The metric's Spark SQL in steps, so that every CTE read more than once is computed once: (view, its SELECT)
+    for each such CTE in order, then (None, the query reading those views). The results are the same query's."""
+    tree = sqlglot.parse_one(query, read="spark")
+    found: list[tuple[str | None, str]] = []
+    with_ = tree.args.get("with_")
+    if with_ is None:
+        return [(None, query)]
+    record_level = set(RECORD_LEVEL)
+    for cte in list(with_.expressions):
+        alias = cte.alias
+        if not {t.name for t in cte.this.find_all(exp.Table)} & record_level:
+            continue  # aggregates and code lists: cheap to compute again
+        record_level.add(alias)
+        reads = [t for t in tree.find_all(exp.Table) if not t.db and t.name == alias]
+        if len(reads) < 2:
+            continue
+        view = f"{name}__{alias}"
+        before = with_.expressions[: with_.expressions.index(cte) + 1]
+        step = exp.select("*").from_(alias)
+        step.set("with_", exp.With(expressions=[c.copy() for c in before]))
+        found.append((view, step.sql(dialect="spark")))
+        cte.pop()
+        for table in reads:
+            table.set("this", exp.to_identifier(view))
+            if not table.args.get("alias"):
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    if not with_.expressions:
+        with_.pop()
+    return [*found, (None, tree.sql(dialect="spark"))]
+
+
 @cache
 def result_columns(name: str) -> dict[str, str]:
     """Each column of a result table and the DuckDB type a DuckDB refresh gives it (sql/shapes/tables.json, written
@@ -96,13 +136,15 @@ class OnSpark:
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession, section: SparkSection, location: str) -> None:
+    def __init__(self, spark: SparkSession, section: SparkSection, location: str, *, keep_plans: bool = False) -> None:
         self.spark = spark
         self.section = section
         self.location = location
         self.views: list[str] = []
         self.materialised: list[DataFrame] = []
         self.rows_read_back = 0
+        self.plans: dict[str, list[str]] | None = {} if keep_plans else None
+        """With keep_plans (a local session only): each metric's optimised logical plans, one per step."""
 
     def prepare(self, store: Store) -> None:
         apply_settings(self.spark, self.section)
@@ -121,9 +163,11 @@ class OnSpark:
             self._view(view_name(table), self.spark.createDataFrame(_spark_safe(arrow)))
 
     def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
-        frame = self.spark.sql(spark_query(metric)).localCheckpoint(eager=True)
-        self.materialised.append(frame)
-        self._view(view_name(metric.table), frame)
+        frame = None
+        for view, sql in stages(metric.name, spark_query(metric)):
+            frame = self._materialise(metric.name, sql)
+            self._view(view or view_name(metric.table), frame)
+        assert frame is not None
         has_cost = any(c.name == "total_cost" for c in metric.columns)
         if not metric.published:
             totals = frame.selectExpr("count(*)", "sum(total_cost)" if has_cost else "NULL").collect()[0]
@@ -159,6 +203,14 @@ class OnSpark:
             frame.unpersist()
         self.views.clear()
         self.materialised.clear()
+
+    def _materialise(self, name: str, sql: str) -> DataFrame:
+        query = self.spark.sql(sql)
+        if self.plans is not None:
+            self.plans.setdefault(name, []).append(query._jdf.queryExecution().optimizedPlan().toString())
+        frame = query.localCheckpoint(eager=True)
+        self.materialised.append(frame)
+        return frame
 
     def _view(self, name: str, frame: DataFrame) -> None:
         frame.createOrReplaceTempView(name)

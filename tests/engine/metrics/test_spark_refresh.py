@@ -8,8 +8,11 @@ scripts/install; without them these tests skip, which fails CI (tests/conftest.p
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import shutil
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,12 +23,13 @@ import pytest
 
 from engine import jobs
 from engine.config import IcsConfig, SparkSection
-from engine.errors import StoreError
+from engine.errors import ConfigError, StoreError
 from engine.metrics import catalog
-from engine.store.spark.session import open_session
+from engine.metrics.on_spark import OnSpark, rename_tables, spark_query, view_name
+from engine.store import open_store
+from engine.store.spark import lake
+from engine.store.spark.session import connect_url, open_session, settings
 from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, copy_of_store, cost_row
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
@@ -85,11 +89,35 @@ def _differences(duck: Path, spark: Path) -> tuple[list[str], int]:
     return found, compared
 
 
-@pytest.mark.parametrize("ansi", [True, False], ids=["ansi", "not-ansi"])
+RECORD_LEVEL = {
+    "lake activity": ("store", "activity"),
+    "lake cost_lines": ("store", "cost_lines"),
+    "event_costs": ("results", "event_costs"),
+    "patient_events": ("results", "patient_events"),
+}
+"""Tables with a row per record or cost line: what a metric's Spark plan may read at most twice."""
+
+
+def _record_level_reads(plans: list[str]) -> dict[str, int]:
+    """How often a metric's optimised Spark plans (every step) read each record-level table: a lake table is a
+    `Relation [...] parquet` leaf, a materialised table an `InMemoryRelation [...]` leaf, told apart by their
+    columns."""
+    shapes = json.loads((Path(__file__).parents[3] / "sql" / "shapes" / "tables.json").read_text(encoding="utf-8"))
+    columns = {name: frozenset(shapes[group][table]) for name, (group, table) in RECORD_LEVEL.items()}
+    reads = dict.fromkeys(columns, 0)
+    for plan in plans:
+        for leaf in re.findall(r"(?:(?<!InMemory)Relation \S*?\[|InMemoryRelation \[)([^\]]*)\]", plan):
+            names = frozenset(re.sub(r"#\d+L?$", "", c.strip()) for c in leaf.split(","))
+            for name, wanted in columns.items():
+                reads[name] += names == wanted
+    return reads
+
+
+@pytest.mark.slow
 def test_a_spark_refresh_publishes_the_same_tables_as_duckdb(
-    spark_available: bool, refreshed_ics: Any, tmp_path: Path, ansi: bool
+    spark_available: bool, refreshed_ics: Any, tmp_path: Path
 ) -> None:
-    config = _on_spark(copy_of_store(refreshed_ics[1], tmp_path), tmp_path, ansi=ansi)
+    config = _on_spark(copy_of_store(refreshed_ics[1], tmp_path), tmp_path, ansi=True)
     exported = jobs.export_lake(config)
     outcome = jobs.refresh(config)
 
@@ -106,6 +134,27 @@ def test_a_spark_refresh_publishes_the_same_tables_as_duckdb(
     for name, rows in published_rows.items():  # the published files Power BI and Excel read, written from Spark's rows
         assert pq.read_metadata(config.published_folder / f"{name}.parquet").num_rows == rows, name
     assert outcome.spark_rows_read_back == sum(len(_rows(config.store_path, m.table)[1]) for m in catalog.published())
+
+
+@pytest.mark.slow
+def test_without_ansi_mode_too_and_no_metric_reads_a_record_level_table_more_than_twice(
+    spark_available: bool, refreshed_ics: Any, tmp_path: Path
+) -> None:
+    config = _on_spark(copy_of_store(refreshed_ics[1], tmp_path), tmp_path, ansi=False)
+    jobs.export_lake(config)
+    assert config.spark is not None
+    compute = OnSpark(open_session(config.spark), config.spark, config.lake_location, keep_plans=True)
+    with closing(open_store(config)) as store:
+        jobs.refresh_store(store, compute=compute)
+        assert store.scalar("SELECT current_setting('TimeZone')") is not None
+
+    differences, _ = _differences(refreshed_ics[1].store_path, config.store_path)
+    assert differences == []
+    assert compute.plans is not None and set(compute.plans) == {m.name for m in catalog.metrics()}
+    reads = {name: _record_level_reads(plans) for name, plans in compute.plans.items()}
+    assert reads["event_costs"]["lake cost_lines"] >= 1 and reads["patient_events"]["event_costs"] >= 1
+    too_many = {name: {t: n for t, n in found.items() if n > 2} for name, found in reads.items()}
+    assert {name: found for name, found in too_many.items() if found} == {}
 
 
 def _edge_case_files(workspace: Workspace) -> list[Path]:
@@ -140,6 +189,7 @@ def _edge_case_files(workspace: Workspace) -> list[Path]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ansi", [True, False], ids=["ansi", "not-ansi"])
 def test_edge_cases_give_the_same_results_on_spark(
     spark_available: bool, workspace: Workspace, tmp_path: Path, ansi: bool
@@ -158,3 +208,62 @@ def test_edge_cases_give_the_same_results_on_spark(
     assert compared > 500
     assert differences == []
     assert outcome.result.cost_loaded == Decimal("5000.00")
+
+
+def test_a_spark_connect_url_carries_the_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    section = SparkSection(connect="spark_connect", url="sc://spark.example.nhs.uk:15002", token_env="SPARK_TOKEN")
+    monkeypatch.setenv("SPARK_TOKEN", "secret-token")
+    assert connect_url(section) == "sc://spark.example.nhs.uk:15002/;token=secret-token"
+    monkeypatch.delenv("SPARK_TOKEN")
+    with pytest.raises(ConfigError, match="SPARK_TOKEN"):
+        connect_url(section)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"connect": "spark_connect"}, "needs url"),
+        ({"connect": "spark_connect", "url": "http://spark:15002"}, "not a Spark Connect URL"),
+        ({"connect": "spark_connect", "url": "sc://spark:15002/;token=abc"}, "holds a token"),
+        ({"connect": "databricks", "host": "https://adb.example"}, "cluster_id"),
+        ({"token_env": "T", "token_keyring": True}, "choose one"),
+    ],
+)
+def test_a_wrong_spark_section_is_refused_with_the_reason(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SparkSection(**options)
+
+
+def test_every_session_gets_the_settings_results_depend_on() -> None:
+    chosen = settings(SparkSection(ansi=False, shuffle_partitions=7, settings={"spark.sql.ansi.enabled": "true"}))
+    assert chosen["spark.sql.session.timeZone"] == "UTC"
+    assert chosen["spark.sql.sources.partitionColumnTypeInference.enabled"] == "false"
+    assert chosen["spark.sql.shuffle.partitions"] == "7"
+    assert chosen["spark.sql.ansi.enabled"] == "true", "the config's own settings win"
+
+
+def test_databricks_without_databricks_connect_says_what_to_install() -> None:
+    section = SparkSection(connect="databricks", host="https://adb.example", cluster_id="0123-abc")
+    with pytest.raises(StoreError, match="pip install databricks-connect"):
+        open_session(section)
+
+
+def test_spark_compute_needs_a_spark_section_and_no_server(workspace: Workspace) -> None:
+    text = workspace.config_path.read_text(encoding="utf-8").replace(
+        'path = "store.duckdb"', 'path = "store.duckdb"\ncompute = "spark"'
+    )
+    workspace.config_path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"needs a \[spark\] section"):
+        _ = workspace.config
+
+
+def test_results_tables_are_read_from_session_views() -> None:
+    assert view_name("results.data_quality") == "results_data_quality" and view_name("event_costs") == "event_costs"
+    query = rename_tables("SELECT d.x FROM results.system_cost AS d JOIN event_costs AS e ON e.y = d.y", "spark")
+    assert "results_system_cost AS d" in query and "results." not in query
+    assert "results." not in spark_query(catalog.metric("opportunity_summary"))
+
+
+def test_a_lake_outside_this_machine_is_not_exported_to(workspace: Workspace) -> None:
+    with pytest.raises(ConfigError, match="not a folder on this machine"):
+        lake.export(None, "abfss://plics@account.dfs.core.windows.net/lake")  # type: ignore[arg-type]
