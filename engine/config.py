@@ -82,6 +82,7 @@ class StoreSection(_Section):
     path: str = "icsbench.duckdb"
     memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)$")] = "2GB"
     threads: Annotated[int, Field(ge=1, le=256)] | None = None
+    compute: Literal["in_store", "spark"] = "in_store"
 
 
 class PseudonymisationSection(_Section):
@@ -212,6 +213,41 @@ class ServerSection(_Section):
             raise ValueError('a password (password_env or password_keyring) needs username = "<SQL login>"')
         if self.password_env and self.password_keyring:
             raise ValueError("choose one of password_env and password_keyring")
+        return self
+
+
+class SparkSection(_Section):
+    """[spark]: the Spark session a refresh with `[store] compute = "spark"` runs on, and the lake it reads."""
+
+    connect: Literal["local", "spark_connect", "databricks"] = "local"
+    master: str = "local[*]"
+    url: str | None = None
+    host: str | None = None
+    cluster_id: str | None = None
+    token_env: str | None = None
+    token_keyring: bool = False
+    lake: str = "lake"
+    shuffle_partitions: Annotated[int, Field(ge=1, le=100_000)] = 200
+    ansi: bool = True
+    settings: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _spark_connect_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sc://"):
+            raise ValueError(f"{value!r} is not a Spark Connect URL; it starts sc://, e.g. sc://spark-host:15002")
+        if value is not None and re.search(r"[;/]token=", value, re.IGNORECASE):
+            raise ValueError("the URL holds a token; take it out and set token_env or token_keyring = true instead")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> SparkSection:
+        if self.connect == "spark_connect" and not self.url:
+            raise ValueError('connect = "spark_connect" needs url = "sc://<host>:<port>"')
+        if self.connect == "databricks" and not (self.host and self.cluster_id):
+            raise ValueError('connect = "databricks" needs host = "https://<workspace>" and cluster_id = "<id>"')
+        if self.token_env and self.token_keyring:
+            raise ValueError("choose one of token_env and token_keyring")
         return self
 
 
@@ -424,6 +460,7 @@ class IcsConfig(_Section):
     folders: FoldersSection = Field(default_factory=FoldersSection)
     extracts: list[ExtractSpec] = Field(default_factory=list)
     server: ServerSection | None = None
+    spark: SparkSection | None = None
     population: PopulationSection = Field(default_factory=PopulationSection)
     long_term_conditions: list[ConditionSpec] = Field(default_factory=list)
     pathways: list[PathwaySpec] = Field(default_factory=list)
@@ -452,6 +489,13 @@ class IcsConfig(_Section):
                     f"{spec.pattern!r} uses mapping {spec.mapping!r}, but there is no [mappings.{spec.mapping}]"
                     f"; defined: {', '.join(self.mappings) or 'none'}"
                 )
+        if self.store.compute == "spark" and self.spark is None:
+            raise ValueError('[store] compute = "spark" needs a [spark] section (docs/national-scale.md)')
+        if self.store.compute == "spark" and self.server is not None:
+            raise ValueError(
+                '[store] compute = "spark" reads the lake, not the ICS SQL Server: leave out [server], or use its '
+                'compute = "pull" or "push_down"'
+            )
         for kind, names in (
             ("long_term_conditions", [c.name for c in self.long_term_conditions]),
             ("pathways", [p.name for p in self.pathways]),
@@ -469,6 +513,13 @@ class IcsConfig(_Section):
     @property
     def store_path(self) -> Path:
         return resolve(self.base_dir, self.store.path)
+
+    @property
+    def lake_location(self) -> str:
+        """Where the lake layout of the canonical data lives ([spark] lake; `lake` beside the config by default): a
+        folder, or a URI the Spark cluster reads (abfss://..., s3://..., dbfs:/Volumes/...) kept as written."""
+        named = self.spark.lake if self.spark else "lake"
+        return named if re.match(r"^[a-z][a-z0-9+.-]*:/", named) else str(resolve(self.base_dir, named))
 
     @property
     def extracts_folder(self) -> Path | None:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from engine import config as config_module
 from engine import jobs
+from engine.cli.lake import lake
 from engine.cli.output import (
     print_file_result,
     print_headline,
@@ -300,4 +301,5 @@ def _add_installed_command_groups() -> None:
 
 main.add_command(pbi)
 main.add_command(db)
+main.add_command(lake)
 _add_installed_command_groups()

@@ -108,6 +108,10 @@ def print_refresh(outcome: RefreshOutcome) -> None:
             f"ICS SQL Server: {published.tables} published tables ({published.rows:,} rows) replaced in one "
             f"transaction; computed by {how}."
         )
+    if outcome.spark_rows_read_back is not None:
+        console.print(
+            f"Spark: every metric ran on Spark over the lake; {outcome.spark_rows_read_back:,} result rows came back."
+        )
     table = Table(title=f"Refresh {result.refresh_id}: result tables")
     for name in ("Table", "Rows", "Seconds"):
         table.add_column(name, justify="left" if name == "Table" else "right")

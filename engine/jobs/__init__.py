@@ -5,7 +5,14 @@ so every way in does the same steps in the same order. Each job opens the store,
 """
 
 from engine.jobs.demo import DemoOutcome, demo
-from engine.jobs.loading import LoadOutcome, extract_files, load, load_new_extracts, load_server_tables
+from engine.jobs.loading import (
+    LoadOutcome,
+    export_lake,
+    extract_files,
+    load,
+    load_new_extracts,
+    load_server_tables,
+)
 from engine.jobs.packing import PackOutcome, pack
 from engine.jobs.publishing import PowerBIFiles, export, write_power_bi
 from engine.jobs.refreshing import (
@@ -13,6 +20,7 @@ from engine.jobs.refreshing import (
     ServerRefresh,
     refresh,
     refresh_and_publish,
+    refresh_on_spark,
     refresh_store,
     refresh_with_server,
 )
@@ -28,6 +36,7 @@ __all__ = [
     "UpdateOutcome",
     "demo",
     "export",
+    "export_lake",
     "extract_files",
     "load",
     "load_new_extracts",
@@ -35,6 +44,7 @@ __all__ = [
     "pack",
     "refresh",
     "refresh_and_publish",
+    "refresh_on_spark",
     "refresh_store",
     "refresh_with_server",
     "update",

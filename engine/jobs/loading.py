@@ -23,6 +23,7 @@ from engine.ingest.run import ResultCallback
 from engine.progress import Progress, prefixed, silent
 from engine.publish import store_snapshot
 from engine.store import Store, open_store
+from engine.store.spark import lake
 
 if TYPE_CHECKING:  # the SQL Server code needs its ODBC extras: imported only when [server] is configured
     from engine.store.server.canonical import PushResult
@@ -34,6 +35,7 @@ class LoadOutcome:
 
     results: list[LoadResult]
     pushed: PushResult | None = None
+    lake_export: lake.LakeExport | None = None
 
     @property
     def failed(self) -> list[LoadResult]:
@@ -119,7 +121,16 @@ def _load_into(
         from engine.store.server import canonical
 
         pushed = canonical.push_if_configured(store, prefixed(progress, "ICS SQL Server: "))
-    return LoadOutcome(results, pushed)
+    exported = None
+    if store.config.store.compute == "spark" and any(r.status == "loaded" for r in results):
+        exported = lake.export(store, store.config.lake_location, prefixed(progress, "lake: "))
+    return LoadOutcome(results, pushed, exported)
+
+
+def export_lake(config: IcsConfig, *, progress: Progress = silent) -> lake.LakeExport:
+    """Write the store's canonical data to the lake ([spark] lake) for a Spark refresh: `icsbench lake export`."""
+    with closing(open_store(config, read_only=True)) as store:
+        return lake.export(store, config.lake_location, progress)
 
 
 def _matches(config: IcsConfig, path: Path) -> bool:

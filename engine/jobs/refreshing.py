@@ -10,6 +10,9 @@ leaves the published folder on the last good refresh.
 With [server] in the config the refresh runs under the server's lock, either here on data pulled from the server
 (`compute = "pull"`) or on the server itself (`compute = "push_down"`), and the published tables then go to the
 server in one transaction. Both ways give the same results.
+
+With `[store] compute = "spark"` the metrics run on the Spark session [spark] describes, over the lake
+(`icsbench lake export`), and only the published result tables come back to be suppressed and published here.
 """
 
 from __future__ import annotations
@@ -59,10 +62,14 @@ class RefreshOutcome:
         """What the user should know besides the figures (a workbook left because it was open, and where the new is)."""
         return list(self.published.notes) if self.published else []
 
+    spark_rows_read_back: int | None = None  # result rows Spark sent back (None: not a Spark refresh)
+
 
 def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
     """The whole refresh the config asks for: compute, reconcile, publish (store, server, files)."""
     with closing(open_store(config)) as store:
+        if config.store.compute == "spark":
+            return refresh_on_spark(store, config_file=config_file, progress=progress)
         if config.server is None:
             return refresh_and_publish(store, config_file=config_file, progress=progress)
         from engine.store.server.connection import Server
@@ -135,6 +142,23 @@ def _renew_snapshot(store: Store, stamp: RefreshStamp) -> str:
     except Exception as exc:
         return f"; the snapshot status and quality read could not be renewed ({exc}), so they show the state before"
     return ""
+
+
+def refresh_on_spark(store: Store, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
+    """Compute every result table on Spark over the lake, then reconcile and publish here as any refresh does."""
+    from engine.metrics.on_spark import OnSpark
+    from engine.store.spark.session import open_session
+
+    section = store.config.spark
+    if section is None:
+        raise IcsBenchError('compute = "spark" needs a [spark] section in the config (docs/national-scale.md)')
+    progress(f"starting the Spark session ({section.connect})")
+    compute = OnSpark(open_session(section), section, store.config.lake_location)
+    outcome = refresh_and_publish(
+        store, config_file=config_file, progress=prefixed(progress, "Spark: "), compute=compute
+    )
+    outcome.spark_rows_read_back = compute.rows_read_back
+    return outcome
 
 
 def refresh_with_server(

@@ -58,6 +58,17 @@ def _misplaced_boolean(node: exp.Expr) -> bool:
     return not any(isinstance(parent, kind) and child.arg_key == key for kind, key in _CONDITION_SLOTS)
 
 
+def _unguarded_division(node: exp.Expr) -> bool:
+    # Division by zero is an error on SQL Server and on Spark under ANSI mode, and inf or NaN on DuckDB: every divisor
+    # is NULLIF(<divisor>, 0) (a cast or brackets around it allowed), so each engine gives NULL for the same rows.
+    if not isinstance(node, exp.Div):
+        return False
+    divisor = node.expression
+    while isinstance(divisor, exp.Paren | exp.Cast):
+        divisor = divisor.this
+    return not isinstance(divisor, exp.Nullif)
+
+
 UNPORTABLE: tuple[Unportable, ...] = (
     Unportable(
         "GROUP BY ALL",
@@ -99,6 +110,11 @@ UNPORTABLE: tuple[Unportable, ...] = (
         "interval arithmetic",
         "T-SQL has no INTERVAL: keep date arithmetic in Python or in the extracts",
         lambda n: isinstance(n, exp.Interval),
+    ),
+    Unportable(
+        "division without NULLIF",
+        "x / 0 fails on SQL Server and on Spark in ANSI mode, and is inf on DuckDB: write x / NULLIF(divisor, 0)",
+        _unguarded_division,
     ),
     Unportable(
         "boolean expression outside a condition",

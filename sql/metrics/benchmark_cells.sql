@@ -117,12 +117,12 @@ provider_dispersion AS (
                ORDER BY z.org_code NULLS FIRST
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
            ) AS q,
-           SUM(1 / (z.log_se * z.log_se)) OVER (
+           SUM(1 / NULLIF((z.log_se * z.log_se), 0)) OVER (
                PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
                ORDER BY z.org_code NULLS FIRST
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
            ) AS weight,
-           SUM(1 / (z.log_se * z.log_se * z.log_se * z.log_se)) OVER (
+           SUM(1 / NULLIF((z.log_se * z.log_se * z.log_se * z.log_se), 0)) OVER (
                PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
                ORDER BY z.org_code NULLS FIRST
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -147,7 +147,7 @@ cell_dispersion AS (
                         hrg NULLS FIRST, detail NULLS FIRST
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
            ) AS family_k,
-           SUM(weight - weight_squared / weight) OVER (
+           SUM(weight - weight_squared / NULLIF(weight, 0)) OVER (
                PARTITION BY family, fin_year ORDER BY setting NULLS FIRST, pod NULLS FIRST, tfc NULLS FIRST,
                         hrg NULLS FIRST, detail NULLS FIRST
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -162,8 +162,8 @@ random_effect AS (
     -- Laird), the between-provider variance on the log scale added to every provider's; phi = sum Q / sum k, the
     -- mean squared z-score, reported as Spiegelhalter defines it.
     SELECT family, fin_year,
-           family_q / family_k AS phi,
-           CASE WHEN family_q > family_k - cells THEN (family_q - (family_k - cells)) / family_spread ELSE 0 END AS tau2
+           family_q / NULLIF(family_k, 0) AS phi,
+           CASE WHEN family_q > family_k - cells THEN (family_q - (family_k - cells)) / NULLIF(family_spread, 0) ELSE 0 END AS tau2
     FROM cell_dispersion
     WHERE cell_number = cells
 ),
@@ -192,7 +192,7 @@ benchmarked AS (
 flagged AS (
     SELECT x.*,
            CASE WHEN x.cases >= s.headline_min_cases THEN 1 ELSE 0 END AS in_headline,
-           CASE WHEN x.rate > 0 AND x.standard_error > 0 THEN LN(x.rate / x.ics_rate) / x.standard_error END
+           CASE WHEN x.rate > 0 AND x.standard_error > 0 THEN LN(x.rate / NULLIF(x.ics_rate, 0)) / NULLIF(x.standard_error, 0) END
                AS funnel_z,
            x.ics_rate * EXP(-s.funnel_z_95 * x.standard_error) AS funnel_lower_95,
            x.ics_rate * EXP(s.funnel_z_95 * x.standard_error) AS funnel_upper_95,

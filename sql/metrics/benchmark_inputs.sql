@@ -51,13 +51,13 @@ WITH schedule_years AS (
     GROUP BY y.fin_year
 ),
 service_prices AS (
-    SELECT fin_year, department, service_code, currency, sum(total_cost) / sum(activity) AS unit_cost
+    SELECT fin_year, department, service_code, currency, sum(total_cost) / NULLIF(sum(activity), 0) AS unit_cost
     FROM ref_national_schedule
     WHERE activity > 0 AND service_code <> ''
     GROUP BY fin_year, department, service_code, currency
 ),
 currency_prices AS (
-    SELECT fin_year, department, currency, sum(total_cost) / sum(activity) AS unit_cost
+    SELECT fin_year, department, currency, sum(total_cost) / NULLIF(sum(activity), 0) AS unit_cost
     FROM ref_national_schedule
     WHERE activity > 0
     GROUP BY fin_year, department, currency
@@ -347,7 +347,7 @@ cost_per_wau AS (
     -- the same rate, with the provider's own pounds as the value (so opportunities come out in its own pounds).
     SELECT 'cost_per_wau' AS family, w.fin_year, w.setting, '' AS pod, '' AS tfc, '' AS hrg, '' AS detail,
            w.org_code, 'wau' AS unit_of_count, w.priced_records AS cases,
-           CAST(CAST(w.national_cost AS DOUBLE) / coalesce(k.wau_constant, s.wau_unit_cost) * coalesce(m.mff, 1)
+           CAST(CAST(w.national_cost AS DOUBLE) / NULLIF(coalesce(k.wau_constant, s.wau_unit_cost), 0) * coalesce(m.mff, 1)
                 AS DECIMAL(38, 10)) AS units,
            w.priced_cost AS value, CAST(NULL AS DECIMAL(38, 8)) AS value_squared,
            CAST(NULL AS DECIMAL(38, 8)) AS value_units, CAST(NULL AS DECIMAL(38, 8)) AS units_squared,

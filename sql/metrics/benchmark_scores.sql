@@ -70,7 +70,7 @@ spread AS (
     SELECT i.*,
            CASE WHEN i.ics_cases > 1 AND i.ics_rate > 0
                 THEN (i.ics_value_squared - 2 * i.ics_rate * i.ics_value_units
-                      + i.ics_rate * i.ics_rate * i.ics_units_squared) / (i.ics_cases - 1)
+                      + i.ics_rate * i.ics_rate * i.ics_units_squared) / NULLIF((i.ics_cases - 1), 0)
            END AS ics_variance
     FROM ics AS i
 ),
@@ -78,7 +78,7 @@ scored AS (
     -- Each provider's standard error on the log scale, s = (ICS sd x sqrt(cases) / units) / ICS rate.
     SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_code, r.rate,
            CASE WHEN s.ics_variance > 0 AND r.units > 0
-                THEN sqrt(s.ics_variance) * sqrt(r.cases) / CAST(r.units AS DOUBLE) / s.ics_rate END AS log_se
+                THEN sqrt(s.ics_variance) * sqrt(r.cases) / NULLIF(CAST(r.units AS DOUBLE), 0) / NULLIF(s.ics_rate, 0) END AS log_se
     FROM rated AS r
     JOIN spread AS s
         ON s.family = r.family AND s.fin_year = r.fin_year AND s.setting = r.setting AND s.pod = r.pod
@@ -89,7 +89,7 @@ SELECT r.family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.detail, r.org_cod
        CAST(r.national_cost AS DOUBLE) / nullif(CAST(r.units AS DOUBLE), 0) AS national_rate, s.ics_national_rate,
        r.national_basis,
        c.log_se,
-       CASE WHEN c.log_se > 0 AND r.rate > 0 THEN LN(r.rate / s.ics_rate) / c.log_se END AS z
+       CASE WHEN c.log_se > 0 AND r.rate > 0 THEN LN(r.rate / NULLIF(s.ics_rate, 0)) / NULLIF(c.log_se, 0) END AS z
 FROM rated AS r
 JOIN spread AS s
     ON s.family = r.family AND s.fin_year = r.fin_year AND s.setting = r.setting AND s.pod = r.pod

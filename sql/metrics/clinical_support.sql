@@ -47,24 +47,24 @@ WITH provider_cells AS (
 ics AS (
     SELECT fin_year, setting, pod, hrg,
            sum(activity) AS ics_activity,
-           CAST(sum(pharmacy_cost) AS DOUBLE) / sum(activity) AS ics_pharmacy_cost_per_case,
-           CAST(sum(imaging_cost) AS DOUBLE) / sum(activity) AS ics_imaging_cost_per_case,
-           CAST(sum(pathology_cost) AS DOUBLE) / sum(activity) AS ics_pathology_cost_per_case,
-           sum(items) / sum(activity) AS ics_items_per_case,
-           sum(examinations) / sum(activity) AS ics_examinations_per_case,
-           sum(tests) / sum(activity) AS ics_tests_per_case
+           CAST(sum(pharmacy_cost) AS DOUBLE) / NULLIF(sum(activity), 0) AS ics_pharmacy_cost_per_case,
+           CAST(sum(imaging_cost) AS DOUBLE) / NULLIF(sum(activity), 0) AS ics_imaging_cost_per_case,
+           CAST(sum(pathology_cost) AS DOUBLE) / NULLIF(sum(activity), 0) AS ics_pathology_cost_per_case,
+           sum(items) / NULLIF(sum(activity), 0) AS ics_items_per_case,
+           sum(examinations) / NULLIF(sum(activity), 0) AS ics_examinations_per_case,
+           sum(tests) / NULLIF(sum(activity), 0) AS ics_tests_per_case
     FROM provider_cells
     GROUP BY fin_year, setting, pod, hrg
     HAVING sum(CASE WHEN pharmacy_cost <> 0 OR imaging_cost <> 0 OR pathology_cost <> 0 THEN 1 ELSE 0 END) > 0
 ),
 per_case AS (
     SELECT p.fin_year, p.setting, p.pod, p.hrg, p.org_code, p.activity,
-           CAST(p.pharmacy_cost AS DOUBLE) / p.activity AS pharmacy_cost_per_case,
-           CAST(p.imaging_cost AS DOUBLE) / p.activity AS imaging_cost_per_case,
-           CAST(p.pathology_cost AS DOUBLE) / p.activity AS pathology_cost_per_case,
-           p.items / p.activity AS items_per_case,
-           p.examinations / p.activity AS examinations_per_case,
-           p.tests / p.activity AS tests_per_case,
+           CAST(p.pharmacy_cost AS DOUBLE) / NULLIF(p.activity, 0) AS pharmacy_cost_per_case,
+           CAST(p.imaging_cost AS DOUBLE) / NULLIF(p.activity, 0) AS imaging_cost_per_case,
+           CAST(p.pathology_cost AS DOUBLE) / NULLIF(p.activity, 0) AS pathology_cost_per_case,
+           p.items / NULLIF(p.activity, 0) AS items_per_case,
+           p.examinations / NULLIF(p.activity, 0) AS examinations_per_case,
+           p.tests / NULLIF(p.activity, 0) AS tests_per_case,
            i.ics_activity, i.ics_pharmacy_cost_per_case, i.ics_imaging_cost_per_case, i.ics_pathology_cost_per_case,
            i.ics_items_per_case, i.ics_examinations_per_case, i.ics_tests_per_case
     FROM provider_cells AS p

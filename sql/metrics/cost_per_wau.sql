@@ -65,7 +65,7 @@ SELECT t.fin_year, t.setting, t.org_code, t.activity, t.total_cost,
        coalesce(p.cases, 0) AS priced_activity, coalesce(p.value, 0) AS priced_cost,
        CAST(coalesce(p.value, 0) AS DOUBLE) / nullif(CAST(t.total_cost AS DOUBLE), 0) AS priced_share,
        f.mff AS market_forces_factor, coalesce(k.wau_constant, s.wau_unit_cost) AS wau_constant,
-       CAST(p.units AS DOUBLE) / f.mff AS wau, p.rate AS cost_per_wau, i.ics_rate AS ics_cost_per_wau,
+       CAST(p.units AS DOUBLE) / NULLIF(f.mff, 0) AS wau, p.rate AS cost_per_wau, i.ics_rate AS ics_cost_per_wau,
        i.ics_median_rate AS ics_median_cost_per_wau, coalesce(p.opportunity_vs_median, 0) AS opportunity_vs_median,
        p.net_vs_median,
        q.periods_aligned, q.costing_score, s.refresh_id

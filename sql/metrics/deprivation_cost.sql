@@ -64,14 +64,14 @@ residents AS (
     GROUP BY b.fin_year, b.setting
 )
 SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patients, b.activity, b.total_cost,
-       CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / p.population END AS cost_per_head,
-       CASE WHEN p.population > 0 THEN 1000.0 * b.activity / p.population END AS activity_per_1000,
-       CASE WHEN p.population > 0 THEN 1000.0 * b.patients / p.population END AS patients_per_1000,
-       CASE WHEN b.patients > 0 THEN CAST(b.total_cost AS DOUBLE) / b.patients END AS cost_per_patient,
+       CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0) END AS cost_per_head,
+       CASE WHEN p.population > 0 THEN 1000.0 * b.activity / NULLIF(p.population, 0) END AS activity_per_1000,
+       CASE WHEN p.population > 0 THEN 1000.0 * b.patients / NULLIF(p.population, 0) END AS patients_per_1000,
+       CASE WHEN b.patients > 0 THEN CAST(b.total_cost AS DOUBLE) / NULLIF(b.patients, 0) END AS cost_per_patient,
        r.activity AS ics_activity,
-       CASE WHEN r.population > 0 THEN CAST(r.total_cost AS DOUBLE) / r.population END AS ics_cost_per_head,
+       CASE WHEN r.population > 0 THEN CAST(r.total_cost AS DOUBLE) / NULLIF(r.population, 0) END AS ics_cost_per_head,
        CASE WHEN p.population > 0 AND r.population > 0 AND r.total_cost <> 0
-            THEN (CAST(b.total_cost AS DOUBLE) / p.population) / (CAST(r.total_cost AS DOUBLE) / r.population)
+            THEN (CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0)) / NULLIF((CAST(r.total_cost AS DOUBLE) / NULLIF(r.population, 0)), 0)
        END AS cost_per_head_index,
        s.refresh_id
 FROM by_decile AS b

@@ -67,18 +67,18 @@ ics AS (
 )
 SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients, w.activity, w.total_cost,
        w.apc_cost, w.op_cost, w.ec_cost, w.cc_cost, w.mh_cost, w.chs_cost,
-       CASE WHEN w.patients > 0 THEN CAST(w.total_cost AS DOUBLE) / w.patients END AS cost_per_patient,
-       CASE WHEN w.registered_patients > 0 THEN CAST(w.total_cost AS DOUBLE) / w.registered_patients END
+       CASE WHEN w.patients > 0 THEN CAST(w.total_cost AS DOUBLE) / NULLIF(w.patients, 0) END AS cost_per_patient,
+       CASE WHEN w.registered_patients > 0 THEN CAST(w.total_cost AS DOUBLE) / NULLIF(w.registered_patients, 0) END
            AS cost_per_registered_patient,
        i.patients AS ics_patients,
-       CASE WHEN i.patients > 0 THEN CAST(i.total_cost AS DOUBLE) / i.patients END AS ics_cost_per_patient,
-       CASE WHEN i.registered_patients > 0 THEN CAST(i.listed_cost AS DOUBLE) / i.registered_patients END
+       CASE WHEN i.patients > 0 THEN CAST(i.total_cost AS DOUBLE) / NULLIF(i.patients, 0) END AS ics_cost_per_patient,
+       CASE WHEN i.registered_patients > 0 THEN CAST(i.listed_cost AS DOUBLE) / NULLIF(i.registered_patients, 0) END
            AS ics_cost_per_registered_patient,
        CASE WHEN w.registered_patients > 0 AND i.registered_patients > 0 AND i.listed_cost <> 0
-            THEN (CAST(w.total_cost AS DOUBLE) / w.registered_patients)
-                 / (CAST(i.listed_cost AS DOUBLE) / i.registered_patients)
+            THEN (CAST(w.total_cost AS DOUBLE) / NULLIF(w.registered_patients, 0))
+                 / NULLIF((CAST(i.listed_cost AS DOUBLE) / NULLIF(i.registered_patients, 0)), 0)
             WHEN w.patients > 0 AND i.patients > 0 AND i.total_cost <> 0
-            THEN (CAST(w.total_cost AS DOUBLE) / w.patients) / (CAST(i.total_cost AS DOUBLE) / i.patients)
+            THEN (CAST(w.total_cost AS DOUBLE) / NULLIF(w.patients, 0)) / NULLIF((CAST(i.total_cost AS DOUBLE) / NULLIF(i.patients, 0)), 0)
        END AS ratio_to_ics,
        s.refresh_id
 FROM with_lists AS w

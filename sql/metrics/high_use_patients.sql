@@ -47,7 +47,7 @@ WITH ranked AS (
     WHERE patients = 1
 ),
 banded AS (
-    SELECT *, CAST(ceil(100.0 * cost_rank / year_patients) AS INTEGER) AS band
+    SELECT *, CAST(ceil(100.0 * cost_rank / NULLIF(year_patients, 0)) AS INTEGER) AS band
     FROM ranked
 ),
 bands AS (
@@ -110,32 +110,32 @@ SELECT c.fin_year, c.top_percent,
        CASE c.top_percent WHEN 1 THEN 'top 1%' WHEN 5 THEN 'top 5%' WHEN 20 THEN 'top 20%'
             WHEN 100 THEN 'all patients' ELSE '' END AS headline,
        c.band_patients, c.patients, c.all_patients,
-       CAST(c.patients AS DOUBLE) / c.all_patients AS share_of_patients,
+       CAST(c.patients AS DOUBLE) / NULLIF(c.all_patients, 0) AS share_of_patients,
        c.cohort_cost,
-       CASE WHEN y.total_cost <> 0 THEN CAST(c.cohort_cost AS DOUBLE) / CAST(y.total_cost AS DOUBLE) END
+       CASE WHEN y.total_cost <> 0 THEN CAST(c.cohort_cost AS DOUBLE) / NULLIF(CAST(y.total_cost AS DOUBLE), 0) END
            AS share_of_cost,
-       CAST(c.cohort_cost AS DOUBLE) / c.patients AS cost_per_patient,
-       CASE WHEN c.age_known > 0 THEN c.age_sum / c.age_known END AS mean_age,
-       CASE WHEN c.age_known > 0 THEN CAST(c.aged_75_plus AS DOUBLE) / c.age_known END AS share_aged_75_plus,
-       CASE WHEN c.imd_known > 0 THEN CAST(c.most_deprived AS DOUBLE) / c.imd_known END AS share_most_deprived,
-       c.conditions / c.patients AS mean_conditions,
-       CAST(c.two_plus_conditions AS DOUBLE) / c.patients AS share_two_plus_conditions,
-       CAST(c.admitted AS DOUBLE) / c.patients AS share_admitted,
-       CAST(c.emergency_care AS DOUBLE) / c.patients AS share_emergency_care,
-       CAST(c.mental_health AS DOUBLE) / c.patients AS share_mental_health,
-       CAST(c.community AS DOUBLE) / c.patients AS share_community,
-       CAST(c.two_plus_providers AS DOUBLE) / c.patients AS share_two_plus_providers,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.apc_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CAST(c.cohort_cost AS DOUBLE) / NULLIF(c.patients, 0) AS cost_per_patient,
+       CASE WHEN c.age_known > 0 THEN c.age_sum / NULLIF(c.age_known, 0) END AS mean_age,
+       CASE WHEN c.age_known > 0 THEN CAST(c.aged_75_plus AS DOUBLE) / NULLIF(c.age_known, 0) END AS share_aged_75_plus,
+       CASE WHEN c.imd_known > 0 THEN CAST(c.most_deprived AS DOUBLE) / NULLIF(c.imd_known, 0) END AS share_most_deprived,
+       c.conditions / NULLIF(c.patients, 0) AS mean_conditions,
+       CAST(c.two_plus_conditions AS DOUBLE) / NULLIF(c.patients, 0) AS share_two_plus_conditions,
+       CAST(c.admitted AS DOUBLE) / NULLIF(c.patients, 0) AS share_admitted,
+       CAST(c.emergency_care AS DOUBLE) / NULLIF(c.patients, 0) AS share_emergency_care,
+       CAST(c.mental_health AS DOUBLE) / NULLIF(c.patients, 0) AS share_mental_health,
+       CAST(c.community AS DOUBLE) / NULLIF(c.patients, 0) AS share_community,
+       CAST(c.two_plus_providers AS DOUBLE) / NULLIF(c.patients, 0) AS share_two_plus_providers,
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.apc_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS apc_share_of_cost,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.op_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.op_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS op_share_of_cost,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.ec_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.ec_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS ec_share_of_cost,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.cc_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.cc_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS cc_share_of_cost,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.mh_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.mh_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS mh_share_of_cost,
-       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.chs_cost AS DOUBLE) / CAST(c.cohort_cost AS DOUBLE) END
+       CASE WHEN c.cohort_cost <> 0 THEN CAST(c.chs_cost AS DOUBLE) / NULLIF(CAST(c.cohort_cost AS DOUBLE), 0) END
            AS chs_share_of_cost,
        s.refresh_id
 FROM cohorts AS c

@@ -79,9 +79,9 @@ rows_out AS (
 SELECT r.level, r.fin_year, r.org_code,
        coalesce(p.name, CASE WHEN r.org_code = 'ICS' THEN 'All providers' ELSE r.org_code END) AS provider_name,
        r.setting, r.records, r.linked_records,
-       CASE WHEN r.records > 0 THEN CAST(r.linked_records AS DOUBLE) / r.records END AS share_linked,
+       CASE WHEN r.records > 0 THEN CAST(r.linked_records AS DOUBLE) / NULLIF(r.records, 0) END AS share_linked,
        r.total_cost, r.unlinked_cost, r.patients, r.patients_seen_elsewhere,
-       CASE WHEN r.patients > 0 THEN CAST(r.patients_seen_elsewhere AS DOUBLE) / r.patients END
+       CASE WHEN r.patients > 0 THEN CAST(r.patients_seen_elsewhere AS DOUBLE) / NULLIF(r.patients, 0) END
            AS share_seen_elsewhere,
        s.refresh_id
 FROM rows_out AS r

@@ -65,7 +65,7 @@ ward_rates AS (
 SELECT c.fin_year, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count, c.cases AS spells,
        CAST(u.value AS BIGINT) AS bed_days, u.rate AS mean_los_untrimmed, t.trim_point, t.trim_point_source,
        CAST(c.value AS DOUBLE) AS trimmed_bed_days, CAST(u.value - c.value AS DOUBLE) AS long_stay_bed_days,
-       c.rate AS mean_los, k.total_cost, CAST(k.total_cost AS DOUBLE) / c.cases AS mean_cost,
+       c.rate AS mean_los, k.total_cost, CAST(k.total_cost AS DOUBLE) / NULLIF(c.cases, 0) AS mean_cost,
        c.ics_cases AS ics_spells, c.ics_rate AS ics_mean_los, u.ics_rate AS ics_mean_los_untrimmed,
        c.ics_median_rate AS ics_median_los, c.best_in_system_rate AS best_in_system_los, c.best_in_system_org,
        c.opportunity_vs_ics AS excess_bed_days_vs_ics, c.opportunity_vs_best AS excess_bed_days_vs_best,

@@ -79,14 +79,14 @@ levels AS (
 ),
 ics AS (
     SELECT fin_year, pod, hrg, sum(spells) AS ics_spells,
-           CAST(sum(trimmed_bed_days) AS DOUBLE) / sum(spells) AS ics_mean_los
+           CAST(sum(trimmed_bed_days) AS DOUBLE) / NULLIF(sum(spells), 0) AS ics_mean_los
     FROM levels
     GROUP BY fin_year, pod, hrg
 )
 SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cells, l.cells_in_headline, l.spells, l.bed_days,
        CAST(l.trimmed_bed_days AS DOUBLE) AS trimmed_bed_days,
        CAST(l.long_stay_bed_days AS DOUBLE) AS long_stay_bed_days,
-       CAST(l.trimmed_bed_days AS DOUBLE) / l.spells AS mean_los,
+       CAST(l.trimmed_bed_days AS DOUBLE) / NULLIF(l.spells, 0) AS mean_los,
        i.ics_spells, i.ics_mean_los,
        CAST(l.excess_bed_days_vs_ics AS DOUBLE) AS excess_bed_days_vs_ics,
        CAST(l.excess_bed_days_vs_best AS DOUBLE) AS excess_bed_days_vs_best,

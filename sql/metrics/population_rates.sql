@@ -46,11 +46,11 @@ area_population AS (
     GROUP BY a.area_type, a.area
 ),
 england AS (
-    SELECT CAST(sum(population_0_15) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+    SELECT CAST(sum(population_0_15) AS DOUBLE) / NULLIF(sum(population_0_15 + population_16_59 + population_60_plus), 0)
                AS share_0_15,
-           CAST(sum(population_16_59) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+           CAST(sum(population_16_59) AS DOUBLE) / NULLIF(sum(population_0_15 + population_16_59 + population_60_plus), 0)
                AS share_16_59,
-           CAST(sum(population_60_plus) AS DOUBLE) / sum(population_0_15 + population_16_59 + population_60_plus)
+           CAST(sum(population_60_plus) AS DOUBLE) / NULLIF(sum(population_0_15 + population_16_59 + population_60_plus), 0)
                AS share_60_plus
     FROM ref_lsoa
 ),
@@ -82,24 +82,24 @@ outside AS (
 ),
 rates AS (
     SELECT b.fin_year, b.setting, b.area_type, b.area, p.population, b.patients, b.activity, b.total_cost,
-           CASE WHEN p.population > 0 THEN 100000.0 * b.activity / p.population END AS activity_per_100k,
-           CASE WHEN p.population > 0 THEN 100000.0 * b.patients / p.population END AS patients_per_100k,
-           CASE WHEN p.population > 0 THEN 100000.0 * CAST(b.total_cost AS DOUBLE) / p.population END
+           CASE WHEN p.population > 0 THEN 100000.0 * b.activity / NULLIF(p.population, 0) END AS activity_per_100k,
+           CASE WHEN p.population > 0 THEN 100000.0 * b.patients / NULLIF(p.population, 0) END AS patients_per_100k,
+           CASE WHEN p.population > 0 THEN 100000.0 * CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0) END
                AS cost_per_100k,
-           CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / p.population END AS cost_per_head,
+           CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0) END AS cost_per_head,
            CASE WHEN p.population_0_15 > 0 AND p.population_16_59 > 0 AND p.population_60_plus > 0
                      AND b.activity_0_15 + b.activity_16_59 + b.activity_60_plus > 0
-                THEN 100000.0 * (e.share_0_15 * b.activity_0_15 / p.population_0_15
-                                 + e.share_16_59 * b.activity_16_59 / p.population_16_59
-                                 + e.share_60_plus * b.activity_60_plus / p.population_60_plus)
-                     * b.activity / (b.activity_0_15 + b.activity_16_59 + b.activity_60_plus)
+                THEN 100000.0 * (e.share_0_15 * b.activity_0_15 / NULLIF(p.population_0_15, 0)
+                                 + e.share_16_59 * b.activity_16_59 / NULLIF(p.population_16_59, 0)
+                                 + e.share_60_plus * b.activity_60_plus / NULLIF(p.population_60_plus, 0))
+                     * b.activity / NULLIF((b.activity_0_15 + b.activity_16_59 + b.activity_60_plus), 0)
            END AS standardised_activity_per_100k,
            CASE WHEN p.population_0_15 > 0 AND p.population_16_59 > 0 AND p.population_60_plus > 0
                      AND b.cost_0_15 + b.cost_16_59 + b.cost_60_plus <> 0
-                THEN 100000.0 * (e.share_0_15 * CAST(b.cost_0_15 AS DOUBLE) / p.population_0_15
-                                 + e.share_16_59 * CAST(b.cost_16_59 AS DOUBLE) / p.population_16_59
-                                 + e.share_60_plus * CAST(b.cost_60_plus AS DOUBLE) / p.population_60_plus)
-                     * CAST(b.total_cost AS DOUBLE) / CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS DOUBLE)
+                THEN 100000.0 * (e.share_0_15 * CAST(b.cost_0_15 AS DOUBLE) / NULLIF(p.population_0_15, 0)
+                                 + e.share_16_59 * CAST(b.cost_16_59 AS DOUBLE) / NULLIF(p.population_16_59, 0)
+                                 + e.share_60_plus * CAST(b.cost_60_plus AS DOUBLE) / NULLIF(p.population_60_plus, 0))
+                     * CAST(b.total_cost AS DOUBLE) / NULLIF(CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS DOUBLE), 0)
            END AS standardised_cost_per_100k
     FROM resident_bands AS b
     JOIN area_population AS p ON p.area_type = b.area_type AND p.area = b.area
@@ -124,9 +124,9 @@ SELECT r.fin_year, r.area_type, r.area, r.setting, r.population, r.patients, r.a
        i.standardised_activity_per_100k AS ics_standardised_activity_per_100k,
        i.standardised_cost_per_100k AS ics_standardised_cost_per_100k,
        CASE WHEN i.standardised_activity_per_100k > 0
-            THEN r.standardised_activity_per_100k / i.standardised_activity_per_100k END AS activity_ratio_to_ics,
+            THEN r.standardised_activity_per_100k / NULLIF(i.standardised_activity_per_100k, 0) END AS activity_ratio_to_ics,
        CASE WHEN i.standardised_cost_per_100k > 0
-            THEN r.standardised_cost_per_100k / i.standardised_cost_per_100k END AS cost_ratio_to_ics,
+            THEN r.standardised_cost_per_100k / NULLIF(i.standardised_cost_per_100k, 0) END AS cost_ratio_to_ics,
        s.refresh_id
 FROM all_rows AS r
 LEFT JOIN rates AS i ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'

@@ -210,6 +210,9 @@ def test_metric_stays_inside_the_portable_subset(metric: catalog.Metric) -> None
         ("SELECT (a > 1 AND b < 2) AS flag FROM t", "boolean expression outside a condition"),
         ("SELECT sum(a > 1) AS n FROM t", "boolean expression outside a condition"),
         ("SELECT TRUE AS flag", "boolean expression outside a condition"),
+        ("SELECT a / b AS r FROM t", "division without NULLIF"),
+        ("SELECT CAST(a AS DOUBLE) / (b - 1) AS r FROM t", "division without NULLIF"),
+        ("SELECT a / NULLIF(b, 0) / c AS r FROM t", "division without NULLIF"),
     ],
 )
 def test_each_unportable_construct_is_found(query: str, construct: str) -> None:

@@ -23,7 +23,7 @@ WITH schedule_years AS (
     department AS department,
     service_code AS service_code,
     currency AS currency,
-    CAST(SUM(total_cost) AS FLOAT) / SUM(activity) AS unit_cost
+    CAST(SUM(total_cost) AS FLOAT) / NULLIF(SUM(activity), 0) AS unit_cost
   FROM ref_national_schedule
   WHERE
     activity > 0 AND service_code <> ''
@@ -37,7 +37,7 @@ WITH schedule_years AS (
     fin_year AS fin_year,
     department AS department,
     currency AS currency,
-    CAST(SUM(total_cost) AS FLOAT) / SUM(activity) AS unit_cost
+    CAST(SUM(total_cost) AS FLOAT) / NULLIF(SUM(activity), 0) AS unit_cost
   FROM ref_national_schedule
   WHERE
     activity > 0
@@ -636,7 +636,7 @@ WITH schedule_years AS (
     w.org_code AS org_code,
     'wau' AS unit_of_count,
     w.priced_records AS cases,
-    CAST(CAST(w.national_cost AS FLOAT) / COALESCE(k.wau_constant, s.wau_unit_cost) * COALESCE(m.mff, 1) AS NUMERIC(38, 10)) AS units,
+    CAST(CAST(w.national_cost AS FLOAT) / NULLIF(COALESCE(k.wau_constant, s.wau_unit_cost), 0) * COALESCE(m.mff, 1) AS NUMERIC(38, 10)) AS units,
     w.priced_cost AS value,
     CAST(NULL AS NUMERIC(38, 8)) AS value_squared,
     CAST(NULL AS NUMERIC(38, 8)) AS value_units,

@@ -65,9 +65,9 @@ WITH rated AS (
       WHEN i.ics_cases > 1 AND i.ics_rate > 0
       THEN CAST((
         i.ics_value_squared - 2 * i.ics_rate * i.ics_value_units + i.ics_rate * i.ics_rate * i.ics_units_squared
-      ) AS FLOAT) / (
+      ) AS FLOAT) / NULLIF((
         i.ics_cases - 1
-      )
+      ), 0)
     END AS ics_variance
   FROM ics AS i
 ), scored AS (
@@ -83,7 +83,7 @@ WITH rated AS (
     r.rate AS rate,
     CASE
       WHEN s.ics_variance > 0 AND r.units > 0
-      THEN CAST(SQRT(s.ics_variance) * SQRT(r.cases) / CAST(r.units AS FLOAT) AS FLOAT) / s.ics_rate
+      THEN CAST(CAST(SQRT(s.ics_variance) * SQRT(r.cases) AS FLOAT) / NULLIF(CAST(r.units AS FLOAT), 0) AS FLOAT) / NULLIF(s.ics_rate, 0)
     END AS log_se
   FROM rated AS r
   JOIN spread AS s
@@ -120,7 +120,7 @@ SELECT
   c.log_se,
   CASE
     WHEN c.log_se > 0 AND r.rate > 0
-    THEN CAST(LOG(CAST(r.rate AS FLOAT) / s.ics_rate) AS FLOAT) / c.log_se
+    THEN CAST(LOG(CAST(r.rate AS FLOAT) / NULLIF(s.ics_rate, 0)) AS FLOAT) / NULLIF(c.log_se, 0)
   END AS z
 FROM rated AS r
 JOIN spread AS s

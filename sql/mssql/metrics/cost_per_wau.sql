@@ -83,7 +83,7 @@ SELECT
   CAST(COALESCE(p.value, 0) AS FLOAT) / NULLIF(CAST(t.total_cost AS FLOAT), 0) AS priced_share,
   f.mff AS market_forces_factor,
   COALESCE(k.wau_constant, s.wau_unit_cost) AS wau_constant,
-  CAST(p.units AS FLOAT) / f.mff AS wau,
+  CAST(p.units AS FLOAT) / NULLIF(f.mff, 0) AS wau,
   p.rate AS cost_per_wau,
   i.ics_rate AS ics_cost_per_wau,
   i.ics_median_rate AS ics_median_cost_per_wau,

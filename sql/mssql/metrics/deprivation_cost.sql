@@ -74,25 +74,34 @@ SELECT
   b.patients,
   b.activity,
   b.total_cost,
-  CASE WHEN p.population > 0 THEN CAST(b.total_cost AS FLOAT) / p.population END AS cost_per_head,
   CASE
     WHEN p.population > 0
-    THEN CAST(1000.0 * b.activity AS FLOAT) / p.population
+    THEN CAST(b.total_cost AS FLOAT) / NULLIF(p.population, 0)
+  END AS cost_per_head,
+  CASE
+    WHEN p.population > 0
+    THEN CAST(1000.0 * b.activity AS FLOAT) / NULLIF(p.population, 0)
   END AS activity_per_1000,
   CASE
     WHEN p.population > 0
-    THEN CAST(1000.0 * b.patients AS FLOAT) / p.population
+    THEN CAST(1000.0 * b.patients AS FLOAT) / NULLIF(p.population, 0)
   END AS patients_per_1000,
-  CASE WHEN b.patients > 0 THEN CAST(b.total_cost AS FLOAT) / b.patients END AS cost_per_patient,
+  CASE
+    WHEN b.patients > 0
+    THEN CAST(b.total_cost AS FLOAT) / NULLIF(b.patients, 0)
+  END AS cost_per_patient,
   r.activity AS ics_activity,
-  CASE WHEN r.population > 0 THEN CAST(r.total_cost AS FLOAT) / r.population END AS ics_cost_per_head,
+  CASE
+    WHEN r.population > 0
+    THEN CAST(r.total_cost AS FLOAT) / NULLIF(r.population, 0)
+  END AS ics_cost_per_head,
   CASE
     WHEN p.population > 0 AND r.population > 0 AND r.total_cost <> 0
     THEN CAST((
-      CAST(b.total_cost AS FLOAT) / p.population
-    ) AS FLOAT) / (
-      CAST(r.total_cost AS FLOAT) / r.population
-    )
+      CAST(b.total_cost AS FLOAT) / NULLIF(p.population, 0)
+    ) AS FLOAT) / NULLIF((
+      CAST(r.total_cost AS FLOAT) / NULLIF(r.population, 0)
+    ), 0)
   END AS cost_per_head_index,
   s.refresh_id
 FROM by_decile AS b

@@ -68,30 +68,36 @@ SELECT
   w.cc_cost,
   w.mh_cost,
   w.chs_cost,
-  CASE WHEN w.patients > 0 THEN CAST(w.total_cost AS FLOAT) / w.patients END AS cost_per_patient,
+  CASE
+    WHEN w.patients > 0
+    THEN CAST(w.total_cost AS FLOAT) / NULLIF(w.patients, 0)
+  END AS cost_per_patient,
   CASE
     WHEN w.registered_patients > 0
-    THEN CAST(w.total_cost AS FLOAT) / w.registered_patients
+    THEN CAST(w.total_cost AS FLOAT) / NULLIF(w.registered_patients, 0)
   END AS cost_per_registered_patient,
   i.patients AS ics_patients,
-  CASE WHEN i.patients > 0 THEN CAST(i.total_cost AS FLOAT) / i.patients END AS ics_cost_per_patient,
+  CASE
+    WHEN i.patients > 0
+    THEN CAST(i.total_cost AS FLOAT) / NULLIF(i.patients, 0)
+  END AS ics_cost_per_patient,
   CASE
     WHEN i.registered_patients > 0
-    THEN CAST(i.listed_cost AS FLOAT) / i.registered_patients
+    THEN CAST(i.listed_cost AS FLOAT) / NULLIF(i.registered_patients, 0)
   END AS ics_cost_per_registered_patient,
   CASE
     WHEN w.registered_patients > 0 AND i.registered_patients > 0 AND i.listed_cost <> 0
     THEN CAST((
-      CAST(w.total_cost AS FLOAT) / w.registered_patients
-    ) AS FLOAT) / (
-      CAST(i.listed_cost AS FLOAT) / i.registered_patients
-    )
+      CAST(w.total_cost AS FLOAT) / NULLIF(w.registered_patients, 0)
+    ) AS FLOAT) / NULLIF((
+      CAST(i.listed_cost AS FLOAT) / NULLIF(i.registered_patients, 0)
+    ), 0)
     WHEN w.patients > 0 AND i.patients > 0 AND i.total_cost <> 0
     THEN CAST((
-      CAST(w.total_cost AS FLOAT) / w.patients
-    ) AS FLOAT) / (
-      CAST(i.total_cost AS FLOAT) / i.patients
-    )
+      CAST(w.total_cost AS FLOAT) / NULLIF(w.patients, 0)
+    ) AS FLOAT) / NULLIF((
+      CAST(i.total_cost AS FLOAT) / NULLIF(i.patients, 0)
+    ), 0)
   END AS ratio_to_ics,
   s.refresh_id
 FROM with_lists AS w

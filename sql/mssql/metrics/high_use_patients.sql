@@ -31,7 +31,7 @@ WITH ranked AS (
 ), banded AS (
   SELECT
     *,
-    CAST(CEILING(CAST(100.0 * cost_rank AS FLOAT) / year_patients) AS INTEGER) AS band
+    CAST(CEILING(CAST(100.0 * cost_rank AS FLOAT) / NULLIF(year_patients, 0)) AS INTEGER) AS band
   FROM ranked
 ), bands AS (
   SELECT
@@ -119,46 +119,55 @@ SELECT
   c.band_patients,
   c.patients,
   c.all_patients,
-  CAST(c.patients AS FLOAT) / c.all_patients AS share_of_patients,
+  CAST(c.patients AS FLOAT) / NULLIF(c.all_patients, 0) AS share_of_patients,
   c.cohort_cost,
   CASE
     WHEN y.total_cost <> 0
-    THEN CAST(c.cohort_cost AS FLOAT) / CAST(y.total_cost AS FLOAT)
+    THEN CAST(c.cohort_cost AS FLOAT) / NULLIF(CAST(y.total_cost AS FLOAT), 0)
   END AS share_of_cost,
-  CAST(c.cohort_cost AS FLOAT) / c.patients AS cost_per_patient,
-  CASE WHEN c.age_known > 0 THEN CAST(c.age_sum AS FLOAT) / c.age_known END AS mean_age,
-  CASE WHEN c.age_known > 0 THEN CAST(c.aged_75_plus AS FLOAT) / c.age_known END AS share_aged_75_plus,
-  CASE WHEN c.imd_known > 0 THEN CAST(c.most_deprived AS FLOAT) / c.imd_known END AS share_most_deprived,
-  CAST(c.conditions AS FLOAT) / c.patients AS mean_conditions,
-  CAST(c.two_plus_conditions AS FLOAT) / c.patients AS share_two_plus_conditions,
-  CAST(c.admitted AS FLOAT) / c.patients AS share_admitted,
-  CAST(c.emergency_care AS FLOAT) / c.patients AS share_emergency_care,
-  CAST(c.mental_health AS FLOAT) / c.patients AS share_mental_health,
-  CAST(c.community AS FLOAT) / c.patients AS share_community,
-  CAST(c.two_plus_providers AS FLOAT) / c.patients AS share_two_plus_providers,
+  CAST(c.cohort_cost AS FLOAT) / NULLIF(c.patients, 0) AS cost_per_patient,
+  CASE
+    WHEN c.age_known > 0
+    THEN CAST(c.age_sum AS FLOAT) / NULLIF(c.age_known, 0)
+  END AS mean_age,
+  CASE
+    WHEN c.age_known > 0
+    THEN CAST(c.aged_75_plus AS FLOAT) / NULLIF(c.age_known, 0)
+  END AS share_aged_75_plus,
+  CASE
+    WHEN c.imd_known > 0
+    THEN CAST(c.most_deprived AS FLOAT) / NULLIF(c.imd_known, 0)
+  END AS share_most_deprived,
+  CAST(c.conditions AS FLOAT) / NULLIF(c.patients, 0) AS mean_conditions,
+  CAST(c.two_plus_conditions AS FLOAT) / NULLIF(c.patients, 0) AS share_two_plus_conditions,
+  CAST(c.admitted AS FLOAT) / NULLIF(c.patients, 0) AS share_admitted,
+  CAST(c.emergency_care AS FLOAT) / NULLIF(c.patients, 0) AS share_emergency_care,
+  CAST(c.mental_health AS FLOAT) / NULLIF(c.patients, 0) AS share_mental_health,
+  CAST(c.community AS FLOAT) / NULLIF(c.patients, 0) AS share_community,
+  CAST(c.two_plus_providers AS FLOAT) / NULLIF(c.patients, 0) AS share_two_plus_providers,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.apc_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.apc_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS apc_share_of_cost,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.op_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.op_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS op_share_of_cost,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.ec_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.ec_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS ec_share_of_cost,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.cc_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.cc_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS cc_share_of_cost,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.mh_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.mh_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS mh_share_of_cost,
   CASE
     WHEN c.cohort_cost <> 0
-    THEN CAST(c.chs_cost AS FLOAT) / CAST(c.cohort_cost AS FLOAT)
+    THEN CAST(c.chs_cost AS FLOAT) / NULLIF(CAST(c.cohort_cost AS FLOAT), 0)
   END AS chs_share_of_cost,
   s.refresh_id
 FROM cohorts AS c

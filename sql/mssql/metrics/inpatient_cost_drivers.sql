@@ -53,17 +53,17 @@ SELECT
   CAST(p.theatre_minutes AS FLOAT) / NULLIF(p.operated_spells, 0) AS theatre_minutes_per_operation,
   CAST(p.anaesthetic_minutes AS FLOAT) / NULLIF(p.operated_spells, 0) AS anaesthetic_minutes_per_operation,
   CAST(p.theatre_cost AS FLOAT) / NULLIF(p.theatre_minutes, 0) AS cost_per_theatre_minute,
-  CAST(p.medical_contacts AS FLOAT) / p.spells AS medical_contacts_per_spell,
-  CAST(p.nursing_contacts AS FLOAT) / p.spells AS nursing_contacts_per_spell,
-  CAST(p.therapy_contacts AS FLOAT) / p.spells AS therapy_contacts_per_spell,
+  CAST(p.medical_contacts AS FLOAT) / NULLIF(p.spells, 0) AS medical_contacts_per_spell,
+  CAST(p.nursing_contacts AS FLOAT) / NULLIF(p.spells, 0) AS nursing_contacts_per_spell,
+  CAST(p.therapy_contacts AS FLOAT) / NULLIF(p.spells, 0) AS therapy_contacts_per_spell,
   i.ics_spells,
   i.ics_operated_spells,
   CAST(i.theatre_minutes AS FLOAT) / NULLIF(i.ics_operated_spells, 0) AS ics_theatre_minutes_per_operation,
   CAST(i.anaesthetic_minutes AS FLOAT) / NULLIF(i.ics_operated_spells, 0) AS ics_anaesthetic_minutes_per_operation,
   CAST(i.theatre_cost AS FLOAT) / NULLIF(i.theatre_minutes, 0) AS ics_cost_per_theatre_minute,
-  CAST(i.medical_contacts AS FLOAT) / i.ics_spells AS ics_medical_contacts_per_spell,
-  CAST(i.nursing_contacts AS FLOAT) / i.ics_spells AS ics_nursing_contacts_per_spell,
-  CAST(i.therapy_contacts AS FLOAT) / i.ics_spells AS ics_therapy_contacts_per_spell,
+  CAST(i.medical_contacts AS FLOAT) / NULLIF(i.ics_spells, 0) AS ics_medical_contacts_per_spell,
+  CAST(i.nursing_contacts AS FLOAT) / NULLIF(i.ics_spells, 0) AS ics_nursing_contacts_per_spell,
+  CAST(i.therapy_contacts AS FLOAT) / NULLIF(i.ics_spells, 0) AS ics_therapy_contacts_per_spell,
   s.refresh_id
 FROM provider_cells AS p
 JOIN ics AS i

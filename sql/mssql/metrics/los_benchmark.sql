@@ -44,7 +44,7 @@ SELECT
   CAST(u.value - c.value AS FLOAT) AS long_stay_bed_days,
   c.rate AS mean_los,
   k.total_cost,
-  CAST(k.total_cost AS FLOAT) / c.cases AS mean_cost,
+  CAST(k.total_cost AS FLOAT) / NULLIF(c.cases, 0) AS mean_cost,
   c.ics_cases AS ics_spells,
   c.ics_rate AS ics_mean_los,
   u.ics_rate AS ics_mean_los_untrimmed,

@@ -94,7 +94,7 @@ WITH cells AS (
     pod AS pod,
     hrg AS hrg,
     SUM(spells) AS ics_spells,
-    CAST(SUM(trimmed_bed_days) AS FLOAT) / SUM(spells) AS ics_mean_los
+    CAST(SUM(trimmed_bed_days) AS FLOAT) / NULLIF(SUM(spells), 0) AS ics_mean_los
   FROM levels
   GROUP BY
     fin_year,
@@ -112,7 +112,7 @@ SELECT
   l.bed_days,
   CAST(l.trimmed_bed_days AS FLOAT) AS trimmed_bed_days,
   CAST(l.long_stay_bed_days AS FLOAT) AS long_stay_bed_days,
-  CAST(l.trimmed_bed_days AS FLOAT) / l.spells AS mean_los,
+  CAST(l.trimmed_bed_days AS FLOAT) / NULLIF(l.spells, 0) AS mean_los,
   i.ics_spells,
   i.ics_mean_los,
   CAST(l.excess_bed_days_vs_ics AS FLOAT) AS excess_bed_days_vs_ics,

@@ -125,11 +125,20 @@ WITH indexes AS (
   SELECT
     p.*,
     i.pathways AS ics_pathways,
-    CASE WHEN p.pathways > 0 THEN CAST(p.total_cost AS FLOAT) / p.pathways END AS cost_per_pathway,
-    CASE WHEN p.pathways > 0 THEN CAST(p.events AS FLOAT) / p.pathways END AS events_per_pathway,
-    CASE WHEN p.pathways > 0 THEN CAST(p.pathways_with_step AS FLOAT) / p.pathways END AS share_with_step,
-    CASE WHEN i.pathways > 0 THEN CAST(i.total_cost AS FLOAT) / i.pathways END AS ics_cost_per_pathway,
-    CASE WHEN i.pathways > 0 THEN CAST(i.events AS FLOAT) / i.pathways END AS ics_events_per_pathway
+    CASE
+      WHEN p.pathways > 0
+      THEN CAST(p.total_cost AS FLOAT) / NULLIF(p.pathways, 0)
+    END AS cost_per_pathway,
+    CASE WHEN p.pathways > 0 THEN CAST(p.events AS FLOAT) / NULLIF(p.pathways, 0) END AS events_per_pathway,
+    CASE
+      WHEN p.pathways > 0
+      THEN CAST(p.pathways_with_step AS FLOAT) / NULLIF(p.pathways, 0)
+    END AS share_with_step,
+    CASE
+      WHEN i.pathways > 0
+      THEN CAST(i.total_cost AS FLOAT) / NULLIF(i.pathways, 0)
+    END AS ics_cost_per_pathway,
+    CASE WHEN i.pathways > 0 THEN CAST(i.events AS FLOAT) / NULLIF(i.pathways, 0) END AS ics_events_per_pathway
   FROM provider_steps AS p
   JOIN ics AS i
     ON i.fin_year = p.fin_year AND i.pathway = p.pathway AND i.step = p.step

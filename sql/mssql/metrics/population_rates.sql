@@ -28,9 +28,9 @@ WITH area_lsoas AS (
     a.area
 ), england AS (
   SELECT
-    CAST(SUM(population_0_15) AS FLOAT) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_0_15,
-    CAST(SUM(population_16_59) AS FLOAT) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_16_59,
-    CAST(SUM(population_60_plus) AS FLOAT) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_60_plus
+    CAST(SUM(population_0_15) AS FLOAT) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_0_15,
+    CAST(SUM(population_16_59) AS FLOAT) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_16_59,
+    CAST(SUM(population_60_plus) AS FLOAT) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_60_plus
   FROM ref_lsoa
 ), resident_bands AS (
   SELECT
@@ -88,36 +88,39 @@ WITH area_lsoas AS (
     b.total_cost AS total_cost,
     CASE
       WHEN p.population > 0
-      THEN CAST(100000.0 * b.activity AS FLOAT) / p.population
+      THEN CAST(100000.0 * b.activity AS FLOAT) / NULLIF(p.population, 0)
     END AS activity_per_100k,
     CASE
       WHEN p.population > 0
-      THEN CAST(100000.0 * b.patients AS FLOAT) / p.population
+      THEN CAST(100000.0 * b.patients AS FLOAT) / NULLIF(p.population, 0)
     END AS patients_per_100k,
     CASE
       WHEN p.population > 0
-      THEN CAST(100000.0 * CAST(b.total_cost AS FLOAT) AS FLOAT) / p.population
+      THEN CAST(100000.0 * CAST(b.total_cost AS FLOAT) AS FLOAT) / NULLIF(p.population, 0)
     END AS cost_per_100k,
-    CASE WHEN p.population > 0 THEN CAST(b.total_cost AS FLOAT) / p.population END AS cost_per_head,
+    CASE
+      WHEN p.population > 0
+      THEN CAST(b.total_cost AS FLOAT) / NULLIF(p.population, 0)
+    END AS cost_per_head,
     CASE
       WHEN p.population_0_15 > 0
       AND p.population_16_59 > 0
       AND p.population_60_plus > 0
       AND b.activity_0_15 + b.activity_16_59 + b.activity_60_plus > 0
       THEN CAST(100000.0 * (
-        CAST(e.share_0_15 * b.activity_0_15 AS FLOAT) / p.population_0_15 + CAST(e.share_16_59 * b.activity_16_59 AS FLOAT) / p.population_16_59 + CAST(e.share_60_plus * b.activity_60_plus AS FLOAT) / p.population_60_plus
-      ) * b.activity AS FLOAT) / (
+        CAST(e.share_0_15 * b.activity_0_15 AS FLOAT) / NULLIF(p.population_0_15, 0) + CAST(e.share_16_59 * b.activity_16_59 AS FLOAT) / NULLIF(p.population_16_59, 0) + CAST(e.share_60_plus * b.activity_60_plus AS FLOAT) / NULLIF(p.population_60_plus, 0)
+      ) * b.activity AS FLOAT) / NULLIF((
         b.activity_0_15 + b.activity_16_59 + b.activity_60_plus
-      )
+      ), 0)
     END AS standardised_activity_per_100k,
     CASE
       WHEN p.population_0_15 > 0
       AND p.population_16_59 > 0
       AND p.population_60_plus > 0
       AND b.cost_0_15 + b.cost_16_59 + b.cost_60_plus <> 0
-      THEN 100000.0 * (
-        CAST(e.share_0_15 * CAST(b.cost_0_15 AS FLOAT) AS FLOAT) / p.population_0_15 + CAST(e.share_16_59 * CAST(b.cost_16_59 AS FLOAT) AS FLOAT) / p.population_16_59 + CAST(e.share_60_plus * CAST(b.cost_60_plus AS FLOAT) AS FLOAT) / p.population_60_plus
-      ) * CAST(b.total_cost AS FLOAT) / CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS FLOAT)
+      THEN CAST(100000.0 * (
+        CAST(e.share_0_15 * CAST(b.cost_0_15 AS FLOAT) AS FLOAT) / NULLIF(p.population_0_15, 0) + CAST(e.share_16_59 * CAST(b.cost_16_59 AS FLOAT) AS FLOAT) / NULLIF(p.population_16_59, 0) + CAST(e.share_60_plus * CAST(b.cost_60_plus AS FLOAT) AS FLOAT) / NULLIF(p.population_60_plus, 0)
+      ) * CAST(b.total_cost AS FLOAT) AS FLOAT) / NULLIF(CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS FLOAT), 0)
     END AS standardised_cost_per_100k
   FROM resident_bands AS b
   JOIN area_population AS p
@@ -178,11 +181,11 @@ SELECT
   i.standardised_cost_per_100k AS ics_standardised_cost_per_100k,
   CASE
     WHEN i.standardised_activity_per_100k > 0
-    THEN CAST(r.standardised_activity_per_100k AS FLOAT) / i.standardised_activity_per_100k
+    THEN CAST(r.standardised_activity_per_100k AS FLOAT) / NULLIF(i.standardised_activity_per_100k, 0)
   END AS activity_ratio_to_ics,
   CASE
     WHEN i.standardised_cost_per_100k > 0
-    THEN CAST(r.standardised_cost_per_100k AS FLOAT) / i.standardised_cost_per_100k
+    THEN CAST(r.standardised_cost_per_100k AS FLOAT) / NULLIF(i.standardised_cost_per_100k, 0)
   END AS cost_ratio_to_ics,
   s.refresh_id
 FROM all_rows AS r

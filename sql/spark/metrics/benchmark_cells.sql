@@ -90,16 +90,16 @@ WITH z_scores AS (
       ORDER BY z.org_code
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS q,
-    SUM(1 / (
+    SUM(1 / NULLIF((
       z.log_se * z.log_se
-    )) OVER (
+    ), 0)) OVER (
       PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
       ORDER BY z.org_code
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS weight,
-    SUM(1 / (
+    SUM(1 / NULLIF((
       z.log_se * z.log_se * z.log_se * z.log_se
-    )) OVER (
+    ), 0)) OVER (
       PARTITION BY z.family, z.fin_year, z.setting, z.pod, z.tfc, z.hrg, z.detail
       ORDER BY z.org_code
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -127,7 +127,7 @@ WITH z_scores AS (
       ORDER BY setting, pod, tfc, hrg, detail
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS family_k,
-    SUM(weight - weight_squared / weight) OVER (
+    SUM(weight - weight_squared / NULLIF(weight, 0)) OVER (
       PARTITION BY family, fin_year
       ORDER BY setting, pod, tfc, hrg, detail
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -139,14 +139,14 @@ WITH z_scores AS (
   SELECT
     family,
     fin_year,
-    family_q / family_k AS phi,
+    family_q / NULLIF(family_k, 0) AS phi,
     CASE
       WHEN family_q > family_k - cells
       THEN (
         family_q - (
           family_k - cells
         )
-      ) / family_spread
+      ) / NULLIF(family_spread, 0)
       ELSE 0
     END AS tau2
   FROM cell_dispersion
@@ -217,7 +217,7 @@ WITH z_scores AS (
     CASE WHEN x.cases >= s.headline_min_cases THEN 1 ELSE 0 END AS in_headline,
     CASE
       WHEN x.rate > 0 AND x.standard_error > 0
-      THEN LN(x.rate / x.ics_rate) / x.standard_error
+      THEN LN(x.rate / NULLIF(x.ics_rate, 0)) / NULLIF(x.standard_error, 0)
     END AS funnel_z,
     x.ics_rate * EXP(-s.funnel_z_95 * x.standard_error) AS funnel_lower_95,
     x.ics_rate * EXP(s.funnel_z_95 * x.standard_error) AS funnel_upper_95,

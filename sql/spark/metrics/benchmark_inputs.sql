@@ -23,7 +23,7 @@ WITH schedule_years AS (
     department,
     service_code,
     currency,
-    SUM(total_cost) / SUM(activity) AS unit_cost
+    SUM(total_cost) / NULLIF(SUM(activity), 0) AS unit_cost
   FROM ref_national_schedule
   WHERE
     activity > 0 AND service_code <> ''
@@ -37,7 +37,7 @@ WITH schedule_years AS (
     fin_year,
     department,
     currency,
-    SUM(total_cost) / SUM(activity) AS unit_cost
+    SUM(total_cost) / NULLIF(SUM(activity), 0) AS unit_cost
   FROM ref_national_schedule
   WHERE
     activity > 0
@@ -636,7 +636,7 @@ WITH schedule_years AS (
     w.org_code,
     'wau' AS unit_of_count,
     w.priced_records AS cases,
-    CAST(CAST(w.national_cost AS DOUBLE) / COALESCE(k.wau_constant, s.wau_unit_cost) * COALESCE(m.mff, 1) AS DECIMAL(38, 10)) AS units,
+    CAST(CAST(w.national_cost AS DOUBLE) / NULLIF(COALESCE(k.wau_constant, s.wau_unit_cost), 0) * COALESCE(m.mff, 1) AS DECIMAL(38, 10)) AS units,
     w.priced_cost AS value,
     CAST(NULL AS DECIMAL(38, 8)) AS value_squared,
     CAST(NULL AS DECIMAL(38, 8)) AS value_units,

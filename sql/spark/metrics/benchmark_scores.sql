@@ -65,9 +65,9 @@ WITH rated AS (
       WHEN i.ics_cases > 1 AND i.ics_rate > 0
       THEN (
         i.ics_value_squared - 2 * i.ics_rate * i.ics_value_units + i.ics_rate * i.ics_rate * i.ics_units_squared
-      ) / (
+      ) / NULLIF((
         i.ics_cases - 1
-      )
+      ), 0)
     END AS ics_variance
   FROM ics AS i
 ), scored AS (
@@ -83,7 +83,7 @@ WITH rated AS (
     r.rate,
     CASE
       WHEN s.ics_variance > 0 AND r.units > 0
-      THEN SQRT(s.ics_variance) * SQRT(r.cases) / CAST(r.units AS DOUBLE) / s.ics_rate
+      THEN SQRT(s.ics_variance) * SQRT(r.cases) / NULLIF(CAST(r.units AS DOUBLE), 0) / NULLIF(s.ics_rate, 0)
     END AS log_se
   FROM rated AS r
   JOIN spread AS s
@@ -118,7 +118,10 @@ SELECT
   s.ics_national_rate,
   r.national_basis,
   c.log_se,
-  CASE WHEN c.log_se > 0 AND r.rate > 0 THEN LN(r.rate / s.ics_rate) / c.log_se END AS z
+  CASE
+    WHEN c.log_se > 0 AND r.rate > 0
+    THEN LN(r.rate / NULLIF(s.ics_rate, 0)) / NULLIF(c.log_se, 0)
+  END AS z
 FROM rated AS r
 JOIN spread AS s
   ON s.family = r.family

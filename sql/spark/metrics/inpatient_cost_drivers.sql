@@ -53,17 +53,17 @@ SELECT
   p.theatre_minutes / NULLIF(p.operated_spells, 0) AS theatre_minutes_per_operation,
   p.anaesthetic_minutes / NULLIF(p.operated_spells, 0) AS anaesthetic_minutes_per_operation,
   CAST(p.theatre_cost AS DOUBLE) / NULLIF(p.theatre_minutes, 0) AS cost_per_theatre_minute,
-  p.medical_contacts / p.spells AS medical_contacts_per_spell,
-  p.nursing_contacts / p.spells AS nursing_contacts_per_spell,
-  p.therapy_contacts / p.spells AS therapy_contacts_per_spell,
+  p.medical_contacts / NULLIF(p.spells, 0) AS medical_contacts_per_spell,
+  p.nursing_contacts / NULLIF(p.spells, 0) AS nursing_contacts_per_spell,
+  p.therapy_contacts / NULLIF(p.spells, 0) AS therapy_contacts_per_spell,
   i.ics_spells,
   i.ics_operated_spells,
   i.theatre_minutes / NULLIF(i.ics_operated_spells, 0) AS ics_theatre_minutes_per_operation,
   i.anaesthetic_minutes / NULLIF(i.ics_operated_spells, 0) AS ics_anaesthetic_minutes_per_operation,
   CAST(i.theatre_cost AS DOUBLE) / NULLIF(i.theatre_minutes, 0) AS ics_cost_per_theatre_minute,
-  i.medical_contacts / i.ics_spells AS ics_medical_contacts_per_spell,
-  i.nursing_contacts / i.ics_spells AS ics_nursing_contacts_per_spell,
-  i.therapy_contacts / i.ics_spells AS ics_therapy_contacts_per_spell,
+  i.medical_contacts / NULLIF(i.ics_spells, 0) AS ics_medical_contacts_per_spell,
+  i.nursing_contacts / NULLIF(i.ics_spells, 0) AS ics_nursing_contacts_per_spell,
+  i.therapy_contacts / NULLIF(i.ics_spells, 0) AS ics_therapy_contacts_per_spell,
   s.refresh_id
 FROM provider_cells AS p
 JOIN ics AS i

@@ -114,14 +114,17 @@ SELECT
   r.setting,
   r.records,
   r.linked_records,
-  CASE WHEN r.records > 0 THEN CAST(r.linked_records AS DOUBLE) / r.records END AS share_linked,
+  CASE
+    WHEN r.records > 0
+    THEN CAST(r.linked_records AS DOUBLE) / NULLIF(r.records, 0)
+  END AS share_linked,
   r.total_cost,
   r.unlinked_cost,
   r.patients,
   r.patients_seen_elsewhere,
   CASE
     WHEN r.patients > 0
-    THEN CAST(r.patients_seen_elsewhere AS DOUBLE) / r.patients
+    THEN CAST(r.patients_seen_elsewhere AS DOUBLE) / NULLIF(r.patients, 0)
   END AS share_seen_elsewhere,
   s.refresh_id
 FROM rows_out AS r

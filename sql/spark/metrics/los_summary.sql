@@ -94,7 +94,7 @@ WITH cells AS (
     pod,
     hrg,
     SUM(spells) AS ics_spells,
-    CAST(SUM(trimmed_bed_days) AS DOUBLE) / SUM(spells) AS ics_mean_los
+    CAST(SUM(trimmed_bed_days) AS DOUBLE) / NULLIF(SUM(spells), 0) AS ics_mean_los
   FROM levels
   GROUP BY
     fin_year,
@@ -112,7 +112,7 @@ SELECT
   l.bed_days,
   CAST(l.trimmed_bed_days AS DOUBLE) AS trimmed_bed_days,
   CAST(l.long_stay_bed_days AS DOUBLE) AS long_stay_bed_days,
-  CAST(l.trimmed_bed_days AS DOUBLE) / l.spells AS mean_los,
+  CAST(l.trimmed_bed_days AS DOUBLE) / NULLIF(l.spells, 0) AS mean_los,
   i.ics_spells,
   i.ics_mean_los,
   CAST(l.excess_bed_days_vs_ics AS DOUBLE) AS excess_bed_days_vs_ics,

@@ -28,9 +28,9 @@ WITH area_lsoas AS (
     a.area
 ), england AS (
   SELECT
-    CAST(SUM(population_0_15) AS DOUBLE) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_0_15,
-    CAST(SUM(population_16_59) AS DOUBLE) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_16_59,
-    CAST(SUM(population_60_plus) AS DOUBLE) / SUM(population_0_15 + population_16_59 + population_60_plus) AS share_60_plus
+    CAST(SUM(population_0_15) AS DOUBLE) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_0_15,
+    CAST(SUM(population_16_59) AS DOUBLE) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_16_59,
+    CAST(SUM(population_60_plus) AS DOUBLE) / NULLIF(SUM(population_0_15 + population_16_59 + population_60_plus), 0) AS share_60_plus
   FROM ref_lsoa
 ), resident_bands AS (
   SELECT
@@ -86,23 +86,26 @@ WITH area_lsoas AS (
     b.patients,
     b.activity,
     b.total_cost,
-    CASE WHEN p.population > 0 THEN 100000.0 * b.activity / p.population END AS activity_per_100k,
-    CASE WHEN p.population > 0 THEN 100000.0 * b.patients / p.population END AS patients_per_100k,
+    CASE WHEN p.population > 0 THEN 100000.0 * b.activity / NULLIF(p.population, 0) END AS activity_per_100k,
+    CASE WHEN p.population > 0 THEN 100000.0 * b.patients / NULLIF(p.population, 0) END AS patients_per_100k,
     CASE
       WHEN p.population > 0
-      THEN 100000.0 * CAST(b.total_cost AS DOUBLE) / p.population
+      THEN 100000.0 * CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0)
     END AS cost_per_100k,
-    CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / p.population END AS cost_per_head,
+    CASE
+      WHEN p.population > 0
+      THEN CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0)
+    END AS cost_per_head,
     CASE
       WHEN p.population_0_15 > 0
       AND p.population_16_59 > 0
       AND p.population_60_plus > 0
       AND b.activity_0_15 + b.activity_16_59 + b.activity_60_plus > 0
       THEN 100000.0 * (
-        e.share_0_15 * b.activity_0_15 / p.population_0_15 + e.share_16_59 * b.activity_16_59 / p.population_16_59 + e.share_60_plus * b.activity_60_plus / p.population_60_plus
-      ) * b.activity / (
+        e.share_0_15 * b.activity_0_15 / NULLIF(p.population_0_15, 0) + e.share_16_59 * b.activity_16_59 / NULLIF(p.population_16_59, 0) + e.share_60_plus * b.activity_60_plus / NULLIF(p.population_60_plus, 0)
+      ) * b.activity / NULLIF((
         b.activity_0_15 + b.activity_16_59 + b.activity_60_plus
-      )
+      ), 0)
     END AS standardised_activity_per_100k,
     CASE
       WHEN p.population_0_15 > 0
@@ -110,8 +113,8 @@ WITH area_lsoas AS (
       AND p.population_60_plus > 0
       AND b.cost_0_15 + b.cost_16_59 + b.cost_60_plus <> 0
       THEN 100000.0 * (
-        e.share_0_15 * CAST(b.cost_0_15 AS DOUBLE) / p.population_0_15 + e.share_16_59 * CAST(b.cost_16_59 AS DOUBLE) / p.population_16_59 + e.share_60_plus * CAST(b.cost_60_plus AS DOUBLE) / p.population_60_plus
-      ) * CAST(b.total_cost AS DOUBLE) / CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS DOUBLE)
+        e.share_0_15 * CAST(b.cost_0_15 AS DOUBLE) / NULLIF(p.population_0_15, 0) + e.share_16_59 * CAST(b.cost_16_59 AS DOUBLE) / NULLIF(p.population_16_59, 0) + e.share_60_plus * CAST(b.cost_60_plus AS DOUBLE) / NULLIF(p.population_60_plus, 0)
+      ) * CAST(b.total_cost AS DOUBLE) / NULLIF(CAST(b.cost_0_15 + b.cost_16_59 + b.cost_60_plus AS DOUBLE), 0)
     END AS standardised_cost_per_100k
   FROM resident_bands AS b
   JOIN area_population AS p
@@ -172,11 +175,11 @@ SELECT
   i.standardised_cost_per_100k AS ics_standardised_cost_per_100k,
   CASE
     WHEN i.standardised_activity_per_100k > 0
-    THEN r.standardised_activity_per_100k / i.standardised_activity_per_100k
+    THEN r.standardised_activity_per_100k / NULLIF(i.standardised_activity_per_100k, 0)
   END AS activity_ratio_to_ics,
   CASE
     WHEN i.standardised_cost_per_100k > 0
-    THEN r.standardised_cost_per_100k / i.standardised_cost_per_100k
+    THEN r.standardised_cost_per_100k / NULLIF(i.standardised_cost_per_100k, 0)
   END AS cost_ratio_to_ics,
   s.refresh_id
 FROM all_rows AS r
