@@ -66,7 +66,8 @@ SELECT q.fin_year, q.quarter, q.setting, q.pod, q.org_code, q.unit_of_count, q.a
        CAST(p.total_cost AS DOUBLE) / nullif(CAST(p.units AS DOUBLE), 0) AS previous_mean_cost,
        (CAST(q.total_cost AS DOUBLE) / nullif(CAST(q.units AS DOUBLE), 0))
            / nullif(CAST(p.total_cost AS DOUBLE) / nullif(CAST(p.units AS DOUBLE), 0), 0) - 1 AS change_vs_previous,
-       CAST(least(q.activity, p.activity) AS BIGINT) AS trend_activity,
+       CAST(CASE WHEN p.activity IS NULL OR q.activity <= p.activity THEN q.activity ELSE p.activity END AS BIGINT)
+           AS trend_activity,
        CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters, CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
        r.rolling_total_cost,
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,

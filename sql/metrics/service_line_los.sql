@@ -53,8 +53,8 @@ ics_totals AS (
     GROUP BY service_line, fin_year
 )
 SELECT c.service_line, c.fin_year, c.org_code, c.los_band, c.band_order, c.spells, p.provider_spells,
-       CAST(c.spells AS DOUBLE) / p.provider_spells AS share, i.ics_spells,
-       CAST(i.ics_spells AS DOUBLE) / t.ics_total AS ics_share, s.refresh_id
+       CAST(c.spells AS DOUBLE) / NULLIF(p.provider_spells, 0) AS share, i.ics_spells,
+       CAST(i.ics_spells AS DOUBLE) / NULLIF(t.ics_total, 0) AS ics_share, s.refresh_id
 FROM counted AS c
 JOIN providers AS p ON p.service_line = c.service_line AND p.fin_year = c.fin_year AND p.org_code = c.org_code
 JOIN ics AS i ON i.service_line = c.service_line AND i.fin_year = c.fin_year AND i.los_band = c.los_band

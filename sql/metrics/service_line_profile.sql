@@ -78,8 +78,8 @@ ics_totals AS (
     GROUP BY service_line, fin_year
 )
 SELECT c.service_line, c.fin_year, c.org_code, c.measure, c.category, c.patients, t.provider_patients,
-       CAST(c.patients AS DOUBLE) / t.provider_patients AS share, i.ics_patients,
-       CAST(i.ics_patients AS DOUBLE) / it.ics_total AS ics_share, s.refresh_id
+       CAST(c.patients AS DOUBLE) / NULLIF(t.provider_patients, 0) AS share, i.ics_patients,
+       CAST(i.ics_patients AS DOUBLE) / NULLIF(it.ics_total, 0) AS ics_share, s.refresh_id
 FROM counted AS c
 JOIN provider_totals AS t ON t.service_line = c.service_line AND t.fin_year = c.fin_year AND t.org_code = c.org_code
 JOIN ics_counts AS i

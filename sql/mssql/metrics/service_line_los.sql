@@ -102,9 +102,9 @@ SELECT
   c.band_order,
   c.spells,
   p.provider_spells,
-  CAST(c.spells AS FLOAT) / p.provider_spells AS share,
+  CAST(c.spells AS FLOAT) / NULLIF(p.provider_spells, 0) AS share,
   i.ics_spells,
-  CAST(i.ics_spells AS FLOAT) / t.ics_total AS ics_share,
+  CAST(i.ics_spells AS FLOAT) / NULLIF(t.ics_total, 0) AS ics_share,
   s.refresh_id
 FROM counted AS c
 JOIN providers AS p

@@ -84,7 +84,11 @@ SELECT
   (
     CAST(q.total_cost AS DOUBLE) / NULLIF(CAST(q.units AS DOUBLE), 0)
   ) / NULLIF(CAST(p.total_cost AS DOUBLE) / NULLIF(CAST(p.units AS DOUBLE), 0), 0) - 1 AS change_vs_previous,
-  CAST(LEAST(q.activity, p.activity) AS BIGINT) AS trend_activity,
+  CAST(CASE
+    WHEN p.activity IS NULL OR q.activity <= p.activity
+    THEN q.activity
+    ELSE p.activity
+  END AS BIGINT) AS trend_activity,
   CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters,
   CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
   r.rolling_total_cost,

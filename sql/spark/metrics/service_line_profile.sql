@@ -138,9 +138,9 @@ SELECT
   c.category,
   c.patients,
   t.provider_patients,
-  CAST(c.patients AS DOUBLE) / t.provider_patients AS share,
+  CAST(c.patients AS DOUBLE) / NULLIF(t.provider_patients, 0) AS share,
   i.ics_patients,
-  CAST(i.ics_patients AS DOUBLE) / it.ics_total AS ics_share,
+  CAST(i.ics_patients AS DOUBLE) / NULLIF(it.ics_total, 0) AS ics_share,
   s.refresh_id
 FROM counted AS c
 JOIN provider_totals AS t
