@@ -113,7 +113,9 @@ def test_refresh_then_export_from_the_command_line(workspace: Workspace) -> None
     assert code == 0 and "Wrote 1 rows" in output
     with out.open(encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row["activity"] == "10" and row["total_cost"] == "1266.0000"
+    # 12 records shown as 10; the £1,266 total is shown at the rounded count (£105.50 a record x 10), so total / mean
+    # gives back 10, not 12 (docs/disclosure-control.md, rule 3)
+    assert row["activity"] == "10" and row["total_cost"] == "1055.0000" and row["mean_cost"] == "105.5"
     code, output = run(
         "export", "unit_cost_benchmark", "--out", str(out), "--unsuppressed", "--config", str(workspace.config_path)
     )
