@@ -33,25 +33,15 @@ from engine.metrics import catalog
 from engine.metrics.reconcile import reconciliation_errors
 from engine.metrics.snapshots import snapshot_path
 from engine.store import Store
+from engine.store.server import layout
 from engine.store.spark import lake
 from engine.store.spark.session import apply_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-REFRESH_INPUTS = (
-    "ref_pod",
-    "ref_national_schedule",
-    "ref_market_forces",
-    "ref_wau_constant",
-    "ref_los_trim_point",
-    "ref_cost_driver",
-    "ref_population_area",
-    "ref_gp_list_size",
-    "ref_condition_code",
-    "ref_pathway_step",
-    "ref_pathway_code",
-    "results.refresh_parameters",
+REFRESH_INPUTS = tuple(
+    f"results.{table}" if table == "refresh_parameters" else table for table in layout.REFRESH_INPUTS
 )
 """Made by each refresh in the store from the config and the engine's code lists; sent to Spark by `prepare`."""
 

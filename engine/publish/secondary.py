@@ -133,14 +133,17 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
         small = rule.hidden(tables[name]["activity"]).to_pylist()  # the one small-number rule, as published
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
-        keyed = sorted((_sort_key(r), i) for i, r in enumerate(rows[name]))
+        measured = {_value_column(name), "activity"}
+        keyed = sorted((_sort_key(r, measured), i) for i, r in enumerate(rows[name]))
         for _, i in keyed:
             r = rows[name][i]
             number[(name, i)] = len(cells.table)
             cells.table.append(name)
             cells.row.append(i)
             value = r[_value_column(name)]
-            cells.value.append(abs(float(value)) if value is not None else 0.0)
+            # to the penny: the same results computed elsewhere (the ICS SQL Server, Spark) differ in the last bits
+            # of a double, and a cell of 0.0 against 1e-13 would change the integer program and so the pattern
+            cells.value.append(round(abs(float(value)), 2) if value is not None else 0.0)
             cells.primary.append(bool(small[i]))
     for margin in MARGINS:
         parts: dict[tuple[object, ...], list[int]] = defaultdict(list)
@@ -151,12 +154,16 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
             if margin.total.where(r):
                 found = parts.get(tuple(r[k] for k in margin.by), [])
                 if found:
-                    cells.margins.append([number[(margin.total.table, i)], *found])
+                    cells.margins.append([number[(margin.total.table, i)], *sorted(found)])
+    # each margin (its total first, then its parts) in the order of its cells, not of the rows they were found in:
+    # Spark or the ICS SQL Server give the same results in another row order, and the integer program must not change
+    cells.margins.sort()
     return cells
 
 
-def _sort_key(row: Row) -> tuple[str, ...]:
-    return tuple(f"{k}={row[k]!r}" for k in sorted(row))
+def _sort_key(row: Row, measured: set[str]) -> tuple[str, ...]:
+    """A cell's keys as text, its figures left out: the order must not depend on how a sum came out."""
+    return tuple(f"{k}={row[k]!r}" for k in sorted(row) if k not in measured)
 
 
 def _needed(table: str) -> list[str]:
