@@ -24,6 +24,7 @@ from pathlib import Path
 from engine.errors import ConfigError
 from engine.progress import Progress, silent
 from engine.store import Store
+from engine.store.server import layout
 
 PARTITION_COLUMNS = ("fin_year", "org_code", "setting")
 """How record-level tables are split into folders, outermost first."""
@@ -31,15 +32,7 @@ PARTITION_COLUMNS = ("fin_year", "org_code", "setting")
 RECORD_TABLES = ("activity", "cost_lines")
 """Record-level tables: one row per patient event or cost line, partitioned."""
 
-SMALL_TABLES = (
-    "providers",
-    "data_quality",
-    "ref_lsoa",
-    "ref_hrg_chapter",
-    "ref_hrg_subchapter",
-    "ref_currency_prefix",
-    "ref_tfc",
-)
+SMALL_TABLES = tuple(table for table in layout.CANONICAL_TABLES if table not in RECORD_TABLES)
 """Store tables the metrics read that are small enough for one file each."""
 
 LAKE_TABLES = (*RECORD_TABLES, *SMALL_TABLES)
