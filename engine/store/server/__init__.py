@@ -1,16 +1,19 @@
-"""The ICS SQL Server: the canonical store for a whole ICS, reached through ODBC (see docs/sql-server.md)."""
+"""The ICS SQL Server: the canonical store for a whole ICS, reached through ODBC (see docs/sql-server.md).
+
+Importing this package needs nothing beyond icsbench's core: `layout`, `render` and the other pure modules load
+anywhere (the Spark lake and the table shapes use them). Only `connection` needs the SQL Server extras (pyodbc,
+arrow-odbc), and it says how to install them when they are missing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from engine.config import IcsConfig
-from engine.errors import ConfigError, ServerError
+from engine.errors import ConfigError
 
-try:
+if TYPE_CHECKING:
     from engine.store.server.connection import Server
-except ImportError as exc:  # pyodbc or arrow-odbc missing, or the unixODBC library they load
-    raise ServerError(
-        f"the ICS SQL Server needs icsbench's SQL Server extras, which cannot be loaded here ({exc}). Install them "
-        'with `pip install "ics-plics-benchmarking[sqlserver]"` (on Linux also the unixodbc package) and Microsoft\'s '
-        "ODBC Driver 18 for SQL Server."
-    ) from exc
 
 
 def connect(config: IcsConfig) -> Server:
@@ -20,7 +23,18 @@ def connect(config: IcsConfig) -> Server:
             'the config has no [server] section: add one with connection = "<ODBC connection string>" to use the '
             "ICS SQL Server (see docs/sql-server.md)"
         )
+    from engine.store.server.connection import Server
+
     return Server(config.server)
+
+
+def __getattr__(name: str) -> Any:
+    """`Server` loads the ODBC drivers' modules, so it is imported only when asked for."""
+    if name == "Server":
+        from engine.store.server.connection import Server
+
+        return Server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Server", "connect"]

@@ -20,13 +20,21 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyodbc
-from arrow_odbc import Error as ArrowOdbcError
-from arrow_odbc import insert_into_table, read_arrow_batches_from_odbc
 
 from engine import sql_files
 from engine.config import ServerSection
 from engine.errors import ServerError
+
+try:
+    import pyodbc
+    from arrow_odbc import Error as ArrowOdbcError
+    from arrow_odbc import insert_into_table, read_arrow_batches_from_odbc
+except ImportError as exc:  # pyodbc or arrow-odbc missing, or the unixODBC library they load
+    raise ServerError(
+        f"the ICS SQL Server needs icsbench's SQL Server extras, which cannot be loaded here ({exc}). Install them "
+        'with `pip install "ics-plics-benchmarking[sqlserver]"` (on Linux also the unixodbc package) and Microsoft\'s '
+        "ODBC Driver 18 for SQL Server."
+    ) from exc
 
 KEYRING_SERVICE = "icsbench"
 WRITE_CHUNK_ROWS = 20_000

@@ -22,13 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 from sqlglot import expressions as exp
 
 from engine import generated_files, sql_files
-from engine.store.server.connection import Dialect
+
+if TYPE_CHECKING:
+    from engine.store.server.connection import Dialect
 
 CANONICAL = "ics_canonical"
 STAGING = "ics_staging"
