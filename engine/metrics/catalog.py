@@ -22,9 +22,9 @@ otherwise published at X's rounded count, so it cannot undo the rounding), `benc
 several providers' rows of a cell: a median, a best in system; published only where it cannot echo a hidden provider),
 `shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
 `total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
-wherever that benchmark is. `dominance total|largest|second|negatives of X` marks a figure the dominance rule
-reads for the money cell counted by X (its cost, its largest two records' costs, its records of negative cost): used
-by disclosure control, never published.
+wherever that benchmark is. `dominance total|largest|second of X` marks a figure the dominance rule reads for the
+money cell counted by X (its cost and its largest two records' costs, by size): used by disclosure control, never
+published.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ from typing import Literal, cast
 from engine import sql_files
 
 Role = Literal["key", "count", "from", "benchmark", "shown", "dominance"]
-DominancePart = Literal["total", "largest", "second", "negatives"]
+DominancePart = Literal["total", "largest", "second"]
 RESULTS_SCHEMA = "results"
 PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
     r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
     r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?|"
-    r"dominance (?P<part>total|largest|second|negatives) of (?P<measured>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
+    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
 )
 
 

@@ -118,16 +118,17 @@ def primary_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: Suppress
     return hidden
 
 
-DOMINANCE_PARTS = ("total", "largest", "second", "negatives")
+DOMINANCE_PARTS = ("total", "largest", "second")
 
 
 def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
     """For each count column whose cell has dominance figures, True where one or two records dominate its cost.
 
-    With T the cell's cost and x1 >= x2 its two largest record costs: the p% rule hides it when T - x1 - x2 <
-    p% of x1 (the others' cost cannot hide the largest record's within p%: the second largest contributor could
-    estimate it that closely), the nk rule when x1 + x2 >= k% of T. A cell with a record of negative cost is hidden
-    (dominance is not defined there: fail closed). A cell with no record of non-zero cost has nothing to protect."""
+    With T the cell's cost and x1 >= x2 its two largest record costs, all by size (a credit counts as positive, as
+    statistical agencies apply the rule): the p% rule hides it when T - x1 - x2 < p% of x1 (the second largest
+    contributor, knowing its own, could then estimate the largest that closely), the nk rule when x1 + x2 >= k% of T.
+    A cell with no record of non-zero cost has nothing to protect; one without its figures (null) likewise, as the
+    SQL leaves them out only for such cells (tests/engine/publish check it on a refresh)."""
     parts: dict[str, dict[str, str]] = {}
     for c in columns:
         if c.role == "dominance" and c.source is not None and c.part is not None:
@@ -136,15 +137,12 @@ def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRu
     for count, names in parts.items():
         if set(names) != set(DOMINANCE_PARTS):
             raise ValueError(f"the dominance rule for {count} needs its {', '.join(DOMINANCE_PARTS)}")
-        total, largest, second, negatives = (
-            pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS
-        )
+        total, largest, second = (pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS)
         rest = pc.subtract(pc.subtract(total, largest), second)
         p_rule = pc.less(rest, pc.multiply(largest, rule.dominance_p_percent / 100))
         nk_rule = pc.greater_equal(pc.add(largest, second), pc.multiply(total, rule.dominance_k_percent / 100))
         positive = pc.greater(largest, 0.0)
-        dominance = pc.and_(positive, pc.or_(p_rule, nk_rule))
-        out[count] = pc.or_(dominance, pc.greater(negatives, 0.0))
+        out[count] = pc.and_(positive, pc.or_(p_rule, nk_rule))
     return out
 
 

@@ -7,7 +7,8 @@
 --   cell, its total and its largest two contributions; they come from the records, so they are worked out here and
 --   carried, never published, in unit_cost_benchmark and cost_driver_benchmark. A contributor is one activity
 --   record (an episode, attendance, contact or period), as in the cell's count; records of no cost on a driver add
---   nothing and are left out. The same figures for the cell across every provider (the ICS cell) protect the ICS
+--   nothing and are left out. Costs are compared by size: a record of negative cost (a credit) counts by its
+--   magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same figures for the cell across every provider (the ICS cell) protect the ICS
 --   cost per unit. Records are those of benchmark_inputs: loaded activity with a known POD.
 -- Columns:
 --   family [key] unit_cost (the record's whole cost) or driver_cost (its cost on one driver)
@@ -19,15 +20,13 @@
 --   detail [key] the cost driver for driver_cost; blank for unit_cost
 --   org_code [key] provider ODS code
 --   records [count] the provider's records of non-zero cost in the cell
---   cost [from records] their cost, pounds
---   largest [from records] the largest record cost, pounds
---   second [from records] the second largest record cost, pounds (0 with a single record)
---   negatives [from records] records of negative cost (dominance is not defined for them)
+--   cost [from records] their cost by size (each record's cost made positive), pounds
+--   largest [from records] the largest record cost by size, pounds
+--   second [from records] the second largest record cost by size, pounds (0 with a single record)
 --   ics_records [count] records of non-zero cost in the cell across every provider
---   ics_cost [from ics_records] their cost, pounds
---   ics_largest [from ics_records] the largest record cost in the cell across every provider, pounds
+--   ics_cost [from ics_records] their cost by size, pounds
+--   ics_largest [from ics_records] the largest record cost by size in the cell across every provider, pounds
 --   ics_second [from ics_records] the second largest, pounds
---   ics_negatives [from ics_records] records of negative cost in the cell across every provider
 WITH records AS (
     SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.total_cost, e.ward_cost, e.theatre_cost,
            e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
@@ -71,12 +70,12 @@ contributions AS (
 ranked AS (
     -- Each record's place by cost in its provider's cell and in the ICS cell (ties in any order: only the values of
     -- the first two are kept).
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, cost,
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(cost) AS cost,
            ROW_NUMBER() OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code ORDER BY cost DESC
+               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code ORDER BY abs(cost) DESC
            ) AS provider_rank,
            ROW_NUMBER() OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY cost DESC
+               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY abs(cost) DESC
            ) AS ics_rank
     FROM contributions
 ),
@@ -85,8 +84,7 @@ provider_cells AS (
            count(*) AS records,
            sum(cost) AS cost,
            max(CASE WHEN provider_rank = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second,
-           CAST(sum(CASE WHEN cost < 0 THEN 1 ELSE 0 END) AS BIGINT) AS negatives
+           coalesce(max(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second
     FROM ranked
     GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
 ),
@@ -95,13 +93,12 @@ ics_cells AS (
            count(*) AS ics_records,
            sum(cost) AS ics_cost,
            max(CASE WHEN ics_rank = 1 THEN cost END) AS ics_largest,
-           coalesce(max(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second,
-           CAST(sum(CASE WHEN cost < 0 THEN 1 ELSE 0 END) AS BIGINT) AS ics_negatives
+           coalesce(max(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second
     FROM ranked
     GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
 )
 SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.records, p.cost, p.largest,
-       p.second, p.negatives, i.ics_records, i.ics_cost, i.ics_largest, i.ics_second, i.ics_negatives
+       p.second, i.ics_records, i.ics_cost, i.ics_largest, i.ics_second
 FROM provider_cells AS p
 JOIN ics_cells AS i
     ON i.family = p.family AND i.fin_year = p.fin_year AND i.setting = p.setting AND i.pod = p.pod

@@ -112,12 +112,15 @@ WITH records AS (
     hrg AS hrg,
     detail AS detail,
     org_code AS org_code,
-    cost AS cost,
+    ABS(cost) AS cost,
     ROW_NUMBER() OVER (
       PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
-      ORDER BY cost DESC
+      ORDER BY ABS(cost) DESC
     ) AS provider_rank,
-    ROW_NUMBER() OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY cost DESC) AS ics_rank
+    ROW_NUMBER() OVER (
+      PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail
+      ORDER BY ABS(cost) DESC
+    ) AS ics_rank
   FROM contributions
 ), provider_cells AS (
   SELECT
@@ -132,8 +135,7 @@ WITH records AS (
     COUNT_BIG(*) AS records,
     SUM(cost) AS cost,
     MAX(CASE WHEN provider_rank = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second,
-    CAST(SUM(CASE WHEN cost < 0 THEN 1 ELSE 0 END) AS BIGINT) AS negatives
+    COALESCE(MAX(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second
   FROM ranked
   GROUP BY
     family,
@@ -156,8 +158,7 @@ WITH records AS (
     COUNT_BIG(*) AS ics_records,
     SUM(cost) AS ics_cost,
     MAX(CASE WHEN ics_rank = 1 THEN cost END) AS ics_largest,
-    COALESCE(MAX(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second,
-    CAST(SUM(CASE WHEN cost < 0 THEN 1 ELSE 0 END) AS BIGINT) AS ics_negatives
+    COALESCE(MAX(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second
   FROM ranked
   GROUP BY
     family,
@@ -181,12 +182,10 @@ SELECT
   p.cost,
   p.largest,
   p.second,
-  p.negatives,
   i.ics_records,
   i.ics_cost,
   i.ics_largest,
-  i.ics_second,
-  i.ics_negatives
+  i.ics_second
 FROM provider_cells AS p
 JOIN ics_cells AS i
   ON i.family = p.family

@@ -35,11 +35,9 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
-  dom.negatives AS dominance_negatives,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second,
-  ics_dom.ics_negatives AS ics_dominance_negatives
+  ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 JOIN ref_cost_driver AS d
   ON d.cost_driver = c.detail
@@ -65,8 +63,7 @@ LEFT JOIN (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second,
-    ics_negatives AS ics_negatives
+    ics_second AS ics_second
   FROM cell_dominance
 ) AS ics_dom
   ON ics_dom.family = 'driver_cost'

@@ -1,10 +1,11 @@
 """ACRO, the output checker of UK Trusted Research Environments (SACRO), as an independent judge of what is published.
 
 ACRO is handed the record-level costs of the synthetic ICS, read straight from the store's loaded activity and cost
-lines (not from any result table), and asked, by its own `crosstab` with `aggfunc="sum"`, which cells of the
-provider x cell cost table it would let out. Every cell it flags for dominance (its nk and p% checks) or for too few
-records (its threshold check, at the policy's threshold) must be blank in the published tables. It runs twice: with
-ACRO's own defaults (p% 10, nk n=2 k=90%) and with the parameters of this ICS's config.
+lines (not from any result table), each record's cost by size (ACRO does not judge dominance among negative values;
+the policy counts a credit by its magnitude), and asked, by its own `crosstab` with `aggfunc="sum"`, which cells of
+the provider x cell cost table (and its ICS margin) it would let out. Every cell it flags for dominance (its nk and
+p% checks) or, for whole costs, for too few records (its threshold check, at the policy's threshold) must be blank
+in the published tables. ACRO runs with the config's parameters, checked to be at least as strict as its defaults.
 """
 
 from __future__ import annotations
@@ -76,9 +77,11 @@ def judge(config: IcsConfig) -> dict[str, Any]:
         }
     per_record = lines.groupby(["setting", "org_code", "record_id"], as_index=False)["cost"].sum()
     records = activity.merge(per_record, on=["setting", "org_code", "record_id"], how="left").fillna({"cost": 0.0})
+    # By size: ACRO leaves dominance undefined where a value is negative (a credit); the policy judges magnitudes.
+    records["cost"] = records["cost"].abs()
     by_driver = lines.groupby(["setting", "org_code", "record_id", "cost_driver"], as_index=False)["cost"].sum()
     drivers = activity.merge(by_driver, on=["setting", "org_code", "record_id"])
-    drivers = drivers[drivers["cost"] != 0]
+    drivers = drivers[drivers["cost"] != 0].assign(cost=lambda f: f["cost"].abs())
     ours = {
         "safe_threshold": rule.smallest_shown,
         "safe_pratio_p": rule.dominance_p_percent / 100,

@@ -95,7 +95,6 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
                     f"{prefix}dominance_cost": top.sum(),
                     f"{prefix}dominance_largest": top.max(),
                     f"{prefix}dominance_second": top.apply(lambda c: c.nlargest(2).iloc[-1] if len(c) > 1 else 0.0),
-                    f"{prefix}dominance_negatives": top.apply(lambda c: int((c < 0).sum())),
                 }
             ).reset_index()
             out = out.merge(figures, on=keys)
@@ -158,4 +157,4 @@ def _dominated(frame: pd.DataFrame, rule: SuppressionRule) -> np.ndarray:
     total, x1, x2 = frame["dominance_cost"], frame["dominance_largest"], frame["dominance_second"]
     p_rule = total - x1 - x2 < rule.dominance_p_percent / 100 * x1
     nk_rule = x1 + x2 >= rule.dominance_k_percent / 100 * total
-    return ((x1 > 0) & (p_rule | nk_rule)).to_numpy() | (frame["dominance_negatives"] > 0).to_numpy()
+    return ((x1 > 0) & (p_rule | nk_rule)).to_numpy()
