@@ -124,6 +124,9 @@ class SecondaryOutcome:
     secondary_cost: float
     dominance_cells: int = 0  # of the primary cells, those hidden by the dominance rule and not for a small count
     dominance_cost: float = 0.0
+    driver_cells: int = 0  # the same in cost_driver_benchmark, where the dominance rule bites most
+    driver_dominance_cells: int = 0
+    driver_dominance_cost: float = 0.0
 
 
 def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells:
@@ -210,6 +213,7 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         by_table[cells.table[c]][cells.row[c]] = True
     cell_table = np.array(cells.table)
     base = cell_table == CELL.table  # information loss is measured on the cell-level table
+    drivers = cell_table == CELL_DRIVER.table
     return SecondaryOutcome(
         hidden=by_table,
         cells=int(base.sum()),
@@ -220,6 +224,9 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         secondary_cost=_pounds(value[secondary & base]),
         dominance_cells=int((dominance & base).sum()),
         dominance_cost=_pounds(value[dominance & base]),
+        driver_cells=int(drivers.sum()),
+        driver_dominance_cells=int((dominance & drivers).sum()),
+        driver_dominance_cost=_pounds(value[dominance & drivers]),
     )
 
 

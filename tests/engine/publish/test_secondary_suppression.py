@@ -47,10 +47,14 @@ def test_the_refresh_reports_what_secondary_suppression_hid(refreshed_ics: Any) 
         [(hidden,)] = store.con.execute(
             "SELECT count(*) FROM published.unit_cost_benchmark WHERE activity IS NULL"
         ).fetchall()
-    cells, primary, extra, cost, primary_cost, extra_cost, dominated, dominated_cost = row
+    cells, primary, extra, cost, primary_cost, extra_cost, dominated, dominated_cost, *drivers = row
+    driver_cells, driver_dominated, driver_dominated_cost = drivers
     assert primary + dominated + extra == hidden
     assert 0 < primary < cells and 0 <= extra_cost < cost - primary_cost
-    assert 0 < dominated < cells - primary and 0 < dominated_cost < cost - primary_cost - extra_cost
+    # a provider's whole cost in a cell of 8 or more records is seldom dominated (none are at scale 0.01): the rule
+    # bites on driver and ICS cells; what it hides here is counted apart from the small cells, never twice
+    assert 0 <= dominated <= cells - primary and 0 <= dominated_cost <= cost - primary_cost - extra_cost
+    assert 0 < driver_dominated < driver_cells and driver_dominated_cost > 0
 
 
 records = st.lists(
