@@ -21,6 +21,7 @@ from engine import codes
 from engine.errors import IcsBenchError
 from engine.metrics.population_inputs import ICS_AREA, OUTSIDE_AREA
 from engine.publish import published_results, reports
+from engine.publish.suppression import SuppressionRule
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,8 +137,7 @@ def _figure(table: ResultTable, row: int, column: str, *, why_blank: str) -> flo
     if value is not None:
         return float(value)
     if table.suppressed(column, row):
-        rule = _cache.config.suppression
-        raise NotShownError(f"suppressed: fewer than {rule.smallest_shown} cases")
+        raise NotShownError(SuppressionRule.from_config(_cache.config.suppression).hidden_text())
     raise NotShownError(why_blank)
 
 

@@ -100,6 +100,8 @@ class SuppressionSection(_Section):
     round_to: Annotated[int, Field(ge=1, le=100)] = 5
     benchmark_min_providers: Annotated[int, Field(ge=3, le=100)] = 3
     protection_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    dominance_p_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    dominance_k_percent: Annotated[float, Field(gt=0, le=100)] = 85.0
 
 
 FinYear = Annotated[str, Field(pattern=schema.FIN_YEAR_PATTERN)]

@@ -113,4 +113,6 @@ def _publication(column: catalog.ColumnDoc) -> str:
         return f"hidden with `{column.source}`{against}; shown {shown}"
     if column.role == "benchmark":
         return f"shown where {SuppressionRule().benchmark_min_providers}+ providers are all shown"
+    if column.role == "dominance":
+        return f"never published: the dominance rule reads it to hide `{column.source}`'s cell"
     return "as is"

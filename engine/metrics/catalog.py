@@ -22,7 +22,9 @@ otherwise published at X's rounded count, so it cannot undo the rounding), `benc
 several providers' rows of a cell: a median, a best in system; published only where it cannot echo a hidden provider),
 `shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
 `total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
-wherever that benchmark is.
+wherever that benchmark is. `dominance total|largest|second of X` marks a figure the dominance rule reads for the
+money cell counted by X (its cost and its largest two records' costs, by size): used by disclosure control, never
+published.
 """
 
 from __future__ import annotations
@@ -30,16 +32,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from engine import sql_files
 
-Role = Literal["key", "count", "from", "benchmark", "shown"]
+Role = Literal["key", "count", "from", "benchmark", "shown", "dominance"]
+DominancePart = Literal["total", "largest", "second"]
 RESULTS_SCHEMA = "results"
 PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
     r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
-    r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?)\] (?P<text>.+)$"
+    r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?|"
+    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
 )
 
 
@@ -55,6 +59,12 @@ class ColumnDoc:
     source: str | None = None  # for role "from": the count column the figure is built on
     total: bool = False  # for role "from": the figure grows with the count (published at the rounded count)
     against: str | None = None  # for role "from": the benchmark column it is compared with (hidden with it)
+    part: DominancePart | None = None  # for role "dominance": which figure of the cell it is
+
+    @property
+    def published(self) -> bool:
+        """False for the figures only disclosure control reads (role dominance): they never leave the results."""
+        return self.role != "dominance"
 
 
 @dataclass(frozen=True)
@@ -136,14 +146,20 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
         if line.startswith(" ") and out:
             last = out[-1]
             out[-1] = ColumnDoc(
-                last.name, last.role, f"{last.description} {line.strip()}", last.source, last.total, last.against
+                last.name,
+                last.role,
+                f"{last.description} {line.strip()}",
+                last.source,
+                last.total,
+                last.against,
+                last.part,
             )
             continue
         match = _COLUMN.match(line)
         if not match:
             raise CatalogError(f"sql/metrics/{name}.sql: column line {line!r} should read `name [role] meaning`")
-        source = match.group("source")
-        role: Role = "from" if source else match.group("role")  # type: ignore[assignment]
+        source = match.group("source") or match.group("measured")
+        role: Role = "dominance" if match.group("part") else "from" if source else match.group("role")  # type: ignore[assignment]
         out.append(
             ColumnDoc(
                 match.group("name"),
@@ -152,6 +168,7 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
                 source,
                 total=bool(match.group("total")),
                 against=match.group("against"),
+                part=cast("DominancePart | None", match.group("part")),
             )
         )
     names = {c.name for c in out}

@@ -201,7 +201,8 @@ def _write_xlsx(path: Path, metric: catalog.Metric, table: pa.Table, refresh_id:
         first = len(lines) + 1
         about.write_string(first, 0, "Column", header)
         about.write_string(first, 1, "Meaning", header)
-        for row, column in enumerate(metric.columns, start=first + 1):
+        listed = [c for c in metric.columns if c.name in table.column_names]  # not the rules' own, unless exported
+        for row, column in enumerate(listed, start=first + 1):
             about.write_string(row, 0, column.name)
             about.write_string(row, 1, column.description)
     finally:

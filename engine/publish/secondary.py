@@ -31,6 +31,8 @@ import highspy
 import numpy as np
 import pyarrow as pa
 
+from engine.metrics import catalog
+from engine.publish import suppression
 from engine.publish.suppression import SuppressionRule
 
 Row = Mapping[str, object]
@@ -104,7 +106,8 @@ class Cells:
     table: list[str] = field(default_factory=list)
     row: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
-    primary: list[bool] = field(default_factory=list)
+    primary: list[bool] = field(default_factory=list)  # hidden by a rule of the cell's own: small or dominated
+    small: list[bool] = field(default_factory=list)  # of those, hidden for a small count
     margins: list[list[int]] = field(default_factory=list)  # first the total, then its parts
 
 
@@ -114,15 +117,21 @@ class SecondaryOutcome:
 
     hidden: dict[str, np.ndarray]  # table -> True for rows secondary suppression hides
     cells: int
-    primary_cells: int
+    primary_cells: int  # hidden for a small count
     secondary_cells: int
     cost: float
     primary_cost: float
     secondary_cost: float
+    dominance_cells: int = 0  # of the primary cells, those hidden by the dominance rule and not for a small count
+    dominance_cost: float = 0.0
+    driver_cells: int = 0  # the same in cost_driver_benchmark, where the dominance rule bites most
+    driver_dominance_cells: int = 0
+    driver_dominance_cost: float = 0.0
 
 
 def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells:
-    """The cells of every margin, each flagged primary when its count is hidden by the small-number rule."""
+    """The cells of every margin, each flagged primary when its count is hidden by the small-number or dominance rule
+    (primary suppression: the cell's own figures give it away), and small when by the small-number rule."""
     cells = Cells()
     rows = {name: tables[name].select(_needed(name)).to_pylist() for name in TABLES}
     setting_of = {r["pod"]: r["setting"] for r in rows[CELL.table]}
@@ -130,7 +139,11 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
         r["setting"] = setting_of.get(str(r["pod"]))
     number: dict[tuple[str, int], int] = {}
     for name in TABLES:
-        small = rule.hidden(tables[name]["activity"]).to_pylist()  # the one small-number rule, as published
+        # the same rules as the published table's, in one place: the small-number rule, and the dominance rule
+        # where the table declares its figures
+        small = rule.hidden(tables[name]["activity"]).to_pylist()
+        dominated = suppression.dominated(tables[name], catalog.metric(name).columns, rule).get("activity")
+        primary = small if dominated is None else [a or b for a, b in zip(small, dominated.to_pylist(), strict=True)]
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
         measured = {_value_column(name), "activity"}
@@ -144,7 +157,8 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
             # to the penny: the same results computed elsewhere (the ICS SQL Server, Spark) differ in the last bits
             # of a double, and a cell of 0.0 against 1e-13 would change the integer program and so the pattern
             cells.value.append(round(abs(float(value)), 2) if value is not None else 0.0)
-            cells.primary.append(bool(small[i]))
+            cells.primary.append(bool(primary[i]))
+            cells.small.append(bool(small[i]))
     for margin in MARGINS:
         parts: dict[tuple[object, ...], list[int]] = defaultdict(list)
         for i, r in enumerate(rows[margin.parts.table]):
@@ -191,6 +205,7 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         if any(cells.primary[c] for c in component.cells):
             hide[_solve(component.cells, component.margins, cells, rule.protection_percent / 100)] = True
     primary = np.array(cells.primary, dtype=bool)
+    dominance = primary & ~np.array(cells.small, dtype=bool)
     value = np.array(cells.value)
     secondary = hide & ~primary
     by_table = {name: np.zeros(tables[name].num_rows, dtype=bool) for name in TABLES}
@@ -198,14 +213,20 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         by_table[cells.table[c]][cells.row[c]] = True
     cell_table = np.array(cells.table)
     base = cell_table == CELL.table  # information loss is measured on the cell-level table
+    drivers = cell_table == CELL_DRIVER.table
     return SecondaryOutcome(
         hidden=by_table,
         cells=int(base.sum()),
-        primary_cells=int((primary & base).sum()),
+        primary_cells=int((primary & ~dominance & base).sum()),
         secondary_cells=int((secondary & base).sum()),
         cost=_pounds(value[base]),
-        primary_cost=_pounds(value[primary & base]),
+        primary_cost=_pounds(value[primary & ~dominance & base]),
         secondary_cost=_pounds(value[secondary & base]),
+        dominance_cells=int((dominance & base).sum()),
+        dominance_cost=_pounds(value[dominance & base]),
+        driver_cells=int(drivers.sum()),
+        driver_dominance_cells=int((dominance & drivers).sum()),
+        driver_dominance_cost=_pounds(value[dominance & drivers]),
     )
 
 

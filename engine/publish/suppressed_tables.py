@@ -39,7 +39,8 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
 
 @dataclass(frozen=True)
 class DisclosureSummary:
-    """How much of unit_cost_benchmark the last refresh hid: for small counts, and by secondary suppression."""
+    """How much of unit_cost_benchmark the last refresh hid: for small counts, by the dominance rule (and not for a
+    small count), and by secondary suppression; and what the dominance rule hid in cost_driver_benchmark."""
 
     cells: int
     primary_cells: int
@@ -47,15 +48,24 @@ class DisclosureSummary:
     cost: float
     primary_cost: float
     secondary_cost: float
+    dominance_cells: int = 0
+    dominance_cost: float = 0.0
+    driver_cells: int = 0
+    driver_dominance_cells: int = 0
+    driver_dominance_cost: float = 0.0
 
     def sentence(self) -> str:
         if not self.cells:
             return "Disclosure control: no provider cells hidden (suppression is off, or there are no cost cells)."
         share = self.secondary_cost / self.cost if self.cost else 0.0
+        dominance_share = self.dominance_cost / self.cost if self.cost else 0.0
         return (
             f"Disclosure control: of {self.cells:,} provider cells in unit_cost_benchmark, {self.primary_cells:,} are "
-            f"hidden for a small count and {self.secondary_cells:,} more (£{self.secondary_cost:,.0f}, {share:.1%} "
-            "of the cost) so that none can be worked out from the totals around it."
+            f"hidden for a small count, {self.dominance_cells:,} because one or two records make up most of their "
+            f"cost (£{self.dominance_cost:,.0f}, {dominance_share:.1%} of the cost) and {self.secondary_cells:,} more "
+            f"(£{self.secondary_cost:,.0f}, {share:.1%}) so that none can be worked out from the totals around it; "
+            f"of {self.driver_cells:,} cells in cost_driver_benchmark, {self.driver_dominance_cells:,} are hidden "
+            f"because one or two records make up most of their cost (£{self.driver_dominance_cost:,.0f})."
         )
 
 
@@ -72,7 +82,8 @@ def disclosure_summary(store: Store) -> DisclosureSummary | None:
 
 
 def _summary(outcome: secondary.SecondaryOutcome | None) -> pa.Table:
-    """One row: cells and cost of unit_cost_benchmark, and how much primary and secondary suppression hid."""
+    """One row: cells and cost of unit_cost_benchmark, and how much the small-number rule, the dominance rule and
+    secondary suppression hid."""
     o = outcome or secondary.SecondaryOutcome({}, 0, 0, 0, 0.0, 0.0, 0.0)
     return pa.table(
         {
@@ -82,5 +93,10 @@ def _summary(outcome: secondary.SecondaryOutcome | None) -> pa.Table:
             "cost": [o.cost],
             "primary_cost": [o.primary_cost],
             "secondary_cost": [o.secondary_cost],
+            "dominance_cells": [o.dominance_cells],
+            "dominance_cost": [o.dominance_cost],
+            "driver_cells": [o.driver_cells],
+            "driver_dominance_cells": [o.driver_dominance_cells],
+            "driver_dominance_cost": [o.driver_dominance_cost],
         }
     )

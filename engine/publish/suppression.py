@@ -11,6 +11,9 @@ undo that:
 - a benchmark worked out from several providers' rows (a median, a best in system: role `benchmark`) is published
   only in a cell with at least `benchmark_min_providers` providers none of whose rows is hidden, and a figure
   compared with it (`vs` it) is hidden where it is;
+- a money cell one or two records dominate (the p% rule: the other records' cost is less than `dominance_p_percent`
+  of the largest; or the nk rule: the largest two make up at least `dominance_k_percent` of the cost) is hidden as
+  a small one is, read from the figures its table declares with role `dominance` (never published themselves);
 - rows the secondary suppression (engine.publish.secondary) chose are hidden like small ones, so no hidden cost can
   be recovered by taking shown rows from a published total.
 
@@ -42,6 +45,8 @@ class SuppressionRule:
     round_to: int = _DEFAULTS["round_to"].default
     benchmark_min_providers: int = _DEFAULTS["benchmark_min_providers"].default
     protection_percent: float = _DEFAULTS["protection_percent"].default
+    dominance_p_percent: float = _DEFAULTS["dominance_p_percent"].default
+    dominance_k_percent: float = _DEFAULTS["dominance_k_percent"].default
 
     @classmethod
     def from_config(cls, section: SuppressionSection) -> SuppressionRule:
@@ -51,6 +56,8 @@ class SuppressionRule:
             round_to=section.round_to,
             benchmark_min_providers=section.benchmark_min_providers,
             protection_percent=section.protection_percent,
+            dominance_p_percent=section.dominance_p_percent,
+            dominance_k_percent=section.dominance_k_percent,
         )
 
     def sentence(self) -> str:
@@ -64,9 +71,17 @@ class SuppressionRule:
             f"Counts of 1 to {self.smallest_shown - 1} are blank, other counts are rounded to the nearest "
             f"{self.round_to}, and figures built on a blank count are blank too; a zero stays zero. Costs and other "
             f"totals are shown at the rounded count, rates to {RATE_DECIMALS} decimal places, medians and best in "
-            f"system only where at least {self.benchmark_min_providers} providers are all shown, and some larger "
-            "cells are blank as well so a blank one cannot be worked out from the totals around it."
+            f"system only where at least {self.benchmark_min_providers} providers are all shown. A cost made up "
+            f"mostly by one or two records is blank (the others' cost under {self.dominance_p_percent:g}% of the "
+            f"largest, or the largest two at least {self.dominance_k_percent:g}% of it), and some larger cells are "
+            "blank as well so a blank one cannot be worked out from the totals around it."
         )
+
+    def hidden_text(self) -> str:
+        """What a blank figure says, wherever a person meets one (Excel functions, workbooks, Power BI): the same words
+        whichever rule hid it. The reason is not told: "dominated" would say the cell has at least the smallest count
+        shown and one very costly record, and "protects another" that it is not small, both things the blank hides."""
+        return f"suppressed: fewer than {self.smallest_shown} cases, or hidden so no patient's cost can be worked out"
 
     def column_note(self) -> str:
         """What happens to a count column, in a few words (the docs' tables)."""
@@ -90,9 +105,45 @@ class SuppressionRule:
         return pc.if_else(pc.equal(true, 0.0), 1.0, factor)
 
 
-def primary_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
+def small_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
     """For each count column, the rows where it is hidden by the small-number rule alone."""
     return {c.name: rule.hidden(table[c.name]) for c in columns if c.role == "count"}
+
+
+def primary_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
+    """For each count column, the rows hidden before secondary suppression: a small count, or a dominated cost."""
+    hidden = small_hidden(table, columns, rule)
+    for count, more in dominated(table, columns, rule).items():
+        hidden[count] = pc.or_(hidden[count], more)
+    return hidden
+
+
+DOMINANCE_PARTS = ("total", "largest", "second")
+
+
+def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
+    """For each count column whose cell has dominance figures, True where one or two records dominate its cost.
+
+    With T the cell's cost and x1 >= x2 its two largest record costs, all by size (a credit counts as positive, as
+    statistical agencies apply the rule): the p% rule hides it when T - x1 - x2 < p% of x1 (the second largest
+    contributor, knowing its own, could then estimate the largest that closely), the nk rule when x1 + x2 >= k% of T.
+    A cell with no record of non-zero cost has nothing to protect; one without its figures (null) likewise, as the
+    SQL leaves them out only for such cells (tests/engine/publish check it on a refresh)."""
+    parts: dict[str, dict[str, str]] = {}
+    for c in columns:
+        if c.role == "dominance" and c.source is not None and c.part is not None:
+            parts.setdefault(c.source, {})[c.part] = c.name
+    out: dict[str, pa.ChunkedArray] = {}
+    for count, names in parts.items():
+        if set(names) != set(DOMINANCE_PARTS):
+            raise ValueError(f"the dominance rule for {count} needs its {', '.join(DOMINANCE_PARTS)}")
+        total, largest, second = (pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS)
+        rest = pc.subtract(pc.subtract(total, largest), second)
+        p_rule = pc.less(rest, pc.multiply(largest, rule.dominance_p_percent / 100))
+        nk_rule = pc.greater_equal(pc.add(largest, second), pc.multiply(total, rule.dominance_k_percent / 100))
+        positive = pc.greater(largest, 0.0)
+        out[count] = pc.and_(positive, pc.or_(p_rule, nk_rule))
+    return out
 
 
 def suppress(
@@ -110,13 +161,14 @@ def suppress(
     if undeclared:
         raise ValueError(f"columns without a suppression role: {', '.join(undeclared)}")
     if not rule.enabled:
-        return table
+        return table.select([name for name in table.column_names if roles[name].published])
     hidden = primary_hidden(table, columns, rule)
     for name, more in (secondary or {}).items():
         hidden[name] = pc.or_(hidden[name], pc.fill_null(more, False))
     unsafe = _benchmark_unsafe(table, columns, rule, hidden)
     out = []
-    for name in table.column_names:
+    names = [name for name in table.column_names if roles[name].published]
+    for name in names:
         column = table[name]
         doc = roles[name]
         if doc.role == "count":
@@ -128,7 +180,7 @@ def suppress(
             shown = _scaled(column, rule.scale(table[doc.source])) if doc.total else _rate(column)
             column = pc.if_else(blank, pa.scalar(None, column.type), shown)
         out.append(column)
-    return pa.Table.from_arrays(out, names=table.column_names)
+    return pa.Table.from_arrays(out, names=names)
 
 
 def benchmark_cells(columns: Sequence[ColumnDoc]) -> list[str]:

@@ -1,7 +1,7 @@
 -- cost_driver_benchmark: an opportunity broken down by cost driver (ward, theatre, imaging, pathology, pharmacy ...).
 -- Grain: one row per financial year, setting, POD, TFC, HRG, provider and cost driver, for the drivers any provider
 --   has cost on in that cell.
--- Inputs: provider_year_quality, benchmark_cells, results.refresh_parameters, ref_cost_driver
+-- Inputs: provider_year_quality, benchmark_cells, cell_dominance, results.refresh_parameters, ref_cost_driver
 -- Published: yes
 -- About: The drill-down of unit_cost_benchmark: what each provider spends per case on each collection activity,
 --   against the ICS. Cost per case is per the POD's unit of count (as unit_cost_benchmark) over all the provider's
@@ -44,15 +44,36 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the provider's cost in the cell by size (a credit counted as
+--     positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of activity] the provider's largest record cost in the cell, pounds; never
+--     published
+--   dominance_second [dominance second of activity] its second largest record cost, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the cell's cost across every provider, pounds; never published
+--   ics_dominance_largest [dominance largest of ics_activity] the largest record cost in the cell across every
+--     provider, pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.detail AS cost_driver, d.cost_driver_name,
        c.unit_of_count, c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS driver_cost,
        c.rate AS driver_cost_per_case, c.ics_cases AS ics_activity, c.ics_rate AS ics_driver_cost_per_case,
        c.ics_median_rate AS ics_median_driver_cost_per_case,
        c.best_in_system_rate AS best_in_system_driver_cost_per_case, c.best_in_system_org,
        c.opportunity_vs_ics, c.opportunity_vs_best, c.net_vs_ics, c.net_vs_best, c.in_headline, c.significant_vs_ics,
-       c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id
+       c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost,
+       ics_dom.ics_largest AS ics_dominance_largest, ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 JOIN ref_cost_driver AS d ON d.cost_driver = c.detail
 LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+    ON dom.family = 'driver_cost' AND dom.fin_year = c.fin_year AND dom.setting = c.setting AND dom.pod = c.pod
+   AND dom.tfc = c.tfc AND dom.hrg = c.hrg AND dom.detail = c.detail AND dom.org_code = c.org_code
+LEFT JOIN (
+    SELECT DISTINCT family, fin_year, setting, pod, tfc, hrg, detail, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+) AS ics_dom
+    ON ics_dom.family = 'driver_cost' AND ics_dom.fin_year = c.fin_year AND ics_dom.setting = c.setting
+   AND ics_dom.pod = c.pod AND ics_dom.tfc = c.tfc AND ics_dom.hrg = c.hrg AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'driver_cost'

@@ -1,6 +1,6 @@
 -- unit_cost_benchmark: each provider's cost per unit of activity against the ICS, the best in system and national.
 -- Grain: one row per financial year, setting, POD, treatment function (TFC), HRG and provider (the seed's grain).
--- Inputs: provider_year_quality, benchmark_cells, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: The cost opportunity, per the POD's unit of count: an episode for admitted care, an attendance for
 --   outpatients and emergency care, a contact for community and mental health contacts, a bed day for mental
@@ -60,6 +60,15 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the provider's cost in the cell by size (a credit counted as
+--     positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of activity] the provider's largest record cost in the cell, pounds; never
+--     published
+--   dominance_second [dominance second of activity] its second largest record cost, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the cell's cost across every provider, pounds; never published
+--   ics_dominance_largest [dominance largest of ics_activity] the largest record cost in the cell across every
+--     provider, pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
        c.ics_cases AS ics_activity, c.ics_rate AS ics_mean_cost, c.ics_median_rate AS ics_median_cost, c.providers,
@@ -68,8 +77,20 @@ SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.opportunity_vs_ics, c.opportunity_vs_median, c.opportunity_vs_best, c.opportunity_vs_national,
        c.net_vs_ics, c.net_vs_median, c.net_vs_best, c.net_vs_national, c.significant_vs_ics,
        c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,
-       c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, q.periods_aligned, q.costing_score, s.refresh_id
+       c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, q.periods_aligned, q.costing_score, s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost,
+       ics_dom.ics_largest AS ics_dominance_largest, ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+    ON dom.family = 'unit_cost' AND dom.fin_year = c.fin_year AND dom.setting = c.setting AND dom.pod = c.pod
+   AND dom.tfc = c.tfc AND dom.hrg = c.hrg AND dom.detail = '' AND dom.org_code = c.org_code
+LEFT JOIN (
+    SELECT DISTINCT family, fin_year, setting, pod, tfc, hrg, detail, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+) AS ics_dom
+    ON ics_dom.family = 'unit_cost' AND ics_dom.fin_year = c.fin_year AND ics_dom.setting = c.setting
+   AND ics_dom.pod = c.pod AND ics_dom.tfc = c.tfc AND ics_dom.hrg = c.hrg AND ics_dom.detail = ''
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'unit_cost'

@@ -63,8 +63,10 @@ def test_suppressed_no_activity_and_zero_are_three_different_answers(ics_functio
         "SELECT org_code, pod, hrg FROM published.opportunity_summary "
         "WHERE activity IS NULL AND hrg <> '(all)' AND cost_driver = '(all)' LIMIT 1",
     )[0]
-    assert F.ICS_OPPORTUNITY(*hidden) == "suppressed: fewer than 8 cases"
-    assert F.ICS_ACTIVITY(*hidden) == "suppressed: fewer than 8 cases"
+    assert (
+        F.ICS_OPPORTUNITY(*hidden) == "suppressed: fewer than 8 cases, or hidden so no patient's cost can be worked out"
+    )
+    assert F.ICS_ACTIVITY(*hidden) == "suppressed: fewer than 8 cases, or hidden so no patient's cost can be worked out"
     zero = _published(
         config,
         "SELECT org_code, pod, hrg FROM published.opportunity_summary "

@@ -18,7 +18,7 @@ from tests.addin.conftest import FixedConfig
 from tests.conftest import query_store
 
 F = functions
-SUPPRESSED = "suppressed: fewer than 8 cases"
+SUPPRESSED = "suppressed: fewer than 8 cases, or hidden so no patient's cost can be worked out"
 Rows = list[dict[str, Any]]
 
 

@@ -198,6 +198,8 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
             full = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table().to_pylist()
             shown = store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table().to_pylist()
             assert len(shown) == len(full), metric.name
+            withheld = {c.name for c in metric.columns if c.role == "dominance"}
+            assert not withheld & set(shown[0] if shown else {}), metric.name  # read by the rules, never published
             counts = [c for c in metric.columns if c.role == "count"]
             if not counts:
                 # A dimension (dim_*): codes and names only, nothing about patients, published as it is.
@@ -212,7 +214,7 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                         if small
                         else after[count.name] is not None or before[count.name] is None or secondary_hid
                     )
-                    for figure in (c for c in metric.columns if c.source == count.name):
+                    for figure in (c for c in metric.columns if c.source == count.name and c.published):
                         value, was = after[figure.name], before[figure.name]
                         if small:
                             assert value is None, (metric.name, figure.name)
@@ -227,5 +229,78 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                             assert float(value) == pytest.approx(float(was) * factor, abs=0.5 if whole else 0.006)
                         elif isinstance(was, float):
                             assert _to_the_penny(value, was), (metric.name, figure.name)
+    finally:
+        store.close()
+
+
+DOMINANCE_COLUMNS = (
+    *COLUMNS[:3],
+    ColumnDoc("dominance_cost", "dominance", "cost", "activity", part="total"),
+    ColumnDoc("dominance_largest", "dominance", "largest", "activity", part="largest"),
+    ColumnDoc("dominance_second", "dominance", "second", "activity", part="second"),
+)
+
+
+def _dominance_table(rows: list[tuple[str, int, float, float, float]]) -> pa.Table:
+    """Rows of (provider, records, cost, largest, second); the cost is the cell's and its total."""
+    return pa.table(
+        {
+            "org_code": [r[0] for r in rows],
+            "activity": [r[1] for r in rows],
+            "total_cost": [r[2] for r in rows],
+            "dominance_cost": [r[2] for r in rows],
+            "dominance_largest": [r[3] for r in rows],
+            "dominance_second": [r[4] for r in rows],
+        }
+    )
+
+
+def test_a_cell_one_or_two_records_dominate_is_hidden_and_its_figures_never_published() -> None:
+    rows = [
+        ("ZZA", 20, 10_000.0, 600.0, 550.0),  # even: published
+        ("ZZB", 20, 10_000.0, 9_000.0, 100.0),  # p%: the other 18 hold 900 < 10% of 9,000
+        ("ZZC", 20, 10_000.0, 5_000.0, 3_600.0),  # nk: the largest two hold 86% >= 85%
+        ("ZZD", 20, 10_000.0, 4_000.0, 4_000.0),  # 80%, and the rest 2,000 >= 400: published
+        ("ZZE", 20, 10_000.0, 4_600.0, 4_000.0),  # the rest 1,400 >= 460 and 86% again: nk hides it
+        ("ZZF", 0, 0.0, 0.0, 0.0),  # nothing to protect
+    ]
+    shown = suppress(_dominance_table(rows), DOMINANCE_COLUMNS, SuppressionRule()).to_pylist()
+    assert set(shown[0]) == {"org_code", "activity", "total_cost"}
+    hidden = [r["org_code"] for r in shown if r["total_cost"] is None]
+    assert hidden == ["ZZB", "ZZC", "ZZE"]
+    assert all(r["activity"] is None for r in shown if r["org_code"] in hidden)
+    assert shown[0]["total_cost"] == 10_000.0 and shown[3]["activity"] == 20 and shown[5]["total_cost"] == 0.0
+
+
+def test_the_dominance_parameters_come_from_the_config() -> None:
+    rows = [("ZZB", 20, 10_000.0, 8_500.0, 500.0)]  # the rest 1,000 is 11.8% of the largest; the two hold 90%
+    lenient = SuppressionRule(dominance_p_percent=10, dominance_k_percent=95)
+    strict = SuppressionRule(dominance_p_percent=15, dominance_k_percent=95)
+    assert suppress(_dominance_table(rows), DOMINANCE_COLUMNS, lenient).to_pylist()[0]["total_cost"] == 10_000.0
+    assert suppress(_dominance_table(rows), DOMINANCE_COLUMNS, strict).to_pylist()[0]["total_cost"] is None
+
+
+def test_the_dominance_figures_of_a_real_refresh_add_up_to_the_cells_they_guard(refreshed_ics: Any) -> None:
+    """Each cell's dominance total is its published cost to the penny, and its two largest records fit inside it:
+    the rule reads the same records the cell is built from."""
+    _, config = refreshed_ics
+    store = open_store(config, read_only=True)
+    try:
+        for table, value in (("unit_cost_benchmark", "total_cost"), ("cost_driver_benchmark", "driver_cost")):
+            f = store.con.sql(f"SELECT * FROM results.{table}").df().astype({value: float})
+            dominance = f.filter(like="dominance_").astype(float)
+            assert len(f) > 1000, table
+            unguarded = dominance["dominance_cost"].isna() & (f[value] != 0)
+            assert not unguarded.any(), table
+            guarded = dominance[dominance["dominance_cost"].notna()]
+            # by size: the cost itself where no record is a credit (most cells), never less than its size
+            assert (guarded["dominance_cost"] >= f.loc[guarded.index, value].abs() - 0.005).all(), table
+            same = (guarded["dominance_cost"] - f.loc[guarded.index, value]).abs() <= 0.005
+            assert same.mean() > 0.9, table
+            assert (guarded["dominance_largest"] >= guarded["dominance_second"]).all(), table
+            assert (
+                guarded["dominance_largest"] + guarded["dominance_second"] <= guarded["dominance_cost"] + 0.005
+            ).all()
+            assert (guarded["ics_dominance_largest"] >= guarded["dominance_largest"]).all(), table
     finally:
         store.close()

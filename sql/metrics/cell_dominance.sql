@@ -1,0 +1,105 @@
+-- cell_dominance: how much of each cost cell its largest two records make up, for the dominance rule.
+-- Grain: one row per family (unit_cost or driver_cost), financial year, cell (setting, POD, TFC, HRG, cost driver)
+--   and provider, for every cell with a record of non-zero cost.
+-- Inputs: event_costs, ref_pod, ref_cost_driver
+-- Published: no
+-- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money
+--   cell, its total and its largest two contributions; they come from the records, so they are worked out here and
+--   carried, never published, in unit_cost_benchmark and cost_driver_benchmark. A contributor is one activity
+--   record (an episode, attendance, contact or period), as in the cell's count; records of no cost on a driver add
+--   nothing and are left out. Costs are compared by size: a record of negative cost (a credit) counts by its
+--   magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same figures for the cell across every provider (the ICS cell) protect the ICS
+--   cost per unit. Records are those of benchmark_inputs: loaded activity with a known POD.
+-- Columns:
+--   family [key] unit_cost (the record's whole cost) or driver_cost (its cost on one driver)
+--   fin_year [key] financial year
+--   setting [key] apc, op, ec, cc, mh or chs
+--   pod [key] point of delivery
+--   tfc [key] treatment function code; blank where the setting has none
+--   hrg [key] HRG or currency
+--   detail [key] the cost driver for driver_cost; blank for unit_cost
+--   org_code [key] provider ODS code
+--   records [count] the provider's records of non-zero cost in the cell
+--   cost [from records] their cost by size (each record's cost made positive), pounds
+--   largest [from records] the largest record cost by size, pounds
+--   second [from records] the second largest record cost by size, pounds (0 with a single record)
+--   ics_records [count] records of non-zero cost in the cell across every provider
+--   ics_cost [from ics_records] their cost by size, pounds
+--   ics_largest [from ics_records] the largest record cost by size in the cell across every provider, pounds
+--   ics_second [from ics_records] the second largest, pounds
+WITH records AS (
+    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.total_cost, e.ward_cost, e.theatre_cost,
+           e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
+           e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
+           e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost
+    FROM event_costs AS e
+    JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
+    WHERE e.has_activity_record = 1
+),
+contributions AS (
+    SELECT 'unit_cost' AS family, fin_year, setting, pod, tfc, hrg, '' AS detail, org_code, total_cost AS cost
+    FROM records
+    WHERE total_cost <> 0
+    UNION ALL
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, cost
+    FROM (
+        SELECT 'driver_cost' AS family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, d.cost_driver AS detail,
+               r.org_code,
+               CASE d.cost_driver
+                    WHEN 'ward' THEN r.ward_cost
+                    WHEN 'theatre' THEN r.theatre_cost
+                    WHEN 'critical_care' THEN r.critical_care_cost
+                    WHEN 'pathology' THEN r.pathology_cost
+                    WHEN 'imaging' THEN r.imaging_cost
+                    WHEN 'pharmacy' THEN r.pharmacy_cost
+                    WHEN 'high_cost_drugs' THEN r.high_cost_drugs_cost
+                    WHEN 'therapies' THEN r.therapies_cost
+                    WHEN 'outpatient_care' THEN r.outpatient_care_cost
+                    WHEN 'emergency_care' THEN r.emergency_care_cost
+                    WHEN 'community_care' THEN r.community_care_cost
+                    WHEN 'mental_health_care' THEN r.mental_health_care_cost
+                    WHEN 'other_clinical' THEN r.other_clinical_cost
+                    WHEN 'overheads' THEN r.overheads_cost
+                    WHEN 'other' THEN r.other_cost
+               END AS cost
+        FROM records AS r
+        CROSS JOIN ref_cost_driver AS d
+    ) AS drivers
+    WHERE cost <> 0
+),
+ranked AS (
+    -- Each record's place by cost in its provider's cell and in the ICS cell (ties in any order: only the values of
+    -- the first two are kept).
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(cost) AS cost,
+           ROW_NUMBER() OVER (
+               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code ORDER BY abs(cost) DESC
+           ) AS provider_rank,
+           ROW_NUMBER() OVER (
+               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY abs(cost) DESC
+           ) AS ics_rank
+    FROM contributions
+),
+provider_cells AS (
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code,
+           count(*) AS records,
+           sum(cost) AS cost,
+           max(CASE WHEN provider_rank = 1 THEN cost END) AS largest,
+           coalesce(max(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second
+    FROM ranked
+    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
+),
+ics_cells AS (
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail,
+           count(*) AS ics_records,
+           sum(cost) AS ics_cost,
+           max(CASE WHEN ics_rank = 1 THEN cost END) AS ics_largest,
+           coalesce(max(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second
+    FROM ranked
+    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
+)
+SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.records, p.cost, p.largest,
+       p.second, i.ics_records, i.ics_cost, i.ics_largest, i.ics_second
+FROM provider_cells AS p
+JOIN ics_cells AS i
+    ON i.family = p.family AND i.fin_year = p.fin_year AND i.setting = p.setting AND i.pod = p.pod
+   AND i.tfc = p.tfc AND i.hrg = p.hrg AND i.detail = p.detail
