@@ -104,18 +104,23 @@ class ShuffleMeter:
     def __init__(self, spark: Any, every: float = 2.0) -> None:
         self._store = spark.sparkContext._jsc.sc().statusStore()
         self._every = every
-        self._next = self._first_new_stage()
+        self._next = self._first_new_stage(spark.sparkContext.statusTracker())
         self.written = 0
         self.read = 0
         self.stages = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shuffle-meter", daemon=True)
 
-    def _first_new_stage(self) -> int:
-        stage = 0
-        while self._stage(stage) is not None:
-            stage += 1
-        return stage
+    @staticmethod
+    def _first_new_stage(tracker: Any) -> int:
+        """One past the highest stage of the jobs the session has run (stage ids count up from 0)."""
+        stages = [
+            stage
+            for job in tracker.getJobIdsForGroup(None)
+            if (info := tracker.getJobInfo(job)) is not None
+            for stage in info.stageIds
+        ]
+        return max(stages, default=-1) + 1
 
     def _stage(self, stage: int) -> Any:
         try:
