@@ -42,11 +42,16 @@
 --     every record has a national price
 --   national_basis [shown] which national price: the schedule year, how specific the price is, and the market
 --     forces factor when one applies
-WITH schedule_years AS (
+WITH provider_years AS (
+    -- The years and providers with data, from one pass over event_costs (Spark computes it once and reads it after).
+    SELECT DISTINCT fin_year, org_code
+    FROM event_costs
+),
+schedule_years AS (
     -- Each year of data is compared with its own year's schedule, else the latest one before it, else the first.
     SELECT y.fin_year,
            coalesce(max(CASE WHEN s.fin_year <= y.fin_year THEN s.fin_year END), min(s.fin_year)) AS schedule_year
-    FROM (SELECT DISTINCT fin_year FROM event_costs) AS y
+    FROM (SELECT DISTINCT fin_year FROM provider_years) AS y
     CROSS JOIN (SELECT DISTINCT fin_year FROM ref_national_schedule) AS s
     GROUP BY y.fin_year
 ),
@@ -66,8 +71,8 @@ market_forces AS (
     SELECT y.fin_year, p.org_code,
            coalesce(max(CASE WHEN m.fin_year = y.fin_year THEN m.mff END),
                     max(CASE WHEN m.fin_year = '' THEN m.mff END)) AS mff
-    FROM (SELECT DISTINCT fin_year FROM event_costs) AS y
-    CROSS JOIN (SELECT DISTINCT org_code FROM event_costs) AS p
+    FROM (SELECT DISTINCT fin_year FROM provider_years) AS y
+    CROSS JOIN (SELECT DISTINCT org_code FROM provider_years) AS p
     LEFT JOIN ref_market_forces AS m ON m.org_code = p.org_code
     GROUP BY y.fin_year, p.org_code
 ),

@@ -38,13 +38,40 @@
 --   mh_share_of_cost [from band_patients] share in mental health
 --   chs_share_of_cost [from band_patients] share in community health services
 --   refresh_id [shown] the refresh that wrote the row
-WITH ranked AS (
+WITH linked AS (
+    -- Each linked patient with a cost bucket (whole pounds, rounded down): a patient in a higher bucket costs more,
+    -- so the rank by cost is the count of patients in higher buckets plus the rank within the bucket. Ranking
+    -- within buckets spreads the sort over many partitions instead of one per year (the same ranks, exactly).
     SELECT fin_year, patient_id, total_cost, age, imd_decile, conditions, providers_seen, apc_records, ec_records,
            mh_records, chs_records, apc_cost, op_cost, ec_cost, cc_cost, mh_cost, chs_cost,
-           ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY total_cost DESC, patient_id) AS cost_rank,
-           count(*) OVER (PARTITION BY fin_year) AS year_patients
+           floor(total_cost) AS cost_bucket
     FROM patient_cost
     WHERE patients = 1
+),
+bucket_sizes AS (
+    SELECT fin_year, cost_bucket, count(*) AS patients
+    FROM linked
+    GROUP BY fin_year, cost_bucket
+),
+bucket_offsets AS (
+    -- One bucket per whole pound that some patient costs, far fewer than patients: a small window per year.
+    SELECT fin_year, cost_bucket,
+           coalesce(sum(patients) OVER (
+               PARTITION BY fin_year ORDER BY cost_bucket DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ), 0) AS patients_above,
+           sum(patients) OVER (PARTITION BY fin_year) AS year_patients
+    FROM bucket_sizes
+),
+ranked AS (
+    SELECT l.fin_year, l.patient_id, l.total_cost, l.age, l.imd_decile, l.conditions, l.providers_seen,
+           l.apc_records, l.ec_records, l.mh_records, l.chs_records, l.apc_cost, l.op_cost, l.ec_cost, l.cc_cost,
+           l.mh_cost, l.chs_cost,
+           CAST(o.patients_above + ROW_NUMBER() OVER (
+               PARTITION BY l.fin_year, l.cost_bucket ORDER BY l.total_cost DESC, l.patient_id
+           ) AS BIGINT) AS cost_rank,
+           CAST(o.year_patients AS BIGINT) AS year_patients
+    FROM linked AS l
+    JOIN bucket_offsets AS o ON o.fin_year = l.fin_year AND o.cost_bucket = l.cost_bucket
 ),
 banded AS (
     SELECT *, CAST(ceil(100.0 * cost_rank / NULLIF(year_patients, 0)) AS INTEGER) AS band

@@ -25,15 +25,23 @@
 --   record_id [key] the event
 --   spell_id [key] admitted care: the event's spell
 --   total_cost [shown] cost of the event, pounds (exact)
-WITH latest AS (
-    SELECT max(start_date) AS data_end
+WITH recorded_events AS (
+    -- The one pass over patient_events: events with an activity record (only they have dates), in the columns the
+    -- steps below use. Spark computes it once and the three CTEs below read it.
+    SELECT setting, org_code, record_id, spell_id, patient_id, fin_year, start_date, end_date, pod, primary_diagnosis,
+           hrg, spell_hrg, tfc, service_code, total_cost
     FROM patient_events
+    WHERE has_activity_record = 1
+),
+latest AS (
+    SELECT max(start_date) AS data_end
+    FROM recorded_events
 ),
 apc_episodes AS (
     SELECT org_code, record_id, spell_id, patient_id, fin_year, start_date, end_date, pod, primary_diagnosis, hrg,
            spell_hrg, tfc, total_cost
-    FROM patient_events
-    WHERE setting = 'apc' AND patient_id IS NOT NULL AND has_activity_record = 1
+    FROM recorded_events
+    WHERE setting = 'apc' AND patient_id IS NOT NULL
 ),
 index_steps AS (
     SELECT pathway, pathway_label, code_fields, follow_up_days
@@ -118,8 +126,8 @@ index_stays AS (
 index_patient_events AS (
     SELECT setting, org_code, record_id, spell_id, patient_id, pod, primary_diagnosis, hrg, spell_hrg, tfc,
            service_code, start_date, total_cost
-    FROM patient_events
-    WHERE has_activity_record = 1 AND patient_id IN (SELECT patient_id FROM index_episodes)
+    FROM recorded_events
+    WHERE patient_id IN (SELECT patient_id FROM index_episodes)
 ),
 candidate_events AS (
     SELECT i.fin_year, i.pathway, i.pathway_label, i.index_org_code, i.index_spell_id, i.patient_id, i.is_complete,

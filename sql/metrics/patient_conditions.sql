@@ -13,15 +13,18 @@
 --   condition [key] long-term condition name from the config
 --   condition_label [key] its label
 WITH event_codes AS (
-    SELECT patient_id, 'diagnosis' AS field, primary_diagnosis AS code, min(fin_year) AS first_year
-    FROM patient_events
-    WHERE patient_id IS NOT NULL AND primary_diagnosis IS NOT NULL
-    GROUP BY patient_id, primary_diagnosis
-    UNION ALL
-    SELECT patient_id, 'service' AS field, service_code AS code, min(fin_year) AS first_year
-    FROM patient_events
-    WHERE patient_id IS NOT NULL AND service_code IS NOT NULL
-    GROUP BY patient_id, service_code
+    -- Each patient's diagnoses and service codes with the first year seen, in one pass over patient_events: every
+    -- event is read once per field and only that field's code kept.
+    SELECT patient_id, field, code, min(fin_year) AS first_year
+    FROM (
+        SELECT e.patient_id, e.fin_year, f.field,
+               CASE f.field WHEN 'diagnosis' THEN e.primary_diagnosis ELSE e.service_code END AS code
+        FROM patient_events AS e
+        CROSS JOIN (SELECT 'diagnosis' AS field UNION ALL SELECT 'service' AS field) AS f
+        WHERE e.patient_id IS NOT NULL
+    ) AS coded
+    WHERE code IS NOT NULL
+    GROUP BY patient_id, field, code
 ),
 prefix_lengths AS (
     SELECT DISTINCT field, length(code_prefix) AS prefix_length

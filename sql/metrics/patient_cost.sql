@@ -51,11 +51,47 @@ WITH per_provider AS (
     WHERE patient_id IS NOT NULL
     GROUP BY fin_year, patient_id, org_code, setting, provider_type
 ),
+address_groups AS (
+    -- One pass over patient_events for two things: each linked patient's addresses (with the latest date seen at
+    -- each), and the cost of records with no patient by sex, LSOA, practice and age band. The unlinked_ columns are
+    -- blank on linked records, so a linked patient's groups are their addresses; `patient_id IS NULL` tells them apart.
+    SELECT fin_year, patient_id, lsoa, gp_practice, unlinked_sex, unlinked_age_band,
+           max(start_date) AS latest,
+           sum(has_activity_record) AS records,
+           sum(total_cost) AS total_cost,
+           sum(CASE WHEN setting = 'apc' THEN has_activity_record ELSE 0 END) AS apc_records,
+           sum(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
+           sum(CASE WHEN setting = 'op' THEN has_activity_record ELSE 0 END) AS op_records,
+           sum(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
+           sum(CASE WHEN setting = 'ec' THEN has_activity_record ELSE 0 END) AS ec_records,
+           sum(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
+           sum(CASE WHEN setting = 'cc' THEN has_activity_record ELSE 0 END) AS cc_records,
+           sum(CASE WHEN setting = 'cc' THEN total_cost ELSE 0 END) AS cc_cost,
+           sum(CASE WHEN setting = 'mh' THEN has_activity_record ELSE 0 END) AS mh_records,
+           sum(CASE WHEN setting = 'mh' THEN total_cost ELSE 0 END) AS mh_cost,
+           sum(CASE WHEN setting = 'chs' THEN has_activity_record ELSE 0 END) AS chs_records,
+           sum(CASE WHEN setting = 'chs' THEN total_cost ELSE 0 END) AS chs_cost,
+           sum(CASE WHEN provider_type = 'acute' THEN total_cost ELSE 0 END) AS acute_provider_cost,
+           sum(CASE WHEN provider_type = 'mental_health' THEN total_cost ELSE 0 END) AS mental_health_provider_cost,
+           sum(CASE WHEN provider_type = 'community' THEN total_cost ELSE 0 END) AS community_provider_cost,
+           sum(CASE WHEN provider_type NOT IN ('acute', 'mental_health', 'community') THEN total_cost ELSE 0 END)
+               AS other_provider_cost
+    FROM (
+        SELECT fin_year, patient_id, lsoa, gp_practice, setting, provider_type, has_activity_record, total_cost,
+               start_date,
+               CASE WHEN patient_id IS NULL THEN coalesce(sex, 'U') END AS unlinked_sex,
+               CASE WHEN patient_id IS NOT NULL THEN NULL
+                    WHEN age IS NULL THEN 'unknown' WHEN age < 16 THEN '0-15' WHEN age < 40 THEN '16-39'
+                    WHEN age < 60 THEN '40-59' WHEN age < 75 THEN '60-74' WHEN age < 85 THEN '75-84'
+                    ELSE '85+' END AS unlinked_age_band
+        FROM patient_events
+    ) AS e
+    GROUP BY fin_year, patient_id, lsoa, gp_practice, unlinked_sex, unlinked_age_band
+),
 addresses AS (
-    SELECT fin_year, patient_id, lsoa, gp_practice, max(start_date) AS latest
-    FROM patient_events
+    SELECT fin_year, patient_id, lsoa, gp_practice, latest
+    FROM address_groups
     WHERE patient_id IS NOT NULL AND (lsoa IS NOT NULL OR gp_practice IS NOT NULL)
-    GROUP BY fin_year, patient_id, lsoa, gp_practice
 ),
 residence AS (
     SELECT fin_year, patient_id, lsoa,
@@ -118,38 +154,16 @@ patients AS (
 unlinked AS (
     SELECT fin_year, CAST(NULL AS VARCHAR) AS patient_id, 0 AS patients,
            CAST(NULL AS INTEGER) AS age,
-           coalesce(sex, 'U') AS sex, lsoa, gp_practice,
+           unlinked_sex AS sex, lsoa, gp_practice,
            0 AS conditions,
-           sum(has_activity_record) AS records,
-           sum(total_cost) AS total_cost,
-           sum(CASE WHEN setting = 'apc' THEN has_activity_record ELSE 0 END) AS apc_records,
-           sum(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
-           sum(CASE WHEN setting = 'op' THEN has_activity_record ELSE 0 END) AS op_records,
-           sum(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
-           sum(CASE WHEN setting = 'ec' THEN has_activity_record ELSE 0 END) AS ec_records,
-           sum(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
-           sum(CASE WHEN setting = 'cc' THEN has_activity_record ELSE 0 END) AS cc_records,
-           sum(CASE WHEN setting = 'cc' THEN total_cost ELSE 0 END) AS cc_cost,
-           sum(CASE WHEN setting = 'mh' THEN has_activity_record ELSE 0 END) AS mh_records,
-           sum(CASE WHEN setting = 'mh' THEN total_cost ELSE 0 END) AS mh_cost,
-           sum(CASE WHEN setting = 'chs' THEN has_activity_record ELSE 0 END) AS chs_records,
-           sum(CASE WHEN setting = 'chs' THEN total_cost ELSE 0 END) AS chs_cost,
-           sum(CASE WHEN provider_type = 'acute' THEN total_cost ELSE 0 END) AS acute_provider_cost,
-           sum(CASE WHEN provider_type = 'mental_health' THEN total_cost ELSE 0 END) AS mental_health_provider_cost,
-           sum(CASE WHEN provider_type = 'community' THEN total_cost ELSE 0 END) AS community_provider_cost,
-           sum(CASE WHEN provider_type NOT IN ('acute', 'mental_health', 'community') THEN total_cost ELSE 0 END)
-               AS other_provider_cost,
+           records, total_cost, apc_records, apc_cost, op_records, op_cost, ec_records, ec_cost, cc_records, cc_cost,
+           mh_records, mh_cost, chs_records, chs_cost, acute_provider_cost, mental_health_provider_cost,
+           community_provider_cost, other_provider_cost,
            0 AS providers_seen,
            0 AS settings_used,
-           CASE WHEN age IS NULL THEN 'unknown' WHEN age < 16 THEN '0-15' WHEN age < 40 THEN '16-39'
-                WHEN age < 60 THEN '40-59' WHEN age < 75 THEN '60-74' WHEN age < 85 THEN '75-84'
-                ELSE '85+' END AS age_band
-    FROM patient_events
+           unlinked_age_band AS age_band
+    FROM address_groups
     WHERE patient_id IS NULL
-    GROUP BY fin_year, coalesce(sex, 'U'), lsoa, gp_practice,
-             CASE WHEN age IS NULL THEN 'unknown' WHEN age < 16 THEN '0-15' WHEN age < 40 THEN '16-39'
-                  WHEN age < 60 THEN '40-59' WHEN age < 75 THEN '60-74' WHEN age < 85 THEN '75-84'
-                  ELSE '85+' END
 ),
 everyone AS (
     SELECT fin_year, patient_id, patients, age,

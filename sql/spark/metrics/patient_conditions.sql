@@ -4,27 +4,32 @@
 WITH event_codes AS (
   SELECT
     patient_id,
-    'diagnosis' AS field,
-    primary_diagnosis AS code,
+    field,
+    code,
     MIN(fin_year) AS first_year
-  FROM patient_events
+  FROM (
+    SELECT
+      e.patient_id,
+      e.fin_year,
+      f.field,
+      CASE f.field WHEN 'diagnosis' THEN e.primary_diagnosis ELSE e.service_code END AS code
+    FROM patient_events AS e
+    CROSS JOIN (
+      SELECT
+        'diagnosis' AS field
+      UNION ALL
+      SELECT
+        'service' AS field
+    ) AS f
+    WHERE
+      NOT e.patient_id IS NULL
+  ) AS coded
   WHERE
-    NOT patient_id IS NULL AND NOT primary_diagnosis IS NULL
+    NOT code IS NULL
   GROUP BY
     patient_id,
-    primary_diagnosis
-  UNION ALL
-  SELECT
-    patient_id,
-    'service' AS field,
-    service_code AS code,
-    MIN(fin_year) AS first_year
-  FROM patient_events
-  WHERE
-    NOT patient_id IS NULL AND NOT service_code IS NULL
-  GROUP BY
-    patient_id,
-    service_code
+    field,
+    code
 ), prefix_lengths AS (
   SELECT DISTINCT
     field,

@@ -21,23 +21,89 @@ WITH per_provider AS (
     org_code,
     setting,
     provider_type
+), address_groups AS (
+  SELECT
+    fin_year,
+    patient_id,
+    lsoa,
+    gp_practice,
+    unlinked_sex,
+    unlinked_age_band,
+    MAX(start_date) AS latest,
+    SUM(has_activity_record) AS records,
+    SUM(total_cost) AS total_cost,
+    SUM(CASE WHEN setting = 'apc' THEN has_activity_record ELSE 0 END) AS apc_records,
+    SUM(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
+    SUM(CASE WHEN setting = 'op' THEN has_activity_record ELSE 0 END) AS op_records,
+    SUM(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
+    SUM(CASE WHEN setting = 'ec' THEN has_activity_record ELSE 0 END) AS ec_records,
+    SUM(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
+    SUM(CASE WHEN setting = 'cc' THEN has_activity_record ELSE 0 END) AS cc_records,
+    SUM(CASE WHEN setting = 'cc' THEN total_cost ELSE 0 END) AS cc_cost,
+    SUM(CASE WHEN setting = 'mh' THEN has_activity_record ELSE 0 END) AS mh_records,
+    SUM(CASE WHEN setting = 'mh' THEN total_cost ELSE 0 END) AS mh_cost,
+    SUM(CASE WHEN setting = 'chs' THEN has_activity_record ELSE 0 END) AS chs_records,
+    SUM(CASE WHEN setting = 'chs' THEN total_cost ELSE 0 END) AS chs_cost,
+    SUM(CASE WHEN provider_type = 'acute' THEN total_cost ELSE 0 END) AS acute_provider_cost,
+    SUM(CASE WHEN provider_type = 'mental_health' THEN total_cost ELSE 0 END) AS mental_health_provider_cost,
+    SUM(CASE WHEN provider_type = 'community' THEN total_cost ELSE 0 END) AS community_provider_cost,
+    SUM(
+      CASE
+        WHEN NOT provider_type IN ('acute', 'mental_health', 'community')
+        THEN total_cost
+        ELSE 0
+      END
+    ) AS other_provider_cost
+  FROM (
+    SELECT
+      fin_year,
+      patient_id,
+      lsoa,
+      gp_practice,
+      setting,
+      provider_type,
+      has_activity_record,
+      total_cost,
+      start_date,
+      CASE WHEN patient_id IS NULL THEN COALESCE(sex, 'U') END AS unlinked_sex,
+      CASE
+        WHEN NOT patient_id IS NULL
+        THEN NULL
+        WHEN age IS NULL
+        THEN 'unknown'
+        WHEN age < 16
+        THEN '0-15'
+        WHEN age < 40
+        THEN '16-39'
+        WHEN age < 60
+        THEN '40-59'
+        WHEN age < 75
+        THEN '60-74'
+        WHEN age < 85
+        THEN '75-84'
+        ELSE '85+'
+      END AS unlinked_age_band
+    FROM patient_events
+  ) AS e
+  GROUP BY
+    fin_year,
+    patient_id,
+    lsoa,
+    gp_practice,
+    unlinked_sex,
+    unlinked_age_band
 ), addresses AS (
   SELECT
     fin_year,
     patient_id,
     lsoa,
     gp_practice,
-    MAX(start_date) AS latest
-  FROM patient_events
+    latest
+  FROM address_groups
   WHERE
     NOT patient_id IS NULL AND (
       NOT lsoa IS NULL OR NOT gp_practice IS NULL
     )
-  GROUP BY
-    fin_year,
-    patient_id,
-    lsoa,
-    gp_practice
 ), residence AS (
   SELECT
     fin_year,
@@ -145,74 +211,34 @@ WITH per_provider AS (
     CAST(NULL AS STRING) AS patient_id,
     0 AS patients,
     CAST(NULL AS INT) AS age,
-    COALESCE(sex, 'U') AS sex,
+    unlinked_sex AS sex,
     lsoa,
     gp_practice,
     0 AS conditions,
-    SUM(has_activity_record) AS records,
-    SUM(total_cost) AS total_cost,
-    SUM(CASE WHEN setting = 'apc' THEN has_activity_record ELSE 0 END) AS apc_records,
-    SUM(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
-    SUM(CASE WHEN setting = 'op' THEN has_activity_record ELSE 0 END) AS op_records,
-    SUM(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
-    SUM(CASE WHEN setting = 'ec' THEN has_activity_record ELSE 0 END) AS ec_records,
-    SUM(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
-    SUM(CASE WHEN setting = 'cc' THEN has_activity_record ELSE 0 END) AS cc_records,
-    SUM(CASE WHEN setting = 'cc' THEN total_cost ELSE 0 END) AS cc_cost,
-    SUM(CASE WHEN setting = 'mh' THEN has_activity_record ELSE 0 END) AS mh_records,
-    SUM(CASE WHEN setting = 'mh' THEN total_cost ELSE 0 END) AS mh_cost,
-    SUM(CASE WHEN setting = 'chs' THEN has_activity_record ELSE 0 END) AS chs_records,
-    SUM(CASE WHEN setting = 'chs' THEN total_cost ELSE 0 END) AS chs_cost,
-    SUM(CASE WHEN provider_type = 'acute' THEN total_cost ELSE 0 END) AS acute_provider_cost,
-    SUM(CASE WHEN provider_type = 'mental_health' THEN total_cost ELSE 0 END) AS mental_health_provider_cost,
-    SUM(CASE WHEN provider_type = 'community' THEN total_cost ELSE 0 END) AS community_provider_cost,
-    SUM(
-      CASE
-        WHEN NOT provider_type IN ('acute', 'mental_health', 'community')
-        THEN total_cost
-        ELSE 0
-      END
-    ) AS other_provider_cost,
+    records,
+    total_cost,
+    apc_records,
+    apc_cost,
+    op_records,
+    op_cost,
+    ec_records,
+    ec_cost,
+    cc_records,
+    cc_cost,
+    mh_records,
+    mh_cost,
+    chs_records,
+    chs_cost,
+    acute_provider_cost,
+    mental_health_provider_cost,
+    community_provider_cost,
+    other_provider_cost,
     0 AS providers_seen,
     0 AS settings_used,
-    CASE
-      WHEN age IS NULL
-      THEN 'unknown'
-      WHEN age < 16
-      THEN '0-15'
-      WHEN age < 40
-      THEN '16-39'
-      WHEN age < 60
-      THEN '40-59'
-      WHEN age < 75
-      THEN '60-74'
-      WHEN age < 85
-      THEN '75-84'
-      ELSE '85+'
-    END AS age_band
-  FROM patient_events
+    unlinked_age_band AS age_band
+  FROM address_groups
   WHERE
     patient_id IS NULL
-  GROUP BY
-    fin_year,
-    COALESCE(sex, 'U'),
-    lsoa,
-    gp_practice,
-    CASE
-      WHEN age IS NULL
-      THEN 'unknown'
-      WHEN age < 16
-      THEN '0-15'
-      WHEN age < 40
-      THEN '16-39'
-      WHEN age < 60
-      THEN '40-59'
-      WHEN age < 75
-      THEN '60-74'
-      WHEN age < 85
-      THEN '75-84'
-      ELSE '85+'
-    END
 ), everyone AS (
   SELECT
     fin_year,

@@ -1,0 +1,241 @@
+"""The refresh on local Spark over growing scales: wall time and shuffle volume, with DuckDB beside it.
+
+For each scale it makes a synthetic ICS (`icsbench synth`, seed 42, 2023/24, Parquet) in the work folder, loads it
+into a store (`icsbench load`) and exports the store's canonical data to a Parquet lake (`icsbench lake export`), or
+reuses all three when a previous run left them. Then, on the same data in the same run:
+
+* the refresh on DuckDB (`compute = "pull"`, the default), exactly as `icsbench refresh` computes it;
+* the refresh on Spark (`compute = "spark"`, a local session with `--cores` cores), computing every metric on Spark,
+  reading the published tables back as Arrow and reconciling to the penny, as `icsbench refresh` does. Shuffle volume
+  is what Spark's status store (the web UI's figures) reports for the stages the refresh ran: bytes written to and
+  read from shuffle.
+
+A first, untimed Spark refresh at the smallest scale warms the session up (starting the JVM and compiling the
+planner's code paths cost minutes once). Ratios are against the smallest scale of the run: when the data grows k
+times, a refresh that scales linearly takes about k times as long once fixed costs are small beside it. Spark's
+fixed cost per metric (planning, a job per step, materialising each result) dominates at these sizes, so the curve is
+flat first; the slope at the larger scales is the figure to project from (docs/national-scale.md).
+
+    .venv/bin/python benchmarks/spark.py                                    # scales 0.0025, 0.01, 0.04
+    .venv/bin/python benchmarks/spark.py --scales 0.01,0.04 --work /tmp/sb --json out.json
+    .venv/bin/python benchmarks/spark.py --duckdb-up-to 0.01                # DuckDB only at the smaller scales
+
+Kept small on purpose: this machine has 2 cores shared with others. The script is a report: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import threading
+import time
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import config as config_module
+from engine import jobs, synth
+from engine.config import IcsConfig, SparkSection
+from engine.metrics.on_spark import OnSpark
+from engine.store import open_store
+from engine.store.spark.session import open_session
+
+SEED = 42
+FIN_YEAR = "2023/24"
+MARKER = "benchmark-spark.json"
+MB = 2**20
+
+
+@dataclass
+class Point:
+    scale: float
+    activity_rows: int
+    cost_lines: int
+    duckdb_seconds: float | None
+    spark_seconds: float
+    shuffle_write_bytes: int | None
+    shuffle_read_bytes: int | None
+    spark_stages: int | None
+
+
+def _prepared(folder: Path, scale: float) -> tuple[IcsConfig, int, int]:
+    """The synthetic ICS at `scale`, loaded and exported to a lake in `folder`: (config, activity rows, cost lines)."""
+    marker = folder / MARKER
+    if marker.is_file():
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        return config_module.load(Path(done["config"])), int(done["activity_rows"]), int(done["cost_lines"])
+    folder.mkdir(parents=True, exist_ok=True)
+    made = synth.generate(folder, scale=scale, seed=SEED, fin_year=FIN_YEAR)
+    config = config_module.load(made.config_path)
+    outcomes = jobs.load(config, list(made.files))
+    if outcomes.failed:
+        raise RuntimeError(f"the synthetic files at scale {scale} did not all load")
+    jobs.export_lake(_on_spark(config, folder, cores=1))
+    marker.write_text(
+        json.dumps(
+            {"config": str(made.config_path), "activity_rows": made.activity_rows, "cost_lines": made.cost_lines}
+        ),
+        encoding="utf-8",
+    )
+    return config, made.activity_rows, made.cost_lines
+
+
+def _on_spark(config: IcsConfig, folder: Path, *, cores: int) -> IcsConfig:
+    section = SparkSection(master=f"local[{cores}]", shuffle_partitions=2 * cores, lake=str(folder / "lake"))
+    store = config.store.model_copy(update={"compute": "spark"})
+    return config.model_copy(update={"store": store, "spark": section})
+
+
+def _duckdb_refresh(config: IcsConfig) -> float:
+    started = time.perf_counter()
+    with closing(open_store(config)) as store:
+        jobs.refresh_store(store)
+    return time.perf_counter() - started
+
+
+class ShuffleMeter:
+    """Shuffle bytes written and read by the stages Spark ran while the meter was on, from the driver's status
+    store (what the web UI shows, there with the UI off too). Stages are polled as they finish: the store keeps only
+    the last 1,000 (spark.ui.retainedStages), fewer than a refresh runs."""
+
+    def __init__(self, spark: Any, every: float = 2.0) -> None:
+        self._store = spark.sparkContext._jsc.sc().statusStore()
+        self._every = every
+        self._next = self._first_new_stage(spark.sparkContext.statusTracker())
+        self.written = 0
+        self.read = 0
+        self.stages = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="shuffle-meter", daemon=True)
+
+    @staticmethod
+    def _first_new_stage(tracker: Any) -> int:
+        """One past the highest stage of the jobs the session has run (stage ids count up from 0)."""
+        stages = [
+            stage
+            for job in tracker.getJobIdsForGroup(None)
+            if (info := tracker.getJobInfo(job)) is not None
+            for stage in info.stageIds
+        ]
+        return max(stages, default=-1) + 1
+
+    def _stage(self, stage: int) -> Any:
+        try:
+            return self._store.lastStageAttempt(stage)
+        except Exception:  # py4j's error for a stage the store does not hold (not run yet, or evicted)
+            return None
+
+    def _collect(self) -> None:
+        while (data := self._stage(self._next)) is not None:
+            status = data.status().toString()
+            if status in ("ACTIVE", "PENDING"):
+                return
+            self.written += int(data.shuffleWriteBytes())
+            self.read += int(data.shuffleReadBytes())
+            self.stages += 1
+            self._next += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._collect()
+
+    def __enter__(self) -> ShuffleMeter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        time.sleep(1)  # the status store records the last stages just after their jobs end
+        self._collect()
+
+
+def _spark_refresh(config: IcsConfig) -> tuple[float, ShuffleMeter]:
+    assert config.spark is not None
+    spark = open_session(config.spark)
+    compute = OnSpark(spark, config.spark, config.lake_location)
+    with ShuffleMeter(spark) as meter:
+        started = time.perf_counter()
+        with closing(open_store(config)) as store:
+            jobs.refresh_store(store, compute=compute)
+        seconds = time.perf_counter() - started
+    return seconds, meter
+
+
+def measure(scale: float, work: Path, *, cores: int, with_duckdb: bool) -> Point:
+    folder = work / f"scale-{scale:g}"
+    config, activity_rows, cost_lines = _prepared(folder, scale)
+    duckdb_seconds = _duckdb_refresh(config) if with_duckdb else None
+    spark_seconds, meter = _spark_refresh(_on_spark(config, folder, cores=cores))
+    return Point(
+        scale, activity_rows, cost_lines, duckdb_seconds, spark_seconds, meter.written, meter.read, meter.stages
+    )
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return "-" if value is None or not base else f"{value / base:.2f}x"
+
+
+def report(points: list[Point]) -> str:
+    base = points[0]
+    lines = [
+        "| scale | activity records | cost lines | data vs smallest | DuckDB refresh | vs smallest | Spark refresh "
+        "| vs smallest | Spark / DuckDB | shuffle written | shuffle read | Spark stages |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        duck = "-" if p.duckdb_seconds is None else f"{p.duckdb_seconds:.1f} s"
+        written = "-" if p.shuffle_write_bytes is None else f"{p.shuffle_write_bytes / MB:.1f} MB"
+        read = "-" if p.shuffle_read_bytes is None else f"{p.shuffle_read_bytes / MB:.1f} MB"
+        lines.append(
+            f"| {p.scale:g} | {p.activity_rows:,} | {p.cost_lines:,} | {_ratio(p.cost_lines, base.cost_lines)} "
+            f"| {duck} | {_ratio(p.duckdb_seconds, base.duckdb_seconds)} | {p.spark_seconds:.1f} s "
+            f"| {_ratio(p.spark_seconds, base.spark_seconds)} | {_ratio(p.spark_seconds, p.duckdb_seconds)} "
+            f"| {written} | {read} | {p.spark_stages if p.spark_stages is not None else '-'} |"
+        )
+    if len(points) >= 2:
+        a, b = points[-2], points[-1]
+        slope = (b.spark_seconds - a.spark_seconds) / max(b.cost_lines - a.cost_lines, 1) * 1e6
+        lines.append(
+            f"\nSpark's marginal cost between the two largest scales: {slope:.2f} s per million cost lines; "
+            f"ratios are against scale {base.scale:g}."
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="0.0025,0.01,0.04", help="comma-separated synthetic scales, ascending")
+    parser.add_argument("--duckdb-up-to", type=float, default=1.0, help="run DuckDB beside Spark up to this scale")
+    parser.add_argument("--cores", type=int, default=2, help="cores of the local Spark session")
+    parser.add_argument(
+        "--no-warm-up", dest="warm_up", action="store_false", help="skip the untimed first Spark refresh"
+    )
+    parser.add_argument("--work", type=Path, default=None, help="folder kept between runs (default: a temporary one)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault(config_module.PSEUDONYM_KEY_ENV, "benchmark-key-synthetic-data-only")
+    scales = sorted(float(s) for s in args.scales.split(","))
+    work = args.work or Path(tempfile.mkdtemp(prefix="spark-bench-"))
+    if args.warm_up:  # the JVM's first refresh pays for starting and compiling: not part of any scale's figure
+        print(f"warming up: one untimed Spark refresh at scale {scales[0]:g} ...", flush=True)
+        folder = work / f"scale-{scales[0]:g}"
+        _spark_refresh(_on_spark(_prepared(folder, scales[0])[0], folder, cores=args.cores))
+    points = []
+    for scale in scales:
+        print(f"scale {scale:g}: preparing and refreshing ...", flush=True)
+        point = measure(scale, work, cores=args.cores, with_duckdb=scale <= args.duckdb_up_to)
+        print(f"  {asdict(point)}", flush=True)
+        points.append(point)
+    print()
+    print(report(points))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(p) for p in points], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
