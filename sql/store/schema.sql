@@ -133,3 +133,7 @@ CREATE TABLE IF NOT EXISTS refresh_log (
     tables         VARCHAR,             -- per result table: rows, seconds and total cost where it has one (JSON)
     message        VARCHAR              -- a sentence for people; the error when it failed
 );
+
+-- Fingerprint of everything the refresh computed from (engine.metrics.fingerprint); NULL for refreshes that pull
+-- from the ICS SQL Server or run elsewhere, and for those made before it was kept (added by ALTER, as above).
+ALTER TABLE refresh_log ADD COLUMN IF NOT EXISTS inputs_sha256 VARCHAR;
