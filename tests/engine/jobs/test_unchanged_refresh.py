@@ -78,6 +78,11 @@ def test_a_second_refresh_with_nothing_new_keeps_the_first_and_matches_a_full_re
     assert _published(workspace) == kept  # what the skip kept is what recomputing gives
 
 
+def _same_period_reloaded(workspace: Workspace) -> None:
+    """The same file sent again: its period is replaced (by the same rows), and that is a load like any other."""
+    workspace.load(workspace.root / "ZZA_apc_2324_activity.csv", workspace.root / "ZZA_apc_2324_cost_lines.csv")
+
+
 def _corrected_cost(workspace: Workspace) -> None:
     records = [f"ZZA{i}" for i in range(12)]
     workspace.write_csv(
@@ -124,8 +129,24 @@ def _published_folder_gone(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [_corrected_cost, _deleted_records, _setting, _named_file, _reference_data, _published_folder_gone],
-    ids=["corrected-file", "deletion", "setting", "named-file", "reference-data", "published-folder-removed"],
+    [
+        _same_period_reloaded,
+        _corrected_cost,
+        _deleted_records,
+        _setting,
+        _named_file,
+        _reference_data,
+        _published_folder_gone,
+    ],
+    ids=[
+        "same-period-reloaded",
+        "corrected-file",
+        "deletion",
+        "setting",
+        "named-file",
+        "reference-data",
+        "published-folder-removed",
+    ],
 )
 def test_anything_the_results_depend_on_makes_the_refresh_recompute(
     workspace: Workspace, change: Any, monkeypatch: pytest.MonkeyPatch
