@@ -79,6 +79,13 @@ def refresh_all(workbook: Workbook, source: ConfigSource) -> None:
     workbook.recalculate()
     workbook.status(None)
     result = outcome.refreshed.result
+    if outcome.refreshed.unchanged:
+        workbook.message(
+            f"Nothing has changed since refresh {result.refresh_id}: 0 new extract file(s) loaded and no setting "
+            f"changed, so its results (£{result.cost_loaded:,.2f} reconciled to the penny) and published files in "
+            f"{config.published_folder} stand."
+        )
+        return
     workbook.message(
         f"Refresh {result.refresh_id} done in {result.seconds:.1f} s: {len(outcome.loaded.results)} new extract "
         f"file(s) loaded, £{result.cost_loaded:,.2f} reconciled to the penny, {len(outcome.refreshed.files)} "

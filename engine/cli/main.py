@@ -193,13 +193,16 @@ def status(config_file: str | None) -> None:
 
 @main.command("refresh")
 @config_option
-def refresh_command(config_file: str | None) -> None:
-    """Compute every benchmark table from the store, check it reconciles, publish it suppressed, and log the refresh."""
+@click.option("--full", is_flag=True, help="Recompute everything even when nothing has changed since the last refresh.")
+def refresh_command(config_file: str | None, full: bool) -> None:
+    """Compute every benchmark table from the store, check it reconciles, publish it suppressed, and log the refresh.
+
+    When nothing was loaded and no setting changed since the last refresh, it says so and keeps that refresh."""
     with friendly_errors():
         path = config_path(config_file)
         config = config_module.load(path)
         with reporting("Refreshing") as progress:
-            outcome = jobs.refresh(config, config_file=path, progress=progress)
+            outcome = jobs.refresh(config, config_file=path, progress=progress, full=full)
     print_refresh(outcome)
 
 

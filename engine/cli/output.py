@@ -101,6 +101,16 @@ def _provider_table(results: Sequence[LoadResult]) -> None:
 
 def print_refresh(outcome: RefreshOutcome) -> None:
     result = outcome.result
+    if outcome.unchanged:
+        console.print(
+            f"Nothing has changed since refresh {result.refresh_id} ({result.started_at:%Y-%m-%d %H:%M} UTC): no "
+            "file loaded, replaced or deleted, and no setting, config file or reference data changed, so its results "
+            f"(reconciled with the £{result.cost_loaded:,.2f} loaded, to the penny) and published files stand. "
+            "`icsbench refresh --full` recomputes them anyway."
+        )
+        if outcome.published is not None:
+            console.print(f"Published files: {escape(str(outcome.published.folder))}, the current refresh.")
+        return
     if outcome.server is not None:
         published = outcome.server.published
         how = "pulling the data here" if outcome.server.rows_pulled else "the server (push-down)"

@@ -211,7 +211,7 @@ def _parse_expr(col: schema.Column, raw: str, arrow_type: pa.DataType | None, co
             return f"TRY_CAST({raw} AS DECIMAL(18, 4))"
         return f"icsb_money({raw}{decimal_comma})"
     if col.type == "integer":
-        return f"icsb_integer({raw}{decimal_comma})"
+        return f"icsb_whole({raw})" if numeric else f"icsb_integer({raw}{decimal_comma})"
     if col.type == "number":
         return f"TRY_CAST({raw} AS DOUBLE)" if numeric else f"icsb_number({raw}{decimal_comma})"
     if col.type == "date":

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 
 from engine.config import IcsConfig
 from engine.errors import IcsBenchError, ServerError, StoreError
-from engine.metrics.refresh import Compute, RefreshResult, finish_refresh, refresh_run
+from engine.metrics.refresh import Compute, RefreshResult, finish_refresh, refresh_run, unchanged_since_last
 from engine.progress import Progress, prefixed, silent
-from engine.publish import published_results, store_snapshot
+from engine.publish import published_results, snapshots, store_snapshot
 from engine.publish.files import PublishedFolder, write_published_files
 from engine.publish.stamps import RefreshStamp
 from engine.publish.suppressed_tables import DisclosureSummary, disclosure_summary, publish_tables
@@ -56,6 +56,7 @@ class RefreshOutcome:
     files: list[Path] = field(default_factory=list)
     published: PublishedFolder | None = None
     hidden: DisclosureSummary | None = None
+    unchanged: bool = False  # nothing changed since refresh `result.refresh_id`: it stands, nothing was recomputed
 
     @property
     def notes(self) -> list[str]:
@@ -65,13 +66,20 @@ class RefreshOutcome:
     spark_rows_read_back: int | None = None  # result rows Spark sent back (None: not a Spark refresh)
 
 
-def refresh(config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent) -> RefreshOutcome:
-    """The whole refresh the config asks for: compute, reconcile, publish (store, server, files)."""
+def refresh(
+    config: IcsConfig, *, config_file: Path | None = None, progress: Progress = silent, full: bool = False
+) -> RefreshOutcome:
+    """The whole refresh the config asks for: compute, reconcile, publish (store, server, files).
+
+    On the store's own data, a refresh with nothing new to compute (nothing loaded, replaced or deleted, no setting,
+    config file, reference data or engine code changed since the last refresh, which succeeded and is the published
+    one) says so and keeps that refresh, unless `full` asks to recompute anyway. With a server or Spark the data may
+    have changed elsewhere, so those always recompute."""
     with closing(open_store(config)) as store:
         if config.store.compute == "spark":
             return refresh_on_spark(store, config_file=config_file, progress=progress)
         if config.server is None:
-            return refresh_and_publish(store, config_file=config_file, progress=progress)
+            return refresh_and_publish(store, config_file=config_file, progress=progress, if_changed=not full)
         from engine.store.server.connection import Server
 
         with Server(config.server) as server:
@@ -94,12 +102,23 @@ def refresh_and_publish(
     progress: Progress = silent,
     compute: Compute | None = None,
     before_files: Callable[[RefreshResult], None] | None = None,
+    if_changed: bool = False,
 ) -> RefreshOutcome:
     """Compute every result table, check the totals reconcile and write the published (suppressed) tables in one
     transaction, then (after `before_files`, if given) publish the files and log the refresh as succeeded. Raises an
-    IcsBenchError, with the last good results and published files untouched, if any of it fails."""
+    IcsBenchError, with the last good results and published files untouched, if any of it fails.
+
+    A refresh computed here from the store's own data keeps the fingerprint of its inputs in the refresh log; with
+    `if_changed`, when the fingerprint now is the last refresh's and that refresh is the published one, nothing is
+    recomputed and the outcome (`unchanged`) is that refresh's."""
     _settle_published(store)
-    with refresh_run(store, config_file=config_file, progress=progress) as run:
+    own_data = compute is None and store.config.server is None
+    if if_changed and own_data:
+        progress("checking what changed since the last refresh")
+        unchanged = _unchanged(store)
+        if unchanged is not None:
+            return unchanged
+    with refresh_run(store, config_file=config_file, progress=progress, keep_fingerprint=own_data) as run:
         run.compute(compute)
         run.step("publishing with small-number suppression")
         publish_tables(store)
@@ -125,6 +144,20 @@ def refresh_and_publish(
         finish_refresh(store, result, succeeded=True, note=note)
     progress("done", run.steps, run.steps)
     return RefreshOutcome(result, files=published.files, published=published, hidden=disclosure_summary(store))
+
+
+def _unchanged(store: Store) -> RefreshOutcome | None:
+    """The last refresh as this refresh's outcome, when it is published and nothing it computed from changed."""
+    last = unchanged_since_last(store)
+    current = published_results.current_manifest(store.config)
+    if last is None or current is None or int(current["refresh_id"]) != last.refresh_id:
+        return None
+    folder = snapshots.version_folder(store.config.published_folder, current)
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    published = PublishedFolder(store.config.published_folder, folder, last.refresh_id, files)
+    return RefreshOutcome(last, files=files, published=published, hidden=disclosure_summary(store), unchanged=True)
 
 
 def _settle_published(store: Store) -> None:

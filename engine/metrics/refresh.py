@@ -29,6 +29,7 @@ from sqlglot import expressions as exp
 from engine import codes, sql_files
 from engine.errors import StoreError
 from engine.metrics import catalog, national_inputs, population_inputs, service_inputs
+from engine.metrics.fingerprint import inputs_fingerprint
 from engine.metrics.reconcile import check_reconciliation
 from engine.progress import Progress, silent
 from engine.store import Store, in_progress
@@ -139,17 +140,22 @@ FINISHING_STEPS = 2  # checking the totals reconcile, and the caller's publishin
 
 
 @contextmanager
-def refresh_run(store: Store, *, config_file: Path | None = None, progress: Progress = silent) -> Iterator[RefreshRun]:
+def refresh_run(
+    store: Store, *, config_file: Path | None = None, progress: Progress = silent, keep_fingerprint: bool = False
+) -> Iterator[RefreshRun]:
     """A logged refresh in one transaction: everything done inside the block is kept together or not at all.
 
     On any error the store keeps its last good results, the log records the failure, and StoreError is raised. On
     success the log row stays `running`: the caller ends it with `finish_refresh` once the results are published.
+    With `keep_fingerprint` the log also keeps the fingerprint of the inputs (engine.metrics.fingerprint), which
+    `unchanged_since_last` compares with; only a refresh computed from the store's own data may keep one.
     """
     con = store.con
     refresh_id = int(con.execute("SELECT nextval('refresh_ids')").fetchall()[0][0])
     started = datetime.now(UTC).replace(tzinfo=None)
     result = RefreshResult(refresh_id=refresh_id, started_at=started)
     parameters = _parameters(store, refresh_id, started)
+    fingerprint = inputs_fingerprint(store, parameters) if keep_fingerprint else None
     store.run_file(
         "refresh/log_start.sql",
         {
@@ -159,6 +165,7 @@ def refresh_run(store: Store, *, config_file: Path | None = None, progress: Prog
             "config_sha256": _sha256(config_file),
             "settings": json.dumps(parameters),
             "loads": json.dumps(_loads_used(con)),
+            "inputs_sha256": fingerprint,
         },
     )
     clock = time.perf_counter()
@@ -180,6 +187,35 @@ def finish_refresh(store: Store, result: RefreshResult, *, succeeded: bool, note
         _finish(store, result.refresh_id, "succeeded", f"{len(result.tables)} tables, {total:,} rows{note}", result)
     else:
         _finish(store, result.refresh_id, "failed", note, result)
+
+
+def unchanged_since_last(store: Store) -> RefreshResult | None:
+    """The last refresh, when recomputing now would give exactly its results: it is the latest attempt, it
+    succeeded, and nothing it computed from has changed since (no load, replace or deletion, no setting, config
+    file, reference data or engine code). None when a refresh has something new to compute."""
+    rows = store.con.execute(sql_files.read("refresh/last_attempt.sql")).fetchall()
+    if not rows:
+        return None
+    refresh_id, started_at, finished_at, status, kept, cost_loaded, tables = rows[0]
+    if status != "succeeded" or kept is None:
+        return None
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if inputs_fingerprint(store, _parameters(store, refresh_id, now)) != kept:
+        return None
+    result = RefreshResult(
+        refresh_id=int(refresh_id),
+        started_at=started_at,
+        seconds=(finished_at - started_at).total_seconds(),
+        cost_loaded=Decimal(cost_loaded),
+    )
+    for name, figures in json.loads(tables or "{}").items():
+        cost = figures.get("total_cost")
+        result.tables.append(
+            TableRefreshed(
+                name, int(figures["rows"]), float(figures["seconds"]), None if cost is None else Decimal(cost)
+            )
+        )
+    return result
 
 
 def create_table_sql(metric: catalog.Metric, dialect: str = "duckdb") -> str:

@@ -6,6 +6,7 @@
 --   icsb_money(x, comma)    pounds as DECIMAL(18,4): reads £1,234.50, (123.00) as -123.00, -£5 and £-5
 --   icsb_number(x, comma)   a number
 --   icsb_integer(x, comma)  a whole number (110.0 is 110; 1.5 is NULL)
+--   icsb_whole(x)           the same for a value typed as a number already (Parquet): no text, no pattern
 --     Numbers are read strictly, so a number written another way is never read as a different one: commas only
 --     between groups of three digits before a decimal point (1,234.50; not 1,5 or 1.234,50). With comma = true
 --     (the extract's number_format = "1.234,56") the other way round: 1.234,50 and 1 234,50 are 1234.50.
@@ -13,8 +14,13 @@
 --   icsb_flag(x)      Y/N, yes/no, true/false, 1/0 as BOOLEAN
 --   icsb_fin_year(x)  financial year as 2023/24 from 2023/24, 2023-24, 202324, 2023/2024 (second year = first + 1)
 --   icsb_spelling(x)  folded spelling used to look codes up in code_synonyms (DAY CASE, day-case -> DAY_CASE)
+-- Trimming with a set of characters costs several times a test of the first and last character, and nearly every
+-- value has nothing to trim: so trim only values that start or end with a character at or below a space.
+CREATE OR REPLACE TEMP MACRO icsb_trimmed(t) AS
+    CASE WHEN ascii(t) <= 32 OR ascii(reverse(t)) <= 32 THEN trim(t, ' ' || chr(9) || chr(10) || chr(13)) ELSE t END;
+
 CREATE OR REPLACE TEMP MACRO icsb_text(x) AS
-    NULLIF(trim(CAST(x AS VARCHAR), ' ' || chr(9) || chr(10) || chr(13)), '');
+    NULLIF(icsb_trimmed(CAST(x AS VARCHAR)), '');
 
 CREATE OR REPLACE TEMP MACRO icsb_code(x) AS
     regexp_replace(upper(icsb_text(x)), '^([0-9]+)\.0+$', '\1');
@@ -46,6 +52,10 @@ CREATE OR REPLACE TEMP MACRO icsb_number(x, comma := false) AS
 CREATE OR REPLACE TEMP MACRO icsb_integer(x, comma := false) AS
     CASE WHEN icsb_number(x, comma) = floor(icsb_number(x, comma)) AND abs(icsb_number(x, comma)) < 1e15
          THEN CAST(icsb_number(x, comma) AS BIGINT) END;
+
+CREATE OR REPLACE TEMP MACRO icsb_whole(x) AS
+    CASE WHEN CAST(x AS DOUBLE) = floor(CAST(x AS DOUBLE)) AND abs(CAST(x AS DOUBLE)) < 1e15
+         THEN CAST(x AS BIGINT) END;
 
 CREATE OR REPLACE TEMP MACRO icsb_date(x) AS
     CAST(TRY_STRPTIME(

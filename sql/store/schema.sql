@@ -131,5 +131,10 @@ CREATE TABLE IF NOT EXISTS refresh_log (
     loads          VARCHAR,             -- the data used: last load id and files held (JSON)
     cost_loaded    DECIMAL(18, 4),      -- total cost in the store when the refresh ran
     tables         VARCHAR,             -- per result table: rows, seconds and total cost where it has one (JSON)
-    message        VARCHAR              -- a sentence for people; the error when it failed
+    message        VARCHAR,             -- a sentence for people; the error when it failed
+    inputs_sha256  VARCHAR              -- fingerprint of everything it computed from (engine.metrics.fingerprint);
+                                        -- NULL when pulled from the server or run on Spark (added after message,
+                                        -- so stores made before it gain it by the ALTER below)
 );
+
+ALTER TABLE refresh_log ADD COLUMN IF NOT EXISTS inputs_sha256 VARCHAR;

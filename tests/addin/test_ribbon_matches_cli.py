@@ -26,7 +26,9 @@ from tests.addin.test_ribbon import FakeWorkbook
 pytestmark = pytest.mark.slow
 
 # Columns that differ by when or where a path ran, not by what it computed: times, this folder's paths, durations.
-RUN_SPECIFIC = {("refresh_log", column) for column in ("config_file", "config_sha256", "settings", "tables")}
+RUN_SPECIFIC = {
+    ("refresh_log", column) for column in ("config_file", "config_sha256", "settings", "tables", "inputs_sha256")
+}
 
 
 def _config_file(extracts: Path, folder: Path) -> Path:

@@ -172,7 +172,7 @@ def test_refreshes_killed_at_random_moments_leave_exactly_one_refresh_published(
     published = tiny_ics / "published"
     first = int(snapshots.read_pointer(published)["refresh_id"])  # type: ignore[index]  # a copy: paths differ
     started = time.monotonic()
-    assert run_icsbench(tiny_ics, "refresh")[0] == 0
+    assert run_icsbench(tiny_ics, "refresh", "--full")[0] == 0
     seconds = time.monotonic() - started
     before = assert_exactly_one_refresh(published)
     assert before > first
@@ -181,7 +181,7 @@ def test_refreshes_killed_at_random_moments_leave_exactly_one_refresh_published(
     for _ in range(3 * KILLS):
         moment = rng.choice(("any moment", "while the refresh folder is written", "just after the switch"))
         manifest = current_manifest(published)
-        process = icsbench(tiny_ics, "refresh")
+        process = icsbench(tiny_ics, "refresh", "--full")  # every time a whole refresh to kill
         if moment == "any moment":
             time.sleep(rng.uniform(0.0, seconds))
             killed = _kill(process)
@@ -205,7 +205,7 @@ def test_refreshes_killed_at_random_moments_leave_exactly_one_refresh_published(
     assert len(kills) == KILLS, f"seed {SEED}: only {len(kills)} refreshes were still running when killed"
     assert {"while the refresh folder is written", "just after the switch"} <= set(kills)
 
-    assert run_icsbench(tiny_ics, "refresh")[0] == 0
+    assert run_icsbench(tiny_ics, "refresh", "--full")[0] == 0
     last = assert_exactly_one_refresh(published)
     assert leftovers(published) == [], "the next refresh removes what the killed ones left"
     refresh_folders = [p for p in published.iterdir() if p.name.startswith("refresh-")]

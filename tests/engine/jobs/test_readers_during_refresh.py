@@ -103,7 +103,7 @@ def test_readers_never_fail_a_refresh_and_never_see_two(tiny_ics: Path, tmp_path
         if n % 3 == 1:  # a load too: readers must not hold it up either
             code, output = finished(icsbench(tiny_ics, "load", *map(str, extract)))
             assert code == 0, output
-        code, output = run_icsbench(tiny_ics, "refresh")
+        code, output = run_icsbench(tiny_ics, "refresh", "--full")  # a whole refresh each time, loaded or not
         assert code == 0, f"refresh {n + 1} of {REFRESHES} failed while readers ran: {output}"
     stop.touch()
     for reader in readers:

@@ -18,7 +18,7 @@ from tests.engine.jobs.published_state import assert_exactly_one_refresh, leftov
 
 
 def _refresh(root: Path) -> jobs.RefreshOutcome:
-    return jobs.refresh(config_module.load(root / "ics.toml"))
+    return jobs.refresh(config_module.load(root / "ics.toml"), full=True)  # each a new refresh, nothing loaded between
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_a_workbook_open_in_excel_is_left_as_it_is_and_the_refresh_says_where_th
     published = ics / "published"
     before = (published / WORKBOOK_NAME).read_bytes()
     (published / f"~${WORKBOOK_NAME}").write_bytes(b"\x0bsomeone")  # the owner file Excel keeps beside an open book
-    result = CliRunner().invoke(main, ["refresh", "--config", str(ics / "ics.toml")])
+    result = CliRunner().invoke(main, ["refresh", "--full", "--config", str(ics / "ics.toml")])
     assert result.exit_code == 0, result.output
     refresh_id = assert_exactly_one_refresh(published)
     assert (published / WORKBOOK_NAME).read_bytes() == before, "an open workbook was replaced"
