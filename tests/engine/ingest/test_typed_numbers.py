@@ -35,10 +35,22 @@ def test_a_typed_double_reads_as_its_text_would(value: float) -> None:
     assert typed == text
 
 
+def _exact_whole(value: float) -> int | None:
+    """A float's own value when it is whole and under the 1e15 limit, worked out in Python, not SQL."""
+    if not math.isfinite(value) or value != math.floor(value) or abs(value) >= 1e15:
+        return None
+    return int(value)
+
+
 @given(st.floats(width=32, allow_nan=True, allow_infinity=True))
-def test_a_typed_float_reads_as_its_text_would(value: float) -> None:
+def test_a_typed_float_reads_as_its_own_value(value: float) -> None:
+    """A 32-bit float reads as the whole number it holds. Its text is the shortest that round-trips at 32 bits
+    (254901936 prints as 2.5490194e+08), so from 2**24 up, where such floats are all whole but spaced more than 1
+    apart, the text path read a neighbouring number; below that both paths agree."""
     typed, text = _both(value, "FLOAT")
-    assert typed == text
+    assert typed == _exact_whole(value)
+    if abs(value) < 2**24:
+        assert typed == text
 
 
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))

@@ -47,7 +47,7 @@ def _published(workspace: Workspace) -> dict[str, list[tuple[Any, ...]]]:
     """Every published table's rows without the refresh id, in a fixed order."""
     out = {}
     for metric in catalog.published():
-        columns = [c.name for c in metric.columns if c.name != "refresh_id"]
+        columns = [c.name for c in metric.columns if c.published and c.name != "refresh_id"]
         select = ", ".join(f'"{c}"' for c in columns)
         out[metric.name] = workspace.query(f"SELECT {select} FROM {metric.published_table} ORDER BY ALL")
     return out

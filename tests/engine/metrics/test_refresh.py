@@ -25,7 +25,8 @@ def test_every_result_table_has_exactly_the_columns_its_header_documents(refresh
             assert columns == [c.name for c in metric.columns], f"{metric.name}: header and SQL disagree"
             if metric.published:
                 published = [row[0] for row in store.con.execute(f"DESCRIBE {metric.published_table}").fetchall()]
-                assert published == columns
+                # the figures only disclosure control reads (role dominance) stay in the results, never published
+                assert published == [c.name for c in metric.columns if c.published]
     finally:
         store.close()
 
