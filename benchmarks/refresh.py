@@ -306,36 +306,44 @@ def _child_incremental(config_path: Path) -> dict[str, Any]:
     }
 
 
-def pandas_unit_cost(activity: Any, cost_lines: Any, min_cases: int) -> Any:
-    """Table 3 the way an analyst would write it in pandas: one row per cell and provider, with its benchmarks."""
+def pandas_unit_cost(activity: Any, cost_lines: Any, pods: Any, min_cases: int) -> Any:
+    """Table 3 the way an analyst would write it in pandas: one row per cell and provider, with its benchmarks.
+
+    As unit_cost_benchmark defines them: a cost per unit of count (a record, or its bed days where the POD counts
+    days: the record's own, else the critical care days on its cost lines), the ICS rate as all cost over all units,
+    the median of the providers' rates, the best in system the lowest rate among providers with more than
+    `min_cases` records, and each opportunity (rate - benchmark) x units, floored at 0."""
     record = ["setting", "org_code", "record_id"]
     cell = ["fin_year", "setting", "pod", "tfc", "hrg"]
-    per_record = cost_lines.groupby(record, as_index=False)["cost"].sum()
-    events = activity.merge(per_record, on=record, how="left")
+    cost_lines["cc_bed_days"] = cost_lines["activity_count"].where(cost_lines["activity_unit"] == "cc_bed_days", 0.0)
+    per_record = cost_lines.groupby(record, as_index=False)[["cost", "cc_bed_days"]].sum()
+    events = activity.merge(per_record, on=record, how="left").merge(pods, on=["setting", "pod"])
     events["cost"] = events["cost"].fillna(0.0)
+    days = events["bed_days"].fillna(events["cc_bed_days"]).fillna(0.0)
+    events["units"] = days.where(events["units_per_record"] != 1, 1.0)
     events["tfc"] = events["tfc"].fillna("")
     events["hrg"] = events["hrg"].fillna("")
     providers = events.groupby([*cell, "org_code"], as_index=False).agg(
-        activity=("cost", "size"), total_cost=("cost", "sum")
+        activity=("cost", "size"), units=("units", "sum"), total_cost=("cost", "sum")
     )
-    providers["mean_cost"] = providers["total_cost"] / providers["activity"]
+    providers["mean_cost"] = providers["total_cost"] / providers["units"].where(providers["units"] != 0)
     ics = providers.groupby(cell, as_index=False).agg(
         ics_activity=("activity", "sum"),
+        ics_units=("units", "sum"),
         ics_total_cost=("total_cost", "sum"),
         ics_median_cost=("mean_cost", "median"),
-        providers=("org_code", "size"),
+        providers=("mean_cost", "count"),
     )
-    ics["ics_mean_cost"] = ics["ics_total_cost"] / ics["ics_activity"]
+    ics["ics_mean_cost"] = ics["ics_total_cost"] / ics["ics_units"].where(ics["ics_units"] != 0)
     best = (
-        providers[providers["activity"] > min_cases]
+        providers[(providers["activity"] > min_cases) & providers["mean_cost"].notna()]
         .sort_values([*cell, "mean_cost", "org_code"])
         .drop_duplicates(cell)[[*cell, "mean_cost", "org_code"]]
         .rename(columns={"mean_cost": "best_in_system_cost", "org_code": "best_in_system_org"})
     )
     out = providers.merge(ics, on=cell).merge(best, on=cell, how="left")
-    out["opportunity_vs_ics"] = ((out["mean_cost"] - out["ics_mean_cost"]) * out["activity"]).clip(lower=0)
-    out["opportunity_vs_median"] = ((out["mean_cost"] - out["ics_median_cost"]) * out["activity"]).clip(lower=0)
-    out["opportunity_vs_best"] = ((out["mean_cost"] - out["best_in_system_cost"]) * out["activity"]).clip(lower=0)
+    for benchmark, column in (("ics", "ics_mean_cost"), ("median", "ics_median_cost"), ("best", "best_in_system_cost")):
+        out[f"opportunity_vs_{benchmark}"] = ((out["mean_cost"] - out[column]) * out["units"]).clip(lower=0)
     return out
 
 
@@ -352,18 +360,26 @@ def _child_pandas(config_path: Path) -> dict[str, Any]:
     # What an analyst reads: the columns table 3 needs, money as floating point (as a SQL client hands it over).
     with phases.phase("read activity"):
         activity = (
-            con.sql("SELECT fin_year, setting, pod, tfc, hrg, org_code, record_id FROM activity")
+            con.sql(
+                "SELECT fin_year, setting, pod, tfc, hrg, org_code, record_id, CAST(bed_days AS DOUBLE) AS bed_days "
+                "FROM activity"
+            )
             .to_arrow_table()
             .to_pandas()
         )
     with phases.phase("read cost_lines"):
         cost_lines = (
-            con.sql("SELECT setting, org_code, record_id, CAST(cost AS DOUBLE) AS cost FROM cost_lines")
+            con.sql(
+                "SELECT setting, org_code, record_id, CAST(cost AS DOUBLE) AS cost, activity_unit, "
+                "CAST(activity_count AS DOUBLE) AS activity_count FROM cost_lines"
+            )
             .to_arrow_table()
             .to_pandas()
         )
     with phases.phase("compute table 3"):
-        out = pandas_unit_cost(activity, cost_lines, config.benchmarks.best_in_system_min_cases)
+        # the POD reference the refresh wrote (which PODs count bed days rather than records)
+        pods = con.sql("SELECT setting, pod, units_per_record FROM ref_pod").to_arrow_table().to_pandas()
+        out = pandas_unit_cost(activity, cost_lines, pods, config.benchmarks.best_in_system_min_cases)
     rss.stop()
     ours = {
         "rows": len(out),

@@ -19,23 +19,24 @@ attacker in tests/engine/publish/test_disclosure_attack.py checks the outcome wi
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import sys
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import highspy
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.metrics import catalog
 from engine.publish import suppression
 from engine.publish.suppression import SuppressionRule
 
-Row = Mapping[str, object]
 ALL = "(all)"
 
 
@@ -46,7 +47,8 @@ class Level:
     table: str
     value: str  # the cost column
     count: str  # the count whose small values are hidden (primary suppression)
-    where: Callable[[Row], bool] = lambda _: True
+    # which rows of the table belong to the level: True for each row of the table's key columns
+    where: Callable[[pa.Table], np.ndarray] = lambda t: np.ones(t.num_rows, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -60,17 +62,19 @@ class Margin:
 
 CELL = Level("unit_cost_benchmark", "total_cost", "activity")
 CELL_DRIVER = Level("cost_driver_benchmark", "driver_cost", "activity")
-HRG = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] != ALL and r["hrg"] != ALL)
-HRG_ALL = Level("opportunity_summary", "cost", "activity", lambda r: r["hrg"] != ALL and r["cost_driver"] == ALL)
-HRG_DRIVER = Level("opportunity_summary", "cost", "activity", lambda r: r["hrg"] != ALL and r["cost_driver"] != ALL)
-POD = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] != ALL and r["hrg"] == ALL)
-POD_ALL = Level("opportunity_summary", "cost", "activity", lambda r: _level(r) == "pod" and r["cost_driver"] == ALL)
-POD_DRIVER = Level("opportunity_summary", "cost", "activity", lambda r: _level(r) == "pod" and r["cost_driver"] != ALL)
-PROVIDER = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL)
-PROVIDER_ALL = Level("opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL and r["cost_driver"] == ALL)
-PROVIDER_DRIVER = Level(
-    "opportunity_summary", "cost", "activity", lambda r: r["pod"] == ALL and r["cost_driver"] != ALL
+HRG = Level("opportunity_summary", "cost", "activity", lambda t: ~_all(t, "pod") & ~_all(t, "hrg"))
+HRG_ALL = Level("opportunity_summary", "cost", "activity", lambda t: ~_all(t, "hrg") & _all(t, "cost_driver"))
+HRG_DRIVER = Level("opportunity_summary", "cost", "activity", lambda t: ~_all(t, "hrg") & ~_all(t, "cost_driver"))
+POD = Level("opportunity_summary", "cost", "activity", lambda t: ~_all(t, "pod") & _all(t, "hrg"))
+POD_ALL = Level(
+    "opportunity_summary", "cost", "activity", lambda t: ~_all(t, "pod") & _all(t, "hrg") & _all(t, "cost_driver")
 )
+POD_DRIVER = Level(
+    "opportunity_summary", "cost", "activity", lambda t: ~_all(t, "pod") & _all(t, "hrg") & ~_all(t, "cost_driver")
+)
+PROVIDER = Level("opportunity_summary", "cost", "activity", lambda t: _all(t, "pod"))
+PROVIDER_ALL = Level("opportunity_summary", "cost", "activity", lambda t: _all(t, "pod") & _all(t, "cost_driver"))
+PROVIDER_DRIVER = Level("opportunity_summary", "cost", "activity", lambda t: _all(t, "pod") & ~_all(t, "cost_driver"))
 QUARTER = Level("system_cost", "total_cost", "activity")
 SETTING = Level("provider_overview", "total_cost", "activity")
 
@@ -95,8 +99,9 @@ MARGINS: tuple[Margin, ...] = (
 TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
 
 
-def _level(row: Row) -> str:
-    return "provider" if row["pod"] == ALL else "pod" if row["hrg"] == ALL else "hrg"
+def _all(table: pa.Table, column: str) -> np.ndarray:
+    """True where the column is the "(all)" of a total row (a missing value is not)."""
+    return np.asarray(pc.fill_null(pc.equal(table.column(column), ALL), False).to_numpy(), dtype=bool)
 
 
 @dataclass
@@ -131,53 +136,135 @@ class SecondaryOutcome:
 
 def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells:
     """The cells of every margin, each flagged primary when its count is hidden by the small-number or dominance rule
-    (primary suppression: the cell's own figures give it away), and small when by the small-number rule."""
+    (primary suppression: the cell's own figures give it away), and small when by the small-number rule.
+
+    Built column-wise (a large ICS has half a million cells): keys become integer codes, margins a sort and a search."""
     cells = Cells()
-    rows = {name: tables[name].select(_needed(name)).to_pylist() for name in TABLES}
-    setting_of = {r["pod"]: r["setting"] for r in rows[CELL.table]}
-    for r in rows[PROVIDER.table]:
-        r["setting"] = setting_of.get(str(r["pod"]))
-    number: dict[tuple[str, int], int] = {}
+    keyed = _keyed_tables(tables)
+    number: dict[str, np.ndarray] = {}  # table -> the cell number of each of its rows
     for name in TABLES:
         # the same rules as the published table's, in one place: the small-number rule, and the dominance rule
         # where the table declares its figures
-        small = rule.hidden(tables[name]["activity"]).to_pylist()
+        small = rule.hidden(tables[name]["activity"]).to_numpy(zero_copy_only=False).astype(bool)
         dominated = suppression.dominated(tables[name], catalog.metric(name).columns, rule).get("activity")
-        primary = small if dominated is None else [a or b for a, b in zip(small, dominated.to_pylist(), strict=True)]
+        primary = small if dominated is None else small | dominated.to_numpy(zero_copy_only=False).astype(bool)
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
-        measured = {_value_column(name), "activity"}
-        keyed = sorted((_sort_key(r, measured), i) for i, r in enumerate(rows[name]))
-        for _, i in keyed:
-            r = rows[name][i]
-            number[(name, i)] = len(cells.table)
-            cells.table.append(name)
-            cells.row.append(i)
-            value = r[_value_column(name)]
-            # to the penny: the same results computed elsewhere (the ICS SQL Server, Spark) differ in the last bits
-            # of a double, and a cell of 0.0 against 1e-13 would change the integer program and so the pattern
-            cells.value.append(round(abs(float(value)), 2) if value is not None else 0.0)
-            cells.primary.append(bool(primary[i]))
-            cells.small.append(bool(small[i]))
+        order = _key_order(keyed[name], {_value_column(name), "activity"})
+        number[name] = np.empty(len(order), dtype=np.int64)
+        number[name][order] = np.arange(len(cells.table), len(cells.table) + len(order))
+        cells.table.extend([name] * len(order))
+        cells.row.extend(order.tolist())
+        # to the penny: the same results computed elsewhere (the ICS SQL Server, Spark) differ in the last bits
+        # of a double, and a cell of 0.0 against 1e-13 would change the integer program and so the pattern
+        cells.value.extend(_to_the_penny(keyed[name].column(_value_column(name)))[order].tolist())
+        cells.primary.extend(primary[order].tolist())
+        cells.small.extend(small[order].tolist())
     for margin in MARGINS:
-        parts: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for i, r in enumerate(rows[margin.parts.table]):
-            if margin.parts.where(r):
-                parts[tuple(r[k] for k in margin.by)].append(number[(margin.parts.table, i)])
-        for i, r in enumerate(rows[margin.total.table]):
-            if margin.total.where(r):
-                found = parts.get(tuple(r[k] for k in margin.by), [])
-                if found:
-                    cells.margins.append([number[(margin.total.table, i)], *sorted(found)])
+        cells.margins.extend(_margin_lists(margin, keyed, number))
     # each margin (its total first, then its parts) in the order of its cells, not of the rows they were found in:
     # Spark or the ICS SQL Server give the same results in another row order, and the integer program must not change
     cells.margins.sort()
     return cells
 
 
-def _sort_key(row: Row, measured: set[str]) -> tuple[str, ...]:
-    """A cell's keys as text, its figures left out: the order must not depend on how a sum came out."""
-    return tuple(f"{k}={row[k]!r}" for k in sorted(row) if k not in measured)
+def _to_the_penny(column: pa.ChunkedArray) -> np.ndarray:
+    """round(abs(float(value)), 2) of each value, 0 for a missing one. A decimal is rounded as whole pennies from its
+    digits (exactly what Python gives, as a decimal's double is the nearest to it), except a half penny, which
+    Python rounds by the double's side of it and is left to Python."""
+    combined = column.combine_chunks()
+    scale = combined.type.scale if pa.types.is_decimal128(combined.type) else None
+    if scale is None or scale < 2 or scale > 8 or combined.offset:
+        values = combined.to_pylist()
+        return np.array([round(abs(float(v)), 2) if v is not None else 0.0 for v in values], dtype=float)
+    words = np.frombuffer(combined.buffers()[1], dtype=np.int64)[: 2 * len(combined)].reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    valid = np.ones(len(combined), dtype=bool) if combined.null_count == 0 else combined.is_valid().to_numpy(False)
+    fits = (high == (low >> 63)) & (np.abs(low) < 2**53) & (low > -(2**53))  # exact as a double
+    units = np.abs(low)
+    step = 10 ** (scale - 2)  # unscaled units in a penny
+    pennies = np.where(units % step * 2 >= step, units // step + 1, units // step)
+    out = np.where(valid, pennies / 100.0, 0.0)
+    python = valid & (~fits | (units % step * 2 == step))
+    if python.any():
+        values = combined.to_pylist()
+        for i in np.flatnonzero(python).tolist():
+            out[i] = round(abs(float(values[i])), 2)
+    return out
+
+
+def _keyed_tables(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The columns each table's margins read; opportunity_summary's rows get their POD's setting (the setting of the
+    POD's last row in unit_cost_benchmark, none for the provider's row)."""
+    keyed = {name: tables[name].select(_needed(name)) for name in TABLES}
+    cell = keyed[CELL.table]
+    setting_of = dict(zip(cell["pod"].to_pylist(), cell["setting"].to_pylist(), strict=True))
+    pods = keyed[PROVIDER.table]["pod"]
+    distinct = pc.unique(pods).to_pylist()
+    settings = pa.array([setting_of.get(str(p)) for p in distinct], pa.string())
+    found = pc.index_in(pods, value_set=pa.array(distinct, pods.type), skip_nulls=False)
+    keyed[PROVIDER.table] = keyed[PROVIDER.table].append_column("setting", pc.take(settings, found))
+    return keyed
+
+
+def _key_order(table: pa.Table, measured: set[str]) -> np.ndarray:
+    """Rows in the order of their keys (columns by name, each value compared by its Python repr, ties by row), the
+    figures left out: the order must not depend on how a sum came out."""
+    ranks = [_codes(table.column(k), repr) for k in sorted(table.column_names) if k not in measured]
+    rows = np.arange(table.num_rows)
+    return rows if not ranks else np.lexsort([rows, *reversed(ranks)])
+
+
+def _codes(column: pa.ChunkedArray, rank: Callable[[object], str] | None = None) -> np.ndarray:
+    """Each value's number among the column's distinct values (a missing value one of them): in order of `rank`
+    when given, else of first appearance."""
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    distinct = encoded.dictionary.to_pylist()
+    order = sorted(range(len(distinct)), key=lambda i: rank(distinct[i])) if rank else range(len(distinct))
+    position = np.empty(len(distinct), dtype=np.int64)
+    position[list(order)] = np.arange(len(distinct))
+    codes: np.ndarray = position[encoded.indices.to_numpy(zero_copy_only=False)]
+    return codes
+
+
+def _margin_lists(margin: Margin, keyed: Mapping[str, pa.Table], number: Mapping[str, np.ndarray]) -> list[list[int]]:
+    """Each total row of the margin that has parts, as [its cell, its parts' cells in order]."""
+    totals, parts = keyed[margin.total.table], keyed[margin.parts.table]
+    total_rows = np.flatnonzero(margin.total.where(totals))
+    part_rows = np.flatnonzero(margin.parts.where(parts))
+    total_key = np.zeros(len(total_rows), dtype=np.int64)
+    part_key = np.zeros(len(part_rows), dtype=np.int64)
+    for k in margin.by:
+        # the same values in both tables get the same code, as equal Python values in a dictionary key would
+        column = totals[k]
+        both = pa.chunked_array([*column.take(total_rows).chunks, *parts[k].take(part_rows).chunks], column.type)
+        codes = _codes(both)
+        width = int(codes.max(initial=0)) + 1
+        if int(max(total_key.max(initial=0), part_key.max(initial=0))) * width >= 2**62:
+            _, dense = np.unique(np.concatenate([total_key, part_key]), return_inverse=True)
+            total_key, part_key = dense[: len(total_rows)], dense[len(total_rows) :]
+        total_key = total_key * width + codes[: len(total_rows)]
+        part_key = part_key * width + codes[len(total_rows) :]
+    part_cells = number[margin.parts.table][part_rows]
+    order = np.lexsort([part_cells, part_key])
+    part_key, part_cells = part_key[order], part_cells[order]
+    starts = np.searchsorted(part_key, total_key, side="left")
+    ends = np.searchsorted(part_key, total_key, side="right")
+    found = np.flatnonzero(ends > starts)
+    total_cells = number[margin.total.table][total_rows[found]]
+    starts, counts = starts[found], ends[found] - starts[found]
+    # every margin end to end, each its total then its parts, turned into Python lists in one go
+    sizes = counts + 1
+    offsets = np.cumsum(sizes) - sizes
+    flat = np.empty(int(sizes.sum()), dtype=np.int64)
+    flat[offsets] = total_cells
+    is_part = np.ones(len(flat), dtype=bool)
+    is_part[offsets] = False
+    flat[is_part] = part_cells[
+        np.repeat(starts - (offsets - np.arange(len(offsets))), counts) + np.arange(len(flat) - len(offsets))
+    ]
+    listed = flat.tolist()
+    return [listed[o : o + n] for o, n in zip(offsets.tolist(), sizes.tolist(), strict=True)]
 
 
 def _needed(table: str) -> list[str]:
@@ -200,13 +287,17 @@ def _value_column(table: str) -> str:
 def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOutcome:
     """The secondary suppression pattern for the published cost tables (their full results in `tables`)."""
     cells = margin_cells(tables, rule)
-    hide = np.array(cells.primary, dtype=bool)
-    for component in _components(len(cells.table), cells.margins):
-        if any(cells.primary[c] for c in component.cells):
-            hide[_solve(component.cells, component.margins, cells, rule.protection_percent / 100)] = True
     primary = np.array(cells.primary, dtype=bool)
-    dominance = primary & ~np.array(cells.small, dtype=bool)
     value = np.array(cells.value)
+    hide = primary.copy()
+    every = _Flat.of(
+        np.fromiter(chain.from_iterable(cells.margins), dtype=np.int64),
+        np.fromiter(map(len, cells.margins), dtype=np.int64, count=len(cells.margins)),
+    )
+    for members, local in _components(len(cells.table), every):
+        if primary[members].any():
+            hide[members[_solve(local, value[members], primary[members], rule.protection_percent / 100)]] = True
+    dominance = primary & ~np.array(cells.small, dtype=bool)
     secondary = hide & ~primary
     by_table = {name: np.zeros(tables[name].num_rows, dtype=bool) for name in TABLES}
     for c in np.flatnonzero(secondary):
@@ -235,115 +326,151 @@ def _pounds(values: np.ndarray) -> float:
     return round(math.fsum(values.tolist()), 2)
 
 
-@dataclass(frozen=True)
-class _Component:
-    cells: list[int]
-    margins: list[list[int]]
+def _components(size: int, every: _Flat) -> list[tuple[np.ndarray, _Flat]]:
+    """Groups of cells linked by margins (one provider and year each), so each integer program stays small: each
+    group's cells (ascending) and its margins (in their order) in the group's own cell numbers."""
+    label = np.arange(size)
+    while True:  # every cell takes the lowest label of its margins' cells, until none changes
+        lowest = np.minimum.reduceat(label[every.cell], every.starts) if len(every.cell) else every.sizes
+        relabelled = label.copy()
+        np.minimum.at(relabelled, every.cell, lowest[every.margin])
+        if np.array_equal(relabelled, label):
+            break
+        label = relabelled
+    margin_label = label[every.cell[every.starts]] if len(every.cell) else every.sizes
+    cell_order = np.argsort(label, kind="stable")
+    margin_order = np.argsort(margin_label, kind="stable")
+    roots = np.unique(margin_label)
+    cell_starts = np.searchsorted(label[cell_order], roots, side="left")
+    cell_ends = np.searchsorted(label[cell_order], roots, side="right")
+    margin_bounds = np.searchsorted(margin_label[margin_order], roots, side="left")
+    margin_ends = np.searchsorted(margin_label[margin_order], roots, side="right")
+    local = np.full(size, -1, dtype=np.int64)
+    groups = []
+    for g in range(len(roots)):
+        members = cell_order[cell_starts[g] : cell_ends[g]]
+        ks = margin_order[margin_bounds[g] : margin_ends[g]]
+        local[members] = np.arange(len(members))
+        sizes = every.sizes[ks]
+        offsets = np.cumsum(sizes) - sizes
+        entries = np.repeat(every.starts[ks] - offsets, sizes) + np.arange(int(sizes.sum()))
+        groups.append((members, _Flat.of(local[every.cell[entries]], sizes)))
+    return groups
 
 
-def _components(size: int, margins: Sequence[list[int]]) -> list[_Component]:
-    """Groups of cells linked by margins (one provider and year each), so each integer program stays small."""
-    parent = list(range(size))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for margin in margins:
-        root = find(margin[0])
-        for c in margin[1:]:
-            other = find(c)
-            if other != root:
-                parent[other] = root
-    cells: dict[int, list[int]] = defaultdict(list)
-    for c in range(size):
-        cells[find(c)].append(c)
-    linked: dict[int, list[list[int]]] = defaultdict(list)
-    for margin in margins:
-        linked[find(margin[0])].append(margin)
-    return [_Component(cells[root], linked[root]) for root in sorted(linked)]
-
-
-def _solve(members: list[int], margins: list[list[int]], cells: Cells, protection: float) -> list[int]:
-    """Cells to hide in one component: the cheapest set meeting the two conditions of the module docstring.
+def _solve(flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float) -> np.ndarray:
+    """Cells to hide in one component (True for each): the cheapest set meeting the two conditions of the module
+    docstring.
 
     A pattern built margin by margin (`_margin_by_margin`) is always feasible; it is handed to HiGHS as the starting
     solution, and HiGHS improves on it within a limit of branch-and-bound nodes (work, not time, so the same
-    results always give the same pattern), so a large component never ends without a pattern."""
-    index = {c: i for i, c in enumerate(members)}
-    value = np.array([cells.value[c] for c in members])
-    primary = np.array([cells.primary[c] for c in members])
-    local = [np.array([index[c] for c in margin]) for margin in margins]
-    start = _margin_by_margin(local, value, primary, protection)
+    results always give the same pattern), so a large component never ends without a pattern. A component of more
+    than SOLVE_LIMIT cells (a large provider's year: HiGHS spends half a minute on its root node alone) keeps the
+    margin-by-margin pattern."""
+    start = _margin_by_margin(flat, value, primary, protection)
+    if len(value) > SOLVE_LIMIT:
+        return start
+    chosen = _improve(flat, value, primary, start, protection)
+    return chosen if _meets(flat, value, chosen, protection) else start
+
+
+NODE_LIMIT = 5000
+SOLVE_LIMIT = 20_000  # cells in a component beyond which HiGHS is not asked to improve the margin-by-margin pattern
+
+
+@dataclass(frozen=True)
+class _Flat:
+    """A component's margins end to end: `cell` holds every margin's cells (its total first), `margin` the margin of
+    each entry, `starts` where each margin begins; `by_cell` lists, for each cell, the margins it is part of."""
+
+    cell: np.ndarray
+    margin: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+    cell_starts: np.ndarray
+    cell_margins: np.ndarray
+
+    @classmethod
+    def of(cls, cell: np.ndarray, sizes: np.ndarray) -> _Flat:
+        """From every margin's cells end to end (`cell`) and each margin's number of cells (`sizes`)."""
+        margin = np.repeat(np.arange(len(sizes)), sizes)
+        starts = np.cumsum(sizes) - sizes
+        order = np.argsort(cell, kind="stable")
+        cell_starts = np.searchsorted(cell[order], np.arange(int(cell.max(initial=-1)) + 2))
+        return cls(cell, margin, starts, sizes, cell_starts, margin[order])
+
+    def members(self, k: int) -> np.ndarray:
+        return self.cell[self.starts[k] : self.starts[k] + self.sizes[k]]
+
+    def margins_of(self, cells: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.cell_margins[self.cell_starts[c] : self.cell_starts[c + 1]] for c in cells])
+
+    def hidden_sums(self, value: np.ndarray, hide: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per margin: how many of its cells are hidden, their cost, and the largest cost among them (0 if none)."""
+        hidden = hide[self.cell]
+        cost = np.where(hidden, value[self.cell], 0.0)
+        count = np.add.reduceat(hidden.astype(np.int64), self.starts) if len(self.cell) else self.sizes
+        total = np.add.reduceat(cost, self.starts) if len(self.cell) else np.zeros(0)
+        largest = np.maximum.reduceat(cost, self.starts) if len(self.cell) else np.zeros(0)
+        return count, total, largest
+
+
+def _improve(flat: _Flat, value: np.ndarray, primary: np.ndarray, start: np.ndarray, protection: float) -> np.ndarray:
+    """HiGHS's pattern, started from `start`: at least as cheap, and `start` when it finds none."""
     # Columns: x (hide the cell), then per margin y (some cell of it hidden) and w (the largest cost hidden in it).
     # Rows, each the size of its margin, not its square:
     #   x_j - y_m <= 0 and  sum x - 2 y_m >= 0             never hidden alone
     #   v_j x_j - w_m <= 0 and  sum v x - (1 + p) w_m >= 0  the others hold p x the largest
-    n = len(members)
-    y0, w0 = n, n + len(local)
-    rows = _Rows()
-    for k, m in enumerate(local):
-        y, w = y0 + k, w0 + k
-        for j in m:
-            rows.add([int(j), y], [1.0, -1.0], -highspy.kHighsInf, 0.0)
-            if value[j] > 0:
-                rows.add([int(j), w], [float(value[j]), -1.0], -highspy.kHighsInf, 0.0)
-        rows.add([*map(int, m), y], [1.0] * len(m) + [-2.0], 0.0, highspy.kHighsInf)
-        rows.add([*map(int, m), w], [*map(float, value[m]), -(1.0 + protection)], 0.0, highspy.kHighsInf)
-    width = n + 2 * len(local)
+    n, count = len(value), len(flat.sizes)
+    y, w = n + flat.margin, n + count + flat.margin
+    positive = value[flat.cell] > 0
+    # each margin's rows in turn: per cell its x-y row, then its v x-w row when it costs something; then the two sums
+    per_cell = 1 + positive.astype(np.int64)
+    before = np.cumsum(per_cell) - per_cell  # rows of earlier cells, over all margins
+    base = before[flat.starts] + 2 * np.arange(count) if count else np.zeros(0, dtype=np.int64)
+    first = base[flat.margin] + before - before[flat.starts][flat.margin]
+    sums = base + np.add.reduceat(per_cell, flat.starts) if count else base
+    one, inf = np.ones(len(flat.cell)), highspy.kHighsInf
+    parts = [  # (row, column, coefficient) of every entry, in order within each row
+        (first, flat.cell, one),
+        (first, y, -one),
+        (first[positive] + 1, flat.cell[positive], value[flat.cell][positive]),
+        (first[positive] + 1, w[positive], -one[positive]),
+        (sums[flat.margin], flat.cell, one),
+        (sums, n + np.arange(count), np.full(count, -2.0)),
+        (sums[flat.margin] + 1, flat.cell, value[flat.cell]),
+        (sums + 1, n + count + np.arange(count), np.full(count, -(1.0 + protection))),
+    ]
+    row = np.concatenate([p[0] for p in parts])
+    order = np.argsort(row, kind="stable")
+    rows = int(row.max(initial=-1)) + 1
+    upper = np.zeros(rows)
+    lower = np.full(rows, -inf)
+    lower[sums], lower[sums + 1], upper[sums], upper[sums + 1] = 0.0, 0.0, inf, inf
     lp = highspy.HighsLp()
-    lp.num_col_ = width
-    lp.num_row_ = len(rows.lower)
-    lp.col_cost_ = np.concatenate([value + 1.0, np.zeros(2 * len(local))])
-    lp.col_lower_ = np.concatenate([primary.astype(float), np.zeros(2 * len(local))])
-    lp.col_upper_ = np.concatenate([np.ones(n + len(local)), np.full(len(local), highspy.kHighsInf)])
-    lp.row_lower_ = np.array(rows.lower)
-    lp.row_upper_ = np.array(rows.upper)
+    lp.num_col_ = n + 2 * count
+    lp.num_row_ = rows
+    lp.col_cost_ = np.concatenate([value + 1.0, np.zeros(2 * count)])
+    lp.col_lower_ = np.concatenate([primary.astype(float), np.zeros(2 * count)])
+    lp.col_upper_ = np.concatenate([np.ones(n + count), np.full(count, inf)])
+    lp.row_lower_ = lower
+    lp.row_upper_ = upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(rows.starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(rows.columns, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(rows.values)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + len(local)) + [highspy.HighsVarType.kContinuous] * len(
-        local
-    )
+    lp.a_matrix_.start_ = np.searchsorted(row[order], np.arange(rows + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate([p[1] for p in parts])[order].astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([p[2] for p in parts])[order].astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + count) + [highspy.HighsVarType.kContinuous] * count
     solver = _quiet_highs()
     solver.setOptionValue("mip_max_nodes", NODE_LIMIT)  # a limit in work, not time: the same pattern every run
     solver.setOptionValue("threads", 1)
     solver.passModel(lp)
     initial = highspy.HighsSolution()
-    some = [float(start[m].any()) for m in local]
-    largest = [float(value[m][start[m]].max(initial=0.0)) for m in local]
-    initial.col_value = [*start.astype(float), *some, *largest]
+    hidden, _, largest = flat.hidden_sums(value, start)
+    initial.col_value = [*start.astype(float), *(hidden > 0).astype(float), *largest]
     solver.setSolution(initial)
     solver.run()
     solved = solver.getSolution()
-    chosen = np.array(solved.col_value[:n]) > 0.5 if solved.value_valid else start
-    if not _meets(local, value, chosen, protection):
-        chosen = start
-    return [members[i] for i in np.flatnonzero(chosen)]
-
-
-NODE_LIMIT = 5000
-
-
-@dataclass
-class _Rows:
-    """Constraint rows, row by row, for a row-wise sparse matrix."""
-
-    starts: list[int] = field(default_factory=lambda: [0])
-    columns: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-    lower: list[float] = field(default_factory=list)
-    upper: list[float] = field(default_factory=list)
-
-    def add(self, columns: list[int], values: list[float], lower: float, upper: float) -> None:
-        self.columns.extend(columns)
-        self.values.extend(values)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.starts.append(len(self.columns))
+    return np.array(solved.col_value[:n]) > 0.5 if solved.value_valid else start
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -362,44 +489,61 @@ def _quiet_highs() -> highspy.Highs:
     return solver
 
 
-def _margin_by_margin(
-    margins: list[np.ndarray], value: np.ndarray, primary: np.ndarray, protection: float
-) -> np.ndarray:
+def _margin_by_margin(flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float) -> np.ndarray:
     """A feasible pattern: go round the margins, and wherever a hidden cell lacks partners, hide the cheapest shown
-    cell that gives enough (or, failing one, the largest ones), until no margin wants more."""
+    cell that gives enough (or, failing one, the largest ones), until no margin wants more.
+
+    A margin found content stays so until one of its cells is hidden, so only those are looked at again; the first
+    round finds the content ones all at once (with room for rounding: doubtful ones are looked at one by one)."""
     hide = primary.copy()
+    count, total, largest = flat.hidden_sums(value, hide)
+    slack = (total - largest) - protection * largest
+    content = (count == 0) | ((count >= 2) & (slack > 1e-9 * np.maximum(total, 1.0)))
+    dirty = ~content
     changed = True
     while changed:
         changed = False
-        for m in margins:
-            hidden = m[hide[m]]
-            if len(hidden) == 0:
+        queue = np.flatnonzero(dirty).tolist()  # ascending, so already a heap
+        current = -1
+        while queue:
+            k = heapq.heappop(queue)
+            if k <= current or not dirty[k]:
                 continue
-            total = value[hidden].sum()
-            need = max(max((protection * value[j] - (total - value[j]) for j in hidden), default=0.0), 0.0)
-            alone = len(hidden) == 1
-            if need <= 0 and not alone:
+            current = k
+            pick = _wanted(flat.members(k), value, hide, protection)
+            if pick is None:
+                dirty[k] = False
                 continue
-            shown = m[~hide[m]]
-            if len(shown) == 0:
-                continue
-            enough = shown[value[shown] >= need]
-            if len(enough):
-                pick = [enough[np.argmin(value[enough])]]
-            else:
-                ordered = shown[np.argsort(-value[shown])]
-                pick = list(ordered[: int(np.searchsorted(np.cumsum(value[ordered]), need)) + 1])
             hide[pick] = True
+            touched = flat.margins_of(np.asarray(pick))
+            dirty[touched] = True
+            for later in touched[touched > current].tolist():  # looked at again in this round, as when going round
+                heapq.heappush(queue, later)
             changed = True
     return hide
 
 
-def _meets(margins: list[np.ndarray], value: np.ndarray, hide: np.ndarray, protection: float) -> bool:
-    for m in margins:
-        hidden = m[hide[m]]
-        if len(hidden) == 1:
-            return False
-        total = value[hidden].sum()
-        if any(total - value[j] < protection * value[j] - 1e-6 for j in hidden):
-            return False
-    return True
+def _wanted(m: np.ndarray, value: np.ndarray, hide: np.ndarray, protection: float) -> list[int] | None:
+    """The cells margin `m` wants hidden next, or None when it is content (or has nothing left to hide)."""
+    hidden = m[hide[m]]
+    if len(hidden) == 0:
+        return None
+    total = value[hidden].sum()
+    need = max(max((protection * value[j] - (total - value[j]) for j in hidden), default=0.0), 0.0)
+    alone = len(hidden) == 1
+    if need <= 0 and not alone:
+        return None
+    shown = m[~hide[m]]
+    if len(shown) == 0:
+        return None
+    enough = shown[value[shown] >= need]
+    if len(enough):
+        return [int(enough[np.argmin(value[enough])])]
+    ordered = shown[np.argsort(-value[shown])]
+    return [int(c) for c in ordered[: int(np.searchsorted(np.cumsum(value[ordered]), need)) + 1]]
+
+
+def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) -> bool:
+    """No margin has a cell hidden alone, and in each the others hidden hold `protection` of its largest hidden."""
+    count, total, largest = flat.hidden_sums(value, hide)
+    return not bool(np.any(count == 1) or np.any(total - largest < protection * largest - 1e-6))
