@@ -1,0 +1,93 @@
+"""Secondary suppression's speed and what it hides: the publishing step's largest part, on a refreshed store.
+
+Reads the full results of the five published cost tables from a store that has been refreshed, then times
+`engine.publish.secondary.choose` on them: building the cells and margins, and each group of linked cells (one
+provider's year) with its size, how its pattern was chosen (HiGHS's integer program, or margin by margin for a group
+too large for it within a refresh) and its seconds; peak RSS; and what it hides beyond primary suppression (cells and
+cost of unit_cost_benchmark: the information loss).
+
+With `--baseline` it runs the same results again with HiGHS on every group, however large (the pattern every refresh
+chose before issue 21), and prints the ratio of times and the difference in information loss. That can take minutes
+at scale 1.0. The script is a report: it always exits 0.
+
+    .venv/bin/python benchmarks/publishing.py --config /path/to/ics.toml
+    .venv/bin/python benchmarks/publishing.py --config /path/to/ics.toml --baseline
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from engine import config as config_module
+from engine.publish import secondary
+from engine.publish.suppression import SuppressionRule
+from engine.store import open_store
+
+MB = 1024  # ru_maxrss is in KiB on Linux
+
+
+def _tables(config_path: Path) -> tuple[dict[str, pa.Table], SuppressionRule]:
+    config = config_module.load(config_path)
+    with closing(open_store(config, read_only=True)) as store:
+        tables = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
+    return tables, SuppressionRule.from_config(config.suppression)
+
+
+def _run(tables: dict[str, pa.Table], rule: SuppressionRule) -> tuple[secondary.SecondaryOutcome, float, float]:
+    clock = time.perf_counter()
+    secondary.margin_cells(tables, rule)
+    cells_seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
+    outcome = secondary.choose(tables, rule)
+    return outcome, cells_seconds, time.perf_counter() - clock
+
+
+def _report(label: str, outcome: secondary.SecondaryOutcome, cells_seconds: float, seconds: float) -> None:
+    print(f"{label}: choose {seconds:.2f} s (of which cells and margins about {cells_seconds:.2f} s)")
+    for c in outcome.components:
+        print(f"  {c.cells:>8,} cells {c.margins:>8,} margins {c.hidden:>8,} hidden  {c.method:<17} {c.seconds:7.2f} s")
+    share = outcome.secondary_cost / outcome.cost if outcome.cost else 0.0
+    print(
+        f"  unit_cost_benchmark: {outcome.cells:,} cells; hidden beyond primary {outcome.secondary_cells:,} cells, "
+        f"£{outcome.secondary_cost:,.2f} ({share:.2%} of £{outcome.cost:,.2f})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, required=True, help="a refreshed store's ics.toml")
+    parser.add_argument("--baseline", action="store_true", help="also run HiGHS on every group (slow)")
+    args = parser.parse_args()
+    tables, rule = _tables(args.config)
+    rows = ", ".join(f"{n} {t.num_rows:,}" for n, t in tables.items())
+    print(f"rows: {rows}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    outcome, cells_seconds, seconds = _run(tables, rule)
+    _report(f"now (HiGHS up to {secondary.SOLVE_LIMIT:,} cells a group)", outcome, cells_seconds, seconds)
+    print(f"  peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB:,.0f} MB")
+    if not args.baseline:
+        return
+    limit = secondary.SOLVE_LIMIT
+    secondary.SOLVE_LIMIT = 2**62
+    try:
+        before, before_cells, before_seconds = _run(tables, rule)
+    finally:
+        secondary.SOLVE_LIMIT = limit
+    _report("baseline (HiGHS on every group)", before, before_cells, before_seconds)
+    differ = sum(int(np.sum(outcome.hidden[n] != before.hidden[n])) for n in outcome.hidden)
+    print(
+        f"ratio baseline / now: {before_seconds / seconds:.1f}x; cells hidden differently: {differ:,}; "
+        f"hidden beyond primary in unit_cost_benchmark {before.secondary_cells:,} -> {outcome.secondary_cells:,} "
+        f"cells, £{before.secondary_cost:,.2f} -> £{outcome.secondary_cost:,.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
