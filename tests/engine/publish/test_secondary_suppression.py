@@ -7,6 +7,7 @@ engine's choice, and attacked by tests/engine/publish/disclosure_attacker.py's l
 from __future__ import annotations
 
 from contextlib import closing
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -123,14 +124,22 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
     }
 
 
+# HiGHS's pattern (the generated groups are small) and the margin-by-margin one a large provider's year keeps
+@pytest.mark.parametrize("solve_limit", [secondary.SOLVE_LIMIT, 0], ids=["integer program", "margin by margin"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=records)
 def test_on_generated_tables_no_hidden_cost_is_pinned_closer_than_the_protection_interval(
-    data: list[tuple[Any, ...]],
+    solve_limit: int, data: list[tuple[Any, ...]]
 ) -> None:
     rule = SuppressionRule()
     full = _tables(data)
-    outcome = secondary.choose({n: pa.Table.from_pandas(f, preserve_index=False) for n, f in full.items()}, rule)
+    tables = {n: pa.Table.from_pandas(f, preserve_index=False) for n, f in full.items()}
+    kept, secondary.SOLVE_LIMIT = secondary.SOLVE_LIMIT, solve_limit
+    try:
+        outcome = secondary.choose(tables, rule)
+    finally:
+        secondary.SOLVE_LIMIT = kept
+    assert all(c.method == ("integer program" if solve_limit else "margin by margin") for c in outcome.components)
     published, dominated = {}, {}
     for name, frame in full.items():
         shown = frame.copy()
@@ -162,3 +171,25 @@ def _dominated(frame: pd.DataFrame, rule: SuppressionRule) -> np.ndarray:
     p_rule = total - x1 - x2 < rule.dominance_p_percent / 100 * x1
     nk_rule = x1 + x2 >= rule.dominance_k_percent / 100 * total
     return ((x1 > 0) & (p_rule | nk_rule)).to_numpy()
+
+
+def test_cells_are_taken_to_the_penny_exactly_as_python_rounds_their_cost() -> None:
+    """Cells' values are read column-wise; they must equal round(abs(float(cost)), 2) of each decimal, half pennies
+    (which Python rounds by the side of the half its double falls), credits, missing costs and the very large
+    included, or the integer program and so the pattern would change."""
+    rng = np.random.default_rng(7)
+    unscaled = [
+        *rng.integers(-(10**8), 10**8, 2000).tolist(),
+        *(rng.integers(-(10**6), 10**6, 2000) * 100 + 50).tolist(),  # half pennies
+        *rng.integers(-(10**17), 10**17, 200).tolist(),  # beyond a double's whole numbers
+        10**30,
+        -(10**30),
+    ]
+    values = [None if i % 97 == 0 else Decimal(n).scaleb(-4) for i, n in enumerate(unscaled)]
+    column = pa.chunked_array(
+        [pa.array(values[:100], pa.decimal128(38, 4)), pa.array(values[100:], pa.decimal128(38, 4))]
+    )
+    expected = [0.0 if v is None else round(abs(float(v)), 2) for v in values]
+    assert secondary._to_the_penny(column).tolist() == expected
+    doubles = pa.chunked_array([pa.array([None if v is None else float(v) for v in values], pa.float64())])
+    assert secondary._to_the_penny(doubles).tolist() == expected
