@@ -8,9 +8,9 @@ the work folder, or reuses the store already there when its manifest matches. Th
   splitting wall time and peak RSS (psutil sampled every 20 ms, plus the kernel's own high-water mark where Linux
   lets it be reset) between the steps: every result table the SQL files define, then reconciliation and publishing;
 * the baseline, in the same run on the same store: table 3 (unit_cost_benchmark) computed the way an analyst would in
-  plain pandas (read activity and cost lines, cost per record, merge, provider cells, ICS mean, median of provider
-  means, best in system, opportunities floored at 0), checked against the refresh's own table so the comparison is
-  fair. Reading is reported apart from computing;
+  plain pandas (read activity and cost lines, cost and units of count per record, merge, provider cells, ICS cost
+  per unit, median of provider rates, best in system, opportunities times units floored at 0), checked against the
+  refresh's own table so the comparison is fair. Reading is reported apart from computing;
 * the same core computation in DuckDB, which is what the 5x target compares with pandas: unit_cost_benchmark's own
   SQL on a per-record step that adds up cost only (the work pandas does). Also shown, for information: table 3's share
   of the refresh, event_costs + unit_cost_benchmark, where event_costs works out some thirty figures per record for
