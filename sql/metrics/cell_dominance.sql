@@ -1,27 +1,32 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
--- Grain: one row per family (unit_cost or driver_cost), financial year, cell (setting, POD, TFC, HRG, cost driver)
---   and provider, for every cell with a contributor of non-zero cost.
--- Inputs: event_costs, activity, ref_pod, ref_cost_driver
+-- Grain: one row per family (unit_cost, driver_cost, spell_cost or cc_cost), financial year, cell (setting, POD,
+--   TFC, HRG, cost driver or critical care unit type) and provider, for every cell with a contributor of non-zero
+--   cost.
+-- Inputs: event_costs, activity, spells, ref_pod, ref_cost_driver
 -- Published: no
--- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money
---   cell, its total and its largest two contributions; they come from the records, so they are worked out here and
---   carried, never published, in unit_cost_benchmark and cost_driver_benchmark. A contributor is one patient, as UK
---   Trusted Research Environments count them: a patient's several records in the cell (episodes, attendances,
---   contacts) are one contribution, their costs added up, found through the pseudonym on the activity record; a
---   record without a pseudonym is a contributor of its own. A contributor whose records in the cell add up to no
---   cost (on a driver, most) adds nothing and is left out. Contributions are compared by size: one of negative cost
---   (a credit) counts by its magnitude, as statistical agencies apply the rule, so a large credit dominates like a
---   large cost. The same figures for the cell across every provider (the ICS cell, where a patient seen by two
---   providers is still one contributor) protect the ICS cost per unit. Records are those of benchmark_inputs:
---   loaded activity with a known POD.
+-- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
+--   its total and its largest two contributions; they come from the records, so they are worked out here and carried,
+--   never published, in the money tables that read them: unit_cost_benchmark and cost_driver_benchmark (unit_cost,
+--   driver_cost), los_benchmark (spell_cost: the cost of spells with a length of stay, by the spell's POD, TFC and HRG)
+--   and critical_care (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD
+--   and TFC blank). A contributor is one patient, as UK Trusted Research Environments count them: a patient's several
+--   records in the cell (episodes, attendances, contacts, spells, periods) are one contribution, their costs added up,
+--   found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
+--   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
+--   most) adds nothing and is left out. Contributions are compared by size: one of negative cost (a credit) counts by
+--   its magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same
+--   figures for the cell across every provider (the ICS cell, where a patient seen by two providers is still one
+--   contributor) protect the ICS cost per unit. Records are those of benchmark_inputs: loaded activity with a known
+--   POD.
 -- Columns:
---   family [key] unit_cost (the record's whole cost) or driver_cost (its cost on one driver)
+--   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
+--     cost) or cc_cost (a critical care period's cost)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
---   detail [key] the cost driver for driver_cost; blank for unit_cost
+--   detail [key] the cost driver for driver_cost, the unit type for cc_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -35,7 +40,7 @@
 --   ics_second [from ics_contributors] the second largest, pounds
 WITH records AS (
     -- lone_org and lone_record name a record without a patient pseudonym, so that it stays a contributor of its own.
-    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, a.patient_id,
+    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.spell_id, e.unit_type, a.patient_id,
            CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
            CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
            e.total_cost, e.ward_cost, e.theatre_cost,
@@ -48,11 +53,32 @@ WITH records AS (
         ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
     WHERE e.has_activity_record = 1
 ),
+spell_patients AS (
+    -- The patient of each admitted care spell, from its episodes' activity records.
+    SELECT org_code, spell_id, max(patient_id) AS patient_id
+    FROM records
+    WHERE setting = 'apc'
+    GROUP BY org_code, spell_id
+),
 contributions AS (
     SELECT 'unit_cost' AS family, fin_year, setting, pod, tfc, hrg, '' AS detail, org_code, patient_id, lone_org,
            lone_record, total_cost AS cost
     FROM records
     WHERE total_cost <> 0
+    UNION ALL
+    SELECT 'cc_cost' AS family, fin_year, setting, '' AS pod, '' AS tfc, hrg, coalesce(unit_type, '') AS detail,
+           org_code, patient_id, lone_org, lone_record, total_cost AS cost
+    FROM records
+    WHERE setting = 'cc' AND total_cost <> 0
+    UNION ALL
+    SELECT 'spell_cost' AS family, s.fin_year, 'apc' AS setting, s.pod, s.tfc, s.hrg, '' AS detail, s.org_code,
+           p.patient_id,
+           CASE WHEN p.patient_id IS NULL THEN s.org_code END AS lone_org,
+           CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+           s.total_cost AS cost
+    FROM spells AS s
+    LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
+    WHERE s.los IS NOT NULL AND s.total_cost <> 0
     UNION ALL
     SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_org, lone_record, cost
     FROM (

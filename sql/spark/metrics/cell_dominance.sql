@@ -9,6 +9,8 @@ WITH records AS (
     e.tfc,
     e.hrg,
     e.org_code,
+    e.spell_id,
+    e.unit_type,
     a.patient_id,
     CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
     CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
@@ -35,6 +37,17 @@ WITH records AS (
     ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
   WHERE
     e.has_activity_record = 1
+), spell_patients AS (
+  SELECT
+    org_code,
+    spell_id,
+    MAX(patient_id) AS patient_id
+  FROM records
+  WHERE
+    setting = 'apc'
+  GROUP BY
+    org_code,
+    spell_id
 ), contributions AS (
   SELECT
     'unit_cost' AS family,
@@ -52,6 +65,42 @@ WITH records AS (
   FROM records
   WHERE
     total_cost <> 0
+  UNION ALL
+  SELECT
+    'cc_cost' AS family,
+    fin_year,
+    setting,
+    '' AS pod,
+    '' AS tfc,
+    hrg,
+    COALESCE(unit_type, '') AS detail,
+    org_code,
+    patient_id,
+    lone_org,
+    lone_record,
+    total_cost AS cost
+  FROM records
+  WHERE
+    setting = 'cc' AND total_cost <> 0
+  UNION ALL
+  SELECT
+    'spell_cost' AS family,
+    s.fin_year,
+    'apc' AS setting,
+    s.pod,
+    s.tfc,
+    s.hrg,
+    '' AS detail,
+    s.org_code,
+    p.patient_id,
+    CASE WHEN p.patient_id IS NULL THEN s.org_code END AS lone_org,
+    CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+    s.total_cost AS cost
+  FROM spells AS s
+  LEFT JOIN spell_patients AS p
+    ON p.org_code = s.org_code AND p.spell_id = s.spell_id
+  WHERE
+    NOT s.los IS NULL AND s.total_cost <> 0
   UNION ALL
   SELECT
     family,

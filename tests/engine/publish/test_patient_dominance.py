@@ -44,24 +44,30 @@ def _load(workspace: Workspace) -> None:
     workspace.load(*sorted(workspace.root.glob("*_apc_2324_*.csv")))
 
 
-def _cells(workspace: Workspace) -> dict[tuple[str, str], dict[str, Any]]:
+def _cells(workspace: Workspace) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """Per table, its rows by provider and HRG: the full results, whether the dominance rule hides the row's count
+    (read by engine.publish.suppression from the table's own dominance figures), and the published row."""
+    tables = {"unit_cost_benchmark": "activity", "los_benchmark": "spells"}
     store = open_store(workspace.config)
     try:
         refresh_store(store)
-        results = store.con.sql("SELECT * FROM results.unit_cost_benchmark").to_arrow_table()
-        published = store.con.sql("SELECT * FROM published.unit_cost_benchmark").to_arrow_table()
+        results = {t: store.con.sql(f"SELECT * FROM results.{t}").to_arrow_table() for t in tables}
+        published = {t: store.con.sql(f"SELECT * FROM published.{t}").to_arrow_table() for t in tables}
     finally:
         store.close()
-    metric = catalog.metric("unit_cost_benchmark")
-    hidden = dominated(results, metric.columns, SuppressionRule())
-    rows = results.append_column("dominated", hidden["activity"]).to_pylist()
-    shown = {(r["org_code"], r["hrg"]): r for r in published.to_pylist()}
-    return {(r["org_code"], r["hrg"]): {**r, "published": shown[(r["org_code"], r["hrg"])]} for r in rows}
+    out = {}
+    for table, count in tables.items():
+        hidden = dominated(results[table], catalog.metric(table).columns, SuppressionRule())
+        rows = results[table].append_column("dominated", hidden[count]).to_pylist()
+        shown = {(r["org_code"], r["hrg"]): r for r in published[table].to_pylist()}
+        out[table] = {(r["org_code"], r["hrg"]): {**r, "published": shown[(r["org_code"], r["hrg"])]} for r in rows}
+    return out
 
 
 def test_one_patients_three_records_dominate_a_cell_that_no_single_record_dominates(workspace: Workspace) -> None:
     _load(workspace)
-    cells = _cells(workspace)
+    tables = _cells(workspace)
+    cells = tables["unit_cost_benchmark"]
 
     linked = cells[("ZZA", "HT12A")]
     # the patient's three episodes are one contribution of £3,000; the next is £100 (one patient, or one record)
@@ -84,3 +90,11 @@ def test_one_patients_three_records_dominate_a_cell_that_no_single_record_domina
     other = cells[("ZZB", "HT12A")]
     assert (other["dominance_cost"], other["dominance_largest"], other["dominance_second"]) == (1800, 1000, 100)
     assert other["ics_dominance_largest"] == 4000 and not other["dominated"]
+
+    # los_benchmark publishes the cost of spells: each episode here is a spell of its own, so the same patient
+    # makes up the same share of the spells' cost, and the row is hidden with everything built on its spells
+    spells = tables["los_benchmark"][("ZZA", "HT12A")]
+    assert (spells["dominance_cost"], spells["dominance_largest"], spells["dominance_second"]) == (3600, 3000, 100)
+    assert spells["dominated"] and spells["published"]["spells"] is None
+    assert spells["published"]["total_cost"] is None and spells["published"]["mean_los"] is None
+    assert not tables["los_benchmark"][("ZZA", "HT12B")]["dominated"]
