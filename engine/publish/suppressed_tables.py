@@ -61,11 +61,11 @@ class DisclosureSummary:
         dominance_share = self.dominance_cost / self.cost if self.cost else 0.0
         return (
             f"Disclosure control: of {self.cells:,} provider cells in unit_cost_benchmark, {self.primary_cells:,} are "
-            f"hidden for a small count, {self.dominance_cells:,} because one or two records make up most of their "
+            f"hidden for a small count, {self.dominance_cells:,} because one or two patients make up most of their "
             f"cost (£{self.dominance_cost:,.0f}, {dominance_share:.1%} of the cost) and {self.secondary_cells:,} more "
             f"(£{self.secondary_cost:,.0f}, {share:.1%}) so that none can be worked out from the totals around it; "
             f"of {self.driver_cells:,} cells in cost_driver_benchmark, {self.driver_dominance_cells:,} are hidden "
-            f"because one or two records make up most of their cost (£{self.driver_dominance_cost:,.0f})."
+            f"because one or two patients make up most of their cost (£{self.driver_dominance_cost:,.0f})."
         )
 
 

@@ -11,9 +11,10 @@ undo that:
 - a benchmark worked out from several providers' rows (a median, a best in system: role `benchmark`) is published
   only in a cell with at least `benchmark_min_providers` providers none of whose rows is hidden, and a figure
   compared with it (`vs` it) is hidden where it is;
-- a money cell one or two records dominate (the p% rule: the other records' cost is less than `dominance_p_percent`
-  of the largest; or the nk rule: the largest two make up at least `dominance_k_percent` of the cost) is hidden as
-  a small one is, read from the figures its table declares with role `dominance` (never published themselves);
+- a money cell one or two patients dominate (the p% rule: the other contributors' cost is less than
+  `dominance_p_percent` of the largest; or the nk rule: the largest two make up at least `dominance_k_percent` of the
+  cost) is hidden as a small one is, read from the figures its table declares with role `dominance` (never
+  published themselves);
 - rows the secondary suppression (engine.publish.secondary) chose are hidden like small ones, so no hidden cost can
   be recovered by taking shown rows from a published total.
 
@@ -72,7 +73,7 @@ class SuppressionRule:
             f"{self.round_to}, and figures built on a blank count are blank too; a zero stays zero. Costs and other "
             f"totals are shown at the rounded count, rates to {RATE_DECIMALS} decimal places, medians and best in "
             f"system only where at least {self.benchmark_min_providers} providers are all shown. A cost made up "
-            f"mostly by one or two records is blank (the others' cost under {self.dominance_p_percent:g}% of the "
+            f"mostly by one or two patients is blank (the others' cost under {self.dominance_p_percent:g}% of the "
             f"largest, or the largest two at least {self.dominance_k_percent:g}% of it), and some larger cells are "
             "blank as well so a blank one cannot be worked out from the totals around it."
         )
@@ -122,13 +123,15 @@ DOMINANCE_PARTS = ("total", "largest", "second")
 
 
 def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
-    """For each count column whose cell has dominance figures, True where one or two records dominate its cost.
+    """For each count column whose cell has dominance figures, True where one or two contributors dominate its cost.
 
-    With T the cell's cost and x1 >= x2 its two largest record costs, all by size (a credit counts as positive, as
-    statistical agencies apply the rule): the p% rule hides it when T - x1 - x2 < p% of x1 (the second largest
-    contributor, knowing its own, could then estimate the largest that closely), the nk rule when x1 + x2 >= k% of T.
-    A cell with no record of non-zero cost has nothing to protect; one without its figures (null) likewise, as the
-    SQL leaves them out only for such cells (tests/engine/publish check it on a refresh)."""
+    With T the cell's cost and x1 >= x2 its two largest contributors' costs (a contributor is a patient, their
+    records in the cell added up, or a record without a patient: sql/metrics/cell_dominance.sql), all by size (a
+    credit counts as positive, as statistical agencies apply the rule): the p% rule hides it when T - x1 - x2 < p%
+    of x1 (the second largest contributor, knowing its own, could then estimate the largest that closely), the nk
+    rule when x1 + x2 >= k% of T. A cell with no record of non-zero cost has nothing to protect; one without its
+    figures (null) likewise, as the SQL leaves them out only for such cells (tests/engine/publish check it on a
+    refresh)."""
     parts: dict[str, dict[str, str]] = {}
     for c in columns:
         if c.role == "dominance" and c.source is not None and c.part is not None:

@@ -1,50 +1,89 @@
--- cell_dominance: how much of each cost cell its largest two records make up, for the dominance rule.
--- Grain: one row per family (unit_cost or driver_cost), financial year, cell (setting, POD, TFC, HRG, cost driver)
---   and provider, for every cell with a record of non-zero cost.
--- Inputs: event_costs, ref_pod, ref_cost_driver
+-- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
+-- Grain: one row per family (unit_cost, driver_cost, spell_cost or cc_cost), financial year, cell (setting, POD,
+--   TFC, HRG, cost driver or critical care unit type) and provider, for every cell with a contributor of non-zero
+--   cost.
+-- Inputs: event_costs, activity, spells, ref_pod, ref_cost_driver
 -- Published: no
--- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money
---   cell, its total and its largest two contributions; they come from the records, so they are worked out here and
---   carried, never published, in unit_cost_benchmark and cost_driver_benchmark. A contributor is one activity
---   record (an episode, attendance, contact or period), as in the cell's count; records of no cost on a driver add
---   nothing and are left out. Costs are compared by size: a record of negative cost (a credit) counts by its
---   magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same figures for the cell across every provider (the ICS cell) protect the ICS
---   cost per unit. Records are those of benchmark_inputs: loaded activity with a known POD.
+-- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
+--   its total and its largest two contributions; they come from the records, so they are worked out here and carried,
+--   never published, in the money tables that read them: unit_cost_benchmark and cost_driver_benchmark (unit_cost,
+--   driver_cost), los_benchmark (spell_cost: the cost of spells with a length of stay, by the spell's POD, TFC and HRG)
+--   and critical_care (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD
+--   and TFC blank). A contributor is one patient, as UK Trusted Research Environments count them: a patient's several
+--   records in the cell (episodes, attendances, contacts, spells, periods) are one contribution, their costs added up,
+--   found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
+--   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
+--   most) adds nothing and is left out. Contributions are compared by size: one of negative cost (a credit) counts by
+--   its magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same
+--   figures for the cell across every provider (the ICS cell, where a patient seen by two providers is still one
+--   contributor) protect the ICS cost per unit. Records are those of benchmark_inputs: loaded activity with a known
+--   POD.
 -- Columns:
---   family [key] unit_cost (the record's whole cost) or driver_cost (its cost on one driver)
+--   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
+--     cost) or cc_cost (a critical care period's cost)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
---   detail [key] the cost driver for driver_cost; blank for unit_cost
+--   detail [key] the cost driver for driver_cost, the unit type for cc_cost; blank for the others
 --   org_code [key] provider ODS code
---   records [count] the provider's records of non-zero cost in the cell
---   cost [from records] their cost by size (each record's cost made positive), pounds
---   largest [from records] the largest record cost by size, pounds
---   second [from records] the second largest record cost by size, pounds (0 with a single record)
---   ics_records [count] records of non-zero cost in the cell across every provider
---   ics_cost [from ics_records] their cost by size, pounds
---   ics_largest [from ics_records] the largest record cost by size in the cell across every provider, pounds
---   ics_second [from ics_records] the second largest, pounds
+--   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
+--     a patient pseudonym
+--   cost [from contributors] their cost by size (each contributor's cost in the cell made positive), pounds
+--   largest [from contributors] the largest contributor's cost by size, pounds
+--   second [from contributors] the second largest contributor's cost by size, pounds (0 with a single contributor)
+--   ics_contributors [count] contributors of non-zero cost in the cell across every provider
+--   ics_cost [from ics_contributors] their cost by size, pounds
+--   ics_largest [from ics_contributors] the largest contributor's cost by size in the cell across every provider,
+--     pounds
+--   ics_second [from ics_contributors] the second largest, pounds
 WITH records AS (
-    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.total_cost, e.ward_cost, e.theatre_cost,
+    -- lone_org and lone_record name a record without a patient pseudonym, so that it stays a contributor of its own.
+    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.spell_id, e.unit_type, a.patient_id,
+           CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
+           CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
+           e.total_cost, e.ward_cost, e.theatre_cost,
            e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
            e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
            e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost
     FROM event_costs AS e
     JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
+    LEFT JOIN activity AS a
+        ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
     WHERE e.has_activity_record = 1
 ),
+spell_patients AS (
+    -- The patient of each admitted care spell, from its episodes' activity records.
+    SELECT org_code, spell_id, max(patient_id) AS patient_id
+    FROM records
+    WHERE setting = 'apc'
+    GROUP BY org_code, spell_id
+),
 contributions AS (
-    SELECT 'unit_cost' AS family, fin_year, setting, pod, tfc, hrg, '' AS detail, org_code, total_cost AS cost
+    SELECT 'unit_cost' AS family, fin_year, setting, pod, tfc, hrg, '' AS detail, org_code, patient_id, lone_org,
+           lone_record, total_cost AS cost
     FROM records
     WHERE total_cost <> 0
     UNION ALL
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, cost
+    SELECT 'cc_cost' AS family, fin_year, setting, '' AS pod, '' AS tfc, hrg, coalesce(unit_type, '') AS detail,
+           org_code, patient_id, lone_org, lone_record, total_cost AS cost
+    FROM records
+    WHERE setting = 'cc' AND total_cost <> 0
+    UNION ALL
+    SELECT 'spell_cost' AS family, s.fin_year, 'apc' AS setting, s.pod, s.tfc, s.hrg, '' AS detail, s.org_code,
+           p.patient_id,
+           CASE WHEN p.patient_id IS NULL THEN s.org_code END AS lone_org,
+           CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+           s.total_cost AS cost
+    FROM spells AS s
+    LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
+    WHERE s.los IS NOT NULL AND s.total_cost <> 0
+    UNION ALL
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_org, lone_record, cost
     FROM (
         SELECT 'driver_cost' AS family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, d.cost_driver AS detail,
-               r.org_code,
+               r.org_code, r.patient_id, r.lone_org, r.lone_record,
                CASE d.cost_driver
                     WHEN 'ward' THEN r.ward_cost
                     WHEN 'theatre' THEN r.theatre_cost
@@ -67,38 +106,54 @@ contributions AS (
     ) AS drivers
     WHERE cost <> 0
 ),
-ranked AS (
-    -- Each record's place by cost in its provider's cell and in the ICS cell (ties in any order: only the values of
-    -- the first two are kept).
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(cost) AS cost,
-           ROW_NUMBER() OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code ORDER BY abs(cost) DESC
-           ) AS provider_rank,
-           ROW_NUMBER() OVER (
-               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY abs(cost) DESC
-           ) AS ics_rank
+provider_contributors AS (
+    -- One row per contributor to a provider's cell, its records' costs added up and then taken by size.
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(sum(cost)) AS cost
     FROM contributions
+    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record
+),
+ics_contributors AS (
+    -- The same across every provider: a patient seen by several providers is one contributor to the ICS cell.
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, abs(sum(cost)) AS cost
+    FROM contributions
+    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, patient_id, lone_org, lone_record
+),
+provider_ranked AS (
+    -- Each contributor's place by cost in its provider's cell (ties in any order: only the values of the first two
+    -- are kept); contributors whose records cancel out have nothing to protect.
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, cost,
+           ROW_NUMBER() OVER (
+               PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code ORDER BY cost DESC
+           ) AS place
+    FROM provider_contributors
+    WHERE cost > 0
+),
+ics_ranked AS (
+    SELECT family, fin_year, setting, pod, tfc, hrg, detail, cost,
+           ROW_NUMBER() OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY cost DESC) AS place
+    FROM ics_contributors
+    WHERE cost > 0
 ),
 provider_cells AS (
     SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code,
-           count(*) AS records,
+           count(*) AS contributors,
            sum(cost) AS cost,
-           max(CASE WHEN provider_rank = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second
-    FROM ranked
+           max(CASE WHEN place = 1 THEN cost END) AS largest,
+           coalesce(max(CASE WHEN place = 2 THEN cost END), 0) AS second
+    FROM provider_ranked
     GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
 ),
 ics_cells AS (
     SELECT family, fin_year, setting, pod, tfc, hrg, detail,
-           count(*) AS ics_records,
+           count(*) AS ics_contributors,
            sum(cost) AS ics_cost,
-           max(CASE WHEN ics_rank = 1 THEN cost END) AS ics_largest,
-           coalesce(max(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second
-    FROM ranked
+           max(CASE WHEN place = 1 THEN cost END) AS ics_largest,
+           coalesce(max(CASE WHEN place = 2 THEN cost END), 0) AS ics_second
+    FROM ics_ranked
     GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
 )
-SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.records, p.cost, p.largest,
-       p.second, i.ics_records, i.ics_cost, i.ics_largest, i.ics_second
+SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.contributors, p.cost,
+       p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
 FROM provider_cells AS p
 JOIN ics_cells AS i
     ON i.family = p.family AND i.fin_year = p.fin_year AND i.setting = p.setting AND i.pod = p.pod

@@ -46,11 +46,11 @@
 --   refresh_id [shown] the refresh that wrote the row
 --   dominance_cost [dominance total of activity] the provider's cost in the cell by size (a credit counted as
 --     positive; cell_dominance), pounds; read by the dominance rule, never published
---   dominance_largest [dominance largest of activity] the provider's largest record cost in the cell, pounds; never
---     published
---   dominance_second [dominance second of activity] its second largest record cost, pounds; never published
+--   dominance_largest [dominance largest of activity] the cost in the cell of the provider's largest contributor (a
+--     patient's records added up, or a record without a patient), pounds; never published
+--   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
 --   ics_dominance_cost [dominance total of ics_activity] the cell's cost across every provider, pounds; never published
---   ics_dominance_largest [dominance largest of ics_activity] the largest record cost in the cell across every
+--   ics_dominance_largest [dominance largest of ics_activity] the largest contributor's cost in the cell across every
 --     provider, pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.detail AS cost_driver, d.cost_driver_name,

@@ -1,6 +1,6 @@
 -- critical_care: cost per critical care bed day by unit type and HRG, and critical care days per linked spell.
 -- Grain: one row per financial year, unit type, critical care HRG and provider.
--- Inputs: provider_year_quality, benchmark_cells, event_costs, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, event_costs, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: Critical care is compared per critical care day (bed day), the unit the national schedule prices it in,
 --   here and everywhere else (unit_cost_benchmark and opportunity_summary too). Opportunity =
@@ -41,6 +41,15 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of periods] the provider's critical care cost in the cell by size (a credit
+--     counted as positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of periods] the cost in the cell of the provider's largest contributor (a
+--     patient's periods added up, or a period without a patient), pounds; never published
+--   dominance_second [dominance second of periods] its second largest contributor's cost, pounds; never published
+--   ics_dominance_cost [dominance total of ics_periods] the cell's cost across every provider, pounds; never published
+--   ics_dominance_largest [dominance largest of ics_periods] the largest contributor's cost in the cell across every
+--     provider, pounds; never published
+--   ics_dominance_second [dominance second of ics_periods] the second largest, pounds; never published
 WITH periods AS (
     SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code,
            coalesce(c.record_bed_days, c.cc_bed_days) AS bed_days,
@@ -70,10 +79,21 @@ SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.unit_of_count, c.org_code, c.
        c.national_rate AS national_cost_per_bed_day,
        c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, c.net_vs_ics, c.net_vs_best,
        c.net_vs_national, c.national_basis, c.in_headline, c.outlier_95, q.periods_aligned, q.costing_score,
-       s.refresh_id
+       s.refresh_id, dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
+       ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
     ON p.fin_year = c.fin_year AND p.unit_type = c.detail AND p.hrg = c.hrg AND p.org_code = c.org_code
 LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+    ON dom.family = 'cc_cost' AND dom.fin_year = c.fin_year AND dom.hrg = c.hrg AND dom.detail = c.detail
+   AND dom.org_code = c.org_code
+LEFT JOIN (
+    SELECT DISTINCT family, fin_year, hrg, detail, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+) AS ics_dom
+    ON ics_dom.family = 'cc_cost' AND ics_dom.fin_year = c.fin_year AND ics_dom.hrg = c.hrg
+   AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'cc_bed_day_cost'

@@ -1,6 +1,6 @@
 -- los_benchmark: length of stay against the ICS and the best in system, in bed days and in pounds.
 -- Grain: one row per financial year, POD, TFC, HRG and provider, for admitted care spells.
--- Inputs: provider_year_quality, benchmark_cells, spells, spell_trim_points, results.refresh_parameters
+-- Inputs: provider_year_quality, benchmark_cells, spells, spell_trim_points, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: The length-of-stay opportunity, per spell. Stays are trimmed as the tariff does: a stay longer than the
 --   HRG's trim point (the national one where supplied, else the ICS's own upper quartile + 1.5 x interquartile
@@ -50,6 +50,11 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of spells] the provider's cost of the cell's spells by size (a credit counted as
+--     positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of spells] the cost in the cell of the provider's largest contributor (a
+--     patient's spells added up, or a spell without a patient), pounds; never published
+--   dominance_second [dominance second of spells] its second largest contributor's cost, pounds; never published
 WITH costs AS (
     SELECT fin_year, pod, tfc, hrg, org_code, sum(total_cost) AS total_cost
     FROM spells
@@ -73,7 +78,8 @@ SELECT c.fin_year, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count, c.cases AS 
        c.opportunity_vs_ics * w.ward_cost_per_bed_day AS excess_cost_vs_ics,
        c.opportunity_vs_best * w.ward_cost_per_bed_day AS excess_cost_vs_best,
        c.net_vs_ics * w.ward_cost_per_bed_day AS net_cost_vs_ics,
-       c.in_headline, c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id
+       c.in_headline, c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second
 FROM benchmark_cells AS c
 JOIN benchmark_cells AS u
     ON u.family = 'los_untrimmed' AND u.fin_year = c.fin_year AND u.pod = c.pod AND u.tfc = c.tfc
@@ -83,5 +89,8 @@ JOIN costs AS k
     ON k.fin_year = c.fin_year AND k.pod = c.pod AND k.tfc = c.tfc AND k.hrg = c.hrg AND k.org_code = c.org_code
 LEFT JOIN ward_rates AS w ON w.fin_year = c.fin_year AND w.org_code = c.org_code
 LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+    ON dom.family = 'spell_cost' AND dom.fin_year = c.fin_year AND dom.pod = c.pod AND dom.tfc = c.tfc
+   AND dom.hrg = c.hrg AND dom.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE c.family = 'los'

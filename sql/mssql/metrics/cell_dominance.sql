@@ -9,6 +9,11 @@ WITH records AS (
     e.tfc AS tfc,
     e.hrg AS hrg,
     e.org_code AS org_code,
+    e.spell_id AS spell_id,
+    e.unit_type AS unit_type,
+    a.patient_id AS patient_id,
+    CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
+    CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
     e.total_cost AS total_cost,
     e.ward_cost AS ward_cost,
     e.theatre_cost AS theatre_cost,
@@ -28,8 +33,21 @@ WITH records AS (
   FROM event_costs AS e
   JOIN ref_pod AS p
     ON p.setting = e.setting AND p.pod = e.pod
+  LEFT JOIN activity AS a
+    ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
   WHERE
     e.has_activity_record = 1
+), spell_patients AS (
+  SELECT
+    org_code AS org_code,
+    spell_id AS spell_id,
+    MAX(patient_id) AS patient_id
+  FROM records
+  WHERE
+    setting = 'apc'
+  GROUP BY
+    org_code,
+    spell_id
 ), contributions AS (
   SELECT
     'unit_cost' AS family,
@@ -40,10 +58,49 @@ WITH records AS (
     hrg,
     '' AS detail,
     org_code,
+    patient_id,
+    lone_org,
+    lone_record,
     total_cost AS cost
   FROM records
   WHERE
     total_cost <> 0
+  UNION ALL
+  SELECT
+    'cc_cost' AS family,
+    fin_year,
+    setting,
+    '' AS pod,
+    '' AS tfc,
+    hrg,
+    COALESCE(unit_type, '') AS detail,
+    org_code,
+    patient_id,
+    lone_org,
+    lone_record,
+    total_cost AS cost
+  FROM records
+  WHERE
+    setting = 'cc' AND total_cost <> 0
+  UNION ALL
+  SELECT
+    'spell_cost' AS family,
+    s.fin_year,
+    'apc' AS setting,
+    s.pod,
+    s.tfc,
+    s.hrg,
+    '' AS detail,
+    s.org_code,
+    p.patient_id,
+    CASE WHEN p.patient_id IS NULL THEN s.org_code END AS lone_org,
+    CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+    s.total_cost AS cost
+  FROM spells AS s
+  LEFT JOIN spell_patients AS p
+    ON p.org_code = s.org_code AND p.spell_id = s.spell_id
+  WHERE
+    NOT s.los IS NULL AND s.total_cost <> 0
   UNION ALL
   SELECT
     family,
@@ -54,6 +111,9 @@ WITH records AS (
     hrg,
     detail,
     org_code,
+    patient_id,
+    lone_org,
+    lone_record,
     cost
   FROM (
     SELECT
@@ -65,6 +125,9 @@ WITH records AS (
       r.hrg AS hrg,
       d.cost_driver AS detail,
       r.org_code AS org_code,
+      r.patient_id AS patient_id,
+      r.lone_org AS lone_org,
+      r.lone_record AS lone_record,
       CASE d.cost_driver
         WHEN 'ward'
         THEN r.ward_cost
@@ -102,7 +165,7 @@ WITH records AS (
   ) AS drivers
   WHERE
     cost <> 0
-), ranked AS (
+), provider_contributors AS (
   SELECT
     family AS family,
     fin_year AS fin_year,
@@ -112,16 +175,73 @@ WITH records AS (
     hrg AS hrg,
     detail AS detail,
     org_code AS org_code,
-    ABS(cost) AS cost,
+    ABS(SUM(cost)) AS cost
+  FROM contributions
+  GROUP BY
+    family,
+    fin_year,
+    setting,
+    pod,
+    tfc,
+    hrg,
+    detail,
+    org_code,
+    patient_id,
+    lone_record
+), ics_contributors AS (
+  SELECT
+    family AS family,
+    fin_year AS fin_year,
+    setting AS setting,
+    pod AS pod,
+    tfc AS tfc,
+    hrg AS hrg,
+    detail AS detail,
+    ABS(SUM(cost)) AS cost
+  FROM contributions
+  GROUP BY
+    family,
+    fin_year,
+    setting,
+    pod,
+    tfc,
+    hrg,
+    detail,
+    patient_id,
+    lone_org,
+    lone_record
+), provider_ranked AS (
+  SELECT
+    family AS family,
+    fin_year AS fin_year,
+    setting AS setting,
+    pod AS pod,
+    tfc AS tfc,
+    hrg AS hrg,
+    detail AS detail,
+    org_code AS org_code,
+    cost AS cost,
     ROW_NUMBER() OVER (
       PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
-      ORDER BY ABS(cost) DESC
-    ) AS provider_rank,
-    ROW_NUMBER() OVER (
-      PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail
-      ORDER BY ABS(cost) DESC
-    ) AS ics_rank
-  FROM contributions
+      ORDER BY cost DESC
+    ) AS place
+  FROM provider_contributors
+  WHERE
+    cost > 0
+), ics_ranked AS (
+  SELECT
+    family AS family,
+    fin_year AS fin_year,
+    setting AS setting,
+    pod AS pod,
+    tfc AS tfc,
+    hrg AS hrg,
+    detail AS detail,
+    cost AS cost,
+    ROW_NUMBER() OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY cost DESC) AS place
+  FROM ics_contributors
+  WHERE
+    cost > 0
 ), provider_cells AS (
   SELECT
     family AS family,
@@ -132,11 +252,11 @@ WITH records AS (
     hrg AS hrg,
     detail AS detail,
     org_code AS org_code,
-    COUNT_BIG(*) AS records,
+    COUNT_BIG(*) AS contributors,
     SUM(cost) AS cost,
-    MAX(CASE WHEN provider_rank = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN provider_rank = 2 THEN cost END), 0) AS second
-  FROM ranked
+    MAX(CASE WHEN place = 1 THEN cost END) AS largest,
+    COALESCE(MAX(CASE WHEN place = 2 THEN cost END), 0) AS second
+  FROM provider_ranked
   GROUP BY
     family,
     fin_year,
@@ -155,11 +275,11 @@ WITH records AS (
     tfc AS tfc,
     hrg AS hrg,
     detail AS detail,
-    COUNT_BIG(*) AS ics_records,
+    COUNT_BIG(*) AS ics_contributors,
     SUM(cost) AS ics_cost,
-    MAX(CASE WHEN ics_rank = 1 THEN cost END) AS ics_largest,
-    COALESCE(MAX(CASE WHEN ics_rank = 2 THEN cost END), 0) AS ics_second
-  FROM ranked
+    MAX(CASE WHEN place = 1 THEN cost END) AS ics_largest,
+    COALESCE(MAX(CASE WHEN place = 2 THEN cost END), 0) AS ics_second
+  FROM ics_ranked
   GROUP BY
     family,
     fin_year,
@@ -178,11 +298,11 @@ SELECT
   p.hrg,
   p.detail,
   p.org_code,
-  p.records,
+  p.contributors,
   p.cost,
   p.largest,
   p.second,
-  i.ics_records,
+  i.ics_contributors,
   i.ics_cost,
   i.ics_largest,
   i.ics_second

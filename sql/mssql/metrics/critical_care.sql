@@ -63,7 +63,13 @@ SELECT
   c.outlier_95,
   q.periods_aligned,
   q.costing_score,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  ics_dom.ics_cost AS ics_dominance_cost,
+  ics_dom.ics_largest AS ics_dominance_largest,
+  ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
   ON p.fin_year = c.fin_year
@@ -72,6 +78,27 @@ JOIN provider_cells AS p
   AND p.org_code = c.org_code
 LEFT JOIN provider_year_quality AS q
   ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+  ON dom.family = 'cc_cost'
+  AND dom.fin_year = c.fin_year
+  AND dom.hrg = c.hrg
+  AND dom.detail = c.detail
+  AND dom.org_code = c.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    family AS family,
+    fin_year AS fin_year,
+    hrg AS hrg,
+    detail AS detail,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM cell_dominance
+) AS ics_dom
+  ON ics_dom.family = 'cc_cost'
+  AND ics_dom.fin_year = c.fin_year
+  AND ics_dom.hrg = c.hrg
+  AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'cc_bed_day_cost';

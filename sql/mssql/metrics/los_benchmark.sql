@@ -64,7 +64,10 @@ SELECT
   c.outlier_99_8,
   q.periods_aligned,
   q.costing_score,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second
 FROM benchmark_cells AS c
 JOIN benchmark_cells AS u
   ON u.family = 'los_untrimmed'
@@ -85,6 +88,13 @@ LEFT JOIN ward_rates AS w
   ON w.fin_year = c.fin_year AND w.org_code = c.org_code
 LEFT JOIN provider_year_quality AS q
   ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN cell_dominance AS dom
+  ON dom.family = 'spell_cost'
+  AND dom.fin_year = c.fin_year
+  AND dom.pod = c.pod
+  AND dom.tfc = c.tfc
+  AND dom.hrg = c.hrg
+  AND dom.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'los';
