@@ -1,8 +1,10 @@
 """The refresh on local Spark over growing scales: wall time and shuffle volume, with DuckDB beside it.
 
-For each scale it makes a synthetic ICS (`icsbench synth`, seed 42, 2023/24, Parquet) in the work folder, loads it
-into a store (`icsbench load`) and exports the store's canonical data to a Parquet lake (`icsbench lake export`), or
-reuses all three when a previous run left them. Then, on the same data in the same run:
+For each scale, and each number of providers (`--providers`, 5 = the synthetic ICS, more = a national-shaped set
+whose records per provider still follow the scale), it makes a synthetic data set (`icsbench synth`, seed 42,
+2023/24, Parquet) in the work folder, loads it into a store (`icsbench load`) and exports the store's canonical data
+to a Parquet lake (`icsbench lake export`), or reuses all three when a previous run left them. Then, on the same data
+in the same run:
 
 * the refresh on DuckDB (`compute = "pull"`, the default), exactly as `icsbench refresh` computes it;
 * the refresh on Spark (`compute = "spark"`, a local session with `--cores` cores), computing every metric on Spark,
@@ -19,6 +21,7 @@ flat first; the slope at the larger scales is the figure to project from (docs/n
     .venv/bin/python benchmarks/spark.py                                    # scales 0.0025, 0.01, 0.04
     .venv/bin/python benchmarks/spark.py --scales 0.01,0.04 --work /tmp/sb --json out.json
     .venv/bin/python benchmarks/spark.py --duckdb-up-to 0.01                # DuckDB only at the smaller scales
+    .venv/bin/python benchmarks/spark.py --scales 0.002 --providers 10,20,40  # grow by providers
 
 Kept small on purpose: this machine has 2 cores shared with others. The script is a report: it always exits 0.
 """
@@ -52,6 +55,7 @@ MB = 2**20
 @dataclass
 class Point:
     scale: float
+    providers: int
     activity_rows: int
     cost_lines: int
     duckdb_seconds: float | None
@@ -61,18 +65,23 @@ class Point:
     spark_stages: int | None
 
 
-def _prepared(folder: Path, scale: float) -> tuple[IcsConfig, int, int]:
-    """The synthetic ICS at `scale`, loaded and exported to a lake in `folder`: (config, activity rows, cost lines)."""
+def _folder(work: Path, scale: float, providers: int) -> Path:
+    return work / (f"scale-{scale:g}" if providers == 5 else f"scale-{scale:g}-providers-{providers}")
+
+
+def _prepared(folder: Path, scale: float, providers: int) -> tuple[IcsConfig, int, int]:
+    """The synthetic data set at `scale` with `providers` trusts, loaded and exported to a lake in `folder`:
+    (config, activity rows, cost lines)."""
     marker = folder / MARKER
     if marker.is_file():
         done = json.loads(marker.read_text(encoding="utf-8"))
         return config_module.load(Path(done["config"])), int(done["activity_rows"]), int(done["cost_lines"])
     folder.mkdir(parents=True, exist_ok=True)
-    made = synth.generate(folder, scale=scale, seed=SEED, fin_year=FIN_YEAR)
+    made = synth.generate(folder, scale=scale, seed=SEED, fin_year=FIN_YEAR, providers=providers)
     config = config_module.load(made.config_path)
     outcomes = jobs.load(config, list(made.files))
     if outcomes.failed:
-        raise RuntimeError(f"the synthetic files at scale {scale} did not all load")
+        raise RuntimeError(f"the synthetic files at scale {scale} with {providers} providers did not all load")
     jobs.export_lake(_on_spark(config, folder, cores=1))
     marker.write_text(
         json.dumps(
@@ -165,13 +174,21 @@ def _spark_refresh(config: IcsConfig) -> tuple[float, ShuffleMeter]:
     return seconds, meter
 
 
-def measure(scale: float, work: Path, *, cores: int, with_duckdb: bool) -> Point:
-    folder = work / f"scale-{scale:g}"
-    config, activity_rows, cost_lines = _prepared(folder, scale)
+def measure(scale: float, providers: int, work: Path, *, cores: int, with_duckdb: bool) -> Point:
+    folder = _folder(work, scale, providers)
+    config, activity_rows, cost_lines = _prepared(folder, scale, providers)
     duckdb_seconds = _duckdb_refresh(config) if with_duckdb else None
     spark_seconds, meter = _spark_refresh(_on_spark(config, folder, cores=cores))
     return Point(
-        scale, activity_rows, cost_lines, duckdb_seconds, spark_seconds, meter.written, meter.read, meter.stages
+        scale,
+        providers,
+        activity_rows,
+        cost_lines,
+        duckdb_seconds,
+        spark_seconds,
+        meter.written,
+        meter.read,
+        meter.stages,
     )
 
 
@@ -182,16 +199,17 @@ def _ratio(value: float | None, base: float | None) -> str:
 def report(points: list[Point]) -> str:
     base = points[0]
     lines = [
-        "| scale | activity records | cost lines | data vs smallest | DuckDB refresh | vs smallest | Spark refresh "
-        "| vs smallest | Spark / DuckDB | shuffle written | shuffle read | Spark stages |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scale | providers | activity records | cost lines | data vs smallest | DuckDB refresh | vs smallest "
+        "| Spark refresh | vs smallest | Spark / DuckDB | shuffle written | shuffle read | Spark stages |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         duck = "-" if p.duckdb_seconds is None else f"{p.duckdb_seconds:.1f} s"
         written = "-" if p.shuffle_write_bytes is None else f"{p.shuffle_write_bytes / MB:.1f} MB"
         read = "-" if p.shuffle_read_bytes is None else f"{p.shuffle_read_bytes / MB:.1f} MB"
         lines.append(
-            f"| {p.scale:g} | {p.activity_rows:,} | {p.cost_lines:,} | {_ratio(p.cost_lines, base.cost_lines)} "
+            f"| {p.scale:g} | {p.providers} | {p.activity_rows:,} | {p.cost_lines:,} "
+            f"| {_ratio(p.cost_lines, base.cost_lines)} "
             f"| {duck} | {_ratio(p.duckdb_seconds, base.duckdb_seconds)} | {p.spark_seconds:.1f} s "
             f"| {_ratio(p.spark_seconds, base.spark_seconds)} | {_ratio(p.spark_seconds, p.duckdb_seconds)} "
             f"| {written} | {read} | {p.spark_stages if p.spark_stages is not None else '-'} |"
@@ -201,7 +219,7 @@ def report(points: list[Point]) -> str:
         slope = (b.spark_seconds - a.spark_seconds) / max(b.cost_lines - a.cost_lines, 1) * 1e6
         lines.append(
             f"\nSpark's marginal cost between the two largest scales: {slope:.2f} s per million cost lines; "
-            f"ratios are against scale {base.scale:g}."
+            f"ratios are against scale {base.scale:g} with {base.providers} providers."
         )
     return "\n".join(lines)
 
@@ -209,6 +227,9 @@ def report(points: list[Point]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="0.0025,0.01,0.04", help="comma-separated synthetic scales, ascending")
+    parser.add_argument(
+        "--providers", default="5", help="comma-separated numbers of providers (5 = the synthetic ICS), ascending"
+    )
     parser.add_argument("--duckdb-up-to", type=float, default=1.0, help="run DuckDB beside Spark up to this scale")
     parser.add_argument("--cores", type=int, default=2, help="cores of the local Spark session")
     parser.add_argument(
@@ -219,15 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault(config_module.PSEUDONYM_KEY_ENV, "benchmark-key-synthetic-data-only")
     scales = sorted(float(s) for s in args.scales.split(","))
+    sizes = [(scale, int(n)) for n in sorted(int(n) for n in args.providers.split(",")) for scale in scales]
     work = args.work or Path(tempfile.mkdtemp(prefix="spark-bench-"))
     if args.warm_up:  # the JVM's first refresh pays for starting and compiling: not part of any scale's figure
-        print(f"warming up: one untimed Spark refresh at scale {scales[0]:g} ...", flush=True)
-        folder = work / f"scale-{scales[0]:g}"
-        _spark_refresh(_on_spark(_prepared(folder, scales[0])[0], folder, cores=args.cores))
+        scale, providers = sizes[0]
+        print(f"warming up: one untimed Spark refresh at scale {scale:g}, {providers} providers ...", flush=True)
+        folder = _folder(work, scale, providers)
+        _spark_refresh(_on_spark(_prepared(folder, scale, providers)[0], folder, cores=args.cores))
     points = []
-    for scale in scales:
-        print(f"scale {scale:g}: preparing and refreshing ...", flush=True)
-        point = measure(scale, work, cores=args.cores, with_duckdb=scale <= args.duckdb_up_to)
+    for scale, providers in sizes:
+        print(f"scale {scale:g}, {providers} providers: preparing and refreshing ...", flush=True)
+        point = measure(scale, providers, work, cores=args.cores, with_duckdb=scale <= args.duckdb_up_to)
         print(f"  {asdict(point)}", flush=True)
         points.append(point)
     print()
