@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 import threading
@@ -196,6 +197,36 @@ def _ratio(value: float | None, base: float | None) -> str:
     return "-" if value is None or not base else f"{value / base:.2f}x"
 
 
+def growth_exponent(sizes: list[float], values: list[float | None]) -> float | None:
+    """b in value = a * size**b, fitted by least squares on logs (1 = linear growth, 0 = all fixed cost); None
+    with fewer than two positive values or sizes that do not differ."""
+    pairs = [(math.log(x), math.log(y)) for x, y in zip(sizes, values, strict=True) if x > 0 and y and y > 0]
+    if len(pairs) < 2:
+        return None
+    mean_x = sum(x for x, _ in pairs) / len(pairs)
+    mean_y = sum(y for _, y in pairs) / len(pairs)
+    spread = sum((x - mean_x) ** 2 for x, _ in pairs)
+    if spread == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in pairs) / spread
+
+
+def _exponents(points: list[Point]) -> str:
+    lines = [float(p.cost_lines) for p in points]
+    figures = {
+        "Spark refresh time": growth_exponent(lines, [p.spark_seconds for p in points]),
+        "DuckDB refresh time": growth_exponent(lines, [p.duckdb_seconds for p in points]),
+        "shuffle written": growth_exponent(lines, [_float(p.shuffle_write_bytes) for p in points]),
+        "shuffle read": growth_exponent(lines, [_float(p.shuffle_read_bytes) for p in points]),
+    }
+    shown = ", ".join(f"{name} {value:.2f}" for name, value in figures.items() if value is not None)
+    return f"Growth exponents against cost lines (1 = linear, 0 = fixed cost): {shown or 'need two sizes'}."
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def report(points: list[Point]) -> str:
     base = points[0]
     lines = [
@@ -205,8 +236,8 @@ def report(points: list[Point]) -> str:
     ]
     for p in points:
         duck = "-" if p.duckdb_seconds is None else f"{p.duckdb_seconds:.1f} s"
-        written = "-" if p.shuffle_write_bytes is None else f"{p.shuffle_write_bytes / MB:.1f} MB"
-        read = "-" if p.shuffle_read_bytes is None else f"{p.shuffle_read_bytes / MB:.1f} MB"
+        written = "-" if p.shuffle_write_bytes is None else f"{p.shuffle_write_bytes / MB:.2f} MB"
+        read = "-" if p.shuffle_read_bytes is None else f"{p.shuffle_read_bytes / MB:.2f} MB"
         lines.append(
             f"| {p.scale:g} | {p.providers} | {p.activity_rows:,} | {p.cost_lines:,} "
             f"| {_ratio(p.cost_lines, base.cost_lines)} "
@@ -221,6 +252,7 @@ def report(points: list[Point]) -> str:
             f"\nSpark's marginal cost between the two largest scales: {slope:.2f} s per million cost lines; "
             f"ratios are against scale {base.scale:g} with {base.providers} providers."
         )
+        lines.append(_exponents(points))
     return "\n".join(lines)
 
 
