@@ -51,6 +51,9 @@ SEED = 42
 FIN_YEAR = "2023/24"
 MARKER = "benchmark-spark.json"
 MB = 2**20
+LOOKAHEAD = 64
+"""Stage ids the shuffle meter looks past one the status store does not hold (without this it stopped at the first
+such gap and missed every later stage)."""
 
 
 @dataclass
@@ -139,7 +142,15 @@ class ShuffleMeter:
             return None
 
     def _collect(self) -> None:
-        while (data := self._stage(self._next)) is not None:
+        while True:
+            data = self._stage(self._next)
+            if data is None:  # not run yet, or an id the store never held (a later one has run): skip past it
+                ahead = range(self._next + 1, self._next + LOOKAHEAD)
+                later = next((s for s in ahead if self._stage(s) is not None), None)
+                if later is None:
+                    return
+                self._next = later
+                continue
             status = data.status().toString()
             if status in ("ACTIVE", "PENDING"):
                 return
