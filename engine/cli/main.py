@@ -67,10 +67,19 @@ def init(path: str, force: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="synthetic-ics", show_default=True)
 @click.option("--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--year", "fin_year", default="2023/24", show_default=True, help="Financial year to generate.")
-def synth(scale: float, seed: int, out_dir: str, file_format: str, fin_year: str) -> None:
+@click.option(
+    "--providers",
+    type=click.IntRange(min=5, max=1004),
+    default=5,
+    show_default=True,
+    help="Number of trusts; above 5 adds synthetic acute, mental health and community trusts (about 200 = England).",
+)
+def synth(scale: float, seed: int, out_dir: str, file_format: str, fin_year: str, providers: int) -> None:
     """Make a synthetic ICS: extracts, a matching ics.toml, control totals and a manifest of planted variation."""
     with friendly_errors():
-        result = _generate(Path(out_dir), scale=scale, seed=seed, file_format=file_format, fin_year=fin_year)
+        result = _generate(
+            Path(out_dir), scale=scale, seed=seed, file_format=file_format, fin_year=fin_year, providers=providers
+        )
     console.print(
         f"Wrote {len(result.files)} extracts to {result.out_dir}: {result.activity_rows:,} activity records, "
         f"{result.cost_lines:,} cost lines, £{result.total_cost:,.2f}.\n"

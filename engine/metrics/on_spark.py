@@ -4,9 +4,10 @@ The lake's tables and the refresh inputs (parameters, code lists: a few hundred 
 session's temporary views under the names the metric SQL reads. Each metric's result is materialised once
 (`localCheckpoint`: computed, held by the executors, its lineage cut) and read from there by every later metric, so
 no metric recomputes another. Spark inlines a CTE wherever it is read, so within a metric each CTE that is built on
-record-level rows and read more than once is materialised the same way first (`stages`): `pathway_events` would
-otherwise read `patient_events` 150 times. (Only those: Spark 4.3 fails to plan some self-joins of a checkpoint, as
-`population_rates` reading its small `rates` twice, and persisting instead keeps every lineage in the plans.)
+record-level rows (or on such a step) and read more than once is materialised the same way first (`stages`):
+`pathway_events` would otherwise read `patient_events` 150 times. (Only those: Spark 4.3 fails to plan some
+self-joins of a checkpoint, as `population_rates` reading its small `rates` twice, and persisting instead keeps every
+lineage in the plans.)
 Spark SQL keeps one namespace for views, so `results.<table>` is read as `results_<table>` (the store's
 `data_quality` and `results.data_quality` are different tables).
 
@@ -93,6 +94,7 @@ def stages(name: str, query: str) -> list[tuple[str | None, str]]:
         if len(reads) < 2:
             continue
         view = f"{name}__{alias}"
+        record_level.add(view)  # a CTE built on this step reads it under the view's name
         before = with_.expressions[: with_.expressions.index(cte) + 1]
         step = exp.select("*").from_(alias)
         step.set("with_", exp.With(expressions=[c.copy() for c in before]))
@@ -135,6 +137,8 @@ class OnSpark:
         self.rows_read_back = 0
         self.plans: dict[str, list[str]] | None = {} if keep_plans else None
         """With keep_plans (a local session only): each metric's optimised logical plans, one per step."""
+        self.steps: dict[str, dict[str, list[str]]] = {}
+        """With keep_plans: each metric's materialised record-level steps (`stages`) and their columns."""
 
     def prepare(self, store: Store) -> None:
         apply_settings(self.spark, self.section)
@@ -157,6 +161,8 @@ class OnSpark:
         for view, sql in stages(metric.name, spark_query(metric)):
             frame = self._materialise(metric.name, sql)
             self._view(view or view_name(metric.table), frame)
+            if view is not None and self.plans is not None:
+                self.steps.setdefault(metric.name, {})[view] = list(frame.columns)
         assert frame is not None
         has_cost = any(c.name == "total_cost" for c in metric.columns)
         if not metric.published:

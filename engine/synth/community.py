@@ -160,7 +160,7 @@ def mental_health(chunk: Chunk) -> Records:
     )
 
     minutes = np.where(contact, _MINUTES[0][choose(rng, _MINUTES[1], n)], np.nan)
-    wards = np.array(mental_health_wards())
+    wards = np.array(mental_health_wards(chunk.provider))
     ward = wards[rng.integers(0, len(wards), n)]
     locations = Locations()
     contact_cost = casemix.for_pod("MHCC").unit_cost_of("MHCC")

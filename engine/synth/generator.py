@@ -38,7 +38,7 @@ from engine.synth.dates import parse_fin_year
 from engine.synth.events import Chunk, FollowOns, Records
 from engine.synth.pathway_tally import PathwayTally
 from engine.synth.planted import Realised
-from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec, wards
+from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec, roster, wards
 from engine.synth.seeding import chunk_rng
 from engine.synth.volumes import Demand
 
@@ -62,14 +62,14 @@ class SynthResult:
     total_cost: Decimal
 
 
-def _plan() -> list[tuple[ProviderSpec, int, str]]:
+def _plan(providers: tuple[ProviderSpec, ...] = PROVIDERS) -> list[tuple[ProviderSpec, int, str]]:
     """The chunks in the order they are made: per quarter, admitted care (APC then its critical care, provider by
     provider), then each other setting provider by provider."""
     plan: list[tuple[ProviderSpec, int, str]] = []
     for quarter in (1, 2, 3, 4):
-        plan += [(spec, quarter, s) for spec in PROVIDERS for s in ADMITTED if s in spec.settings]
+        plan += [(spec, quarter, s) for spec in providers for s in ADMITTED if s in spec.settings]
         plan += [
-            (spec, quarter, s) for s in SETTING_ORDER if s not in ADMITTED for spec in PROVIDERS if s in spec.settings
+            (spec, quarter, s) for s in SETTING_ORDER if s not in ADMITTED for spec in providers if s in spec.settings
         ]
     return plan
 
@@ -129,12 +129,15 @@ def generate(
     seed: int = 42,
     fin_year: str = "2023/24",
     file_format: Literal["parquet", "csv"] = "parquet",
+    providers: int = len(PROVIDERS),
     progress: Progress = silent,
 ) -> SynthResult:
     """Write a synthetic ICS data set (five providers, four quarters), its config, manifest and control totals.
 
     `scale` 1.0 is an ICS of about 1.8M people: 850,000 patients, 6.9M activity records, about 35M cost lines.
-    Volumes scale linearly. The same seed and scale give identical files. `progress(file name, done, total)` is
+    Volumes scale linearly. `providers` above 5 makes a national-shaped set (`providers.roster`): the added trusts
+    have their own home patients, so records per provider still follow `scale` and the whole grows with the number
+    of providers. The same seed, scale and providers give identical files. `progress(file name, done, total)` is
     called after each file is written.
     """
     if not scale > 0:
@@ -144,10 +147,12 @@ def generate(
     year = parse_fin_year(fin_year)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    people = population.build(population.patient_count(scale), seed)
-    demand = Demand(people)
+    system = roster(providers, seed)
+    system_scale = population.system_scale(scale, system)
+    people = population.build(population.patient_count(system_scale), seed, system)
+    demand = Demand(people, system)
 
-    plan = _plan()
+    plan = _plan(system.providers)
     total_files = sum(len(layouts.layouts_for(spec.code, setting)) for spec, _, setting in plan) + 4
     done = 0
 
@@ -166,9 +171,9 @@ def generate(
     apc: tuple[Records, admitted.CriticalCareLinks] | None = None
     for spec, quarter, setting in plan:
         code = spec.code
-        chunk = Chunk(spec, setting, quarter, year, scale, seed, people, demand)
+        chunk = Chunk(spec, setting, quarter, year, system_scale, seed, people, demand)
         if setting == "apc":
-            apc = admitted.admitted_care(chunk, wards(code, seed))
+            apc = admitted.admitted_care(chunk, wards(code, seed, system))
             records = apc[0]
             scheduled = pathways.schedule(chunk, records)
             pending.add(scheduled)
@@ -197,7 +202,7 @@ def generate(
     data_files = [f.path for f in tally.files]
     control_path = manifest.write_control_totals(out_dir / "control_totals.csv", tally.files)
     report(control_path)
-    list_sizes = population.gp_list_sizes(people, scale)
+    list_sizes = population.gp_list_sizes(people, system_scale)
     list_sizes_path = _write_list_sizes(out_dir / GP_LIST_SIZES_FILE, list_sizes)
     report(list_sizes_path)
     manifest_path = manifest.write(
@@ -208,6 +213,7 @@ def generate(
             scale=scale,
             fin_year=year.label,
             file_format=file_format,
+            providers=system.providers,
             tally=tally,
             planted=realised.summary(),
             patients=people.size,
@@ -216,12 +222,19 @@ def generate(
             patients_with_activity=int((patient_events > 0).sum()),
             pathway_effects=pathway_tally.summary(),
             long_term_conditions=detected.summary(people.conditions, people.age, patient_pennies),
-            gp_list_sizes=manifest.ListSizes(GP_LIST_SIZES_FILE, population.reference_population(), scale, list_sizes),
+            gp_list_sizes=manifest.ListSizes(
+                GP_LIST_SIZES_FILE, population.reference_population(), system_scale, list_sizes
+            ),
         ),
     )
     report(manifest_path)
     config_path = ics_config.write(
-        out_dir / "ics.toml", seed=seed, scale=scale, fin_year=year.label, gp_list_sizes=GP_LIST_SIZES_FILE
+        out_dir / "ics.toml",
+        seed=seed,
+        scale=system_scale,
+        fin_year=year.label,
+        gp_list_sizes=GP_LIST_SIZES_FILE,
+        providers=system.providers,
     )
     report(config_path)
     return SynthResult(

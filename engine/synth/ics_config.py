@@ -10,9 +10,10 @@ from typing import Final
 from engine import config, reference
 from engine.synth.ics_definitions import CONDITIONS, PATHWAYS, PLACES, Events, Step
 from engine.synth.layouts import SEED_STYLE, SEED_STYLE_MAPPING, WIDE_COST_COLUMNS
-from engine.synth.providers import PROVIDERS, SETTING_ORDER
+from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec
 
 ICS_NAME: Final = "Lancashire and South Cumbria (synthetic)"
+NATIONAL_NAME: Final = "England, national-shaped ({providers} providers, synthetic)"
 _SETTING_NAMES: Final = {
     "apc": "admitted patient care",
     "op": "outpatients",
@@ -131,8 +132,16 @@ def _service_lines() -> list[str]:
     return out
 
 
-def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_list_sizes.csv") -> str:
-    """The config text."""
+def render(
+    *,
+    seed: int,
+    scale: float,
+    fin_year: str,
+    gp_list_sizes: str = "gp_list_sizes.csv",
+    providers: tuple[ProviderSpec, ...] = PROVIDERS,
+) -> str:
+    """The config text (`scale` is the share of the reference population the residents stand for)."""
+    name = ICS_NAME if providers == PROVIDERS else NATIONAL_NAME.format(providers=len(providers))
     out = [
         "# ICS PLICS Benchmarking config for a synthetic data set written by engine.synth",
         f"# (seed {seed}, scale {scale:g}, financial year {fin_year}).",
@@ -140,10 +149,10 @@ def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_l
         "# Loading needs a pseudonymisation key in the environment variable ICSBENCH_PSEUDONYM_KEY.",
         "",
         "[ics]",
-        f"name = {_string(ICS_NAME)}",
+        f"name = {_string(name)}",
         "",
     ]
-    for spec in PROVIDERS:
+    for spec in providers:
         out += [
             f"# {spec.code} provides: {', '.join(_SETTING_NAMES[s] for s in spec.settings)}.",
             "[[providers]]",
@@ -178,7 +187,16 @@ def render(*, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_l
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def write(path: Path, *, seed: int, scale: float, fin_year: str, gp_list_sizes: str = "gp_list_sizes.csv") -> Path:
+def write(
+    path: Path,
+    *,
+    seed: int,
+    scale: float,
+    fin_year: str,
+    gp_list_sizes: str = "gp_list_sizes.csv",
+    providers: tuple[ProviderSpec, ...] = PROVIDERS,
+) -> Path:
     """Write ics.toml and return its path."""
-    path.write_text(render(seed=seed, scale=scale, fin_year=fin_year, gp_list_sizes=gp_list_sizes), encoding="utf-8")
+    text = render(seed=seed, scale=scale, fin_year=fin_year, gp_list_sizes=gp_list_sizes, providers=providers)
+    path.write_text(text, encoding="utf-8")
     return path

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.synth.providers import PROVIDERS
+from engine.synth.providers import PROVIDERS, ProviderSpec
 
 
 def pounds(pennies: int) -> Decimal:
@@ -115,6 +115,7 @@ def build(
     pathway_effects: dict[str, Any],
     long_term_conditions: dict[str, Any],
     gp_list_sizes: ListSizes,
+    providers: tuple[ProviderSpec, ...] = PROVIDERS,
 ) -> dict[str, Any]:
     """The manifest as a JSON-ready dict."""
     counts: dict[str, dict[str, dict[str, Any]]] = {}
@@ -138,8 +139,9 @@ def build(
                 "settings": list(p.settings),
                 "efficiency_factor": p.efficiency,
                 "home_districts": list(p.home_districts),
+                "size": p.size,
             }
-            for p in PROVIDERS
+            for p in providers
         ],
         "population": {
             "patients": patients,

@@ -34,7 +34,7 @@ from engine.synth.ics_definitions import (
     Pathway,
     starts_with_any,
 )
-from engine.synth.providers import ACUTE, MENTAL_HEALTH, provider
+from engine.synth.providers import BASE_ROSTER, Roster
 from engine.synth.seeding import chunk_rng
 
 Ints = npt.NDArray[np.int64]
@@ -120,10 +120,10 @@ def index_rows(records: Records, pathway: Pathway) -> Ints:
     return np.flatnonzero(first & matches(pathway.index, records.columns, "apc"))
 
 
-def community_provider(home: npt.NDArray[np.int32]) -> Strs:
-    """Where each patient gets community care after discharge: their home acute trust's community arm, else ZZD."""
-    arms = np.array([code if "chs" in provider(code).settings else MENTAL_HEALTH for code in ACUTE])
-    return np.asarray(arms[home])
+def community_provider(home: npt.NDArray[np.int32], providers: Roster = BASE_ROSTER) -> Strs:
+    """Where each patient gets community care after discharge: their home acute trust's community arm, else their
+    home's community provider (ZZD for the ICS's own homes)."""
+    return np.asarray(providers.community_arm(home))
 
 
 def _weekday_before(days: Days) -> Days:
@@ -192,7 +192,7 @@ def schedule_rehabilitation(
         rows = np.flatnonzero(service == name)
         currency[rows] = np.array(options)[rng.integers(0, len(options), len(rows))]
     who = patient[spell]
-    where = community_provider(chunk.population.home[who])
+    where = community_provider(chunk.population.home[who], chunk.demand.providers)
     inside, quarter = _within_year(chunk, when)
     for code in np.unique(where[inside]).tolist():
         for q in np.unique(quarter[inside & (where == code)]).tolist():

@@ -13,6 +13,11 @@ raises the resident's frailty by half its drawn value again.
 Mental health care is concentrated, as it is in England: about 6% of residents are in contact with the mental health
 trust in a year (more where deprived), nearly everyone with a serious mental illness and most with dementia; only they
 have a mental health weight, which is higher for serious mental illness and dementia.
+
+In a national-shaped set the added acute trusts take home patients in proportion to their sizes (`system_scale`):
+each resident keeps the home of their district with the ICS's trusts' share of the total size, else is given an added
+trust's. The residents still live in the ICS's LSOAs, so deprivation and age are realistic, but the geography is the
+ICS's repeated: a national set is for measuring scale and comparing providers, not for mapping.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from engine import reference
 from engine.nhs_number import synthetic_numbers, test_range_numbers
 from engine.synth import conditions
 from engine.synth.ics_definitions import condition_index
-from engine.synth.providers import ACUTE, PROVIDERS
+from engine.synth.providers import ACUTE, BASE_ROSTER, PROVIDERS, Roster
 from engine.synth.seeding import chunk_rng
 
 Floats = npt.NDArray[np.float64]
@@ -107,7 +112,14 @@ def patient_count(scale: float) -> int:
     return min(wanted, _test_range_size())
 
 
-def build(n_patients: int, seed: int) -> Population:
+def system_scale(scale: float, providers: Roster = BASE_ROSTER) -> float:
+    """The share of the reference population the residents stand for: `scale` times the acute trusts' total size
+    against the ICS's three (the same as `scale` for the ICS alone), so volumes per provider follow `scale`."""
+    sizes = sum(providers.provider(code).size for code in providers.acute)
+    return scale * sizes / len(ACUTE)
+
+
+def build(n_patients: int, seed: int, providers: Roster = BASE_ROSTER) -> Population:
     """Draw the residents."""
     rng = chunk_rng(seed, "population")
     places = reference.lsoas(reference.LANCASHIRE_AND_SOUTH_CUMBRIA)
@@ -165,7 +177,7 @@ def build(n_patients: int, seed: int) -> Population:
         age=age,
         female=female,
         imd_decile=imd_decile,
-        home=home_by_district[patient_district],
+        home=_national_homes(home_by_district[patient_district], seed, providers),
         frailty=frailty * conditions.utilisation_factor(has),
         mh_frailty=mh_frailty,
         practice_codes=tuple(practice_codes),
@@ -173,6 +185,25 @@ def build(n_patients: int, seed: int) -> Population:
         conditions=has,
         mh_team_draw=mh_team_draw,
     )
+
+
+def _national_homes(home: npt.NDArray[np.int32], seed: int, providers: Roster) -> npt.NDArray[np.int32]:
+    """Give residents to the added acute trusts in proportion to their sizes (unchanged for the ICS alone)."""
+    extra = providers.extra_acute
+    if not extra:
+        return home
+    sizes = np.array([providers.provider(code).size for code in extra])
+    rng = chunk_rng(seed, "population", "national homes")
+    moved = rng.random(len(home)) < sizes.sum() / (sizes.sum() + len(ACUTE))
+    added = len(ACUTE) + choose_index(rng, sizes / sizes.sum(), int(moved.sum()))
+    out = home.copy()
+    out[moved] = added
+    return out
+
+
+def choose_index(rng: np.random.Generator, p: Floats, n: int) -> npt.NDArray[np.int32]:
+    """n draws of an index with probabilities p."""
+    return np.asarray(rng.choice(len(p), size=n, p=p), dtype=np.int32)
 
 
 def _mental_health_frailty(

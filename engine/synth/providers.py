@@ -1,8 +1,14 @@
-"""The five fictional providers of the synthetic ICS, their catchments, wards and theatres.
+"""The fictional providers of a synthetic data set, their catchments, wards and theatres.
 
-Codes start `ZZ` and every name ends `(synthetic)` so the files can never be mistaken for a real trust's. Each
-provider has a fixed efficiency factor (its general cost level against the national schedule), kept close to 1 for
-the providers that carry planted effects so that the planted size is what a benchmark finds.
+The synthetic ICS has five providers. A national-shaped set (`roster(n)`, `icsbench synth --providers N`) adds
+N - 5 more in the mix NHS England sees (about 60% acute, 25% mental health, 15% community trusts), each with its own
+size (catchment weight), efficiency factor and home patients; the five keep everything they had, so the planted
+variation is the same and still found.
+
+Codes start `Z` (`ZZA`-`ZZE`, then `ZN001`...) and every name ends `(synthetic)` so the files can never be mistaken
+for a real trust's (real trust codes start `R`, `T` or a digit). Each provider has a fixed efficiency factor (its
+general cost level against the national schedule), kept close to 1 for the providers that carry planted effects so
+that the planted size is what a benchmark finds.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.synth.seeding import chunk_rng
 
@@ -27,6 +34,7 @@ class ProviderSpec:
     efficiency: float
     theatre_cost_per_minute: float
     ward_code_style: str
+    size: float = 1.0
 
 
 PROVIDERS: Final[tuple[ProviderSpec, ...]] = (
@@ -89,11 +97,102 @@ SETTING_ORDER: Final[tuple[str, ...]] = ("apc", "op", "ec", "cc", "mh", "chs")
 
 
 def provider(code: str) -> ProviderSpec:
-    """The provider with this code."""
-    for spec in PROVIDERS:
-        if spec.code == code:
-            return spec
-    raise KeyError(code)
+    """The provider of the synthetic ICS with this code."""
+    return BASE_ROSTER.provider(code)
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The providers of one synthetic data set and who serves each home acute trust's patients.
+
+    Every patient has a home acute trust (an index into `acute`); `mental_health[h]` and `community[h]` are the
+    providers that give mental health care and the non-acute share of community care to patients of home `h`.
+    """
+
+    providers: tuple[ProviderSpec, ...]
+    acute: tuple[str, ...]
+    mental_health: tuple[str, ...]
+    community: tuple[str, ...]
+
+    def provider(self, code: str) -> ProviderSpec:
+        """The provider with this code."""
+        for spec in self.providers:
+            if spec.code == code:
+                return spec
+        raise KeyError(code)
+
+    @property
+    def extra_acute(self) -> tuple[str, ...]:
+        """Acute trusts beyond the synthetic ICS's own (their homes follow the ICS's three)."""
+        return self.acute[len(ACUTE) :]
+
+    def community_arm(self, home: npt.NDArray[np.int32]) -> npt.NDArray[np.str_]:
+        """Where each patient gets community care after discharge: their home acute trust if it provides community
+        care, else the community provider of their home."""
+        arms = np.array(
+            [code if "chs" in self.provider(code).settings else self.community[h] for h, code in enumerate(self.acute)]
+        )
+        return np.asarray(arms[home])
+
+
+BASE_ROSTER: Final = Roster(PROVIDERS, ACUTE, (MENTAL_HEALTH,) * len(ACUTE), (MENTAL_HEALTH,) * len(ACUTE))
+MAX_PROVIDERS: Final = 999 + len(PROVIDERS)
+# The types of the added providers, in a repeating order of 20 (12 acute, 5 mental health, 3 community) chosen so
+# every mental health and community trust has home acute trusts to serve however many are added.
+_EXTRA_TYPES: Final = "AAMACAAMAACAMAAAMCAM"
+_PLACE_STEMS: Final = (
+    "Ashby Vale", "Brackenmoor", "Carrow Fields", "Dunmere", "Eldersby", "Fernhithe", "Garthwick", "Holmbrook",
+    "Ivelmouth", "Kestrel Downs", "Larchmere", "Marlow Edge", "Netherwold", "Oakhithe", "Pennock", "Quarrendon",
+    "Rushmere", "Saltcombe", "Thornleigh", "Wyvern",
+)  # fmt: skip
+_EXTRA_KINDS: Final = {
+    "A": ("acute", "Hospitals NHS Trust", ("apc", "op", "ec", "cc")),
+    "M": ("mental_health", "Mental Health NHS Trust", ("mh", "chs")),
+    "C": ("community", "Community Health NHS Trust", ("chs",)),
+}
+
+
+def _extra(index: int, rng: np.random.Generator) -> ProviderSpec:
+    """The index-th added provider (1-based): its code, name, type, settings, size and cost level."""
+    kind = _EXTRA_TYPES[(index - 1) % len(_EXTRA_TYPES)]
+    type_, suffix, settings = _EXTRA_KINDS[kind]
+    code = f"ZN{index:03d}"
+    if kind == "A" and index % 2 == 0:
+        settings = (*settings, "chs")
+    size = float(rng.uniform(0.5, 2.0)) if kind == "A" else 1.0
+    stem = _PLACE_STEMS[(index - 1) % len(_PLACE_STEMS)]
+    return ProviderSpec(
+        code=code,
+        name=f"{stem} {suffix} {index:03d} (synthetic)",
+        type=type_,
+        settings=settings,
+        home_districts=(),
+        efficiency=round(float(rng.uniform(0.92, 1.08)), 3),
+        theatre_cost_per_minute=round(float(rng.uniform(16.0, 22.0)), 2) if kind == "A" else 0.0,
+        ward_code_style=f"{code} W{{n}}" if kind == "A" else f"{code} {{name}}",
+        size=round(size, 3),
+    )
+
+
+def roster(n_providers: int = len(PROVIDERS), seed: int = 42) -> Roster:
+    """The synthetic ICS's five providers and `n_providers` - 5 more, fixed by seed.
+
+    Added acute trusts take their own home patients; each added mental health or community trust serves the homes of
+    some added acute trusts (in turn), and the ICS's own homes keep ZZD.
+    """
+    if not len(PROVIDERS) <= n_providers <= MAX_PROVIDERS:
+        raise ValueError(f"providers must be from {len(PROVIDERS)} to {MAX_PROVIDERS}, not {n_providers}")
+    if n_providers == len(PROVIDERS):
+        return BASE_ROSTER
+    rng = chunk_rng(seed, "national providers")
+    extras = tuple(_extra(i, rng) for i in range(1, n_providers - len(PROVIDERS) + 1))
+    extra_acute = tuple(p.code for p in extras if p.type == "acute")
+    mh_pool = [p.code for p in extras if p.type == "mental_health"] or [MENTAL_HEALTH]
+    community_pool = [p.code for p in extras if p.type in ("community", "mental_health")] or [MENTAL_HEALTH]
+    mental_health = [mh_pool[i % len(mh_pool)] for i in range(len(extra_acute))]
+    community = [community_pool[i % len(community_pool)] for i in range(len(extra_acute))]
+    ics = (MENTAL_HEALTH,) * len(ACUTE)
+    return Roster(PROVIDERS + extras, ACUTE + extra_acute, ics + tuple(mental_health), ics + tuple(community))
 
 
 # Ward kinds and their typical cost per occupied bed day (before the ward's own spread and the provider's level).
@@ -138,9 +237,9 @@ class Ward:
     rate: float
 
 
-def wards(code: str, seed: int) -> tuple[Ward, ...]:
+def wards(code: str, seed: int, providers: Roster | None = None) -> tuple[Ward, ...]:
     """The provider's 15-30 wards (none for providers without admitted care), fixed by seed and provider."""
-    spec = provider(code)
+    spec = (providers or BASE_ROSTER).provider(code)
     if "apc" not in spec.settings:
         return ()
     rng = chunk_rng(seed, code, "wards")
@@ -159,9 +258,10 @@ def wards(code: str, seed: int) -> tuple[Ward, ...]:
     return tuple(out)
 
 
-def mental_health_wards() -> tuple[str, ...]:
-    """Ward codes of the mental health trust's inpatient units."""
-    return tuple(f"FMH {name}" for name in _MH_WARD_NAMES)
+def mental_health_wards(spec: ProviderSpec | None = None) -> tuple[str, ...]:
+    """Ward codes of a mental health trust's inpatient units (ZZD's unless another is given)."""
+    style = spec.ward_code_style if spec is not None else "FMH {name}"
+    return tuple(style.format(name=name) for name in _MH_WARD_NAMES)
 
 
 def theatres(code: str) -> tuple[str, ...]:

@@ -5,6 +5,10 @@ centre takes about 30% of elective and day case orthopaedics; community care is 
 and the mental health and community trust. A provider's expected volume is the system volume times the share of
 utilisation-weighted patients that would use it, and a chunk's patients are drawn with the same weights, so every
 chunk can be made on its own and the system still adds up.
+
+In a national-shaped set (`providers.roster`) each added acute trust sees 88% of its own home patients' admitted
+care (86-90% by setting) and the rest goes to the next added acute trust; added mental health and community trusts
+serve the homes the roster gives them. The elective centre serves only the ICS's own three homes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy.typing as npt
 
 from engine.synth import casemix
 from engine.synth.population import Population
-from engine.synth.providers import ACUTE, ELECTIVE_CENTRE, MENTAL_HEALTH
+from engine.synth.providers import ACUTE, BASE_ROSTER, ELECTIVE_CENTRE, Roster
 
 Floats = npt.NDArray[np.float64]
 
@@ -57,21 +61,38 @@ def quarter_weight(pod: str, quarter: int) -> float:
     return weights[quarter - 1] / sum(weights)
 
 
-def affinity(setting: str, provider: str) -> Floats:
-    """Probability that a patient goes to `provider` for `setting`, by home acute trust (one value per ACUTE)."""
-    out = np.zeros(len(ACUTE))
+def affinity(setting: str, provider: str, providers: Roster = BASE_ROSTER) -> Floats:
+    """Probability that a patient goes to `provider` for `setting`, by home acute trust (one value per home)."""
+    homes = providers.acute
+    out = np.zeros(len(homes))
+    base = len(ACUTE)
     if setting in _HOME and provider in ACUTE:
-        out[:] = _AWAY[setting]
+        out[:base] = _AWAY[setting]
         out[ACUTE.index(provider)] = _HOME[setting]
+    elif setting in _HOME and provider in homes:
+        _national_acute(out, setting, homes.index(provider), base)
     elif setting in ("apc", "op") and provider == ELECTIVE_CENTRE:
-        out[:] = ELECTIVE_CENTRE_OP_SHARE if setting == "op" else 1.0
-    elif setting == "chs" and provider in ACUTE:
-        out[ACUTE.index(provider)] = COMMUNITY_HOME_ACUTE_SHARE
-    elif setting == "chs" and provider == MENTAL_HEALTH:
-        out[:] = 1 - COMMUNITY_HOME_ACUTE_SHARE
-    elif setting == "mh" and provider == MENTAL_HEALTH:
-        out[:] = 1.0
+        out[:base] = ELECTIVE_CENTRE_OP_SHARE if setting == "op" else 1.0
+    elif setting == "chs":
+        own = np.array(["chs" in providers.provider(code).settings for code in homes])
+        if provider in homes:
+            out[homes.index(provider)] = COMMUNITY_HOME_ACUTE_SHARE if own[homes.index(provider)] else 0.0
+        serves = np.array(providers.community) == provider
+        out[serves] = np.where(own[serves], 1 - COMMUNITY_HOME_ACUTE_SHARE, 1.0)
+    elif setting == "mh":
+        out[np.array(providers.mental_health) == provider] = 1.0
     return out
+
+
+def _national_acute(out: Floats, setting: str, index: int, base: int) -> None:
+    """An added acute trust's share of each home: most of its own, the rest of the previous added trust's (if any)."""
+    extra = len(out) - base
+    if extra == 1:
+        out[index] = 1.0
+        return
+    out[index] = _HOME[setting]
+    previous = base + (index - base - 1) % extra
+    out[previous] += 1 - _HOME[setting]
 
 
 @dataclass
@@ -79,6 +100,7 @@ class Demand:
     """Utilisation weights of the population per setting, and the provider shares they imply."""
 
     population: Population
+    providers: Roster = BASE_ROSTER
     _weights: dict[str, Floats] = field(default_factory=dict)
 
     def weights(self, setting: str) -> Floats:
@@ -89,16 +111,17 @@ class Demand:
     def home_shares(self, setting: str) -> Floats:
         """Share of the setting's utilisation-weighted patients living in each home acute trust's area."""
         w = self.weights(setting)
-        totals = np.bincount(self.population.home, weights=w, minlength=len(ACUTE))
+        totals = np.bincount(self.population.home, weights=w, minlength=len(self.providers.acute))
         return np.asarray(totals / totals.sum(), dtype=np.float64)
 
     def provider_share(self, setting: str, provider: str) -> float:
         """Expected share of the system's `setting` activity that happens at `provider` (before case-mix moves)."""
-        return float(self.home_shares(setting) @ affinity(setting, provider))
+        return float(self.home_shares(setting) @ affinity(setting, provider, self.providers))
 
     def patient_weights(self, setting: str, provider: str) -> Floats:
         """Weight of each patient when drawing `provider`'s events for `setting`."""
-        return np.asarray(self.weights(setting) * affinity(setting, provider)[self.population.home], dtype=np.float64)
+        shares = affinity(setting, provider, self.providers)
+        return np.asarray(self.weights(setting) * shares[self.population.home], dtype=np.float64)
 
 
 def apc_spells_per_year(pod: str) -> float:
@@ -110,13 +133,14 @@ def apc_spells_per_year(pod: str) -> float:
 def apc_hrg_weights(provider: str, pod: str) -> tuple[Floats, float]:
     """HRG probabilities at a provider for a POD, and the provider's volume relative to its plain share.
 
-    The elective centre takes 30% of elective and day case orthopaedics; the acute trusts keep the rest.
+    The elective centre takes 30% of elective and day case orthopaedics from the ICS's acute trusts, which keep the
+    rest (added acute trusts keep all theirs).
     For the elective centre the returned volume is its share of the whole system (85% orthopaedics, the rest
     pain management, minor skin and general surgery procedures).
     """
     cur = casemix.for_pod(pod)
     national = cur.activity / cur.activity.sum()
-    if pod not in ("EL", "DC"):
+    if pod not in ("EL", "DC") or (provider not in ACUTE and provider != ELECTIVE_CENTRE):
         return national, 1.0
     ortho = casemix.is_orthopaedic(cur)
     if provider != ELECTIVE_CENTRE:

@@ -26,16 +26,20 @@
 --   spell_id [key] admitted care: the event's spell
 --   total_cost [shown] cost of the event, pounds (exact)
 WITH recorded_events AS (
-    -- The one pass over patient_events: events with an activity record (only they have dates), in the columns the
-    -- steps below use. Spark computes it once and the three CTEs below read it.
+    -- Events with an activity record (only they have dates), in the columns the steps below use. Every step with a
+    -- row per record (recorded_events, apc_episodes, episode_values, index_patient_events, step_candidates) is read
+    -- at most twice, so Spark, which computes each such step once (engine.metrics.on_spark.stages), reads no
+    -- record-level table more than twice.
     SELECT setting, org_code, record_id, spell_id, patient_id, fin_year, start_date, end_date, pod, primary_diagnosis,
            hrg, spell_hrg, tfc, service_code, total_cost
     FROM patient_events
     WHERE has_activity_record = 1
 ),
 latest AS (
+    -- patient_events' second read: one column, aggregated.
     SELECT max(start_date) AS data_end
-    FROM recorded_events
+    FROM patient_events
+    WHERE has_activity_record = 1
 ),
 apc_episodes AS (
     SELECT org_code, record_id, spell_id, patient_id, fin_year, start_date, end_date, pod, primary_diagnosis, hrg,
@@ -53,51 +57,78 @@ index_prefix_lengths AS (
     FROM ref_pathway_code
     WHERE step = 'index_admission'
 ),
+index_sources AS (
+    -- The codes of an episode an index filter can match (both HRGs count as field hrg), and a row for the episode
+    -- itself (for an index with no code filter).
+    SELECT 'pod' AS source
+    UNION ALL
+    SELECT 'diagnosis'
+    UNION ALL
+    SELECT 'hrg'
+    UNION ALL
+    SELECT 'spell_hrg'
+    UNION ALL
+    SELECT 'tfc'
+    UNION ALL
+    SELECT 'episode'
+),
 episode_values AS (
-    SELECT org_code, record_id, 'pod' AS field, pod AS code FROM apc_episodes
-    UNION ALL
-    SELECT org_code, record_id, 'diagnosis', primary_diagnosis FROM apc_episodes
-    UNION ALL
-    SELECT org_code, record_id, 'hrg', hrg FROM apc_episodes
-    UNION ALL
-    SELECT org_code, record_id, 'hrg', spell_hrg FROM apc_episodes
-    UNION ALL
-    SELECT org_code, record_id, 'tfc', tfc FROM apc_episodes
+    -- apc_episodes' first read: every episode once per source.
+    SELECT e.org_code, e.record_id, e.spell_id, e.patient_id,
+           CASE WHEN f.source = 'spell_hrg' THEN 'hrg' ELSE f.source END AS field,
+           CASE f.source
+               WHEN 'pod' THEN e.pod
+               WHEN 'diagnosis' THEN e.primary_diagnosis
+               WHEN 'hrg' THEN e.hrg
+               WHEN 'spell_hrg' THEN e.spell_hrg
+               WHEN 'tfc' THEN e.tfc
+           END AS code
+    FROM apc_episodes AS e
+    CROSS JOIN index_sources AS f
 ),
 index_matches AS (
-    SELECT c.pathway, v.org_code, v.record_id, count(DISTINCT v.field) AS fields_matched
+    SELECT c.pathway, v.org_code, v.record_id, v.spell_id, v.patient_id, count(DISTINCT v.field) AS fields_matched
     FROM episode_values AS v
     JOIN index_prefix_lengths AS l ON l.field = v.field
     JOIN ref_pathway_code AS c
         ON c.step = 'index_admission' AND c.field = v.field AND c.code_prefix = substr(v.code, 1, l.prefix_length)
-    GROUP BY c.pathway, v.org_code, v.record_id
+    GROUP BY c.pathway, v.org_code, v.record_id, v.spell_id, v.patient_id
 ),
 index_records AS (
-    SELECT m.pathway, m.org_code, m.record_id
+    SELECT m.pathway, m.org_code, m.spell_id, m.patient_id
     FROM index_matches AS m
     JOIN index_steps AS s ON s.pathway = m.pathway
     WHERE m.fields_matched = s.code_fields
     UNION ALL
-    SELECT s.pathway, e.org_code, e.record_id
+    SELECT s.pathway, v.org_code, v.spell_id, v.patient_id
     FROM index_steps AS s
-    CROSS JOIN apc_episodes AS e
+    JOIN episode_values AS v ON v.field = 'episode'
     WHERE s.code_fields = 0
 ),
 index_episodes AS (
-    SELECT DISTINCT s.pathway, s.pathway_label, s.follow_up_days, e.org_code, e.spell_id, e.patient_id
+    SELECT DISTINCT s.pathway, s.pathway_label, s.follow_up_days, r.org_code, r.spell_id, r.patient_id
     FROM index_records AS r
     JOIN index_steps AS s ON s.pathway = r.pathway
-    JOIN apc_episodes AS e ON e.org_code = r.org_code AND e.record_id = r.record_id
+),
+spell_dates AS (
+    -- apc_episodes' second read: each spell's first and last year and its admission and discharge dates.
+    SELECT org_code, spell_id,
+           min(fin_year) AS first_year,
+           max(fin_year) AS fin_year,
+           min(start_date) AS admission_date,
+           max(end_date) AS discharge_date
+    FROM apc_episodes
+    GROUP BY org_code, spell_id
 ),
 index_spells AS (
     SELECT i.pathway, i.pathway_label, i.org_code, i.spell_id, i.patient_id,
            max(i.follow_up_days) AS follow_up_days,
-           min(e.fin_year) AS first_year,
-           max(e.fin_year) AS fin_year,
-           min(e.start_date) AS admission_date,
-           max(e.end_date) AS discharge_date
+           min(d.first_year) AS first_year,
+           max(d.fin_year) AS fin_year,
+           min(d.admission_date) AS admission_date,
+           max(d.discharge_date) AS discharge_date
     FROM index_episodes AS i
-    JOIN apc_episodes AS e ON e.org_code = i.org_code AND e.spell_id = i.spell_id
+    JOIN spell_dates AS d ON d.org_code = i.org_code AND d.spell_id = i.spell_id
     GROUP BY i.pathway, i.pathway_label, i.org_code, i.spell_id, i.patient_id
 ),
 first_spells AS (
@@ -116,18 +147,22 @@ indexes AS (
     CROSS JOIN latest AS l
     WHERE f.position = 1
 ),
+index_patient_events AS (
+    -- recorded_events' second read: the index patients' events (what the steps look at) and the index spells'
+    -- episodes (the index stays; an episode of the spell recorded against another patient too).
+    SELECT e.setting, e.org_code, e.record_id, e.spell_id, e.patient_id, e.pod, e.primary_diagnosis, e.hrg,
+           e.spell_hrg, e.tfc, e.service_code, e.start_date, e.total_cost
+    FROM recorded_events AS e
+    WHERE e.patient_id IN (SELECT patient_id FROM indexes)
+       OR (e.setting = 'apc' AND e.patient_id IS NOT NULL AND e.spell_id IN (SELECT index_spell_id FROM indexes))
+),
 index_stays AS (
     SELECT i.fin_year, i.pathway, i.pathway_label, i.index_org_code, i.index_spell_id, i.patient_id, i.is_complete,
            'index_admission' AS step, 0 AS step_order, 'apc' AS setting, e.org_code, e.record_id, e.spell_id,
            e.total_cost
     FROM indexes AS i
-    JOIN apc_episodes AS e ON e.org_code = i.index_org_code AND e.spell_id = i.index_spell_id
-),
-index_patient_events AS (
-    SELECT setting, org_code, record_id, spell_id, patient_id, pod, primary_diagnosis, hrg, spell_hrg, tfc,
-           service_code, start_date, total_cost
-    FROM recorded_events
-    WHERE patient_id IN (SELECT patient_id FROM index_episodes)
+    JOIN index_patient_events AS e
+        ON e.setting = 'apc' AND e.org_code = i.index_org_code AND e.spell_id = i.index_spell_id
 ),
 candidate_events AS (
     SELECT i.fin_year, i.pathway, i.pathway_label, i.index_org_code, i.index_spell_id, i.patient_id, i.is_complete,
@@ -151,24 +186,34 @@ step_candidates AS (
               AND date_diff('day', c.discharge_date, c.start_date) <= s.to_day)
       )
 ),
+step_sources AS (
+    -- The codes of an event a step filter can match (both HRGs count as field hrg).
+    SELECT 'pod' AS source
+    UNION ALL
+    SELECT 'diagnosis'
+    UNION ALL
+    SELECT 'hrg'
+    UNION ALL
+    SELECT 'spell_hrg'
+    UNION ALL
+    SELECT 'tfc'
+    UNION ALL
+    SELECT 'service'
+),
 step_values AS (
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'pod' AS field, pod AS code
-    FROM step_candidates
-    UNION ALL
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'diagnosis', primary_diagnosis
-    FROM step_candidates
-    UNION ALL
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'hrg', hrg
-    FROM step_candidates
-    UNION ALL
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'hrg', spell_hrg
-    FROM step_candidates
-    UNION ALL
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'tfc', tfc
-    FROM step_candidates
-    UNION ALL
-    SELECT pathway, index_org_code, index_spell_id, step, setting, org_code, record_id, 'service', service_code
-    FROM step_candidates
+    -- step_candidates' first read (step_events is the second): every candidate once per source.
+    SELECT c.pathway, c.index_org_code, c.index_spell_id, c.step, c.setting, c.org_code, c.record_id,
+           CASE WHEN f.source = 'spell_hrg' THEN 'hrg' ELSE f.source END AS field,
+           CASE f.source
+               WHEN 'pod' THEN c.pod
+               WHEN 'diagnosis' THEN c.primary_diagnosis
+               WHEN 'hrg' THEN c.hrg
+               WHEN 'spell_hrg' THEN c.spell_hrg
+               WHEN 'tfc' THEN c.tfc
+               WHEN 'service' THEN c.service_code
+           END AS code
+    FROM step_candidates AS c
+    CROSS JOIN step_sources AS f
 ),
 step_matches AS (
     SELECT v.pathway, v.index_org_code, v.index_spell_id, v.step, v.setting, v.org_code, v.record_id,

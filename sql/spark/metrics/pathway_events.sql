@@ -24,7 +24,9 @@ WITH recorded_events AS (
 ), latest AS (
   SELECT
     MAX(start_date) AS data_end
-  FROM recorded_events
+  FROM patient_events
+  WHERE
+    has_activity_record = 1
 ), apc_episodes AS (
   SELECT
     org_code,
@@ -59,46 +61,52 @@ WITH recorded_events AS (
   FROM ref_pathway_code
   WHERE
     step = 'index_admission'
+), index_sources AS (
+  SELECT
+    'pod' AS source
+  UNION ALL
+  SELECT
+    'diagnosis'
+  UNION ALL
+  SELECT
+    'hrg'
+  UNION ALL
+  SELECT
+    'spell_hrg'
+  UNION ALL
+  SELECT
+    'tfc'
+  UNION ALL
+  SELECT
+    'episode'
 ), episode_values AS (
   SELECT
-    org_code,
-    record_id,
-    'pod' AS field,
-    pod AS code
-  FROM apc_episodes
-  UNION ALL
-  SELECT
-    org_code,
-    record_id,
-    'diagnosis',
-    primary_diagnosis
-  FROM apc_episodes
-  UNION ALL
-  SELECT
-    org_code,
-    record_id,
-    'hrg',
-    hrg
-  FROM apc_episodes
-  UNION ALL
-  SELECT
-    org_code,
-    record_id,
-    'hrg',
-    spell_hrg
-  FROM apc_episodes
-  UNION ALL
-  SELECT
-    org_code,
-    record_id,
-    'tfc',
-    tfc
-  FROM apc_episodes
+    e.org_code,
+    e.record_id,
+    e.spell_id,
+    e.patient_id,
+    CASE WHEN f.source = 'spell_hrg' THEN 'hrg' ELSE f.source END AS field,
+    CASE f.source
+      WHEN 'pod'
+      THEN e.pod
+      WHEN 'diagnosis'
+      THEN e.primary_diagnosis
+      WHEN 'hrg'
+      THEN e.hrg
+      WHEN 'spell_hrg'
+      THEN e.spell_hrg
+      WHEN 'tfc'
+      THEN e.tfc
+    END AS code
+  FROM apc_episodes AS e
+  CROSS JOIN index_sources AS f
 ), index_matches AS (
   SELECT
     c.pathway,
     v.org_code,
     v.record_id,
+    v.spell_id,
+    v.patient_id,
     COUNT(DISTINCT v.field) AS fields_matched
   FROM episode_values AS v
   JOIN index_prefix_lengths AS l
@@ -110,12 +118,15 @@ WITH recorded_events AS (
   GROUP BY
     c.pathway,
     v.org_code,
-    v.record_id
+    v.record_id,
+    v.spell_id,
+    v.patient_id
 ), index_records AS (
   SELECT
     m.pathway,
     m.org_code,
-    m.record_id
+    m.spell_id,
+    m.patient_id
   FROM index_matches AS m
   JOIN index_steps AS s
     ON s.pathway = m.pathway
@@ -124,10 +135,12 @@ WITH recorded_events AS (
   UNION ALL
   SELECT
     s.pathway,
-    e.org_code,
-    e.record_id
+    v.org_code,
+    v.spell_id,
+    v.patient_id
   FROM index_steps AS s
-  CROSS JOIN apc_episodes AS e
+  JOIN episode_values AS v
+    ON v.field = 'episode'
   WHERE
     s.code_fields = 0
 ), index_episodes AS (
@@ -135,14 +148,24 @@ WITH recorded_events AS (
     s.pathway,
     s.pathway_label,
     s.follow_up_days,
-    e.org_code,
-    e.spell_id,
-    e.patient_id
+    r.org_code,
+    r.spell_id,
+    r.patient_id
   FROM index_records AS r
   JOIN index_steps AS s
     ON s.pathway = r.pathway
-  JOIN apc_episodes AS e
-    ON e.org_code = r.org_code AND e.record_id = r.record_id
+), spell_dates AS (
+  SELECT
+    org_code,
+    spell_id,
+    MIN(fin_year) AS first_year,
+    MAX(fin_year) AS fin_year,
+    MIN(start_date) AS admission_date,
+    MAX(end_date) AS discharge_date
+  FROM apc_episodes
+  GROUP BY
+    org_code,
+    spell_id
 ), index_spells AS (
   SELECT
     i.pathway,
@@ -151,13 +174,13 @@ WITH recorded_events AS (
     i.spell_id,
     i.patient_id,
     MAX(i.follow_up_days) AS follow_up_days,
-    MIN(e.fin_year) AS first_year,
-    MAX(e.fin_year) AS fin_year,
-    MIN(e.start_date) AS admission_date,
-    MAX(e.end_date) AS discharge_date
+    MIN(d.first_year) AS first_year,
+    MAX(d.fin_year) AS fin_year,
+    MIN(d.admission_date) AS admission_date,
+    MAX(d.discharge_date) AS discharge_date
   FROM index_episodes AS i
-  JOIN apc_episodes AS e
-    ON e.org_code = i.org_code AND e.spell_id = i.spell_id
+  JOIN spell_dates AS d
+    ON d.org_code = i.org_code AND d.spell_id = i.spell_id
   GROUP BY
     i.pathway,
     i.pathway_label,
@@ -191,6 +214,37 @@ WITH recorded_events AS (
   CROSS JOIN latest AS l
   WHERE
     f.position = 1
+), index_patient_events AS (
+  SELECT
+    e.setting,
+    e.org_code,
+    e.record_id,
+    e.spell_id,
+    e.patient_id,
+    e.pod,
+    e.primary_diagnosis,
+    e.hrg,
+    e.spell_hrg,
+    e.tfc,
+    e.service_code,
+    e.start_date,
+    e.total_cost
+  FROM recorded_events AS e
+  WHERE
+    e.patient_id IN (
+      SELECT
+        patient_id
+      FROM indexes
+    )
+    OR (
+      e.setting = 'apc'
+      AND NOT e.patient_id IS NULL
+      AND e.spell_id IN (
+        SELECT
+          index_spell_id
+        FROM indexes
+      )
+    )
 ), index_stays AS (
   SELECT
     i.fin_year,
@@ -208,30 +262,10 @@ WITH recorded_events AS (
     e.spell_id,
     e.total_cost
   FROM indexes AS i
-  JOIN apc_episodes AS e
-    ON e.org_code = i.index_org_code AND e.spell_id = i.index_spell_id
-), index_patient_events AS (
-  SELECT
-    setting,
-    org_code,
-    record_id,
-    spell_id,
-    patient_id,
-    pod,
-    primary_diagnosis,
-    hrg,
-    spell_hrg,
-    tfc,
-    service_code,
-    start_date,
-    total_cost
-  FROM recorded_events
-  WHERE
-    patient_id IN (
-      SELECT
-        patient_id
-      FROM index_episodes
-    )
+  JOIN index_patient_events AS e
+    ON e.setting = 'apc'
+    AND e.org_code = i.index_org_code
+    AND e.spell_id = i.index_spell_id
 ), candidate_events AS (
   SELECT
     i.fin_year,
@@ -306,78 +340,50 @@ WITH recorded_events AS (
         AND DATEDIFF(DAY, c.discharge_date, c.start_date) <= s.to_day
       )
     )
+), step_sources AS (
+  SELECT
+    'pod' AS source
+  UNION ALL
+  SELECT
+    'diagnosis'
+  UNION ALL
+  SELECT
+    'hrg'
+  UNION ALL
+  SELECT
+    'spell_hrg'
+  UNION ALL
+  SELECT
+    'tfc'
+  UNION ALL
+  SELECT
+    'service'
 ), step_values AS (
   SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'pod' AS field,
-    pod AS code
-  FROM step_candidates
-  UNION ALL
-  SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'diagnosis',
-    primary_diagnosis
-  FROM step_candidates
-  UNION ALL
-  SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'hrg',
-    hrg
-  FROM step_candidates
-  UNION ALL
-  SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'hrg',
-    spell_hrg
-  FROM step_candidates
-  UNION ALL
-  SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'tfc',
-    tfc
-  FROM step_candidates
-  UNION ALL
-  SELECT
-    pathway,
-    index_org_code,
-    index_spell_id,
-    step,
-    setting,
-    org_code,
-    record_id,
-    'service',
-    service_code
-  FROM step_candidates
+    c.pathway,
+    c.index_org_code,
+    c.index_spell_id,
+    c.step,
+    c.setting,
+    c.org_code,
+    c.record_id,
+    CASE WHEN f.source = 'spell_hrg' THEN 'hrg' ELSE f.source END AS field,
+    CASE f.source
+      WHEN 'pod'
+      THEN c.pod
+      WHEN 'diagnosis'
+      THEN c.primary_diagnosis
+      WHEN 'hrg'
+      THEN c.hrg
+      WHEN 'spell_hrg'
+      THEN c.spell_hrg
+      WHEN 'tfc'
+      THEN c.tfc
+      WHEN 'service'
+      THEN c.service_code
+    END AS code
+  FROM step_candidates AS c
+  CROSS JOIN step_sources AS f
 ), step_matches AS (
   SELECT
     v.pathway,

@@ -97,13 +97,25 @@ RECORD_LEVEL = {
 }
 """Tables with a row per record or cost line: what a metric's Spark plan may read at most twice."""
 
+NOT_YET_TWO_READS = {
+    ("spells", "spells__episodes"): 3,
+    ("service_records", "service_records__candidates"): 4,
+    ("service_line_wards", "service_line_wards__service_lines"): 3,
+    ("benchmark_inputs", "benchmark_inputs__records"): 6,
+}
+"""Materialised record-level steps still read more than twice (each a scan of a computed copy, not of the lake):
+docs/national-scale.md lists them. Exact, so a change either way shows here."""
 
-def _record_level_reads(plans: list[str]) -> dict[str, int]:
+
+def _record_level_reads(plans: list[str], steps: dict[str, list[str]] | None = None) -> dict[str, int]:
     """How often a metric's optimised Spark plans (every step) read each record-level table: a lake table is a
     `Relation [...] parquet` leaf, a materialised (checkpointed) table a `LogicalRDD [...]` leaf, told apart by their
-    columns."""
+    columns. `steps` are the metric's own materialised steps (`OnSpark.steps`); those with a row per record (a
+    `record_id` column) are record-level tables too: a narrow copy of `patient_events` read three times is three
+    record-level reads."""
     shapes = json.loads((Path(__file__).parents[3] / "sql" / "shapes" / "tables.json").read_text(encoding="utf-8"))
     columns = {name: frozenset(shapes[group][table]) for name, (group, table) in RECORD_LEVEL.items()}
+    columns |= {view: frozenset(names) for view, names in (steps or {}).items() if "record_id" in names}
     reads = dict.fromkeys(columns, 0)
     for plan in plans:
         for leaf in re.findall(r"(?:(?<!InMemory)Relation \S*?\[|LogicalRDD \[)([^\]]*)\]", plan):
@@ -158,10 +170,12 @@ def test_without_ansi_mode_too_and_no_metric_reads_a_record_level_table_more_tha
     differences, _ = _differences(refreshed_ics[1].store_path, config.store_path)
     assert differences == []
     assert compute.plans is not None and set(compute.plans) == {m.name for m in catalog.metrics()}
-    reads = {name: _record_level_reads(plans) for name, plans in compute.plans.items()}
+    reads = {name: _record_level_reads(plans, compute.steps.get(name)) for name, plans in compute.plans.items()}
     assert reads["event_costs"]["lake cost_lines"] >= 1 and reads["event_costs"]["lake activity"] >= 1
     assert reads["patient_events"]["event_costs"] >= 1 and reads["pathway_events"]["patient_events"] >= 1
-    assert {(name, table): n for name, found in reads.items() for table, n in found.items() if n > 2} == {}
+    assert reads["pathway_events"]["pathway_events__recorded_events"] >= 1  # the copy is counted
+    over = {(name, table): n for name, found in reads.items() for table, n in found.items() if n > 2}
+    assert over == NOT_YET_TWO_READS
 
 
 def _edge_case_files(workspace: Workspace) -> list[Path]:
