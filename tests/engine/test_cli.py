@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from engine.cli import main
-from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
+from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row, distinct_nhs
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -94,7 +94,10 @@ def test_formula_like_text_is_made_inert() -> None:
 
 def test_refresh_then_export_from_the_command_line(workspace: Workspace) -> None:
     workspace.write_csv(
-        "ZZA_apc_202324_activity.csv", APC_HEADER, [apc_row(f"R{i}", org_code="ZZA") for i in range(12)]
+        "ZZA_apc_202324_activity.csv",
+        APC_HEADER,
+        # twelve patients: one patient's twelve episodes would make up the whole cell, which the dominance rule hides
+        [apc_row(f"R{i}", org_code="ZZA", nhs_number=n) for i, n in enumerate(distinct_nhs(12))],
     )
     workspace.write_csv(
         "ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row(f"R{i}", 100 + i, org_code="ZZA") for i in range(12)]
