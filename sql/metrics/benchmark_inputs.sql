@@ -114,6 +114,7 @@ unit_cells AS (
            sum(CAST(r.total_cost AS DECIMAL(19, 4)) * r.units) AS cost_units,
            count(r.national_unit_cost) AS priced,
            sum(r.service_priced) AS service_priced,
+           sum(CASE WHEN r.national_unit_cost IS NOT NULL THEN r.total_cost END) AS priced_cost,
            sum(CAST(r.national_unit_cost * CAST(r.units AS DOUBLE) AS DECIMAL(18, 6))) AS national_cost,
            min(r.schedule_year) AS schedule_year,
            min(r.service_code_field) AS service_code_field,
@@ -329,22 +330,20 @@ cc_bed_day_cost AS (
     WHERE r.setting = 'cc'
     GROUP BY r.fin_year, r.hrg, coalesce(r.unit_type, ''), r.org_code, r.unit_of_count
 ),
-wau_records AS (
-    SELECT r.fin_year, r.setting, r.org_code, r.total_cost,
-           CAST(r.national_unit_cost * CAST(r.units AS DOUBLE) AS DECIMAL(18, 6)) AS national_cost
-    FROM records AS r
-    WHERE r.national_unit_cost IS NOT NULL
-),
 wau_settings AS (
-    SELECT fin_year, setting, org_code, count(*) AS priced_records, sum(total_cost) AS priced_cost,
+    -- The priced records' count, cost and national cost, added up from the cells (a record is in one cell; sums of
+    -- exact decimals, so the same as from the records).
+    SELECT fin_year, setting, org_code, CAST(sum(priced) AS BIGINT) AS priced_records, sum(priced_cost) AS priced_cost,
            sum(national_cost) AS national_cost
-    FROM wau_records
+    FROM unit_cells
     GROUP BY fin_year, setting, org_code
+    HAVING sum(priced) > 0
     UNION ALL
-    SELECT fin_year, '(all)' AS setting, org_code, count(*) AS priced_records, sum(total_cost) AS priced_cost,
-           sum(national_cost) AS national_cost
-    FROM wau_records
+    SELECT fin_year, '(all)' AS setting, org_code, CAST(sum(priced) AS BIGINT) AS priced_records,
+           sum(priced_cost) AS priced_cost, sum(national_cost) AS national_cost
+    FROM unit_cells
     GROUP BY fin_year, org_code
+    HAVING sum(priced) > 0
 ),
 cost_per_wau AS (
     -- Model Health System: WAU = national cost / the year's pounds per WAU, and cost per WAU = cost / market forces
@@ -362,17 +361,29 @@ cost_per_wau AS (
     LEFT JOIN ref_wau_constant AS k ON k.fin_year = w.fin_year
     LEFT JOIN market_forces AS m ON m.fin_year = w.fin_year AND m.org_code = w.org_code
 ),
-service_priced AS (
-    -- The service lines' records with their units and national prices (a record may be in several service lines).
-    SELECT s.service_line, r.fin_year, 'year' AS period, r.org_code, r.unit_of_count, r.units, r.total_cost,
-           r.national_unit_cost, r.schedule_year
+service_line_records AS (
+    -- The service lines' records (a record may be in several service lines): read by the service cost and the
+    -- service driver cost, so the records are joined to the service lines once.
+    SELECT s.service_line, r.fin_year, r.quarter, r.org_code, r.unit_of_count, r.units, r.total_cost,
+           r.national_unit_cost, r.schedule_year, r.ward_cost, r.theatre_cost, r.critical_care_cost,
+           r.pathology_cost, r.imaging_cost, r.pharmacy_cost, r.high_cost_drugs_cost, r.therapies_cost,
+           r.outpatient_care_cost, r.emergency_care_cost, r.community_care_cost, r.mental_health_care_cost,
+           r.other_clinical_cost, r.overheads_cost, r.other_cost
     FROM records AS r
     JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+),
+service_periods AS (
+    SELECT 'year' AS period_kind
     UNION ALL
-    SELECT s.service_line, r.fin_year, 'Q' || CAST(r.quarter AS VARCHAR) AS period, r.org_code, r.unit_of_count,
-           r.units, r.total_cost, r.national_unit_cost, r.schedule_year
-    FROM records AS r
-    JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+    SELECT 'quarter'
+),
+service_priced AS (
+    -- Each service line record twice: for its year, and for its quarter.
+    SELECT r.service_line, r.fin_year,
+           CASE WHEN k.period_kind = 'year' THEN 'year' ELSE 'Q' || CAST(r.quarter AS VARCHAR) END AS period,
+           r.org_code, r.unit_of_count, r.units, r.total_cost, r.national_unit_cost, r.schedule_year
+    FROM service_line_records AS r
+    CROSS JOIN service_periods AS k
 ),
 service_cost AS (
     SELECT CASE WHEN c.period = 'year' THEN 'service_cost' ELSE 'service_cost_quarter' END AS family, c.fin_year,
@@ -394,7 +405,7 @@ service_cost AS (
     GROUP BY c.fin_year, c.period, c.service_line, c.org_code, c.unit_of_count
 ),
 service_driver_records AS (
-    SELECT s.service_line, r.fin_year, r.org_code, r.unit_of_count, r.units, d.cost_driver,
+    SELECT r.service_line, r.fin_year, r.org_code, r.unit_of_count, r.units, d.cost_driver,
            CASE d.cost_driver
                 WHEN 'ward' THEN r.ward_cost
                 WHEN 'theatre' THEN r.theatre_cost
@@ -412,8 +423,7 @@ service_driver_records AS (
                 WHEN 'overheads' THEN r.overheads_cost
                 WHEN 'other' THEN r.other_cost
            END AS driver_cost
-    FROM records AS r
-    JOIN service_records AS s ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+    FROM service_line_records AS r
     CROSS JOIN ref_cost_driver AS d
 ),
 service_drivers_used AS (

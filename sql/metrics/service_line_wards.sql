@@ -37,20 +37,24 @@ wards AS (
     GROUP BY service_line, fin_year, org_code, ward
 ),
 providers AS (
-    SELECT service_line, fin_year, org_code, count(DISTINCT record_id) AS provider_episodes,
-           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(bed_days) AS DOUBLE), 0) AS provider_cost_per_bed_day
+    SELECT service_line, fin_year, org_code, count(DISTINCT record_id) AS provider_episodes, sum(cost) AS ward_cost,
+           sum(bed_days) AS bed_days
     FROM service_lines
     GROUP BY service_line, fin_year, org_code
 ),
 ics AS (
-    SELECT service_line, fin_year, count(DISTINCT org_code || '|' || record_id) AS ics_episodes,
-           CAST(sum(cost) AS DOUBLE) / nullif(CAST(sum(bed_days) AS DOUBLE), 0) AS ics_cost_per_bed_day
-    FROM service_lines
+    -- A record belongs to one provider, so the ICS's records and sums are the providers' added up: no third pass
+    -- over the lines.
+    SELECT service_line, fin_year, CAST(sum(provider_episodes) AS BIGINT) AS ics_episodes,
+           CAST(sum(ward_cost) AS DOUBLE) / nullif(CAST(sum(bed_days) AS DOUBLE), 0) AS ics_cost_per_bed_day
+    FROM providers
     GROUP BY service_line, fin_year
 )
 SELECT w.service_line, w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, CAST(w.bed_days AS DOUBLE) AS bed_days,
        CAST(w.ward_cost AS DOUBLE) / nullif(CAST(w.bed_days AS DOUBLE), 0) AS cost_per_bed_day,
-       p.provider_episodes, p.provider_cost_per_bed_day, i.ics_episodes, i.ics_cost_per_bed_day, s.refresh_id
+       p.provider_episodes,
+       CAST(p.ward_cost AS DOUBLE) / nullif(CAST(p.bed_days AS DOUBLE), 0) AS provider_cost_per_bed_day,
+       i.ics_episodes, i.ics_cost_per_bed_day, s.refresh_id
 FROM wards AS w
 JOIN providers AS p ON p.service_line = w.service_line AND p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i ON i.service_line = w.service_line AND i.fin_year = w.fin_year

@@ -42,18 +42,29 @@ prefix_lengths AS (
     SELECT DISTINCT field, length(code_prefix) AS prefix_length
     FROM ref_service_line_code
 ),
+code_fields AS (
+    -- The codes of a record a service line's filter can match.
+    SELECT 'hrg' AS field
+    UNION ALL
+    SELECT 'tfc'
+    UNION ALL
+    SELECT 'diagnosis'
+),
+coded AS (
+    -- candidates' first read: every record once per code field (the second is the final SELECT).
+    SELECT c.service_line, c.setting, c.org_code, c.record_id, f.field,
+           CASE f.field
+               WHEN 'hrg' THEN c.hrg
+               WHEN 'tfc' THEN c.tfc
+               WHEN 'diagnosis' THEN c.primary_diagnosis
+           END AS code
+    FROM candidates AS c
+    CROSS JOIN code_fields AS f
+),
 record_codes AS (
-    SELECT c.service_line, c.setting, c.org_code, c.record_id, 'hrg' AS field, c.hrg AS code
-    FROM candidates AS c
-    WHERE c.hrg IS NOT NULL
-    UNION ALL
-    SELECT c.service_line, c.setting, c.org_code, c.record_id, 'tfc' AS field, c.tfc AS code
-    FROM candidates AS c
-    WHERE c.tfc IS NOT NULL
-    UNION ALL
-    SELECT c.service_line, c.setting, c.org_code, c.record_id, 'diagnosis' AS field, c.primary_diagnosis AS code
-    FROM candidates AS c
-    WHERE c.primary_diagnosis IS NOT NULL
+    SELECT service_line, setting, org_code, record_id, field, code
+    FROM coded
+    WHERE code IS NOT NULL
 ),
 matched AS (
     -- How many of the service line's code filters each record meets (a filter is met by any of its prefixes).

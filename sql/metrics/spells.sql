@@ -43,8 +43,12 @@ critical_care AS (
     GROUP BY e.org_code, e.spell_id
 ),
 totals AS (
+    -- The spell's POD, TFC and HRG are its first episode's, taken in the same pass as its sums.
     SELECT org_code, spell_id,
            max(fin_year) AS fin_year,
+           max(CASE WHEN position = 1 THEN pod END) AS pod,
+           max(CASE WHEN position = 1 THEN tfc END) AS tfc,
+           max(CASE WHEN position = 1 THEN spell_hrg END) AS hrg,
            count(*) AS episodes,
            max(los) AS los,
            sum(total_cost) AS total_cost,
@@ -59,13 +63,12 @@ totals AS (
     FROM episodes
     GROUP BY org_code, spell_id
 )
-SELECT t.fin_year, t.org_code, t.spell_id, f.pod, f.tfc, f.spell_hrg AS hrg, t.episodes, t.los, t.total_cost,
+SELECT t.fin_year, t.org_code, t.spell_id, t.pod, t.tfc, t.hrg, t.episodes, t.los, t.total_cost,
        t.ward_cost, t.theatre_cost, t.ward_bed_days, t.theatre_minutes, t.anaesthetic_minutes, t.medical_contacts,
        t.nursing_contacts, t.therapy_contacts,
        coalesce(c.cc_periods, 0) AS cc_periods,
        coalesce(c.cc_bed_days, 0) AS cc_bed_days,
        s.refresh_id
 FROM totals AS t
-JOIN episodes AS f ON f.org_code = t.org_code AND f.spell_id = t.spell_id AND f.position = 1
 LEFT JOIN critical_care AS c ON c.org_code = t.org_code AND c.spell_id = t.spell_id
 CROSS JOIN results.refresh_parameters AS s

@@ -157,6 +157,7 @@ WITH provider_years AS (
     SUM(CAST(r.total_cost AS NUMERIC(19, 4)) * r.units) AS cost_units,
     COUNT_BIG(r.national_unit_cost) AS priced,
     SUM(r.service_priced) AS service_priced,
+    SUM(CASE WHEN NOT r.national_unit_cost IS NULL THEN r.total_cost END) AS priced_cost,
     SUM(CAST(r.national_unit_cost * CAST(r.units AS FLOAT) AS NUMERIC(18, 6))) AS national_cost,
     MIN(r.schedule_year) AS schedule_year,
     MIN(r.service_code_field) AS service_code_field,
@@ -594,41 +595,35 @@ WITH provider_years AS (
     COALESCE(r.unit_type, ''),
     r.org_code,
     r.unit_of_count
-), wau_records AS (
-  SELECT
-    r.fin_year AS fin_year,
-    r.setting AS setting,
-    r.org_code AS org_code,
-    r.total_cost AS total_cost,
-    CAST(r.national_unit_cost * CAST(r.units AS FLOAT) AS NUMERIC(18, 6)) AS national_cost
-  FROM records AS r
-  WHERE
-    NOT r.national_unit_cost IS NULL
 ), wau_settings AS (
   SELECT
     fin_year,
     setting,
     org_code,
-    COUNT_BIG(*) AS priced_records,
-    SUM(total_cost) AS priced_cost,
+    CAST(SUM(priced) AS BIGINT) AS priced_records,
+    SUM(priced_cost) AS priced_cost,
     SUM(national_cost) AS national_cost
-  FROM wau_records
+  FROM unit_cells
   GROUP BY
     fin_year,
     setting,
     org_code
+  HAVING
+    SUM(priced) > 0
   UNION ALL
   SELECT
     fin_year,
     '(all)' AS setting,
     org_code,
-    COUNT_BIG(*) AS priced_records,
-    SUM(total_cost) AS priced_cost,
+    CAST(SUM(priced) AS BIGINT) AS priced_records,
+    SUM(priced_cost) AS priced_cost,
     SUM(national_cost) AS national_cost
-  FROM wau_records
+  FROM unit_cells
   GROUP BY
     fin_year,
     org_code
+  HAVING
+    SUM(priced) > 0
 ), cost_per_wau AS (
   SELECT
     'cost_per_wau' AS family,
@@ -654,34 +649,58 @@ WITH provider_years AS (
     ON k.fin_year = w.fin_year
   LEFT JOIN market_forces AS m
     ON m.fin_year = w.fin_year AND m.org_code = w.org_code
-), service_priced AS (
+), service_line_records AS (
   SELECT
-    s.service_line,
-    r.fin_year,
-    'year' AS period,
-    r.org_code,
-    r.unit_of_count,
-    r.units,
-    r.total_cost,
-    r.national_unit_cost,
-    r.schedule_year
+    s.service_line AS service_line,
+    r.fin_year AS fin_year,
+    r.quarter AS quarter,
+    r.org_code AS org_code,
+    r.unit_of_count AS unit_of_count,
+    r.units AS units,
+    r.total_cost AS total_cost,
+    r.national_unit_cost AS national_unit_cost,
+    r.schedule_year AS schedule_year,
+    r.ward_cost AS ward_cost,
+    r.theatre_cost AS theatre_cost,
+    r.critical_care_cost AS critical_care_cost,
+    r.pathology_cost AS pathology_cost,
+    r.imaging_cost AS imaging_cost,
+    r.pharmacy_cost AS pharmacy_cost,
+    r.high_cost_drugs_cost AS high_cost_drugs_cost,
+    r.therapies_cost AS therapies_cost,
+    r.outpatient_care_cost AS outpatient_care_cost,
+    r.emergency_care_cost AS emergency_care_cost,
+    r.community_care_cost AS community_care_cost,
+    r.mental_health_care_cost AS mental_health_care_cost,
+    r.other_clinical_cost AS other_clinical_cost,
+    r.overheads_cost AS overheads_cost,
+    r.other_cost AS other_cost
   FROM records AS r
   JOIN service_records AS s
     ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+), service_periods AS (
+  SELECT
+    'year' AS period_kind
   UNION ALL
   SELECT
-    s.service_line,
-    r.fin_year,
-    'Q' + CAST(r.quarter AS VARCHAR(MAX)) AS period,
-    r.org_code,
-    r.unit_of_count,
-    r.units,
-    r.total_cost,
-    r.national_unit_cost,
-    r.schedule_year
-  FROM records AS r
-  JOIN service_records AS s
-    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+    'quarter'
+), service_priced AS (
+  SELECT
+    r.service_line AS service_line,
+    r.fin_year AS fin_year,
+    CASE
+      WHEN k.period_kind = 'year'
+      THEN 'year'
+      ELSE 'Q' + CAST(r.quarter AS VARCHAR(MAX))
+    END AS period,
+    r.org_code AS org_code,
+    r.unit_of_count AS unit_of_count,
+    r.units AS units,
+    r.total_cost AS total_cost,
+    r.national_unit_cost AS national_unit_cost,
+    r.schedule_year AS schedule_year
+  FROM service_line_records AS r
+  CROSS JOIN service_periods AS k
 ), service_cost AS (
   SELECT
     CASE WHEN c.period = 'year' THEN 'service_cost' ELSE 'service_cost_quarter' END AS family,
@@ -726,7 +745,7 @@ WITH provider_years AS (
     c.unit_of_count
 ), service_driver_records AS (
   SELECT
-    s.service_line AS service_line,
+    r.service_line AS service_line,
     r.fin_year AS fin_year,
     r.org_code AS org_code,
     r.unit_of_count AS unit_of_count,
@@ -764,9 +783,7 @@ WITH provider_years AS (
       WHEN 'other'
       THEN r.other_cost
     END AS driver_cost
-  FROM records AS r
-  JOIN service_records AS s
-    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+  FROM service_line_records AS r
   CROSS JOIN ref_cost_driver AS d
 ), service_drivers_used AS (
   SELECT

@@ -37,7 +37,8 @@ WITH service_lines AS (
     fin_year AS fin_year,
     org_code AS org_code,
     COUNT_BIG(DISTINCT record_id) AS provider_episodes,
-    CAST(SUM(cost) AS FLOAT) / NULLIF(CAST(SUM(bed_days) AS FLOAT), 0) AS provider_cost_per_bed_day
+    SUM(cost) AS ward_cost,
+    SUM(bed_days) AS bed_days
   FROM service_lines
   GROUP BY
     service_line,
@@ -47,9 +48,9 @@ WITH service_lines AS (
   SELECT
     service_line AS service_line,
     fin_year AS fin_year,
-    COUNT_BIG(DISTINCT org_code + '|' + record_id) AS ics_episodes,
-    CAST(SUM(cost) AS FLOAT) / NULLIF(CAST(SUM(bed_days) AS FLOAT), 0) AS ics_cost_per_bed_day
-  FROM service_lines
+    CAST(SUM(provider_episodes) AS BIGINT) AS ics_episodes,
+    CAST(SUM(ward_cost) AS FLOAT) / NULLIF(CAST(SUM(bed_days) AS FLOAT), 0) AS ics_cost_per_bed_day
+  FROM providers
   GROUP BY
     service_line,
     fin_year
@@ -64,7 +65,7 @@ SELECT
   CAST(w.bed_days AS FLOAT) AS bed_days,
   CAST(w.ward_cost AS FLOAT) / NULLIF(CAST(w.bed_days AS FLOAT), 0) AS cost_per_bed_day,
   p.provider_episodes,
-  p.provider_cost_per_bed_day,
+  CAST(p.ward_cost AS FLOAT) / NULLIF(CAST(p.bed_days AS FLOAT), 0) AS provider_cost_per_bed_day,
   i.ics_episodes,
   i.ics_cost_per_bed_day,
   s.refresh_id

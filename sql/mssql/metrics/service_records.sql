@@ -39,39 +39,43 @@ WITH candidates AS (
     field AS field,
     LEN(code_prefix) AS prefix_length
   FROM ref_service_line_code
+), code_fields AS (
+  SELECT
+    'hrg' AS field
+  UNION ALL
+  SELECT
+    'tfc'
+  UNION ALL
+  SELECT
+    'diagnosis'
+), coded AS (
+  SELECT
+    c.service_line AS service_line,
+    c.setting AS setting,
+    c.org_code AS org_code,
+    c.record_id AS record_id,
+    f.field AS field,
+    CASE f.field
+      WHEN 'hrg'
+      THEN c.hrg
+      WHEN 'tfc'
+      THEN c.tfc
+      WHEN 'diagnosis'
+      THEN c.primary_diagnosis
+    END AS code
+  FROM candidates AS c
+  CROSS JOIN code_fields AS f
 ), record_codes AS (
   SELECT
-    c.service_line,
-    c.setting,
-    c.org_code,
-    c.record_id,
-    'hrg' AS field,
-    c.hrg AS code
-  FROM candidates AS c
+    service_line AS service_line,
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    field AS field,
+    code AS code
+  FROM coded
   WHERE
-    NOT c.hrg IS NULL
-  UNION ALL
-  SELECT
-    c.service_line,
-    c.setting,
-    c.org_code,
-    c.record_id,
-    'tfc' AS field,
-    c.tfc AS code
-  FROM candidates AS c
-  WHERE
-    NOT c.tfc IS NULL
-  UNION ALL
-  SELECT
-    c.service_line,
-    c.setting,
-    c.org_code,
-    c.record_id,
-    'diagnosis' AS field,
-    c.primary_diagnosis AS code
-  FROM candidates AS c
-  WHERE
-    NOT c.primary_diagnosis IS NULL
+    NOT code IS NULL
 ), matched AS (
   SELECT
     r.service_line AS service_line,

@@ -157,6 +157,7 @@ WITH provider_years AS (
     SUM(CAST(r.total_cost AS DECIMAL(19, 4)) * r.units) AS cost_units,
     COUNT(r.national_unit_cost) AS priced,
     SUM(r.service_priced) AS service_priced,
+    SUM(CASE WHEN NOT r.national_unit_cost IS NULL THEN r.total_cost END) AS priced_cost,
     SUM(CAST(r.national_unit_cost * CAST(r.units AS DOUBLE) AS DECIMAL(18, 6))) AS national_cost,
     MIN(r.schedule_year) AS schedule_year,
     MIN(r.service_code_field) AS service_code_field,
@@ -594,41 +595,35 @@ WITH provider_years AS (
     COALESCE(r.unit_type, ''),
     r.org_code,
     r.unit_of_count
-), wau_records AS (
-  SELECT
-    r.fin_year,
-    r.setting,
-    r.org_code,
-    r.total_cost,
-    CAST(r.national_unit_cost * CAST(r.units AS DOUBLE) AS DECIMAL(18, 6)) AS national_cost
-  FROM records AS r
-  WHERE
-    NOT r.national_unit_cost IS NULL
 ), wau_settings AS (
   SELECT
     fin_year,
     setting,
     org_code,
-    COUNT(*) AS priced_records,
-    SUM(total_cost) AS priced_cost,
+    CAST(SUM(priced) AS BIGINT) AS priced_records,
+    SUM(priced_cost) AS priced_cost,
     SUM(national_cost) AS national_cost
-  FROM wau_records
+  FROM unit_cells
   GROUP BY
     fin_year,
     setting,
     org_code
+  HAVING
+    SUM(priced) > 0
   UNION ALL
   SELECT
     fin_year,
     '(all)' AS setting,
     org_code,
-    COUNT(*) AS priced_records,
-    SUM(total_cost) AS priced_cost,
+    CAST(SUM(priced) AS BIGINT) AS priced_records,
+    SUM(priced_cost) AS priced_cost,
     SUM(national_cost) AS national_cost
-  FROM wau_records
+  FROM unit_cells
   GROUP BY
     fin_year,
     org_code
+  HAVING
+    SUM(priced) > 0
 ), cost_per_wau AS (
   SELECT
     'cost_per_wau' AS family,
@@ -654,34 +649,58 @@ WITH provider_years AS (
     ON k.fin_year = w.fin_year
   LEFT JOIN market_forces AS m
     ON m.fin_year = w.fin_year AND m.org_code = w.org_code
-), service_priced AS (
+), service_line_records AS (
   SELECT
     s.service_line,
     r.fin_year,
-    'year' AS period,
+    r.quarter,
     r.org_code,
     r.unit_of_count,
     r.units,
     r.total_cost,
     r.national_unit_cost,
-    r.schedule_year
+    r.schedule_year,
+    r.ward_cost,
+    r.theatre_cost,
+    r.critical_care_cost,
+    r.pathology_cost,
+    r.imaging_cost,
+    r.pharmacy_cost,
+    r.high_cost_drugs_cost,
+    r.therapies_cost,
+    r.outpatient_care_cost,
+    r.emergency_care_cost,
+    r.community_care_cost,
+    r.mental_health_care_cost,
+    r.other_clinical_cost,
+    r.overheads_cost,
+    r.other_cost
   FROM records AS r
   JOIN service_records AS s
     ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+), service_periods AS (
+  SELECT
+    'year' AS period_kind
   UNION ALL
   SELECT
-    s.service_line,
+    'quarter'
+), service_priced AS (
+  SELECT
+    r.service_line,
     r.fin_year,
-    'Q' || CAST(r.quarter AS STRING) AS period,
+    CASE
+      WHEN k.period_kind = 'year'
+      THEN 'year'
+      ELSE 'Q' || CAST(r.quarter AS STRING)
+    END AS period,
     r.org_code,
     r.unit_of_count,
     r.units,
     r.total_cost,
     r.national_unit_cost,
     r.schedule_year
-  FROM records AS r
-  JOIN service_records AS s
-    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+  FROM service_line_records AS r
+  CROSS JOIN service_periods AS k
 ), service_cost AS (
   SELECT
     CASE WHEN c.period = 'year' THEN 'service_cost' ELSE 'service_cost_quarter' END AS family,
@@ -726,7 +745,7 @@ WITH provider_years AS (
     c.unit_of_count
 ), service_driver_records AS (
   SELECT
-    s.service_line,
+    r.service_line,
     r.fin_year,
     r.org_code,
     r.unit_of_count,
@@ -764,9 +783,7 @@ WITH provider_years AS (
       WHEN 'other'
       THEN r.other_cost
     END AS driver_cost
-  FROM records AS r
-  JOIN service_records AS s
-    ON s.setting = r.setting AND s.org_code = r.org_code AND s.record_id = r.record_id
+  FROM service_line_records AS r
   CROSS JOIN ref_cost_driver AS d
 ), service_drivers_used AS (
   SELECT

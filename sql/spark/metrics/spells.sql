@@ -46,6 +46,9 @@ WITH episodes AS (
     org_code,
     spell_id,
     MAX(fin_year) AS fin_year,
+    MAX(CASE WHEN position = 1 THEN pod END) AS pod,
+    MAX(CASE WHEN position = 1 THEN tfc END) AS tfc,
+    MAX(CASE WHEN position = 1 THEN spell_hrg END) AS hrg,
     COUNT(*) AS episodes,
     MAX(los) AS los,
     SUM(total_cost) AS total_cost,
@@ -66,9 +69,9 @@ SELECT
   t.fin_year,
   t.org_code,
   t.spell_id,
-  f.pod,
-  f.tfc,
-  f.spell_hrg AS hrg,
+  t.pod,
+  t.tfc,
+  t.hrg,
   t.episodes,
   t.los,
   t.total_cost,
@@ -84,8 +87,6 @@ SELECT
   COALESCE(c.cc_bed_days, 0) AS cc_bed_days,
   s.refresh_id
 FROM totals AS t
-JOIN episodes AS f
-  ON f.org_code = t.org_code AND f.spell_id = t.spell_id AND f.position = 1
 LEFT JOIN critical_care AS c
   ON c.org_code = t.org_code AND c.spell_id = t.spell_id
 CROSS JOIN results.refresh_parameters AS s;
