@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from engine import config as config_module
-from engine import nhs_number
 from engine.ingest import LoadResult, load_files, quality
 from engine.store import open_store
 from tests.postgres_server import PASSWORD_ENV, PostgresServer, PostgresUnavailableError
@@ -103,20 +102,6 @@ COST_HEADER = [
     "location",
 ]
 VALID_NHS = ["9434765919", "9990000018", "9990011028"]
-
-
-def distinct_nhs(count: int) -> list[str]:
-    """`count` valid NHS numbers from the test range (999...), one per patient: records given the same number are
-    one patient, whom the dominance rule (docs/disclosure-control.md, rule 5) treats as one contributor."""
-    numbers: list[str] = []
-    serial = 0
-    while len(numbers) < count:
-        first_nine = f"999{serial:06d}"
-        digit = nhs_number.check_digit(first_nine)
-        if digit is not None:
-            numbers.append(first_nine + str(digit))
-        serial += 1
-    return numbers
 
 
 class Workspace:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 from engine.cli import main
-from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row, distinct_nhs
+from engine.nhs_number import synthetic_numbers
+from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -97,7 +99,7 @@ def test_refresh_then_export_from_the_command_line(workspace: Workspace) -> None
         "ZZA_apc_202324_activity.csv",
         APC_HEADER,
         # twelve patients: one patient's twelve episodes would make up the whole cell, which the dominance rule hides
-        [apc_row(f"R{i}", org_code="ZZA", nhs_number=n) for i, n in enumerate(distinct_nhs(12))],
+        [apc_row(f"R{i}", org_code="ZZA", nhs_number=n) for i, n in enumerate(synthetic_numbers(np.arange(12)))],
     )
     workspace.write_csv(
         "ZZA_apc_202324_cost_lines.csv", COST_HEADER, [cost_row(f"R{i}", 100 + i, org_code="ZZA") for i in range(12)]
