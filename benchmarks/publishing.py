@@ -1,10 +1,11 @@
 """Secondary suppression's speed and what it hides: the publishing step's largest part, on a refreshed store.
 
-Reads the full results of the five published cost tables from a store that has been refreshed, then times
-`engine.publish.secondary.choose` on them: building the cells and margins, and each group of linked cells (one
-provider's year) with its size, how its pattern was chosen (HiGHS's integer program, or margin by margin for a group
-too large for it within a refresh) and its seconds; peak RSS; and what it hides beyond primary suppression (cells and
-cost of unit_cost_benchmark: the information loss).
+Reads the full results of the published tables in its margins (cost, wards, service lines, lengths of stay) from a
+store that has been refreshed, then times `engine.publish.secondary.choose` on them: building the cells and margins,
+and each group of linked cells (one provider's year) with its size, how its pattern was chosen (HiGHS's integer
+program, or margin by margin for a group too large for it within a refresh) and its seconds; peak RSS; and what it
+hides beyond primary suppression (cells and cost of unit_cost_benchmark, and cells and magnitude per table: the
+information loss).
 
 With `--baseline` it runs the same results again with HiGHS on every group, however large (the pattern every refresh
 chose before issue 21), and prints the ratio of times and the difference in information loss. That can take minutes
@@ -59,6 +60,11 @@ def _report(label: str, outcome: secondary.SecondaryOutcome, cells_seconds: floa
         f"  unit_cost_benchmark: {outcome.cells:,} cells; hidden beyond primary {outcome.secondary_cells:,} cells, "
         f"£{outcome.secondary_cost:,.2f} ({share:.2%} of £{outcome.cost:,.2f})"
     )
+    for t in outcome.per_table:
+        print(
+            f"  {t.table}: {t.cells:,} rows, {t.primary_cells:,} hidden by their own rule, {t.secondary_cells:,} by "
+            f"secondary suppression ({t.unit} {t.secondary_value:,.2f} of {t.value:,.2f})"
+        )
 
 
 def main() -> None:

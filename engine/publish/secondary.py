@@ -53,6 +53,7 @@ class Level:
     count: str  # the count whose small values are hidden (primary suppression)
     # which rows of the table belong to the level: True for each row of the table's key columns
     where: Callable[[pa.Table], np.ndarray] = lambda t: np.ones(t.num_rows, dtype=bool)
+    reads: tuple[str, ...] = ()  # key columns `where` reads beyond its margins' `by`
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,25 @@ PROVIDER_ALL = Level("opportunity_summary", "cost", "activity", lambda t: _all(t
 PROVIDER_DRIVER = Level("opportunity_summary", "cost", "activity", lambda t: _all(t, "pod") & ~_all(t, "cost_driver"))
 QUARTER = Level("system_cost", "total_cost", "activity")
 SETTING = Level("provider_overview", "total_cost", "activity")
+TREND = Level("cost_trend", "total_cost", "activity")
+WAU_SETTING = Level("cost_per_wau", "total_cost", "activity", lambda t: ~_all(t, "setting"))
+WAU_ALL = Level("cost_per_wau", "total_cost", "activity", lambda t: _all(t, "setting"))
+# A provider's ward cost in opportunity_summary is the sum of its wards in ward_costs.
+WARD_TOTAL = Level("opportunity_summary", "cost", "activity", lambda t: _all(t, "pod") & _is(t, "cost_driver", "ward"))
+WARD = Level("ward_costs", "ward_cost", "episodes", reads=("ward",))
+# Service lines: a line's year is the sum of its quarters and of its cost drivers; its ward driver of its wards.
+SL_YEAR = Level("service_line_benchmark", "total_cost", "activity", lambda t: _is(t, "period", "year"), ("period",))
+SL_QUARTER = Level("service_line_benchmark", "total_cost", "activity", lambda t: ~_is(t, "period", "year"), ("period",))
+SL_DRIVER = Level("service_line_drivers", "driver_cost", "activity")
+SL_DRIVER_WARD = Level(
+    "service_line_drivers", "driver_cost", "activity", lambda t: _is(t, "cost_driver", "ward"), ("cost_driver",)
+)
+SL_WARD = Level("service_line_wards", "ward_cost", "episodes", reads=("ward",))
+# Lengths of stay: a cell's magnitude is its bed days (what a patient's long stay shows), its count its spells.
+LOS_CELL = Level("los_benchmark", "bed_days", "spells", reads=("tfc",))
+LOS_HRG = Level("los_summary", "bed_days", "spells", lambda t: ~_all(t, "pod") & ~_all(t, "hrg"))
+LOS_POD = Level("los_summary", "bed_days", "spells", lambda t: ~_all(t, "pod") & _all(t, "hrg"))
+LOS_PROVIDER = Level("los_summary", "bed_days", "spells", lambda t: _all(t, "pod"))
 
 # Every "total = sum of parts" among the published cost tables (tests/engine/publish check each holds, to the penny,
 # on the full results). All lie within one provider and year.
@@ -99,13 +119,59 @@ MARGINS: tuple[Margin, ...] = (
     # (a setting's total less its shown POD totals). opportunity_summary rows get their POD's setting for these.
     Margin(SETTING, POD_ALL, ("fin_year", "org_code", "setting")),
     Margin(PROVIDER_ALL, SETTING, ("fin_year", "org_code")),
+    # cost_trend: a POD's cost in a quarter is the sum of that quarter's system_cost rows, and a POD's quarters add up
+    # to its year in opportunity_summary (and, implied, a setting's quarters and PODs to provider_overview)
+    Margin(TREND, QUARTER, ("fin_year", "quarter", "org_code", "pod")),
+    Margin(POD_ALL, TREND, ("fin_year", "org_code", "pod")),
+    Margin(SETTING, TREND, ("fin_year", "org_code", "setting")),
+    # cost_per_wau repeats a provider's cost per setting and in all: the same figure twice is a margin of one part,
+    # hidden in both tables or in neither
+    Margin(WAU_SETTING, SETTING, ("fin_year", "org_code", "setting")),
+    Margin(WAU_ALL, PROVIDER_ALL, ("fin_year", "org_code")),
+    # los_summary adds los_benchmark's cells up to a POD + HRG, a POD and the provider (bed days and spells alike)
+    Margin(LOS_HRG, LOS_CELL, ("fin_year", "org_code", "pod", "hrg")),
+    Margin(LOS_POD, LOS_HRG, ("fin_year", "org_code", "pod")),
+    Margin(LOS_PROVIDER, LOS_POD, ("fin_year", "org_code")),
+    Margin(WARD_TOTAL, WARD, ("fin_year", "org_code")),
+    Margin(SL_YEAR, SL_QUARTER, ("service_line", "fin_year", "org_code")),
+    Margin(SL_YEAR, SL_DRIVER, ("service_line", "fin_year", "org_code")),
+    Margin(SL_DRIVER_WARD, SL_WARD, ("service_line", "fin_year", "org_code")),
 )
 TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
+# Counts hidden with a row secondary suppression hides, beyond its level's count: cost_per_wau's priced cost is its
+# whole cost where everything was priced.
+ALSO_HIDDEN = {
+    "cost_per_wau": ("priced_activity",),
+    # a service line's spells and its trend and rolling counts (a year's rolling cost is its cost) go with it
+    "service_line_benchmark": ("spells", "trend_activity", "rolling_activity"),
+}
+
+
+def count_column(table: str) -> str:
+    """The count whose hiding hides a row of `table` (and every figure built on it)."""
+    return next(level.count for m in MARGINS for level in (m.total, m.parts) if level.table == table)
+
+
+def hidden_counts(table: str) -> tuple[str, ...]:
+    """Every count of `table` that secondary suppression hides in the rows it chooses."""
+    return (count_column(table), *ALSO_HIDDEN.get(table, ()))
+
+
+def _among(tables: Mapping[str, object]) -> tuple[tuple[str, ...], tuple[Margin, ...]]:
+    """The tables of the margins that are given, and the margins among them (every one when publishing; the tests'
+    generated tables hold only the cost tables)."""
+    margins = tuple(m for m in MARGINS if m.total.table in tables and m.parts.table in tables)
+    return tuple(sorted({m.total.table for m in margins} | {m.parts.table for m in margins})), margins
 
 
 def _all(table: pa.Table, column: str) -> np.ndarray:
     """True where the column is the "(all)" of a total row (a missing value is not)."""
-    return np.asarray(pc.fill_null(pc.equal(table.column(column), ALL), False).to_numpy(), dtype=bool)
+    return _is(table, column, ALL)
+
+
+def _is(table: pa.Table, column: str, value: str) -> np.ndarray:
+    """True where the column holds `value` (a missing value does not)."""
+    return np.asarray(pc.fill_null(pc.equal(table.column(column), value), False).to_numpy(), dtype=bool)
 
 
 @dataclass
@@ -137,6 +203,22 @@ class SecondaryOutcome:
     driver_dominance_cells: int = 0
     driver_dominance_cost: float = 0.0
     components: tuple[ComponentSolved, ...] = ()  # each group of linked cells with a primary cell, as solved
+    per_table: tuple[TableHidden, ...] = ()  # what was hidden in each table of the margins
+
+
+@dataclass(frozen=True)
+class TableHidden:
+    """One table of the margins: its rows, those hidden by a rule of their own (small or dominated) and those
+    secondary suppression hid, and the magnitude (pounds, or bed days for the length-of-stay tables) of each."""
+
+    table: str
+    unit: str  # the value column: total_cost, bed_days ...
+    cells: int
+    primary_cells: int
+    secondary_cells: int
+    value: float
+    primary_value: float
+    secondary_value: float
 
 
 @dataclass(frozen=True)
@@ -156,17 +238,19 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
 
     Built column-wise (a large ICS has half a million cells): keys become integer codes, margins a sort and a search."""
     cells = Cells()
-    keyed = _keyed_tables(tables)
+    names, margins = _among(tables)
+    keyed = _keyed_tables(tables, names)
     number: dict[str, np.ndarray] = {}  # table -> the cell number of each of its rows
-    for name in TABLES:
+    for name in names:
+        count = count_column(name)
         # the same rules as the published table's, in one place: the small-number rule, and the dominance rule
         # where the table declares its figures
-        small = rule.hidden(tables[name]["activity"]).to_numpy(zero_copy_only=False).astype(bool)
-        dominated = suppression.dominated(tables[name], catalog.metric(name).columns, rule).get("activity")
+        small = rule.hidden(tables[name][count]).to_numpy(zero_copy_only=False).astype(bool)
+        dominated = suppression.dominated(tables[name], catalog.metric(name).columns, rule).get(count)
         primary = small if dominated is None else small | dominated.to_numpy(zero_copy_only=False).astype(bool)
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
-        order = _key_order(keyed[name], {_value_column(name), "activity"})
+        order = _key_order(keyed[name], {_value_column(name), count})
         number[name] = np.empty(len(order), dtype=np.int64)
         number[name][order] = np.arange(len(cells.table), len(cells.table) + len(order))
         cells.table.extend([name] * len(order))
@@ -176,7 +260,7 @@ def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells
         cells.value.extend(_to_the_penny(keyed[name].column(_value_column(name)))[order].tolist())
         cells.primary.extend(primary[order].tolist())
         cells.small.extend(small[order].tolist())
-    for margin in MARGINS:
+    for margin in margins:
         cells.margins.extend(_margin_lists(margin, keyed, number))
     # each margin (its total first, then its parts) in the order of its cells, not of the rows they were found in:
     # Spark or the ICS SQL Server give the same results in another row order, and the integer program must not change
@@ -209,10 +293,12 @@ def _to_the_penny(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
-def _keyed_tables(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+def _keyed_tables(tables: Mapping[str, pa.Table], names: tuple[str, ...]) -> dict[str, pa.Table]:
     """The columns each table's margins read; opportunity_summary's rows get their POD's setting (the setting of the
     POD's last row in unit_cost_benchmark, none for the provider's row)."""
-    keyed = {name: tables[name].select(_needed(name)) for name in TABLES}
+    keyed = {name: tables[name].select(_needed(name)) for name in names}
+    if PROVIDER.table not in keyed:
+        return keyed
     cell = keyed[CELL.table]
     setting_of = dict(zip(cell["pod"].to_pylist(), cell["setting"].to_pylist(), strict=True))
     pods = keyed[PROVIDER.table]["pod"]
@@ -285,7 +371,7 @@ def _margin_lists(margin: Margin, keyed: Mapping[str, pa.Table], number: Mapping
 
 def _needed(table: str) -> list[str]:
     """The columns of `table` the margins read: fewer Python objects than whole rows on a large ICS."""
-    keys = {k for m in MARGINS for level in (m.total, m.parts) if level.table == table for k in m.by}
+    keys = {k for m in MARGINS for level in (m.total, m.parts) if level.table == table for k in (*m.by, *level.reads)}
     keys |= (
         {"pod", "hrg", "cost_driver"}
         if table == PROVIDER.table
@@ -293,7 +379,8 @@ def _needed(table: str) -> list[str]:
         if table == CELL.table
         else set()
     )
-    return sorted((keys - {"setting"} if table == PROVIDER.table else keys) | {_value_column(table), "activity"})
+    kept = keys - {"setting"} if table == PROVIDER.table else keys
+    return sorted(kept | {_value_column(table), count_column(table)})
 
 
 def _value_column(table: str) -> str:
@@ -321,7 +408,7 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
             solved.append(ComponentSolved(len(members), len(local.sizes), int(chosen.sum()), method, seconds))
     dominance = primary & ~np.array(cells.small, dtype=bool)
     secondary = hide & ~primary
-    by_table = {name: np.zeros(tables[name].num_rows, dtype=bool) for name in TABLES}
+    by_table = {name: np.zeros(tables[name].num_rows, dtype=bool) for name in _among(tables)[0]}
     for c in np.flatnonzero(secondary):
         by_table[cells.table[c]][cells.row[c]] = True
     cell_table = np.array(cells.table)
@@ -341,6 +428,20 @@ def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOu
         driver_dominance_cells=int((dominance & drivers).sum()),
         driver_dominance_cost=_pounds(value[dominance & drivers]),
         components=tuple(solved),
+        per_table=tuple(
+            TableHidden(
+                name,
+                _value_column(name),
+                int(mine.sum()),
+                int((primary & mine).sum()),
+                int((secondary & mine).sum()),
+                _pounds(value[mine]),
+                _pounds(value[primary & mine]),
+                _pounds(value[secondary & mine]),
+            )
+            for name in _among(tables)[0]
+            for mine in [cell_table == name]
+        ),
     )
 
 

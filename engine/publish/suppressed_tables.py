@@ -25,7 +25,11 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     full = {m.name: con.sql(f"SELECT * FROM {m.table}").to_arrow_table() for m in catalog.published()}
     outcome = secondary.choose(full, rule) if rule.enabled else None
     for metric in catalog.published():
-        more = {"activity": pa.array(outcome.hidden[metric.name])} if outcome and metric.name in outcome.hidden else {}
+        more = (
+            {c: pa.array(outcome.hidden[metric.name]) for c in secondary.hidden_counts(metric.name)}
+            if outcome and metric.name in outcome.hidden
+            else {}
+        )
         con.register("published_rows", suppress(full[metric.name], metric.columns, rule, more))
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")

@@ -106,13 +106,24 @@ def unrounded_counts(
 
 
 # (c) The sums any reader can see in the docs: each row of `total` is the sum of the rows of `parts` agreeing on `by`.
+# The figure each table's rows add up by: pounds in the cost tables, bed days in the length-of-stay tables.
 COST = {
     "unit_cost_benchmark": "total_cost",
     "cost_driver_benchmark": "driver_cost",
     "opportunity_summary": "cost",
     "system_cost": "total_cost",
     "provider_overview": "total_cost",
+    "cost_trend": "total_cost",
+    "cost_per_wau": "total_cost",
+    "los_benchmark": "bed_days",
+    "los_summary": "bed_days",
+    "ward_costs": "ward_cost",
+    "service_line_benchmark": "total_cost",
+    "service_line_drivers": "driver_cost",
+    "service_line_wards": "ward_cost",
 }
+# The same sums read on the counts (spells add up as bed days do; the cost tables' counts are not attacked this way).
+SPELLS = {"los_benchmark": "spells", "los_summary": "spells"}
 
 
 def _summary_level(frame: pd.DataFrame) -> pd.Series:
@@ -126,6 +137,15 @@ def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], l
     summary = published["opportunity_summary"].assign(level=lambda f: _summary_level(f))
     quarters = published["system_cost"]
     overview = published["provider_overview"]
+    trend = published["cost_trend"]
+    wau = published["cost_per_wau"]
+    los_cells = published["los_benchmark"]
+    los = published["los_summary"].assign(level=lambda f: _summary_level(f))
+    wards = published["ward_costs"]
+    lines = published["service_line_benchmark"]
+    line_drivers = published["service_line_drivers"]
+    line_wards = published["service_line_wards"]
+    line = ["service_line", "fin_year", "org_code"]
     pairs: list[tuple[str, pd.DataFrame, str, pd.DataFrame, list[str]]] = [
         (
             "unit_cost_benchmark",
@@ -170,6 +190,53 @@ def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], l
             ["fin_year", "org_code", "pod", "hrg"],
         ),
         ("provider_overview", overview, "system_cost", quarters, ["fin_year", "org_code", "setting"]),
+        # cost_trend: a POD's quarter is the sum of system_cost's rows of that quarter; its quarters make its year
+        ("cost_trend", trend, "system_cost", quarters, ["fin_year", "quarter", "org_code", "pod"]),
+        (
+            "opportunity_summary",
+            summary[(summary.level == "pod") & (summary.cost_driver == ALL)],
+            "cost_trend",
+            trend,
+            ["fin_year", "org_code", "pod"],
+        ),
+        ("provider_overview", overview, "cost_trend", trend, ["fin_year", "org_code", "setting"]),
+        # cost_per_wau states each setting's cost and the provider's again
+        ("cost_per_wau", wau[wau.setting != ALL], "provider_overview", overview, ["fin_year", "org_code", "setting"]),
+        ("cost_per_wau", wau[wau.setting == ALL], "cost_per_wau", wau[wau.setting != ALL], ["fin_year", "org_code"]),
+        # los_summary: los_benchmark's cells added up to a POD + HRG, a POD, the provider
+        ("los_summary", los[los.level == "hrg"], "los_benchmark", los_cells, ["fin_year", "org_code", "pod", "hrg"]),
+        (
+            "los_summary",
+            los[los.level == "pod"],
+            "los_summary",
+            los[los.level == "hrg"],
+            ["fin_year", "org_code", "pod"],
+        ),
+        ("los_summary", los[los.level == "provider"], "los_summary", los[los.level == "pod"], ["fin_year", "org_code"]),
+        # a provider's ward cost driver is the sum of its wards
+        (
+            "opportunity_summary",
+            summary[(summary.level == "provider") & (summary.cost_driver == "ward")],
+            "ward_costs",
+            wards,
+            ["fin_year", "org_code"],
+        ),
+        # a service line's year: the sum of its quarters, and of its cost drivers; its ward driver of its wards
+        (
+            "service_line_benchmark",
+            lines[lines.period == "year"],
+            "service_line_benchmark",
+            lines[lines.period != "year"],
+            line,
+        ),
+        ("service_line_benchmark", lines[lines.period == "year"], "service_line_drivers", line_drivers, line),
+        (
+            "service_line_drivers",
+            line_drivers[line_drivers.cost_driver == "ward"],
+            "service_line_wards",
+            line_wards,
+            line,
+        ),
     ]
     for level in ("hrg", "pod", "provider"):
         at = summary[summary.level == level]
@@ -192,8 +259,8 @@ def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], l
     return out
 
 
-def hidden_cells(published: Mapping[str, pd.DataFrame]) -> set[tuple[str, int]]:
-    return {(t, int(i)) for t, c in COST.items() for i in published[t].index[published[t][c].isna()]}
+def hidden_cells(published: Mapping[str, pd.DataFrame], measure: Mapping[str, str] = COST) -> set[tuple[str, int]]:
+    return {(t, int(i)) for t, c in measure.items() for i in published[t].index[published[t][c].isna()]}
 
 
 def intervals(
@@ -201,11 +268,12 @@ def intervals(
     known: Mapping[tuple[str, int], float],
     targets: Iterable[tuple[str, int]],
     nonnegative: set[tuple[str, int]],
+    measure: Mapping[str, str] = COST,
 ) -> dict[tuple[str, int], tuple[float, float]]:
-    """(c) For each target hidden cell, the least and greatest cost it can have given every published sum, solving a
-    linear program per bound (HiGHS). `known` gives the exact cost of each shown cell; hidden cells in
-    `nonnegative` cannot be below 0."""
-    hidden = hidden_cells(published)
+    """(c) For each target hidden cell, the least and greatest value of its `measure` (cost, bed days, spells) it can
+    have given every published sum, solving a linear program per bound (HiGHS). `known` gives the exact value of
+    each shown cell; hidden cells in `nonnegative` cannot be below 0."""
+    hidden = hidden_cells(published, measure)
     equations = [[t, *parts] for t, parts in sums(published) if t in hidden or any(p in hidden for p in parts)]
     parent = {h: h for h in hidden}
 

@@ -81,15 +81,32 @@ def _no_better_than_a_guess(demo: Demo, claims: list[attacker.Claim], right: lis
     return len(right) <= len(claims) / max(demo.rule.round_to - 1, 1)
 
 
-def _alone_in_a_sum(published: dict[str, pd.DataFrame]) -> list[tuple[str, int]]:
-    """Hidden cells of unit_cost_benchmark that are the only blank in some published sum: the issue's 48 of 48."""
-    hidden = attacker.hidden_cells(published)
+def _alone_in_a_sum(
+    published: dict[str, pd.DataFrame],
+    tables: tuple[str, ...] = ("unit_cost_benchmark",),
+    measure: dict[str, str] = attacker.COST,
+) -> list[tuple[str, int]]:
+    """Hidden cells of `tables` that are the only blank in some published sum: the issue's 48 of 48."""
+    hidden = attacker.hidden_cells(published, measure)
     alone = set()
     for total, parts in attacker.sums(published):
         blank = [m for m in (total, *parts) if m in hidden]
-        if len(blank) == 1 and blank[0][0] == "unit_cost_benchmark":
+        if len(blank) == 1 and blank[0][0] in tables:
             alone.add(blank[0])
     return sorted(alone)
+
+
+# The count of each attacked table whose small values rule 1 hides (docs/metrics.md).
+COUNTS = {
+    "unit_cost_benchmark": "activity",
+    "cost_trend": "activity",
+    "los_benchmark": "spells",
+    "los_summary": "spells",
+    "ward_costs": "episodes",
+    "service_line_benchmark": "activity",
+    "service_line_drivers": "activity",
+    "service_line_wards": "episodes",
+}
 
 
 def _too_narrow(
@@ -97,21 +114,27 @@ def _too_narrow(
     published: dict[str, pd.DataFrame],
     sample: int = 150,
     targets: list[tuple[str, int]] | None = None,
+    tables: tuple[str, ...] = ("unit_cost_benchmark",),
+    measure: dict[str, str] = attacker.COST,
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
-    """Hidden cells of unit_cost_benchmark (small count; `sample` of them, chosen at random with a fixed seed, as
-    two linear programs per cell take a while) pinned to closer than the protection interval."""
-    hidden = attacker.hidden_cells(published)
-    cost = {t: demo.truth[t][c] for t, c in attacker.COST.items()}
+    """Hidden cells of `tables` (small count; `sample` of them per table, chosen at random with a fixed seed, as
+    two linear programs per cell take a while) whose `measure` (cost, bed days, spells) is pinned to closer than the
+    protection interval."""
+    hidden = attacker.hidden_cells(published, measure)
+    cost = {t: demo.truth[t][c] for t, c in measure.items()}
     known = {
         (t, int(i)): float(v) for t, column in cost.items() for i, v in column.items() if (t, int(i)) not in hidden
     }
     nonnegative = {h for h in hidden if cost[h[0]][h[1]] >= 0}
-    cells = demo.truth["unit_cost_benchmark"]
     if targets is None:
-        small = cells.index[cells["activity"] < demo.rule.smallest_shown].to_numpy()
-        chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
-        targets = [("unit_cost_benchmark", int(i)) for i in sorted(chosen)]
-    bounds = attacker.intervals(published, known, targets, nonnegative)
+        targets = []
+        for table in tables:
+            cells = demo.truth[table]
+            count = cells[COUNTS[table]]
+            small = cells.index[(count > 0) & (count < demo.rule.smallest_shown)].to_numpy()
+            chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
+            targets += [(table, int(i)) for i in sorted(chosen)]
+    bounds = attacker.intervals(published, known, targets, nonnegative, measure)
     share = demo.rule.protection_percent / 100
     narrow = []
     for target, (low, high) in bounds.items():
@@ -189,6 +212,44 @@ def test_no_hidden_cost_can_be_pinned_down_by_differencing_the_published_totals(
     assert narrow == []
 
 
+LENGTHS_OF_STAY = ("los_benchmark", "los_summary")
+WARDS_AND_SERVICE_LINES = ("ward_costs", "service_line_benchmark", "service_line_drivers", "service_line_wards")
+
+
+def test_no_hidden_ward_or_service_line_cost_can_be_pinned_down(demo: Demo) -> None:
+    """A provider's ward cost driver adds up its wards; a service line's year its quarters and its drivers, and its
+    ward driver its wards (a naive publication gives hidden ones back exactly)."""
+    _, naive_narrow = _too_narrow(demo, demo.naive(), tables=WARDS_AND_SERVICE_LINES)
+    assert len(naive_narrow) > 0
+    checked, narrow = _too_narrow(demo, demo.published, tables=WARDS_AND_SERVICE_LINES)
+    assert checked > 50
+    assert narrow == []
+
+
+def test_no_hidden_cost_of_a_quarter_can_be_pinned_down_from_the_year_and_the_other_quarters(demo: Demo) -> None:
+    """cost_trend's quarters of a POD add up to its year in opportunity_summary and are sums of system_cost's rows."""
+    _, naive_narrow = _too_narrow(demo, demo.naive(), tables=("cost_trend",))
+    assert len(naive_narrow) > 0
+    checked, narrow = _too_narrow(demo, demo.published, tables=("cost_trend",))
+    assert checked > 0
+    assert narrow == []
+
+
+def test_no_hidden_length_of_stay_can_be_pinned_down_from_the_los_summary_totals(demo: Demo) -> None:
+    """los_summary adds los_benchmark's cells up to a POD + HRG, a POD and the provider: neither a hidden cell's bed
+    days nor its spells can be narrowed from them (a naive publication gives many back exactly)."""
+    naive = demo.naive()
+    alone = _alone_in_a_sum(naive, LENGTHS_OF_STAY, attacker.SPELLS)
+    _, naive_narrow = _too_narrow(demo, naive, targets=alone, measure=attacker.SPELLS)
+    assert len(naive_narrow) > 10
+    assert len(naive_narrow) >= 0.9 * len(alone)
+    for measure in (attacker.COST, attacker.SPELLS):
+        assert _alone_in_a_sum(demo.published, LENGTHS_OF_STAY, measure) == [], measure
+        checked, narrow = _too_narrow(demo, demo.published, sample=60, tables=LENGTHS_OF_STAY, measure=measure)
+        assert checked > 60
+        assert narrow == [], measure
+
+
 @pytest.mark.slow
 def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     _, config = build_synthetic_ics(tmp_path / "ics", scale=0.1, seed=11)
@@ -199,3 +260,15 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     checked, narrow = _too_narrow(bigger, bigger.published, sample=300)
     assert checked > 100
     assert narrow == []
+    for measure in (attacker.COST, attacker.SPELLS):
+        checked, narrow = _too_narrow(
+            bigger,
+            bigger.published,
+            sample=100,
+            tables=(*LENGTHS_OF_STAY, "cost_trend", *WARDS_AND_SERVICE_LINES)
+            if measure is attacker.COST
+            else LENGTHS_OF_STAY,
+            measure=measure,
+        )
+        assert checked > 100
+        assert narrow == [], measure
