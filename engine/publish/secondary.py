@@ -3,7 +3,10 @@
 The published cost tables nest: a provider's cost in a POD + TFC + HRG cell (unit_cost_benchmark) is the sum of its
 cost drivers (cost_driver_benchmark) and a part of its POD + HRG row in opportunity_summary, which adds up to the
 POD row and the provider's whole row there; the POD + HRG cost is also the sum of system_cost's quarters, which add
-up to provider_overview. Each such "total = sum of parts" is a margin. Taking the shown parts from a published
+up to provider_overview. Beyond that hierarchy, cost_trend's quarters add up system_cost's and make the year,
+cost_per_wau repeats provider_overview, ward_costs add up to the ward cost driver, a service line's year adds up its
+quarters and drivers and its ward driver its wards, and los_summary adds up los_benchmark (in bed days, the value a
+length-of-stay cell carries). Each such "total = sum of parts" is a margin. Taking the shown parts from a published
 total gives back a hidden part exactly when it is the only one hidden, so this module chooses more cells to hide.
 
 It is the classical cell-suppression problem, solved as an integer program with HiGHS (highspy), one provider and
