@@ -99,6 +99,22 @@ SL_DRIVER_WARD = Level(
     "service_line_drivers", "driver_cost", "activity", lambda t: _is(t, "cost_driver", "ward"), ("cost_driver",)
 )
 SL_WARD = Level("service_line_wards", "ward_cost", "episodes", reads=("ward",))
+# Population tables: an area's cost over all settings is the sum of its settings, and the ICS's the sum of its places
+# and of its districts; deprivation_cost's deciles likewise add up over settings, and a setting's deciles to the ICS.
+POP_ALL = Level("population_rates", "total_cost", "activity", lambda t: _is(t, "setting", "all"), ("setting",))
+POP_SETTING = Level("population_rates", "total_cost", "activity", lambda t: ~_is(t, "setting", "all"), ("setting",))
+POP_ICS = Level("population_rates", "total_cost", "activity", lambda t: _is(t, "area_type", "ics"), ("area_type",))
+POP_PLACE = Level("population_rates", "total_cost", "activity", lambda t: _is(t, "area_type", "place"), ("area_type",))
+POP_DISTRICT = Level(
+    "population_rates", "total_cost", "activity", lambda t: _is(t, "area_type", "district"), ("area_type",)
+)
+# a place's cost is the sum of its districts' ([population] places in the config: each district row gets its place)
+POP_OF_PLACE = Level(
+    "population_rates", "total_cost", "activity", lambda t: _is(t, "area_type", "place"), ("area_type", "area")
+)
+DEP_ALL = Level("deprivation_cost", "total_cost", "activity", lambda t: _is(t, "setting", "all"), ("setting",))
+DEP_SETTING = Level("deprivation_cost", "total_cost", "activity", lambda t: ~_is(t, "setting", "all"), ("setting",))
+DEP_ANY = Level("deprivation_cost", "total_cost", "activity", reads=("imd_decile",))
 # Lengths of stay: a cell's magnitude is its bed days (what a patient's long stay shows), its count its spells.
 LOS_CELL = Level("los_benchmark", "bed_days", "spells", reads=("tfc",))
 LOS_HRG = Level("los_summary", "bed_days", "spells", lambda t: ~_all(t, "pod") & ~_all(t, "hrg"))
@@ -139,6 +155,12 @@ MARGINS: tuple[Margin, ...] = (
     Margin(SL_YEAR, SL_QUARTER, ("service_line", "fin_year", "org_code")),
     Margin(SL_YEAR, SL_DRIVER, ("service_line", "fin_year", "org_code")),
     Margin(SL_DRIVER_WARD, SL_WARD, ("service_line", "fin_year", "org_code")),
+    Margin(POP_ALL, POP_SETTING, ("fin_year", "area_type", "area")),
+    Margin(POP_ICS, POP_PLACE, ("fin_year", "setting")),
+    Margin(POP_ICS, POP_DISTRICT, ("fin_year", "setting")),
+    Margin(POP_OF_PLACE, POP_DISTRICT, ("fin_year", "setting", "place")),
+    Margin(DEP_ALL, DEP_SETTING, ("fin_year", "residence", "imd_decile")),
+    Margin(POP_ICS, DEP_ANY, ("fin_year", "setting")),
 )
 TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
 # Counts hidden with a row secondary suppression hides, beyond its level's count: cost_per_wau's priced cost is its
@@ -147,6 +169,8 @@ ALSO_HIDDEN = {
     "cost_per_wau": ("priced_activity",),
     # a service line's spells and its trend and rolling counts (a year's rolling cost is its cost) go with it
     "service_line_benchmark": ("spells", "trend_activity", "rolling_activity"),
+    "population_rates": ("patients",),
+    "deprivation_cost": ("patients",),
 }
 
 
@@ -235,14 +259,16 @@ class ComponentSolved:
     seconds: float
 
 
-def margin_cells(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> Cells:
+def margin_cells(
+    tables: Mapping[str, pa.Table], rule: SuppressionRule, places: Mapping[str, str] | None = None
+) -> Cells:
     """The cells of every margin, each flagged primary when its count is hidden by the small-number or dominance rule
     (primary suppression: the cell's own figures give it away), and small when by the small-number rule.
 
     Built column-wise (a large ICS has half a million cells): keys become integer codes, margins a sort and a search."""
     cells = Cells()
     names, margins = _among(tables)
-    keyed = _keyed_tables(tables, names)
+    keyed = _keyed_tables(tables, names, places or {})
     number: dict[str, np.ndarray] = {}  # table -> the cell number of each of its rows
     for name in names:
         count = count_column(name)
@@ -296,10 +322,21 @@ def _to_the_penny(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
-def _keyed_tables(tables: Mapping[str, pa.Table], names: tuple[str, ...]) -> dict[str, pa.Table]:
-    """The columns each table's margins read; opportunity_summary's rows get their POD's setting (the setting of the
-    POD's last row in unit_cost_benchmark, none for the provider's row)."""
+def _keyed_tables(
+    tables: Mapping[str, pa.Table], names: tuple[str, ...], places: Mapping[str, str]
+) -> dict[str, pa.Table]:
+    """The columns each table's margins read; population_rates' rows get their place (a place's own name, a
+    district's place from `places`, none for the ICS); opportunity_summary's rows get their POD's setting (the
+    setting of the POD's last row in unit_cost_benchmark, none for the provider's row)."""
     keyed = {name: tables[name].select(_needed(name)) for name in names}
+    if POP_OF_PLACE.table in keyed:
+        areas = keyed[POP_OF_PLACE.table]
+        kinds, named = areas["area_type"].to_pylist(), areas["area"].to_pylist()
+        place = [
+            a if k == "place" else places.get(str(a)) if k == "district" else None
+            for k, a in zip(kinds, named, strict=True)
+        ]
+        keyed[POP_OF_PLACE.table] = areas.append_column("place", pa.array(place, pa.string()))
     if PROVIDER.table not in keyed:
         return keyed
     cell = keyed[CELL.table]
@@ -382,7 +419,7 @@ def _needed(table: str) -> list[str]:
         if table == CELL.table
         else set()
     )
-    kept = keys - {"setting"} if table == PROVIDER.table else keys
+    kept = keys - {"setting"} if table == PROVIDER.table else keys - {"place"} if table == POP_OF_PLACE.table else keys
     return sorted(kept | {_value_column(table), count_column(table)})
 
 
@@ -390,9 +427,12 @@ def _value_column(table: str) -> str:
     return next(level.value for m in MARGINS for level in (m.total, m.parts) if level.table == table)
 
 
-def choose(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> SecondaryOutcome:
-    """The secondary suppression pattern for the published cost tables (their full results in `tables`)."""
-    cells = margin_cells(tables, rule)
+def choose(
+    tables: Mapping[str, pa.Table], rule: SuppressionRule, places: Mapping[str, str] | None = None
+) -> SecondaryOutcome:
+    """The secondary suppression pattern for the published tables in the margins (their full results in `tables`);
+    `places` gives each district's place ([population] places in the config)."""
+    cells = margin_cells(tables, rule, places)
     primary = np.array(cells.primary, dtype=bool)
     value = np.array(cells.value)
     hide = primary.copy()

@@ -23,7 +23,8 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     rule = SuppressionRule.from_config(store.config.suppression)
     con = store.con
     full = {m.name: con.sql(f"SELECT * FROM {m.table}").to_arrow_table() for m in catalog.published()}
-    outcome = secondary.choose(full, rule) if rule.enabled else None
+    places = {d: p.name for p in store.config.population.places for d in p.districts}
+    outcome = secondary.choose(full, rule, places) if rule.enabled else None
     for metric in catalog.published():
         more = (
             {c: pa.array(outcome.hidden[metric.name]) for c in secondary.hidden_counts(metric.name)}

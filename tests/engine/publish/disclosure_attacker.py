@@ -121,6 +121,8 @@ COST = {
     "service_line_benchmark": "total_cost",
     "service_line_drivers": "driver_cost",
     "service_line_wards": "ward_cost",
+    "population_rates": "total_cost",
+    "deprivation_cost": "total_cost",
 }
 # The same sums read on the counts (spells add up as bed days do; the cost tables' counts are not attacked this way).
 SPELLS = {"los_benchmark": "spells", "los_summary": "spells"}
@@ -130,22 +132,30 @@ def _summary_level(frame: pd.DataFrame) -> pd.Series:
     return np.where(frame["pod"] == ALL, "provider", np.where(frame["hrg"] == ALL, "pod", "hrg"))
 
 
-def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
-    """Every published "total = sum of parts" among the cost tables, as (table, row) references."""
+def sums(
+    published: Mapping[str, pd.DataFrame], places: Mapping[str, str] | None = None
+) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
+    """Every published "total = sum of parts" among the cost tables, as (table, row) references. `places` gives each
+    district's place, as the ICS's configuration and its population pages say."""
     cells = published["unit_cost_benchmark"]
     drivers = published["cost_driver_benchmark"]
     summary = published["opportunity_summary"].assign(level=lambda f: _summary_level(f))
     quarters = published["system_cost"]
     overview = published["provider_overview"]
-    trend = published["cost_trend"]
-    wau = published["cost_per_wau"]
-    los_cells = published["los_benchmark"]
-    los = published["los_summary"].assign(level=lambda f: _summary_level(f))
-    wards = published["ward_costs"]
-    lines = published["service_line_benchmark"]
-    line_drivers = published["service_line_drivers"]
-    line_wards = published["service_line_wards"]
+    trend = _rows(published, "cost_trend", ["fin_year", "quarter", "setting", "pod", "org_code"])
+    wau = _rows(published, "cost_per_wau", ["fin_year", "setting", "org_code"])
+    los_cells = _rows(published, "los_benchmark", ["fin_year", "pod", "hrg", "org_code"])
+    los = _rows(published, "los_summary", ["fin_year", "pod", "hrg", "org_code"]).assign(
+        level=lambda f: _summary_level(f)
+    )
+    wards = _rows(published, "ward_costs", ["fin_year", "org_code"])
     line = ["service_line", "fin_year", "org_code"]
+    lines = _rows(published, "service_line_benchmark", [*line, "period"])
+    line_drivers = _rows(published, "service_line_drivers", [*line, "cost_driver"])
+    line_wards = _rows(published, "service_line_wards", line)
+    areas = _rows(published, "population_rates", ["fin_year", "area_type", "area", "setting"])
+    deciles = _rows(published, "deprivation_cost", ["fin_year", "setting", "residence", "imd_decile"])
+    ics = areas[areas.area_type == "ics"]
     pairs: list[tuple[str, pd.DataFrame, str, pd.DataFrame, list[str]]] = [
         (
             "unit_cost_benchmark",
@@ -237,6 +247,32 @@ def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], l
             line_wards,
             line,
         ),
+        # an area's cost over all settings is the sum of its settings; the ICS's the sum of its places, its districts
+        # and its residents' deprivation deciles
+        (
+            "population_rates",
+            areas[areas.setting == "all"],
+            "population_rates",
+            areas[areas.setting != "all"],
+            ["fin_year", "area_type", "area"],
+        ),
+        ("population_rates", ics, "population_rates", areas[areas.area_type == "place"], ["fin_year", "setting"]),
+        ("population_rates", ics, "population_rates", areas[areas.area_type == "district"], ["fin_year", "setting"]),
+        (
+            "deprivation_cost",
+            deciles[deciles.setting == "all"],
+            "deprivation_cost",
+            deciles[deciles.setting != "all"],
+            ["fin_year", "residence", "imd_decile"],
+        ),
+        ("population_rates", ics, "deprivation_cost", deciles, ["fin_year", "setting"]),
+        (
+            "population_rates",
+            areas[areas.area_type == "place"].assign(place=lambda f: f.area),
+            "population_rates",
+            areas[areas.area_type == "district"].assign(place=lambda f: f.area.map(dict(places or {}))),
+            ["fin_year", "setting", "place"],
+        ),
     ]
     for level in ("hrg", "pod", "provider"):
         at = summary[summary.level == level]
@@ -259,8 +295,15 @@ def sums(published: Mapping[str, pd.DataFrame]) -> list[tuple[tuple[str, int], l
     return out
 
 
+def _rows(published: Mapping[str, pd.DataFrame], table: str, keys: list[str]) -> pd.DataFrame:
+    """The table's rows; none when it is not among those given (the tests' generated tables are the cost tables)."""
+    return published[table] if table in published else pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+
+
 def hidden_cells(published: Mapping[str, pd.DataFrame], measure: Mapping[str, str] = COST) -> set[tuple[str, int]]:
-    return {(t, int(i)) for t, c in measure.items() for i in published[t].index[published[t][c].isna()]}
+    return {
+        (t, int(i)) for t, c in measure.items() if t in published for i in published[t].index[published[t][c].isna()]
+    }
 
 
 def intervals(
@@ -269,12 +312,13 @@ def intervals(
     targets: Iterable[tuple[str, int]],
     nonnegative: set[tuple[str, int]],
     measure: Mapping[str, str] = COST,
+    places: Mapping[str, str] | None = None,
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """(c) For each target hidden cell, the least and greatest value of its `measure` (cost, bed days, spells) it can
     have given every published sum, solving a linear program per bound (HiGHS). `known` gives the exact value of
     each shown cell; hidden cells in `nonnegative` cannot be below 0."""
     hidden = hidden_cells(published, measure)
-    equations = [[t, *parts] for t, parts in sums(published) if t in hidden or any(p in hidden for p in parts)]
+    equations = [[t, *parts] for t, parts in sums(published, places) if t in hidden or any(p in hidden for p in parts)]
     parent = {h: h for h in hidden}
 
     def find(a: tuple[str, int]) -> tuple[str, int]:

@@ -31,6 +31,7 @@ class Demo:
     def __init__(self, config: IcsConfig, folder: Path) -> None:
         config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
         self.rule = SuppressionRule.from_config(config.suppression)
+        self.places = {d: p.name for p in config.population.places for d in p.districts}
         with closing(open_store(config, read_only=True)) as store:
             self.published = attacker.read_published(write_published_files(store).folder)
             self.truth = {
@@ -106,6 +107,8 @@ COUNTS = {
     "service_line_benchmark": "activity",
     "service_line_drivers": "activity",
     "service_line_wards": "episodes",
+    "population_rates": "activity",
+    "deprivation_cost": "activity",
 }
 
 
@@ -134,7 +137,7 @@ def _too_narrow(
             small = cells.index[(count > 0) & (count < demo.rule.smallest_shown)].to_numpy()
             chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
             targets += [(table, int(i)) for i in sorted(chosen)]
-    bounds = attacker.intervals(published, known, targets, nonnegative, measure)
+    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places)
     share = demo.rule.protection_percent / 100
     narrow = []
     for target, (low, high) in bounds.items():
@@ -214,6 +217,17 @@ def test_no_hidden_cost_can_be_pinned_down_by_differencing_the_published_totals(
 
 LENGTHS_OF_STAY = ("los_benchmark", "los_summary")
 WARDS_AND_SERVICE_LINES = ("ward_costs", "service_line_benchmark", "service_line_drivers", "service_line_wards")
+POPULATION = ("population_rates", "deprivation_cost")
+
+
+def test_no_hidden_cost_of_an_area_or_a_deprivation_decile_can_be_pinned_down(demo: Demo) -> None:
+    """An area's cost over all settings adds up its settings, the ICS's its places, districts and deciles (a naive
+    publication gives a hidden setting of an area back exactly)."""
+    _, naive_narrow = _too_narrow(demo, demo.naive(), tables=POPULATION)
+    assert len(naive_narrow) > 0
+    checked, narrow = _too_narrow(demo, demo.published, tables=POPULATION)
+    assert checked > 0
+    assert narrow == []
 
 
 def test_no_hidden_ward_or_service_line_cost_can_be_pinned_down(demo: Demo) -> None:
@@ -265,7 +279,7 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
             bigger,
             bigger.published,
             sample=100,
-            tables=(*LENGTHS_OF_STAY, "cost_trend", *WARDS_AND_SERVICE_LINES)
+            tables=(*LENGTHS_OF_STAY, "cost_trend", *WARDS_AND_SERVICE_LINES, *POPULATION)
             if measure is attacker.COST
             else LENGTHS_OF_STAY,
             measure=measure,

@@ -150,7 +150,7 @@ def test_on_generated_tables_no_hidden_cost_is_pinned_closer_than_the_protection
         shown.loc[blank, attacker.COST[name]] = np.nan
         published[name] = shown
     hidden = attacker.hidden_cells(published)
-    cost = {t: full[t][c] for t, c in attacker.COST.items()}
+    cost = {t: full[t][c] for t, c in attacker.COST.items() if t in full}
     known = {(t, int(i)): float(v) for t, col in cost.items() for i, v in col.items() if (t, int(i)) not in hidden}
     cells = full["unit_cost_benchmark"]
     primary = (cells["activity"] < rule.smallest_shown).to_numpy() | dominated["unit_cost_benchmark"]
