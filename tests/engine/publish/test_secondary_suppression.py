@@ -31,8 +31,20 @@ def test_every_margin_adds_up_to_the_penny_on_the_full_results(refreshed_ics: An
     _, config = refreshed_ics
     with closing(open_store(config, read_only=True)) as store:
         tables = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
-    cells = secondary.margin_cells(tables, SuppressionRule())
+    places = {d: p.name for p in config.population.places for d in p.districts}
+    cells = secondary.margin_cells(tables, SuppressionRule(), places)
     assert len(cells.margins) > 1000
+    # every table of the margins has some, a place's districts among them
+    assert {cells.table[m[0]] for m in cells.margins} | {cells.table[m[1]] for m in cells.margins} == set(
+        secondary.TABLES
+    )
+    areas = tables["population_rates"]
+    assert any(
+        cells.table[m[0]] == "population_rates"
+        and areas["area_type"][cells.row[m[0]]].as_py() == "place"
+        and areas["area_type"][cells.row[m[1]]].as_py() == "district"
+        for m in cells.margins
+    )
     for total, *parts in cells.margins:
         row = tables[cells.table[total]].slice(cells.row[total], 1).to_pylist()[0]
         signed = [tables[cells.table[p]].slice(cells.row[p], 1).to_pylist()[0] for p in parts]
