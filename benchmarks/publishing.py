@@ -35,19 +35,23 @@ from engine.store import open_store
 MB = 1024  # ru_maxrss is in KiB on Linux
 
 
-def _tables(config_path: Path) -> tuple[dict[str, pa.Table], SuppressionRule]:
+def _tables(config_path: Path) -> tuple[dict[str, pa.Table], SuppressionRule, dict[str, str]]:
+    """The full results of the tables in the margins, the suppression rule, and each district's place."""
     config = config_module.load(config_path)
     with closing(open_store(config, read_only=True)) as store:
         tables = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
-    return tables, SuppressionRule.from_config(config.suppression)
+    places = {d: p.name for p in config.population.places for d in p.districts}
+    return tables, SuppressionRule.from_config(config.suppression), places
 
 
-def _run(tables: dict[str, pa.Table], rule: SuppressionRule) -> tuple[secondary.SecondaryOutcome, float, float]:
+def _run(
+    tables: dict[str, pa.Table], rule: SuppressionRule, places: dict[str, str]
+) -> tuple[secondary.SecondaryOutcome, float, float]:
     clock = time.perf_counter()
-    secondary.margin_cells(tables, rule)
+    secondary.margin_cells(tables, rule, places)
     cells_seconds = time.perf_counter() - clock
     clock = time.perf_counter()
-    outcome = secondary.choose(tables, rule)
+    outcome = secondary.choose(tables, rule, places)
     return outcome, cells_seconds, time.perf_counter() - clock
 
 
@@ -72,10 +76,10 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True, help="a refreshed store's ics.toml")
     parser.add_argument("--baseline", action="store_true", help="also run HiGHS on every group (slow)")
     args = parser.parse_args()
-    tables, rule = _tables(args.config)
+    tables, rule, places = _tables(args.config)
     rows = ", ".join(f"{n} {t.num_rows:,}" for n, t in tables.items())
     print(f"rows: {rows}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    outcome, cells_seconds, seconds = _run(tables, rule)
+    outcome, cells_seconds, seconds = _run(tables, rule, places)
     _report(f"now (HiGHS up to {secondary.SOLVE_LIMIT:,} cells a group)", outcome, cells_seconds, seconds)
     print(f"  peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB:,.0f} MB")
     if not args.baseline:
@@ -83,7 +87,7 @@ def main() -> None:
     limit = secondary.SOLVE_LIMIT
     secondary.SOLVE_LIMIT = 2**62
     try:
-        before, before_cells, before_seconds = _run(tables, rule)
+        before, before_cells, before_seconds = _run(tables, rule, places)
     finally:
         secondary.SOLVE_LIMIT = limit
     _report("baseline (HiGHS on every group)", before, before_cells, before_seconds)
