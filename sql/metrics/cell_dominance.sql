@@ -1,15 +1,16 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
--- Grain: one row per family (unit_cost, driver_cost, spell_cost or cc_cost), financial year, cell (setting, POD,
---   TFC, HRG, cost driver or critical care unit type) and provider, for every cell with a contributor of non-zero
---   cost.
+-- Grain: one row per family (unit_cost, driver_cost, spell_cost, cc_cost or support_cost), financial year, cell
+--   (setting, POD, TFC, HRG, cost driver or critical care unit type) and provider, for every cell with a contributor
+--   of non-zero cost.
 -- Inputs: event_costs, activity, spells, ref_pod, ref_cost_driver
 -- Published: no
 -- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
 --   its total and its largest two contributions; they come from the records, so they are worked out here and carried,
 --   never published, in the money tables that read them: unit_cost_benchmark and cost_driver_benchmark (unit_cost,
---   driver_cost), los_benchmark (spell_cost: the cost of spells with a length of stay, by the spell's POD, TFC and HRG)
---   and critical_care (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD
---   and TFC blank). A contributor is one patient, as UK Trusted Research Environments count them: a patient's several
+--   driver_cost), los_benchmark (spell_cost: the cost of spells with a length of stay, by the spell's POD, TFC and
+--   HRG), critical_care (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD
+--   and TFC blank) and clinical_support (support_cost: pharmacy, imaging and pathology cost by setting, POD and HRG,
+--   TFC blank). A contributor is one patient, as UK Trusted Research Environments count them: a patient's several
 --   records in the cell (episodes, attendances, contacts, spells, periods) are one contribution, their costs added up,
 --   found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
@@ -20,13 +21,14 @@
 --   POD.
 -- Columns:
 --   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
---     cost) or cc_cost (a critical care period's cost)
+--     cost), cc_cost (a critical care period's cost) or support_cost (its pharmacy, imaging or pathology cost, TFC
+--     blank)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
---   detail [key] the cost driver for driver_cost, the unit type for cc_cost; blank for the others
+--   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -77,6 +79,21 @@ contributions AS (
     FROM spells AS s
     LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
     WHERE s.los IS NOT NULL AND s.total_cost <> 0
+    UNION ALL
+    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'pharmacy' AS detail, org_code,
+           patient_id, lone_record, pharmacy_cost AS cost
+    FROM records
+    WHERE pharmacy_cost <> 0
+    UNION ALL
+    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'imaging' AS detail, org_code,
+           patient_id, lone_record, imaging_cost AS cost
+    FROM records
+    WHERE imaging_cost <> 0
+    UNION ALL
+    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'pathology' AS detail, org_code,
+           patient_id, lone_record, pathology_cost AS cost
+    FROM records
+    WHERE pathology_cost <> 0
     UNION ALL
     SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record, cost
     FROM (

@@ -99,6 +99,54 @@ WITH records AS (
     NOT s.los IS NULL AND s.total_cost <> 0
   UNION ALL
   SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'pharmacy' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    pharmacy_cost AS cost
+  FROM records
+  WHERE
+    pharmacy_cost <> 0
+  UNION ALL
+  SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'imaging' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    imaging_cost AS cost
+  FROM records
+  WHERE
+    imaging_cost <> 0
+  UNION ALL
+  SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'pathology' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    pathology_cost AS cost
+  FROM records
+  WHERE
+    pathology_cost <> 0
+  UNION ALL
+  SELECT
     family,
     fin_year,
     setting,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import secondary
-from engine.publish.suppression import SuppressionRule, suppress
+from engine.publish.suppression import SuppressionRule, dominated, suppress
 from engine.store import open_store
 
 COLUMNS = (
@@ -310,3 +310,60 @@ def test_the_dominance_figures_of_a_real_refresh_add_up_to_the_cells_they_guard(
                 assert (guarded["ics_dominance_largest"] >= guarded["dominance_largest"]).all(), table
     finally:
         store.close()
+
+
+def test_a_count_with_several_money_figures_is_hidden_where_any_of_them_is_dominated() -> None:
+    """`dominance ... of activity for F`: clinical_support's one count carries pharmacy, imaging and pathology cost;
+    the row is hidden where any one of them rests on one or two patients."""
+    columns = [
+        ColumnDoc("org_code", "key", "provider"),
+        ColumnDoc("activity", "count", "records"),
+        ColumnDoc("total_cost", "from", "cost", "activity", total=True),
+        *[
+            ColumnDoc(f"{figure}_{part}", "dominance", part, "activity", part=part, figure=figure)  # type: ignore[arg-type]
+            for figure in ("pharmacy", "imaging")
+            for part in ("total", "largest", "second")
+        ],
+    ]
+    spread, dominated_figure = (1000.0, 100.0, 100.0), (1000.0, 900.0, 50.0)
+    rows = [("ZZA", spread, spread), ("ZZB", spread, dominated_figure), ("ZZC", dominated_figure, spread)]
+    table = pa.table(
+        {
+            "org_code": [r[0] for r in rows],
+            "activity": [20, 20, 20],
+            "total_cost": [5000.0, 5000.0, 5000.0],
+            **{
+                f"{figure}_{part}": [r[1 + f][p] for r in rows]
+                for f, figure in enumerate(("pharmacy", "imaging"))
+                for p, part in enumerate(("total", "largest", "second"))
+            },
+        }
+    )
+    assert dominated(table, columns, SuppressionRule())["activity"].to_pylist() == [False, True, True]
+    shown = suppress(table, columns, SuppressionRule()).to_pylist()
+    assert [r["total_cost"] for r in shown] == [5000.0, None, None]
+    assert all(not name.endswith(("_total", "_largest", "_second")) for name in shown[0])
+
+
+def test_clinical_supports_dominance_figures_add_up_to_the_costs_they_guard(refreshed_ics: Any) -> None:
+    """Each provider's pharmacy, imaging and pathology cost in a clinical_support cell (cost per case x activity) is
+    its dominance total wherever no record is a credit, and no cell with such a cost goes without its figures."""
+    _, config = refreshed_ics
+    store = open_store(config, read_only=True)
+    try:
+        f = store.con.sql("SELECT * FROM results.clinical_support").df()
+    finally:
+        store.close()
+    assert len(f) > 100
+    for figure in ("pharmacy", "imaging", "pathology"):
+        cost = f[f"{figure}_cost_per_case"].astype(float) * f["activity"].astype(float)
+        total = f[f"{figure}_dominance_cost"].astype(float)
+        largest, second = (f[f"{figure}_dominance_{p}"].astype(float) for p in ("largest", "second"))
+        assert not (total.isna() & (cost.abs() > 0.005)).any(), figure
+        guarded = total.notna()
+        assert guarded.sum() > 10, figure
+        assert (total[guarded] >= cost[guarded].abs() - 0.01).all(), figure
+        assert ((total[guarded] - cost[guarded]).abs() <= 0.01).mean() > 0.9, figure
+        assert (largest[guarded] >= second[guarded]).all() and (largest + second <= total + 0.005)[guarded].all()
+        ics_largest = f[f"ics_{figure}_dominance_largest"].astype(float)
+        assert (ics_largest[guarded] >= largest[guarded]).all(), figure
