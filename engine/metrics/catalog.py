@@ -44,8 +44,8 @@ PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
     r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
     r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?|"
-    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*)(?: for (?P<figure>[a-z][a-z0-9_]*))?)\] "
-    r"(?P<text>.+)$"
+    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*)"
+    r"(?: for (?P<figure>[a-z][a-z0-9_]*))?)\] (?P<text>.+)$"
 )
 
 
