@@ -195,7 +195,9 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
     store = open_store(config, read_only=True)
     try:
         for metric in catalog.published():
-            full = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table().to_pylist()
+            results = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table()
+            full = results.to_pylist()
+            dominance_hid = {name: hid.to_pylist() for name, hid in dominated(results, metric.columns, rule).items()}
             shown = store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table().to_pylist()
             assert len(shown) == len(full), metric.name
             withheld = {c.name for c in metric.columns if c.role == "dominance"}
@@ -205,14 +207,20 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                 # A dimension (dim_*): codes and names only, nothing about patients, published as it is.
                 assert {c.role for c in metric.columns} <= {"key", "shown"}, metric.name
                 assert shown == full, metric.name
-            for before, after in zip(full, shown, strict=True):
+            for row, (before, after) in enumerate(zip(full, shown, strict=True)):
                 for count in counts:
                     small = before[count.name] is None or 0 < before[count.name] < rule.smallest_shown
                     secondary_hid = after[count.name] is None and metric.name in secondary.TABLES
+                    # hidden by the dominance rule (rule 5), in any table that carries its figures
+                    dominated_rows = dominance_hid.get(count.name)
+                    dominated_hid = after[count.name] is None and dominated_rows is not None and dominated_rows[row]
                     assert (
                         after[count.name] is None
                         if small
-                        else after[count.name] is not None or before[count.name] is None or secondary_hid
+                        else after[count.name] is not None
+                        or before[count.name] is None
+                        or secondary_hid
+                        or dominated_hid
                     )
                     for figure in (c for c in metric.columns if c.source == count.name and c.published):
                         value, was = after[figure.name], before[figure.name]
