@@ -23,8 +23,9 @@ several providers' rows of a cell: a median, a best in system; published only wh
 `shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
 `total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
 wherever that benchmark is. `dominance total|largest|second of X` marks a figure the dominance rule reads for the
-money cell counted by X (its cost and its largest two records' costs, by size): used by disclosure control, never
-published.
+money cell counted by X (its cost and its largest two contributors' costs, by size): used by disclosure control, never
+published. Where the cell of X holds several money figures (pharmacy, imaging and pathology cost per case), each
+names its own: `dominance total of X for pharmacy`; X is hidden where any of them is dominated.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
     r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
     r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?|"
-    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*))\] (?P<text>.+)$"
+    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*)"
+    r"(?: for (?P<figure>[a-z][a-z0-9_]*))?)\] (?P<text>.+)$"
 )
 
 
@@ -60,6 +62,7 @@ class ColumnDoc:
     total: bool = False  # for role "from": the figure grows with the count (published at the rounded count)
     against: str | None = None  # for role "from": the benchmark column it is compared with (hidden with it)
     part: DominancePart | None = None  # for role "dominance": which figure of the cell it is
+    figure: str | None = None  # for role "dominance": which money figure of the cell, where a count has several
 
     @property
     def published(self) -> bool:
@@ -153,6 +156,7 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
                 last.total,
                 last.against,
                 last.part,
+                last.figure,
             )
             continue
         match = _COLUMN.match(line)
@@ -169,6 +173,7 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
                 total=bool(match.group("total")),
                 against=match.group("against"),
                 part=cast("DominancePart | None", match.group("part")),
+                figure=match.group("figure"),
             )
         )
     names = {c.name for c in out}

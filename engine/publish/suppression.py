@@ -123,7 +123,8 @@ DOMINANCE_PARTS = ("total", "largest", "second")
 
 
 def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
-    """For each count column whose cell has dominance figures, True where one or two contributors dominate its cost.
+    """For each count column whose cell has dominance figures, True where one or two contributors dominate its cost
+    (any of its costs, where the cell has several: `dominance ... of X for F`).
 
     With T the cell's cost and x1 >= x2 its two largest contributors' costs (a contributor is a patient, their
     records in the cell added up, or a record without a patient: sql/metrics/cell_dominance.sql), all by size (a
@@ -132,20 +133,23 @@ def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRu
     rule when x1 + x2 >= k% of T. A cell with no record of non-zero cost has nothing to protect; one without its
     figures (null) likewise, as the SQL leaves them out only for such cells (tests/engine/publish check it on a
     refresh)."""
-    parts: dict[str, dict[str, str]] = {}
+    parts: dict[tuple[str, str | None], dict[str, str]] = {}
     for c in columns:
         if c.role == "dominance" and c.source is not None and c.part is not None:
-            parts.setdefault(c.source, {})[c.part] = c.name
+            parts.setdefault((c.source, c.figure), {})[c.part] = c.name
     out: dict[str, pa.ChunkedArray] = {}
-    for count, names in parts.items():
+    for (count, figure), names in parts.items():
         if set(names) != set(DOMINANCE_PARTS):
-            raise ValueError(f"the dominance rule for {count} needs its {', '.join(DOMINANCE_PARTS)}")
+            of = f"{count} for {figure}" if figure else count
+            raise ValueError(f"the dominance rule for {of} needs its {', '.join(DOMINANCE_PARTS)}")
         total, largest, second = (pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS)
         rest = pc.subtract(pc.subtract(total, largest), second)
         p_rule = pc.less(rest, pc.multiply(largest, rule.dominance_p_percent / 100))
         nk_rule = pc.greater_equal(pc.add(largest, second), pc.multiply(total, rule.dominance_k_percent / 100))
         positive = pc.greater(largest, 0.0)
-        out[count] = pc.and_(positive, pc.or_(p_rule, nk_rule))
+        hidden = pc.and_(positive, pc.or_(p_rule, nk_rule))
+        # several money figures on one count (clinical_support's pharmacy, imaging, pathology): any dominated hides it
+        out[count] = pc.or_(out[count], hidden) if count in out else hidden
     return out
 
 

@@ -51,6 +51,19 @@ WITH provider_cells AS (
         ELSE 0
       END
     ) > 0
+), support_ics AS (
+  SELECT DISTINCT
+    fin_year AS fin_year,
+    setting AS setting,
+    pod AS pod,
+    hrg AS hrg,
+    detail AS detail,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM cell_dominance
+  WHERE
+    family = 'support_cost'
 ), per_case AS (
   SELECT
     p.fin_year AS fin_year,
@@ -102,6 +115,66 @@ SELECT
     ) * c.activity
     ELSE 0
   END AS pathology_opportunity_vs_ics,
-  s.refresh_id
+  s.refresh_id,
+  ph.cost AS pharmacy_dominance_cost,
+  ph.largest AS pharmacy_dominance_largest,
+  ph.second AS pharmacy_dominance_second,
+  ph_ics.ics_cost AS ics_pharmacy_dominance_cost,
+  ph_ics.ics_largest AS ics_pharmacy_dominance_largest,
+  ph_ics.ics_second AS ics_pharmacy_dominance_second,
+  im.cost AS imaging_dominance_cost,
+  im.largest AS imaging_dominance_largest,
+  im.second AS imaging_dominance_second,
+  im_ics.ics_cost AS ics_imaging_dominance_cost,
+  im_ics.ics_largest AS ics_imaging_dominance_largest,
+  im_ics.ics_second AS ics_imaging_dominance_second,
+  pa.cost AS pathology_dominance_cost,
+  pa.largest AS pathology_dominance_largest,
+  pa.second AS pathology_dominance_second,
+  pa_ics.ics_cost AS ics_pathology_dominance_cost,
+  pa_ics.ics_largest AS ics_pathology_dominance_largest,
+  pa_ics.ics_second AS ics_pathology_dominance_second
 FROM per_case AS c
+LEFT JOIN cell_dominance AS ph
+  ON ph.family = 'support_cost'
+  AND ph.detail = 'pharmacy'
+  AND ph.fin_year = c.fin_year
+  AND ph.setting = c.setting
+  AND ph.pod = c.pod
+  AND ph.hrg = c.hrg
+  AND ph.org_code = c.org_code
+LEFT JOIN support_ics AS ph_ics
+  ON ph_ics.detail = 'pharmacy'
+  AND ph_ics.fin_year = c.fin_year
+  AND ph_ics.setting = c.setting
+  AND ph_ics.pod = c.pod
+  AND ph_ics.hrg = c.hrg
+LEFT JOIN cell_dominance AS im
+  ON im.family = 'support_cost'
+  AND im.detail = 'imaging'
+  AND im.fin_year = c.fin_year
+  AND im.setting = c.setting
+  AND im.pod = c.pod
+  AND im.hrg = c.hrg
+  AND im.org_code = c.org_code
+LEFT JOIN support_ics AS im_ics
+  ON im_ics.detail = 'imaging'
+  AND im_ics.fin_year = c.fin_year
+  AND im_ics.setting = c.setting
+  AND im_ics.pod = c.pod
+  AND im_ics.hrg = c.hrg
+LEFT JOIN cell_dominance AS pa
+  ON pa.family = 'support_cost'
+  AND pa.detail = 'pathology'
+  AND pa.fin_year = c.fin_year
+  AND pa.setting = c.setting
+  AND pa.pod = c.pod
+  AND pa.hrg = c.hrg
+  AND pa.org_code = c.org_code
+LEFT JOIN support_ics AS pa_ics
+  ON pa_ics.detail = 'pathology'
+  AND pa_ics.fin_year = c.fin_year
+  AND pa_ics.setting = c.setting
+  AND pa_ics.pod = c.pod
+  AND pa_ics.hrg = c.hrg
 CROSS JOIN results.refresh_parameters AS s;

@@ -12,7 +12,6 @@ WITH records AS (
     e.spell_id,
     e.unit_type,
     a.patient_id,
-    CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
     CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
     e.total_cost,
     e.ward_cost,
@@ -59,7 +58,6 @@ WITH records AS (
     '' AS detail,
     org_code,
     patient_id,
-    lone_org,
     lone_record,
     total_cost AS cost
   FROM records
@@ -76,7 +74,6 @@ WITH records AS (
     COALESCE(unit_type, '') AS detail,
     org_code,
     patient_id,
-    lone_org,
     lone_record,
     total_cost AS cost
   FROM records
@@ -93,7 +90,6 @@ WITH records AS (
     '' AS detail,
     s.org_code,
     p.patient_id,
-    CASE WHEN p.patient_id IS NULL THEN s.org_code END AS lone_org,
     CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
     s.total_cost AS cost
   FROM spells AS s
@@ -101,6 +97,54 @@ WITH records AS (
     ON p.org_code = s.org_code AND p.spell_id = s.spell_id
   WHERE
     NOT s.los IS NULL AND s.total_cost <> 0
+  UNION ALL
+  SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'pharmacy' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    pharmacy_cost AS cost
+  FROM records
+  WHERE
+    pharmacy_cost <> 0
+  UNION ALL
+  SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'imaging' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    imaging_cost AS cost
+  FROM records
+  WHERE
+    imaging_cost <> 0
+  UNION ALL
+  SELECT
+    'support_cost' AS family,
+    fin_year,
+    setting,
+    pod,
+    '' AS tfc,
+    hrg,
+    'pathology' AS detail,
+    org_code,
+    patient_id,
+    lone_record,
+    pathology_cost AS cost
+  FROM records
+  WHERE
+    pathology_cost <> 0
   UNION ALL
   SELECT
     family,
@@ -112,7 +156,6 @@ WITH records AS (
     detail,
     org_code,
     patient_id,
-    lone_org,
     lone_record,
     cost
   FROM (
@@ -126,7 +169,6 @@ WITH records AS (
       d.cost_driver AS detail,
       r.org_code,
       r.patient_id,
-      r.lone_org,
       r.lone_record,
       CASE d.cost_driver
         WHEN 'ward'
@@ -175,7 +217,9 @@ WITH records AS (
     hrg,
     detail,
     org_code,
-    ABS(SUM(cost)) AS cost
+    patient_id,
+    lone_record,
+    SUM(cost) AS cost
   FROM contributions
   GROUP BY
     family,
@@ -198,7 +242,7 @@ WITH records AS (
     hrg,
     detail,
     ABS(SUM(cost)) AS cost
-  FROM contributions
+  FROM provider_contributors
   GROUP BY
     family,
     fin_year,
@@ -208,9 +252,9 @@ WITH records AS (
     hrg,
     detail,
     patient_id,
-    lone_org,
+    CASE WHEN patient_id IS NULL THEN org_code END,
     lone_record
-), provider_ranked AS (
+), provider_sized AS (
   SELECT
     family,
     fin_year,
@@ -220,15 +264,11 @@ WITH records AS (
     hrg,
     detail,
     org_code,
-    cost,
-    ROW_NUMBER() OVER (
-      PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
-      ORDER BY cost DESC
-    ) AS place
+    ABS(cost) AS cost
   FROM provider_contributors
   WHERE
-    cost > 0
-), ics_ranked AS (
+    cost <> 0
+), ics_sized AS (
   SELECT
     family,
     fin_year,
@@ -237,12 +277,11 @@ WITH records AS (
     tfc,
     hrg,
     detail,
-    cost,
-    ROW_NUMBER() OVER (PARTITION BY family, fin_year, setting, pod, tfc, hrg, detail ORDER BY cost DESC) AS place
+    cost
   FROM ics_contributors
   WHERE
     cost > 0
-), provider_cells AS (
+), provider_largest AS (
   SELECT
     family,
     fin_year,
@@ -254,9 +293,8 @@ WITH records AS (
     org_code,
     COUNT(*) AS contributors,
     SUM(cost) AS cost,
-    MAX(CASE WHEN place = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN place = 2 THEN cost END), 0) AS second
-  FROM provider_ranked
+    MAX(cost) AS largest
+  FROM provider_sized
   GROUP BY
     family,
     fin_year,
@@ -266,7 +304,7 @@ WITH records AS (
     hrg,
     detail,
     org_code
-), ics_cells AS (
+), ics_largest AS (
   SELECT
     family,
     fin_year,
@@ -277,9 +315,8 @@ WITH records AS (
     detail,
     COUNT(*) AS ics_contributors,
     SUM(cost) AS ics_cost,
-    MAX(CASE WHEN place = 1 THEN cost END) AS ics_largest,
-    COALESCE(MAX(CASE WHEN place = 2 THEN cost END), 0) AS ics_second
-  FROM ics_ranked
+    MAX(cost) AS ics_largest
+  FROM ics_sized
   GROUP BY
     family,
     fin_year,
@@ -288,6 +325,77 @@ WITH records AS (
     tfc,
     hrg,
     detail
+), provider_cells AS (
+  SELECT
+    l.family,
+    l.fin_year,
+    l.setting,
+    l.pod,
+    l.tfc,
+    l.hrg,
+    l.detail,
+    l.org_code,
+    MAX(l.contributors) AS contributors,
+    MAX(l.cost) AS cost,
+    MAX(l.largest) AS largest,
+    CASE
+      WHEN SUM(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1
+      THEN MAX(l.largest)
+      ELSE COALESCE(MAX(CASE WHEN c.cost < l.largest THEN c.cost END), 0)
+    END AS second
+  FROM provider_largest AS l
+  JOIN provider_sized AS c
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
+    AND c.setting = l.setting
+    AND c.pod = l.pod
+    AND c.tfc = l.tfc
+    AND c.hrg = l.hrg
+    AND c.detail = l.detail
+    AND c.org_code = l.org_code
+  GROUP BY
+    l.family,
+    l.fin_year,
+    l.setting,
+    l.pod,
+    l.tfc,
+    l.hrg,
+    l.detail,
+    l.org_code
+), ics_cells AS (
+  SELECT
+    l.family,
+    l.fin_year,
+    l.setting,
+    l.pod,
+    l.tfc,
+    l.hrg,
+    l.detail,
+    MAX(l.ics_contributors) AS ics_contributors,
+    MAX(l.ics_cost) AS ics_cost,
+    MAX(l.ics_largest) AS ics_largest,
+    CASE
+      WHEN SUM(CASE WHEN c.cost = l.ics_largest THEN 1 ELSE 0 END) > 1
+      THEN MAX(l.ics_largest)
+      ELSE COALESCE(MAX(CASE WHEN c.cost < l.ics_largest THEN c.cost END), 0)
+    END AS ics_second
+  FROM ics_largest AS l
+  JOIN ics_sized AS c
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
+    AND c.setting = l.setting
+    AND c.pod = l.pod
+    AND c.tfc = l.tfc
+    AND c.hrg = l.hrg
+    AND c.detail = l.detail
+  GROUP BY
+    l.family,
+    l.fin_year,
+    l.setting,
+    l.pod,
+    l.tfc,
+    l.hrg,
+    l.detail
 )
 SELECT
   p.family,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import secondary
-from engine.publish.suppression import SuppressionRule, suppress
+from engine.publish.suppression import SuppressionRule, dominated, suppress
 from engine.store import open_store
 
 COLUMNS = (
@@ -195,7 +195,9 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
     store = open_store(config, read_only=True)
     try:
         for metric in catalog.published():
-            full = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table().to_pylist()
+            results = store.con.sql(f"SELECT * FROM {metric.table}").to_arrow_table()
+            full = results.to_pylist()
+            dominance_hid = {name: hid.to_pylist() for name, hid in dominated(results, metric.columns, rule).items()}
             shown = store.con.sql(f"SELECT * FROM {metric.published_table}").to_arrow_table().to_pylist()
             assert len(shown) == len(full), metric.name
             withheld = {c.name for c in metric.columns if c.role == "dominance"}
@@ -205,14 +207,20 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                 # A dimension (dim_*): codes and names only, nothing about patients, published as it is.
                 assert {c.role for c in metric.columns} <= {"key", "shown"}, metric.name
                 assert shown == full, metric.name
-            for before, after in zip(full, shown, strict=True):
+            for row, (before, after) in enumerate(zip(full, shown, strict=True)):
                 for count in counts:
                     small = before[count.name] is None or 0 < before[count.name] < rule.smallest_shown
                     secondary_hid = after[count.name] is None and metric.name in secondary.TABLES
+                    # hidden by the dominance rule (rule 5), in any table that carries its figures
+                    dominated_rows = dominance_hid.get(count.name)
+                    dominated_hid = after[count.name] is None and dominated_rows is not None and dominated_rows[row]
                     assert (
                         after[count.name] is None
                         if small
-                        else after[count.name] is not None or before[count.name] is None or secondary_hid
+                        else after[count.name] is not None
+                        or before[count.name] is None
+                        or secondary_hid
+                        or dominated_hid
                     )
                     for figure in (c for c in metric.columns if c.source == count.name and c.published):
                         value, was = after[figure.name], before[figure.name]
@@ -310,3 +318,60 @@ def test_the_dominance_figures_of_a_real_refresh_add_up_to_the_cells_they_guard(
                 assert (guarded["ics_dominance_largest"] >= guarded["dominance_largest"]).all(), table
     finally:
         store.close()
+
+
+def test_a_count_with_several_money_figures_is_hidden_where_any_of_them_is_dominated() -> None:
+    """`dominance ... of activity for F`: clinical_support's one count carries pharmacy, imaging and pathology cost;
+    the row is hidden where any one of them rests on one or two patients."""
+    columns = [
+        ColumnDoc("org_code", "key", "provider"),
+        ColumnDoc("activity", "count", "records"),
+        ColumnDoc("total_cost", "from", "cost", "activity", total=True),
+        *[
+            ColumnDoc(f"{figure}_{part}", "dominance", part, "activity", part=part, figure=figure)  # type: ignore[arg-type]
+            for figure in ("pharmacy", "imaging")
+            for part in ("total", "largest", "second")
+        ],
+    ]
+    spread, dominated_figure = (1000.0, 100.0, 100.0), (1000.0, 900.0, 50.0)
+    rows = [("ZZA", spread, spread), ("ZZB", spread, dominated_figure), ("ZZC", dominated_figure, spread)]
+    table = pa.table(
+        {
+            "org_code": [r[0] for r in rows],
+            "activity": [20, 20, 20],
+            "total_cost": [5000.0, 5000.0, 5000.0],
+            **{
+                f"{figure}_{part}": [r[1 + f][p] for r in rows]
+                for f, figure in enumerate(("pharmacy", "imaging"))
+                for p, part in enumerate(("total", "largest", "second"))
+            },
+        }
+    )
+    assert dominated(table, columns, SuppressionRule())["activity"].to_pylist() == [False, True, True]
+    shown = suppress(table, columns, SuppressionRule()).to_pylist()
+    assert [r["total_cost"] for r in shown] == [5000.0, None, None]
+    assert all(not name.endswith(("_total", "_largest", "_second")) for name in shown[0])
+
+
+def test_clinical_supports_dominance_figures_add_up_to_the_costs_they_guard(refreshed_ics: Any) -> None:
+    """Each provider's pharmacy, imaging and pathology cost in a clinical_support cell (cost per case x activity) is
+    its dominance total wherever no record is a credit, and no cell with such a cost goes without its figures."""
+    _, config = refreshed_ics
+    store = open_store(config, read_only=True)
+    try:
+        f = store.con.sql("SELECT * FROM results.clinical_support").df()
+    finally:
+        store.close()
+    assert len(f) > 100
+    for figure in ("pharmacy", "imaging", "pathology"):
+        cost = f[f"{figure}_cost_per_case"].astype(float) * f["activity"].astype(float)
+        total = f[f"{figure}_dominance_cost"].astype(float)
+        largest, second = (f[f"{figure}_dominance_{p}"].astype(float) for p in ("largest", "second"))
+        assert not (total.isna() & (cost.abs() > 0.005)).any(), figure
+        guarded = total.notna()
+        assert guarded.sum() > 10, figure
+        assert (total[guarded] >= cost[guarded].abs() - 0.01).all(), figure
+        assert ((total[guarded] - cost[guarded]).abs() <= 0.01).mean() > 0.9, figure
+        assert (largest[guarded] >= second[guarded]).all() and (largest + second <= total + 0.005)[guarded].all()
+        ics_largest = f[f"ics_{figure}_dominance_largest"].astype(float)
+        assert (ics_largest[guarded] >= largest[guarded]).all(), figure
