@@ -6,7 +6,11 @@
 -- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
 --   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines;
 --   contacts are split by the resource that delivered them (medical: consultants and other medical staff; nursing;
---   therapy: allied health professionals).
+--   therapy: allied health professionals). Pounds are kept as DECIMAL(18,4), the type of a cost line and of every
+--   published pound (up to 100 trillion, which no record comes near; a record that did would not be rounded: the
+--   cast fails, or on Spark without ANSI mode gives no cost, which the reconciliation of every pound loaded stops).
+--   A sum would be DECIMAL(38,4), twice the bytes, and this table of every record is held through the whole
+--   refresh: the narrower type keeps it, and the tables built from it, in memory rather than spilled to disk.
 -- Columns:
 --   fin_year [key] financial year, e.g. 2023/24
 --   period [key] month of the financial year, 1 = April
@@ -62,22 +66,29 @@ WITH line_totals AS (
     SELECT setting, org_code, record_id,
            min(fin_year) AS fin_year,
            min(period) AS period,
-           sum(cost) AS total_cost,
-           sum(CASE WHEN cost_driver = 'ward' THEN cost ELSE 0 END) AS ward_cost,
-           sum(CASE WHEN cost_driver = 'theatre' THEN cost ELSE 0 END) AS theatre_cost,
-           sum(CASE WHEN cost_driver = 'critical_care' THEN cost ELSE 0 END) AS critical_care_cost,
-           sum(CASE WHEN cost_driver = 'pathology' THEN cost ELSE 0 END) AS pathology_cost,
-           sum(CASE WHEN cost_driver = 'imaging' THEN cost ELSE 0 END) AS imaging_cost,
-           sum(CASE WHEN cost_driver = 'pharmacy' THEN cost ELSE 0 END) AS pharmacy_cost,
-           sum(CASE WHEN cost_driver = 'high_cost_drugs' THEN cost ELSE 0 END) AS high_cost_drugs_cost,
-           sum(CASE WHEN cost_driver = 'therapies' THEN cost ELSE 0 END) AS therapies_cost,
-           sum(CASE WHEN cost_driver = 'outpatient_care' THEN cost ELSE 0 END) AS outpatient_care_cost,
-           sum(CASE WHEN cost_driver = 'emergency_care' THEN cost ELSE 0 END) AS emergency_care_cost,
-           sum(CASE WHEN cost_driver = 'community_care' THEN cost ELSE 0 END) AS community_care_cost,
-           sum(CASE WHEN cost_driver = 'mental_health_care' THEN cost ELSE 0 END) AS mental_health_care_cost,
-           sum(CASE WHEN cost_driver = 'other_clinical' THEN cost ELSE 0 END) AS other_clinical_cost,
-           sum(CASE WHEN cost_driver = 'overheads' THEN cost ELSE 0 END) AS overheads_cost,
-           sum(CASE WHEN cost_driver = 'other' THEN cost ELSE 0 END) AS other_cost,
+           CAST(sum(cost) AS DECIMAL(18, 4)) AS total_cost,
+           CAST(sum(CASE WHEN cost_driver = 'ward' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS ward_cost,
+           CAST(sum(CASE WHEN cost_driver = 'theatre' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS theatre_cost,
+           CAST(sum(CASE WHEN cost_driver = 'critical_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS critical_care_cost,
+           CAST(sum(CASE WHEN cost_driver = 'pathology' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS pathology_cost,
+           CAST(sum(CASE WHEN cost_driver = 'imaging' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS imaging_cost,
+           CAST(sum(CASE WHEN cost_driver = 'pharmacy' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS pharmacy_cost,
+           CAST(sum(CASE WHEN cost_driver = 'high_cost_drugs' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS high_cost_drugs_cost,
+           CAST(sum(CASE WHEN cost_driver = 'therapies' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS therapies_cost,
+           CAST(sum(CASE WHEN cost_driver = 'outpatient_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS outpatient_care_cost,
+           CAST(sum(CASE WHEN cost_driver = 'emergency_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS emergency_care_cost,
+           CAST(sum(CASE WHEN cost_driver = 'community_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS community_care_cost,
+           CAST(sum(CASE WHEN cost_driver = 'mental_health_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS mental_health_care_cost,
+           CAST(sum(CASE WHEN cost_driver = 'other_clinical' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
+               AS other_clinical_cost,
+           CAST(sum(CASE WHEN cost_driver = 'overheads' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS overheads_cost,
+           CAST(sum(CASE WHEN cost_driver = 'other' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS other_cost,
            sum(CASE WHEN cost_driver = 'ward' AND activity_unit = 'bed_days' THEN activity_count ELSE 0 END)
                AS ward_bed_days,
            sum(CASE WHEN activity_unit = 'theatre_minutes' THEN activity_count ELSE 0 END) AS theatre_minutes,
