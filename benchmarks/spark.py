@@ -67,6 +67,9 @@ class Point:
     shuffle_write_bytes: int | None
     shuffle_read_bytes: int | None
     spark_stages: int | None
+    load_before: float
+    load_after: float
+    """The machine's one-minute load average before the refreshes and after them (its other jobs' share too)."""
 
 
 def _folder(work: Path, scale: float, providers: int) -> Path:
@@ -189,6 +192,7 @@ def _spark_refresh(config: IcsConfig) -> tuple[float, ShuffleMeter]:
 def measure(scale: float, providers: int, work: Path, *, cores: int, with_duckdb: bool) -> Point:
     folder = _folder(work, scale, providers)
     config, activity_rows, cost_lines = _prepared(folder, scale, providers)
+    load_before = os.getloadavg()[0]
     duckdb_seconds = _duckdb_refresh(config) if with_duckdb else None
     spark_seconds, meter = _spark_refresh(_on_spark(config, folder, cores=cores))
     return Point(
@@ -201,6 +205,8 @@ def measure(scale: float, providers: int, work: Path, *, cores: int, with_duckdb
         meter.written,
         meter.read,
         meter.stages,
+        load_before,
+        os.getloadavg()[0],
     )
 
 
@@ -242,8 +248,9 @@ def report(points: list[Point]) -> str:
     base = points[0]
     lines = [
         "| scale | providers | activity records | cost lines | data vs smallest | DuckDB refresh | vs smallest "
-        "| Spark refresh | vs smallest | Spark / DuckDB | shuffle written | shuffle read | Spark stages |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Spark refresh | vs smallest | Spark / DuckDB | shuffle written | shuffle read | Spark stages "
+        "| load average before, after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         duck = "-" if p.duckdb_seconds is None else f"{p.duckdb_seconds:.1f} s"
@@ -254,7 +261,8 @@ def report(points: list[Point]) -> str:
             f"| {_ratio(p.cost_lines, base.cost_lines)} "
             f"| {duck} | {_ratio(p.duckdb_seconds, base.duckdb_seconds)} | {p.spark_seconds:.1f} s "
             f"| {_ratio(p.spark_seconds, base.spark_seconds)} | {_ratio(p.spark_seconds, p.duckdb_seconds)} "
-            f"| {written} | {read} | {p.spark_stages if p.spark_stages is not None else '-'} |"
+            f"| {written} | {read} | {p.spark_stages if p.spark_stages is not None else '-'} "
+            f"| {p.load_before:.1f}, {p.load_after:.1f} |"
         )
     if len(points) >= 2:
         a, b = points[-2], points[-1]

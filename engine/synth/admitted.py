@@ -27,7 +27,7 @@ from engine.synth.events import (
     patient_columns,
     poisson,
 )
-from engine.synth.providers import ELECTIVE_CENTRE, Ward, theatres
+from engine.synth.providers import ELECTIVE_CENTRE, ProviderSpec, Ward, theatres
 from engine.synth.seeding import chunk_rng
 
 Ints = npt.NDArray[np.int64]
@@ -231,7 +231,7 @@ def _episode_rows(spell_rank: Ints, second_spell: Ints) -> _Episodes:
 
 def _stays(
     rng: np.random.Generator,
-    provider: str,
+    provider: ProviderSpec,
     spells: dict[str, np.ndarray],
     second: dict[str, np.ndarray],
     links: tuple[Ints, Strs, Floats],
@@ -270,7 +270,7 @@ def admitted_care(chunk: Chunk, wards: tuple[Ward, ...]) -> tuple[Records, Criti
     age = chunk.population.age[spells["patient"]].astype(np.int64)
     second = _second_episodes(rng, spells, age)
     links = _critical_care_links(rng, spells, age, code)
-    los1, los2, days_in_cc = _stays(rng, code, spells, second, links)
+    los1, los2, days_in_cc = _stays(rng, chunk.provider, spells, second, links)
     spell_los = los1 + los2
     discharge = _discharges(rng, chunk, spells["pod"])
     admission = discharge - spell_los.astype("timedelta64[D]")

@@ -13,7 +13,7 @@ Planted effects are applied last, then every line is rounded to whole pennies; t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ import numpy.typing as npt
 from engine import codes
 from engine.synth import casemix, planted
 from engine.synth.events import CostInputs, Records
+
+if TYPE_CHECKING:
+    from engine.synth.providers import ProviderSpec
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -383,14 +386,16 @@ def _counts(
     return np.maximum(1.0, np.rint(cost / rng.uniform(low, high, n)))
 
 
-def cost_records(records: Records, provider: str, efficiency: float, rng: np.random.Generator) -> CostLines:
+def cost_records(records: Records, provider: ProviderSpec, rng: np.random.Generator) -> CostLines:
     """Cost lines for every record of a chunk."""
     inputs = records.cost
     n = len(records)
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in ("record", "driver", "resource", "cost", "count", "unit", "loc")
     }
+    efficiency = provider.efficiency
     factors = planted.driver_factors(provider, records.setting, records.columns)
+    longer = planted.driver_factors(provider, records.setting, records.columns, more_units=True)
     noise = rng.lognormal(-(NOISE_SIGMA**2) / 2, NOISE_SIGMA, n)
     for name in sorted(set(inputs.profile.tolist())):
         profile = PROFILES[name]
@@ -410,6 +415,8 @@ def cost_records(records: Records, provider: str, efficiency: float, rng: np.ran
             else:
                 present = rng.random(len(rows)) < spec.presence
                 driver_cost = budget * spec.share / total_share / spec.presence
+            if spec.driver in longer:  # more units at the same price: the counts follow this cost
+                driver_cost = driver_cost * longer[spec.driver][rows]
             factor = factors[spec.driver][rows] if spec.driver in factors else None
             _add_lines(parts, spec, rows, present, driver_cost, factor, inputs, rng, state)
     return _assemble(parts, n, inputs.locations, rng)

@@ -37,7 +37,7 @@ from engine.synth import (
 from engine.synth.dates import parse_fin_year
 from engine.synth.events import Chunk, FollowOns, Records
 from engine.synth.pathway_tally import PathwayTally
-from engine.synth.planted import Realised
+from engine.synth.planted import PLANTED, Realised
 from engine.synth.providers import PROVIDERS, SETTING_ORDER, ProviderSpec, roster, wards
 from engine.synth.seeding import chunk_rng
 from engine.synth.volumes import Demand
@@ -162,7 +162,7 @@ def generate(
         progress(path.name, done, total_files)
 
     tally = manifest.Tally()
-    realised = Realised()
+    realised = Realised(PLANTED + tuple(e for spec in system.providers for e in spec.planted_effects))
     patient_pennies = np.zeros(people.size, dtype=np.int64)
     patient_events = np.zeros(people.size, dtype=np.int64)
     detected = conditions.ConditionTally(people.size)
@@ -180,7 +180,7 @@ def generate(
             pathway_tally.add_index(code, records, scheduled)
         else:
             records = _records(chunk, apc, pending.take(code, setting, quarter))
-        lines = costs.cost_records(records, code, spec.efficiency, chunk_rng(seed, code, setting, quarter, "costs"))
+        lines = costs.cost_records(records, spec, chunk_rng(seed, code, setting, quarter, "costs"))
         realised.add(code, records, lines)
         record_pennies = lines.record_pennies()
         detected.add(records)

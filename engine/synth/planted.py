@@ -7,6 +7,10 @@ providers' efficiency factors) both crude and case-mix adjusted by POD and HRG (
 other providers), which is what a POD/HRG benchmark should find. Like a benchmark, the case-mix adjusted figures leave
 out cells where no provider has any cost on the effect's driver (chemotherapy day cases have no imaging), which would
 otherwise dilute the excess per case.
+
+In a national-shaped set every added acute trust carries one effect of its own too (`added_trust_effect`, drawn from
+the seed: dearer theatre, longer operations or longer stays in one POD and HRG family), listed and
+measured in the manifest the same way, so that a national benchmark has something to find in every trust.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from engine import codes
 if TYPE_CHECKING:
     from engine.synth.costs import CostLines
     from engine.synth.events import Records
+    from engine.synth.providers import ProviderSpec
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -46,6 +51,9 @@ class PlantedEffect:
     effect: str
     factor: float | None = None
     days: int | None = None
+    more_units: bool = False
+    """With a factor: the driver's activity grows with its cost (longer operations: more theatre minutes at the same
+    price per minute) instead of each unit costing more."""
 
     def applies(self, setting: str, pod: npt.NDArray[np.str_], hrg: npt.NDArray[np.str_]) -> Bools:
         if setting != self.setting:
@@ -97,6 +105,51 @@ PLANTED: Final[tuple[PlantedEffect, ...]] = (
 )
 
 
+# What an added trust of a national-shaped set (`providers.roster`) may stand out on: (kind, driver, POD, HRG
+# pattern, the cases in words). Families with enough cases, and drivers on nearly every one of their records, for a
+# benchmark to see them at small scales: elective orthopaedic and general surgical theatre, non-elective respiratory
+# and digestive stays. "price" makes each unit dearer (as ZZB's theatre effect), "units" more units at the same price
+# (longer operations), "days" longer stays (as ZZC's stroke effect).
+_ADDED_TRUST_VARIATION: Final = (
+    ("price", "theatre", "EL", r"^HN", "elective orthopaedic procedures"),
+    ("units", "theatre", "EL", r"^FF", "elective general surgical procedures"),
+    ("days", "ward", "NEL", r"^DZ", "non-elective respiratory admissions"),
+    ("days", "ward", "NEL", r"^FD", "non-elective digestive admissions"),
+)
+
+
+def added_trust_effect(code: str, rng: np.random.Generator) -> PlantedEffect:
+    """The one planted effect of an added acute trust, drawn from `rng`: which family and how large (theatre cost
+    30-50% above the others, theatre minutes 30-50% longer, or stays 2-3 days longer)."""
+    kind, driver, pod, pattern, cases = _ADDED_TRUST_VARIATION[int(rng.integers(len(_ADDED_TRUST_VARIATION)))]
+    family = pattern.removeprefix("^")
+    effect_id = f"{code.lower()}_{driver}_{pod.lower()}_{family.lower()}"
+    if kind == "days":
+        days = int(rng.integers(2, 4))
+        return PlantedEffect(
+            id=effect_id, provider=code, setting="apc", pod=pod, hrg_pattern=pattern, driver=driver,
+            measure="length of stay (days)",
+            effect=f"Stays of {cases} ({family}) are {days} days longer than at the other providers; ward bed days "
+            "and ward cost follow the longer stay.",
+            days=days,
+        )  # fmt: skip
+    factor = round(float(rng.uniform(1.3, 1.5)), 2)
+    if kind == "units":
+        effect = (
+            f"Theatre time of {cases} ({family}) is {factor:g} times the other providers' (theatre minutes and "
+            "theatre cost both multiplied; the price per minute unchanged)."
+        )
+    else:
+        effect = (
+            f"{driver.capitalize()} cost per case of {cases} ({family}) is {factor:g} times the other providers' "
+            f"({driver} lines multiplied after all other costing; {_UNIT_OF_DRIVER[driver]} unchanged)."
+        )
+    return PlantedEffect(
+        id=effect_id, provider=code, setting="apc", pod=pod, hrg_pattern=pattern, driver=driver,
+        measure=f"{driver} cost per case", effect=effect, factor=factor, more_units=kind == "units",
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PlantedPathwayEffect:
     """A planted difference in the care that follows an index admission at one provider."""
@@ -133,24 +186,32 @@ def pathway_factor(pathway: str, step: str, provider: str) -> float:
     return factor
 
 
+def effects_of(spec: ProviderSpec) -> tuple[PlantedEffect, ...]:
+    """The planted effects a provider carries: the synthetic ICS's own, or an added trust's (`added_trust_effect`)."""
+    return tuple(e for e in PLANTED if e.provider == spec.code) + spec.planted_effects
+
+
 def extra_los_days(
-    provider: str, setting: str, pod: npt.NDArray[np.str_], hrg: npt.NDArray[np.str_]
+    spec: ProviderSpec, setting: str, pod: npt.NDArray[np.str_], hrg: npt.NDArray[np.str_]
 ) -> npt.NDArray[np.int64]:
     """Days added to each episode's stay by planted length-of-stay effects."""
     extra = np.zeros(len(pod), dtype=np.int64)
-    for effect in PLANTED:
-        if effect.days is not None and effect.provider == provider:
+    for effect in effects_of(spec):
+        if effect.days is not None:
             extra += np.where(effect.applies(setting, pod, hrg), effect.days, 0)
     return extra
 
 
-def driver_factors(provider: str, setting: str, columns: dict[str, Any]) -> dict[str, Floats]:
-    """Per-record multipliers of a driver's cost from planted cost effects (only drivers that have one)."""
+def driver_factors(
+    spec: ProviderSpec, setting: str, columns: dict[str, Any], *, more_units: bool = False
+) -> dict[str, Floats]:
+    """Per-record multipliers of a driver's cost from planted cost effects (only drivers that have one): those where
+    each unit costs more, or with `more_units` those where the activity grows with the cost."""
     out: dict[str, Floats] = {}
     if "pod" not in columns or "hrg" not in columns:
         return out
-    for effect in PLANTED:
-        if effect.factor is None or effect.provider != provider:
+    for effect in effects_of(spec):
+        if effect.factor is None or effect.more_units != more_units:
             continue
         hit = effect.applies(setting, columns["pod"], columns["hrg"])
         if hit.any():
@@ -162,11 +223,12 @@ def driver_factors(provider: str, setting: str, columns: dict[str, Any]) -> dict
 class Realised:
     """Accumulates, chunk by chunk, the figures each planted effect is judged on, per provider, POD and HRG."""
 
-    def __init__(self) -> None:
-        self._cells: dict[str, dict[tuple[str, str, str], Floats]] = {e.id: {} for e in PLANTED}
+    def __init__(self, effects: tuple[PlantedEffect, ...] = PLANTED) -> None:
+        self._effects = effects
+        self._cells: dict[str, dict[tuple[str, str, str], Floats]] = {e.id: {} for e in effects}
 
     def add(self, provider: str, records: Records, lines: CostLines) -> None:
-        for effect in PLANTED:
+        for effect in self._effects:
             if records.setting != effect.setting or len(records) == 0:
                 continue
             hit = effect.applies(records.setting, records.columns["pod"], records.columns["hrg"])
@@ -200,7 +262,7 @@ class Realised:
     def summary(self) -> list[dict[str, Any]]:
         """Each planted effect with its realised size (null where a side has no cases)."""
         out = []
-        for effect in PLANTED:
+        for effect in self._effects:
             cells = self._cells[effect.id]
             mine = {k[1:]: v for k, v in cells.items() if k[0] == effect.provider}
             others: dict[tuple[str, str], Floats] = {}
@@ -265,5 +327,6 @@ def _describe(
         "effect": effect.effect,
         "factor": effect.factor,
         "days": effect.days,
+        "more_units": effect.more_units,
         "realised": realised,
     }

@@ -2,8 +2,9 @@
 
 The synthetic ICS has five providers. A national-shaped set (`roster(n)`, `icsbench synth --providers N`) adds
 N - 5 more in the mix NHS England sees (about 60% acute, 25% mental health, 15% community trusts), each with its own
-size (catchment weight), efficiency factor and home patients; the five keep everything they had, so the planted
-variation is the same and still found.
+size (catchment weight), efficiency factor and home patients, and each added acute trust one planted effect of its
+own (`planted.added_trust_effect`); the five keep everything they had, so their planted variation is the same and
+still found.
 
 Codes start `Z` (`ZZA`-`ZZE`, then `ZN001`...) and every name ends `(synthetic)` so the files can never be mistaken
 for a real trust's (real trust codes start `R`, `T` or a digit). Each provider has a fixed efficiency factor (its
@@ -13,12 +14,13 @@ that the planted size is what a benchmark finds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.synth.planted import PlantedEffect, added_trust_effect
 from engine.synth.seeding import chunk_rng
 
 
@@ -35,6 +37,8 @@ class ProviderSpec:
     theatre_cost_per_minute: float
     ward_code_style: str
     size: float = 1.0
+    planted_effects: tuple[PlantedEffect, ...] = ()
+    """An added trust's own planted effects (the synthetic ICS's are `planted.PLANTED`)."""
 
 
 PROVIDERS: Final[tuple[ProviderSpec, ...]] = (
@@ -186,6 +190,12 @@ def roster(n_providers: int = len(PROVIDERS), seed: int = 42) -> Roster:
         return BASE_ROSTER
     rng = chunk_rng(seed, "national providers")
     extras = tuple(_extra(i, rng) for i in range(1, n_providers - len(PROVIDERS) + 1))
+    extras = tuple(
+        replace(p, planted_effects=(added_trust_effect(p.code, chunk_rng(seed, p.code, "planted")),))
+        if p.type == "acute"
+        else p
+        for p in extras
+    )
     extra_acute = tuple(p.code for p in extras if p.type == "acute")
     mh_pool = [p.code for p in extras if p.type == "mental_health"] or [MENTAL_HEALTH]
     community_pool = [p.code for p in extras if p.type in ("community", "mental_health")] or [MENTAL_HEALTH]

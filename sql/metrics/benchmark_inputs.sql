@@ -104,8 +104,13 @@ records AS (
                                 THEN p.non_consultant_department ELSE p.national_department END
     WHERE e.has_activity_record = 1
 ),
-unit_cells AS (
+unit_type_cells AS (
+    -- The one pass over the records for the cells and the critical care unit types: each cell's figures, split by
+    -- the critical care unit type (for critical care records; '' for the rest), so that unit_cells and
+    -- cc_bed_day_cost both add them up from here (sums of exact decimals and counts, so the same as from the records)
+    -- and Spark reads the records twice in all (here and for the service lines), not three times.
     SELECT r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.org_code, r.unit_of_count,
+           CASE WHEN r.setting = 'cc' THEN coalesce(r.unit_type, '') ELSE '' END AS unit_type,
            count(*) AS activity,
            sum(r.units) AS units,
            sum(r.units * r.units) AS units_squared,
@@ -174,7 +179,48 @@ unit_cells AS (
            sum(CAST(r.other_cost AS DECIMAL(19, 4)) * CAST(r.other_cost AS DECIMAL(19, 4))) AS other_squared,
            sum(CAST(r.other_cost AS DECIMAL(19, 4)) * r.units) AS other_units
     FROM records AS r
-    GROUP BY r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.org_code, r.unit_of_count
+    GROUP BY r.fin_year, r.setting, r.pod, r.tfc, r.hrg, r.org_code, r.unit_of_count,
+             CASE WHEN r.setting = 'cc' THEN coalesce(r.unit_type, '') ELSE '' END
+),
+unit_cells AS (
+    -- Each cell of every setting: the unit types' figures added up.
+    SELECT fin_year, setting, pod, tfc, hrg, org_code, unit_of_count,
+           CAST(sum(activity) AS BIGINT) AS activity, sum(units) AS units, sum(units_squared) AS units_squared,
+           sum(total_cost) AS total_cost, sum(cost_squared) AS cost_squared, sum(cost_units) AS cost_units,
+           CAST(sum(priced) AS BIGINT) AS priced, sum(service_priced) AS service_priced,
+           sum(priced_cost) AS priced_cost, sum(national_cost) AS national_cost,
+           min(schedule_year) AS schedule_year, min(service_code_field) AS service_code_field,
+           sum(ward_cost) AS ward_cost, sum(ward_squared) AS ward_squared, sum(ward_units) AS ward_units,
+           sum(theatre_cost) AS theatre_cost, sum(theatre_squared) AS theatre_squared,
+           sum(theatre_units) AS theatre_units,
+           sum(critical_care_cost) AS critical_care_cost, sum(critical_care_squared) AS critical_care_squared,
+           sum(critical_care_units) AS critical_care_units,
+           sum(pathology_cost) AS pathology_cost, sum(pathology_squared) AS pathology_squared,
+           sum(pathology_units) AS pathology_units,
+           sum(imaging_cost) AS imaging_cost, sum(imaging_squared) AS imaging_squared,
+           sum(imaging_units) AS imaging_units,
+           sum(pharmacy_cost) AS pharmacy_cost, sum(pharmacy_squared) AS pharmacy_squared,
+           sum(pharmacy_units) AS pharmacy_units,
+           sum(high_cost_drugs_cost) AS high_cost_drugs_cost, sum(high_cost_drugs_squared) AS high_cost_drugs_squared,
+           sum(high_cost_drugs_units) AS high_cost_drugs_units,
+           sum(therapies_cost) AS therapies_cost, sum(therapies_squared) AS therapies_squared,
+           sum(therapies_units) AS therapies_units,
+           sum(outpatient_care_cost) AS outpatient_care_cost, sum(outpatient_care_squared) AS outpatient_care_squared,
+           sum(outpatient_care_units) AS outpatient_care_units,
+           sum(emergency_care_cost) AS emergency_care_cost, sum(emergency_care_squared) AS emergency_care_squared,
+           sum(emergency_care_units) AS emergency_care_units,
+           sum(community_care_cost) AS community_care_cost, sum(community_care_squared) AS community_care_squared,
+           sum(community_care_units) AS community_care_units,
+           sum(mental_health_care_cost) AS mental_health_care_cost,
+           sum(mental_health_care_squared) AS mental_health_care_squared,
+           sum(mental_health_care_units) AS mental_health_care_units,
+           sum(other_clinical_cost) AS other_clinical_cost, sum(other_clinical_squared) AS other_clinical_squared,
+           sum(other_clinical_units) AS other_clinical_units,
+           sum(overheads_cost) AS overheads_cost, sum(overheads_squared) AS overheads_squared,
+           sum(overheads_units) AS overheads_units,
+           sum(other_cost) AS other_cost, sum(other_squared) AS other_squared, sum(other_units) AS other_units
+    FROM unit_type_cells
+    GROUP BY fin_year, setting, pod, tfc, hrg, org_code, unit_of_count
 ),
 unit_cost AS (
     SELECT 'unit_cost' AS family, c.fin_year, c.setting, c.pod, c.tfc, c.hrg, '' AS detail, c.org_code,
@@ -312,23 +358,23 @@ los_untrimmed AS (
     GROUP BY fin_year, pod, tfc, hrg, org_code
 ),
 cc_bed_day_cost AS (
-    SELECT 'cc_bed_day_cost' AS family, r.fin_year, 'cc' AS setting, '' AS pod, '' AS tfc, r.hrg,
-           coalesce(r.unit_type, '') AS detail, r.org_code, r.unit_of_count,
-           count(*) AS cases, sum(r.units) AS units, sum(r.total_cost) AS value,
-           sum(CAST(r.total_cost AS DECIMAL(19, 4)) * CAST(r.total_cost AS DECIMAL(19, 4))) AS value_squared,
-           sum(CAST(r.total_cost AS DECIMAL(19, 4)) * r.units) AS value_units, sum(r.units * r.units) AS units_squared,
-           CASE WHEN count(r.national_unit_cost) = count(*)
-                THEN CAST(CAST(sum(CAST(r.national_unit_cost * CAST(r.units AS DOUBLE) AS DECIMAL(18, 6))) AS DOUBLE)
-                          * coalesce(max(m.mff), 1) AS DECIMAL(18, 6)) END AS national_cost,
-           CASE WHEN count(r.national_unit_cost) = count(*)
-                THEN 'NCC ' || min(r.schedule_year) || ': price per critical care day'
+    SELECT 'cc_bed_day_cost' AS family, c.fin_year, 'cc' AS setting, '' AS pod, '' AS tfc, c.hrg,
+           c.unit_type AS detail, c.org_code, c.unit_of_count,
+           CAST(sum(c.activity) AS BIGINT) AS cases, sum(c.units) AS units, sum(c.total_cost) AS value,
+           sum(c.cost_squared) AS value_squared, sum(c.cost_units) AS value_units,
+           sum(c.units_squared) AS units_squared,
+           CASE WHEN sum(c.priced) = sum(c.activity)
+                THEN CAST(CAST(sum(c.national_cost) AS DOUBLE) * coalesce(max(m.mff), 1) AS DECIMAL(18, 6)) END
+               AS national_cost,
+           CASE WHEN sum(c.priced) = sum(c.activity)
+                THEN 'NCC ' || min(c.schedule_year) || ': price per critical care day'
                      || CASE WHEN max(m.mff) IS NOT NULL
                              THEN ', x market forces factor ' || CAST(max(m.mff) AS VARCHAR) ELSE '' END END
                AS national_basis
-    FROM records AS r
-    LEFT JOIN market_forces AS m ON m.fin_year = r.fin_year AND m.org_code = r.org_code
-    WHERE r.setting = 'cc'
-    GROUP BY r.fin_year, r.hrg, coalesce(r.unit_type, ''), r.org_code, r.unit_of_count
+    FROM unit_type_cells AS c
+    LEFT JOIN market_forces AS m ON m.fin_year = c.fin_year AND m.org_code = c.org_code
+    WHERE c.setting = 'cc'
+    GROUP BY c.fin_year, c.hrg, c.unit_type, c.org_code, c.unit_of_count
 ),
 wau_settings AS (
     -- The priced records' count, cost and national cost, added up from the cells (a record is in one cell; sums of

@@ -140,7 +140,7 @@ WITH provider_years AS (
     END
   WHERE
     e.has_activity_record = 1
-), unit_cells AS (
+), unit_type_cells AS (
   SELECT
     r.fin_year AS fin_year,
     r.setting AS setting,
@@ -149,6 +149,7 @@ WITH provider_years AS (
     r.hrg AS hrg,
     r.org_code AS org_code,
     r.unit_of_count AS unit_of_count,
+    CASE WHEN r.setting = 'cc' THEN COALESCE(r.unit_type, '') ELSE '' END AS unit_type,
     COUNT_BIG(*) AS activity,
     SUM(r.units) AS units,
     SUM(r.units * r.units) AS units_squared,
@@ -236,7 +237,83 @@ WITH provider_years AS (
     r.tfc,
     r.hrg,
     r.org_code,
-    r.unit_of_count
+    r.unit_of_count,
+    CASE WHEN r.setting = 'cc' THEN COALESCE(r.unit_type, '') ELSE '' END
+), unit_cells AS (
+  SELECT
+    fin_year AS fin_year,
+    setting AS setting,
+    pod AS pod,
+    tfc AS tfc,
+    hrg AS hrg,
+    org_code AS org_code,
+    unit_of_count AS unit_of_count,
+    CAST(SUM(activity) AS BIGINT) AS activity,
+    SUM(units) AS units,
+    SUM(units_squared) AS units_squared,
+    SUM(total_cost) AS total_cost,
+    SUM(cost_squared) AS cost_squared,
+    SUM(cost_units) AS cost_units,
+    CAST(SUM(priced) AS BIGINT) AS priced,
+    SUM(service_priced) AS service_priced,
+    SUM(priced_cost) AS priced_cost,
+    SUM(national_cost) AS national_cost,
+    MIN(schedule_year) AS schedule_year,
+    MIN(service_code_field) AS service_code_field,
+    SUM(ward_cost) AS ward_cost,
+    SUM(ward_squared) AS ward_squared,
+    SUM(ward_units) AS ward_units,
+    SUM(theatre_cost) AS theatre_cost,
+    SUM(theatre_squared) AS theatre_squared,
+    SUM(theatre_units) AS theatre_units,
+    SUM(critical_care_cost) AS critical_care_cost,
+    SUM(critical_care_squared) AS critical_care_squared,
+    SUM(critical_care_units) AS critical_care_units,
+    SUM(pathology_cost) AS pathology_cost,
+    SUM(pathology_squared) AS pathology_squared,
+    SUM(pathology_units) AS pathology_units,
+    SUM(imaging_cost) AS imaging_cost,
+    SUM(imaging_squared) AS imaging_squared,
+    SUM(imaging_units) AS imaging_units,
+    SUM(pharmacy_cost) AS pharmacy_cost,
+    SUM(pharmacy_squared) AS pharmacy_squared,
+    SUM(pharmacy_units) AS pharmacy_units,
+    SUM(high_cost_drugs_cost) AS high_cost_drugs_cost,
+    SUM(high_cost_drugs_squared) AS high_cost_drugs_squared,
+    SUM(high_cost_drugs_units) AS high_cost_drugs_units,
+    SUM(therapies_cost) AS therapies_cost,
+    SUM(therapies_squared) AS therapies_squared,
+    SUM(therapies_units) AS therapies_units,
+    SUM(outpatient_care_cost) AS outpatient_care_cost,
+    SUM(outpatient_care_squared) AS outpatient_care_squared,
+    SUM(outpatient_care_units) AS outpatient_care_units,
+    SUM(emergency_care_cost) AS emergency_care_cost,
+    SUM(emergency_care_squared) AS emergency_care_squared,
+    SUM(emergency_care_units) AS emergency_care_units,
+    SUM(community_care_cost) AS community_care_cost,
+    SUM(community_care_squared) AS community_care_squared,
+    SUM(community_care_units) AS community_care_units,
+    SUM(mental_health_care_cost) AS mental_health_care_cost,
+    SUM(mental_health_care_squared) AS mental_health_care_squared,
+    SUM(mental_health_care_units) AS mental_health_care_units,
+    SUM(other_clinical_cost) AS other_clinical_cost,
+    SUM(other_clinical_squared) AS other_clinical_squared,
+    SUM(other_clinical_units) AS other_clinical_units,
+    SUM(overheads_cost) AS overheads_cost,
+    SUM(overheads_squared) AS overheads_squared,
+    SUM(overheads_units) AS overheads_units,
+    SUM(other_cost) AS other_cost,
+    SUM(other_squared) AS other_squared,
+    SUM(other_units) AS other_units
+  FROM unit_type_cells
+  GROUP BY
+    fin_year,
+    setting,
+    pod,
+    tfc,
+    hrg,
+    org_code,
+    unit_of_count
 ), unit_cost AS (
   SELECT
     'unit_cost' AS family,
@@ -558,43 +635,43 @@ WITH provider_years AS (
 ), cc_bed_day_cost AS (
   SELECT
     'cc_bed_day_cost' AS family,
-    r.fin_year AS fin_year,
+    c.fin_year AS fin_year,
     'cc' AS setting,
     '' AS pod,
     '' AS tfc,
-    r.hrg AS hrg,
-    COALESCE(r.unit_type, '') AS detail,
-    r.org_code AS org_code,
-    r.unit_of_count AS unit_of_count,
-    COUNT_BIG(*) AS cases,
-    SUM(r.units) AS units,
-    SUM(r.total_cost) AS value,
-    SUM(CAST(r.total_cost AS NUMERIC(19, 4)) * CAST(r.total_cost AS NUMERIC(19, 4))) AS value_squared,
-    SUM(CAST(r.total_cost AS NUMERIC(19, 4)) * r.units) AS value_units,
-    SUM(r.units * r.units) AS units_squared,
+    c.hrg AS hrg,
+    c.unit_type AS detail,
+    c.org_code AS org_code,
+    c.unit_of_count AS unit_of_count,
+    CAST(SUM(c.activity) AS BIGINT) AS cases,
+    SUM(c.units) AS units,
+    SUM(c.total_cost) AS value,
+    SUM(c.cost_squared) AS value_squared,
+    SUM(c.cost_units) AS value_units,
+    SUM(c.units_squared) AS units_squared,
     CASE
-      WHEN COUNT_BIG(r.national_unit_cost) = COUNT_BIG(*)
-      THEN CAST(CAST(SUM(CAST(r.national_unit_cost * CAST(r.units AS FLOAT) AS NUMERIC(18, 6))) AS FLOAT) * COALESCE(MAX(m.mff), 1) AS NUMERIC(18, 6))
+      WHEN SUM(c.priced) = SUM(c.activity)
+      THEN CAST(CAST(SUM(c.national_cost) AS FLOAT) * COALESCE(MAX(m.mff), 1) AS NUMERIC(18, 6))
     END AS national_cost,
     CASE
-      WHEN COUNT_BIG(r.national_unit_cost) = COUNT_BIG(*)
-      THEN 'NCC ' + MIN(r.schedule_year) + ': price per critical care day' + CASE
+      WHEN SUM(c.priced) = SUM(c.activity)
+      THEN 'NCC ' + MIN(c.schedule_year) + ': price per critical care day' + CASE
         WHEN NOT MAX(m.mff) IS NULL
         THEN ', x market forces factor ' + CAST(MAX(m.mff) AS VARCHAR(MAX))
         ELSE ''
       END
     END AS national_basis
-  FROM records AS r
+  FROM unit_type_cells AS c
   LEFT JOIN market_forces AS m
-    ON m.fin_year = r.fin_year AND m.org_code = r.org_code
+    ON m.fin_year = c.fin_year AND m.org_code = c.org_code
   WHERE
-    r.setting = 'cc'
+    c.setting = 'cc'
   GROUP BY
-    r.fin_year,
-    r.hrg,
-    COALESCE(r.unit_type, ''),
-    r.org_code,
-    r.unit_of_count
+    c.fin_year,
+    c.hrg,
+    c.unit_type,
+    c.org_code,
+    c.unit_of_count
 ), wau_settings AS (
   SELECT
     fin_year,

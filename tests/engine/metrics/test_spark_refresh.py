@@ -97,12 +97,6 @@ RECORD_LEVEL = {
 }
 """Tables with a row per record or cost line: what a metric's Spark plan may read at most twice."""
 
-NOT_YET_TWO_READS = {
-    ("benchmark_inputs", "benchmark_inputs__records"): 3,
-}
-"""Materialised record-level steps still read more than twice (each a scan of a computed copy, not of the lake):
-docs/national-scale.md lists them. Exact, so a change either way shows here."""
-
 
 def _record_level_reads(plans: list[str], steps: dict[str, list[str]] | None = None) -> dict[str, int]:
     """How often a metric's optimised Spark plans (every step) read each record-level table: a lake table is a
@@ -172,7 +166,7 @@ def test_without_ansi_mode_too_and_no_metric_reads_a_record_level_table_more_tha
     assert reads["patient_events"]["event_costs"] >= 1 and reads["pathway_events"]["patient_events"] >= 1
     assert reads["pathway_events"]["pathway_events__recorded_events"] >= 1  # the copy is counted
     over = {(name, table): n for name, found in reads.items() for table, n in found.items() if n > 2}
-    assert over == NOT_YET_TWO_READS
+    assert over == {}
 
 
 def _edge_case_files(workspace: Workspace) -> list[Path]:

@@ -161,3 +161,55 @@ def test_planted_imaging_at_zza_is_still_found_among_the_added_trusts(
     )
     assert len(found) == 7
     assert found[0][0] == "ZZA"
+
+
+def test_every_added_acute_trust_carries_one_seeded_planted_effect_of_its_own() -> None:
+    system = roster(60, seed=9)
+    added = system.providers[len(PROVIDERS) :]
+    for spec in added:
+        assert len(spec.planted_effects) == (1 if spec.type == "acute" else 0), spec.code
+        assert all(e.provider == spec.code and e.setting == "apc" for e in spec.planted_effects)
+    assert all(not p.planted_effects for p in PROVIDERS)  # the ICS's own stay in planted.PLANTED
+    effects = [e for spec in added for e in spec.planted_effects]
+    assert len({e.id for e in effects}) == len(effects)
+    kinds = Counter("days" if e.days else "minutes" if e.more_units else "price" for e in effects)
+    assert set(kinds) == {"days", "minutes", "price"}, kinds
+    assert len({(e.pod, e.hrg_pattern) for e in effects}) >= 3
+    assert all(1.3 <= e.factor <= 1.5 for e in effects if e.factor is not None)
+    assert all(e.days in (2, 3) for e in effects if e.days is not None)
+    assert roster(60, seed=9) == system
+    assert [s.planted_effects for s in roster(60, seed=10).providers] != [s.planted_effects for s in system.providers]
+
+
+@pytest.mark.slow
+def test_the_refresh_finds_each_added_trusts_planted_effect(national: tuple[Path, config_module.IcsConfig]) -> None:
+    """Each added acute trust's planted effect is in the manifest, realised in its records, and found by the refresh:
+    the trust's excess over the ICS per case (theatre cost, or bed days for longer stays) in the planted POD and HRG
+    family is positive and larger than in the rest of that POD."""
+    root, config = national
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    added = {p["code"] for p in manifest["providers"] if p["code"].startswith("ZN") and p["type"] == "acute"}
+    effects = [e for e in manifest["planted_effects"] if e["provider"] in added]
+    assert len(added) == 3 and sorted(e["provider"] for e in effects) == sorted(added)
+    for effect in effects:
+        realised = effect["realised"]
+        if effect["days"] is not None:
+            assert realised["casemix_adjusted_difference"] > 0, effect["id"]
+            sql = (
+                "SELECT hrg, sum(spells), sum(net_bed_days_vs_ics) FROM results.los_benchmark "
+                f"WHERE org_code = '{effect['provider']}' AND pod = '{effect['pod']}' GROUP BY hrg"
+            )
+        else:
+            assert realised["casemix_adjusted_ratio"] > 1, effect["id"]
+            sql = (
+                "SELECT hrg, sum(activity), sum(net_vs_ics) FROM results.cost_driver_benchmark "
+                f"WHERE setting = 'apc' AND org_code = '{effect['provider']}' AND pod = '{effect['pod']}' "
+                f"AND cost_driver = '{effect['driver']}' GROUP BY hrg"
+            )
+        rows = query_store(config, sql)
+        planted = [(n, excess) for hrg, n, excess in rows if re.match(effect["hrg_pattern"], hrg)]
+        others = [(n, excess) for hrg, n, excess in rows if not re.match(effect["hrg_pattern"], hrg)]
+        assert planted and others, effect["id"]
+        in_family = sum(x for _, x in planted) / sum(n for n, _ in planted)
+        elsewhere = sum(x for _, x in others) / sum(n for n, _ in others)
+        assert in_family > 0 and in_family > elsewhere, (effect["id"], in_family, elsewhere)
