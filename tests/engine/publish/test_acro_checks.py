@@ -91,6 +91,15 @@ def contributions(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return both[both["cost"] > 0]
 
 
+def _acro_config(rule: SuppressionRule) -> dict[str, Any]:
+    """ACRO's risk appetite set to the policy's parameters."""
+    return {
+        "safe_threshold": rule.smallest_shown,
+        "safe_pratio_p": rule.dominance_p_percent / 100,
+        "safe_nk_k": rule.dominance_k_percent / 100,
+    }
+
+
 def verdicts(activity: pd.DataFrame, lines: pd.DataFrame, rule: SuppressionRule) -> dict[str, Any]:
     """ACRO's flags on the records behind the tables, with the policy's parameters."""
     logging.getLogger("acro").setLevel(logging.WARNING)
@@ -100,11 +109,7 @@ def verdicts(activity: pd.DataFrame, lines: pd.DataFrame, rule: SuppressionRule)
     by_driver = lines.groupby([*keys, "cost_driver"], as_index=False)["cost"].sum()
     drivers = activity.merge(by_driver, on=keys)
     drivers = drivers[drivers["cost"] != 0]
-    ours = {
-        "safe_threshold": rule.smallest_shown,
-        "safe_pratio_p": rule.dominance_p_percent / 100,
-        "safe_nk_k": rule.dominance_k_percent / 100,
-    }
+    ours = _acro_config(rule)
     return {
         "rule": rule,
         "records": records,
@@ -187,6 +192,44 @@ def test_acro_judged_the_records_the_tables_were_built_from(judged: dict[str, An
     both = shown.merge(counted.reset_index(), on=["cell", "org_code"], how="left")
     assert both["records"].notna().all()
     assert ((both["records"] - both["activity"]).abs() <= judged["rule"].round_to / 2).all()
+
+
+SUPPORT = ("pharmacy", "imaging", "pathology")  # clinical_support's three costs, each a cost driver of the lines
+SUPPORT_CELL = ["fin_year", "setting", "pod", "hrg"]  # clinical_support's cell: no TFC
+
+
+def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> None:
+    """ACRO's own nk and p% checks on each patient's pharmacy, imaging and pathology cost per clinical_support cell
+    (provider and ICS), from the loaded records: every cell it flags has that cost blank in the published table."""
+    config = refreshed_ics[1]
+    rule = SuppressionRule.from_config(config.suppression)
+    with closing(open_store(config, read_only=True)) as store:
+        activity, lines = _records(store.con)
+        published = store.con.sql("SELECT * FROM published.clinical_support").df()
+        full = store.con.sql("SELECT * FROM results.clinical_support").df()
+    keys = ["setting", "org_code", "record_id"]
+    support = lines[lines["cost_driver"].isin(SUPPORT)].groupby([*keys, "cost_driver"], as_index=False)["cost"].sum()
+    rows = activity.merge(support, on=keys)
+    ours = _acro_config(rule)
+    cell = [*SUPPORT_CELL, "cost_driver"]
+    flags = _flags(contributions(rows[rows["cost"] != 0], cell), cell, ours, margins=False)
+    assert _flagged(flags, DOMINANCE) > 0  # ACRO does object to some cells, or the test would prove nothing
+    shown = _shown(flags, _by_cost(published), cell, DOMINANCE)
+    assert shown.empty, shown.head(10).to_string()
+    # and some of the cells it flags are not small: without the dominance rule they would have been published
+    assert not _shown(flags, _by_cost(full[full["activity"] >= rule.smallest_shown]), cell, DOMINANCE).empty
+
+
+def _by_cost(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per clinical_support row and cost, named as _shown reads a driver's cost and its ICS rate."""
+    return pd.concat(
+        table.assign(
+            cost_driver=figure,
+            driver_cost=table[f"{figure}_cost_per_case"],
+            ics_driver_cost_per_case=table[f"ics_{figure}_cost_per_case"],
+        )
+        for figure in SUPPORT
+    )
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.metrics import catalog
 from engine.publish import secondary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
@@ -205,3 +206,10 @@ def test_cells_are_taken_to_the_penny_exactly_as_python_rounds_their_cost() -> N
     assert secondary._to_the_penny(column).tolist() == expected
     doubles = pa.chunked_array([pa.array([None if v is None else float(v) for v in values], pa.float64())])
     assert secondary._to_the_penny(doubles).tolist() == expected
+
+
+def test_every_table_of_the_margins_is_published() -> None:
+    """choose() uses the margins among the tables it is given (the generated-table tests give it the cost tables
+    only); publishing gives it every published table, so each table of a margin must be one, or its sums would be
+    dropped without a word."""
+    assert set(secondary.TABLES) <= {m.name for m in catalog.published()}
