@@ -19,6 +19,7 @@ from engine import config as config_module
 from engine import jobs
 from engine.cli.lake import lake
 from engine.cli.output import (
+    print_disclosure,
     print_file_result,
     print_headline,
     print_load_results,
@@ -143,6 +144,7 @@ def quality(config_file: str | None, provider: str | None, by: str) -> None:
     with friendly_errors():
         config = config_module.load(config_path(config_file))
         report = reports.data_quality(config, provider=provider, by_period=(by == "period"))
+        hidden = reports.disclosure(config)
     table = Table(title=f"Data quality: {config.ics.name}")
     for column in report.columns:
         table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
@@ -156,6 +158,8 @@ def quality(config_file: str | None, provider: str | None, by: str) -> None:
         for row in report.issues:
             issues.add_row(*(escape(v) for v in row))
         console.print(issues)
+    if hidden is not None:
+        print_disclosure(hidden)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from engine.cli.support import console
 from engine.codes import unit_of_count
 from engine.ingest import LoadResult
 from engine.jobs import RefreshOutcome
-from engine.publish.reports import Headline, Opportunity
+from engine.publish.reports import Headline, Opportunity, Report
 
 if TYPE_CHECKING:
     from engine.store.server.canonical import PushResult
@@ -96,6 +96,24 @@ def _provider_table(results: Sequence[LoadResult]) -> None:
             f"£{sum((r.cost_loaded for r in items), Decimal(0)):,.2f}",
             f"{matched} of {len(checked)}" if checked else "none supplied",
         )
+    console.print(table)
+
+
+def print_disclosure(report: Report) -> None:
+    """`icsbench quality`'s table of what disclosure control hid at the last refresh, per published table."""
+    table = Table(
+        title="Disclosure control at the last refresh: rows and cost hidden, per published table",
+        caption=(
+            "Small: a count under the smallest shown, or missing. Dominated: one or two patients make up most of the "
+            "cost (the count not small). Secondary: hidden so no hidden cell can be worked out from the totals around "
+            "it. Secondary %: of the rows, and of the cost, hidden beyond the first two rules. Cost is the full "
+            "results' (the tables nest: do not add them up); blank for tables without a cost."
+        ),
+    )
+    for column in report.columns:
+        table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
+    for row in report.rows:
+        table.add_row(*(escape(v) for v in row))
     console.print(table)
 
 

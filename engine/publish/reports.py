@@ -19,7 +19,7 @@ import duckdb
 
 from engine import sql_files
 from engine.config import IcsConfig
-from engine.publish import store_snapshot
+from engine.publish import store_snapshot, suppressed_tables
 from engine.store import open_store
 
 
@@ -107,6 +107,61 @@ def data_quality(config: IcsConfig, *, provider: str | None = None, by_period: b
         for r in issues
     ]
     return Report(columns, rows, issue_rows)
+
+
+DISCLOSURE_TITLES = (
+    "Table",
+    "Rows",
+    "Shown",
+    "Small",
+    "Dominated",
+    "Secondary",
+    "Secondary %",
+    "Cost",
+    "Small £",
+    "Dominated £",
+    "Secondary £",
+    "Secondary % of £",
+)
+
+
+def disclosure(config: IcsConfig) -> Report | None:
+    """What disclosure control hid in each published table at the last refresh: rows and (for money tables) their
+    cost, by the small-number rule, the dominance rule and secondary suppression, and the share hidden beyond the
+    first two. None before the first refresh."""
+    if store_snapshot.exists(config):
+        summary = store_snapshot.disclosure(config)
+    else:
+        store = open_store(config, read_only=True)
+        try:
+            summary = suppressed_tables.disclosure_summary(store)
+        finally:
+            store.close()
+    if summary is None:
+        return None
+    columns = tuple(ReportColumn(t, "left" if t == "Table" else "right") for t in DISCLOSURE_TITLES)
+    rows = [
+        (
+            t.table_name,
+            f"{t.rows:,}",
+            f"{t.shown_rows:,}",
+            f"{t.small_rows:,}",
+            f"{t.dominated_rows:,}",
+            f"{t.secondary_rows:,}",
+            _share(t.secondary_row_share),
+            _whole_pounds(t.cost),
+            _whole_pounds(t.small_cost),
+            _whole_pounds(t.dominated_cost),
+            _whole_pounds(t.secondary_cost),
+            _share(t.secondary_cost_share),
+        )
+        for t in summary.tables
+    ]
+    return Report(columns, rows, ())
+
+
+def _whole_pounds(value: Decimal | None) -> str:
+    return "" if value is None else f"£{value:,.0f}"
 
 
 def _control_text(value: str | None) -> str:

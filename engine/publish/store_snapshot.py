@@ -2,7 +2,8 @@
 
 After every load and every refresh the job writes a small snapshot beside the store (`<store>-snapshots/`): what
 `icsbench status` and `icsbench quality` report (the store summary, the data-quality tables, the load count) and,
-from a refresh, the full (unsuppressed) result tables `icsbench export --unsuppressed` writes. Readers query these
+from a refresh, the full (unsuppressed) result tables `icsbench export --unsuppressed` writes and what disclosure
+control hid in each published table (published.disclosure_summary, which `icsbench quality` prints). Readers query these
 files in a DuckDB of their own, so a status, quality report or export never waits for a load or refresh, never makes
 one fail with "store in use", and reads one snapshot whole (engine.publish.snapshots). Nothing here is published: the
 snapshot sits beside the store, with the same access.
@@ -28,10 +29,12 @@ from engine.metrics import catalog
 from engine.publish import snapshots
 from engine.publish.column_types import typed_query
 from engine.publish.stamps import RefreshStamp
+from engine.publish.suppressed_tables import DisclosureSummary, disclosure_summary_table, summary_of
 from engine.store import Store
 
 STATE_PREFIX = "state-"
 RESULTS_PREFIX = "results-"
+DISCLOSURE_FILE = "disclosure_summary.parquet"  # beside a refresh's result tables: what disclosure control hid
 # What the readers query, as the store's tables or report queries give it.
 STATE_TABLES = {
     "store_summary": sql_files.read("reports/store_summary.sql"),
@@ -63,6 +66,9 @@ def write(store: Store, refresh: RefreshStamp | None = None) -> None:
         with snapshots.staged(root, results) as staging:
             for metric in catalog.published():
                 store.con.sql(typed_query(store, metric.table)).to_parquet(str(staging / f"{metric.name}.parquet"))
+            summary = disclosure_summary_table(store)
+            if summary is not None:  # what disclosure control hid in this refresh, for `icsbench quality`
+                pq.write_table(summary, staging / DISCLOSURE_FILE)
         snapshots.finish_version(root, staging, results)
         refreshed = {
             "refresh_id": refresh.refresh_id,
@@ -105,6 +111,16 @@ def results_table(config: IcsConfig, name: str) -> tuple[int, pa.Table]:
         raise IcsBenchError("no results yet: run `icsbench refresh` first")
     path = root_of(config) / str(manifest["results"]) / f"{name}.parquet"
     return int(manifest["refresh_id"]), pq.read_table(path)
+
+
+def disclosure(config: IcsConfig) -> DisclosureSummary | None:
+    """What disclosure control hid in the last refresh, per published table, from the snapshot (None before a refresh,
+    or from a snapshot written before the summary was kept)."""
+    manifest = snapshots.read_pointer(root_of(config))
+    if manifest is None or not manifest.get("results"):
+        return None
+    path = root_of(config) / str(manifest["results"]) / DISCLOSURE_FILE
+    return summary_of(pq.read_table(path)) if path.is_file() else None
 
 
 def _next_number(root: Path) -> int:
