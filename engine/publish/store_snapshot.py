@@ -3,10 +3,10 @@
 After every load and every refresh the job writes a small snapshot beside the store (`<store>-snapshots/`): what
 `icsbench status` and `icsbench quality` report (the store summary, the data-quality tables, the load count) and,
 from a refresh, the full (unsuppressed) result tables `icsbench export --unsuppressed` writes and what disclosure
-control hid in each published table (published.disclosure_summary, which `icsbench quality` prints). Readers query these
-files in a DuckDB of their own, so a status, quality report or export never waits for a load or refresh, never makes
-one fail with "store in use", and reads one snapshot whole (engine.publish.snapshots). Nothing here is published: the
-snapshot sits beside the store, with the same access.
+control hid in each published table (published.disclosure_summary, which `icsbench quality` prints). Readers query
+these files in a DuckDB of their own, so a status, quality report or export never waits for a load or refresh, never
+makes one fail with "store in use", and reads one snapshot whole (engine.publish.snapshots). Nothing here is
+published: the snapshot sits beside the store, with the same access.
 """
 
 from __future__ import annotations
