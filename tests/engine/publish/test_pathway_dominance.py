@@ -24,7 +24,16 @@ from engine.jobs import refresh_store
 from engine.metrics import catalog
 from engine.publish.suppression import SuppressionRule, dominated, suppress
 from engine.store import Store, open_store
-from tests.conftest import APC_HEADER, BASE_CONFIG, COST_HEADER, PSEUDONYM_KEY, Workspace, apc_row, cost_row
+from tests.conftest import (
+    APC_HEADER,
+    BASE_CONFIG,
+    COST_HEADER,
+    PSEUDONYM_KEY,
+    Workspace,
+    apc_row,
+    copy_of_store,
+    cost_row,
+)
 from tests.engine.publish import disclosure_attacker as attacker
 from tests.engine.publish.test_acro_checks import DOMINANCE, ICS, _acro_config, _flagged, _flags, contributions
 
@@ -238,4 +247,26 @@ def acro_leaks(store: Store) -> tuple[int, pd.DataFrame]:
 def test_acro_flags_no_published_pathway_step_cost(refreshed: Store) -> None:
     flagged, leaked = acro_leaks(refreshed)
     assert flagged >= 2  # Alpha's readmissions and the ICS's, or the test would prove nothing
+    assert leaked.empty, leaked.to_string()
+
+
+def test_acro_flags_no_published_pathway_step_cost_on_the_synthetic_ics(
+    refreshed_ics: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same judge on the synthetic ICS at scale 0.01 (refreshed again on a copy of its store, which keeps the
+    refresh's pathway_events for ACRO)."""
+    config = copy_of_store(refreshed_ics[1], tmp_path_factory.mktemp("pathways-synthetic"))
+    store = open_store(config)
+    try:
+        refresh_store(store)
+        flagged, leaked = acro_leaks(store)
+        dominated_shown = store.con.execute(
+            "SELECT count(*) FROM results.pathway_cost WHERE pathways >= 8 AND dominance_largest > 0 "
+            "AND (dominance_largest + dominance_second >= 0.85 * dominance_cost "
+            "OR dominance_cost - dominance_largest - dominance_second < 0.1 * dominance_largest)"
+        ).fetchone()
+    finally:
+        store.close()
+    assert flagged > 0  # ACRO objects to some steps (most are a handful of pathways), or the test proves nothing
+    assert dominated_shown is not None and dominated_shown[0] >= 1  # and one is not small: the rule has work here
     assert leaked.empty, leaked.to_string()
