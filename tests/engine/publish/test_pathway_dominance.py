@@ -80,21 +80,30 @@ def _load(workspace: Workspace) -> None:
     activity: dict[str, list[list[Any]]] = {"ZZA": [], "ZZB": []}
     costs: dict[str, list[list[Any]]] = {"ZZA": [], "ZZB": []}
 
-    def stay(org: str, record: str, patient: str, pod: str, hrg: str, admitted: date, days: int, cost: int) -> None:
+    def stay(
+        org: str,
+        record: str,
+        patient: str,
+        pod: str,
+        hrg: str,
+        admitted: date,
+        days: int,
+        cost: int,
+        practice: str = "",
+    ) -> None:
         out = admitted + timedelta(days=days)
-        activity[org].append(
-            apc_row(
-                record,
-                org_code=org,
-                period=_period(out),
-                pod=pod,
-                hrg=hrg,
-                admission_date=admitted.isoformat(),
-                discharge_date=out.isoformat(),
-                los=days,
-                nhs_number=patient,
-            )
+        row = apc_row(
+            record,
+            org_code=org,
+            period=_period(out),
+            pod=pod,
+            hrg=hrg,
+            admission_date=admitted.isoformat(),
+            discharge_date=out.isoformat(),
+            los=days,
+            nhs_number=patient,
         )
+        activity[org].append([*row, practice])
         costs[org].append(cost_row(record, cost, org_code=org, period=_period(out), activity_count=days))
 
     for org, i, readmission in PATIENTS:
@@ -106,8 +115,16 @@ def _load(workspace: Workspace) -> None:
             stay(org, f"R{i}", patient, "NEL", "EB03A", discharged + timedelta(days=10), 3, readmission)
     # a later stay of someone else, so that every pathway's 90 days have passed by the latest event loaded
     stay("ZZB", "LATE", nhs_number(500), "EL", "HN12A", date(2024, 1, 8), 1, 700)
+    # two GP practices of eight patients (one £100 day case each, outside any pathway): at P81003 one of them also
+    # has a £50,000 stay (98.8% of the practice's cost with the next); at P81004 each has £1,000
+    for n, practice, cost in [
+        *((600 + j, "P81003", 100) for j in range(8)),
+        *((700 + j, "P81004", 1000) for j in range(8)),
+    ]:
+        stay("ZZB", f"G{n}", nhs_number(n), "DC", "HN12A", date(2023, 9, 4), 0, cost, practice)
+    stay("ZZB", "G600B", nhs_number(600), "EL", "HN12A", date(2023, 10, 2), 20, 50000, "P81003")
     for org in ("ZZA", "ZZB"):
-        workspace.write_csv(f"{org}_apc_2324_activity.csv", APC_HEADER, activity[org])
+        workspace.write_csv(f"{org}_apc_2324_activity.csv", [*APC_HEADER, "gp_practice"], activity[org])
         workspace.write_csv(f"{org}_apc_2324_cost_lines.csv", COST_HEADER, costs[org])
     workspace.load(*sorted(workspace.root.glob("*_apc_2324_*.csv")))
 
@@ -270,3 +287,22 @@ def test_acro_flags_no_published_pathway_step_cost_on_the_synthetic_ics(
     assert flagged > 0  # ACRO objects to some steps (most are a handful of pathways), or the test proves nothing
     assert dominated_shown is not None and dominated_shown[0] >= 1  # and one is not small: the rule has work here
     assert leaked.empty, leaked.to_string()
+
+
+def test_a_gp_practice_one_patient_dominates_is_hidden(refreshed: Store) -> None:
+    """gp_practice_cost: a practice of eight patients where one patient's year is £50,100 of £50,800 is hidden whole,
+    its cost per patient too; one of eight patients at £1,000 each is shown."""
+    full = {
+        r["gp_practice"]: r for r in refreshed.con.sql("SELECT * FROM results.gp_practice_cost").df().to_dict("records")
+    }
+    shown = {
+        r["gp_practice"]: r
+        for r in refreshed.con.sql("SELECT * FROM published.gp_practice_cost").df().to_dict("records")
+    }
+    dominated_practice = full["P81003"]
+    assert (dominated_practice["patients"], dominated_practice["activity"]) == (8, 9)
+    assert (dominated_practice["dominance_largest"], dominated_practice["dominance_second"]) == (50100, 100)
+    assert dominated_practice["dominance_cost"] == 50800 == dominated_practice["total_cost"]
+    for column in ("activity", "patients", "total_cost", "cost_per_patient", "ratio_to_ics"):
+        assert pd.isna(shown["P81003"][column]), column
+    assert shown["P81004"]["patients"] == 10 and shown["P81004"]["cost_per_patient"] == pytest.approx(1000)
