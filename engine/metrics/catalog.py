@@ -22,10 +22,12 @@ otherwise published at X's rounded count, so it cannot undo the rounding), `benc
 several providers' rows of a cell: a median, a best in system; published only where it cannot echo a hidden provider),
 `shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
 `total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
-wherever that benchmark is. `dominance total|largest|second of X` marks a figure the dominance rule reads for the
-money cell counted by X (its cost and its largest two contributors' costs, by size): used by disclosure control, never
-published. Where the cell of X holds several money figures (pharmacy, imaging and pathology cost per case), each
-names its own: `dominance total of X for pharmacy`; X is hidden where any of them is dominated.
+wherever that benchmark is; compared with another figure of the row (an ICS cost per pathway, `from` its own
+count), it is hidden wherever that figure is, as the difference would give it back. `dominance total|largest|second
+of X` marks a figure the dominance rule reads for the money cell counted by X (its cost and its largest two
+contributors' costs, by size): used by disclosure control, never published. Where the cell of X holds several money
+figures (pharmacy, imaging and pathology cost per case), each names its own: `dominance total of X for pharmacy`; X
+is hidden where any of them is dominated.
 """
 
 from __future__ import annotations
@@ -182,9 +184,10 @@ def _columns(name: str, lines: list[str]) -> tuple[ColumnDoc, ...]:
             raise CatalogError(f"sql/metrics/{name}.sql: {column.name} is built on {column.source}, not a column")
         if column.source and next(c for c in out if c.name == column.source).role != "count":
             raise CatalogError(f"sql/metrics/{name}.sql: {column.name} must be built on a [count] column")
-        if column.against and next((c.role for c in out if c.name == column.against), None) != "benchmark":
+        compared = next((c.role for c in out if c.name == column.against), None)
+        if column.against and compared not in ("benchmark", "from"):
             raise CatalogError(
-                f"sql/metrics/{name}.sql: {column.name} is compared with {column.against}, not a benchmark"
+                f"sql/metrics/{name}.sql: {column.name} is compared with {column.against}, not a benchmark or a figure"
             )
     return tuple(out)
 

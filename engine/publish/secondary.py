@@ -161,6 +161,13 @@ MARGINS: tuple[Margin, ...] = (
     Margin(POP_OF_PLACE, POP_DISTRICT, ("fin_year", "setting", "place")),
     Margin(DEP_ALL, DEP_SETTING, ("fin_year", "residence", "imd_decile")),
     Margin(POP_ICS, DEP_ANY, ("fin_year", "setting")),
+    # pathway_cost: a provider's whole_pathway cost is the sum of its steps' (every event of a pathway is in exactly
+    # one step, the index admission one of them), so a dominated step is hidden with a partner
+    Margin(
+        Level("pathway_cost", "total_cost", "pathways", lambda t: _is(t, "step", "whole_pathway"), ("step",)),
+        Level("pathway_cost", "total_cost", "pathways", lambda t: ~_is(t, "step", "whole_pathway"), ("step",)),
+        ("fin_year", "pathway", "org_code"),
+    ),
 )
 TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
 # Counts hidden with a row secondary suppression hides, beyond its level's count: cost_per_wau's priced cost is its
@@ -172,6 +179,27 @@ ALSO_HIDDEN = {
     "population_rates": ("patients",),
     "deprivation_cost": ("patients",),
 }
+
+
+# pathway_cost's ICS figures (the same on every provider's row of a step) add up as well: the whole pathway's ICS cost
+# per pathway is the sum of its steps' (one ICS count of pathways for all of them). They are columns, not rows, so
+# they are not in the integer program: where a step's are hidden by a rule of their own (a small ICS count, or a
+# step one or two patients dominate across the ICS), the whole pathway's are hidden with them, so the hidden step is
+# not the whole less the shown steps (with two unknowns in the one sum it can be anything from 0 up).
+ICS_PARTNERS = {"pathway_cost": ("ics_pathways", ("fin_year", "pathway"), "step", "whole_pathway")}
+
+
+def ics_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str, np.ndarray]:
+    """For a table of ICS_PARTNERS, its ICS count's rows to hide beyond its own rules: the total's rows of each group
+    where a part's ICS figures are hidden by their own rule (primary suppression). Empty for any other table."""
+    if name not in ICS_PARTNERS or not rule.enabled:
+        return {}
+    count, group, level, total = ICS_PARTNERS[name]
+    own = suppression.primary_hidden(table, catalog.metric(name).columns, rule)[count].to_pylist()
+    groups = list(zip(*(table[k].to_pylist() for k in group), strict=True))
+    is_total = [v == total for v in table[level].to_pylist()]
+    wanting = {g for g, hid, whole in zip(groups, own, is_total, strict=True) if hid and not whole}
+    return {count: np.array([whole and g in wanting for g, whole in zip(groups, is_total, strict=True)], dtype=bool)}
 
 
 def count_column(table: str) -> str:

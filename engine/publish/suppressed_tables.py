@@ -35,6 +35,7 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
             if outcome and metric.name in outcome.hidden
             else {}
         )
+        more |= {c: pa.array(hide) for c, hide in secondary.ics_partners(metric.name, full[metric.name], rule).items()}
         con.register("published_rows", suppress(full[metric.name], metric.columns, rule, more))
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")

@@ -183,7 +183,11 @@ def suppress(
         elif doc.role == "benchmark":
             column = pc.if_else(unsafe, pa.scalar(None, column.type), column)
         elif doc.role == "from" and doc.source is not None:
-            blank = hidden[doc.source] if doc.against is None else pc.or_(hidden[doc.source], unsafe)
+            blank = hidden[doc.source]
+            if doc.against is not None:
+                # compared with a benchmark: hidden where it could echo; with another figure: where that is hidden
+                against = roles[doc.against]
+                blank = pc.or_(blank, unsafe if against.role == "benchmark" else hidden[str(against.source)])
             shown = _scaled(column, rule.scale(table[doc.source])) if doc.total else _rate(column)
             column = pc.if_else(blank, pa.scalar(None, column.type), shown)
         out.append(column)

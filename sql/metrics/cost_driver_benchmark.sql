@@ -30,14 +30,16 @@
 --   best_in_system_driver_cost_per_case [benchmark] lowest driver cost per case among providers with more than the
 --     configured number of cases (10 by default)
 --   best_in_system_org [benchmark] the provider that sets it
---   opportunity_vs_ics [total from activity] (driver_cost_per_case - ics_driver_cost_per_case) x activity, floored at 0
+--   opportunity_vs_ics [total from activity vs ics_driver_cost_per_case] (driver_cost_per_case -
+--     ics_driver_cost_per_case) x activity, floored at 0
 --   opportunity_vs_best [total from activity vs best_in_system_driver_cost_per_case] (driver_cost_per_case - best_in_system_driver_cost_per_case) x activity,
 --     floored at 0; blank when no provider has enough cases
---   net_vs_ics [total from activity] (driver_cost_per_case - ics_driver_cost_per_case) x units, either sign
+--   net_vs_ics [total from activity vs ics_driver_cost_per_case] (driver_cost_per_case - ics_driver_cost_per_case) x
+--     units, either sign
 --   net_vs_best [total from activity vs best_in_system_driver_cost_per_case] (driver_cost_per_case - best_in_system_driver_cost_per_case) x units, either sign
 --   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
---   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at
---     the configured level, else 0
+--   significant_vs_ics [total from activity vs ics_driver_cost_per_case] opportunity_vs_ics where the provider is
+--     above the upper funnel limit at the configured level, else 0
 --   funnel_z [from activity] log(driver cost per unit / ICS driver cost per unit) / its standard error
 --   outlier_95 [from activity] high, low or within the 95% funnel limits; untested when the spread is unmeasurable
 --   outlier_99_8 [from activity] the same at 99.8%

@@ -1,12 +1,13 @@
 -- gp_practice_cost: cost and activity of each GP practice's patients across every provider, against the ICS.
 -- Grain: one row per financial year and GP practice (UNKNOWN for records without one).
--- Inputs: resident_activity, ref_gp_list_size, results.refresh_parameters
+-- Inputs: resident_activity, patient_cost, ref_gp_list_size, results.refresh_parameters
 -- Published: yes
 -- About: A patient counts at the practice of their latest record with one. Cost per registered patient divides by
 --   the practice's list size where [population] gp_list_sizes gives one (so it counts the practice's patients who
 --   used no care too); cost per patient divides by the patients seen. Rates are crude: a practice with older
 --   patients will cost more. Rows add up to every pound loaded. The district is where most of the practice's
---   patients live.
+--   patients live. A practice whose cost one or two of its patients make up most of (a small practice with one very
+--   costly patient) is hidden whole, by the dominance rule; its cost in each setting is not checked on its own.
 -- Columns:
 --   fin_year [key] financial year
 --   gp_practice [key] GP practice code; UNKNOWN for records without one
@@ -29,6 +30,14 @@
 --     size, pounds
 --   ratio_to_ics [from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the practice's cost by size (each patient's year made positive; a
+--     group of records without a pseudonym in patient_cost counts as one contributor), pounds; never published
+--   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
+--   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   patients_dominance_cost [dominance total of patients] the same cost, for the cost per patient (built on
+--     patients), pounds; never published
+--   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
+--   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
            sum(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
@@ -55,6 +64,23 @@ with_lists AS (
     FROM practice_totals AS t
     LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
 ),
+practice_patients AS (
+    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
+    -- stricter) at their practice, by size, ranked: the contributors of the dominance rule.
+    SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, abs(total_cost) AS cost,
+           ROW_NUMBER() OVER (
+               PARTITION BY fin_year, coalesce(gp_practice, 'UNKNOWN') ORDER BY abs(total_cost) DESC
+           ) AS position
+    FROM patient_cost
+    WHERE total_cost <> 0
+),
+practice_dominance AS (
+    SELECT fin_year, gp_practice, sum(cost) AS cost,
+           max(CASE WHEN position = 1 THEN cost END) AS largest,
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+    FROM practice_patients
+    GROUP BY fin_year, gp_practice
+),
 ics AS (
     SELECT fin_year,
            sum(patients) AS patients,
@@ -80,8 +106,12 @@ SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients,
             WHEN w.patients > 0 AND i.patients > 0 AND i.total_cost <> 0
             THEN (CAST(w.total_cost AS DOUBLE) / NULLIF(w.patients, 0)) / NULLIF((CAST(i.total_cost AS DOUBLE) / NULLIF(i.patients, 0)), 0)
        END AS ratio_to_ics,
-       s.refresh_id
+       s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.cost AS patients_dominance_cost, dom.largest AS patients_dominance_largest,
+       dom.second AS patients_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS dom ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
 CROSS JOIN results.refresh_parameters AS s

@@ -1,14 +1,16 @@
 -- pathway_cost: the whole-pathway cost of each configured pathway by provider of the index admission, against the ICS.
 -- Grain: one row per financial year, pathway, index provider and step (index_admission, each configured step, and
 --   whole_pathway for their sum).
--- Inputs: pathway_events, ref_pathway_step, providers, results.refresh_parameters
+-- Inputs: pathway_events, pathway_dominance, ref_pathway_step, providers, results.refresh_parameters
 -- Published: yes
 -- About: Seed 004's question: efficient at the operation, but what about the rest of the pathway? Costs follow the
 --   patient to every provider (critical care, readmissions, outpatients, community rehabilitation) and are credited
 --   to the provider of the index admission. Only complete pathways (whose longest window has passed by the latest
 --   event loaded) are costed; incomplete ones are counted in pathways_incomplete. The ICS figures are the average
 --   over every index provider. Opportunity vs ICS = (cost per pathway - ICS cost per pathway) x pathways, floored at
---   0; steps must not be added to whole_pathway, and opportunities across steps overlap with it.
+--   0; steps must not be added to whole_pathway, and opportunities across steps overlap with it. A step's cost that
+--   one or two patients make up most of (a costly readmission among a provider's few pathways) is hidden, with the
+--   figures built on it, and so are the ICS figures of a step they dominate across the ICS (pathway_dominance).
 -- Columns:
 --   fin_year [key] financial year of the index admission
 --   pathway [key] pathway name from the config
@@ -27,10 +29,21 @@
 --   ics_pathways [count] complete pathways in the ICS
 --   ics_cost_per_pathway [from ics_pathways] the ICS's cost per pathway in the step, pounds
 --   ics_events_per_pathway [from ics_pathways] the ICS's events per pathway in the step
---   difference_per_pathway [from pathways] cost_per_pathway - ics_cost_per_pathway, pounds
---   opportunity_vs_ics [total from pathways] difference_per_pathway x pathways, floored at 0, pounds
+--   difference_per_pathway [from pathways vs ics_cost_per_pathway] cost_per_pathway - ics_cost_per_pathway, pounds
+--   opportunity_vs_ics [total from pathways vs ics_cost_per_pathway] difference_per_pathway x pathways, floored at 0,
+--     pounds
 --   pathways_incomplete [count] index admissions whose window had not passed (not costed)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of pathways] the step's cost over the provider's complete pathways by size (each
+--     patient's cost made positive; pathway_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of pathways] the cost in the step of the provider's costliest patient, pounds;
+--     never published
+--   dominance_second [dominance second of pathways] its second costliest patient's, pounds; never published
+--   ics_dominance_cost [dominance total of ics_pathways] the step's cost across every index provider by size, pounds;
+--     never published
+--   ics_dominance_largest [dominance largest of ics_pathways] the costliest patient's cost in the step across every
+--     index provider, pounds; never published
+--   ics_dominance_second [dominance second of ics_pathways] the second costliest, pounds; never published
 WITH indexes AS (
     SELECT DISTINCT fin_year, pathway, pathway_label, index_org_code, index_spell_id, is_complete
     FROM pathway_events
@@ -104,7 +117,17 @@ SELECT c.fin_year, c.pathway, c.pathway_label, c.index_org_code AS org_code,
        CASE WHEN c.cost_per_pathway > c.ics_cost_per_pathway
             THEN (c.cost_per_pathway - c.ics_cost_per_pathway) * c.pathways ELSE 0 END AS opportunity_vs_ics,
        c.pathways_incomplete,
-       s.refresh_id
+       s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
+       ics_dom.ics_second AS ics_dominance_second
 FROM compared AS c
 LEFT JOIN providers AS pr ON pr.org_code = c.index_org_code
+LEFT JOIN pathway_dominance AS dom
+    ON dom.fin_year = c.fin_year AND dom.pathway = c.pathway AND dom.step = c.step AND dom.org_code = c.index_org_code
+LEFT JOIN (
+    SELECT DISTINCT fin_year, pathway, step, ics_cost, ics_largest, ics_second
+    FROM pathway_dominance
+) AS ics_dom
+    ON ics_dom.fin_year = c.fin_year AND ics_dom.pathway = c.pathway AND ics_dom.step = c.step
 CROSS JOIN results.refresh_parameters AS s

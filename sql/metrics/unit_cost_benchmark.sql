@@ -37,21 +37,22 @@
 --     national benchmark for the cell as a whole, pounds
 --   national_basis [shown] which national price: schedule year, how specific, market forces factor
 --   in_headline [from activity] 1 when the cell has enough cases to count in headline totals
---   opportunity_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
+--   opportunity_vs_ics [total from activity vs ics_mean_cost] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
 --   opportunity_vs_median [total from activity vs ics_median_cost] (mean_cost - ics_median_cost) x units, floored at 0, pounds
 --   opportunity_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
 --   opportunity_vs_national [total from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
---   net_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
+--   net_vs_ics [total from activity vs ics_mean_cost] (mean_cost - ics_mean_cost) x units, either sign, pounds
 --   net_vs_median [total from activity vs ics_median_cost] (mean_cost - ics_median_cost) x units, either sign, pounds
 --   net_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, either sign, pounds
 --   net_vs_national [total from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
---   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
---     configured level, else 0, pounds
+--   significant_vs_ics [total from activity vs ics_mean_cost] opportunity_vs_ics where the provider is above the upper
+--     funnel limit at the configured level, else 0, pounds
 --   funnel_z [from activity] log(mean_cost / ics_mean_cost) / its standard error, overdispersion included
---   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS cost per unit for this many cases, pounds
---   funnel_upper_95 [from activity] upper 95% funnel limit, pounds
---   funnel_lower_99_8 [from activity] lower 99.8% funnel limit, pounds
---   funnel_upper_99_8 [from activity] upper 99.8% funnel limit, pounds
+--   funnel_lower_95 [from activity vs ics_mean_cost] lower 95% funnel limit around the ICS cost per unit for this many
+--     cases, pounds (with the upper limit it gives the ICS cost per unit back, so it is hidden with it)
+--   funnel_upper_95 [from activity vs ics_mean_cost] upper 95% funnel limit, pounds
+--   funnel_lower_99_8 [from activity vs ics_mean_cost] lower 99.8% funnel limit, pounds
+--   funnel_upper_99_8 [from activity vs ics_mean_cost] upper 99.8% funnel limit, pounds
 --   outlier_95 [from activity] high or low when outside the 95% limits, within when inside, untested when the
 --     ICS spread cannot be measured (a single record, or identical costs)
 --   outlier_99_8 [from activity] the same at the 99.8% limits

@@ -41,6 +41,29 @@ WITH practice_totals AS (
   FROM practice_totals AS t
   LEFT JOIN ref_gp_list_size AS l
     ON l.gp_practice = t.gp_practice
+), practice_patients AS (
+  SELECT
+    fin_year AS fin_year,
+    COALESCE(gp_practice, 'UNKNOWN') AS gp_practice,
+    ABS(total_cost) AS cost,
+    ROW_NUMBER() OVER (
+      PARTITION BY fin_year, COALESCE(gp_practice, 'UNKNOWN')
+      ORDER BY ABS(total_cost) DESC
+    ) AS position
+  FROM patient_cost
+  WHERE
+    total_cost <> 0
+), practice_dominance AS (
+  SELECT
+    fin_year AS fin_year,
+    gp_practice AS gp_practice,
+    SUM(cost) AS cost,
+    MAX(CASE WHEN position = 1 THEN cost END) AS largest,
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+  FROM practice_patients
+  GROUP BY
+    fin_year,
+    gp_practice
 ), ics AS (
   SELECT
     fin_year AS fin_year,
@@ -99,10 +122,18 @@ SELECT
       CAST(i.total_cost AS FLOAT) / NULLIF(i.patients, 0)
     ), 0)
   END AS ratio_to_ics,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  dom.cost AS patients_dominance_cost,
+  dom.largest AS patients_dominance_largest,
+  dom.second AS patients_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d
   ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i
   ON i.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS dom
+  ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
 CROSS JOIN results.refresh_parameters AS s;

@@ -170,8 +170,32 @@ SELECT
     ELSE 0
   END AS opportunity_vs_ics,
   c.pathways_incomplete,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  ics_dom.ics_cost AS ics_dominance_cost,
+  ics_dom.ics_largest AS ics_dominance_largest,
+  ics_dom.ics_second AS ics_dominance_second
 FROM compared AS c
 LEFT JOIN providers AS pr
   ON pr.org_code = c.index_org_code
+LEFT JOIN pathway_dominance AS dom
+  ON dom.fin_year = c.fin_year
+  AND dom.pathway = c.pathway
+  AND dom.step = c.step
+  AND dom.org_code = c.index_org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year,
+    pathway,
+    step,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM pathway_dominance
+) AS ics_dom
+  ON ics_dom.fin_year = c.fin_year
+  AND ics_dom.pathway = c.pathway
+  AND ics_dom.step = c.step
 CROSS JOIN results.refresh_parameters AS s;

@@ -123,6 +123,7 @@ COST = {
     "service_line_wards": "ward_cost",
     "population_rates": "total_cost",
     "deprivation_cost": "total_cost",
+    "pathway_cost": "total_cost",
 }
 # The same sums read on the counts (spells add up as bed days do; the cost tables' counts are not attacked this way).
 SPELLS = {"los_benchmark": "spells", "los_summary": "spells"}
@@ -137,11 +138,14 @@ def sums(
 ) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
     """Every published "total = sum of parts" among the cost tables, as (table, row) references. `places` gives each
     district's place, as the ICS's configuration and its population pages say."""
-    cells = published["unit_cost_benchmark"]
-    drivers = published["cost_driver_benchmark"]
-    summary = published["opportunity_summary"].assign(level=lambda f: _summary_level(f))
-    quarters = published["system_cost"]
-    overview = published["provider_overview"]
+    cell = ["fin_year", "setting", "pod", "tfc", "hrg", "org_code"]
+    cells = _rows(published, "unit_cost_benchmark", cell)
+    drivers = _rows(published, "cost_driver_benchmark", [*cell, "cost_driver"])
+    summary = _rows(published, "opportunity_summary", ["fin_year", "org_code", "pod", "hrg", "cost_driver"]).assign(
+        level=lambda f: _summary_level(f)
+    )
+    quarters = _rows(published, "system_cost", ["fin_year", "quarter", "setting", "pod", "hrg", "org_code"])
+    overview = _rows(published, "provider_overview", ["fin_year", "org_code", "setting"])
     trend = _rows(published, "cost_trend", ["fin_year", "quarter", "setting", "pod", "org_code"])
     wau = _rows(published, "cost_per_wau", ["fin_year", "setting", "org_code"])
     los_cells = _rows(published, "los_benchmark", ["fin_year", "pod", "hrg", "org_code"])
@@ -155,6 +159,7 @@ def sums(
     line_wards = _rows(published, "service_line_wards", line)
     areas = _rows(published, "population_rates", ["fin_year", "area_type", "area", "setting"])
     deciles = _rows(published, "deprivation_cost", ["fin_year", "setting", "residence", "imd_decile"])
+    pathways = _rows(published, "pathway_cost", ["fin_year", "pathway", "org_code", "step"])
     ics = areas[areas.area_type == "ics"]
     pairs: list[tuple[str, pd.DataFrame, str, pd.DataFrame, list[str]]] = [
         (
@@ -274,6 +279,16 @@ def sums(
             ["fin_year", "setting", "place"],
         ),
     ]
+    # a pathway's whole cost is the sum of its steps' (docs/metrics.md: the whole pathway is their sum)
+    pairs.append(
+        (
+            "pathway_cost",
+            pathways[pathways.step == "whole_pathway"],
+            "pathway_cost",
+            pathways[pathways.step != "whole_pathway"],
+            ["fin_year", "pathway", "org_code"],
+        )
+    )
     for level in ("hrg", "pod", "provider"):
         at = summary[summary.level == level]
         pairs.append(
@@ -295,8 +310,35 @@ def sums(
     return out
 
 
+def pathway_ics_differences(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The ICS cost per pathway of a step is stated on every provider's row of it, and the whole pathway's is the sum
+    of its steps' (one ICS count of pathways for all): where exactly one of a pathway's ICS figures is blank, the
+    whole less the shown steps (or the whole less the other steps) gives it back. Claims on each row it is blank."""
+    frame = published.get("pathway_cost")
+    if frame is None or frame.empty:
+        return []
+    claims: list[Claim] = []
+    for _, rows in frame.groupby(["fin_year", "pathway"], dropna=False):
+        by_step = rows.groupby("step")["ics_cost_per_pathway"].first()
+        blank = by_step.index[by_step.isna()]
+        if len(blank) != 1 or "whole_pathway" not in by_step.index:
+            continue
+        [missing] = blank
+        steps = by_step.drop("whole_pathway")
+        value = (
+            float(steps.sum())
+            if missing == "whole_pathway"
+            else float(by_step["whole_pathway"] - steps.drop(missing).sum())
+        )
+        claims += [
+            Claim("pathway_cost", int(i), "ics_cost_per_pathway", value) for i in rows.index[rows.step == missing]
+        ]
+    return claims
+
+
 def _rows(published: Mapping[str, pd.DataFrame], table: str, keys: list[str]) -> pd.DataFrame:
-    """The table's rows; none when it is not among those given (the tests' generated tables are the cost tables)."""
+    """The table's rows; none when it is not among those given (the tests' generated tables are the cost tables, the
+    hand-built pathways' pathway_cost alone)."""
     return published[table] if table in published else pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
 
 

@@ -264,6 +264,26 @@ def test_no_hidden_length_of_stay_can_be_pinned_down_from_the_los_summary_totals
         assert narrow == [], measure
 
 
+def _pathway_cells(demo: Demo) -> list[tuple[str, int]]:
+    """pathway_cost's hidden rows of some cost (a small count, a dominated step, or a partner of either)."""
+    hidden = attacker.hidden_cells(demo.published)
+    return sorted(
+        h for h in hidden if h[0] == "pathway_cost" and demo.truth["pathway_cost"].at[h[1], "total_cost"] != 0
+    )
+
+
+def test_no_hidden_pathway_step_cost_can_be_pinned_down(demo: Demo) -> None:
+    """A pathway's whole cost is the sum of its steps', at each provider and (as a cost per pathway) across the ICS:
+    neither a hidden step nor a hidden ICS figure can be worked out from the others."""
+    targets = _pathway_cells(demo)
+    assert targets
+    checked, narrow = _too_narrow(demo, demo.published, targets=targets)
+    assert checked == len(targets) and narrow == []
+    truth = demo.truth["pathway_cost"]["ics_cost_per_pathway"]
+    right = [c for c in attacker.pathway_ics_differences(demo.published) if abs(truth[c.row] - c.value) < 0.5]
+    assert right == []
+
+
 @pytest.mark.slow
 def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     _, config = build_synthetic_ics(tmp_path / "ics", scale=0.1, seed=11)
@@ -286,3 +306,8 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
         )
         assert checked > 100
         assert narrow == [], measure
+    targets = _pathway_cells(bigger)
+    checked, narrow = _too_narrow(bigger, bigger.published, targets=targets)
+    assert checked == len(targets) > 0 and narrow == []
+    truth = bigger.truth["pathway_cost"]["ics_cost_per_pathway"]
+    assert [c for c in attacker.pathway_ics_differences(bigger.published) if abs(truth[c.row] - c.value) < 0.5] == []
