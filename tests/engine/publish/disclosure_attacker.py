@@ -396,3 +396,95 @@ def _numeric(series: pd.Series) -> bool:
 def _decimal(series: pd.Series) -> bool:
     first = series.dropna()
     return bool(len(first)) and type(first.iloc[0]).__name__ == "Decimal"
+
+
+# (d) Figures one table states again in another (docs/metrics.md): a service's cost per case in clinical_support times
+# its cases is that cost driver's cost in opportunity_summary's POD + HRG row, and inpatient_cost_drivers' theatre cost
+# is the theatre driver's. The other table's figure, blank in one, bounds it.
+RESTATED = (
+    ("clinical_support", "pharmacy_cost_per_case", "activity", "pharmacy"),
+    ("clinical_support", "imaging_cost_per_case", "activity", "imaging"),
+    ("clinical_support", "pathology_cost_per_case", "activity", "pathology"),
+    ("inpatient_cost_drivers", "theatre_cost", "operated_spells", "theatre"),
+)
+RESTATED_KEYS = ["fin_year", "org_code", "pod", "hrg"]
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A claim that a hidden figure lies in [low, high]: `figure` names it (a cost driver for a row of
+    opportunity_summary or clinical_support, whose costs are stated per case)."""
+
+    table: str
+    row: int
+    figure: str
+    low: float
+    high: float
+
+
+def restated(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+    """Every cost blank in one table of RESTATED and shown in the other, bounded by the shown one: a total stated at
+    its rounded count n (rule 3 of the policy) is the cost of n +- round_to // 2 records at the same rate; a rate to
+    the penny times a count rounded to round_to likewise."""
+    summary = published["opportunity_summary"]
+    levels = summary[(summary.pod != ALL) & (summary.hrg != ALL)]
+    out: list[Bounded] = []
+    for table, figure, count, driver in RESTATED:
+        if table not in published:
+            continue
+        frame = published[table]
+        drivers = levels[levels.cost_driver == driver]
+        joined = frame.reset_index().merge(
+            drivers.reset_index(), on=RESTATED_KEYS, suffixes=("", "_summary"), validate="many_to_one"
+        )
+        rate = figure.endswith("_per_case")
+        for _, r in joined.iterrows():
+            own_blank, other_blank = pd.isna(r[figure]), pd.isna(r["cost"])
+            if own_blank and not other_blank:
+                low, high = _total_interval(float(r["cost"]), r["activity_summary"], round_to)
+                out.append(Bounded(table, int(r["index"]), driver, low, high))
+            elif other_blank and not own_blank:
+                if rate:
+                    low, high = _rate_interval(float(r[figure]), r[count], round_to)
+                else:
+                    low, high = _total_interval(float(r[figure]), r[count], round_to)
+                out.append(Bounded("opportunity_summary", int(r["index_summary"]), driver, low, high))
+    return out
+
+
+def _total_interval(total: float, count: float, round_to: int) -> tuple[float, float]:
+    """A total shown at the rounded count: the true total lies between the rate times the least and the greatest
+    count that rounds to it."""
+    if pd.isna(count) or count == 0:
+        return (total, total) if count == 0 else (-np.inf, np.inf)
+    ends = sorted((total * (count - round_to // 2) / count, total * (count + round_to // 2) / count))
+    return ends[0] - 0.005, ends[1] + 0.005
+
+
+def _rate_interval(rate: float, count: float, round_to: int) -> tuple[float, float]:
+    """A rate to the penny times a count rounded to round_to."""
+    if pd.isna(count):
+        return -np.inf, np.inf
+    least, most = max(count - round_to // 2, 0), count + round_to // 2
+    ends = [r * n for r in (rate - 0.005, rate + 0.005) for n in (least, most)]
+    return min(ends), max(ends)
+
+
+def restated_ics(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The same for the ICS: clinical_support's ICS cost per case of a service, blank, claimed to be the ICS mean cost
+    of that cost driver in opportunity_summary's POD + HRG row."""
+    summary = published["opportunity_summary"]
+    levels = summary[(summary.pod != ALL) & (summary.hrg != ALL)]
+    claims: list[Claim] = []
+    for table, figure, _, driver in RESTATED:
+        ics = f"ics_{figure}"
+        if table not in published or ics not in published[table]:
+            continue
+        joined = (
+            published[table]
+            .reset_index()
+            .merge(levels[levels.cost_driver == driver], on=RESTATED_KEYS, suffixes=("", "_summary"))
+        )
+        found = joined[joined[ics].isna() & joined["ics_mean_cost"].notna()]
+        claims += [Claim(table, int(i), ics, float(v)) for i, v in zip(found["index"], found["ics_mean_cost"])]
+    return claims

@@ -286,3 +286,54 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
         )
         assert checked > 100
         assert narrow == [], measure
+
+
+def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
+    """The policy's p% and nk rules on a row's dominance figures (`prefix`: pharmacy, ics_pharmacy ...)."""
+    total, largest, second = (float(row.get(f"{prefix}_dominance_{p}") or 0.0) for p in ("cost", "largest", "second"))
+    if largest <= 0:
+        return False
+    p_rule = total - largest - second < demo.rule.dominance_p_percent / 100 * largest
+    return p_rule or largest + second >= demo.rule.dominance_k_percent / 100 * total
+
+
+def _restated_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Bounded]:
+    """Costs blank in one table and pinned closer than the protection interval by the same cost stated in another,
+    counting a clinical_support figure only where it is protected (its row small, or that cost dominated)."""
+    share = demo.rule.protection_percent / 100
+    narrow = []
+    for claim in attacker.restated(published, demo.rule.round_to):
+        truth = demo.truth[claim.table].loc[claim.row]
+        if claim.table == "opportunity_summary":
+            value = float(truth["cost"])
+        elif claim.table == "clinical_support":
+            small = 0 < truth["activity"] < demo.rule.smallest_shown
+            if not (small or _dominated(demo, truth, claim.figure)):
+                continue  # hidden with a dominated neighbour in its row: that one is the figure protected
+            value = float(truth[f"{claim.figure}_cost_per_case"]) * float(truth["activity"])
+        else:
+            value = float(truth["theatre_cost"])
+        if value == 0:
+            continue
+        assert claim.low - 0.01 <= value <= claim.high + 0.01, claim  # the attacker's bounds are sound
+        if claim.high < value + share * abs(value) - 0.01 or claim.low > value - share * abs(value) + 0.01:
+            narrow.append(claim)
+    return narrow
+
+
+def _restated_ics_echoes(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Claim]:
+    """ICS costs per case blank in clinical_support for a dominated ICS cell and given back by opportunity_summary."""
+    return [
+        c
+        for c in attacker.restated_ics(published)
+        if abs(float(demo.truth[c.table].at[c.row, c.column]) - c.value) < 0.01
+        and _dominated(demo, demo.truth[c.table].loc[c.row], c.column.removesuffix("_cost_per_case"))
+    ]
+
+
+def test_no_cost_hidden_in_one_table_is_stated_in_another(demo: Demo) -> None:
+    """clinical_support's pharmacy, imaging and pathology cost (per case, times the cases) and inpatient_cost_drivers'
+    theatre cost are opportunity_summary's POD + HRG rows of those cost drivers: hidden in one, they must not be shown
+    in the other, even at a rounded count."""
+    assert _restated_narrow(demo, demo.published) == []
+    assert _restated_ics_echoes(demo, demo.published) == []
