@@ -31,6 +31,9 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
             if outcome and metric.name in outcome.hidden
             else {}
         )
+        for count, rows in (outcome.more_hidden.get(metric.name, {}) if outcome else {}).items():
+            earlier = more.get(count)
+            more[count] = pa.array(rows if earlier is None else rows | earlier.to_numpy(zero_copy_only=False))
         con.register("published_rows", suppress(full[metric.name], metric.columns, rule, more))
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")

@@ -313,12 +313,19 @@ def intervals(
     nonnegative: set[tuple[str, int]],
     measure: Mapping[str, str] = COST,
     places: Mapping[str, str] | None = None,
+    ranges: Iterable[Ranged] = (),
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """(c) For each target hidden cell, the least and greatest value of its `measure` (cost, bed days, spells) it can
     have given every published sum, solving a linear program per bound (HiGHS). `known` gives the exact value of
-    each shown cell; hidden cells in `nonnegative` cannot be below 0."""
+    each shown cell; hidden cells in `nonnegative` cannot be below 0; `ranges` are sums of cells known to lie between
+    two figures (a total shown at a rounded count: `rolling_ranges`)."""
     hidden = hidden_cells(published, measure)
-    equations = [[t, *parts] for t, parts in sums(published, places) if t in hidden or any(p in hidden for p in parts)]
+    equations: list[tuple[list[tuple[str, int]], list[float], float, float]] = [
+        ([t, *parts], [1.0] + [-1.0] * len(parts), 0.0, 0.0)
+        for t, parts in sums(published, places)
+        if t in hidden or any(p in hidden for p in parts)
+    ]
+    equations += [(list(r.cells), [1.0] * len(r.cells), r.low, r.high) for r in ranges if set(r.cells) & hidden]
     parent = {h: h for h in hidden}
 
     def find(a: tuple[str, int]) -> tuple[str, int]:
@@ -327,17 +334,17 @@ def intervals(
             a = parent[a]
         return a
 
-    for members in equations:
+    for members, *_ in equations:
         inside = [m for m in members if m in hidden]
         for m in inside[1:]:
             parent[find(m)] = find(inside[0])
-    by_root: dict[tuple[str, int], list[list[tuple[str, int]]]] = defaultdict(list)
-    for members in equations:
-        by_root[find(next(m for m in members if m in hidden))].append(members)
+    by_root: dict[tuple[str, int], list[tuple[list[tuple[str, int]], list[float], float, float]]] = defaultdict(list)
+    for equation in equations:
+        by_root[find(next(m for m in equation[0] if m in hidden))].append(equation)
     out: dict[tuple[str, int], tuple[float, float]] = {}
     wanted = set(targets)
     for members_list in by_root.values():
-        variables = sorted({m for members in members_list for m in members if m in hidden})
+        variables = sorted({m for members, *_ in members_list for m in members if m in hidden})
         todo = [v for v in variables if v in wanted]
         if not todo:
             continue
@@ -349,7 +356,7 @@ def intervals(
 
 def _bounds(
     variables: list[tuple[str, int]],
-    equations: list[list[tuple[str, int]]],
+    equations: list[tuple[list[tuple[str, int]], list[float], float, float]],
     known: Mapping[tuple[str, int], float],
     todo: list[tuple[str, int]],
     nonnegative: set[tuple[str, int]],
@@ -360,17 +367,17 @@ def _bounds(
     inf = highspy.kHighsInf
     for v in variables:
         h.addVar(0.0 if v in nonnegative else -inf, inf)
-    for total, *parts in equations:
-        # total - sum(parts) = 0, with the known cells moved to the right-hand side
+    for members, signs, low, high in equations:
+        # low <= sum(sign x) <= high (total - sum(parts) = 0 for a sum), the known cells moved to the bounds
         coefficients: dict[int, float] = defaultdict(float)
-        rhs = 0.0
-        for cell, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+        moved = 0.0
+        for cell, sign in zip(members, signs, strict=True):
             if cell in index:
                 coefficients[index[cell]] += sign
             else:
-                rhs -= sign * known[cell]
+                moved += sign * known[cell]
         cols = np.array(list(coefficients), dtype=np.int32)
-        h.addRow(rhs, rhs, len(cols), cols, np.array([coefficients[c] for c in cols]))
+        h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
     out = {}
     for target in todo:
         bounds = []
@@ -386,6 +393,36 @@ def _bounds(
             else:
                 bounds.append(-np.inf if sense == highspy.ObjSense.kMinimize else np.inf)
         out[target] = (bounds[0], bounds[1])
+    return out
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """The true sum of `cells` lies between `low` and `high`."""
+
+    cells: tuple[tuple[str, int], ...]
+    low: float
+    high: float
+
+
+def rolling_ranges(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Ranged]:
+    """cost_trend's rolling cost of a quarter is the cost of it and of the quarters before it (rolling_quarters of
+    them, the last four at most), shown at its rounded rolling count: the true sum lies within round_to // 2 records'
+    worth of the shown one. Rolling costs of the quarters a year apart differ by a quarter less the one four back."""
+    if "cost_trend" not in published:
+        return []
+    trend = published["cost_trend"]
+    index = trend.fin_year.str[:4].astype(int) * 4 + trend.quarter
+    out = []
+    for _, rows in trend.assign(index=index).groupby(["setting", "pod", "org_code", "unit_of_count"], dropna=False):
+        at = dict(zip(rows["index"], rows.index, strict=True))
+        for _, r in rows.iterrows():
+            if pd.isna(r.rolling_total_cost) or pd.isna(r.rolling_activity):
+                continue
+            quarters = [at[q] for q in range(r["index"] - 3, r["index"] + 1) if q in at]
+            # a quarter without a row of this POD had no record: it adds nothing
+            low, high = _total_interval(float(r.rolling_total_cost), float(r.rolling_activity), round_to)
+            out.append(Ranged(tuple(("cost_trend", int(q)) for q in quarters), low, high))
     return out
 
 
@@ -486,5 +523,79 @@ def restated_ics(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
             .merge(levels[levels.cost_driver == driver], on=RESTATED_KEYS, suffixes=("", "_summary"))
         )
         found = joined[joined[ics].isna() & joined["ics_mean_cost"].notna()]
-        claims += [Claim(table, int(i), ics, float(v)) for i, v in zip(found["index"], found["ics_mean_cost"])]
+        pairs = zip(found["index"], found["ics_mean_cost"], strict=True)
+        claims += [Claim(table, int(i), ics, float(v)) for i, v in pairs]
     return claims
+
+
+def previous_echoes(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """cost_trend's cost per unit in the quarter before, shown beside a quarter: claimed for that quarter where its
+    own is blank."""
+    if "cost_trend" not in published:
+        return []
+    trend = published["cost_trend"]
+    index = trend.fin_year.str[:4].astype(int) * 4 + trend.quarter
+    claims = []
+    for _, rows in trend.assign(index=index).groupby(["setting", "pod", "org_code", "unit_of_count"], dropna=False):
+        at = dict(zip(rows["index"], rows.index, strict=True))
+        for _, r in rows.iterrows():
+            before = at.get(r["index"] - 1)
+            if before is not None and pd.isna(trend.at[before, "mean_cost"]) and pd.notna(r.previous_mean_cost):
+                claims.append(Claim("cost_trend", int(before), "mean_cost", float(r.previous_mean_cost)))
+    return claims
+
+
+# (e) ICS columns: a cell's ICS count is the sum of its providers' counts (docs/metrics.md), every one rounded to
+# round_to, so an ICS count less the other providers' shown counts bounds a hidden provider's count.
+# table -> (the keys naming the ICS cell, [(the provider's count, the ICS count)])
+ICS_COUNTS: dict[str, tuple[list[str], list[tuple[str, str]]]] = {
+    "unit_cost_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "unit_of_count"],
+        [("activity", "ics_activity")],
+    ),
+    "cost_driver_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "cost_driver", "unit_of_count"],
+        [("activity", "ics_activity")],
+    ),
+    "opportunity_summary": (["fin_year", "pod", "hrg", "cost_driver", "unit_of_count"], [("activity", "ics_activity")]),
+    "clinical_support": (["fin_year", "setting", "pod", "hrg"], [("activity", "ics_activity")]),
+    "inpatient_cost_drivers": (
+        ["fin_year", "pod", "hrg"],
+        [("spells", "ics_spells"), ("operated_spells", "ics_operated_spells")],
+    ),
+    "los_benchmark": (["fin_year", "pod", "tfc", "hrg"], [("spells", "ics_spells")]),
+    "los_summary": (["fin_year", "pod", "hrg"], [("spells", "ics_spells")]),
+    "critical_care": (["fin_year", "unit_type", "hrg", "unit_of_count"], [("periods", "ics_periods")]),
+    "cost_trend": (["fin_year", "quarter", "setting", "pod", "unit_of_count"], [("activity", "ics_activity")]),
+    "service_line_los": (["service_line", "fin_year", "los_band"], [("spells", "ics_spells")]),
+}
+# service_line_los: a provider's bands add up to its spells of the line
+BAND_TOTALS = ("service_line_los", ["service_line", "fin_year", "org_code"], "spells", "provider_spells")
+
+
+def count_intervals(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+    """For each hidden provider count in a cell whose total is shown, the least and greatest whole count the total
+    less the shown counts allows, every shown count n (but 0, which is exact) lying in n +- round_to // 2 and a
+    hidden one at least 0."""
+    half = round_to // 2
+    out: list[Bounded] = []
+    groups: list[tuple[str, list[str], str, str]] = [
+        (t, cell, count, total) for t, (cell, pairs) in ICS_COUNTS.items() for count, total in pairs
+    ]
+    groups.append((BAND_TOTALS[0], BAND_TOTALS[1], BAND_TOTALS[2], BAND_TOTALS[3]))
+    for table, cell, count, total in groups:
+        if table not in published:
+            continue
+        for _, rows in published[table].groupby(cell, dropna=False):
+            hidden = rows.index[rows[count].isna()]
+            totals = rows[total].dropna()
+            if len(hidden) == 0 or len(totals) == 0:
+                continue
+            shown = rows[count].dropna().to_numpy(float)
+            t = float(totals.iloc[0])
+            spread = half * (np.count_nonzero(shown) + (t != 0))
+            least, most = t - shown.sum() - spread, t - shown.sum() + spread
+            for i in hidden:
+                low = max(0.0, least) if len(hidden) == 1 else 0.0
+                out.append(Bounded(table, int(i), count, float(np.ceil(low - 1e-9)), float(np.floor(most + 1e-9))))
+    return out

@@ -119,6 +119,7 @@ def _too_narrow(
     targets: list[tuple[str, int]] | None = None,
     tables: tuple[str, ...] = ("unit_cost_benchmark",),
     measure: dict[str, str] = attacker.COST,
+    ranges: list[attacker.Ranged] | None = None,
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
     """Hidden cells of `tables` (small count; `sample` of them per table, chosen at random with a fixed seed, as
     two linear programs per cell take a while) whose `measure` (cost, bed days, spells) is pinned to closer than the
@@ -137,7 +138,7 @@ def _too_narrow(
             small = cells.index[(count > 0) & (count < demo.rule.smallest_shown)].to_numpy()
             chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
             targets += [(table, int(i)) for i in sorted(chosen)]
-    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places)
+    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places, ranges or ())
     share = demo.rule.protection_percent / 100
     narrow = []
     for target, (low, high) in bounds.items():
@@ -337,3 +338,22 @@ def test_no_cost_hidden_in_one_table_is_stated_in_another(demo: Demo) -> None:
     in the other, even at a rounded count."""
     assert _restated_narrow(demo, demo.published) == []
     assert _restated_ics_echoes(demo, demo.published) == []
+
+
+def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(demo: Demo) -> None:
+    """cost_trend's rolling cost of a quarter less that of the quarter before is a quarter's cost less the one four
+    back (to within the rounding of the rolling counts); the cost per unit of the quarter before is shown beside
+    each quarter."""
+    trend = demo.published["cost_trend"]
+    hidden = [("cost_trend", int(i)) for i in trend.index[trend.total_cost.isna()]]
+    ranges = attacker.rolling_ranges(demo.published, demo.rule.round_to)
+    assert ranges
+    checked, narrow = _too_narrow(demo, demo.published, targets=hidden, ranges=ranges)
+    assert checked == len(hidden) > 0
+    assert narrow == []
+    echoed = [
+        c
+        for c in attacker.previous_echoes(demo.published)
+        if abs(float(demo.truth["cost_trend"].at[c.row, "mean_cost"]) - c.value) < 0.01
+    ]
+    assert echoed == []
