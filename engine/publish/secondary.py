@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.metrics import catalog
+from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
 from engine.publish.suppression import SuppressionRule
 
@@ -623,6 +624,51 @@ def quarters_after(trend: pa.Table, hidden: np.ndarray) -> dict[str, np.ndarray]
                 rolling[found] = True
                 previous[found] |= later <= 1
     return {"rolling_activity": rolling, "trend_activity": previous}
+
+
+def exposed_ics_counts(
+    full: pa.Table, shown: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule
+) -> dict[str, np.ndarray]:
+    """ICS counts to hide beside providers' rows (issue 16g): a cell's ICS count is the sum of its providers' counts,
+    so the ICS count less the other providers' shown counts bounds a hidden provider's, every shown count n (but 0)
+    being within round_to // 2 of the true one. Where that bound is narrower than protection_percent either side of
+    a count hidden for being small (one record at least), the cell's ICS count is hidden, and what is built on it.
+    `shown` is the table as published so far; True for each row of such a cell, per ICS count."""
+    counts = {c.name for c in columns if c.role == "count"}
+    keys = suppression.benchmark_cells(columns)
+    if not keys:
+        return {}
+    cell = np.zeros(full.num_rows, dtype=np.int64)
+    for k in keys:
+        codes = _codes(full[k])
+        cell = cell * (int(codes.max(initial=0)) + 1) + codes
+    _, cell = np.unique(cell, return_inverse=True)
+    cells = int(cell.max(initial=-1)) + 1
+    half, share = rule.round_to // 2, rule.protection_percent / 100
+    out: dict[str, np.ndarray] = {}
+    for count in sorted(counts):
+        ics = f"ics_{count}"
+        if ics not in counts:
+            continue
+        true = np.nan_to_num(np.asarray(pc.cast(full[count], pa.float64()).to_numpy(zero_copy_only=False), float))
+        mine = np.asarray(pc.cast(shown[count], pa.float64()).to_numpy(zero_copy_only=False), float)
+        total = np.asarray(pc.cast(shown[ics], pa.float64()).to_numpy(zero_copy_only=False), float)
+        hidden = np.isnan(mine)
+        known = np.where(hidden, 0.0, mine)
+        stated = np.full(cells, np.nan)
+        np.fmax.at(stated, cell, total)
+        spread = half * (np.bincount(cell, known != 0, cells) + (np.nan_to_num(stated) != 0))
+        rest = np.nan_to_num(stated) - np.bincount(cell, known, cells)
+        blanks = np.bincount(cell, hidden, cells)
+        low = np.where(blanks[cell] == 1, np.maximum(np.ceil(rest - spread - 1e-9)[cell], 0.0), 0.0)
+        high = np.floor(rest + spread + 1e-9)[cell]
+        small = hidden & (true > 0) & np.asarray(rule.hidden(full[count]).to_numpy(zero_copy_only=False), bool)
+        narrow = small & ~np.isnan(stated[cell]) & ((high < true * (1 + share)) | (low > true * (1 - share)))
+        exposed = np.zeros(cells, dtype=bool)
+        exposed[cell[narrow]] = True
+        if exposed.any():
+            out[ics] = exposed[cell]
+    return out
 
 
 def _pounds(values: np.ndarray) -> float:

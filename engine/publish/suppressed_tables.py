@@ -34,7 +34,14 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
         for count, rows in (outcome.more_hidden.get(metric.name, {}) if outcome else {}).items():
             earlier = more.get(count)
             more[count] = pa.array(rows if earlier is None else rows | earlier.to_numpy(zero_copy_only=False))
-        con.register("published_rows", suppress(full[metric.name], metric.columns, rule, more))
+        published = suppress(full[metric.name], metric.columns, rule, more)
+        if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
+            exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
+            for count, rows in exposed.items():
+                earlier = more.get(count)
+                more[count] = pa.array(rows if earlier is None else rows | earlier.to_numpy(zero_copy_only=False))
+            published = suppress(full[metric.name], metric.columns, rule, more) if exposed else published
+        con.register("published_rows", published)
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")
     con.register("disclosure_rows", _summary(outcome))

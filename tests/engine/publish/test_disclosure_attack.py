@@ -357,3 +357,27 @@ def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(dem
         if abs(float(demo.truth["cost_trend"].at[c.row, "mean_cost"]) - c.value) < 0.01
     ]
     assert echoed == []
+
+
+def _counts_narrowed(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
+    """Small hidden counts whose interval from the ICS count beside them (less the other providers' shown counts)
+    does not reach protection_percent beyond them either side: (counts checked, those narrowed)."""
+    share = demo.rule.protection_percent / 100
+    checked, narrow = 0, []
+    for claim in attacker.count_intervals(published, demo.rule.round_to):
+        true = float(demo.truth[claim.table].at[claim.row, claim.figure])
+        assert claim.low <= true <= claim.high, claim  # the attacker's bounds are sound
+        if not 0 < true < demo.rule.smallest_shown:
+            continue
+        checked += 1
+        if claim.high < true * (1 + share) or claim.low > true * (1 - share):
+            narrow.append(claim)
+    return checked, narrow
+
+
+def test_no_hidden_count_can_be_narrowed_from_the_ics_count_beside_it(demo: Demo) -> None:
+    """Every ICS count is the sum of the providers' counts beside it, all rounded to round_to: the ICS count less the
+    shown ones must leave a small hidden count at least one record of room either side (more than 10% of 1 to 7)."""
+    checked, narrow = _counts_narrowed(demo, demo.published)
+    assert checked > 1000
+    assert narrow == []
