@@ -489,10 +489,11 @@ def choose(
     more: dict[str, dict[str, np.ndarray]] = {}
     if PROVIDER.table in tables:
         more[PROVIDER.table] = {"ics_activity": restated_ics(tables, rule)}
-    if TREND.table in tables:
-        trend_hidden = np.zeros(tables[TREND.table].num_rows, dtype=bool)
-        trend_hidden[np.array(cells.row)[hide & (cell_table == TREND.table)]] = True
-        more[TREND.table] = quarters_after(tables[TREND.table], trend_hidden)
+    for name, series_keys in TRENDS.items():
+        if name in tables:
+            trend_hidden = np.zeros(tables[name].num_rows, dtype=bool)
+            trend_hidden[np.array(cells.row)[hide & (cell_table == name)]] = True
+            more[name] = quarters_after(tables[name], trend_hidden, series_keys)
     base = cell_table == CELL.table  # information loss is measured on the cell-level table
     drivers = cell_table == CELL_DRIVER.table
     return SecondaryOutcome(
@@ -604,16 +605,29 @@ def restated_ics(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> np.nd
     return out
 
 
-def quarters_after(trend: pa.Table, hidden: np.ndarray) -> dict[str, np.ndarray]:
-    """cost_trend states a quarter again in later rows of its POD: in the rolling four quarters of it and the three
-    after (a rolling cost less the one before is a quarter less the one four back, and a year's first rolling cost is
-    its first quarter's), and in the cost per unit of the quarter before and the change beside the next quarter
-    (and, with the quarter's own row, its change against the one before gives its cost per unit back). So a hidden
-    quarter hides `rolling_activity` in those four rows and `trend_activity` in its own and the next: True for each
-    row where it is hidden."""
+# Tables stating a quarter again in later rows (rolling four quarters, the quarter before): the keys of a series
+TRENDS = {
+    TREND.table: ("setting", "pod", "org_code", "unit_of_count"),
+    SL_YEAR.table: ("service_line", "org_code", "unit_of_count"),
+}
+
+
+def quarters_after(trend: pa.Table, hidden: np.ndarray, series_keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """cost_trend (and service_line_benchmark's quarters) state a quarter again in later rows of its series: in the
+    rolling four quarters of it and the three after (a rolling cost less the one before is a quarter less the one
+    four back, and a year's first rolling cost is its first quarter's), and in the cost per unit of the quarter
+    before and the change beside the next quarter (and, with the quarter's own row, its change against the one before
+    gives its cost per unit back). So a hidden quarter hides `rolling_activity` in those four rows and
+    `trend_activity` in its own and the next: True for each row where it is hidden. A service line's year rows
+    form a series of their own (the year before is their previous period)."""
     years = [int(str(y)[:4]) for y in trend["fin_year"].to_pylist()]
-    index = [4 * y + int(q) for y, q in zip(years, trend["quarter"].to_pylist(), strict=True)]
-    series = _keys_of(trend, ("setting", "pod", "org_code", "unit_of_count"))
+    if "quarter" in trend.column_names:
+        periods: list[object] = trend["quarter"].to_pylist()
+    else:
+        periods = [int(str(q)[1:]) if str(q).startswith("Q") else None for q in trend["period"].to_pylist()]
+    index = [4 * y + int(q) if q is not None else y for y, q in zip(years, periods, strict=True)]
+    kinds = ["quarter" if q is not None else "year" for q in periods]
+    series = [(*k, kind) for k, kind in zip(_keys_of(trend, series_keys), kinds, strict=True)]
     at = {(k, i): row for row, (k, i) in enumerate(zip(series, index, strict=True))}
     rolling = np.zeros(trend.num_rows, dtype=bool)
     previous = np.zeros(trend.num_rows, dtype=bool)

@@ -405,24 +405,42 @@ class Ranged:
     high: float
 
 
+# Tables with a cost per quarter, its rolling four quarters and the quarter before (docs/metrics.md): a series' keys
+TRENDS = {
+    "cost_trend": ["setting", "pod", "org_code", "unit_of_count"],
+    "service_line_benchmark": ["service_line", "org_code", "unit_of_count"],
+}
+
+
+def _quarters(
+    published: Mapping[str, pd.DataFrame],
+) -> Iterable[tuple[str, pd.DataFrame, pd.DataFrame, dict[int, int]]]:
+    """Each series of quarter rows of the TRENDS tables: (table, the table, its rows with `index`, index -> row)."""
+    for table, keys in TRENDS.items():
+        if table not in published:
+            continue
+        frame = published[table]
+        quarter = frame.quarter if "quarter" in frame else frame.period.str[1:].where(frame.period.str[0] == "Q")
+        quarter = pd.to_numeric(quarter)
+        rows = frame.assign(index=frame.fin_year.str[:4].astype(int) * 4 + quarter)[quarter.notna()]
+        for _, series in rows.groupby(keys, dropna=False):
+            yield table, frame, series, dict(zip(series["index"].astype(int), series.index, strict=True))
+
+
 def rolling_ranges(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Ranged]:
-    """cost_trend's rolling cost of a quarter is the cost of it and of the quarters before it (rolling_quarters of
-    them, the last four at most), shown at its rounded rolling count: the true sum lies within round_to // 2 records'
-    worth of the shown one. Rolling costs of the quarters a year apart differ by a quarter less the one four back."""
-    if "cost_trend" not in published:
-        return []
-    trend = published["cost_trend"]
-    index = trend.fin_year.str[:4].astype(int) * 4 + trend.quarter
+    """The rolling cost of a quarter (cost_trend, service_line_benchmark) is the cost of it and of the quarters
+    before it (rolling_quarters of them, the last four at most), shown at its rounded rolling count: the true sum lies
+    within round_to // 2 records' worth of the shown one. Rolling costs of the quarters a year apart differ by a
+    quarter less the one four back."""
     out = []
-    for _, rows in trend.assign(index=index).groupby(["setting", "pod", "org_code", "unit_of_count"], dropna=False):
-        at = dict(zip(rows["index"], rows.index, strict=True))
-        for _, r in rows.iterrows():
+    for table, _, series, at in _quarters(published):
+        for _, r in series.iterrows():
             if pd.isna(r.rolling_total_cost) or pd.isna(r.rolling_activity):
                 continue
-            quarters = [at[q] for q in range(r["index"] - 3, r["index"] + 1) if q in at]
-            # a quarter without a row of this POD had no record: it adds nothing
+            # a quarter without a row had no record: it adds nothing
+            quarters = [at[q] for q in range(int(r["index"]) - 3, int(r["index"]) + 1) if q in at]
             low, high = _total_interval(float(r.rolling_total_cost), float(r.rolling_activity), round_to)
-            out.append(Ranged(tuple(("cost_trend", int(q)) for q in quarters), low, high))
+            out.append(Ranged(tuple((table, int(q)) for q in quarters), low, high))
     return out
 
 
@@ -529,19 +547,14 @@ def restated_ics(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
 
 
 def previous_echoes(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """cost_trend's cost per unit in the quarter before, shown beside a quarter: claimed for that quarter where its
-    own is blank."""
-    if "cost_trend" not in published:
-        return []
-    trend = published["cost_trend"]
-    index = trend.fin_year.str[:4].astype(int) * 4 + trend.quarter
+    """The cost per unit of the quarter before, shown beside a quarter (cost_trend, service_line_benchmark): claimed
+    for that quarter where its own is blank."""
     claims = []
-    for _, rows in trend.assign(index=index).groupby(["setting", "pod", "org_code", "unit_of_count"], dropna=False):
-        at = dict(zip(rows["index"], rows.index, strict=True))
-        for _, r in rows.iterrows():
-            before = at.get(r["index"] - 1)
-            if before is not None and pd.isna(trend.at[before, "mean_cost"]) and pd.notna(r.previous_mean_cost):
-                claims.append(Claim("cost_trend", int(before), "mean_cost", float(r.previous_mean_cost)))
+    for table, frame, series, at in _quarters(published):
+        for _, r in series.iterrows():
+            before = at.get(int(r["index"]) - 1)
+            if before is not None and pd.isna(frame.at[before, "mean_cost"]) and pd.notna(r.previous_mean_cost):
+                claims.append(Claim(table, int(before), "mean_cost", float(r.previous_mean_cost)))
     return claims
 
 

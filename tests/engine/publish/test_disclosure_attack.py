@@ -341,11 +341,14 @@ def test_no_cost_hidden_in_one_table_is_stated_in_another(demo: Demo) -> None:
 
 
 def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(demo: Demo) -> None:
-    """cost_trend's rolling cost of a quarter less that of the quarter before is a quarter's cost less the one four
-    back (to within the rounding of the rolling counts); the cost per unit of the quarter before is shown beside
-    each quarter."""
-    trend = demo.published["cost_trend"]
-    hidden = [("cost_trend", int(i)) for i in trend.index[trend.total_cost.isna()]]
+    """cost_trend's (and service_line_benchmark's) rolling cost of a quarter less that of the quarter before is a
+    quarter's cost less the one four back (to within the rounding of the rolling counts); the cost per unit of the
+    quarter before is shown beside each quarter."""
+    hidden = [
+        (table, int(i))
+        for table in attacker.TRENDS
+        for i in demo.published[table].index[demo.published[table].total_cost.isna()]
+    ]
     ranges = attacker.rolling_ranges(demo.published, demo.rule.round_to)
     assert ranges
     checked, narrow = _too_narrow(demo, demo.published, targets=hidden, ranges=ranges)
@@ -354,7 +357,7 @@ def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(dem
     echoed = [
         c
         for c in attacker.previous_echoes(demo.published)
-        if abs(float(demo.truth["cost_trend"].at[c.row, "mean_cost"]) - c.value) < 0.01
+        if abs(float(demo.truth[c.table].at[c.row, "mean_cost"]) - c.value) < 0.01
     ]
     assert echoed == []
 
