@@ -622,10 +622,10 @@ def quarters_after(trend: pa.Table, hidden: np.ndarray, series_keys: tuple[str, 
     form a series of their own (the year before is their previous period)."""
     years = [int(str(y)[:4]) for y in trend["fin_year"].to_pylist()]
     if "quarter" in trend.column_names:
-        periods: list[object] = trend["quarter"].to_pylist()
+        periods: list[int | None] = [int(q) for q in trend["quarter"].to_pylist()]
     else:
         periods = [int(str(q)[1:]) if str(q).startswith("Q") else None for q in trend["period"].to_pylist()]
-    index = [4 * y + int(q) if q is not None else y for y, q in zip(years, periods, strict=True)]
+    index = [4 * y + q if q is not None else y for y, q in zip(years, periods, strict=True)]
     kinds = ["quarter" if q is not None else "year" for q in periods]
     series = [(*k, kind) for k, kind in zip(_keys_of(trend, series_keys), kinds, strict=True)]
     at = {(k, i): row for row, (k, i) in enumerate(zip(series, index, strict=True))}
