@@ -482,7 +482,7 @@ def choose(
     cell_table = np.array(cells.table)
     if PROVIDER.table in tables:
         summary_hidden = np.zeros(tables[PROVIDER.table].num_rows, dtype=bool)
-        summary_hidden[np.array(cells.row)[hide & (cell_table == PROVIDER.table)]] = True
+        summary_hidden[np.array(cells.row, dtype=np.int64)[hide & (cell_table == PROVIDER.table)]] = True
         by_table.update(restated_hidden(tables, rule, summary_hidden))
         # the driver rows made primary by a row stating them again: no rule of opportunity_summary's own hides them
         by_table[PROVIDER.table] |= restated_primary(tables, rule)
@@ -492,7 +492,7 @@ def choose(
     for name, series_keys in TRENDS.items():
         if name in tables:
             trend_hidden = np.zeros(tables[name].num_rows, dtype=bool)
-            trend_hidden[np.array(cells.row)[hide & (cell_table == name)]] = True
+            trend_hidden[np.array(cells.row, dtype=np.int64)[hide & (cell_table == name)]] = True
             more[name] = quarters_after(tables[name], trend_hidden, series_keys)
     base = cell_table == CELL.table  # information loss is measured on the cell-level table
     drivers = cell_table == CELL_DRIVER.table
@@ -601,7 +601,7 @@ def restated_ics(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> np.nd
             continue
         keys = _keys_of(rows, by)
         for i in np.flatnonzero(_protected(table, rows, ics, figure, rule)).tolist():
-            out[cells.get((driver, *keys[i]), [])] = True
+            out[np.array(cells.get((driver, *keys[i]), []), dtype=np.int64)] = True
     return out
 
 
