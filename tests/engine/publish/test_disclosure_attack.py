@@ -287,6 +287,12 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
         )
         assert checked > 100
         assert narrow == [], measure
+    # the routes between tables: restated costs, ICS counts, the rolling four quarters
+    assert _restated_narrow(bigger, bigger.published) == []
+    assert _restated_ics_echoes(bigger, bigger.published) == []
+    checked, counts_narrowed = _counts_narrowed(bigger, bigger.published)
+    assert checked > 10_000
+    assert counts_narrowed == []
 
 
 def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
