@@ -252,7 +252,8 @@ class SecondaryOutcome:
     components: tuple[ComponentSolved, ...] = ()  # each group of linked cells with a primary cell, as solved
     per_table: tuple[TableHidden, ...] = ()  # what was hidden in each table of the margins
     # table -> count -> True for rows where that count (and what is built on it) is hidden too: the ICS figures of
-    # a dominated ICS cell stated again (RESTATED), a hidden quarter's rolling and previous-quarter figures (cost_trend)
+    # a dominated ICS cell stated again (RESTATED), a hidden quarter's rolling and previous-quarter figures (TRENDS).
+    # The rows of the RESTATED tables hidden are in `hidden`; neither is in `per_table`.
     more_hidden: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
