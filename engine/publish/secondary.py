@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.metrics import catalog
+from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
 from engine.publish.suppression import SuppressionRule
 
@@ -202,8 +203,27 @@ def ics_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str,
     return {count: np.array([whole and g in wanting for g, whole in zip(groups, is_total, strict=True)], dtype=bool)}
 
 
+# Costs stated again outside the margins (issue 16g): clinical_support's pharmacy, imaging and pathology cost per case
+# times its cases is opportunity_summary's POD + HRG row of that cost driver, to the penny, and inpatient_cost_drivers'
+# theatre cost is its theatre row. Hidden in one and shown in the other, a cost comes back exactly (or, shown at a
+# rounded count, to within 2 records' worth). So where such a row is small or its cost dominated, the driver row is
+# primary too; and where the driver row is hidden (for any reason), the row stating it again is hidden with it. Both
+# tables' rows add up nowhere else, so hiding them more protects, and gives away, nothing beyond that.
+# (table, the count that hides the cost, the cost driver, the figure its dominance columns name or None)
+RESTATED: tuple[tuple[str, str, str, str | None], ...] = (
+    ("clinical_support", "activity", "pharmacy", "pharmacy"),
+    ("clinical_support", "activity", "imaging", "imaging"),
+    ("clinical_support", "activity", "pathology", "pathology"),
+    ("inpatient_cost_drivers", "operated_spells", "theatre", None),
+)
+RESTATED_BY = ("fin_year", "org_code", "pod", "hrg")
+RESTATED_COUNTS = {table: count for table, count, _, _ in RESTATED}
+
+
 def count_column(table: str) -> str:
     """The count whose hiding hides a row of `table` (and every figure built on it)."""
+    if table in RESTATED_COUNTS:
+        return RESTATED_COUNTS[table]
     return next(level.count for m in MARGINS for level in (m.total, m.parts) if level.table == table)
 
 
@@ -259,6 +279,10 @@ class SecondaryOutcome:
     driver_dominance_cost: float = 0.0
     components: tuple[ComponentSolved, ...] = ()  # each group of linked cells with a primary cell, as solved
     per_table: tuple[TableHidden, ...] = ()  # what was hidden in each table of the margins
+    # table -> count -> True for rows where that count (and what is built on it) is hidden too: the ICS figures of
+    # a dominated ICS cell stated again (RESTATED), a hidden quarter's rolling and previous-quarter figures (TRENDS).
+    # The rows of the RESTATED tables hidden are in `hidden`; neither is in `per_table`.
+    more_hidden: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -305,6 +329,8 @@ def margin_cells(
         small = rule.hidden(tables[name][count]).to_numpy(zero_copy_only=False).astype(bool)
         dominated = suppression.dominated(tables[name], catalog.metric(name).columns, rule).get(count)
         primary = small if dominated is None else small | dominated.to_numpy(zero_copy_only=False).astype(bool)
+        if name == PROVIDER.table:
+            primary = primary | restated_primary(tables, rule)
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
         order = _key_order(keyed[name], {_value_column(name), count})
@@ -483,6 +509,20 @@ def choose(
     for c in np.flatnonzero(secondary):
         by_table[cells.table[c]][cells.row[c]] = True
     cell_table = np.array(cells.table)
+    if PROVIDER.table in tables:
+        summary_hidden = np.zeros(tables[PROVIDER.table].num_rows, dtype=bool)
+        summary_hidden[np.array(cells.row, dtype=np.int64)[hide & (cell_table == PROVIDER.table)]] = True
+        by_table.update(restated_hidden(tables, rule, summary_hidden))
+        # the driver rows made primary by a row stating them again: no rule of opportunity_summary's own hides them
+        by_table[PROVIDER.table] |= restated_primary(tables, rule)
+    more: dict[str, dict[str, np.ndarray]] = {}
+    if PROVIDER.table in tables:
+        more[PROVIDER.table] = {"ics_activity": restated_ics(tables, rule)}
+    for name, series_keys in TRENDS.items():
+        if name in tables:
+            trend_hidden = np.zeros(tables[name].num_rows, dtype=bool)
+            trend_hidden[np.array(cells.row, dtype=np.int64)[hide & (cell_table == name)]] = True
+            more[name] = quarters_after(tables[name], trend_hidden, series_keys)
     base = cell_table == CELL.table  # information loss is measured on the cell-level table
     drivers = cell_table == CELL_DRIVER.table
     return SecondaryOutcome(
@@ -499,6 +539,7 @@ def choose(
         driver_dominance_cells=int((dominance & drivers).sum()),
         driver_dominance_cost=_pounds(value[dominance & drivers]),
         components=tuple(solved),
+        more_hidden=more,
         per_table=tuple(
             TableHidden(
                 name,
@@ -514,6 +555,163 @@ def choose(
             for mine in [cell_table == name]
         ),
     )
+
+
+def _driver_rows(summary: pa.Table) -> dict[tuple[object, ...], int]:
+    """opportunity_summary's POD + HRG rows of a cost driver: (cost driver, *RESTATED_BY) -> row."""
+    level = ~_all(summary, "pod") & ~_all(summary, "hrg") & ~_all(summary, "cost_driver")
+    keys = [summary[k].to_pylist() for k in ("cost_driver", *RESTATED_BY)]
+    return {tuple(k[i] for k in keys): int(i) for i in np.flatnonzero(level)}
+
+
+def _keys_of(table: pa.Table, by: tuple[str, ...] = RESTATED_BY) -> list[tuple[object, ...]]:
+    return list(zip(*(table[k].to_pylist() for k in by), strict=True))
+
+
+def _protected(table: str, rows: pa.Table, count: str, figure: str | None, rule: SuppressionRule) -> np.ndarray:
+    """Rows of a RESTATED table whose cost a rule of its own hides: a small count, or (with `figure`) that cost
+    dominated."""
+    hidden = np.asarray(rule.hidden(rows[count]).to_numpy(zero_copy_only=False), dtype=bool)
+    columns = [c for c in catalog.metric(table).columns if c.role == "dominance" and c.figure == figure]
+    mine = [c for c in columns if c.source == count]
+    dominated = suppression.dominated(rows, mine, rule).get(count) if figure and mine else None
+    return hidden if dominated is None else hidden | np.asarray(dominated.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def restated_primary(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> np.ndarray:
+    """opportunity_summary's cost driver rows stated again (RESTATED) by a row a rule of its own hides: primary too."""
+    summary = tables[PROVIDER.table]
+    out = np.zeros(summary.num_rows, dtype=bool)
+    rows = _driver_rows(summary)
+    for table, count, driver, figure in RESTATED:
+        if table not in tables:
+            continue
+        keys = _keys_of(tables[table])
+        for i in np.flatnonzero(_protected(table, tables[table], count, figure, rule)).tolist():
+            found = rows.get((driver, *keys[i]))
+            if found is not None:
+                out[found] = True
+    return out
+
+
+def restated_hidden(
+    tables: Mapping[str, pa.Table], rule: SuppressionRule, summary_hidden: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Rows of the RESTATED tables to hide beyond their own rules: those stating a hidden cost driver row again."""
+    summary = tables[PROVIDER.table]
+    hidden_keys = {key for key, row in _driver_rows(summary).items() if summary_hidden[row]}
+    out: dict[str, np.ndarray] = {}
+    for table, count, driver, _ in RESTATED:
+        if table not in tables:
+            continue
+        rows = tables[table]
+        mask = np.array([(driver, *k) in hidden_keys for k in _keys_of(rows)], dtype=bool)
+        own = suppression.primary_hidden(rows, catalog.metric(table).columns, rule)[count]
+        mask &= ~np.asarray(own.to_numpy(zero_copy_only=False), dtype=bool)
+        out[table] = out.get(table, np.zeros(rows.num_rows, dtype=bool)) | mask
+    return out
+
+
+def restated_ics(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> np.ndarray:
+    """opportunity_summary's cost driver rows whose ICS figures are an ICS cell RESTATED hides as dominated: True
+    for each (every provider's row of the cell)."""
+    summary = tables[PROVIDER.table]
+    out = np.zeros(summary.num_rows, dtype=bool)
+    by = ("fin_year", "pod", "hrg")
+    cells: dict[tuple[object, ...], list[int]] = {}
+    for (driver, year, _, pod, hrg), row in _driver_rows(summary).items():
+        cells.setdefault((driver, year, pod, hrg), []).append(row)
+    for table, _, driver, figure in RESTATED:
+        if table not in tables or figure is None:
+            continue
+        rows = tables[table]
+        ics = f"ics_{count_column(table)}"
+        if ics not in rows.column_names:
+            continue
+        keys = _keys_of(rows, by)
+        for i in np.flatnonzero(_protected(table, rows, ics, figure, rule)).tolist():
+            out[np.array(cells.get((driver, *keys[i]), []), dtype=np.int64)] = True
+    return out
+
+
+# Tables stating a quarter again in later rows (rolling four quarters, the quarter before): the keys of a series
+TRENDS = {
+    TREND.table: ("setting", "pod", "org_code", "unit_of_count"),
+    SL_YEAR.table: ("service_line", "org_code", "unit_of_count"),
+}
+
+
+def quarters_after(trend: pa.Table, hidden: np.ndarray, series_keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """cost_trend (and service_line_benchmark's quarters) state a quarter again in later rows of its series: in the
+    rolling four quarters of it and the three after (a rolling cost less the one before is a quarter less the one
+    four back, and a year's first rolling cost is its first quarter's), and in the cost per unit of the quarter
+    before and the change beside the next quarter (and, with the quarter's own row, its change against the one before
+    gives its cost per unit back). So a hidden quarter hides `rolling_activity` in those four rows and
+    `trend_activity` in its own and the next: True for each row where it is hidden. A service line's year rows
+    form a series of their own (the year before is their previous period)."""
+    years = [int(str(y)[:4]) for y in trend["fin_year"].to_pylist()]
+    if "quarter" in trend.column_names:
+        periods: list[int | None] = [int(q) for q in trend["quarter"].to_pylist()]
+    else:
+        periods = [int(str(q)[1:]) if str(q).startswith("Q") else None for q in trend["period"].to_pylist()]
+    index = [4 * y + q if q is not None else y for y, q in zip(years, periods, strict=True)]
+    kinds = ["quarter" if q is not None else "year" for q in periods]
+    series = [(*k, kind) for k, kind in zip(_keys_of(trend, series_keys), kinds, strict=True)]
+    at = {(k, i): row for row, (k, i) in enumerate(zip(series, index, strict=True))}
+    rolling = np.zeros(trend.num_rows, dtype=bool)
+    previous = np.zeros(trend.num_rows, dtype=bool)
+    for row in np.flatnonzero(hidden).tolist():
+        for later in range(4):
+            found = at.get((series[row], index[row] + later))
+            if found is not None:
+                rolling[found] = True
+                previous[found] |= later <= 1
+    return {"rolling_activity": rolling, "trend_activity": previous}
+
+
+def exposed_ics_counts(
+    full: pa.Table, shown: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule
+) -> dict[str, np.ndarray]:
+    """ICS counts to hide beside providers' rows (issue 16g): a cell's ICS count is the sum of its providers' counts,
+    so the ICS count less the other providers' shown counts bounds a hidden provider's, every shown count n (but 0)
+    being within round_to // 2 of the true one. Where that bound is narrower than protection_percent either side of
+    a count hidden for being small (one record at least), the cell's ICS count is hidden, and what is built on it.
+    `shown` is the table as published so far; True for each row of such a cell, per ICS count."""
+    counts = {c.name for c in columns if c.role == "count"}
+    keys = suppression.benchmark_cells(columns)
+    if not keys:
+        return {}
+    cell = np.zeros(full.num_rows, dtype=np.int64)
+    for k in keys:
+        codes = _codes(full[k])
+        cell = cell * (int(codes.max(initial=0)) + 1) + codes
+    _, cell = np.unique(cell, return_inverse=True)
+    cells = int(cell.max(initial=-1)) + 1
+    half, share = rule.round_to // 2, rule.protection_percent / 100
+    out: dict[str, np.ndarray] = {}
+    for count in sorted(counts):
+        ics = f"ics_{count}"
+        if ics not in counts:
+            continue
+        true = np.nan_to_num(np.asarray(pc.cast(full[count], pa.float64()).to_numpy(zero_copy_only=False), float))
+        mine = np.asarray(pc.cast(shown[count], pa.float64()).to_numpy(zero_copy_only=False), float)
+        total = np.asarray(pc.cast(shown[ics], pa.float64()).to_numpy(zero_copy_only=False), float)
+        hidden = np.isnan(mine)
+        known = np.where(hidden, 0.0, mine)
+        stated = np.full(cells, np.nan)
+        np.fmax.at(stated, cell, total)
+        spread = half * (np.bincount(cell, known != 0, cells) + (np.nan_to_num(stated) != 0))
+        rest = np.nan_to_num(stated) - np.bincount(cell, known, cells)
+        blanks = np.bincount(cell, hidden, cells)
+        low = np.where(blanks[cell] == 1, np.maximum(np.ceil(rest - spread - 1e-9)[cell], 0.0), 0.0)
+        high = np.floor(rest + spread + 1e-9)[cell]
+        small = hidden & (true > 0) & np.asarray(rule.hidden(full[count]).to_numpy(zero_copy_only=False), bool)
+        narrow = small & ~np.isnan(stated[cell]) & ((high < true * (1 + share)) | (low > true * (1 - share)))
+        exposed = np.zeros(cells, dtype=bool)
+        exposed[cell[narrow]] = True
+        if exposed.any():
+            out[ics] = exposed[cell]
+    return out
 
 
 def _pounds(values: np.ndarray) -> float:

@@ -9,6 +9,7 @@ never exported (the published files, workbooks, Power BI and the ICS SQL Server 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,13 +31,13 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     places = {d: p.name for p in store.config.population.places for d in p.districts}
     outcome = secondary.choose(full, rule, places) if rule.enabled else None
     for metric in catalog.published():
-        more = (
-            {c: pa.array(outcome.hidden[metric.name]) for c in secondary.hidden_counts(metric.name)}
-            if outcome and metric.name in outcome.hidden
-            else {}
-        )
-        more |= {c: pa.array(hide) for c, hide in secondary.ics_partners(metric.name, full[metric.name], rule).items()}
-        con.register("published_rows", suppress(full[metric.name], metric.columns, rule, more))
+        more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome)
+        published = suppress(full[metric.name], metric.columns, rule, _arrays(more))
+        if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
+            exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
+            if exposed:
+                published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
+        con.register("published_rows", published)
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")
     con.register("disclosure_rows", _summary(full, rule, outcome))
@@ -45,6 +46,34 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     )
     con.unregister("disclosure_rows")
     return outcome
+
+
+def _hidden_beyond_rules(
+    name: str, table: pa.Table, rule: SuppressionRule, outcome: secondary.SecondaryOutcome | None
+) -> dict[str, np.ndarray]:
+    """Rows of each count of `name` that secondary suppression hides beyond the table's own rules: the integer
+    program's choice, the rows that restate a hidden cost or roll a hidden quarter up (more_hidden), and pathway_cost's
+    ICS partners."""
+    more: dict[str, np.ndarray] = {}
+    if outcome is not None:
+        if name in outcome.hidden:
+            rows = np.asarray(outcome.hidden[name], dtype=bool)
+            more = {c: rows for c in secondary.hidden_counts(name)}
+        more = _either(more, outcome.more_hidden.get(name, {}))
+    return _either(more, secondary.ics_partners(name, table, rule))
+
+
+def _either(first: dict[str, np.ndarray], second: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rows hidden in either, count by count."""
+    out = dict(first)
+    for count, rows in second.items():
+        rows = np.asarray(rows, dtype=bool)
+        out[count] = rows if count not in out else out[count] | rows
+    return out
+
+
+def _arrays(hidden: Mapping[str, np.ndarray]) -> dict[str, pa.Array]:
+    return {count: pa.array(rows) for count, rows in hidden.items()}
 
 
 # The money a table's rows carry, for the disclosure summary: the first of these it has (a cost that grows with its
@@ -198,8 +227,8 @@ def _summary(full: dict[str, pa.Table], rule: SuppressionRule, outcome: secondar
             small = _mask(suppression.small_hidden(table, metric.columns, rule)[count])
             found = suppression.dominated(table, metric.columns, rule).get(count)
             dominated = nothing if found is None else _mask(found) & ~small
-            if outcome is not None and metric.name in outcome.hidden:
-                more = np.asarray(outcome.hidden[metric.name], dtype=bool) & ~small & ~dominated
+            beyond = _hidden_beyond_rules(metric.name, table, rule, outcome).get(count)
+            more = nothing if beyond is None else beyond & ~small & ~dominated
         shown = ~(small | dominated | more)
         money = cost_column(metric)
         costs = [_cost(table, money, m) for m in (np.ones(table.num_rows, dtype=bool), shown, small, dominated, more)]

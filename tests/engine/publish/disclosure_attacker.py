@@ -355,12 +355,19 @@ def intervals(
     nonnegative: set[tuple[str, int]],
     measure: Mapping[str, str] = COST,
     places: Mapping[str, str] | None = None,
+    ranges: Iterable[Ranged] = (),
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """(c) For each target hidden cell, the least and greatest value of its `measure` (cost, bed days, spells) it can
     have given every published sum, solving a linear program per bound (HiGHS). `known` gives the exact value of
-    each shown cell; hidden cells in `nonnegative` cannot be below 0."""
+    each shown cell; hidden cells in `nonnegative` cannot be below 0; `ranges` are sums of cells known to lie between
+    two figures (a total shown at a rounded count: `rolling_ranges`)."""
     hidden = hidden_cells(published, measure)
-    equations = [[t, *parts] for t, parts in sums(published, places) if t in hidden or any(p in hidden for p in parts)]
+    equations: list[tuple[list[tuple[str, int]], list[float], float, float]] = [
+        ([t, *parts], [1.0] + [-1.0] * len(parts), 0.0, 0.0)
+        for t, parts in sums(published, places)
+        if t in hidden or any(p in hidden for p in parts)
+    ]
+    equations += [(list(r.cells), [1.0] * len(r.cells), r.low, r.high) for r in ranges if set(r.cells) & hidden]
     parent = {h: h for h in hidden}
 
     def find(a: tuple[str, int]) -> tuple[str, int]:
@@ -369,17 +376,17 @@ def intervals(
             a = parent[a]
         return a
 
-    for members in equations:
+    for members, *_ in equations:
         inside = [m for m in members if m in hidden]
         for m in inside[1:]:
             parent[find(m)] = find(inside[0])
-    by_root: dict[tuple[str, int], list[list[tuple[str, int]]]] = defaultdict(list)
-    for members in equations:
-        by_root[find(next(m for m in members if m in hidden))].append(members)
+    by_root: dict[tuple[str, int], list[tuple[list[tuple[str, int]], list[float], float, float]]] = defaultdict(list)
+    for equation in equations:
+        by_root[find(next(m for m in equation[0] if m in hidden))].append(equation)
     out: dict[tuple[str, int], tuple[float, float]] = {}
     wanted = set(targets)
     for members_list in by_root.values():
-        variables = sorted({m for members in members_list for m in members if m in hidden})
+        variables = sorted({m for members, *_ in members_list for m in members if m in hidden})
         todo = [v for v in variables if v in wanted]
         if not todo:
             continue
@@ -391,7 +398,7 @@ def intervals(
 
 def _bounds(
     variables: list[tuple[str, int]],
-    equations: list[list[tuple[str, int]]],
+    equations: list[tuple[list[tuple[str, int]], list[float], float, float]],
     known: Mapping[tuple[str, int], float],
     todo: list[tuple[str, int]],
     nonnegative: set[tuple[str, int]],
@@ -402,17 +409,17 @@ def _bounds(
     inf = highspy.kHighsInf
     for v in variables:
         h.addVar(0.0 if v in nonnegative else -inf, inf)
-    for total, *parts in equations:
-        # total - sum(parts) = 0, with the known cells moved to the right-hand side
+    for members, signs, low, high in equations:
+        # low <= sum(sign x) <= high (total - sum(parts) = 0 for a sum), the known cells moved to the bounds
         coefficients: dict[int, float] = defaultdict(float)
-        rhs = 0.0
-        for cell, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+        moved = 0.0
+        for cell, sign in zip(members, signs, strict=True):
             if cell in index:
                 coefficients[index[cell]] += sign
             else:
-                rhs -= sign * known[cell]
+                moved += sign * known[cell]
         cols = np.array(list(coefficients), dtype=np.int32)
-        h.addRow(rhs, rhs, len(cols), cols, np.array([coefficients[c] for c in cols]))
+        h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
     out = {}
     for target in todo:
         bounds = []
@@ -431,6 +438,54 @@ def _bounds(
     return out
 
 
+@dataclass(frozen=True)
+class Ranged:
+    """The true sum of `cells` lies between `low` and `high`."""
+
+    cells: tuple[tuple[str, int], ...]
+    low: float
+    high: float
+
+
+# Tables with a cost per quarter, its rolling four quarters and the quarter before (docs/metrics.md): a series' keys
+TRENDS = {
+    "cost_trend": ["setting", "pod", "org_code", "unit_of_count"],
+    "service_line_benchmark": ["service_line", "org_code", "unit_of_count"],
+}
+
+
+def _quarters(
+    published: Mapping[str, pd.DataFrame],
+) -> Iterable[tuple[str, pd.DataFrame, pd.DataFrame, dict[int, int]]]:
+    """Each series of quarter rows of the TRENDS tables: (table, the table, its rows with `index`, index -> row)."""
+    for table, keys in TRENDS.items():
+        if table not in published:
+            continue
+        frame = published[table]
+        quarter = frame.quarter if "quarter" in frame else frame.period.str[1:].where(frame.period.str[0] == "Q")
+        quarter = pd.to_numeric(quarter)
+        rows = frame.assign(index=frame.fin_year.str[:4].astype(int) * 4 + quarter)[quarter.notna()]
+        for _, series in rows.groupby(keys, dropna=False):
+            yield table, frame, series, dict(zip(series["index"].astype(int), series.index, strict=True))
+
+
+def rolling_ranges(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Ranged]:
+    """The rolling cost of a quarter (cost_trend, service_line_benchmark) is the cost of it and of the quarters
+    before it (rolling_quarters of them, the last four at most), shown at its rounded rolling count: the true sum lies
+    within round_to // 2 records' worth of the shown one. Rolling costs of the quarters a year apart differ by a
+    quarter less the one four back."""
+    out = []
+    for table, _, series, at in _quarters(published):
+        for _, r in series.iterrows():
+            if pd.isna(r.rolling_total_cost) or pd.isna(r.rolling_activity):
+                continue
+            # a quarter without a row had no record: it adds nothing
+            quarters = [at[q] for q in range(int(r["index"]) - 3, int(r["index"]) + 1) if q in at]
+            low, high = _total_interval(float(r.rolling_total_cost), float(r.rolling_activity), round_to)
+            out.append(Ranged(tuple((table, int(q)) for q in quarters), low, high))
+    return out
+
+
 def _numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
@@ -438,3 +493,164 @@ def _numeric(series: pd.Series) -> bool:
 def _decimal(series: pd.Series) -> bool:
     first = series.dropna()
     return bool(len(first)) and type(first.iloc[0]).__name__ == "Decimal"
+
+
+# (d) Figures one table states again in another (docs/metrics.md): a service's cost per case in clinical_support times
+# its cases is that cost driver's cost in opportunity_summary's POD + HRG row, and inpatient_cost_drivers' theatre cost
+# is the theatre driver's. The other table's figure, blank in one, bounds it.
+RESTATED = (
+    ("clinical_support", "pharmacy_cost_per_case", "activity", "pharmacy"),
+    ("clinical_support", "imaging_cost_per_case", "activity", "imaging"),
+    ("clinical_support", "pathology_cost_per_case", "activity", "pathology"),
+    ("inpatient_cost_drivers", "theatre_cost", "operated_spells", "theatre"),
+)
+RESTATED_KEYS = ["fin_year", "org_code", "pod", "hrg"]
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A claim that a hidden figure lies in [low, high]: `figure` names it (a cost driver for a row of
+    opportunity_summary or clinical_support, whose costs are stated per case)."""
+
+    table: str
+    row: int
+    figure: str
+    low: float
+    high: float
+
+
+def restated(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+    """Every cost blank in one table of RESTATED and shown in the other, bounded by the shown one: a total stated at
+    its rounded count n (rule 3 of the policy) is the cost of n +- round_to // 2 records at the same rate; a rate to
+    the penny times a count rounded to round_to likewise."""
+    summary = published["opportunity_summary"]
+    levels = summary[(summary.pod != ALL) & (summary.hrg != ALL)]
+    out: list[Bounded] = []
+    for table, figure, count, driver in RESTATED:
+        if table not in published:
+            continue
+        frame = published[table]
+        drivers = levels[levels.cost_driver == driver]
+        joined = frame.reset_index().merge(
+            drivers.reset_index(), on=RESTATED_KEYS, suffixes=("", "_summary"), validate="many_to_one"
+        )
+        rate = figure.endswith("_per_case")
+        for _, r in joined.iterrows():
+            own_blank, other_blank = pd.isna(r[figure]), pd.isna(r["cost"])
+            if own_blank and not other_blank:
+                low, high = _total_interval(float(r["cost"]), r["activity_summary"], round_to)
+                out.append(Bounded(table, int(r["index"]), driver, low, high))
+            elif other_blank and not own_blank:
+                if rate:
+                    low, high = _rate_interval(float(r[figure]), r[count], round_to)
+                else:
+                    low, high = _total_interval(float(r[figure]), r[count], round_to)
+                out.append(Bounded("opportunity_summary", int(r["index_summary"]), driver, low, high))
+    return out
+
+
+def _total_interval(total: float, count: float, round_to: int) -> tuple[float, float]:
+    """A total shown at the rounded count: the true total lies between the rate times the least and the greatest
+    count that rounds to it."""
+    if pd.isna(count) or count == 0:
+        return (total, total) if count == 0 else (-np.inf, np.inf)
+    ends = sorted((total * (count - round_to // 2) / count, total * (count + round_to // 2) / count))
+    return ends[0] - 0.005, ends[1] + 0.005
+
+
+def _rate_interval(rate: float, count: float, round_to: int) -> tuple[float, float]:
+    """A rate to the penny times a count rounded to round_to."""
+    if pd.isna(count):
+        return -np.inf, np.inf
+    least, most = max(count - round_to // 2, 0), count + round_to // 2
+    ends = [r * n for r in (rate - 0.005, rate + 0.005) for n in (least, most)]
+    return min(ends), max(ends)
+
+
+def restated_ics(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The same for the ICS: clinical_support's ICS cost per case of a service, blank, claimed to be the ICS mean cost
+    of that cost driver in opportunity_summary's POD + HRG row."""
+    summary = published["opportunity_summary"]
+    levels = summary[(summary.pod != ALL) & (summary.hrg != ALL)]
+    claims: list[Claim] = []
+    for table, figure, _, driver in RESTATED:
+        ics = f"ics_{figure}"
+        if table not in published or ics not in published[table]:
+            continue
+        joined = (
+            published[table]
+            .reset_index()
+            .merge(levels[levels.cost_driver == driver], on=RESTATED_KEYS, suffixes=("", "_summary"))
+        )
+        found = joined[joined[ics].isna() & joined["ics_mean_cost"].notna()]
+        pairs = zip(found["index"], found["ics_mean_cost"], strict=True)
+        claims += [Claim(table, int(i), ics, float(v)) for i, v in pairs]
+    return claims
+
+
+def previous_echoes(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The cost per unit of the quarter before, shown beside a quarter (cost_trend, service_line_benchmark): claimed
+    for that quarter where its own is blank."""
+    claims = []
+    for table, frame, series, at in _quarters(published):
+        for _, r in series.iterrows():
+            before = at.get(int(r["index"]) - 1)
+            if before is not None and pd.isna(frame.at[before, "mean_cost"]) and pd.notna(r.previous_mean_cost):
+                claims.append(Claim(table, int(before), "mean_cost", float(r.previous_mean_cost)))
+    return claims
+
+
+# (e) ICS columns: a cell's ICS count is the sum of its providers' counts (docs/metrics.md), every one rounded to
+# round_to, so an ICS count less the other providers' shown counts bounds a hidden provider's count.
+# table -> (the keys naming the ICS cell, [(the provider's count, the ICS count)])
+ICS_COUNTS: dict[str, tuple[list[str], list[tuple[str, str]]]] = {
+    "unit_cost_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "unit_of_count"],
+        [("activity", "ics_activity")],
+    ),
+    "cost_driver_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "cost_driver", "unit_of_count"],
+        [("activity", "ics_activity")],
+    ),
+    "opportunity_summary": (["fin_year", "pod", "hrg", "cost_driver", "unit_of_count"], [("activity", "ics_activity")]),
+    "clinical_support": (["fin_year", "setting", "pod", "hrg"], [("activity", "ics_activity")]),
+    "inpatient_cost_drivers": (
+        ["fin_year", "pod", "hrg"],
+        [("spells", "ics_spells"), ("operated_spells", "ics_operated_spells")],
+    ),
+    "los_benchmark": (["fin_year", "pod", "tfc", "hrg"], [("spells", "ics_spells")]),
+    "los_summary": (["fin_year", "pod", "hrg"], [("spells", "ics_spells")]),
+    "critical_care": (["fin_year", "unit_type", "hrg", "unit_of_count"], [("periods", "ics_periods")]),
+    "cost_trend": (["fin_year", "quarter", "setting", "pod", "unit_of_count"], [("activity", "ics_activity")]),
+    "service_line_los": (["service_line", "fin_year", "los_band"], [("spells", "ics_spells")]),
+}
+# service_line_los: a provider's bands add up to its spells of the line
+BAND_TOTALS = ("service_line_los", ["service_line", "fin_year", "org_code"], "spells", "provider_spells")
+
+
+def count_intervals(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+    """For each hidden provider count in a cell whose total is shown, the least and greatest whole count the total
+    less the shown counts allows, every shown count n (but 0, which is exact) lying in n +- round_to // 2 and a
+    hidden one at least 0."""
+    half = round_to // 2
+    out: list[Bounded] = []
+    groups: list[tuple[str, list[str], str, str]] = [
+        (t, cell, count, total) for t, (cell, pairs) in ICS_COUNTS.items() for count, total in pairs
+    ]
+    groups.append((BAND_TOTALS[0], BAND_TOTALS[1], BAND_TOTALS[2], BAND_TOTALS[3]))
+    for table, cell, count, total in groups:
+        if table not in published:
+            continue
+        for _, rows in published[table].groupby(cell, dropna=False):
+            hidden = rows.index[rows[count].isna()]
+            totals = rows[total].dropna()
+            if len(hidden) == 0 or len(totals) == 0:
+                continue
+            shown = rows[count].dropna().to_numpy(float)
+            t = float(totals.iloc[0])
+            spread = half * (np.count_nonzero(shown) + (t != 0))
+            least, most = t - shown.sum() - spread, t - shown.sum() + spread
+            for i in hidden:
+                low = max(0.0, least) if len(hidden) == 1 else 0.0
+                out.append(Bounded(table, int(i), count, float(np.ceil(low - 1e-9)), float(np.floor(most + 1e-9))))
+    return out

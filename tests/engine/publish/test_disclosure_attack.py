@@ -119,6 +119,7 @@ def _too_narrow(
     targets: list[tuple[str, int]] | None = None,
     tables: tuple[str, ...] = ("unit_cost_benchmark",),
     measure: dict[str, str] = attacker.COST,
+    ranges: list[attacker.Ranged] | None = None,
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
     """Hidden cells of `tables` (small count; `sample` of them per table, chosen at random with a fixed seed, as
     two linear programs per cell take a while) whose `measure` (cost, bed days, spells) is pinned to closer than the
@@ -137,7 +138,7 @@ def _too_narrow(
             small = cells.index[(count > 0) & (count < demo.rule.smallest_shown)].to_numpy()
             chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
             targets += [(table, int(i)) for i in sorted(chosen)]
-    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places)
+    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places, ranges or ())
     share = demo.rule.protection_percent / 100
     narrow = []
     for target, (low, high) in bounds.items():
@@ -311,3 +312,106 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     assert checked == len(targets) > 0 and narrow == []
     truth = bigger.truth["pathway_cost"]["ics_cost_per_pathway"]
     assert [c for c in attacker.pathway_ics_differences(bigger.published) if abs(truth[c.row] - c.value) < 0.5] == []
+    # the routes between tables: restated costs, ICS counts, the rolling four quarters
+    assert _restated_narrow(bigger, bigger.published) == []
+    assert _restated_ics_echoes(bigger, bigger.published) == []
+    checked, counts_narrowed = _counts_narrowed(bigger, bigger.published)
+    assert checked > 10_000
+    assert counts_narrowed == []
+
+
+def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
+    """The policy's p% and nk rules on a row's dominance figures (`prefix`: pharmacy, ics_pharmacy ...)."""
+    total, largest, second = (float(row.get(f"{prefix}_dominance_{p}") or 0.0) for p in ("cost", "largest", "second"))
+    if largest <= 0:
+        return False
+    p_rule = total - largest - second < demo.rule.dominance_p_percent / 100 * largest
+    return p_rule or largest + second >= demo.rule.dominance_k_percent / 100 * total
+
+
+def _restated_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Bounded]:
+    """Costs blank in one table and pinned closer than the protection interval by the same cost stated in another,
+    counting a clinical_support figure only where it is protected (its row small, or that cost dominated)."""
+    share = demo.rule.protection_percent / 100
+    narrow = []
+    for claim in attacker.restated(published, demo.rule.round_to):
+        truth = demo.truth[claim.table].loc[claim.row]
+        if claim.table == "opportunity_summary":
+            value = float(truth["cost"])
+        elif claim.table == "clinical_support":
+            small = 0 < truth["activity"] < demo.rule.smallest_shown
+            if not (small or _dominated(demo, truth, claim.figure)):
+                continue  # hidden with a dominated neighbour in its row: that one is the figure protected
+            value = float(truth[f"{claim.figure}_cost_per_case"]) * float(truth["activity"])
+        else:
+            value = float(truth["theatre_cost"])
+        if value == 0:
+            continue
+        assert claim.low - 0.01 <= value <= claim.high + 0.01, claim  # the attacker's bounds are sound
+        if claim.high < value + share * abs(value) - 0.01 or claim.low > value - share * abs(value) + 0.01:
+            narrow.append(claim)
+    return narrow
+
+
+def _restated_ics_echoes(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Claim]:
+    """ICS costs per case blank in clinical_support for a dominated ICS cell and given back by opportunity_summary."""
+    return [
+        c
+        for c in attacker.restated_ics(published)
+        if abs(float(demo.truth[c.table].at[c.row, c.column]) - c.value) < 0.01
+        and _dominated(demo, demo.truth[c.table].loc[c.row], c.column.removesuffix("_cost_per_case"))
+    ]
+
+
+def test_no_cost_hidden_in_one_table_is_stated_in_another(demo: Demo) -> None:
+    """clinical_support's pharmacy, imaging and pathology cost (per case, times the cases) and inpatient_cost_drivers'
+    theatre cost are opportunity_summary's POD + HRG rows of those cost drivers: hidden in one, they must not be shown
+    in the other, even at a rounded count."""
+    assert _restated_narrow(demo, demo.published) == []
+    assert _restated_ics_echoes(demo, demo.published) == []
+
+
+def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(demo: Demo) -> None:
+    """cost_trend's (and service_line_benchmark's) rolling cost of a quarter less that of the quarter before is a
+    quarter's cost less the one four back (to within the rounding of the rolling counts); the cost per unit of the
+    quarter before is shown beside each quarter."""
+    hidden = [
+        (table, int(i))
+        for table in attacker.TRENDS
+        for i in demo.published[table].index[demo.published[table].total_cost.isna()]
+    ]
+    ranges = attacker.rolling_ranges(demo.published, demo.rule.round_to)
+    assert ranges
+    checked, narrow = _too_narrow(demo, demo.published, targets=hidden, ranges=ranges)
+    assert checked == len(hidden) > 0
+    assert narrow == []
+    echoed = [
+        c
+        for c in attacker.previous_echoes(demo.published)
+        if abs(float(demo.truth[c.table].at[c.row, "mean_cost"]) - c.value) < 0.01
+    ]
+    assert echoed == []
+
+
+def _counts_narrowed(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
+    """Small hidden counts whose interval from the ICS count beside them (less the other providers' shown counts)
+    does not reach protection_percent beyond them either side: (counts checked, those narrowed)."""
+    share = demo.rule.protection_percent / 100
+    checked, narrow = 0, []
+    for claim in attacker.count_intervals(published, demo.rule.round_to):
+        true = float(demo.truth[claim.table].at[claim.row, claim.figure])
+        assert claim.low <= true <= claim.high, claim  # the attacker's bounds are sound
+        if not 0 < true < demo.rule.smallest_shown:
+            continue
+        checked += 1
+        if claim.high < true * (1 + share) or claim.low > true * (1 - share):
+            narrow.append(claim)
+    return checked, narrow
+
+
+def test_no_hidden_count_can_be_narrowed_from_the_ics_count_beside_it(demo: Demo) -> None:
+    """Every ICS count is the sum of the providers' counts beside it, all rounded to round_to: the ICS count less the
+    shown ones must leave a small hidden count at least one record of room either side (more than 10% of 1 to 7)."""
+    checked, narrow = _counts_narrowed(demo, demo.published)
+    assert checked > 1000
+    assert narrow == []

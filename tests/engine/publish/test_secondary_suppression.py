@@ -216,3 +216,82 @@ def test_every_table_of_the_margins_is_published() -> None:
     only); publishing gives it every published table, so each table of a margin must be one, or its sums would be
     dropped without a word."""
     assert set(secondary.TABLES) <= {m.name for m in catalog.published()}
+
+
+ICS_COLUMNS = (
+    catalog.ColumnDoc("fin_year", "key", "year"),
+    catalog.ColumnDoc("pod", "key", "point of delivery"),
+    catalog.ColumnDoc("hrg", "key", "cell"),
+    catalog.ColumnDoc("org_code", "key", "provider"),
+    catalog.ColumnDoc("activity", "count", "records"),
+    catalog.ColumnDoc("ics_activity", "count", "records of the cell across every provider"),
+)
+
+
+def _ics_cell(counts: list[int]) -> tuple[pa.Table, pa.Table]:
+    """One cell's rows (full results) and their published counts: small ones blank, the others and the ICS rounded."""
+    rule = SuppressionRule()
+    full = pa.table(
+        {
+            "fin_year": ["2023/24"] * len(counts),
+            "pod": ["EL"] * len(counts),
+            "hrg": ["AA01A"] * len(counts),
+            "org_code": [f"Z{i}" for i in range(len(counts))],
+            "activity": counts,
+            "ics_activity": [sum(counts)] * len(counts),
+        }
+    )
+    shown = pa.table(
+        {
+            "fin_year": full["fin_year"],
+            "pod": full["pod"],
+            "hrg": full["hrg"],
+            "org_code": full["org_code"],
+            "activity": [None if 0 < n < rule.smallest_shown else 5 * round(n / 5 + 1e-9) for n in counts],
+            "ics_activity": [5 * round(sum(counts) / 5 + 1e-9)] * len(counts),
+        }
+    )
+    return full, shown
+
+
+def test_an_ics_count_that_narrows_a_hidden_small_count_is_hidden() -> None:
+    """ICS 53 (shown 55) less 48 (shown 50) leaves the hidden 5 between 1 and 9: room. ICS 12 (shown 10) less 8 (10)
+    leaves the hidden 4 between 0 and 4, nothing above it; ICS 13 (15) less 12 (10) leaves the hidden 1 between 1 and
+    9, nothing below it: the ICS count goes."""
+    rule = SuppressionRule()
+    full, shown = _ics_cell([48, 5])
+    assert secondary.exposed_ics_counts(full, shown, ICS_COLUMNS, rule) == {}
+    for counts in ([8, 4], [12, 1]):
+        full, shown = _ics_cell(counts)
+        exposed = secondary.exposed_ics_counts(full, shown, ICS_COLUMNS, rule)
+        assert exposed["ics_activity"].tolist() == [True, True], counts
+        # what the attacker sees in the published cell, before and after
+        frame = shown.to_pandas()
+        [bound] = attacker.count_intervals({"los_summary": frame.rename(columns=_AS_LOS)}, rule.round_to)
+        assert bound.high < counts[1] * 1.1 or bound.low > counts[1] * 0.9
+        frame.loc[exposed["ics_activity"], "ics_activity"] = np.nan
+        assert attacker.count_intervals({"los_summary": frame.rename(columns=_AS_LOS)}, rule.round_to) == []
+    # with a second hidden provider, either could hold the rest: no room is lost
+    full, shown = _ics_cell([8, 4, 2])
+    assert secondary.exposed_ics_counts(full, shown, ICS_COLUMNS, rule) == {}
+
+
+_AS_LOS = {"activity": "spells", "ics_activity": "ics_spells"}
+
+
+def test_a_hidden_quarter_hides_the_rolling_and_previous_figures_that_state_it_again() -> None:
+    trend = pa.table(
+        {
+            "fin_year": ["2023/24"] * 4 + ["2024/25"] * 4,
+            "quarter": [1, 2, 3, 4] * 2,
+            "setting": ["apc"] * 8,
+            "pod": ["EL"] * 8,
+            "org_code": ["ZZA"] * 8,
+            "unit_of_count": ["episode"] * 8,
+        }
+    )
+    hidden = np.array([False, True] + [False] * 6)  # 2023/24 Q2
+    more = secondary.quarters_after(trend, hidden, secondary.TRENDS["cost_trend"])
+    # in the rolling four quarters of Q2 to Q1 of the next year; the change beside Q2 and Q3
+    assert more["rolling_activity"].tolist() == [False, True, True, True, True, False, False, False]
+    assert more["trend_activity"].tolist() == [False, True, True, False, False, False, False, False]
