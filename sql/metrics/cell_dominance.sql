@@ -42,15 +42,20 @@
 --   ics_second [from ics_contributors] the second largest, pounds
 WITH cells AS (
     -- Every provider's (year, setting, POD, TFC, HRG) cell of a record, numbered, with the numbers of the same cell
-    -- across every provider and of its support cells (TFC blank), so that the contributions below are added up and
-    -- ranked on small integer keys rather than on eight text columns and the pseudonym.
-    SELECT fin_year, setting, pod, tfc, hrg, org_code,
-           row_number() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS cell_no,
+    -- across every provider, of its support cells (TFC blank) and, for critical care, of its (year, HRG, unit type)
+    -- cells, so that the contributions below are added up and ranked on small integer keys rather than on eight text
+    -- columns and the pseudonym. A critical care cell has a row per unit type (blank for the other settings).
+    SELECT fin_year, setting, pod, tfc, hrg, unit_type, org_code,
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS cell_no,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg) AS ics_cell_no,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg, org_code) AS support_no,
-           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS support_ics_no
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS support_ics_no,
+           CASE WHEN setting = 'cc'
+               THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) END AS cc_no,
+           CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no
     FROM (
-        SELECT DISTINCT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code
+        SELECT DISTINCT e.fin_year, e.setting, e.pod, e.tfc, e.hrg,
+               CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END AS unit_type, e.org_code
         FROM event_costs AS e
         JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
         WHERE e.has_activity_record = 1
@@ -61,11 +66,21 @@ patients AS (
     SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS patient_no
     FROM (SELECT DISTINCT patient_id FROM activity WHERE patient_id IS NOT NULL) AS distinct_patients
 ),
+record_patients AS (
+    -- Each activity record's patient number (none without a pseudonym) and, in admitted care, its spell: the records
+    -- and the spells' patients below both read it, so that activity is read twice in all (here and for the numbers)
+    -- and event_costs twice (the cells and the records), within the two reads of a record-level table that Spark,
+    -- which reads a table again wherever it is named, is held to (engine/metrics/on_spark.py).
+    SELECT a.setting, a.org_code, a.record_id, a.pod,
+           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id, n.patient_no
+    FROM activity AS a
+    LEFT JOIN patients AS n ON n.patient_id = a.patient_id
+),
 records AS (
     -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
-    SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, n.patient_no,
-           CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
-           CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
+    SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, n.patient_no,
+           CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
+           CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
            e.total_cost, e.ward_cost, e.theatre_cost,
            e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
            e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
@@ -73,15 +88,16 @@ records AS (
     FROM event_costs AS e
     JOIN cells AS c
         ON c.fin_year = e.fin_year AND c.setting = e.setting AND c.pod = e.pod AND c.tfc = e.tfc AND c.hrg = e.hrg
+       AND c.unit_type = CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END
        AND c.org_code = e.org_code
-    LEFT JOIN activity AS a
-        ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
-    LEFT JOIN patients AS n ON n.patient_id = a.patient_id
+    LEFT JOIN record_patients AS n
+        ON n.setting = e.setting AND n.org_code = e.org_code AND n.record_id = e.record_id
     WHERE e.has_activity_record = 1
 ),
 kinds AS (
-    -- What a contribution is, numbered: the record's whole cost (unit_cost), its cost on one driver (driver_cost), or
-    -- its pharmacy, imaging or pathology cost in the support cell (support_cost, TFC blank).
+    -- What a contribution is, numbered: the record's whole cost (unit_cost), its cost on one driver (driver_cost), its
+    -- pharmacy, imaging or pathology cost in the support cell (support_cost, TFC blank), or a critical care
+    -- period's whole cost in its unit type's cell (cc_cost).
     SELECT family, detail, support, row_number() OVER (ORDER BY family, detail) AS kind
     FROM (
         SELECT 'unit_cost' AS family, '' AS detail, 0 AS support
@@ -94,15 +110,18 @@ kinds AS (
         SELECT 'support_cost' AS family, 'imaging' AS detail, 1 AS support
         UNION ALL
         SELECT 'support_cost' AS family, 'pathology' AS detail, 1 AS support
+        UNION ALL
+        SELECT 'cc_cost' AS family, '' AS detail, 2 AS support
     ) AS kind_list
 ),
 contributions AS (
     -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
     SELECT k.kind,
-           CASE WHEN k.support = 1 THEN r.support_no ELSE r.cell_no END AS cell,
-           CASE WHEN k.support = 1 THEN r.support_ics_no ELSE r.ics_cell_no END AS ics_cell,
+           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
+           CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no ELSE r.ics_cell_no END AS ics_cell,
            r.patient_no, r.lone_record, r.lone_org,
            CASE WHEN k.family = 'unit_cost' THEN r.total_cost
+                WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
                 ELSE CASE k.detail
                     WHEN 'ward' THEN r.ward_cost
                     WHEN 'theatre' THEN r.theatre_cost
@@ -167,15 +186,20 @@ ranked AS (
     GROUP BY l.level, l.kind, l.cell, l.ics_cell
 ),
 cell_names AS (
-    -- A number's cell again: provider cells (support 0) and support cells (support 1, TFC blank).
-    SELECT 0 AS support, cell_no AS cell, fin_year, setting, pod, tfc, hrg, org_code
-    FROM cells
-    UNION ALL
-    SELECT DISTINCT 1 AS support, support_no AS cell, fin_year, setting, pod, '' AS tfc, hrg, org_code
-    FROM cells
+    -- A number's cell again: provider cells (support 0), support cells (support 1, TFC blank) and critical care cells
+    -- (support 2, POD and TFC blank, the unit type as detail), in one read of the cells.
+    SELECT DISTINCT s.support,
+           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+           c.fin_year, c.setting, CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
+           CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc, c.hrg,
+           CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail, c.org_code
+    FROM cells AS c
+    CROSS JOIN (SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support) AS s
+    WHERE s.support < 2 OR c.cc_no IS NOT NULL
 ),
 numbered_cells AS (
-    SELECT k.family, n.fin_year, n.setting, n.pod, n.tfc, n.hrg, k.detail, n.org_code,
+    SELECT k.family, n.fin_year, n.setting, n.pod, n.tfc, n.hrg,
+           CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail, n.org_code,
            CAST(p.contributors AS BIGINT) AS contributors, CAST(p.cost AS DECIMAL(38, 4)) AS cost,
            CAST(p.largest AS DECIMAL(38, 4)) AS largest, CAST(p.second AS DECIMAL(38, 4)) AS second,
            CAST(i.contributors AS BIGINT) AS ics_contributors, CAST(i.cost AS DECIMAL(38, 4)) AS ics_cost,
@@ -186,101 +210,79 @@ numbered_cells AS (
     JOIN cell_names AS n ON n.support = k.support AND n.cell = p.cell
     WHERE p.level = 0
 ),
-cc_records AS (
-    SELECT e.fin_year, e.hrg, coalesce(e.unit_type, '') AS unit_type, e.org_code, a.patient_id,
-           CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record, e.total_cost
-    FROM event_costs AS e
-    JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
-    LEFT JOIN activity AS a
-        ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
-    WHERE e.has_activity_record = 1 AND e.setting = 'cc' AND e.total_cost <> 0
-),
 spell_patients AS (
     -- The patient of each admitted care spell, from its episodes' activity records (those with a known POD, as
-    -- event_costs names the spell: the record itself where no spell id was sent).
-    SELECT a.org_code, coalesce(a.spell_id, a.record_id) AS spell_id, max(a.patient_id) AS patient_id
-    FROM activity AS a
-    JOIN ref_pod AS p ON p.setting = a.setting AND p.pod = a.pod
-    WHERE a.setting = 'apc'
-    GROUP BY a.org_code, coalesce(a.spell_id, a.record_id)
+    -- event_costs names the spell: the record itself where no spell id was sent); numbers follow the pseudonyms.
+    SELECT r.org_code, r.spell_id, max(r.patient_no) AS patient_no
+    FROM record_patients AS r
+    JOIN ref_pod AS p ON p.setting = r.setting AND p.pod = r.pod
+    WHERE r.setting = 'apc'
+    GROUP BY r.org_code, r.spell_id
 ),
-other_contributions AS (
-    -- The critical care and spell families, a few rows a patient: added up and ranked on their text keys.
-    SELECT 'cc_cost' AS family, fin_year, 'cc' AS setting, '' AS pod, '' AS tfc, hrg, unit_type AS detail, org_code,
-           patient_id, lone_record, total_cost AS cost
-    FROM cc_records
-    UNION ALL
-    SELECT 'spell_cost' AS family, s.fin_year, 'apc' AS setting, s.pod, s.tfc, s.hrg, '' AS detail, s.org_code,
-           p.patient_id,
-           CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+spell_contributions AS (
+    -- The spell family, one row a spell: added up and ranked on its text keys.
+    SELECT s.fin_year, s.pod, s.tfc, s.hrg, s.org_code, p.patient_no,
+           CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
            s.total_cost AS cost
     FROM spells AS s
     LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
     WHERE s.los IS NOT NULL AND s.total_cost <> 0
 ),
-other_provider_contributors AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record, sum(cost) AS cost
-    FROM other_contributions
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record
+spell_provider_contributors AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, patient_no, lone_record, sum(cost) AS cost
+    FROM spell_contributions
+    GROUP BY fin_year, pod, tfc, hrg, org_code, patient_no, lone_record
 ),
-other_ics_contributors AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, abs(sum(cost)) AS cost
-    FROM other_provider_contributors
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, patient_id,
-             CASE WHEN patient_id IS NULL THEN org_code END, lone_record
+spell_ics_contributors AS (
+    SELECT fin_year, pod, tfc, hrg, abs(sum(cost)) AS cost
+    FROM spell_provider_contributors
+    GROUP BY fin_year, pod, tfc, hrg, patient_no, CASE WHEN patient_no IS NULL THEN org_code END, lone_record
 ),
-other_provider_sized AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(cost) AS cost
-    FROM other_provider_contributors
+spell_provider_sized AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, abs(cost) AS cost
+    FROM spell_provider_contributors
     WHERE cost <> 0
 ),
-other_ics_sized AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, cost
-    FROM other_ics_contributors
+spell_ics_sized AS (
+    SELECT fin_year, pod, tfc, hrg, cost
+    FROM spell_ics_contributors
     WHERE cost > 0
 ),
-other_provider_largest AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code,
-           count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
-    FROM other_provider_sized
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
+spell_provider_largest AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
+    FROM spell_provider_sized
+    GROUP BY fin_year, pod, tfc, hrg, org_code
 ),
-other_ics_largest AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail,
-           count(*) AS ics_contributors, sum(cost) AS ics_cost, max(cost) AS ics_largest
-    FROM other_ics_sized
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
+spell_ics_largest AS (
+    SELECT fin_year, pod, tfc, hrg, count(*) AS ics_contributors, sum(cost) AS ics_cost, max(cost) AS ics_largest
+    FROM spell_ics_sized
+    GROUP BY fin_year, pod, tfc, hrg
 ),
-other_provider_cells AS (
-    SELECT l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail, l.org_code,
+spell_provider_cells AS (
+    SELECT l.fin_year, l.pod, l.tfc, l.hrg, l.org_code,
            max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
            CASE WHEN sum(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second
-    FROM other_provider_largest AS l
-    JOIN other_provider_sized AS c
-        ON c.family = l.family AND c.fin_year = l.fin_year AND c.setting = l.setting AND c.pod = l.pod
-       AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.detail = l.detail AND c.org_code = l.org_code
-    GROUP BY l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail, l.org_code
+    FROM spell_provider_largest AS l
+    JOIN spell_provider_sized AS c
+        ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.org_code = l.org_code
+    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg, l.org_code
 ),
-other_ics_cells AS (
-    SELECT l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail,
+spell_ics_cells AS (
+    SELECT l.fin_year, l.pod, l.tfc, l.hrg,
            max(l.ics_contributors) AS ics_contributors, max(l.ics_cost) AS ics_cost,
            max(l.ics_largest) AS ics_largest,
            CASE WHEN sum(CASE WHEN c.cost = l.ics_largest THEN 1 ELSE 0 END) > 1 THEN max(l.ics_largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.ics_largest THEN c.cost END), 0) END AS ics_second
-    FROM other_ics_largest AS l
-    JOIN other_ics_sized AS c
-        ON c.family = l.family AND c.fin_year = l.fin_year AND c.setting = l.setting AND c.pod = l.pod
-       AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.detail = l.detail
-    GROUP BY l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail
+    FROM spell_ics_largest AS l
+    JOIN spell_ics_sized AS c ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg
 )
 SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, contributors, cost, largest, second,
        ics_contributors, ics_cost, ics_largest, ics_second
 FROM numbered_cells
 UNION ALL
-SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.contributors, p.cost,
-       p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
-FROM other_provider_cells AS p
-JOIN other_ics_cells AS i
-    ON i.family = p.family AND i.fin_year = p.fin_year AND i.setting = p.setting AND i.pod = p.pod
-   AND i.tfc = p.tfc AND i.hrg = p.hrg AND i.detail = p.detail
+SELECT 'spell_cost' AS family, p.fin_year, 'apc' AS setting, p.pod, p.tfc, p.hrg, '' AS detail, p.org_code,
+       p.contributors, p.cost, p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
+FROM spell_provider_cells AS p
+JOIN spell_ics_cells AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg

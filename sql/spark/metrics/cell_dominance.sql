@@ -8,8 +8,9 @@ WITH cells AS (
     pod,
     tfc,
     hrg,
+    unit_type,
     org_code,
-    ROW_NUMBER() OVER (
+    DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, tfc NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
     ) AS cell_no,
     DENSE_RANK() OVER (
@@ -18,7 +19,19 @@ WITH cells AS (
     DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
     ) AS support_no,
-    DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST) AS support_ics_no
+    DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST) AS support_ics_no,
+    CASE
+      WHEN setting = 'cc'
+      THEN DENSE_RANK() OVER (
+        ORDER BY fin_year NULLS LAST, setting NULLS LAST, hrg NULLS LAST, unit_type NULLS LAST, org_code NULLS LAST
+      )
+    END AS cc_no,
+    CASE
+      WHEN setting = 'cc'
+      THEN DENSE_RANK() OVER (
+        ORDER BY fin_year NULLS LAST, setting NULLS LAST, hrg NULLS LAST, unit_type NULLS LAST
+      )
+    END AS cc_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year,
@@ -26,6 +39,7 @@ WITH cells AS (
       e.pod,
       e.tfc,
       e.hrg,
+      CASE WHEN e.setting = 'cc' THEN COALESCE(e.unit_type, '') ELSE '' END AS unit_type,
       e.org_code
     FROM event_costs AS e
     JOIN ref_pod AS p
@@ -44,15 +58,28 @@ WITH cells AS (
     WHERE
       NOT patient_id IS NULL
   ) AS distinct_patients
+), record_patients AS (
+  SELECT
+    a.setting,
+    a.org_code,
+    a.record_id,
+    a.pod,
+    CASE WHEN a.setting = 'apc' THEN COALESCE(a.spell_id, a.record_id) END AS spell_id,
+    n.patient_no
+  FROM activity AS a
+  LEFT JOIN patients AS n
+    ON n.patient_id = a.patient_id
 ), records AS (
   SELECT
     c.cell_no,
     c.ics_cell_no,
     c.support_no,
     c.support_ics_no,
+    c.cc_no,
+    c.cc_ics_no,
     n.patient_no,
-    CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
-    CASE WHEN a.patient_id IS NULL THEN e.org_code END AS lone_org,
+    CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
+    CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
     e.total_cost,
     e.ward_cost,
     e.theatre_cost,
@@ -76,11 +103,10 @@ WITH cells AS (
     AND c.pod = e.pod
     AND c.tfc = e.tfc
     AND c.hrg = e.hrg
+    AND c.unit_type = CASE WHEN e.setting = 'cc' THEN COALESCE(e.unit_type, '') ELSE '' END
     AND c.org_code = e.org_code
-  LEFT JOIN activity AS a
-    ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
-  LEFT JOIN patients AS n
-    ON n.patient_id = a.patient_id
+  LEFT JOIN record_patients AS n
+    ON n.setting = e.setting AND n.org_code = e.org_code AND n.record_id = e.record_id
   WHERE
     e.has_activity_record = 1
 ), kinds AS (
@@ -115,18 +141,31 @@ WITH cells AS (
       'support_cost' AS family,
       'pathology' AS detail,
       1 AS support
+    UNION ALL
+    SELECT
+      'cc_cost' AS family,
+      '' AS detail,
+      2 AS support
   ) AS kind_list
 ), contributions AS (
   SELECT
     k.kind,
-    CASE WHEN k.support = 1 THEN r.support_no ELSE r.cell_no END AS cell,
-    CASE WHEN k.support = 1 THEN r.support_ics_no ELSE r.ics_cell_no END AS ics_cell,
+    CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
+    CASE k.support
+      WHEN 1
+      THEN r.support_ics_no
+      WHEN 2
+      THEN r.cc_ics_no
+      ELSE r.ics_cell_no
+    END AS ics_cell,
     r.patient_no,
     r.lone_record,
     r.lone_org,
     CASE
       WHEN k.family = 'unit_cost'
       THEN r.total_cost
+      WHEN k.family = 'cc_cost'
+      THEN CASE WHEN NOT r.cc_no IS NULL THEN r.total_cost END
       ELSE CASE k.detail
         WHEN 'ward'
         THEN r.ward_cost
@@ -251,27 +290,29 @@ WITH cells AS (
     l.cell,
     l.ics_cell
 ), cell_names AS (
-  SELECT
-    0 AS support,
-    cell_no AS cell,
-    fin_year,
-    setting,
-    pod,
-    tfc,
-    hrg,
-    org_code
-  FROM cells
-  UNION ALL
   SELECT DISTINCT
-    1 AS support,
-    support_no AS cell,
-    fin_year,
-    setting,
-    pod,
-    '' AS tfc,
-    hrg,
-    org_code
-  FROM cells
+    s.support,
+    CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+    c.fin_year,
+    c.setting,
+    CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
+    CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc,
+    c.hrg,
+    CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail,
+    c.org_code
+  FROM cells AS c
+  CROSS JOIN (
+    SELECT
+      0 AS support
+    UNION ALL
+    SELECT
+      1 AS support
+    UNION ALL
+    SELECT
+      2 AS support
+  ) AS s
+  WHERE
+    s.support < 2 OR NOT c.cc_no IS NULL
 ), numbered_cells AS (
   SELECT
     k.family,
@@ -280,7 +321,7 @@ WITH cells AS (
     n.pod,
     n.tfc,
     n.hrg,
-    k.detail,
+    CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail,
     n.org_code,
     CAST(p.contributors AS BIGINT) AS contributors,
     CAST(p.cost AS DECIMAL(38, 4)) AS cost,
@@ -299,194 +340,128 @@ WITH cells AS (
     ON n.support = k.support AND n.cell = p.cell
   WHERE
     p.level = 0
-), cc_records AS (
-  SELECT
-    e.fin_year,
-    e.hrg,
-    COALESCE(e.unit_type, '') AS unit_type,
-    e.org_code,
-    a.patient_id,
-    CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
-    e.total_cost
-  FROM event_costs AS e
-  JOIN ref_pod AS p
-    ON p.setting = e.setting AND p.pod = e.pod
-  LEFT JOIN activity AS a
-    ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
-  WHERE
-    e.has_activity_record = 1 AND e.setting = 'cc' AND e.total_cost <> 0
 ), spell_patients AS (
   SELECT
-    a.org_code,
-    COALESCE(a.spell_id, a.record_id) AS spell_id,
-    MAX(a.patient_id) AS patient_id
-  FROM activity AS a
+    r.org_code,
+    r.spell_id,
+    MAX(r.patient_no) AS patient_no
+  FROM record_patients AS r
   JOIN ref_pod AS p
-    ON p.setting = a.setting AND p.pod = a.pod
+    ON p.setting = r.setting AND p.pod = r.pod
   WHERE
-    a.setting = 'apc'
+    r.setting = 'apc'
   GROUP BY
-    a.org_code,
-    COALESCE(a.spell_id, a.record_id)
-), other_contributions AS (
+    r.org_code,
+    r.spell_id
+), spell_contributions AS (
   SELECT
-    'cc_cost' AS family,
-    fin_year,
-    'cc' AS setting,
-    '' AS pod,
-    '' AS tfc,
-    hrg,
-    unit_type AS detail,
-    org_code,
-    patient_id,
-    lone_record,
-    total_cost AS cost
-  FROM cc_records
-  UNION ALL
-  SELECT
-    'spell_cost' AS family,
     s.fin_year,
-    'apc' AS setting,
     s.pod,
     s.tfc,
     s.hrg,
-    '' AS detail,
     s.org_code,
-    p.patient_id,
-    CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
+    p.patient_no,
+    CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
     s.total_cost AS cost
   FROM spells AS s
   LEFT JOIN spell_patients AS p
     ON p.org_code = s.org_code AND p.spell_id = s.spell_id
   WHERE
     NOT s.los IS NULL AND s.total_cost <> 0
-), other_provider_contributors AS (
+), spell_provider_contributors AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     org_code,
-    patient_id,
+    patient_no,
     lone_record,
     SUM(cost) AS cost
-  FROM other_contributions
+  FROM spell_contributions
   GROUP BY
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     org_code,
-    patient_id,
+    patient_no,
     lone_record
-), other_ics_contributors AS (
+), spell_ics_contributors AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     ABS(SUM(cost)) AS cost
-  FROM other_provider_contributors
+  FROM spell_provider_contributors
   GROUP BY
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
-    patient_id,
-    CASE WHEN patient_id IS NULL THEN org_code END,
+    patient_no,
+    CASE WHEN patient_no IS NULL THEN org_code END,
     lone_record
-), other_provider_sized AS (
+), spell_provider_sized AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     org_code,
     ABS(cost) AS cost
-  FROM other_provider_contributors
+  FROM spell_provider_contributors
   WHERE
     cost <> 0
-), other_ics_sized AS (
+), spell_ics_sized AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     cost
-  FROM other_ics_contributors
+  FROM spell_ics_contributors
   WHERE
     cost > 0
-), other_provider_largest AS (
+), spell_provider_largest AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     org_code,
     COUNT(*) AS contributors,
     SUM(cost) AS cost,
     MAX(cost) AS largest
-  FROM other_provider_sized
+  FROM spell_provider_sized
   GROUP BY
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     org_code
-), other_ics_largest AS (
+), spell_ics_largest AS (
   SELECT
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
     hrg,
-    detail,
     COUNT(*) AS ics_contributors,
     SUM(cost) AS ics_cost,
     MAX(cost) AS ics_largest
-  FROM other_ics_sized
+  FROM spell_ics_sized
   GROUP BY
-    family,
     fin_year,
-    setting,
     pod,
     tfc,
-    hrg,
-    detail
-), other_provider_cells AS (
+    hrg
+), spell_provider_cells AS (
   SELECT
-    l.family,
     l.fin_year,
-    l.setting,
     l.pod,
     l.tfc,
     l.hrg,
-    l.detail,
     l.org_code,
     MAX(l.contributors) AS contributors,
     MAX(l.cost) AS cost,
@@ -496,34 +471,25 @@ WITH cells AS (
       THEN MAX(l.largest)
       ELSE COALESCE(MAX(CASE WHEN c.cost < l.largest THEN c.cost END), 0)
     END AS second
-  FROM other_provider_largest AS l
-  JOIN other_provider_sized AS c
-    ON c.family = l.family
-    AND c.fin_year = l.fin_year
-    AND c.setting = l.setting
+  FROM spell_provider_largest AS l
+  JOIN spell_provider_sized AS c
+    ON c.fin_year = l.fin_year
     AND c.pod = l.pod
     AND c.tfc = l.tfc
     AND c.hrg = l.hrg
-    AND c.detail = l.detail
     AND c.org_code = l.org_code
   GROUP BY
-    l.family,
     l.fin_year,
-    l.setting,
     l.pod,
     l.tfc,
     l.hrg,
-    l.detail,
     l.org_code
-), other_ics_cells AS (
+), spell_ics_cells AS (
   SELECT
-    l.family,
     l.fin_year,
-    l.setting,
     l.pod,
     l.tfc,
     l.hrg,
-    l.detail,
     MAX(l.ics_contributors) AS ics_contributors,
     MAX(l.ics_cost) AS ics_cost,
     MAX(l.ics_largest) AS ics_largest,
@@ -532,23 +498,14 @@ WITH cells AS (
       THEN MAX(l.ics_largest)
       ELSE COALESCE(MAX(CASE WHEN c.cost < l.ics_largest THEN c.cost END), 0)
     END AS ics_second
-  FROM other_ics_largest AS l
-  JOIN other_ics_sized AS c
-    ON c.family = l.family
-    AND c.fin_year = l.fin_year
-    AND c.setting = l.setting
-    AND c.pod = l.pod
-    AND c.tfc = l.tfc
-    AND c.hrg = l.hrg
-    AND c.detail = l.detail
+  FROM spell_ics_largest AS l
+  JOIN spell_ics_sized AS c
+    ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
   GROUP BY
-    l.family,
     l.fin_year,
-    l.setting,
     l.pod,
     l.tfc,
-    l.hrg,
-    l.detail
+    l.hrg
 )
 SELECT
   family,
@@ -570,13 +527,13 @@ SELECT
 FROM numbered_cells
 UNION ALL
 SELECT
-  p.family,
+  'spell_cost' AS family,
   p.fin_year,
-  p.setting,
+  'apc' AS setting,
   p.pod,
   p.tfc,
   p.hrg,
-  p.detail,
+  '' AS detail,
   p.org_code,
   p.contributors,
   p.cost,
@@ -586,12 +543,6 @@ SELECT
   i.ics_cost,
   i.ics_largest,
   i.ics_second
-FROM other_provider_cells AS p
-JOIN other_ics_cells AS i
-  ON i.family = p.family
-  AND i.fin_year = p.fin_year
-  AND i.setting = p.setting
-  AND i.pod = p.pod
-  AND i.tfc = p.tfc
-  AND i.hrg = p.hrg
-  AND i.detail = p.detail;
+FROM spell_provider_cells AS p
+JOIN spell_ics_cells AS i
+  ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg;
