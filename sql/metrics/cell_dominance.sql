@@ -40,66 +40,89 @@
 --   ics_largest [from ics_contributors] the largest contributor's cost by size in the cell across every provider,
 --     pounds
 --   ics_second [from ics_contributors] the second largest, pounds
-WITH records AS (
-    -- lone_record names a record without a patient pseudonym, so that it stays a contributor of its own.
-    SELECT e.fin_year, e.setting, e.pod, e.tfc, e.hrg, e.org_code, e.spell_id, e.unit_type, a.patient_id,
-           CASE WHEN a.patient_id IS NULL THEN e.record_id END AS lone_record,
+WITH cells AS (
+    -- Every provider's (year, setting, POD, TFC, HRG) cell of a record, numbered, with the numbers of the same cell
+    -- across every provider, of its support cells (TFC blank) and, for critical care, of its (year, HRG, unit type)
+    -- cells, so that the contributions below are added up and ranked on small integer keys rather than on eight text
+    -- columns and the pseudonym. A critical care cell has a row per unit type (blank for the other settings).
+    SELECT fin_year, setting, pod, tfc, hrg, unit_type, org_code,
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS cell_no,
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg) AS ics_cell_no,
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg, org_code) AS support_no,
+           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS support_ics_no,
+           CASE WHEN setting = 'cc'
+               THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) END AS cc_no,
+           CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no
+    FROM (
+        SELECT DISTINCT e.fin_year, e.setting, e.pod, e.tfc, e.hrg,
+               CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END AS unit_type, e.org_code
+        FROM event_costs AS e
+        JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
+        WHERE e.has_activity_record = 1
+    ) AS distinct_cells
+),
+patients AS (
+    -- Each patient pseudonym numbered, so that contributions are added up on an integer rather than on 64 characters.
+    SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS patient_no
+    FROM (SELECT DISTINCT patient_id FROM activity WHERE patient_id IS NOT NULL) AS distinct_patients
+),
+record_patients AS (
+    -- Each activity record's patient number (none without a pseudonym) and, in admitted care, its spell: the records
+    -- and the spells' patients below both read it, so that activity is read twice in all (here and for the numbers)
+    -- and event_costs twice (the cells and the records), within the two reads of a record-level table that Spark,
+    -- which reads a table again wherever it is named, is held to (engine/metrics/on_spark.py).
+    SELECT a.setting, a.org_code, a.record_id, a.pod,
+           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id, n.patient_no
+    FROM activity AS a
+    LEFT JOIN patients AS n ON n.patient_id = a.patient_id
+),
+records AS (
+    -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
+    SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, n.patient_no,
+           CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
+           CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
            e.total_cost, e.ward_cost, e.theatre_cost,
            e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
            e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
            e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost
     FROM event_costs AS e
-    JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
-    LEFT JOIN activity AS a
-        ON a.setting = e.setting AND a.org_code = e.org_code AND a.record_id = e.record_id
+    JOIN cells AS c
+        ON c.fin_year = e.fin_year AND c.setting = e.setting AND c.pod = e.pod AND c.tfc = e.tfc AND c.hrg = e.hrg
+       AND c.unit_type = CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END
+       AND c.org_code = e.org_code
+    LEFT JOIN record_patients AS n
+        ON n.setting = e.setting AND n.org_code = e.org_code AND n.record_id = e.record_id
     WHERE e.has_activity_record = 1
 ),
-spell_patients AS (
-    -- The patient of each admitted care spell, from its episodes' activity records.
-    SELECT org_code, spell_id, max(patient_id) AS patient_id
-    FROM records
-    WHERE setting = 'apc'
-    GROUP BY org_code, spell_id
+kinds AS (
+    -- What a contribution is, numbered: the record's whole cost (unit_cost), its cost on one driver (driver_cost), its
+    -- pharmacy, imaging or pathology cost in the support cell (support_cost, TFC blank), or a critical care
+    -- period's whole cost in its unit type's cell (cc_cost).
+    SELECT family, detail, support, row_number() OVER (ORDER BY family, detail) AS kind
+    FROM (
+        SELECT 'unit_cost' AS family, '' AS detail, 0 AS support
+        UNION ALL
+        SELECT 'driver_cost' AS family, cost_driver AS detail, 0 AS support
+        FROM ref_cost_driver
+        UNION ALL
+        SELECT 'support_cost' AS family, 'pharmacy' AS detail, 1 AS support
+        UNION ALL
+        SELECT 'support_cost' AS family, 'imaging' AS detail, 1 AS support
+        UNION ALL
+        SELECT 'support_cost' AS family, 'pathology' AS detail, 1 AS support
+        UNION ALL
+        SELECT 'cc_cost' AS family, '' AS detail, 2 AS support
+    ) AS kind_list
 ),
 contributions AS (
-    SELECT 'unit_cost' AS family, fin_year, setting, pod, tfc, hrg, '' AS detail, org_code, patient_id,
-           lone_record, total_cost AS cost
-    FROM records
-    WHERE total_cost <> 0
-    UNION ALL
-    SELECT 'cc_cost' AS family, fin_year, setting, '' AS pod, '' AS tfc, hrg, coalesce(unit_type, '') AS detail,
-           org_code, patient_id, lone_record, total_cost AS cost
-    FROM records
-    WHERE setting = 'cc' AND total_cost <> 0
-    UNION ALL
-    SELECT 'spell_cost' AS family, s.fin_year, 'apc' AS setting, s.pod, s.tfc, s.hrg, '' AS detail, s.org_code,
-           p.patient_id,
-           CASE WHEN p.patient_id IS NULL THEN s.spell_id END AS lone_record,
-           s.total_cost AS cost
-    FROM spells AS s
-    LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
-    WHERE s.los IS NOT NULL AND s.total_cost <> 0
-    UNION ALL
-    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'pharmacy' AS detail, org_code,
-           patient_id, lone_record, pharmacy_cost AS cost
-    FROM records
-    WHERE pharmacy_cost <> 0
-    UNION ALL
-    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'imaging' AS detail, org_code,
-           patient_id, lone_record, imaging_cost AS cost
-    FROM records
-    WHERE imaging_cost <> 0
-    UNION ALL
-    SELECT 'support_cost' AS family, fin_year, setting, pod, '' AS tfc, hrg, 'pathology' AS detail, org_code,
-           patient_id, lone_record, pathology_cost AS cost
-    FROM records
-    WHERE pathology_cost <> 0
-    UNION ALL
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record, cost
-    FROM (
-        SELECT 'driver_cost' AS family, r.fin_year, r.setting, r.pod, r.tfc, r.hrg, d.cost_driver AS detail,
-               r.org_code, r.patient_id, r.lone_record,
-               CASE d.cost_driver
+    -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
+    SELECT k.kind,
+           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
+           CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no ELSE r.ics_cell_no END AS ics_cell,
+           r.patient_no, r.lone_record, r.lone_org,
+           CASE WHEN k.family = 'unit_cost' THEN r.total_cost
+                WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
+                ELSE CASE k.detail
                     WHEN 'ward' THEN r.ward_cost
                     WHEN 'theatre' THEN r.theatre_cost
                     WHEN 'critical_care' THEN r.critical_care_cost
@@ -115,79 +138,151 @@ contributions AS (
                     WHEN 'other_clinical' THEN r.other_clinical_cost
                     WHEN 'overheads' THEN r.overheads_cost
                     WHEN 'other' THEN r.other_cost
-               END AS cost
-        FROM records AS r
-        CROSS JOIN ref_cost_driver AS d
-    ) AS drivers
-    WHERE cost <> 0
+                END
+           END AS cost
+    FROM records AS r
+    CROSS JOIN kinds AS k
 ),
-provider_contributors AS (
+provider_sums AS (
     -- One row per contributor to a provider's cell, its records' costs added up (signed, so that a patient's credit
     -- nets against their cost before the contribution is taken by size).
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record, sum(cost) AS cost
+    SELECT kind, cell, ics_cell, patient_no, lone_org, lone_record, sum(cost) AS cost
     FROM contributions
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code, patient_id, lone_record
+    WHERE cost <> 0
+    GROUP BY kind, cell, ics_cell, patient_no, lone_org, lone_record
 ),
-ics_contributors AS (
+ics_sums AS (
     -- The same across every provider, from the providers' contributions: a patient seen by several providers is one
     -- contributor to the ICS cell, a record without a pseudonym still one of its own.
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, abs(sum(cost)) AS cost
-    FROM provider_contributors
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, patient_id,
-             CASE WHEN patient_id IS NULL THEN org_code END, lone_record
+    SELECT kind, ics_cell, sum(cost) AS cost
+    FROM provider_sums
+    GROUP BY kind, ics_cell, patient_no, lone_org, lone_record
 ),
-provider_sized AS (
-    -- Contributions by size; a contributor whose records cancel out has nothing to protect.
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, abs(cost) AS cost
-    FROM provider_contributors
+sized AS (
+    -- Contributions by size, level 0 in a provider's cell, 1 in the ICS cell; a contributor whose records cancel out
+    -- has nothing to protect.
+    SELECT 0 AS level, kind, cell, ics_cell, abs(cost) AS cost
+    FROM provider_sums
+    WHERE cost <> 0
+    UNION ALL
+    SELECT 1 AS level, kind, ics_cell AS cell, ics_cell, abs(cost) AS cost
+    FROM ics_sums
     WHERE cost <> 0
 ),
-ics_sized AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, cost
-    FROM ics_contributors
-    WHERE cost > 0
+largest AS (
+    -- The largest two per cell from aggregates, not a ranking window over every contribution: the largest is the
+    -- cell's max; the second is the max of what is below it, or the largest again where two contributors tie for it.
+    SELECT level, kind, cell, ics_cell, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
+    FROM sized
+    GROUP BY level, kind, cell, ics_cell
 ),
-provider_largest AS (
-    -- The largest two per cell from aggregates, not a ranking window over every contribution (the costliest step of
-    -- the refresh at scale 1.0): the largest is the cell's max; the second is the max of what is below it, or the
-    -- largest again where two contributors tie for it.
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code,
-           count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
-    FROM provider_sized
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail, org_code
-),
-ics_largest AS (
-    SELECT family, fin_year, setting, pod, tfc, hrg, detail,
-           count(*) AS ics_contributors, sum(cost) AS ics_cost, max(cost) AS ics_largest
-    FROM ics_sized
-    GROUP BY family, fin_year, setting, pod, tfc, hrg, detail
-),
-provider_cells AS (
-    SELECT l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail, l.org_code,
+ranked AS (
+    SELECT l.level, l.kind, l.cell, l.ics_cell,
            max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
            CASE WHEN sum(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second
-    FROM provider_largest AS l
-    JOIN provider_sized AS c
-        ON c.family = l.family AND c.fin_year = l.fin_year AND c.setting = l.setting AND c.pod = l.pod
-       AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.detail = l.detail AND c.org_code = l.org_code
-    GROUP BY l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail, l.org_code
+    FROM largest AS l
+    JOIN sized AS c ON c.level = l.level AND c.kind = l.kind AND c.cell = l.cell
+    GROUP BY l.level, l.kind, l.cell, l.ics_cell
 ),
-ics_cells AS (
-    SELECT l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail,
+cell_names AS (
+    -- A number's cell again: provider cells (support 0), support cells (support 1, TFC blank) and critical care cells
+    -- (support 2, POD and TFC blank, the unit type as detail), in one read of the cells.
+    SELECT DISTINCT s.support,
+           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+           c.fin_year, c.setting, CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
+           CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc, c.hrg,
+           CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail, c.org_code
+    FROM cells AS c
+    CROSS JOIN (SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support) AS s
+    WHERE s.support < 2 OR c.cc_no IS NOT NULL
+),
+numbered_cells AS (
+    SELECT k.family, n.fin_year, n.setting, n.pod, n.tfc, n.hrg,
+           CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail, n.org_code,
+           CAST(p.contributors AS BIGINT) AS contributors, CAST(p.cost AS DECIMAL(38, 4)) AS cost,
+           CAST(p.largest AS DECIMAL(38, 4)) AS largest, CAST(p.second AS DECIMAL(38, 4)) AS second,
+           CAST(i.contributors AS BIGINT) AS ics_contributors, CAST(i.cost AS DECIMAL(38, 4)) AS ics_cost,
+           CAST(i.largest AS DECIMAL(38, 4)) AS ics_largest, CAST(i.second AS DECIMAL(38, 4)) AS ics_second
+    FROM ranked AS p
+    JOIN ranked AS i ON i.level = 1 AND i.kind = p.kind AND i.cell = p.ics_cell
+    JOIN kinds AS k ON k.kind = p.kind
+    JOIN cell_names AS n ON n.support = k.support AND n.cell = p.cell
+    WHERE p.level = 0
+),
+spell_patients AS (
+    -- The patient of each admitted care spell, from its episodes' activity records (those with a known POD, as
+    -- event_costs names the spell: the record itself where no spell id was sent); numbers follow the pseudonyms.
+    SELECT r.org_code, r.spell_id, max(r.patient_no) AS patient_no
+    FROM record_patients AS r
+    JOIN ref_pod AS p ON p.setting = r.setting AND p.pod = r.pod
+    WHERE r.setting = 'apc'
+    GROUP BY r.org_code, r.spell_id
+),
+spell_contributions AS (
+    -- The spell family, one row a spell: added up and ranked on its text keys.
+    SELECT s.fin_year, s.pod, s.tfc, s.hrg, s.org_code, p.patient_no,
+           CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
+           s.total_cost AS cost
+    FROM spells AS s
+    LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
+    WHERE s.los IS NOT NULL AND s.total_cost <> 0
+),
+spell_provider_contributors AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, patient_no, lone_record, sum(cost) AS cost
+    FROM spell_contributions
+    GROUP BY fin_year, pod, tfc, hrg, org_code, patient_no, lone_record
+),
+spell_ics_contributors AS (
+    SELECT fin_year, pod, tfc, hrg, abs(sum(cost)) AS cost
+    FROM spell_provider_contributors
+    GROUP BY fin_year, pod, tfc, hrg, patient_no, CASE WHEN patient_no IS NULL THEN org_code END, lone_record
+),
+spell_provider_sized AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, abs(cost) AS cost
+    FROM spell_provider_contributors
+    WHERE cost <> 0
+),
+spell_ics_sized AS (
+    SELECT fin_year, pod, tfc, hrg, cost
+    FROM spell_ics_contributors
+    WHERE cost > 0
+),
+spell_provider_largest AS (
+    SELECT fin_year, pod, tfc, hrg, org_code, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
+    FROM spell_provider_sized
+    GROUP BY fin_year, pod, tfc, hrg, org_code
+),
+spell_ics_largest AS (
+    SELECT fin_year, pod, tfc, hrg, count(*) AS ics_contributors, sum(cost) AS ics_cost, max(cost) AS ics_largest
+    FROM spell_ics_sized
+    GROUP BY fin_year, pod, tfc, hrg
+),
+spell_provider_cells AS (
+    SELECT l.fin_year, l.pod, l.tfc, l.hrg, l.org_code,
+           max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
+           CASE WHEN sum(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
+                ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second
+    FROM spell_provider_largest AS l
+    JOIN spell_provider_sized AS c
+        ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.org_code = l.org_code
+    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg, l.org_code
+),
+spell_ics_cells AS (
+    SELECT l.fin_year, l.pod, l.tfc, l.hrg,
            max(l.ics_contributors) AS ics_contributors, max(l.ics_cost) AS ics_cost,
            max(l.ics_largest) AS ics_largest,
            CASE WHEN sum(CASE WHEN c.cost = l.ics_largest THEN 1 ELSE 0 END) > 1 THEN max(l.ics_largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.ics_largest THEN c.cost END), 0) END AS ics_second
-    FROM ics_largest AS l
-    JOIN ics_sized AS c
-        ON c.family = l.family AND c.fin_year = l.fin_year AND c.setting = l.setting AND c.pod = l.pod
-       AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.detail = l.detail
-    GROUP BY l.family, l.fin_year, l.setting, l.pod, l.tfc, l.hrg, l.detail
+    FROM spell_ics_largest AS l
+    JOIN spell_ics_sized AS c ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg
 )
-SELECT p.family, p.fin_year, p.setting, p.pod, p.tfc, p.hrg, p.detail, p.org_code, p.contributors, p.cost,
-       p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
-FROM provider_cells AS p
-JOIN ics_cells AS i
-    ON i.family = p.family AND i.fin_year = p.fin_year AND i.setting = p.setting AND i.pod = p.pod
-   AND i.tfc = p.tfc AND i.hrg = p.hrg AND i.detail = p.detail
+SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, contributors, cost, largest, second,
+       ics_contributors, ics_cost, ics_largest, ics_second
+FROM numbered_cells
+UNION ALL
+SELECT 'spell_cost' AS family, p.fin_year, 'apc' AS setting, p.pod, p.tfc, p.hrg, '' AS detail, p.org_code,
+       p.contributors, p.cost, p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
+FROM spell_provider_cells AS p
+JOIN spell_ics_cells AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg

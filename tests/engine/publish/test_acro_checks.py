@@ -302,10 +302,10 @@ def _loaded(data: list[tuple[Any, ...]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generated records as the store holds them: activity (with the pseudonym) and cost lines."""
     activity = pd.DataFrame(
         [
-            ("apc", org, "2023/24", f"R{i}", patient, pod, "100", hrg)
+            ("apc", org, "2023/24", f"R{i}", f"R{i}", patient, pod, "100", hrg)
             for i, (org, (pod, hrg), patient, _) in enumerate(data)
         ],
-        columns=["setting", "org_code", "fin_year", "record_id", "patient_id", "pod", "tfc", "hrg"],
+        columns=["setting", "org_code", "fin_year", "record_id", "spell_id", "patient_id", "pod", "tfc", "hrg"],
     )
     lines = pd.DataFrame(
         [
