@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.metrics import catalog
 from engine.store import open_store, record_costs
 from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
 
@@ -185,3 +186,9 @@ def test_a_store_without_current_sums_rebuilds_them_from_its_cost_lines(workspac
     _make_stale(ws, "no table")  # and a load into such a store rebuilds them before replacing its period
     ws.load(_costs(ws, "ZZA_apc_202324_P2_cost_lines.csv", _p2_lines()[:1]))
     assert _differences(ws) == (5, 0, 0)
+
+
+def test_the_store_keeps_the_query_the_catalog_runs_elsewhere() -> None:
+    """One definition: what the store keeps is the query Spark and the server run as the record_costs metric."""
+    assert record_costs.query() == catalog.metric("record_costs").query
+    assert record_costs.query().count("FROM cost_lines\n") == 1
