@@ -22,7 +22,7 @@ from engine.ingest.load_log import LoadResult, Replaced
 from engine.ingest.pseudonymise import Pseudonymiser, pseudonym_map, replace_nhs_numbers
 from engine.ingest.sources import Origin, Source
 from engine.ingest.sql_text import literal, quoted
-from engine.store import Store
+from engine.store import Store, record_costs
 
 
 def start_load(store: Store, origin: Origin) -> int:
@@ -212,9 +212,13 @@ def _commit(
         )
         _insert_issues(store, load_id, origin.name, source, plan)
         replaced = Replaced()
+        if "cost_lines" in writes:
+            record_costs.ensure(store)  # a store made before the kept sums, or with another definition of them
         for table in writes:
             replaced += _delete_keys(store, table, spec.setting)
             con.execute(_insert_activity_sql(plan) if table == "activity" else _insert_cost_lines_sql(plan), params)
+            if table == "cost_lines":
+                record_costs.add_load(store, load_id)
             store.run_file("ingest/remember_run_keys.sql", {"table_name": table, "setting": spec.setting})
         con.execute("INSERT INTO run_loads VALUES ($load_id)", {"load_id": load_id})
         summary = load_log.summarise(store, spec, load_id)
@@ -234,7 +238,8 @@ def _delete_keys(store: Store, table: str, setting: str) -> Replaced:
 
     Periods an earlier file of this run loaded are kept: the files of one period load together. The keys are written
     into the statement as constants (there are a handful) so DuckDB can skip whole row groups by their min/max values
-    instead of joining every stored row to the keys.
+    instead of joining every stored row to the keys. Deleting cost lines deletes their kept sums (record_costs) with
+    the same predicate.
     """
     keys = store.con.execute(
         "SELECT org_code, fin_year, list(period ORDER BY period) FROM stage_keys AS k WHERE NOT EXISTS ("
@@ -255,6 +260,8 @@ def _delete_keys(store: Store, table: str, setting: str) -> Replaced:
         f"WHERE {where}) AS d JOIN loads AS l USING (load_id)"
     ).fetchall()
     deleted = store.con.execute(f"DELETE FROM {table} WHERE {where}").fetchall()
+    if table == "cost_lines":
+        record_costs.delete(store, where)
     return Replaced(int(deleted[0][0]) if deleted else 0, tuple(files or ()))
 
 

@@ -72,7 +72,7 @@ def rename_tables(query: str, dialect: str) -> str:
     return tree.sql(dialect="spark")
 
 
-RECORD_LEVEL = ("activity", "cost_lines", "event_costs", "patient_events")
+RECORD_LEVEL = ("activity", "cost_lines", "record_costs", "event_costs", "patient_events")
 """Tables with a row per record or cost line (the lake's, and the internal tables built from them)."""
 
 

@@ -32,7 +32,7 @@ from engine.metrics import catalog, national_inputs, population_inputs, service_
 from engine.metrics.fingerprint import inputs_fingerprint
 from engine.metrics.reconcile import check_reconciliation
 from engine.progress import Progress, silent
-from engine.store import Store, in_progress
+from engine.store import Store, in_progress, record_costs
 
 FUNNEL_Z_95 = 1.959964  # two-sided 95% limits (Spiegelhalter 2005)
 FUNNEL_Z_99_8 = 3.090232  # two-sided 99.8% limits
@@ -82,7 +82,11 @@ class InStore:
         pass
 
     def run(self, store: Store, metric: catalog.Metric) -> tuple[int, Decimal | None]:
-        store.con.execute(create_table_sql(metric))
+        if metric.name == "record_costs":  # kept by every load (engine.store.record_costs), rebuilt when stale
+            record_costs.ensure(store)
+            store.con.execute(record_costs.view_sql())
+        else:
+            store.con.execute(create_table_sql(metric))
         rows, cost = store.con.execute(metric.count_and_cost_sql(metric.table)).fetchall()[0]
         return int(rows), None if cost is None else Decimal(cost)
 

@@ -1,10 +1,11 @@
 -- event_costs: each patient event with its cost added up from its cost lines, the building block of every table.
 -- Grain: one row per activity record (setting, org_code, record_id); cost lines whose record is not held (after a
 --   reload replaced it) get a row of their own with has_activity_record = 0, so no pound is ever dropped.
--- Inputs: activity, cost_lines, results.dim_hrg, results.refresh_parameters
+-- Inputs: activity, record_costs, results.dim_hrg, results.refresh_parameters
 -- Published: no
 -- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
---   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines;
+--   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines
+--   (record_costs: their sums per period, kept by the DuckDB store at load, added up here);
 --   contacts are split by the resource that delivered them (medical: consultants and other medical staff; nursing;
 --   therapy: allied health professionals). Pounds are kept as DECIMAL(18,4), the type of a cost line and of every
 --   published pound (up to 100 trillion, which no record comes near; a record that did would not be rounded: the
@@ -66,44 +67,33 @@ WITH line_totals AS (
     SELECT setting, org_code, record_id,
            min(fin_year) AS fin_year,
            min(period) AS period,
-           CAST(sum(cost) AS DECIMAL(18, 4)) AS total_cost,
-           CAST(sum(CASE WHEN cost_driver = 'ward' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS ward_cost,
-           CAST(sum(CASE WHEN cost_driver = 'theatre' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS theatre_cost,
-           CAST(sum(CASE WHEN cost_driver = 'critical_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS critical_care_cost,
-           CAST(sum(CASE WHEN cost_driver = 'pathology' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS pathology_cost,
-           CAST(sum(CASE WHEN cost_driver = 'imaging' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS imaging_cost,
-           CAST(sum(CASE WHEN cost_driver = 'pharmacy' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS pharmacy_cost,
-           CAST(sum(CASE WHEN cost_driver = 'high_cost_drugs' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS high_cost_drugs_cost,
-           CAST(sum(CASE WHEN cost_driver = 'therapies' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS therapies_cost,
-           CAST(sum(CASE WHEN cost_driver = 'outpatient_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS outpatient_care_cost,
-           CAST(sum(CASE WHEN cost_driver = 'emergency_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS emergency_care_cost,
-           CAST(sum(CASE WHEN cost_driver = 'community_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS community_care_cost,
-           CAST(sum(CASE WHEN cost_driver = 'mental_health_care' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS mental_health_care_cost,
-           CAST(sum(CASE WHEN cost_driver = 'other_clinical' THEN cost ELSE 0 END) AS DECIMAL(18, 4))
-               AS other_clinical_cost,
-           CAST(sum(CASE WHEN cost_driver = 'overheads' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS overheads_cost,
-           CAST(sum(CASE WHEN cost_driver = 'other' THEN cost ELSE 0 END) AS DECIMAL(18, 4)) AS other_cost,
-           sum(CASE WHEN cost_driver = 'ward' AND activity_unit = 'bed_days' THEN activity_count ELSE 0 END)
-               AS ward_bed_days,
-           sum(CASE WHEN activity_unit = 'theatre_minutes' THEN activity_count ELSE 0 END) AS theatre_minutes,
-           sum(CASE WHEN activity_unit = 'anaesthetic_minutes' THEN activity_count ELSE 0 END) AS anaesthetic_minutes,
-           sum(CASE WHEN activity_unit = 'cc_bed_days' THEN activity_count ELSE 0 END) AS cc_bed_days,
-           sum(CASE WHEN activity_unit = 'tests' THEN activity_count ELSE 0 END) AS tests,
-           sum(CASE WHEN activity_unit = 'examinations' THEN activity_count ELSE 0 END) AS examinations,
-           sum(CASE WHEN activity_unit = 'items' THEN activity_count ELSE 0 END) AS items,
-           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource IN ('consultant', 'medical_other')
-               THEN activity_count ELSE 0 END) AS medical_contacts,
-           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource = 'nursing'
-               THEN activity_count ELSE 0 END) AS nursing_contacts,
-           sum(CASE WHEN activity_unit = 'contacts' AND cost_resource = 'ahp'
-               THEN activity_count ELSE 0 END) AS therapy_contacts
-    FROM cost_lines
+           CAST(sum(total_cost) AS DECIMAL(18, 4)) AS total_cost,
+           CAST(sum(ward_cost) AS DECIMAL(18, 4)) AS ward_cost,
+           CAST(sum(theatre_cost) AS DECIMAL(18, 4)) AS theatre_cost,
+           CAST(sum(critical_care_cost) AS DECIMAL(18, 4)) AS critical_care_cost,
+           CAST(sum(pathology_cost) AS DECIMAL(18, 4)) AS pathology_cost,
+           CAST(sum(imaging_cost) AS DECIMAL(18, 4)) AS imaging_cost,
+           CAST(sum(pharmacy_cost) AS DECIMAL(18, 4)) AS pharmacy_cost,
+           CAST(sum(high_cost_drugs_cost) AS DECIMAL(18, 4)) AS high_cost_drugs_cost,
+           CAST(sum(therapies_cost) AS DECIMAL(18, 4)) AS therapies_cost,
+           CAST(sum(outpatient_care_cost) AS DECIMAL(18, 4)) AS outpatient_care_cost,
+           CAST(sum(emergency_care_cost) AS DECIMAL(18, 4)) AS emergency_care_cost,
+           CAST(sum(community_care_cost) AS DECIMAL(18, 4)) AS community_care_cost,
+           CAST(sum(mental_health_care_cost) AS DECIMAL(18, 4)) AS mental_health_care_cost,
+           CAST(sum(other_clinical_cost) AS DECIMAL(18, 4)) AS other_clinical_cost,
+           CAST(sum(overheads_cost) AS DECIMAL(18, 4)) AS overheads_cost,
+           CAST(sum(other_cost) AS DECIMAL(18, 4)) AS other_cost,
+           sum(ward_bed_days) AS ward_bed_days,
+           sum(theatre_minutes) AS theatre_minutes,
+           sum(anaesthetic_minutes) AS anaesthetic_minutes,
+           sum(cc_bed_days) AS cc_bed_days,
+           sum(tests) AS tests,
+           sum(examinations) AS examinations,
+           sum(items) AS items,
+           sum(medical_contacts) AS medical_contacts,
+           sum(nursing_contacts) AS nursing_contacts,
+           sum(therapy_contacts) AS therapy_contacts
+    FROM record_costs
     GROUP BY setting, org_code, record_id
 ),
 events AS (

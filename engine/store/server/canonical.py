@@ -19,7 +19,7 @@ import pyarrow as pa
 from engine import sql_files
 from engine.errors import ServerError
 from engine.progress import Progress, silent
-from engine.store import Store
+from engine.store import Store, record_costs
 from engine.store.server import layout, render
 from engine.store.server.connection import Server
 from engine.store.server.layout import CANONICAL, STAGING, canonical_staging
@@ -147,6 +147,7 @@ def pull(server: Server, store: Store, progress: Progress = silent) -> int:
             finally:
                 con.unregister("server_rows")
             read += int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        record_costs.forget(store)  # the cost lines were replaced wholesale: the next refresh rebuilds their sums
     return read
 
 

@@ -8,57 +8,33 @@ WITH line_totals AS (
     record_id AS record_id,
     MIN(fin_year) AS fin_year,
     MIN(period) AS period,
-    CAST(SUM(cost) AS NUMERIC(18, 4)) AS total_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'ward' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS ward_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'theatre' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS theatre_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'critical_care' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS critical_care_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'pathology' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS pathology_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'imaging' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS imaging_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'pharmacy' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS pharmacy_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'high_cost_drugs' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS high_cost_drugs_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'therapies' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS therapies_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'outpatient_care' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS outpatient_care_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'emergency_care' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS emergency_care_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'community_care' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS community_care_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'mental_health_care' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS mental_health_care_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'other_clinical' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS other_clinical_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'overheads' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS overheads_cost,
-    CAST(SUM(CASE WHEN cost_driver = 'other' THEN cost ELSE 0 END) AS NUMERIC(18, 4)) AS other_cost,
-    SUM(
-      CASE
-        WHEN cost_driver = 'ward' AND activity_unit = 'bed_days'
-        THEN activity_count
-        ELSE 0
-      END
-    ) AS ward_bed_days,
-    SUM(CASE WHEN activity_unit = 'theatre_minutes' THEN activity_count ELSE 0 END) AS theatre_minutes,
-    SUM(CASE WHEN activity_unit = 'anaesthetic_minutes' THEN activity_count ELSE 0 END) AS anaesthetic_minutes,
-    SUM(CASE WHEN activity_unit = 'cc_bed_days' THEN activity_count ELSE 0 END) AS cc_bed_days,
-    SUM(CASE WHEN activity_unit = 'tests' THEN activity_count ELSE 0 END) AS tests,
-    SUM(CASE WHEN activity_unit = 'examinations' THEN activity_count ELSE 0 END) AS examinations,
-    SUM(CASE WHEN activity_unit = 'items' THEN activity_count ELSE 0 END) AS items,
-    SUM(
-      CASE
-        WHEN activity_unit = 'contacts' AND cost_resource IN ('consultant', 'medical_other')
-        THEN activity_count
-        ELSE 0
-      END
-    ) AS medical_contacts,
-    SUM(
-      CASE
-        WHEN activity_unit = 'contacts' AND cost_resource = 'nursing'
-        THEN activity_count
-        ELSE 0
-      END
-    ) AS nursing_contacts,
-    SUM(
-      CASE
-        WHEN activity_unit = 'contacts' AND cost_resource = 'ahp'
-        THEN activity_count
-        ELSE 0
-      END
-    ) AS therapy_contacts
-  FROM cost_lines
+    CAST(SUM(total_cost) AS NUMERIC(18, 4)) AS total_cost,
+    CAST(SUM(ward_cost) AS NUMERIC(18, 4)) AS ward_cost,
+    CAST(SUM(theatre_cost) AS NUMERIC(18, 4)) AS theatre_cost,
+    CAST(SUM(critical_care_cost) AS NUMERIC(18, 4)) AS critical_care_cost,
+    CAST(SUM(pathology_cost) AS NUMERIC(18, 4)) AS pathology_cost,
+    CAST(SUM(imaging_cost) AS NUMERIC(18, 4)) AS imaging_cost,
+    CAST(SUM(pharmacy_cost) AS NUMERIC(18, 4)) AS pharmacy_cost,
+    CAST(SUM(high_cost_drugs_cost) AS NUMERIC(18, 4)) AS high_cost_drugs_cost,
+    CAST(SUM(therapies_cost) AS NUMERIC(18, 4)) AS therapies_cost,
+    CAST(SUM(outpatient_care_cost) AS NUMERIC(18, 4)) AS outpatient_care_cost,
+    CAST(SUM(emergency_care_cost) AS NUMERIC(18, 4)) AS emergency_care_cost,
+    CAST(SUM(community_care_cost) AS NUMERIC(18, 4)) AS community_care_cost,
+    CAST(SUM(mental_health_care_cost) AS NUMERIC(18, 4)) AS mental_health_care_cost,
+    CAST(SUM(other_clinical_cost) AS NUMERIC(18, 4)) AS other_clinical_cost,
+    CAST(SUM(overheads_cost) AS NUMERIC(18, 4)) AS overheads_cost,
+    CAST(SUM(other_cost) AS NUMERIC(18, 4)) AS other_cost,
+    SUM(ward_bed_days) AS ward_bed_days,
+    SUM(theatre_minutes) AS theatre_minutes,
+    SUM(anaesthetic_minutes) AS anaesthetic_minutes,
+    SUM(cc_bed_days) AS cc_bed_days,
+    SUM(tests) AS tests,
+    SUM(examinations) AS examinations,
+    SUM(items) AS items,
+    SUM(medical_contacts) AS medical_contacts,
+    SUM(nursing_contacts) AS nursing_contacts,
+    SUM(therapy_contacts) AS therapy_contacts
+  FROM record_costs
   GROUP BY
     setting,
     org_code,

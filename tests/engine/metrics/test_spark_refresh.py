@@ -92,6 +92,7 @@ def _differences(duck: Path, spark: Path) -> tuple[list[str], int]:
 RECORD_LEVEL = {
     "lake activity": ("store", "activity"),
     "lake cost_lines": ("store", "cost_lines"),
+    "record_costs": ("results", "record_costs"),
     "event_costs": ("results", "event_costs"),
     "patient_events": ("results", "patient_events"),
 }
@@ -162,7 +163,8 @@ def test_without_ansi_mode_too_and_no_metric_reads_a_record_level_table_more_tha
     assert differences == []
     assert compute.plans is not None and set(compute.plans) == {m.name for m in catalog.metrics()}
     reads = {name: _record_level_reads(plans, compute.steps.get(name)) for name, plans in compute.plans.items()}
-    assert reads["event_costs"]["lake cost_lines"] >= 1 and reads["event_costs"]["lake activity"] >= 1
+    assert reads["record_costs"]["lake cost_lines"] >= 1 and reads["event_costs"]["lake cost_lines"] == 0
+    assert reads["event_costs"]["record_costs"] >= 1 and reads["event_costs"]["lake activity"] >= 1
     assert reads["patient_events"]["event_costs"] >= 1 and reads["pathway_events"]["patient_events"] >= 1
     assert reads["pathway_events"]["pathway_events__recorded_events"] >= 1  # the copy is counted
     over = {(name, table): n for name, found in reads.items() for table, n in found.items() if n > 2}
