@@ -35,6 +35,9 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
         published = suppress(full[metric.name], metric.columns, rule, _arrays(more))
         if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
             exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
+            # an ICS rate that, less the providers' shown rate x count, narrows a hidden provider's money (issue 16k)
+            money = secondary.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
+            exposed = _either(exposed, money)
             if exposed:
                 published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
         con.register("published_rows", published)

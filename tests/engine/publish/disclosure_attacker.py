@@ -817,7 +817,9 @@ def _money_cell(
     yield table, figure, providers, n, r, r_slack
 
 
-def ics_money_intervals(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+def ics_money_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, nonnegative: bool = False
+) -> list[Bounded]:
     """For each hidden provider's total (cost; bed days in los_benchmark; a service's cost in clinical_support) in
     an ICS cell whose count and rate are shown, the least and greatest it can be: HiGHS over the true counts (each
     shown one within round_to // 2, 0 exact; a hidden one at least 0), the ICS count (likewise) = their sum, and
@@ -839,7 +841,7 @@ def ics_money_intervals(published: Mapping[str, pd.DataFrame], round_to: int) ->
             else:
                 h.addVar(max(p.count - half, 0.0), p.count + half)
         for _ in hidden:
-            h.addVar(-inf, inf)
+            h.addVar(0.0 if nonnegative else -inf, inf)
         counts = np.arange(k, dtype=np.int32)
         if big_n == 0:
             h.addRow(0.0, 0.0, k, counts, np.ones(k))
@@ -868,4 +870,112 @@ def ics_money_intervals(published: Mapping[str, pd.DataFrame], round_to: int) ->
                 ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
                 bounds.append(h.getInfo().objective_function_value if ok else (-inf if sense.value == 1 else inf))
             out.append(Bounded(table, providers[j].row, figure, float(bounds[0]), float(bounds[1])))
+    return out
+
+
+# (g) Counts across levels (issue 16k): one linear program over every published count of a POD and unit of count,
+# rather than one ICS cell at a time as count_intervals does. A provider's POD row in opportunity_summary is the sum
+# of its HRG rows, an HRG row the sum of unit_cost_benchmark's cells of it (every TFC and setting), and every ICS
+# count the sum of its providers' rows: so an ICS count hidden in one HRG is bounded by the POD's less the others.
+def _count_rows(published: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows whose counts the program reads: table, row, level (pod, hrg, cell), the ICS cell, fin_year,
+    org_code, pod, hrg, unit_of_count, the count and the ICS count."""
+    columns = ["fin_year", "org_code", "pod", "hrg", "unit_of_count", "activity", "ics_activity"]
+    parts = []
+    summary = published.get("opportunity_summary")
+    if summary is not None and not summary.empty:
+        rows = summary[(summary.cost_driver == ALL) & (summary.pod != ALL)]
+        parts.append(
+            rows[columns].assign(
+                table="opportunity_summary",
+                row=rows.index,
+                level=np.where(rows.hrg == ALL, "pod", "hrg"),
+                cell="s|" + rows.hrg.astype(str),
+            )
+        )
+    cells = published.get("unit_cost_benchmark")
+    if cells is not None and not cells.empty:
+        parts.append(
+            cells[columns].assign(
+                table="unit_cost_benchmark",
+                row=cells.index,
+                level="cell",
+                cell="u|" + cells.setting.astype(str) + "|" + cells.tfc.astype(str) + "|" + cells.hrg.astype(str),
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def count_lp_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, targets: Iterable[tuple[str, int]] | None = None
+) -> list[Bounded]:
+    """For each hidden count of opportunity_summary's POD and HRG rows and unit_cost_benchmark's cells (or those in
+    `targets`), the least and greatest it can be given every published count of its POD (HiGHS, continuous: the
+    bounds are rounded inwards to whole counts)."""
+    half = round_to // 2
+    rows = _count_rows(published)
+    if rows.empty:
+        return []
+    wanted = set(targets) if targets is not None else None
+    inf = highspy.kHighsInf
+    out: list[Bounded] = []
+    for _, comp in rows.groupby(["fin_year", "pod", "unit_of_count"], dropna=False):
+        comp = comp.reset_index(drop=True)
+        todo = [
+            j
+            for j in comp.index[comp.activity.isna()]
+            if wanted is None or (comp.at[j, "table"], int(comp.at[j, "row"])) in wanted
+        ]
+        if not todo:
+            continue
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for n in comp.activity:
+            if pd.isna(n):
+                h.addVar(0.0, inf)
+            elif n == 0:
+                h.addVar(0.0, 0.0)
+            else:
+                h.addVar(max(n - half, 0.0), n + half)
+
+        def add_sum(total: list[int], parts: list[int]) -> None:
+            cols = np.array(total + parts, dtype=np.int32)
+            h.addRow(0.0, 0.0, len(cols), cols, np.array([1.0] * len(total) + [-1.0] * len(parts)))
+
+        org = comp.org_code.astype(str)
+        pods = comp[comp.level == "pod"]
+        for i in pods.index:
+            add_sum([int(i)], [int(j) for j in comp.index[(comp.level == "hrg") & (org == org[i])]])
+        for i in comp.index[comp.level == "hrg"]:
+            mine = comp.index[(comp.level == "cell") & (org == org[i]) & (comp.hrg == comp.hrg[i])]
+            if len(mine):
+                add_sum([int(i)], [int(j) for j in mine])
+        for _, cell in comp.groupby("cell"):
+            shown = cell.ics_activity.dropna()
+            if shown.empty:
+                continue
+            n = float(shown.iloc[0])
+            cols = cell.index.to_numpy(np.int32)
+            low, high = (0.0, 0.0) if n == 0 else (max(n - half, 0.0), n + half)
+            h.addRow(low, high, len(cols), cols, np.ones(len(cols)))
+        every = np.arange(len(comp), dtype=np.int32)
+        for j in todo:
+            bounds = []
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                cost = np.zeros(len(comp))
+                cost[j] = 1.0
+                h.changeColsCost(len(comp), every, cost)
+                h.changeObjectiveSense(sense)
+                h.run()
+                ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                bounds.append(h.getInfo().objective_function_value if ok else (0.0 if sense.value == 1 else inf))
+            out.append(
+                Bounded(
+                    str(comp.at[j, "table"]),
+                    int(comp.at[j, "row"]),
+                    "activity",
+                    float(np.ceil(bounds[0] - 1e-6)),
+                    float(np.floor(bounds[1] + 1e-6)),
+                )
+            )
     return out
