@@ -139,8 +139,8 @@ def sums(
     service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
 ) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
     """Every published "total = sum of parts" among the cost tables, as (table, row) references. `places` gives each
-    district's place, as the ICS's configuration and its population pages say; `service_lines` each service line's PODs and
-    HRG code prefixes, as the configuration says (only lines filtered on nothing else)."""
+    district's place, as the ICS's configuration and its population pages say; `service_lines` each service line's
+    PODs and HRG code prefixes, as the configuration says (only lines filtered on nothing else)."""
     cell = ["fin_year", "setting", "pod", "tfc", "hrg", "org_code"]
     cells = _rows(published, "unit_cost_benchmark", cell)
     drivers = _rows(published, "cost_driver_benchmark", [*cell, "cost_driver"])
@@ -938,7 +938,7 @@ def count_lp_intervals(
             else:
                 h.addVar(max(n - half, 0.0), n + half)
 
-        def add_sum(total: list[int], parts: list[int]) -> None:
+        def add_sum(total: list[int], parts: list[int], h: highspy.Highs = h) -> None:
             cols = np.array(total + parts, dtype=np.int32)
             h.addRow(0.0, 0.0, len(cols), cols, np.array([1.0] * len(total) + [-1.0] * len(parts)))
 
