@@ -58,3 +58,42 @@ def test_an_ics_rate_that_leaves_room_stays() -> None:
     # nothing hidden in the cell: nothing to protect
     full, shown = _cell(7, 7_000.0, b_shown=True)
     assert secondary.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
+
+
+def _rounded(n: int | None) -> int | None:
+    return None if n is None or 0 < n < 8 else 5 * int(n / 5 + 0.5)
+
+
+def _levels(alone: int) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """One HRG of three providers: TFC 300 (A 4, B 1, C 3 records), TFC 302 (A 5, B 3, C 5) and TFC 420 (A alone,
+    `alone` records); opportunity_summary's HRG rows (A, B, C) and their ICS count. Full and as published."""
+    cells = [("300", "A", 4), ("300", "B", 1), ("300", "C", 3), ("302", "A", 5), ("302", "B", 3), ("302", "C", 5)]
+    cells.append(("420", "A", alone))
+    ics = {tfc: sum(n for t, _, n in cells if t == tfc) for tfc, _, _ in cells}
+    keys = {"fin_year": ["2023/24"] * len(cells), "pod": ["EL"] * len(cells), "hrg": ["HN12A"] * len(cells)}
+    keys |= {
+        "unit_of_count": ["episode"] * len(cells),
+        "setting": ["apc"] * len(cells),
+        "tfc": [t for t, _, _ in cells],
+    }
+    cells_full = pa.table(keys | {"activity": [n for *_, n in cells], "ics_activity": [ics[t] for t, _, _ in cells]})
+    cells_shown = pa.table(
+        keys | {"activity": [_rounded(n) for *_, n in cells], "ics_activity": [_rounded(ics[t]) for t, _, _ in cells]}
+    )
+    own = {org: sum(n for _, o, n in cells if o == org) for org in "ABC"}
+    hrg = sum(own.values())
+    rows = {"fin_year": ["2023/24"] * 3, "pod": ["EL"] * 3, "hrg": ["HN12A"] * 3, "cost_driver": ["(all)"] * 3}
+    rows |= {"unit_of_count": ["episode"] * 3, "org_code": list("ABC")}
+    summary_full = pa.table(rows | {"activity": list(own.values()), "ics_activity": [hrg] * 3})
+    summary_shown = pa.table(
+        rows | {"activity": [_rounded(n) for n in own.values()], "ics_activity": [_rounded(hrg)] * 3}
+    )
+    return cells_full, cells_shown, summary_full, summary_shown
+
+
+def test_an_hrgs_ics_count_that_pins_a_hidden_cell_less_its_other_cells_is_hidden() -> None:
+    # the HRG's 22 records shown as 20, TFC 300's 8 as 10, TFC 302's 13 as 15: TFC 420 holds at most 22 - 8 - 13 = 1
+    exposed = secondary.exposed_ics_levels(*_levels(1), SuppressionRule())
+    assert exposed.tolist() == [True, True, True]
+    # with 5 records alone in TFC 420 (the HRG's 26 shown as 25) it lies between 0 and 27 - 8 - 13 = 6: room either side
+    assert not secondary.exposed_ics_levels(*_levels(5), SuppressionRule()).any()
