@@ -770,7 +770,7 @@ def _money_cells(
         if "unit_of_count" in frame:
             frame = frame[frame.unit_of_count.isin(RECORD_UNITS)]
         for _, rows in frame.groupby(cell, dropna=False):
-            yield from _money_cell(table, total, rows, count, rate, ics_count, ics_rate, total, ics_total)
+            yield from _money_cell(table, total or rate, rows, count, rate, ics_count, ics_rate, total, ics_total)
     frame = published.get("clinical_support")
     if frame is not None and not frame.empty:
         for _, rows in frame.groupby(["fin_year", "setting", "pod", "hrg"], dropna=False):
