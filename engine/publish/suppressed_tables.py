@@ -30,13 +30,28 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     full = {m.name: con.sql(f"SELECT * FROM {m.table}").to_arrow_table() for m in catalog.published()}
     places = {d: p.name for p in store.config.population.places for d in p.districts}
     outcome = secondary.choose(full, rule, places) if rule.enabled else None
+    done: dict[str, pa.Table] = {}
     for metric in catalog.published():
         more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome)
         published = suppress(full[metric.name], metric.columns, rule, _arrays(more))
         if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
             exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
+            # an ICS rate that, less the providers' shown rate x count, narrows a hidden provider's money (issue 16k)
+            money = secondary.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
+            exposed = _either(exposed, money)
             if exposed:
                 published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
+            if metric.name == "opportunity_summary" and "unit_cost_benchmark" in done:
+                # an HRG's (a POD's) ICS count less its cells' (HRGs') shown ones narrows a hidden count (issue 16k)
+                while True:
+                    levels = secondary.exposed_ics_levels(
+                        full["unit_cost_benchmark"], done["unit_cost_benchmark"], full[metric.name], published, rule
+                    )
+                    if not (levels & ~exposed.get("ics_activity", np.zeros(len(levels), dtype=bool))).any():
+                        break
+                    exposed = _either(exposed, {"ics_activity": levels})
+                    published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
+        done[metric.name] = published
         con.register("published_rows", published)
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")

@@ -134,10 +134,13 @@ def _summary_level(frame: pd.DataFrame) -> pd.Series:
 
 
 def sums(
-    published: Mapping[str, pd.DataFrame], places: Mapping[str, str] | None = None
+    published: Mapping[str, pd.DataFrame],
+    places: Mapping[str, str] | None = None,
+    service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
 ) -> list[tuple[tuple[str, int], list[tuple[str, int]]]]:
     """Every published "total = sum of parts" among the cost tables, as (table, row) references. `places` gives each
-    district's place, as the ICS's configuration and its population pages say."""
+    district's place, as the ICS's configuration and its population pages say; `service_lines` each service line's
+    PODs and HRG code prefixes, as the configuration says (only lines filtered on nothing else)."""
     cell = ["fin_year", "setting", "pod", "tfc", "hrg", "org_code"]
     cells = _rows(published, "unit_cost_benchmark", cell)
     drivers = _rows(published, "cost_driver_benchmark", [*cell, "cost_driver"])
@@ -279,6 +282,13 @@ def sums(
             ["fin_year", "setting", "place"],
         ),
     ]
+    # a service line's year is the cost of its provider's records of its PODs and HRGs (issue 16k): the sum of
+    # opportunity_summary's POD + HRG rows of them (every cost driver)
+    hrg_rows = summary[(summary.level == "hrg") & (summary.cost_driver == ALL)]
+    for name, (pods, hrgs) in (service_lines or {}).items():
+        mine = hrg_rows[hrg_rows.pod.isin(pods) & hrg_rows.hrg.str.startswith(tuple(hrgs))]
+        years = lines[(lines.service_line == name) & (lines.period == "year")]
+        pairs.append(("service_line_benchmark", years, "opportunity_summary", mine, ["fin_year", "org_code"]))
     # a pathway's whole cost is the sum of its steps' (docs/metrics.md: the whole pathway is their sum)
     pairs.append(
         (
@@ -356,6 +366,7 @@ def intervals(
     measure: Mapping[str, str] = COST,
     places: Mapping[str, str] | None = None,
     ranges: Iterable[Ranged] = (),
+    service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """(c) For each target hidden cell, the least and greatest value of its `measure` (cost, bed days, spells) it can
     have given every published sum, solving a linear program per bound (HiGHS). `known` gives the exact value of
@@ -364,7 +375,7 @@ def intervals(
     hidden = hidden_cells(published, measure)
     equations: list[tuple[list[tuple[str, int]], list[float], float, float]] = [
         ([t, *parts], [1.0] + [-1.0] * len(parts), 0.0, 0.0)
-        for t, parts in sums(published, places)
+        for t, parts in sums(published, places, service_lines)
         if t in hidden or any(p in hidden for p in parts)
     ]
     equations += [(list(r.cells), [1.0] * len(r.cells), r.low, r.high) for r in ranges if set(r.cells) & hidden]
@@ -653,4 +664,318 @@ def count_intervals(published: Mapping[str, pd.DataFrame], round_to: int) -> lis
             for i in hidden:
                 low = max(0.0, least) if len(hidden) == 1 else 0.0
                 out.append(Bounded(table, int(i), count, float(np.ceil(low - 1e-9)), float(np.floor(most + 1e-9))))
+    return out
+
+
+# (f) ICS money (issue 16k): an ICS cost per unit is the ICS cost over the ICS count, every provider's records in
+# it, so R x N = the shown providers' rate x count + the hidden providers' totals. Every count is rounded (within
+# round_to // 2; 0 is exact) and every rate is to the penny (a total shown at the rounded count gives it finer:
+# total / rounded count), so this is a linear program in the true counts and the hidden totals. Only where the unit
+# of count is the record (units = activity: docs/metrics.md); lengths of stay in bed days per spell.
+# table -> (the keys naming the ICS cell, count, rate, ICS count, ICS rate, the provider's total, the ICS total)
+ICS_MONEY: dict[str, tuple[list[str], str, str, str, str, str | None, str | None]] = {
+    "unit_cost_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "unit_of_count"],
+        "activity",
+        "mean_cost",
+        "ics_activity",
+        "ics_mean_cost",
+        "total_cost",
+        None,
+    ),
+    "cost_driver_benchmark": (
+        ["fin_year", "setting", "pod", "tfc", "hrg", "cost_driver", "unit_of_count"],
+        "activity",
+        "driver_cost_per_case",
+        "ics_activity",
+        "ics_driver_cost_per_case",
+        "driver_cost",
+        None,
+    ),
+    "opportunity_summary": (
+        ["fin_year", "pod", "hrg", "cost_driver", "unit_of_count"],
+        "activity",
+        "mean_cost",
+        "ics_activity",
+        "ics_mean_cost",
+        "cost",
+        None,
+    ),
+    "cost_trend": (
+        ["fin_year", "quarter", "setting", "pod", "unit_of_count"],
+        "activity",
+        "mean_cost",
+        "ics_activity",
+        "ics_mean_cost",
+        "total_cost",
+        None,
+    ),
+    "service_line_benchmark": (
+        ["service_line", "fin_year", "period", "unit_of_count"],
+        "activity",
+        "mean_cost",
+        "ics_activity",
+        "ics_mean_cost",
+        "total_cost",
+        "ics_total_cost",
+    ),
+    "los_benchmark": (
+        ["fin_year", "pod", "tfc", "hrg"],
+        "spells",
+        "mean_los_untrimmed",
+        "ics_spells",
+        "ics_mean_los_untrimmed",
+        "bed_days",
+        None,
+    ),
+    "pathway_cost": (
+        ["fin_year", "pathway", "step"],
+        "pathways",
+        "cost_per_pathway",
+        "ics_pathways",
+        "ics_cost_per_pathway",
+        "total_cost",
+        None,
+    ),
+}
+RECORD_UNITS = ("attendance", "contact", "episode")
+CLINICAL_SERVICES = ("pharmacy", "imaging", "pathology")
+
+
+@dataclass(frozen=True)
+class _Provider:
+    row: int
+    count: float  # shown count (nan: hidden)
+    rate: float  # shown rate, nan: hidden
+    slack: float  # how far the true rate can be from `rate`
+
+
+def _rate(rate: float, total: float, count: float) -> tuple[float, float]:
+    """A shown rate and how far the true one can be from it: to the penny, or finer from a total at the rounded
+    count (itself to the penny)."""
+    if not pd.isna(total) and not pd.isna(count) and count > 0:
+        return total / count, 0.005 / count + 1e-9
+    return rate, 0.005 + 1e-9
+
+
+def _money_cells(
+    published: Mapping[str, pd.DataFrame],
+) -> Iterable[tuple[str, str, list[_Provider], float, float, float]]:
+    """Each ICS cell with a hidden provider and its ICS count and rate shown: (table, figure, providers, ICS count,
+    ICS rate, its slack). `figure` names the hidden total (a cost driver for clinical_support)."""
+    for table, (cell, count, rate, ics_count, ics_rate, total, ics_total) in ICS_MONEY.items():
+        frame = published.get(table)
+        if frame is None or frame.empty:
+            continue
+        if "unit_of_count" in frame:
+            frame = frame[frame.unit_of_count.isin(RECORD_UNITS)]
+        for _, rows in frame.groupby(cell, dropna=False):
+            yield from _money_cell(table, total or rate, rows, count, rate, ics_count, ics_rate, total, ics_total)
+    frame = published.get("clinical_support")
+    if frame is not None and not frame.empty:
+        for _, rows in frame.groupby(["fin_year", "setting", "pod", "hrg"], dropna=False):
+            for service in CLINICAL_SERVICES:
+                yield from _money_cell(
+                    "clinical_support",
+                    service,
+                    rows,
+                    "activity",
+                    f"{service}_cost_per_case",
+                    "ics_activity",
+                    f"ics_{service}_cost_per_case",
+                    None,
+                    None,
+                )
+
+
+def _money_cell(
+    table: str,
+    figure: str,
+    rows: pd.DataFrame,
+    count: str,
+    rate: str,
+    ics_count: str,
+    ics_rate: str,
+    total: str | None,
+    ics_total: str | None,
+) -> Iterable[tuple[str, str, list[_Provider], float, float, float]]:
+    ics_n = rows[ics_count].dropna()
+    ics_r = rows[ics_rate].dropna()
+    hidden = rows[count].isna() | rows[rate].isna()
+    if not hidden.any() or ics_n.empty or ics_r.empty:
+        return
+    n, r = float(ics_n.iloc[0]), float(ics_r.iloc[0])
+    big_t = float(rows[ics_total].dropna().iloc[0]) if ics_total and rows[ics_total].notna().any() else np.nan
+    r, r_slack = _rate(r, big_t, n)
+    providers = []
+    for i, row in rows.iterrows():
+        if hidden[i]:
+            providers.append(_Provider(int(i), np.nan, np.nan, 0.0))
+        else:
+            own, slack = _rate(float(row[rate]), float(row[total]) if total else np.nan, float(row[count]))
+            providers.append(_Provider(int(i), float(row[count]), own, slack))
+    yield table, figure, providers, n, r, r_slack
+
+
+def ics_money_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, nonnegative: bool = False
+) -> list[Bounded]:
+    """For each hidden provider's total (cost; bed days in los_benchmark; a service's cost in clinical_support) in
+    an ICS cell whose count and rate are shown, the least and greatest it can be: HiGHS over the true counts (each
+    shown one within round_to // 2, 0 exact; a hidden one at least 0), the ICS count (likewise) = their sum, and
+    ICS rate x ICS count = the shown rates x counts + the hidden totals (every rate within its rounding)."""
+    half = round_to // 2
+    out: list[Bounded] = []
+    inf = highspy.kHighsInf
+    for table, figure, providers, big_n, big_r, big_slack in _money_cells(published):
+        k = len(providers)
+        hidden = [j for j, p in enumerate(providers) if np.isnan(p.count)]
+        # variables: k counts, then one total per hidden provider
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for p in providers:
+            if np.isnan(p.count):
+                h.addVar(0.0, inf)
+            elif p.count == 0:
+                h.addVar(0.0, 0.0)
+            else:
+                h.addVar(max(p.count - half, 0.0), p.count + half)
+        for _ in hidden:
+            h.addVar(0.0 if nonnegative else -inf, inf)
+        counts = np.arange(k, dtype=np.int32)
+        if big_n == 0:
+            h.addRow(0.0, 0.0, k, counts, np.ones(k))
+        else:
+            h.addRow(max(big_n - half, 0.0), big_n + half, k, counts, np.ones(k))
+        totals = np.arange(k, k + len(hidden), dtype=np.int32)
+        cols = np.concatenate([counts, totals])
+        # sum(hidden totals) + sum(shown r n) - R sum(n) = 0, each rate anywhere within its slack
+        for side in (-1.0, 1.0):
+            coefficients = [
+                (0.0 if np.isnan(p.count) else p.rate + side * p.slack) - (big_r - side * big_slack) for p in providers
+            ]
+            values = np.concatenate([np.array(coefficients), np.ones(len(hidden))])
+            if side < 0:
+                h.addRow(-inf, 0.0, len(cols), cols, values)
+            else:
+                h.addRow(0.0, inf, len(cols), cols, values)
+        for at, j in enumerate(hidden):
+            bounds = []
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                cost = np.zeros(k + len(hidden))
+                cost[k + at] = 1.0
+                h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+                h.changeObjectiveSense(sense)
+                h.run()
+                ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                bounds.append(h.getInfo().objective_function_value if ok else (-inf if sense.value == 1 else inf))
+            out.append(Bounded(table, providers[j].row, figure, float(bounds[0]), float(bounds[1])))
+    return out
+
+
+# (g) Counts across levels (issue 16k): one linear program over every published count of a POD and unit of count,
+# rather than one ICS cell at a time as count_intervals does. A provider's POD row in opportunity_summary is the sum
+# of its HRG rows, an HRG row the sum of unit_cost_benchmark's cells of it (every TFC and setting), and every ICS
+# count the sum of its providers' rows: so an ICS count hidden in one HRG is bounded by the POD's less the others.
+def _count_rows(published: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows whose counts the program reads: table, row, level (pod, hrg, cell), the ICS cell, fin_year,
+    org_code, pod, hrg, unit_of_count, the count and the ICS count."""
+    columns = ["fin_year", "org_code", "pod", "hrg", "unit_of_count", "activity", "ics_activity"]
+    parts = []
+    summary = published.get("opportunity_summary")
+    if summary is not None and not summary.empty:
+        rows = summary[(summary.cost_driver == ALL) & (summary.pod != ALL)]
+        parts.append(
+            rows[columns].assign(
+                table="opportunity_summary",
+                row=rows.index,
+                level=np.where(rows.hrg == ALL, "pod", "hrg"),
+                cell="s|" + rows.hrg.astype(str),
+            )
+        )
+    cells = published.get("unit_cost_benchmark")
+    if cells is not None and not cells.empty:
+        parts.append(
+            cells[columns].assign(
+                table="unit_cost_benchmark",
+                row=cells.index,
+                level="cell",
+                cell="u|" + cells.setting.astype(str) + "|" + cells.tfc.astype(str) + "|" + cells.hrg.astype(str),
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def count_lp_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, targets: Iterable[tuple[str, int]] | None = None
+) -> list[Bounded]:
+    """For each hidden count of opportunity_summary's POD and HRG rows and unit_cost_benchmark's cells (or those in
+    `targets`), the least and greatest it can be given every published count of its POD (HiGHS, continuous: the
+    bounds are rounded inwards to whole counts)."""
+    half = round_to // 2
+    rows = _count_rows(published)
+    if rows.empty:
+        return []
+    wanted = set(targets) if targets is not None else None
+    inf = highspy.kHighsInf
+    out: list[Bounded] = []
+    for _, comp in rows.groupby(["fin_year", "pod", "unit_of_count"], dropna=False):
+        comp = comp.reset_index(drop=True)
+        todo = [
+            j
+            for j in comp.index[comp.activity.isna()]
+            if wanted is None or (comp.at[j, "table"], int(comp.at[j, "row"])) in wanted
+        ]
+        if not todo:
+            continue
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for n in comp.activity:
+            if pd.isna(n):
+                h.addVar(0.0, inf)
+            elif n == 0:
+                h.addVar(0.0, 0.0)
+            else:
+                h.addVar(max(n - half, 0.0), n + half)
+
+        def add_sum(total: list[int], parts: list[int], h: highspy.Highs = h) -> None:
+            cols = np.array(total + parts, dtype=np.int32)
+            h.addRow(0.0, 0.0, len(cols), cols, np.array([1.0] * len(total) + [-1.0] * len(parts)))
+
+        org = comp.org_code.astype(str)
+        pods = comp[comp.level == "pod"]
+        for i in pods.index:
+            add_sum([int(i)], [int(j) for j in comp.index[(comp.level == "hrg") & (org == org[i])]])
+        for i in comp.index[comp.level == "hrg"]:
+            mine = comp.index[(comp.level == "cell") & (org == org[i]) & (comp.hrg == comp.hrg[i])]
+            if len(mine):
+                add_sum([int(i)], [int(j) for j in mine])
+        for _, cell in comp.groupby("cell"):
+            shown = cell.ics_activity.dropna()
+            if shown.empty:
+                continue
+            n = float(shown.iloc[0])
+            cols = cell.index.to_numpy(np.int32)
+            low, high = (0.0, 0.0) if n == 0 else (max(n - half, 0.0), n + half)
+            h.addRow(low, high, len(cols), cols, np.ones(len(cols)))
+        every = np.arange(len(comp), dtype=np.int32)
+        for j in todo:
+            bounds = []
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                cost = np.zeros(len(comp))
+                cost[j] = 1.0
+                h.changeColsCost(len(comp), every, cost)
+                h.changeObjectiveSense(sense)
+                h.run()
+                ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                bounds.append(h.getInfo().objective_function_value if ok else (0.0 if sense.value == 1 else inf))
+            out.append(
+                Bounded(
+                    str(comp.at[j, "table"]),
+                    int(comp.at[j, "row"]),
+                    "activity",
+                    float(np.ceil(bounds[0] - 1e-6)),
+                    float(np.floor(bounds[1] + 1e-6)),
+                )
+            )
     return out

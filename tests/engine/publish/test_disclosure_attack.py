@@ -32,6 +32,12 @@ class Demo:
         config = config.model_copy(update={"folders": config.folders.model_copy(update={"published": str(folder)})})
         self.rule = SuppressionRule.from_config(config.suppression)
         self.places = {d: p.name for p in config.population.places for d in p.districts}
+        # the service lines filtered on PODs and HRGs alone: a line's year is a sum of opportunity_summary's rows
+        self.lines = {
+            s.name: (tuple(s.pods), tuple(s.hrgs))
+            for s in config.service_lines
+            if s.pods and s.hrgs and not s.tfcs and not s.diagnoses
+        }
         with closing(open_store(config, read_only=True)) as store:
             self.published = attacker.read_published(write_published_files(store).folder)
             self.truth = {
@@ -120,6 +126,7 @@ def _too_narrow(
     tables: tuple[str, ...] = ("unit_cost_benchmark",),
     measure: dict[str, str] = attacker.COST,
     ranges: list[attacker.Ranged] | None = None,
+    lines: bool = False,
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
     """Hidden cells of `tables` (small count; `sample` of them per table, chosen at random with a fixed seed, as
     two linear programs per cell take a while) whose `measure` (cost, bed days, spells) is pinned to closer than the
@@ -138,7 +145,9 @@ def _too_narrow(
             small = cells.index[(count > 0) & (count < demo.rule.smallest_shown)].to_numpy()
             chosen = np.random.default_rng(16).choice(small, size=min(sample, len(small)), replace=False)
             targets += [(table, int(i)) for i in sorted(chosen)]
-    bounds = attacker.intervals(published, known, targets, nonnegative, measure, demo.places, ranges or ())
+    bounds = attacker.intervals(
+        published, known, targets, nonnegative, measure, demo.places, ranges or (), demo.lines if lines else None
+    )
     share = demo.rule.protection_percent / 100
     narrow = []
     for target, (low, high) in bounds.items():
@@ -414,4 +423,105 @@ def test_no_hidden_count_can_be_narrowed_from_the_ics_count_beside_it(demo: Demo
     shown ones must leave a small hidden count at least one record of room either side (more than 10% of 1 to 7)."""
     checked, narrow = _counts_narrowed(demo, demo.published)
     assert checked > 1000
+    assert narrow == []
+
+
+def _money_narrowed(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
+    """Hidden providers' money (cost, bed days, a clinical support service's cost) whose interval from the ICS rate
+    and count beside it (less the shown providers' rates and counts) reaches less than protection_percent beyond it
+    on either side: (figures checked, those narrowed). The attacker takes a hidden total as at least 0."""
+    share = demo.rule.protection_percent / 100
+    checked, narrow = 0, []
+    for claim in attacker.ics_money_intervals(published, demo.rule.round_to, nonnegative=True):
+        truth = demo.truth[claim.table].loc[claim.row]
+        if claim.table == "clinical_support":
+            value = float(truth[f"{claim.figure}_cost_per_case"]) * float(truth["activity"])
+        else:
+            value = float(truth[claim.figure])
+        if value < 0:
+            continue  # the attacker's assumption does not hold: its interval says nothing of this one
+        assert claim.low - 0.02 <= value <= claim.high + 0.02, claim  # the attacker's bounds are sound
+        if value == 0:
+            continue
+        checked += 1
+        if claim.high < value * (1 + share) - 0.01 or claim.low > value * (1 - share) + 0.01:
+            narrow.append(claim)
+    return checked, narrow
+
+
+def test_the_ics_money_attack_narrows_a_hidden_provider_beside_an_ics_rate() -> None:
+    """A hand-built cell: provider A 100 records at £100 shown, provider B 7 records at £1,000 hidden, the ICS 107
+    records (shown 105) at £158.88. B's cost is ICS rate x ICS count less A's rate x count, every count within 2:
+    between £6,164 and £7,200, less than 10% above its £7,000."""
+    frame = pd.DataFrame(
+        {
+            "fin_year": "2023/24",
+            "setting": "apc",
+            "pod": "EL",
+            "tfc": "110",
+            "hrg": "HN12A",
+            "org_code": ["A", "B"],
+            "unit_of_count": "episode",
+            "activity": [100.0, np.nan],
+            "mean_cost": [100.0, np.nan],
+            "total_cost": [10_000.0, np.nan],
+            "ics_activity": [105.0, 105.0],
+            "ics_mean_cost": [158.88, 158.88],
+        }
+    )
+    [claim] = attacker.ics_money_intervals({"unit_cost_benchmark": frame}, round_to=5)
+    assert claim.row == 1 and claim.figure == "total_cost"
+    assert claim.low <= 7_000 <= claim.high < 7_700
+
+
+def test_no_hidden_money_can_be_narrowed_from_the_ics_rate_beside_it(demo: Demo) -> None:
+    """Every ICS rate is the ICS's money over its count: with the ICS count and the shown providers' rates and
+    counts, a hidden provider's money must keep protection_percent of room either side."""
+    checked, narrow = _money_narrowed(demo, demo.published)
+    assert checked > 1000
+    assert narrow == []
+
+
+def test_no_hidden_count_can_be_narrowed_from_every_published_count_of_its_pod(demo: Demo) -> None:
+    """One linear program per POD over every count of opportunity_summary's POD and HRG rows and
+    unit_cost_benchmark's cells and their ICS counts (an HRG's ICS count hidden is bounded by the POD's less the
+    other HRGs'): a small hidden count keeps one record of room either side (a sample, for time)."""
+    share = demo.rule.protection_percent / 100
+    small = []
+    for table in ("opportunity_summary", "unit_cost_benchmark"):
+        truth, shown = demo.truth[table], demo.published[table]
+        wanted = shown.activity.isna() & (truth.activity > 0) & (truth.activity < demo.rule.smallest_shown)
+        if table == "opportunity_summary":
+            wanted &= (shown.cost_driver == attacker.ALL) & (shown.pod != attacker.ALL)
+        small += [(table, int(i)) for i in shown.index[wanted]]
+    chosen = np.random.default_rng(16).choice(len(small), size=min(300, len(small)), replace=False)
+    claims = attacker.count_lp_intervals(demo.published, demo.rule.round_to, [small[i] for i in sorted(chosen)])
+    assert len(claims) >= 250
+    narrow = []
+    for claim in claims:
+        true = float(demo.truth[claim.table].at[claim.row, "activity"])
+        assert claim.low <= true <= claim.high, claim  # the attacker's bounds are sound
+        if claim.high < true * (1 + share) or claim.low > true * (1 - share):
+            narrow.append(claim)
+    assert narrow == []
+
+
+def test_no_hidden_cost_can_be_pinned_down_from_a_service_line_year(demo: Demo) -> None:
+    """A service line filtered on PODs and HRGs is, to the penny, the sum of its provider's opportunity_summary
+    POD + HRG rows of them: a margin the attacker reads from the ICS's configuration."""
+    assert demo.lines
+    hidden = attacker.hidden_cells(demo.published)
+    sums = attacker.sums(demo.published, demo.places, demo.lines)
+    targets = sorted(
+        {
+            m
+            for total, parts in sums
+            if total[0] == "service_line_benchmark" and parts and parts[0][0] == "opportunity_summary"
+            for m in (total, *parts)
+            if m in hidden
+        }
+    )
+    assert targets
+    checked, narrow = _too_narrow(demo, demo.published, targets=targets, lines=True)
+    assert checked == len(targets)
     assert narrow == []
