@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from pathlib import Path
 
@@ -40,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.config import ServiceLineSpec
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
@@ -171,6 +173,49 @@ MARGINS: tuple[Margin, ...] = (
     ),
 )
 TABLES = tuple(sorted({m.total.table for m in MARGINS} | {m.parts.table for m in MARGINS}))
+
+
+def service_line_margins(lines: Sequence[ServiceLineSpec]) -> tuple[Margin, ...]:
+    """A service line's year at a provider is the cost of its records, so one filtered on PODs, HRGs and TFCs (not on
+    diagnoses, which no published table is split by) is a sum of published rows: of opportunity_summary's POD + HRG
+    rows of its PODs (its settings' where it names none) and HRGs, or, when it names TFCs, of unit_cost_benchmark's
+    cells. The lines come from the config ([[service_lines]]), so these margins are made per refresh. Without them,
+    at scale 0.1 the demo's Stroke and cataract lines less their shown HRG rows gave back 3 hidden HRG costs to the
+    penny (issue 16k's route c)."""
+    margins = []
+    for line in lines:
+        if line.diagnoses:
+            continue
+        total = Level(SL_YEAR.table, "total_cost", "activity", partial(_year_of, line.name), ("period",))
+        parts = CELL if line.tfcs else HRG_ALL
+        match = Level(
+            parts.table, parts.value, parts.count, partial(_in_line, line, parts.where), ("setting", "pod", "hrg")
+        )
+        margins.append(Margin(total, match, ("fin_year", "org_code")))
+    return tuple(margins)
+
+
+def _year_of(name: str, table: pa.Table) -> np.ndarray:
+    return _is(table, "period", "year") & _is(table, "service_line", name)
+
+
+def _in_line(line: ServiceLineSpec, level: Callable[[pa.Table], np.ndarray], table: pa.Table) -> np.ndarray:
+    """The rows of `level` whose codes the line's filters match (as prefixes, as the line itself is built)."""
+    rows = level(table) & _is_any(table, "setting", tuple(line.settings), prefix=False)
+    for column, prefixes in (("pod", line.pods), ("hrg", line.hrgs), ("tfc", line.tfcs)):
+        if prefixes:
+            rows &= _is_any(table, column, tuple(prefixes), prefix=True)
+    return rows
+
+
+def _is_any(table: pa.Table, column: str, values: tuple[str, ...], *, prefix: bool) -> np.ndarray:
+    found = np.zeros(table.num_rows, dtype=bool)
+    for value in values:
+        test = pc.starts_with(table.column(column), value) if prefix else pc.equal(table.column(column), value)
+        found |= np.asarray(pc.fill_null(test, False).to_numpy(), dtype=bool)
+    return found
+
+
 # Counts hidden with a row secondary suppression hides, beyond its level's count: cost_per_wau's priced cost is its
 # whole cost where everything was priced.
 ALSO_HIDDEN = {
@@ -312,14 +357,19 @@ class ComponentSolved:
 
 
 def margin_cells(
-    tables: Mapping[str, pa.Table], rule: SuppressionRule, places: Mapping[str, str] | None = None
+    tables: Mapping[str, pa.Table],
+    rule: SuppressionRule,
+    places: Mapping[str, str] | None = None,
+    lines: Sequence[ServiceLineSpec] = (),
 ) -> Cells:
     """The cells of every margin, each flagged primary when its count is hidden by the small-number or dominance rule
-    (primary suppression: the cell's own figures give it away), and small when by the small-number rule.
+    (primary suppression: the cell's own figures give it away), and small when by the small-number rule. `lines` are
+    the config's service lines, whose years are margins too (`service_line_margins`).
 
     Built column-wise (a large ICS has half a million cells): keys become integer codes, margins a sort and a search."""
     cells = Cells()
     names, margins = _among(tables)
+    margins += tuple(m for m in service_line_margins(lines) if m.total.table in names and m.parts.table in names)
     keyed = _keyed_tables(tables, names, places or {})
     number: dict[str, np.ndarray] = {}  # table -> the cell number of each of its rows
     for name in names:
@@ -482,11 +532,14 @@ def _value_column(table: str) -> str:
 
 
 def choose(
-    tables: Mapping[str, pa.Table], rule: SuppressionRule, places: Mapping[str, str] | None = None
+    tables: Mapping[str, pa.Table],
+    rule: SuppressionRule,
+    places: Mapping[str, str] | None = None,
+    lines: Sequence[ServiceLineSpec] = (),
 ) -> SecondaryOutcome:
     """The secondary suppression pattern for the published tables in the margins (their full results in `tables`);
-    `places` gives each district's place ([population] places in the config)."""
-    cells = margin_cells(tables, rule, places)
+    `places` gives each district's place ([population] places in the config), `lines` the service lines."""
+    cells = margin_cells(tables, rule, places, lines)
     primary = np.array(cells.primary, dtype=bool)
     value = np.array(cells.value)
     hide = primary.copy()

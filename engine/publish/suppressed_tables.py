@@ -29,7 +29,7 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     con = store.con
     full = {m.name: con.sql(f"SELECT * FROM {m.table}").to_arrow_table() for m in catalog.published()}
     places = {d: p.name for p in store.config.population.places for d in p.districts}
-    outcome = secondary.choose(full, rule, places) if rule.enabled else None
+    outcome = secondary.choose(full, rule, places, store.config.service_lines) if rule.enabled else None
     done: dict[str, pa.Table] = {}
     for metric in catalog.published():
         more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome)

@@ -153,7 +153,9 @@ def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_
     # secondary suppression's own account of its tables (per_table) agrees with the summary's rows
     with closing(open_store(workspace.config, read_only=True)) as store:
         full = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
-    outcome = secondary.choose(full, SuppressionRule.from_config(workspace.config.suppression))
+    config = workspace.config
+    places = {d: p.name for p in config.population.places for d in p.districts}
+    outcome = secondary.choose(full, SuppressionRule.from_config(config.suppression), places, config.service_lines)
     for own in outcome.per_table:
         row = summary.table(own.table)
         assert row is not None

@@ -34,7 +34,7 @@ def test_every_margin_adds_up_to_the_penny_on_the_full_results(refreshed_ics: An
     with closing(open_store(config, read_only=True)) as store:
         tables = {n: store.con.sql(f"SELECT * FROM results.{n}").to_arrow_table() for n in secondary.TABLES}
     places = {d: p.name for p in config.population.places for d in p.districts}
-    cells = secondary.margin_cells(tables, SuppressionRule(), places)
+    cells = secondary.margin_cells(tables, SuppressionRule(), places, config.service_lines)
     assert len(cells.margins) > 1000
     # every table of the margins has some, a place's districts among them
     assert {cells.table[m[0]] for m in cells.margins} | {cells.table[m[1]] for m in cells.margins} == set(
@@ -47,6 +47,10 @@ def test_every_margin_adds_up_to_the_penny_on_the_full_results(refreshed_ics: An
         and areas["area_type"][cells.row[m[1]]].as_py() == "district"
         for m in cells.margins
     )
+    # a service line's year is the sum of its PODs' and HRGs' rows in opportunity_summary (its cells in
+    # unit_cost_benchmark where it names TFCs): the config's lines are margins too
+    by_line = [m for m in cells.margins if cells.table[m[0]] == "service_line_benchmark"]
+    assert {cells.table[m[1]] for m in by_line} >= {"opportunity_summary"}
     for total, *parts in cells.margins:
         row = tables[cells.table[total]].slice(cells.row[total], 1).to_pylist()[0]
         signed = [tables[cells.table[p]].slice(cells.row[p], 1).to_pylist()[0] for p in parts]
