@@ -208,8 +208,10 @@ def ics_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str,
 # its setting counts its activity. A setting's cost hidden by a rule of its own (a small count of records, or one or
 # two patients dominating it), with the others and the total shown, would be the total less the others. So at least
 # one more setting of the row is hidden with it: the cheapest set of shown settings such that, for every hidden
-# setting, the others hidden hold at least protection_percent of its cost and of its records (an attacker knowing
-# costs are not negative then places it anywhere from 0 to it plus that much). Where no set does (one setting
+# setting, the others hidden hold at least protection_percent of its cost (an attacker knowing costs are not
+# negative then places it anywhere from 0 to it plus that much). Its records are not protected beyond rounding: a
+# small count's interval from the others' rounded counts already reaches 2 records either side, and a count hidden
+# for a dominated cost is not itself a secret (it is hidden as the cost is built on it). Where no set does (one setting
 # dwarfs the rest), every setting is hidden and the row's total with them (its count: everything built on it).
 # A row whose total is hidden by its own rules hides every setting, or they would add up to it.
 # table -> (the total's count, (each part's count and cost), the further counts hidden with the total)
@@ -256,7 +258,7 @@ def row_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str,
 
 def _cheapest_partners(hidden: np.ndarray, costs: np.ndarray, counts: np.ndarray, share: float) -> np.ndarray | None:
     """The least costly set of shown parts (ties: fewer records, then fewer parts) whose hiding leaves every hidden
-    part's cost and records uncertain by at least `share` of them; None where even hiding all does not."""
+    part's cost uncertain by at least `share` of it; None where even hiding all does not."""
     shown = [i for i in range(len(hidden)) if not hidden[i] and (costs[i] != 0 or counts[i] != 0)]
     best: tuple[float, float, int] | None = None
     chosen: np.ndarray | None = None
@@ -266,8 +268,7 @@ def _cheapest_partners(hidden: np.ndarray, costs: np.ndarray, counts: np.ndarray
             mask[list(subset)] = True
             at = np.flatnonzero(mask)
             cost_rest = costs[at].sum() - costs[at]
-            count_rest = counts[at].sum() - counts[at]
-            if np.all(cost_rest >= share * costs[at]) and np.all(count_rest >= share * counts[at]):
+            if np.all(cost_rest >= share * costs[at]):
                 key = (float(costs[list(subset)].sum()), float(counts[list(subset)].sum()), size)
                 if best is None or key < best:
                     best, chosen = key, mask & ~hidden

@@ -654,3 +654,54 @@ def count_intervals(published: Mapping[str, pd.DataFrame], round_to: int) -> lis
                 low = max(0.0, least) if len(hidden) == 1 else 0.0
                 out.append(Bounded(table, int(i), count, float(np.ceil(low - 1e-9)), float(np.floor(most + 1e-9))))
     return out
+
+
+# (f) Columns of one row that add up to another column of the same row (docs/metrics.md): gp_practice_cost's six
+# setting costs make its total cost, each cost shown at the rounded count of its own records (rule 3).
+# table -> (the total and its count, [each part and its count])
+SETTINGS = ("apc", "op", "ec", "cc", "mh", "chs")
+ROW_SUMS: dict[str, tuple[tuple[str, str], list[tuple[str, str]]]] = {
+    "gp_practice_cost": (("total_cost", "activity"), [(f"{s}_cost", f"{s}_activity") for s in SETTINGS]),
+}
+
+
+def row_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, known: Mapping[tuple[str, int, str], float] | None = None
+) -> list[Bounded]:
+    """For each hidden part of a row sum whose total is shown, the least and greatest value the total less the shown
+    parts allows, a hidden part being at least 0 (a practice's cost in a setting is not negative). A shown figure is
+    taken from `known` ((table, row, column) -> exact value: more than any file holds) where given, else as what it
+    says at its rounded count (`_total_interval`)."""
+    out: list[Bounded] = []
+    for table, ((total, total_count), parts) in ROW_SUMS.items():
+        if table not in published:
+            continue
+        frame = published[table]
+
+        for _, row in frame[frame[total].notna()].iterrows():
+            hidden = [figure for figure, _ in parts if pd.isna(row[figure])]
+            if not hidden:
+                continue
+            total_low, total_high = _stated(table, row, total, total_count, round_to, known)
+            shown = [_stated(table, row, f, count, round_to, known) for f, count in parts if pd.notna(row[f])]
+            rest_low = total_low - sum(high for _, high in shown)
+            rest_high = total_high - sum(low for low, _ in shown)
+            for figure in hidden:
+                low = max(0.0, rest_low) if len(hidden) == 1 else 0.0
+                out.append(Bounded(table, int(row.name), figure, low, rest_high))
+    return out
+
+
+def _stated(
+    table: str,
+    row: pd.Series,
+    figure: str,
+    count: str,
+    round_to: int,
+    known: Mapping[tuple[str, int, str], float] | None,
+) -> tuple[float, float]:
+    """Where a shown figure of a row lies: exactly its value in `known` where given, else `_total_interval`."""
+    if known is not None:
+        value = known[(table, int(row.name), figure)]
+        return value, value
+    return _total_interval(float(row[figure]), row[count], round_to)
