@@ -421,17 +421,20 @@ def test_no_hidden_count_can_be_narrowed_from_the_ics_count_beside_it(demo: Demo
 
 
 def _row_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
-    """Hidden parts of a row sum (a GP practice's cost in a setting) whose interval from the row's total less the
-    shown parts does not reach protection_percent beyond them either side, the attacker given every shown figure of
-    the row exactly: (parts checked, those narrowed)."""
+    """Hidden parts of a row sum (a GP practice's cost in a setting) whose interval from the row totals and the ICS's
+    cost in each setting (population_rates: the sum of the practices') does not reach protection_percent beyond them
+    either side, the attacker given every shown figure exactly: (parts checked, those narrowed)."""
     share = demo.rule.protection_percent / 100
     known = {}
     for table, ((total, _), parts) in attacker.ROW_SUMS.items():
         for figure in (total, *(f for f, _ in parts)):
             for i, value in demo.truth[table][figure].items():
                 known[(table, int(i), figure)] = float(value)
+        columns_table, _, _, column_value = attacker.COLUMN_SUMS[table]
+        for i, value in demo.truth[columns_table][column_value].items():
+            known[(columns_table, int(i), column_value)] = float(value)
     checked, narrow = 0, []
-    for claim in attacker.row_intervals(published, demo.rule.round_to, known):
+    for claim in attacker.grid_intervals(published, known):
         value = known[(claim.table, claim.row, claim.figure)]
         assert claim.low - 0.01 <= value <= claim.high + 0.01, claim  # the attacker's bounds are sound
         if value == 0:
@@ -443,10 +446,11 @@ def _row_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, li
 
 
 def test_no_hidden_setting_cost_of_a_gp_practice_is_its_total_less_the_settings_shown(demo: Demo) -> None:
-    """gp_practice_cost's six setting costs add up to its total cost, to the penny. A setting hidden (few records, or
-    one or two patients making up most of its cost) with the rest and the total shown would be the total less the
-    rest: a naive publication (small counts hidden alone) gives such costs back exactly; the published one must
-    leave every hidden setting cost at least protection_percent of room either side."""
+    """gp_practice_cost's six setting costs add up to its total cost, to the penny, and each setting's over the
+    practices to the ICS's in population_rates. A setting hidden (few records, or one or two patients making up most
+    of its cost) with the rest and the total shown would be the total less the rest: a naive publication (small
+    counts hidden alone) gives such costs back exactly; the published one must leave every hidden setting cost at
+    least protection_percent of room either side, rows and columns taken together."""
     _, naive_narrow = _row_narrow(demo, demo.naive())
     assert len(naive_narrow) > 10
     checked, narrow = _row_narrow(demo, demo.published)
