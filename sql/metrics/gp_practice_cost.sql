@@ -47,29 +47,29 @@
 --     patients), pounds; never published
 --   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
 --   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
---   apc_dominance_cost [dominance total of apc_activity] the practice's admitted care cost by size (each patient's, made
---     positive), pounds; never published
---   apc_dominance_largest [dominance largest of apc_activity] its costliest patient's admitted care cost, pounds; never published
+--   apc_dominance_cost [dominance total of apc_activity] the practice's admitted care cost by size (each
+--     patient's made positive), pounds; never published
+--   apc_dominance_largest [dominance largest of apc_activity] its costliest patient's there, pounds; never published
 --   apc_dominance_second [dominance second of apc_activity] the second costliest's, pounds; never published
---   op_dominance_cost [dominance total of op_activity] the practice's outpatient cost by size (each patient's, made
---     positive), pounds; never published
---   op_dominance_largest [dominance largest of op_activity] its costliest patient's outpatient cost, pounds; never published
+--   op_dominance_cost [dominance total of op_activity] the practice's outpatient cost by size (each
+--     patient's made positive), pounds; never published
+--   op_dominance_largest [dominance largest of op_activity] its costliest patient's there, pounds; never published
 --   op_dominance_second [dominance second of op_activity] the second costliest's, pounds; never published
---   ec_dominance_cost [dominance total of ec_activity] the practice's emergency care cost by size (each patient's, made
---     positive), pounds; never published
---   ec_dominance_largest [dominance largest of ec_activity] its costliest patient's emergency care cost, pounds; never published
+--   ec_dominance_cost [dominance total of ec_activity] the practice's emergency care cost by size (each
+--     patient's made positive), pounds; never published
+--   ec_dominance_largest [dominance largest of ec_activity] its costliest patient's there, pounds; never published
 --   ec_dominance_second [dominance second of ec_activity] the second costliest's, pounds; never published
---   cc_dominance_cost [dominance total of cc_activity] the practice's critical care cost by size (each patient's, made
---     positive), pounds; never published
---   cc_dominance_largest [dominance largest of cc_activity] its costliest patient's critical care cost, pounds; never published
+--   cc_dominance_cost [dominance total of cc_activity] the practice's critical care cost by size (each
+--     patient's made positive), pounds; never published
+--   cc_dominance_largest [dominance largest of cc_activity] its costliest patient's there, pounds; never published
 --   cc_dominance_second [dominance second of cc_activity] the second costliest's, pounds; never published
---   mh_dominance_cost [dominance total of mh_activity] the practice's mental health cost by size (each patient's, made
---     positive), pounds; never published
---   mh_dominance_largest [dominance largest of mh_activity] its costliest patient's mental health cost, pounds; never published
+--   mh_dominance_cost [dominance total of mh_activity] the practice's mental health cost by size (each
+--     patient's made positive), pounds; never published
+--   mh_dominance_largest [dominance largest of mh_activity] its costliest patient's there, pounds; never published
 --   mh_dominance_second [dominance second of mh_activity] the second costliest's, pounds; never published
---   chs_dominance_cost [dominance total of chs_activity] the practice's community health service cost by size (each patient's, made
---     positive), pounds; never published
---   chs_dominance_largest [dominance largest of chs_activity] its costliest patient's community health service cost, pounds; never published
+--   chs_dominance_cost [dominance total of chs_activity] the practice's community health service cost by size (each
+--     patient's made positive), pounds; never published
+--   chs_dominance_largest [dominance largest of chs_activity] its costliest patient's there, pounds; never published
 --   chs_dominance_second [dominance second of chs_activity] the second costliest's, pounds; never published
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
