@@ -238,15 +238,16 @@ def row_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str,
     more = np.zeros_like(hidden)
     whole_more = np.zeros_like(whole)
     share = rule.protection_percent / 100
+    something = (costs != 0) | (counts != 0)  # a setting of no records and no cost stays a zero
     for row in range(table.num_rows):
         if whole[row]:
-            more[row] = ~hidden[row]
+            more[row] = ~hidden[row] & something[row]
             continue
         if not hidden[row].any():
             continue
         extra = _cheapest_partners(hidden[row], costs[row], counts[row], share)
         if extra is None:
-            more[row], whole_more[row] = ~hidden[row], True
+            more[row], whole_more[row] = ~hidden[row] & something[row], True
         else:
             more[row] = extra
     out = {c: more[:, i] for i, (c, _) in enumerate(parts)}
