@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain
+from itertools import chain, combinations
 from pathlib import Path
 
 import highspy
@@ -246,6 +246,83 @@ def ics_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str,
     is_total = [v == total for v in table[level].to_pylist()]
     wanting = {g for g, hid, whole in zip(groups, own, is_total, strict=True) if hid and not whole}
     return {count: np.array([whole and g in wanting for g, whole in zip(groups, is_total, strict=True)], dtype=bool)}
+
+
+# Columns of one row that add up to another column of the same row (issue 16i): gp_practice_cost's six setting costs
+# make its total_cost, to the penny (each shown at its own rounded count, so to within a few records' worth), and
+# its setting counts its activity. A setting's cost hidden by a rule of its own (a small count of records, or one or
+# two patients dominating it), with the others and the total shown, would be the total less the others. So at least
+# one more setting of the row is hidden with it: the cheapest set of shown settings such that, for every hidden
+# setting, the others hidden hold at least protection_percent of its cost (an attacker knowing costs are not
+# negative then places it anywhere from 0 to it plus that much). Its records are not protected beyond rounding: a
+# small count's interval from the others' rounded counts already reaches 2 records either side, and a count hidden
+# for a dominated cost is not itself a secret (it is hidden as the cost is built on it). Where no set does (one setting
+# dwarfs the rest), every setting is hidden and the row's total with them (its count: everything built on it).
+# A row whose total is hidden by its own rules hides every setting, or they would add up to it.
+# table -> (the total's count, (each part's count and cost), the further counts hidden with the total)
+ROW_TOTALS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+    "gp_practice_cost": (
+        "activity",
+        tuple((f"{s}_activity", f"{s}_cost") for s in ("apc", "op", "ec", "cc", "mh", "chs")),
+        ("patients",),
+    ),
+}
+
+
+def row_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str, np.ndarray]:
+    """For a table of ROW_TOTALS, the rows of each part's count (and of the total's) to hide beyond their own rules,
+    chosen row by row as ROW_TOTALS says. Empty for any other table."""
+    if name not in ROW_TOTALS or not rule.enabled:
+        return {}
+    total, parts, with_total = ROW_TOTALS[name]
+    own = suppression.primary_hidden(table, catalog.metric(name).columns, rule)
+    counts = np.column_stack([np.nan_to_num(_floats(table[c])) for c, _ in parts])
+    costs = np.column_stack([np.abs(np.nan_to_num(_floats(table[v]))) for _, v in parts])
+    hidden = np.column_stack([np.asarray(own[c].to_pylist(), dtype=bool) for c, _ in parts])
+    whole = np.asarray(own[total].to_pylist(), dtype=bool)
+    more = np.zeros_like(hidden)
+    whole_more = np.zeros_like(whole)
+    share = rule.protection_percent / 100
+    something = (costs != 0) | (counts != 0)  # a setting of no records and no cost stays a zero
+    for row in range(table.num_rows):
+        if whole[row]:
+            more[row] = ~hidden[row] & something[row]
+            continue
+        if not hidden[row].any():
+            continue
+        extra = _cheapest_partners(hidden[row], costs[row], counts[row], share)
+        if extra is None:
+            more[row], whole_more[row] = ~hidden[row] & something[row], True
+        else:
+            more[row] = extra
+    out = {c: more[:, i] for i, (c, _) in enumerate(parts)}
+    out[total] = whole_more
+    for count in with_total:
+        out[count] = whole_more
+    return out
+
+
+def _cheapest_partners(hidden: np.ndarray, costs: np.ndarray, counts: np.ndarray, share: float) -> np.ndarray | None:
+    """The least costly set of shown parts (ties: fewer records, then fewer parts) whose hiding leaves every hidden
+    part's cost uncertain by at least `share` of it; None where even hiding all does not."""
+    shown = [i for i in range(len(hidden)) if not hidden[i] and (costs[i] != 0 or counts[i] != 0)]
+    best: tuple[float, float, int] | None = None
+    chosen: np.ndarray | None = None
+    for size in range(len(shown) + 1):
+        for subset in combinations(shown, size):
+            mask = hidden.copy()
+            mask[list(subset)] = True
+            at = np.flatnonzero(mask)
+            cost_rest = costs[at].sum() - costs[at]
+            if np.all(cost_rest >= share * costs[at]):
+                key = (float(costs[list(subset)].sum()), float(counts[list(subset)].sum()), size)
+                if best is None or key < best:
+                    best, chosen = key, mask & ~hidden
+    return chosen
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.cast(column, pa.float64()).to_pylist(), dtype=float)
 
 
 # Costs stated again outside the margins (issue 16g): clinical_support's pharmacy, imaging and pathology cost per case

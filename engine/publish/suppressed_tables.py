@@ -67,15 +67,16 @@ def _hidden_beyond_rules(
     name: str, table: pa.Table, rule: SuppressionRule, outcome: secondary.SecondaryOutcome | None
 ) -> dict[str, np.ndarray]:
     """Rows of each count of `name` that secondary suppression hides beyond the table's own rules: the integer
-    program's choice, the rows that restate a hidden cost or roll a hidden quarter up (more_hidden), and pathway_cost's
-    ICS partners."""
+    program's choice, the rows that restate a hidden cost or roll a hidden quarter up (more_hidden), pathway_cost's
+    ICS partners and the settings hidden with a hidden setting of gp_practice_cost's row (row_partners)."""
     more: dict[str, np.ndarray] = {}
     if outcome is not None:
         if name in outcome.hidden:
             rows = np.asarray(outcome.hidden[name], dtype=bool)
             more = {c: rows for c in secondary.hidden_counts(name)}
         more = _either(more, outcome.more_hidden.get(name, {}))
-    return _either(more, secondary.ics_partners(name, table, rule))
+    more = _either(more, secondary.ics_partners(name, table, rule))
+    return _either(more, secondary.row_partners(name, table, rule))
 
 
 def _either(first: dict[str, np.ndarray], second: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

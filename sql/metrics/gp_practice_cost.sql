@@ -7,7 +7,10 @@
 --   used no care too); cost per patient divides by the patients seen. Rates are crude: a practice with older
 --   patients will cost more. Rows add up to every pound loaded. The district is where most of the practice's
 --   patients live. A practice whose cost one or two of its patients make up most of (a small practice with one very
---   costly patient) is hidden whole, by the dominance rule; its cost in each setting is not checked on its own.
+--   costly patient) is hidden whole, by the dominance rule. Its cost in each setting is checked on its own too: a
+--   setting with few records, or whose cost one or two patients make up most of (one long critical care stay), is
+--   blank with its records, and so is at least one more setting of the row (the cheapest that leaves each blank one
+--   uncertain by the protection percentage), so the blank cost is not the total less the settings shown.
 -- Columns:
 --   fin_year [key] financial year
 --   gp_practice [key] GP practice code; UNKNOWN for records without one
@@ -16,12 +19,18 @@
 --   patients [count] different patients who used care
 --   activity [count] activity records
 --   total_cost [total from activity] cost, pounds
---   apc_cost [total from activity] admitted care cost, pounds
---   op_cost [total from activity] outpatient cost, pounds
---   ec_cost [total from activity] emergency care cost, pounds
---   cc_cost [total from activity] critical care cost, pounds
---   mh_cost [total from activity] mental health cost, pounds
---   chs_cost [total from activity] community health service cost, pounds
+--   apc_activity [count] admitted care episodes
+--   apc_cost [total from apc_activity] admitted care cost, pounds
+--   op_activity [count] outpatient attendances
+--   op_cost [total from op_activity] outpatient cost, pounds
+--   ec_activity [count] emergency care attendances
+--   ec_cost [total from ec_activity] emergency care cost, pounds
+--   cc_activity [count] critical care periods
+--   cc_cost [total from cc_activity] critical care cost, pounds
+--   mh_activity [count] mental health contacts and bed day records
+--   mh_cost [total from mh_activity] mental health cost, pounds
+--   chs_activity [count] community health service contacts
+--   chs_cost [total from chs_activity] community health service cost, pounds
 --   cost_per_patient [from patients] total_cost / patients, pounds
 --   cost_per_registered_patient [total from activity] total_cost / registered_patients, pounds
 --   ics_patients [count] patients of every known practice
@@ -38,11 +47,41 @@
 --     patients), pounds; never published
 --   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
 --   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   apc_dominance_cost [dominance total of apc_activity] the practice's admitted care cost by size (each
+--     patient's made positive), pounds; never published
+--   apc_dominance_largest [dominance largest of apc_activity] its costliest patient's there, pounds; never published
+--   apc_dominance_second [dominance second of apc_activity] the second costliest's, pounds; never published
+--   op_dominance_cost [dominance total of op_activity] the practice's outpatient cost by size (each
+--     patient's made positive), pounds; never published
+--   op_dominance_largest [dominance largest of op_activity] its costliest patient's there, pounds; never published
+--   op_dominance_second [dominance second of op_activity] the second costliest's, pounds; never published
+--   ec_dominance_cost [dominance total of ec_activity] the practice's emergency care cost by size (each
+--     patient's made positive), pounds; never published
+--   ec_dominance_largest [dominance largest of ec_activity] its costliest patient's there, pounds; never published
+--   ec_dominance_second [dominance second of ec_activity] the second costliest's, pounds; never published
+--   cc_dominance_cost [dominance total of cc_activity] the practice's critical care cost by size (each
+--     patient's made positive), pounds; never published
+--   cc_dominance_largest [dominance largest of cc_activity] its costliest patient's there, pounds; never published
+--   cc_dominance_second [dominance second of cc_activity] the second costliest's, pounds; never published
+--   mh_dominance_cost [dominance total of mh_activity] the practice's mental health cost by size (each
+--     patient's made positive), pounds; never published
+--   mh_dominance_largest [dominance largest of mh_activity] its costliest patient's there, pounds; never published
+--   mh_dominance_second [dominance second of mh_activity] the second costliest's, pounds; never published
+--   chs_dominance_cost [dominance total of chs_activity] the practice's community health service cost by size (each
+--     patient's made positive), pounds; never published
+--   chs_dominance_largest [dominance largest of chs_activity] its costliest patient's there, pounds; never published
+--   chs_dominance_second [dominance second of chs_activity] the second costliest's, pounds; never published
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
            sum(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
            sum(CASE WHEN setting = 'all' THEN records ELSE 0 END) AS activity,
            sum(CASE WHEN setting = 'all' THEN total_cost ELSE 0 END) AS total_cost,
+           sum(CASE WHEN setting = 'apc' THEN records ELSE 0 END) AS apc_activity,
+           sum(CASE WHEN setting = 'op' THEN records ELSE 0 END) AS op_activity,
+           sum(CASE WHEN setting = 'ec' THEN records ELSE 0 END) AS ec_activity,
+           sum(CASE WHEN setting = 'cc' THEN records ELSE 0 END) AS cc_activity,
+           sum(CASE WHEN setting = 'mh' THEN records ELSE 0 END) AS mh_activity,
+           sum(CASE WHEN setting = 'chs' THEN records ELSE 0 END) AS chs_activity,
            sum(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
            sum(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
            sum(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
@@ -64,22 +103,34 @@ with_lists AS (
     FROM practice_totals AS t
     LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
 ),
-practice_patients AS (
+patient_settings AS (
     -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
-    -- stricter) at their practice, by size, ranked: the contributors of the dominance rule.
-    SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, abs(total_cost) AS cost,
-           ROW_NUMBER() OVER (
-               PARTITION BY fin_year, coalesce(gp_practice, 'UNKNOWN') ORDER BY abs(total_cost) DESC
-           ) AS position
-    FROM patient_cost
-    WHERE total_cost <> 0
+    -- stricter) at their practice, over all settings and in each: the contributors of the dominance rule.
+    SELECT p.fin_year, coalesce(p.gp_practice, 'UNKNOWN') AS gp_practice, s.setting,
+           abs(CASE s.setting WHEN 'all' THEN p.total_cost
+                WHEN 'apc' THEN p.apc_cost
+                WHEN 'op' THEN p.op_cost
+                WHEN 'ec' THEN p.ec_cost
+                WHEN 'cc' THEN p.cc_cost
+                WHEN 'mh' THEN p.mh_cost
+                WHEN 'chs' THEN p.chs_cost
+               END) AS cost
+    FROM patient_cost AS p
+    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
+),
+practice_patients AS (
+    -- by size, ranked within the practice and setting
+    SELECT fin_year, gp_practice, setting, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
+    FROM patient_settings
+    WHERE cost <> 0
 ),
 practice_dominance AS (
-    SELECT fin_year, gp_practice, sum(cost) AS cost,
+    SELECT fin_year, gp_practice, setting, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
            coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
     FROM practice_patients
-    GROUP BY fin_year, gp_practice
+    GROUP BY fin_year, gp_practice, setting
 ),
 ics AS (
     SELECT fin_year,
@@ -92,7 +143,8 @@ ics AS (
     GROUP BY fin_year
 )
 SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients, w.activity, w.total_cost,
-       w.apc_cost, w.op_cost, w.ec_cost, w.cc_cost, w.mh_cost, w.chs_cost,
+       w.apc_activity, w.apc_cost, w.op_activity, w.op_cost, w.ec_activity, w.ec_cost, w.cc_activity, w.cc_cost,
+       w.mh_activity, w.mh_cost, w.chs_activity, w.chs_cost,
        CASE WHEN w.patients > 0 THEN CAST(w.total_cost AS DOUBLE) / NULLIF(w.patients, 0) END AS cost_per_patient,
        CASE WHEN w.registered_patients > 0 THEN CAST(w.total_cost AS DOUBLE) / NULLIF(w.registered_patients, 0) END
            AS cost_per_registered_patient,
@@ -109,9 +161,34 @@ SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients,
        s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
        dom.cost AS patients_dominance_cost, dom.largest AS patients_dominance_largest,
-       dom.second AS patients_dominance_second
+       dom.second AS patients_dominance_second,
+       apc_dom.cost AS apc_dominance_cost, apc_dom.largest AS apc_dominance_largest,
+       apc_dom.second AS apc_dominance_second,
+       op_dom.cost AS op_dominance_cost, op_dom.largest AS op_dominance_largest,
+       op_dom.second AS op_dominance_second,
+       ec_dom.cost AS ec_dominance_cost, ec_dom.largest AS ec_dominance_largest,
+       ec_dom.second AS ec_dominance_second,
+       cc_dom.cost AS cc_dominance_cost, cc_dom.largest AS cc_dominance_largest,
+       cc_dom.second AS cc_dominance_second,
+       mh_dom.cost AS mh_dominance_cost, mh_dom.largest AS mh_dominance_largest,
+       mh_dom.second AS mh_dominance_second,
+       chs_dom.cost AS chs_dominance_cost, chs_dom.largest AS chs_dominance_largest,
+       chs_dom.second AS chs_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year
-LEFT JOIN practice_dominance AS dom ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
+LEFT JOIN practice_dominance AS dom
+    ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice AND dom.setting = 'all'
+LEFT JOIN practice_dominance AS apc_dom
+    ON apc_dom.fin_year = w.fin_year AND apc_dom.gp_practice = w.gp_practice AND apc_dom.setting = 'apc'
+LEFT JOIN practice_dominance AS op_dom
+    ON op_dom.fin_year = w.fin_year AND op_dom.gp_practice = w.gp_practice AND op_dom.setting = 'op'
+LEFT JOIN practice_dominance AS ec_dom
+    ON ec_dom.fin_year = w.fin_year AND ec_dom.gp_practice = w.gp_practice AND ec_dom.setting = 'ec'
+LEFT JOIN practice_dominance AS cc_dom
+    ON cc_dom.fin_year = w.fin_year AND cc_dom.gp_practice = w.gp_practice AND cc_dom.setting = 'cc'
+LEFT JOIN practice_dominance AS mh_dom
+    ON mh_dom.fin_year = w.fin_year AND mh_dom.gp_practice = w.gp_practice AND mh_dom.setting = 'mh'
+LEFT JOIN practice_dominance AS chs_dom
+    ON chs_dom.fin_year = w.fin_year AND chs_dom.gp_practice = w.gp_practice AND chs_dom.setting = 'chs'
 CROSS JOIN results.refresh_parameters AS s

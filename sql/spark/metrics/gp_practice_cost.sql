@@ -8,6 +8,12 @@ WITH practice_totals AS (
     SUM(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
     SUM(CASE WHEN setting = 'all' THEN records ELSE 0 END) AS activity,
     SUM(CASE WHEN setting = 'all' THEN total_cost ELSE 0 END) AS total_cost,
+    SUM(CASE WHEN setting = 'apc' THEN records ELSE 0 END) AS apc_activity,
+    SUM(CASE WHEN setting = 'op' THEN records ELSE 0 END) AS op_activity,
+    SUM(CASE WHEN setting = 'ec' THEN records ELSE 0 END) AS ec_activity,
+    SUM(CASE WHEN setting = 'cc' THEN records ELSE 0 END) AS cc_activity,
+    SUM(CASE WHEN setting = 'mh' THEN records ELSE 0 END) AS mh_activity,
+    SUM(CASE WHEN setting = 'chs' THEN records ELSE 0 END) AS chs_activity,
     SUM(CASE WHEN setting = 'apc' THEN total_cost ELSE 0 END) AS apc_cost,
     SUM(CASE WHEN setting = 'op' THEN total_cost ELSE 0 END) AS op_cost,
     SUM(CASE WHEN setting = 'ec' THEN total_cost ELSE 0 END) AS ec_cost,
@@ -41,29 +47,61 @@ WITH practice_totals AS (
   FROM practice_totals AS t
   LEFT JOIN ref_gp_list_size AS l
     ON l.gp_practice = t.gp_practice
+), patient_settings AS (
+  SELECT
+    p.fin_year,
+    COALESCE(p.gp_practice, 'UNKNOWN') AS gp_practice,
+    s.setting,
+    ABS(
+      CASE s.setting
+        WHEN 'all'
+        THEN p.total_cost
+        WHEN 'apc'
+        THEN p.apc_cost
+        WHEN 'op'
+        THEN p.op_cost
+        WHEN 'ec'
+        THEN p.ec_cost
+        WHEN 'cc'
+        THEN p.cc_cost
+        WHEN 'mh'
+        THEN p.mh_cost
+        WHEN 'chs'
+        THEN p.chs_cost
+      END
+    ) AS cost
+  FROM patient_cost AS p
+  CROSS JOIN VALUES
+    ('all'),
+    ('apc'),
+    ('op'),
+    ('ec'),
+    ('cc'),
+    ('mh'),
+    ('chs') AS s(setting)
 ), practice_patients AS (
   SELECT
     fin_year,
-    COALESCE(gp_practice, 'UNKNOWN') AS gp_practice,
-    ABS(total_cost) AS cost,
-    ROW_NUMBER() OVER (
-      PARTITION BY fin_year, COALESCE(gp_practice, 'UNKNOWN')
-      ORDER BY ABS(total_cost) DESC
-    ) AS position
-  FROM patient_cost
+    gp_practice,
+    setting,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
+  FROM patient_settings
   WHERE
-    total_cost <> 0
+    cost <> 0
 ), practice_dominance AS (
   SELECT
     fin_year,
     gp_practice,
+    setting,
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
     COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
   FROM practice_patients
   GROUP BY
     fin_year,
-    gp_practice
+    gp_practice,
+    setting
 ), ics AS (
   SELECT
     fin_year,
@@ -85,11 +123,17 @@ SELECT
   w.patients,
   w.activity,
   w.total_cost,
+  w.apc_activity,
   w.apc_cost,
+  w.op_activity,
   w.op_cost,
+  w.ec_activity,
   w.ec_cost,
+  w.cc_activity,
   w.cc_cost,
+  w.mh_activity,
   w.mh_cost,
+  w.chs_activity,
   w.chs_cost,
   CASE
     WHEN w.patients > 0
@@ -128,12 +172,56 @@ SELECT
   dom.second AS dominance_second,
   dom.cost AS patients_dominance_cost,
   dom.largest AS patients_dominance_largest,
-  dom.second AS patients_dominance_second
+  dom.second AS patients_dominance_second,
+  apc_dom.cost AS apc_dominance_cost,
+  apc_dom.largest AS apc_dominance_largest,
+  apc_dom.second AS apc_dominance_second,
+  op_dom.cost AS op_dominance_cost,
+  op_dom.largest AS op_dominance_largest,
+  op_dom.second AS op_dominance_second,
+  ec_dom.cost AS ec_dominance_cost,
+  ec_dom.largest AS ec_dominance_largest,
+  ec_dom.second AS ec_dominance_second,
+  cc_dom.cost AS cc_dominance_cost,
+  cc_dom.largest AS cc_dominance_largest,
+  cc_dom.second AS cc_dominance_second,
+  mh_dom.cost AS mh_dominance_cost,
+  mh_dom.largest AS mh_dominance_largest,
+  mh_dom.second AS mh_dominance_second,
+  chs_dom.cost AS chs_dominance_cost,
+  chs_dom.largest AS chs_dominance_largest,
+  chs_dom.second AS chs_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d
   ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i
   ON i.fin_year = w.fin_year
 LEFT JOIN practice_dominance AS dom
-  ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
+  ON dom.fin_year = w.fin_year
+  AND dom.gp_practice = w.gp_practice
+  AND dom.setting = 'all'
+LEFT JOIN practice_dominance AS apc_dom
+  ON apc_dom.fin_year = w.fin_year
+  AND apc_dom.gp_practice = w.gp_practice
+  AND apc_dom.setting = 'apc'
+LEFT JOIN practice_dominance AS op_dom
+  ON op_dom.fin_year = w.fin_year
+  AND op_dom.gp_practice = w.gp_practice
+  AND op_dom.setting = 'op'
+LEFT JOIN practice_dominance AS ec_dom
+  ON ec_dom.fin_year = w.fin_year
+  AND ec_dom.gp_practice = w.gp_practice
+  AND ec_dom.setting = 'ec'
+LEFT JOIN practice_dominance AS cc_dom
+  ON cc_dom.fin_year = w.fin_year
+  AND cc_dom.gp_practice = w.gp_practice
+  AND cc_dom.setting = 'cc'
+LEFT JOIN practice_dominance AS mh_dom
+  ON mh_dom.fin_year = w.fin_year
+  AND mh_dom.gp_practice = w.gp_practice
+  AND mh_dom.setting = 'mh'
+LEFT JOIN practice_dominance AS chs_dom
+  ON chs_dom.fin_year = w.fin_year
+  AND chs_dom.gp_practice = w.gp_practice
+  AND chs_dom.setting = 'chs'
 CROSS JOIN results.refresh_parameters AS s;

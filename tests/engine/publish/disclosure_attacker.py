@@ -978,4 +978,110 @@ def count_lp_intervals(
                     float(np.floor(bounds[1] + 1e-6)),
                 )
             )
+
+
+# (h) Columns of one row that add up to another column of the same row (docs/metrics.md): gp_practice_cost's six
+# setting costs make its total cost, each cost shown at the rounded count of its own records (rule 3).
+# table -> (the total and its count, [each part and its count])
+SETTINGS = ("apc", "op", "ec", "cc", "mh", "chs")
+ROW_SUMS: dict[str, tuple[tuple[str, str], list[tuple[str, str]]]] = {
+    "gp_practice_cost": (("total_cost", "activity"), [(f"{s}_cost", f"{s}_activity") for s in SETTINGS]),
+}
+
+
+def row_intervals(
+    published: Mapping[str, pd.DataFrame], round_to: int, known: Mapping[tuple[str, int, str], float] | None = None
+) -> list[Bounded]:
+    """For each hidden part of a row sum whose total is shown, the least and greatest value the total less the shown
+    parts allows, a hidden part being at least 0 (a practice's cost in a setting is not negative). A shown figure is
+    taken from `known` ((table, row, column) -> exact value: more than any file holds) where given, else as what it
+    says at its rounded count (`_total_interval`)."""
+    out: list[Bounded] = []
+    for table, ((total, total_count), parts) in ROW_SUMS.items():
+        if table not in published:
+            continue
+        frame = published[table]
+
+        for _, row in frame[frame[total].notna()].iterrows():
+            hidden = [figure for figure, _ in parts if pd.isna(row[figure])]
+            if not hidden:
+                continue
+            total_low, total_high = _stated(table, row, total, total_count, round_to, known)
+            shown = [_stated(table, row, f, count, round_to, known) for f, count in parts if pd.notna(row[f])]
+            rest_low = total_low - sum(high for _, high in shown)
+            rest_high = total_high - sum(low for low, _ in shown)
+            for figure in hidden:
+                low = max(0.0, rest_low) if len(hidden) == 1 else 0.0
+                out.append(Bounded(table, int(row.name), figure, low, rest_high))
+    return out
+
+
+def _stated(
+    table: str,
+    row: pd.Series,
+    figure: str,
+    count: str,
+    round_to: int,
+    known: Mapping[tuple[str, int, str], float] | None,
+) -> tuple[float, float]:
+    """Where a shown figure of a row lies: exactly its value in `known` where given, else `_total_interval`."""
+    if known is not None:
+        value = known[(table, int(row.name), figure)]
+        return value, value
+    return _total_interval(float(row[figure]), row[count], round_to)
+
+
+# population_rates' ICS row of a setting is the ICS's cost in it: every practice's cost in that setting added up.
+# table -> (the table of the column totals, the column naming its ICS rows and its value, the setting column)
+COLUMN_SUMS = {"gp_practice_cost": ("population_rates", ("area_type", "ics"), "setting", "total_cost")}
+
+
+def grid_intervals(published: Mapping[str, pd.DataFrame], known: Mapping[tuple[str, int, str], float]) -> list[Bounded]:
+    """The row sums of ROW_SUMS and the column sums of COLUMN_SUMS together: for each hidden part, the least and
+    greatest value it can have (a linear program per bound, HiGHS), every part at least 0, every shown figure (and
+    the ICS's) exact from `known`, (table, row, column) -> value."""
+    out: list[Bounded] = []
+    for table, ((total, _), parts) in ROW_SUMS.items():
+        if table not in published:
+            continue
+        frame = published[table]
+        columns_table, (area, ics), setting, value = COLUMN_SUMS[table]
+        ics_rows = published[columns_table][published[columns_table][area] == ics]
+        for year, rows in frame.groupby("fin_year"):
+            hidden = [(int(i), f) for i in rows.index for f, _ in parts if pd.isna(rows.at[i, f])]
+            if not hidden:
+                continue
+            at = {h: k for k, h in enumerate(hidden)}
+            equations: list[tuple[list[int], float]] = []
+            for i in rows.index[rows[total].notna()]:
+                cols = [at[(int(i), f)] for f, _ in parts if (int(i), f) in at]
+                shown = sum(known[(table, int(i), f)] for f, _ in parts if (int(i), f) not in at)
+                if cols:
+                    equations.append((cols, known[(table, int(i), total)] - shown))
+            for j in ics_rows.index[(ics_rows["fin_year"] == year) & ics_rows[value].notna()]:
+                figure = f"{ics_rows.at[j, setting]}_cost"
+                if figure not in dict(parts):
+                    continue
+                cols = [at[(int(i), figure)] for i in rows.index if (int(i), figure) in at]
+                shown = sum(known[(table, int(i), figure)] for i in rows.index if (int(i), figure) not in at)
+                if cols:
+                    equations.append((cols, known[(columns_table, int(j), value)] - shown))
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            for _ in hidden:
+                h.addVar(0.0, highspy.kHighsInf)
+            for cols, rhs in equations:
+                h.addRow(rhs, rhs, len(cols), np.array(cols, dtype=np.int32), np.ones(len(cols)))
+            n = len(hidden)
+            for (i, figure), k in at.items():
+                ends = []
+                for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                    cost = np.zeros(n)
+                    cost[k] = 1.0
+                    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+                    h.changeObjectiveSense(sense)
+                    h.run()
+                    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                    ends.append(h.getInfo().objective_function_value if optimal else [0.0, np.inf][len(ends)])
+                out.append(Bounded(table, i, figure, ends[0], ends[1]))
     return out

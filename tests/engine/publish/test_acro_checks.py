@@ -220,6 +220,105 @@ def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> No
     assert not _shown(flags, _by_cost(full[full["activity"] >= rule.smallest_shown]), cell, DOMINANCE).empty
 
 
+PRACTICE = ["fin_year", "gp_practice"]
+PRACTICE_SETTINGS = ("apc", "op", "ec", "cc", "mh", "chs")
+
+
+def practice_records(con: Any) -> pd.DataFrame:
+    """Each loaded activity record with its cost, at its patient's GP practice as gp_practice_cost's About defines
+    it (the practice of the patient's latest record with one, ties by code; a record without a pseudonym at its
+    own; UNKNOWN without one), read from the loaded records, not from any result table. `org_code` holds the
+    setting, as ACRO's crosstab columns, and a copy of every record under `all` stands for the whole practice."""
+    activity = con.sql(
+        "SELECT setting, org_code, fin_year, record_id, patient_id, gp_practice, "
+        "CASE WHEN setting = 'apc' THEN coalesce(admission_date, event_date) ELSE event_date END AS start_date "
+        "FROM activity"
+    ).df()
+    lines = con.sql("SELECT setting, org_code, record_id, CAST(cost AS DOUBLE) AS cost FROM cost_lines").df()
+    keys = ["setting", "org_code", "record_id"]
+    records = activity.merge(lines.groupby(keys, as_index=False)["cost"].sum(), on=keys, how="left")
+    records = records.fillna({"cost": 0.0})
+    known = records[records["patient_id"].notna() & records["gp_practice"].notna()]
+    latest = known.groupby(["fin_year", "patient_id", "gp_practice"], as_index=False)["start_date"].max()
+    latest = latest.sort_values(["start_date", "gp_practice"], ascending=[False, True], na_position="last")
+    practice = latest.drop_duplicates(["fin_year", "patient_id"])[["fin_year", "patient_id", "gp_practice"]]
+    linked = records[records["patient_id"].notna()].drop(columns="gp_practice")
+    linked = linked.merge(practice, on=["fin_year", "patient_id"], how="left")
+    records = pd.concat([linked, records[records["patient_id"].isna()]], ignore_index=True)
+    records["gp_practice"] = records["gp_practice"].fillna("UNKNOWN")
+    records["provider"] = records["org_code"]
+    every = pd.concat([records, records.assign(setting="all")], ignore_index=True)
+    return every.assign(org_code=every["setting"], record_id=every["provider"] + " " + every["record_id"])
+
+
+def _practice_cells(published: pd.DataFrame) -> pd.DataFrame:
+    """One row per practice and setting of gp_practice_cost (setting `all`: the whole practice), its cost and
+    records, named as _shown reads a provider cell."""
+    parts = [published.assign(org_code="all", cost=published["total_cost"], records=published["activity"])]
+    parts += [
+        published.assign(org_code=s, cost=published[f"{s}_cost"], records=published[f"{s}_activity"])
+        for s in PRACTICE_SETTINGS
+    ]
+    return pd.concat(parts, ignore_index=True)[[*PRACTICE, "org_code", "cost", "records"]].rename(
+        columns={"cost": "total_cost"}
+    )
+
+
+def judge_practices(config: IcsConfig) -> dict[str, Any]:
+    """ACRO's threshold (one row per record) and nk and p% checks (one row per patient, by size) on each GP
+    practice's cost in each setting and over all settings, and the published and full gp_practice_cost as cells."""
+    rule = SuppressionRule.from_config(config.suppression)
+    logging.getLogger("acro").setLevel(logging.WARNING)
+    with closing(open_store(config, read_only=True)) as store:
+        records = practice_records(store.con)
+        published = _practice_cells(store.con.sql("SELECT * FROM published.gp_practice_cost").df())
+        full = _practice_cells(store.con.sql("SELECT * FROM results.gp_practice_cost").df())
+    ours = _acro_config(rule)
+    return {
+        "rule": rule,
+        "records": records,
+        "published": published,
+        "full": full,
+        "threshold": _flags(records.assign(cost=records["cost"].abs()), PRACTICE, ours, margins=False),
+        "dominance": _flags(contributions(records, PRACTICE), PRACTICE, ours, margins=False),
+    }
+
+
+def _assert_no_practice_leaks(judged: dict[str, Any]) -> None:
+    """Every practice and setting ACRO flags has its cost blank in the published table; and ACRO judged the records
+    the table was built from (every shown count within rounding of the records it was given)."""
+    published = judged["published"]
+    dominance = _shown(judged["dominance"], published.assign(ics_mean_cost=np.nan), PRACTICE, DOMINANCE)
+    assert dominance.empty, dominance.head(10).to_string()
+    threshold = _shown(judged["threshold"], published.assign(ics_mean_cost=np.nan), PRACTICE, (THRESHOLD,))
+    threshold = threshold[threshold["total_cost"] != 0]  # a zero stays a zero
+    assert threshold.empty, threshold.head(10).to_string()
+    records = judged["records"]
+    counted = records.assign(cell=_cell(records, PRACTICE)).groupby(["cell", "org_code"]).size().rename("counted")
+    shown = published[published["records"].notna() & (published["records"] > 0)].assign(
+        cell=lambda f: _cell(f, PRACTICE)
+    )
+    both = shown.merge(counted.reset_index(), on=["cell", "org_code"], how="left")
+    assert both["counted"].notna().all()
+    assert ((both["counted"] - both["records"]).abs() <= judged["rule"].round_to / 2).all()
+
+
+def test_acro_flags_no_published_gp_practice_cost_by_setting(refreshed_ics: Any) -> None:
+    """gp_practice_cost publishes each practice's cost in six settings beside its total: ACRO's own checks on each
+    (a contributor is a patient, their year's cost in the setting) flag practices whose critical care or mental
+    health cost rests on one or two patients, none of which may be published (on ff7f9ea, which checked only the
+    whole practice, most were)."""
+    judged = judge_practices(refreshed_ics[1])
+    flags = judged["dominance"]
+    assert _flagged(flags, DOMINANCE) > 10
+    # some of the cells it flags are not small: the count rule alone would have published them
+    full = judged["full"]
+    assert not _shown(
+        flags, full[full["records"] >= judged["rule"].smallest_shown].assign(ics_mean_cost=np.nan), PRACTICE, DOMINANCE
+    ).empty
+    _assert_no_practice_leaks(judged)
+
+
 def _by_cost(table: pd.DataFrame) -> pd.DataFrame:
     """One row per clinical_support row and cost, named as _shown reads a driver's cost and its ICS rate."""
     return pd.concat(
@@ -239,6 +338,7 @@ def test_acro_flags_no_published_cost_cell_at_scale_0_1(planted_ics_tenth: Any) 
     assert len(judged["records"]) > 100_000
     assert _flagged(judged["unit"], DOMINANCE) > 0 and _flagged(judged["driver"], DOMINANCE) > 0
     _assert_no_leaks(judged)
+    _assert_no_practice_leaks(judge_practices(planted_ics_tenth[1]))
 
 
 # --- generated records, built into tables as the engine builds them ---

@@ -327,6 +327,9 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     checked, counts_narrowed = _counts_narrowed(bigger, bigger.published)
     assert checked > 10_000
     assert counts_narrowed == []
+    # and within a row: a GP practice's hidden setting cost from its total less the settings shown
+    checked, narrow = _row_narrow(bigger, bigger.published)
+    assert checked > 0 and narrow == []
 
 
 def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
@@ -449,6 +452,31 @@ def _money_narrowed(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int
     return checked, narrow
 
 
+def _row_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
+    """Hidden parts of a row sum (a GP practice's cost in a setting) whose interval from the row totals and the ICS's
+    cost in each setting (population_rates: the sum of the practices') does not reach protection_percent beyond them
+    either side, the attacker given every shown figure exactly: (parts checked, those narrowed)."""
+    share = demo.rule.protection_percent / 100
+    known = {}
+    for table, ((total, _), parts) in attacker.ROW_SUMS.items():
+        for figure in (total, *(f for f, _ in parts)):
+            for i, value in demo.truth[table][figure].items():
+                known[(table, int(i), figure)] = float(value)
+        columns_table, _, _, column_value = attacker.COLUMN_SUMS[table]
+        for i, value in demo.truth[columns_table][column_value].items():
+            known[(columns_table, int(i), column_value)] = float(value)
+    checked, narrow = 0, []
+    for claim in attacker.grid_intervals(published, known):
+        value = known[(claim.table, claim.row, claim.figure)]
+        assert claim.low - 0.01 <= value <= claim.high + 0.01, claim  # the attacker's bounds are sound
+        if value == 0:
+            continue
+        checked += 1
+        if claim.high < value + share * abs(value) - 0.01 or claim.low > value - share * abs(value) + 0.01:
+            narrow.append(claim)
+    return checked, narrow
+
+
 def test_the_ics_money_attack_narrows_a_hidden_provider_beside_an_ics_rate() -> None:
     """A hand-built cell: provider A 100 records at £100 shown, provider B 7 records at £1,000 hidden, the ICS 107
     records (shown 105) at £158.88. B's cost is ICS rate x ICS count less A's rate x count, every count within 2:
@@ -525,3 +553,22 @@ def test_no_hidden_cost_can_be_pinned_down_from_a_service_line_year(demo: Demo) 
     checked, narrow = _too_narrow(demo, demo.published, targets=targets, lines=True)
     assert checked == len(targets)
     assert narrow == []
+
+
+def test_no_hidden_setting_cost_of_a_gp_practice_is_its_total_less_the_settings_shown(demo: Demo) -> None:
+    """gp_practice_cost's six setting costs add up to its total cost, to the penny, and each setting's over the
+    practices to the ICS's in population_rates. A setting hidden (few records, or one or two patients making up most
+    of its cost) with the rest and the total shown would be the total less the rest: a naive publication (small
+    counts hidden alone) gives such costs back exactly; the published one must leave every hidden setting cost at
+    least protection_percent of room either side, rows and columns taken together."""
+    _, naive_narrow = _row_narrow(demo, demo.naive())
+    assert len(naive_narrow) > 10
+    checked, narrow = _row_narrow(demo, demo.published)
+    assert checked > 10  # settings are hidden (for the dominance rule, on ff7f9ea none was) ...
+    assert narrow == []  # ... and none comes back from the total
+    # the attacker from the files alone (each figure at its rounded count) does no better
+    share = demo.rule.protection_percent / 100
+    for claim in attacker.row_intervals(demo.published, demo.rule.round_to):
+        value = float(demo.truth[claim.table].at[claim.row, claim.figure])
+        assert claim.low - 0.01 <= value <= claim.high + 0.01, claim
+        assert value == 0 or claim.high >= value * (1 + share) - 0.01, claim

@@ -305,4 +305,10 @@ def test_a_gp_practice_one_patient_dominates_is_hidden(refreshed: Store) -> None
     assert dominated_practice["dominance_cost"] == 50800 == dominated_practice["total_cost"]
     for column in ("activity", "patients", "total_cost", "cost_per_patient", "ratio_to_ics"):
         assert pd.isna(shown["P81003"][column]), column
+    # and its settings, which would add up to the total (a setting of no records stays a zero)
+    for setting in ("apc", "op", "ec", "cc", "mh", "chs"):
+        if dominated_practice[f"{setting}_activity"] or dominated_practice[f"{setting}_cost"]:
+            assert pd.isna(shown["P81003"][f"{setting}_cost"]), setting
+        else:
+            assert shown["P81003"][f"{setting}_cost"] == 0, setting
     assert shown["P81004"]["patients"] == 10 and shown["P81004"]["cost_per_patient"] == pytest.approx(1000)

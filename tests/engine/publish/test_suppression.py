@@ -211,10 +211,12 @@ def test_every_published_table_of_a_real_refresh_hides_its_small_counts(refreshe
                 for count in counts:
                     small = before[count.name] is None or 0 < before[count.name] < rule.smallest_shown
                     # secondary suppression hides rows of the tables in its margins and of those stating their costs
-                    # again, and ICS counts that would narrow a hidden provider count (any table)
+                    # again, parts of a row adding up to its total (and the total), and ICS counts that would narrow
+                    # a hidden provider count (any table)
                     secondary_hid = after[count.name] is None and (
                         metric.name in secondary.TABLES
                         or metric.name in secondary.RESTATED_COUNTS
+                        or metric.name in secondary.ROW_TOTALS
                         or count.name.startswith("ics_")
                     )
                     # hidden by the dominance rule (rule 5), in any table that carries its figures
