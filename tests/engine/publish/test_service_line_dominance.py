@@ -10,7 +10,6 @@ cells and the ICS cells are not dominated. ACRO's own nk and p% checks, run on t
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
