@@ -1,8 +1,9 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
 -- Grain: one row per family (unit_cost, driver_cost, spell_cost, spell_theatre, cc_cost, support_cost, service_cost,
---   service_cost_quarter or service_driver_cost), financial year, cell (setting, POD, TFC, HRG, cost driver, critical
---   care unit type or service line) and provider, for every cell with a contributor of non-zero cost.
--- Inputs: event_costs, activity, spells, service_records, ref_pod, ref_cost_driver
+--   service_cost_quarter, service_driver_cost, ward_cost or service_ward_cost), financial year, cell (setting, POD,
+--   TFC, HRG, cost driver, critical care unit type, service line or ward) and provider, for every cell with a
+--   contributor of non-zero cost.
+-- Inputs: event_costs, activity, cost_lines, spells, service_records, ref_pod, ref_cost_driver
 -- Published: no
 -- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
 --   its total and its largest two contributions; they come from the records, so they are worked out here and carried,
@@ -13,8 +14,11 @@
 --   clinical_support (support_cost: pharmacy, imaging and pathology cost by setting, POD and HRG, TFC blank),
 --   service_line_benchmark (service_cost: a service line's records' cost in the year, detail the service line;
 --   service_cost_quarter: in a quarter, detail service line|Q1 to Q4) and service_line_drivers
---   (service_driver_cost: their cost on one driver in the year, detail service line|driver); the service line cells
---   have setting, POD, TFC and HRG blank. A contributor is one patient, as UK Trusted Research Environments count
+--   (service_driver_cost: their cost on one driver in the year, detail service line|driver), ward_costs (ward_cost:
+--   ward care cost lines by the ward they name, every loaded line, detail the ward) and service_line_wards
+--   (service_ward_cost: a service line's records' ward care cost by ward, detail service line|ward); the service
+--   line and ward cells have setting, POD, TFC and HRG blank, and a ward cell's ICS figures are its provider's (a
+--   ward is the provider's own). A contributor is one patient, as UK Trusted Research Environments count
 --   them: a patient's several records in the cell (episodes, attendances, contacts, spells, periods) are one
 --   contribution, their costs added up, found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
@@ -22,19 +26,21 @@
 --   its magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same
 --   figures for the cell across every provider (the ICS cell, where a patient seen by two providers is still one
 --   contributor) protect the ICS cost per unit. Records are those of benchmark_inputs: loaded activity with a known
---   POD.
+--   POD (the ward families: every loaded ward care cost line, a line without an activity record a contributor of its
+--   own).
 -- Columns:
 --   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
 --     cost), spell_theatre (a spell's theatre cost), cc_cost (a critical care period's cost), support_cost (its
 --     pharmacy, imaging or pathology cost, TFC blank), service_cost or service_cost_quarter (a service line record's
---     cost in the year or quarter) or service_driver_cost (its cost on one driver)
+--     cost in the year or quarter), service_driver_cost (its cost on one driver), ward_cost (a record's ward care cost
+--     on a ward) or service_ward_cost (a service line record's)
 --   fin_year [key] financial year
---   setting [key] apc, op, ec, cc, mh or chs; blank for the service line families
+--   setting [key] apc, op, ec, cc, mh or chs; blank for the service line and ward families
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
 --   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost, the service line (with
---     |quarter or |driver) for the service line families; blank for the others
+--     |quarter, |driver or |ward) for the service line families, the ward for ward_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -126,6 +132,10 @@ kinds AS (
         FROM ref_cost_driver
         UNION ALL
         SELECT 'service_cost_quarter' AS family, '' AS detail, 4 AS support
+        UNION ALL
+        SELECT 'ward_cost' AS family, '' AS detail, 5 AS support
+        UNION ALL
+        SELECT 'service_ward_cost' AS family, '' AS detail, 6 AS support
     ) AS kind_list
 ),
 service_periods AS (
@@ -141,6 +151,40 @@ service_periods AS (
         FROM service_records AS s
         CROSS JOIN (SELECT 3 AS support UNION ALL SELECT 4 AS support) AS p
     ) AS service_period_list
+),
+ward_lines AS (
+    -- Each record's ward care cost on each ward (the location of its ward cost lines), as ward_costs reads them: every
+    -- loaded line, with an activity record or not. cost_lines' one read.
+    SELECT setting, org_code, record_id, fin_year, coalesce(location, '(no ward given)') AS ward, sum(cost) AS cost
+    FROM cost_lines
+    WHERE cost_driver = 'ward'
+    GROUP BY setting, org_code, record_id, fin_year, coalesce(location, '(no ward given)')
+),
+ward_cells AS (
+    -- ward_costs' cells (support 5): a provider's ward in a year. A ward is the provider's own, so its ICS cell is
+    -- its provider cell.
+    SELECT setting, org_code, record_id, fin_year, ward, cost,
+           dense_rank() OVER (ORDER BY fin_year, org_code, ward) AS cell_no
+    FROM ward_lines
+),
+service_ward_cells AS (
+    -- service_line_wards' cells (support 6): a service line's records' ward cost on a provider's ward in a year.
+    SELECT s.service_line, w.setting, w.org_code, w.record_id, w.fin_year, w.ward, w.cost,
+           dense_rank() OVER (ORDER BY s.service_line, w.fin_year, w.org_code, w.ward) AS cell_no
+    FROM service_records AS s
+    JOIN ward_lines AS w ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
+),
+record_links AS (
+    -- The records the service line and ward cells take (a record in several), with the ward cells' cost: joined to
+    -- the records' patients in one (their second) read.
+    SELECT support, cell_no, ics_cell_no, setting, org_code, record_id, CAST(NULL AS DECIMAL(38, 4)) AS cost
+    FROM service_periods
+    UNION ALL
+    SELECT 5 AS support, cell_no, cell_no AS ics_cell_no, setting, org_code, record_id, cost
+    FROM ward_cells
+    UNION ALL
+    SELECT 6 AS support, cell_no, cell_no AS ics_cell_no, setting, org_code, record_id, cost
+    FROM service_ward_cells
 ),
 contributions AS (
     -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
@@ -172,10 +216,14 @@ contributions AS (
     CROSS JOIN kinds AS k
     WHERE k.support < 3
     UNION ALL
-    -- A service line record's whole cost, or its cost on one driver (the year only), in its service line cell: the
-    -- records' second read.
-    SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no, r.lone_record, r.lone_org,
-           CASE WHEN k.detail = '' THEN r.total_cost
+    -- A service line record's whole cost, or its cost on one driver (the year only), in its service line cell, and
+    -- a record's ward cost on a ward: the records' second read. Ward lines without an activity record (so without
+    -- a patient) are contributors of their own.
+    SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no,
+           CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
+           CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
+           CASE WHEN s.support >= 5 THEN s.cost
+                WHEN k.detail = '' THEN r.total_cost
                 ELSE CASE k.detail
                     WHEN 'ward' THEN r.ward_cost
                     WHEN 'theatre' THEN r.theatre_cost
@@ -194,8 +242,8 @@ contributions AS (
                     WHEN 'other' THEN r.other_cost
                 END
            END AS cost
-    FROM service_periods AS s
-    JOIN records AS r ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
+    FROM record_links AS s
+    LEFT JOIN records AS r ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
     JOIN kinds AS k ON k.support = s.support
 ),
 provider_sums AS (
@@ -257,6 +305,15 @@ cell_names AS (
     SELECT DISTINCT support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
            CASE WHEN support = 3 THEN service_line ELSE service_line || '|' || period END AS detail, org_code
     FROM service_periods
+    UNION ALL
+    -- ward cells (support 5, detail the ward) and service line ward cells (6, detail service line|ward)
+    SELECT DISTINCT 5 AS support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           ward AS detail, org_code
+    FROM ward_cells
+    UNION ALL
+    SELECT DISTINCT 6 AS support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           service_line || '|' || ward AS detail, org_code
+    FROM service_ward_cells
 ),
 numbered_cells AS (
     SELECT k.family, n.fin_year, n.setting, n.pod, n.tfc, n.hrg,

@@ -169,6 +169,16 @@ WITH cells AS (
       'service_cost_quarter' AS family,
       '' AS detail,
       4 AS support
+    UNION ALL
+    SELECT
+      'ward_cost' AS family,
+      '' AS detail,
+      5 AS support
+    UNION ALL
+    SELECT
+      'service_ward_cost' AS family,
+      '' AS detail,
+      6 AS support
   ) AS kind_list
 ), service_periods AS (
   SELECT
@@ -203,6 +213,80 @@ WITH cells AS (
         4 AS support
     ) AS p
   ) AS service_period_list
+), ward_lines AS (
+  SELECT
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    fin_year AS fin_year,
+    COALESCE(location, '(no ward given)') AS ward,
+    SUM(cost) AS cost
+  FROM cost_lines
+  WHERE
+    cost_driver = 'ward'
+  GROUP BY
+    setting,
+    org_code,
+    record_id,
+    fin_year,
+    COALESCE(location, '(no ward given)')
+), ward_cells AS (
+  SELECT
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    fin_year AS fin_year,
+    ward AS ward,
+    cost AS cost,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code, CASE WHEN ward IS NULL THEN 1 ELSE 0 END, ward
+    ) AS cell_no
+  FROM ward_lines
+), service_ward_cells AS (
+  SELECT
+    s.service_line AS service_line,
+    w.setting AS setting,
+    w.org_code AS org_code,
+    w.record_id AS record_id,
+    w.fin_year AS fin_year,
+    w.ward AS ward,
+    w.cost AS cost,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN s.service_line IS NULL THEN 1 ELSE 0 END, s.service_line, CASE WHEN w.fin_year IS NULL THEN 1 ELSE 0 END, w.fin_year, CASE WHEN w.org_code IS NULL THEN 1 ELSE 0 END, w.org_code, CASE WHEN w.ward IS NULL THEN 1 ELSE 0 END, w.ward
+    ) AS cell_no
+  FROM service_records AS s
+  JOIN ward_lines AS w
+    ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
+), record_links AS (
+  SELECT
+    support,
+    cell_no,
+    ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    CAST(NULL AS NUMERIC(38, 4)) AS cost
+  FROM service_periods
+  UNION ALL
+  SELECT
+    5 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM ward_cells
+  UNION ALL
+  SELECT
+    6 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM service_ward_cells
 ), contributions AS (
   SELECT
     k.kind,
@@ -265,9 +349,11 @@ WITH cells AS (
     s.cell_no AS cell,
     s.ics_cell_no AS ics_cell,
     r.patient_no,
-    r.lone_record,
-    r.lone_org,
+    CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
+    CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
     CASE
+      WHEN s.support >= 5
+      THEN s.cost
       WHEN k.detail = ''
       THEN r.total_cost
       ELSE CASE k.detail
@@ -303,8 +389,8 @@ WITH cells AS (
         THEN r.other_cost
       END
     END AS cost
-  FROM service_periods AS s
-  JOIN records AS r
+  FROM record_links AS s
+  LEFT JOIN records AS r
     ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
   JOIN kinds AS k
     ON k.support = s.support
@@ -432,6 +518,30 @@ WITH cells AS (
     CASE WHEN support = 3 THEN service_line ELSE service_line + '|' + period END AS detail,
     org_code
   FROM service_periods
+  UNION ALL
+  SELECT DISTINCT
+    5 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    ward AS detail,
+    org_code
+  FROM ward_cells
+  UNION ALL
+  SELECT DISTINCT
+    6 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    service_line + '|' + ward AS detail,
+    org_code
+  FROM service_ward_cells
 ), numbered_cells AS (
   SELECT
     k.family AS family,

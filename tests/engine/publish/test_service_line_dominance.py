@@ -1,11 +1,12 @@
-"""service_line_benchmark, service_line_drivers and inpatient_cost_drivers: a cell one patient dominates is hidden,
-though its count is not small (issue 16).
+"""service_line_benchmark, service_line_drivers, service_line_wards, ward_costs and inpatient_cost_drivers: a cell
+one patient dominates is hidden, though its count is not small (issue 16).
 
-A hand-built ICS where every pound is known, all in one service line (NEL, HRG HT12) and one quarter. At Alpha
-Hospitals one patient's three episodes (each its own spell) cost £3,000 of ward care and £2,000 of theatre each,
-beside six episodes without a patient of £100 ward and £20 theatre: nine episodes (more than seven), but the patient
-is £15,000 of £15,720. Beta Hospitals has nine episodes without a patient of £1,000 ward and £200 theatre, so its
-cells and the ICS cells are not dominated. ACRO's own nk and p% checks, run on the loaded records, judge independently.
+A hand-built ICS where every pound is known, all in one service line (NEL, HRG HT12), one quarter and one ward (W1).
+At Alpha Hospitals one patient's three episodes (each its own spell) cost £3,000 of ward care and £2,000 of theatre
+each, beside six episodes without a patient of £100 ward and £20 theatre: nine episodes (more than seven), but the
+patient is £15,000 of £15,720 (and £9,000 of the £9,600 on the ward). Beta Hospitals has nine episodes without a
+patient of £1,000 ward and £200 theatre, so its cells and the ICS cells are not dominated. ACRO's own nk and p%
+checks, run on the loaded records, judge independently.
 """
 
 from __future__ import annotations
@@ -84,7 +85,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     store.con.sql(f"SELECT * FROM results.{name}").to_arrow_table(),
                     store.con.sql(f"SELECT * FROM published.{name}").df(),
                 )
-                for name in ("service_line_benchmark", "service_line_drivers", "inpatient_cost_drivers")
+                for name in (
+                    "service_line_benchmark",
+                    "service_line_drivers",
+                    "service_line_wards",
+                    "ward_costs",
+                    "inpatient_cost_drivers",
+                )
             }
             records = store.con.sql(
                 "SELECT a.org_code, a.record_id, a.patient_id, a.pod, a.hrg, l.cost_driver, "
@@ -156,6 +163,26 @@ def test_one_patients_spells_dominate_an_inpatient_theatre_cell(built: dict[str,
     # across the ICS £6,000 and £200 of £7,920 (78%), the rest over 10% of £6,000
     assert not beta["dominated"]["ics_operated_spells"]
     assert not _blank(beta["published"]["ics_cost_per_theatre_minute"])
+
+
+def test_one_patient_dominates_a_ward(built: dict[str, Any]) -> None:
+    wards = _rows(built, "ward_costs", ("org_code", "ward"))
+    alpha, beta = wards[("ZZA", "W1")], wards[("ZZB", "W1")]
+    assert (alpha["dominance_cost"], alpha["dominance_largest"], alpha["dominance_second"]) == (9600, 9000, 100)
+    assert alpha["episodes"] == 9 and alpha["dominated"]["episodes"]
+    assert _blank(alpha["published"]["ward_cost"]) and _blank(alpha["published"]["cost_per_bed_day"])
+    assert not beta["dominated"]["episodes"] and not _blank(beta["published"]["ward_cost"])
+
+    lines = _rows(built, "service_line_wards", ("org_code", "ward"))
+    alpha, beta = lines[("ZZA", "W1")], lines[("ZZB", "W1")]
+    assert (alpha["dominance_cost"], alpha["dominance_largest"]) == (9600, 9000)
+    assert (alpha["provider_dominance_cost"], alpha["provider_dominance_largest"]) == (9600, 9000)
+    assert alpha["dominated"]["episodes"] and alpha["dominated"]["provider_episodes"]
+    assert _blank(alpha["published"]["ward_cost"]) and _blank(alpha["published"]["provider_cost_per_bed_day"])
+    assert not beta["dominated"]["episodes"] and not _blank(beta["published"]["ward_cost"])
+    # across the ICS £9,000 and £1,000 of £18,600 (54%), the rest over 10% of £9,000
+    assert (beta["ics_dominance_cost"], beta["ics_dominance_largest"]) == (18600, 9000)
+    assert not beta["dominated"]["ics_episodes"] and not _blank(beta["published"]["ics_cost_per_bed_day"])
 
 
 def test_acro_flags_no_published_service_line_cost(built: dict[str, Any]) -> None:
