@@ -699,12 +699,12 @@ def _keys_of(table: pa.Table, by: tuple[str, ...] = RESTATED_BY) -> list[tuple[o
 
 
 def _protected(table: str, rows: pa.Table, count: str, figure: str | None, rule: SuppressionRule) -> np.ndarray:
-    """Rows of a RESTATED table whose cost a rule of its own hides: a small count, or (with `figure`) that cost
-    dominated."""
+    """Rows of a RESTATED table whose cost a rule of its own hides: a small count, or that cost dominated (the
+    dominance figures named `figure`, or without a name where the table has one money figure)."""
     hidden = np.asarray(rule.hidden(rows[count]).to_numpy(zero_copy_only=False), dtype=bool)
     columns = [c for c in catalog.metric(table).columns if c.role == "dominance" and c.figure == figure]
     mine = [c for c in columns if c.source == count]
-    dominated = suppression.dominated(rows, mine, rule).get(count) if figure and mine else None
+    dominated = suppression.dominated(rows, mine, rule).get(count) if mine else None
     return hidden if dominated is None else hidden | np.asarray(dominated.to_numpy(zero_copy_only=False), dtype=bool)
 
 

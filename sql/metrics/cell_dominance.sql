@@ -1,34 +1,46 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
--- Grain: one row per family (unit_cost, driver_cost, spell_cost, cc_cost or support_cost), financial year, cell
---   (setting, POD, TFC, HRG, cost driver or critical care unit type) and provider, for every cell with a contributor
---   of non-zero cost.
--- Inputs: event_costs, activity, spells, ref_pod, ref_cost_driver
+-- Grain: one row per family (unit_cost, driver_cost, spell_cost, spell_theatre, cc_cost, support_cost, service_cost,
+--   service_cost_quarter, service_driver_cost, ward_cost or service_ward_cost), financial year, cell (setting, POD,
+--   TFC, HRG, cost driver, critical care unit type, service line or ward) and provider, for every cell with a
+--   contributor of non-zero cost.
+-- Inputs: event_costs, activity, cost_lines, spells, service_records, ref_pod, ref_cost_driver
 -- Published: no
 -- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
 --   its total and its largest two contributions; they come from the records, so they are worked out here and carried,
 --   never published, in the money tables that read them: unit_cost_benchmark and cost_driver_benchmark (unit_cost,
 --   driver_cost), los_benchmark (spell_cost: the cost of spells with a length of stay, by the spell's POD, TFC and
---   HRG), critical_care (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD
---   and TFC blank) and clinical_support (support_cost: pharmacy, imaging and pathology cost by setting, POD and HRG,
---   TFC blank). A contributor is one patient, as UK Trusted Research Environments count them: a patient's several
---   records in the cell (episodes, attendances, contacts, spells, periods) are one contribution, their costs added up,
---   found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
+--   HRG), inpatient_cost_drivers (spell_theatre: spells' theatre cost by POD and HRG, TFC blank), critical_care
+--   (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD and TFC blank),
+--   clinical_support (support_cost: pharmacy, imaging and pathology cost by setting, POD and HRG, TFC blank),
+--   service_line_benchmark (service_cost: a service line's records' cost in the year, detail the service line;
+--   service_cost_quarter: in a quarter, detail service line|Q1 to Q4) and service_line_drivers
+--   (service_driver_cost: their cost on one driver in the year, detail service line|driver), ward_costs (ward_cost:
+--   ward care cost lines by the ward they name, every loaded line, detail the ward) and service_line_wards
+--   (service_ward_cost: a service line's records' ward care cost by ward, detail service line|ward); the service
+--   line and ward cells have setting, POD, TFC and HRG blank, and a ward cell's ICS figures are its provider's (a
+--   ward is the provider's own). A contributor is one patient, as UK Trusted Research Environments count
+--   them: a patient's several records in the cell (episodes, attendances, contacts, spells, periods) are one
+--   contribution, their costs added up, found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
 --   most) adds nothing and is left out. Contributions are compared by size: one of negative cost (a credit) counts by
 --   its magnitude, as statistical agencies apply the rule, so a large credit dominates like a large cost. The same
 --   figures for the cell across every provider (the ICS cell, where a patient seen by two providers is still one
 --   contributor) protect the ICS cost per unit. Records are those of benchmark_inputs: loaded activity with a known
---   POD.
+--   POD (the ward families: every loaded ward care cost line, a line without an activity record a contributor of its
+--   own).
 -- Columns:
 --   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
---     cost), cc_cost (a critical care period's cost) or support_cost (its pharmacy, imaging or pathology cost, TFC
---     blank)
+--     cost), spell_theatre (a spell's theatre cost), cc_cost (a critical care period's cost), support_cost (its
+--     pharmacy, imaging or pathology cost, TFC blank), service_cost or service_cost_quarter (a service line record's
+--     cost in the year or quarter), service_driver_cost (its cost on one driver), ward_cost (a record's ward care cost
+--     on a ward) or service_ward_cost (a service line record's)
 --   fin_year [key] financial year
---   setting [key] apc, op, ec, cc, mh or chs
+--   setting [key] apc, op, ec, cc, mh or chs; blank for the service line and ward families
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency
---   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost; blank for the others
+--   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost, the service line (with
+--     |quarter, |driver or |ward) for the service line families, the ward for ward_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -79,6 +91,7 @@ record_patients AS (
 records AS (
     -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
     SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, n.patient_no,
+           e.setting, e.org_code, e.record_id,
            CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
            CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
            e.total_cost, e.ward_cost, e.theatre_cost,
@@ -112,7 +125,66 @@ kinds AS (
         SELECT 'support_cost' AS family, 'pathology' AS detail, 1 AS support
         UNION ALL
         SELECT 'cc_cost' AS family, '' AS detail, 2 AS support
+        UNION ALL
+        SELECT 'service_cost' AS family, '' AS detail, 3 AS support
+        UNION ALL
+        SELECT 'service_driver_cost' AS family, cost_driver AS detail, 3 AS support
+        FROM ref_cost_driver
+        UNION ALL
+        SELECT 'service_cost_quarter' AS family, '' AS detail, 4 AS support
+        UNION ALL
+        SELECT 'ward_cost' AS family, '' AS detail, 5 AS support
+        UNION ALL
+        SELECT 'service_ward_cost' AS family, '' AS detail, 6 AS support
     ) AS kind_list
+),
+service_periods AS (
+    -- Each service line record in its year (support 3) and its quarter (support 4), with the numbers of its service
+    -- line cell at the provider and across every provider.
+    SELECT service_line, fin_year, period, support, setting, org_code, record_id,
+           dense_rank() OVER (ORDER BY service_line, fin_year, period, org_code) AS cell_no,
+           dense_rank() OVER (ORDER BY service_line, fin_year, period) AS ics_cell_no
+    FROM (
+        SELECT s.service_line, s.fin_year,
+               CASE WHEN p.support = 3 THEN 'year' ELSE 'Q' || CAST(s.quarter AS VARCHAR) END AS period,
+               p.support, s.setting, s.org_code, s.record_id
+        FROM service_records AS s
+        CROSS JOIN (SELECT 3 AS support UNION ALL SELECT 4 AS support) AS p
+    ) AS service_period_list
+),
+ward_lines AS (
+    -- Each record's ward care cost on each ward (the location of its ward cost lines), as ward_costs reads them: every
+    -- loaded line, with an activity record or not. cost_lines' one read.
+    SELECT setting, org_code, record_id, fin_year, coalesce(location, '(no ward given)') AS ward, sum(cost) AS cost
+    FROM cost_lines
+    WHERE cost_driver = 'ward'
+    GROUP BY setting, org_code, record_id, fin_year, coalesce(location, '(no ward given)')
+),
+ward_cells AS (
+    -- ward_costs' cells (support 5): a provider's ward in a year. A ward is the provider's own, so its ICS cell is
+    -- its provider cell.
+    SELECT setting, org_code, record_id, fin_year, ward, cost,
+           dense_rank() OVER (ORDER BY fin_year, org_code, ward) AS cell_no
+    FROM ward_lines
+),
+service_ward_cells AS (
+    -- service_line_wards' cells (support 6): a service line's records' ward cost on a provider's ward in a year.
+    SELECT s.service_line, w.setting, w.org_code, w.record_id, w.fin_year, w.ward, w.cost,
+           dense_rank() OVER (ORDER BY s.service_line, w.fin_year, w.org_code, w.ward) AS cell_no
+    FROM service_records AS s
+    JOIN ward_lines AS w ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
+),
+record_links AS (
+    -- The records the service line and ward cells take (a record in several), with the ward cells' cost: joined to
+    -- the records' patients in one (their second) read.
+    SELECT support, cell_no, ics_cell_no, setting, org_code, record_id, CAST(NULL AS DECIMAL(38, 4)) AS cost
+    FROM service_periods
+    UNION ALL
+    SELECT 5 AS support, cell_no, cell_no AS ics_cell_no, setting, org_code, record_id, cost
+    FROM ward_cells
+    UNION ALL
+    SELECT 6 AS support, cell_no, cell_no AS ics_cell_no, setting, org_code, record_id, cost
+    FROM service_ward_cells
 ),
 contributions AS (
     -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
@@ -142,6 +214,37 @@ contributions AS (
            END AS cost
     FROM records AS r
     CROSS JOIN kinds AS k
+    WHERE k.support < 3
+    UNION ALL
+    -- A service line record's whole cost, or its cost on one driver (the year only), in its service line cell, and
+    -- a record's ward cost on a ward: the records' second read. Ward lines without an activity record (so without
+    -- a patient) are contributors of their own.
+    SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no,
+           CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
+           CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
+           CASE WHEN s.support >= 5 THEN s.cost
+                WHEN k.detail = '' THEN r.total_cost
+                ELSE CASE k.detail
+                    WHEN 'ward' THEN r.ward_cost
+                    WHEN 'theatre' THEN r.theatre_cost
+                    WHEN 'critical_care' THEN r.critical_care_cost
+                    WHEN 'pathology' THEN r.pathology_cost
+                    WHEN 'imaging' THEN r.imaging_cost
+                    WHEN 'pharmacy' THEN r.pharmacy_cost
+                    WHEN 'high_cost_drugs' THEN r.high_cost_drugs_cost
+                    WHEN 'therapies' THEN r.therapies_cost
+                    WHEN 'outpatient_care' THEN r.outpatient_care_cost
+                    WHEN 'emergency_care' THEN r.emergency_care_cost
+                    WHEN 'community_care' THEN r.community_care_cost
+                    WHEN 'mental_health_care' THEN r.mental_health_care_cost
+                    WHEN 'other_clinical' THEN r.other_clinical_cost
+                    WHEN 'overheads' THEN r.overheads_cost
+                    WHEN 'other' THEN r.other_cost
+                END
+           END AS cost
+    FROM record_links AS s
+    LEFT JOIN records AS r ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
+    JOIN kinds AS k ON k.support = s.support
 ),
 provider_sums AS (
     -- One row per contributor to a provider's cell, its records' costs added up (signed, so that a patient's credit
@@ -196,10 +299,27 @@ cell_names AS (
     FROM cells AS c
     CROSS JOIN (SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support) AS s
     WHERE s.support < 2 OR c.cc_no IS NOT NULL
+    UNION ALL
+    -- service line cells (support 3 the year, 4 a quarter): setting, POD, TFC and HRG blank, the service line (and
+    -- |quarter) as detail
+    SELECT DISTINCT support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           CASE WHEN support = 3 THEN service_line ELSE service_line || '|' || period END AS detail, org_code
+    FROM service_periods
+    UNION ALL
+    -- ward cells (support 5, detail the ward) and service line ward cells (6, detail service line|ward)
+    SELECT DISTINCT 5 AS support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           ward AS detail, org_code
+    FROM ward_cells
+    UNION ALL
+    SELECT DISTINCT 6 AS support, cell_no AS cell, fin_year, '' AS setting, '' AS pod, '' AS tfc, '' AS hrg,
+           service_line || '|' || ward AS detail, org_code
+    FROM service_ward_cells
 ),
 numbered_cells AS (
     SELECT k.family, n.fin_year, n.setting, n.pod, n.tfc, n.hrg,
-           CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail, n.org_code,
+           CASE WHEN k.support = 2 OR (k.support >= 3 AND k.detail = '') THEN n.detail
+                WHEN k.support >= 3 THEN n.detail || '|' || k.detail
+                ELSE k.detail END AS detail, n.org_code,
            CAST(p.contributors AS BIGINT) AS contributors, CAST(p.cost AS DECIMAL(38, 4)) AS cost,
            CAST(p.largest AS DECIMAL(38, 4)) AS largest, CAST(p.second AS DECIMAL(38, 4)) AS second,
            CAST(i.contributors AS BIGINT) AS ics_contributors, CAST(i.cost AS DECIMAL(38, 4)) AS ics_cost,
@@ -220,69 +340,77 @@ spell_patients AS (
     GROUP BY r.org_code, r.spell_id
 ),
 spell_contributions AS (
-    -- The spell family, one row a spell: added up and ranked on its text keys.
-    SELECT s.fin_year, s.pod, s.tfc, s.hrg, s.org_code, p.patient_no,
-           CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
-           s.total_cost AS cost
+    -- The spell families, one row a spell and family: spell_cost (the cost of a spell with a length of stay) and
+    -- spell_theatre (a spell's theatre cost, TFC blank), added up and ranked on their text keys.
+    SELECT f.family, s.fin_year, s.pod, CASE WHEN f.family = 'spell_cost' THEN s.tfc ELSE '' END AS tfc, s.hrg,
+           s.org_code, p.patient_no, CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
+           CASE WHEN f.family = 'spell_cost' THEN s.total_cost ELSE s.theatre_cost END AS cost
     FROM spells AS s
+    CROSS JOIN (SELECT 'spell_cost' AS family UNION ALL SELECT 'spell_theatre' AS family) AS f
     LEFT JOIN spell_patients AS p ON p.org_code = s.org_code AND p.spell_id = s.spell_id
-    WHERE s.los IS NOT NULL AND s.total_cost <> 0
+    WHERE CASE WHEN f.family = 'spell_cost' THEN CASE WHEN s.los IS NOT NULL THEN s.total_cost END
+               ELSE s.theatre_cost END <> 0
 ),
 spell_provider_contributors AS (
-    SELECT fin_year, pod, tfc, hrg, org_code, patient_no, lone_record, sum(cost) AS cost
+    SELECT family, fin_year, pod, tfc, hrg, org_code, patient_no, lone_record, sum(cost) AS cost
     FROM spell_contributions
-    GROUP BY fin_year, pod, tfc, hrg, org_code, patient_no, lone_record
+    GROUP BY family, fin_year, pod, tfc, hrg, org_code, patient_no, lone_record
 ),
 spell_ics_contributors AS (
-    SELECT fin_year, pod, tfc, hrg, abs(sum(cost)) AS cost
+    SELECT family, fin_year, pod, tfc, hrg, abs(sum(cost)) AS cost
     FROM spell_provider_contributors
-    GROUP BY fin_year, pod, tfc, hrg, patient_no, CASE WHEN patient_no IS NULL THEN org_code END, lone_record
+    GROUP BY family, fin_year, pod, tfc, hrg, patient_no, CASE WHEN patient_no IS NULL THEN org_code END, lone_record
 ),
 spell_provider_sized AS (
-    SELECT fin_year, pod, tfc, hrg, org_code, abs(cost) AS cost
+    SELECT family, fin_year, pod, tfc, hrg, org_code, abs(cost) AS cost
     FROM spell_provider_contributors
     WHERE cost <> 0
 ),
 spell_ics_sized AS (
-    SELECT fin_year, pod, tfc, hrg, cost
+    SELECT family, fin_year, pod, tfc, hrg, cost
     FROM spell_ics_contributors
     WHERE cost > 0
 ),
 spell_provider_largest AS (
-    SELECT fin_year, pod, tfc, hrg, org_code, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
+    SELECT family, fin_year, pod, tfc, hrg, org_code, count(*) AS contributors, sum(cost) AS cost,
+           max(cost) AS largest
     FROM spell_provider_sized
-    GROUP BY fin_year, pod, tfc, hrg, org_code
+    GROUP BY family, fin_year, pod, tfc, hrg, org_code
 ),
 spell_ics_largest AS (
-    SELECT fin_year, pod, tfc, hrg, count(*) AS ics_contributors, sum(cost) AS ics_cost, max(cost) AS ics_largest
+    SELECT family, fin_year, pod, tfc, hrg, count(*) AS ics_contributors, sum(cost) AS ics_cost,
+           max(cost) AS ics_largest
     FROM spell_ics_sized
-    GROUP BY fin_year, pod, tfc, hrg
+    GROUP BY family, fin_year, pod, tfc, hrg
 ),
 spell_provider_cells AS (
-    SELECT l.fin_year, l.pod, l.tfc, l.hrg, l.org_code,
+    SELECT l.family, l.fin_year, l.pod, l.tfc, l.hrg, l.org_code,
            max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
            CASE WHEN sum(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second
     FROM spell_provider_largest AS l
     JOIN spell_provider_sized AS c
-        ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg AND c.org_code = l.org_code
-    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg, l.org_code
+        ON c.family = l.family AND c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+       AND c.org_code = l.org_code
+    GROUP BY l.family, l.fin_year, l.pod, l.tfc, l.hrg, l.org_code
 ),
 spell_ics_cells AS (
-    SELECT l.fin_year, l.pod, l.tfc, l.hrg,
+    SELECT l.family, l.fin_year, l.pod, l.tfc, l.hrg,
            max(l.ics_contributors) AS ics_contributors, max(l.ics_cost) AS ics_cost,
            max(l.ics_largest) AS ics_largest,
            CASE WHEN sum(CASE WHEN c.cost = l.ics_largest THEN 1 ELSE 0 END) > 1 THEN max(l.ics_largest)
                 ELSE coalesce(max(CASE WHEN c.cost < l.ics_largest THEN c.cost END), 0) END AS ics_second
     FROM spell_ics_largest AS l
-    JOIN spell_ics_sized AS c ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
-    GROUP BY l.fin_year, l.pod, l.tfc, l.hrg
+    JOIN spell_ics_sized AS c
+        ON c.family = l.family AND c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+    GROUP BY l.family, l.fin_year, l.pod, l.tfc, l.hrg
 )
 SELECT family, fin_year, setting, pod, tfc, hrg, detail, org_code, contributors, cost, largest, second,
        ics_contributors, ics_cost, ics_largest, ics_second
 FROM numbered_cells
 UNION ALL
-SELECT 'spell_cost' AS family, p.fin_year, 'apc' AS setting, p.pod, p.tfc, p.hrg, '' AS detail, p.org_code,
+SELECT p.family, p.fin_year, 'apc' AS setting, p.pod, p.tfc, p.hrg, '' AS detail, p.org_code,
        p.contributors, p.cost, p.largest, p.second, i.ics_contributors, i.ics_cost, i.ics_largest, i.ics_second
 FROM spell_provider_cells AS p
-JOIN spell_ics_cells AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg
+JOIN spell_ics_cells AS i
+    ON i.family = p.family AND i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg

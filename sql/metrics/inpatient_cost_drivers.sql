@@ -1,6 +1,6 @@
 -- inpatient_cost_drivers: theatre and anaesthetic time, theatre cost per minute and patient contacts per spell.
 -- Grain: one row per financial year, POD, HRG and provider, for admitted care spells.
--- Inputs: spells, results.refresh_parameters
+-- Inputs: spells, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: What drives an admitted care cost: how long operations take, what a theatre minute costs and how many
 --   contacts with doctors, nurses and therapists a stay involves, each against the ICS. Theatre minutes per
@@ -31,6 +31,16 @@
 --   ics_nursing_contacts_per_spell [from ics_spells] the same across every provider
 --   ics_therapy_contacts_per_spell [from ics_spells] the same across every provider
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of operated_spells] the provider's theatre cost in the cell by size (a credit
+--     counted as positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of operated_spells] the theatre cost of the provider's largest contributor (a
+--     patient's spells added up, or a spell without a patient), pounds; never published
+--   dominance_second [dominance second of operated_spells] its second largest contributor's, pounds; never published
+--   ics_dominance_cost [dominance total of ics_operated_spells] the cell's theatre cost across every provider, pounds;
+--     never published
+--   ics_dominance_largest [dominance largest of ics_operated_spells] its largest contributor's across every provider,
+--     pounds; never published
+--   ics_dominance_second [dominance second of ics_operated_spells] the second largest, pounds; never published
 WITH provider_cells AS (
     SELECT fin_year, pod, hrg, org_code,
            count(*) AS spells,
@@ -56,6 +66,11 @@ ics AS (
            sum(therapy_contacts) AS therapy_contacts
     FROM provider_cells
     GROUP BY fin_year, pod, hrg
+),
+dominance AS (
+    SELECT fin_year, pod, hrg, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+    WHERE family = 'spell_theatre'
 )
 SELECT p.fin_year, p.pod, p.hrg, p.org_code, p.spells, p.operated_spells, p.theatre_minutes, p.anaesthetic_minutes,
        p.theatre_cost,
@@ -72,7 +87,17 @@ SELECT p.fin_year, p.pod, p.hrg, p.org_code, p.spells, p.operated_spells, p.thea
        i.medical_contacts / NULLIF(i.ics_spells, 0) AS ics_medical_contacts_per_spell,
        i.nursing_contacts / NULLIF(i.ics_spells, 0) AS ics_nursing_contacts_per_spell,
        i.therapy_contacts / NULLIF(i.ics_spells, 0) AS ics_therapy_contacts_per_spell,
-       s.refresh_id
+       s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
+       ics_dom.ics_second AS ics_dominance_second
 FROM provider_cells AS p
 JOIN ics AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.hrg = p.hrg
+LEFT JOIN dominance AS dom
+    ON dom.fin_year = p.fin_year AND dom.pod = p.pod AND dom.hrg = p.hrg AND dom.org_code = p.org_code
+LEFT JOIN (
+    SELECT DISTINCT fin_year, pod, hrg, ics_cost, ics_largest, ics_second
+    FROM dominance
+) AS ics_dom
+    ON ics_dom.fin_year = p.fin_year AND ics_dom.pod = p.pod AND ics_dom.hrg = p.hrg
 CROSS JOIN results.refresh_parameters AS s

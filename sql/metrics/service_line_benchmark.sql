@@ -1,6 +1,6 @@
 -- service_line_benchmark: each service line's cost, activity, length of stay and theatre time by provider, per year and quarter.
 -- Grain: one row per service line, financial year, period (the year, or a quarter) and provider.
--- Inputs: benchmark_cells, service_records, results.period_alignment, results.costing_quality,
+-- Inputs: benchmark_cells, service_records, cell_dominance, results.period_alignment, results.costing_quality,
 --   results.refresh_parameters
 -- Published: yes
 -- About: A service line ([[service_lines]] in the config: HRGs, PODs, TFCs and diagnoses, such as non-elective hip
@@ -35,19 +35,19 @@
 --     configured), pounds; blank unless every record has a price
 --   ics_national_mean_cost [from ics_activity] the same for every provider's records together, pounds
 --   national_total_cost [total from activity] the provider's records at national prices, pounds (mean x units)
---   opportunity_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
+--   opportunity_vs_ics [total from activity vs ics_mean_cost] (mean_cost - ics_mean_cost) x units, floored at 0, pounds
 --   opportunity_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, floored at 0, pounds
 --   opportunity_vs_national [total from activity] (mean_cost - national_mean_cost) x units, floored at 0, pounds
---   net_vs_ics [total from activity] (mean_cost - ics_mean_cost) x units, either sign, pounds
+--   net_vs_ics [total from activity vs ics_mean_cost] (mean_cost - ics_mean_cost) x units, either sign, pounds
 --   net_vs_best [total from activity vs best_in_system_cost] (mean_cost - best_in_system_cost) x units, either sign, pounds
 --   net_vs_national [total from activity] (mean_cost - national_mean_cost) x units, either sign, pounds
---   significant_vs_ics [total from activity] opportunity_vs_ics where the provider is above the upper funnel limit at the
+--   significant_vs_ics [total from activity vs ics_mean_cost] opportunity_vs_ics where the provider is above the upper funnel limit at the
 --     configured level, else 0, pounds
 --   funnel_z [from activity] log(mean_cost / ics_mean_cost) / its standard error, overdispersion included
---   funnel_lower_95 [from activity] lower 95% funnel limit around the ICS mean cost for this many cases, pounds
---   funnel_upper_95 [from activity] upper 95% funnel limit, pounds
---   funnel_lower_99_8 [from activity] lower 99.8% funnel limit, pounds
---   funnel_upper_99_8 [from activity] upper 99.8% funnel limit, pounds
+--   funnel_lower_95 [from activity vs ics_mean_cost] lower 95% funnel limit around the ICS mean cost for this many cases, pounds
+--   funnel_upper_95 [from activity vs ics_mean_cost] upper 95% funnel limit, pounds
+--   funnel_lower_99_8 [from activity vs ics_mean_cost] lower 99.8% funnel limit, pounds
+--   funnel_upper_99_8 [from activity vs ics_mean_cost] upper 99.8% funnel limit, pounds
 --   outlier_95 [from activity] high, low, within or untested at the 95% limits
 --   outlier_99_8 [from activity] the same at the 99.8% limits
 --   spells [count] admitted care: the provider's hospital spells of the service line (0 outside admitted care)
@@ -76,6 +76,16 @@
 --   common_months [shown] months every provider loaded in the year
 --   costing_score [shown] the provider's costing data-quality score for the period, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the provider's cost of the service line in the period by size (a
+--     credit counted as positive; cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of activity] the cost of the provider's largest contributor (a patient's
+--     records added up, or a record without a patient), pounds; never published
+--   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the service line's cost in the period across every provider,
+--     pounds; never published
+--   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's cost across every provider,
+--     pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 WITH cells AS (
     SELECT CASE WHEN c.family = 'service_cost' THEN 'year' ELSE substr(c.detail, length(c.detail) - 1, 2) END
                AS period,
@@ -151,6 +161,13 @@ alignment AS (
 scores AS (
     SELECT DISTINCT fin_year, period, org_code, score
     FROM results.costing_quality
+),
+dominance AS (
+    -- The service line cells' dominance figures: the year's (detail the service line) and each quarter's (service
+    -- line|Q1 to Q4).
+    SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+    WHERE family IN ('service_cost', 'service_cost_quarter')
 )
 SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
@@ -182,7 +199,10 @@ SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        r.rolling_total_cost,
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,
        CAST(coalesce(al.aligned, 0) AS INTEGER) AS periods_aligned, al.months_loaded, al.common_months,
-       q.score AS costing_score, s.refresh_id
+       q.score AS costing_score, s.refresh_id,
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
+       ics_dom.ics_second AS ics_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
     ON a.service_line = c.service_line AND a.fin_year = c.fin_year AND a.period = c.period AND a.org_code = c.org_code
@@ -196,4 +216,11 @@ LEFT JOIN rolling AS r
    AND c.period <> 'year'
 LEFT JOIN alignment AS al ON al.fin_year = c.fin_year AND al.org_code = c.org_code
 LEFT JOIN scores AS q ON q.fin_year = c.fin_year AND q.period = c.period AND q.org_code = c.org_code
+LEFT JOIN dominance AS dom
+    ON dom.fin_year = c.fin_year AND dom.detail = c.detail AND dom.org_code = c.org_code
+LEFT JOIN (
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    FROM dominance
+) AS ics_dom
+    ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s

@@ -1,6 +1,6 @@
 -- ward_costs: cost per bed day on each ward of each provider (the costing system configuration view).
 -- Grain: one row per financial year, provider and ward (the location on ward care cost lines).
--- Inputs: cost_lines, results.refresh_parameters
+-- Inputs: cost_lines, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: How each provider's costing system spreads ward cost over bed days, ward by ward, so costing teams can
 --   compare their methods and configuration. Big differences between similar wards usually mean different
@@ -17,6 +17,11 @@
 --   provider_cost_per_bed_day [shown] the provider's ward cost per bed day over all its wards, pounds
 --   ics_cost_per_bed_day [shown] the same across every provider, pounds
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of episodes] the ward's ward care cost by size (a credit counted as positive;
+--     cell_dominance), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of episodes] the ward cost of the ward's largest contributor (a patient's
+--     records added up, or a record without a patient), pounds; never published
+--   dominance_second [dominance second of episodes] its second largest contributor's, pounds; never published
 WITH wards AS (
     SELECT fin_year, org_code, coalesce(location, '(no ward given)') AS ward,
            count(DISTINCT setting || '|' || record_id) AS episodes,
@@ -38,8 +43,11 @@ ics AS (
 )
 SELECT w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, w.bed_days,
        CAST(w.ward_cost AS DOUBLE) / nullif(w.bed_days, 0) AS cost_per_bed_day,
-       p.provider_cost_per_bed_day, i.ics_cost_per_bed_day, s.refresh_id
+       p.provider_cost_per_bed_day, i.ics_cost_per_bed_day, s.refresh_id,
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second
 FROM wards AS w
 JOIN provider_rates AS p ON p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i ON i.fin_year = w.fin_year
+LEFT JOIN cell_dominance AS d
+    ON d.family = 'ward_cost' AND d.fin_year = w.fin_year AND d.org_code = w.org_code AND d.detail = w.ward
 CROSS JOIN results.refresh_parameters AS s

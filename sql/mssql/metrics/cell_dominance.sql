@@ -80,6 +80,9 @@ WITH cells AS (
     c.cc_no AS cc_no,
     c.cc_ics_no AS cc_ics_no,
     n.patient_no AS patient_no,
+    e.setting AS setting,
+    e.org_code AS org_code,
+    e.record_id AS record_id,
     CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
     CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
     e.total_cost AS total_cost,
@@ -150,10 +153,143 @@ WITH cells AS (
       'cc_cost' AS family,
       '' AS detail,
       2 AS support
+    UNION ALL
+    SELECT
+      'service_cost' AS family,
+      '' AS detail,
+      3 AS support
+    UNION ALL
+    SELECT
+      'service_driver_cost' AS family,
+      cost_driver AS detail,
+      3 AS support
+    FROM ref_cost_driver
+    UNION ALL
+    SELECT
+      'service_cost_quarter' AS family,
+      '' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
+      'ward_cost' AS family,
+      '' AS detail,
+      5 AS support
+    UNION ALL
+    SELECT
+      'service_ward_cost' AS family,
+      '' AS detail,
+      6 AS support
   ) AS kind_list
+), service_periods AS (
+  SELECT
+    service_line AS service_line,
+    fin_year AS fin_year,
+    period AS period,
+    support AS support,
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN service_line IS NULL THEN 1 ELSE 0 END, service_line, CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN period IS NULL THEN 1 ELSE 0 END, period, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
+    ) AS cell_no,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN service_line IS NULL THEN 1 ELSE 0 END, service_line, CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN period IS NULL THEN 1 ELSE 0 END, period
+    ) AS ics_cell_no
+  FROM (
+    SELECT
+      s.service_line AS service_line,
+      s.fin_year AS fin_year,
+      CASE WHEN p.support = 3 THEN 'year' ELSE 'Q' + CAST(s.quarter AS VARCHAR(MAX)) END AS period,
+      p.support AS support,
+      s.setting AS setting,
+      s.org_code AS org_code,
+      s.record_id AS record_id
+    FROM service_records AS s
+    CROSS JOIN (
+      SELECT
+        3 AS support
+      UNION ALL
+      SELECT
+        4 AS support
+    ) AS p
+  ) AS service_period_list
+), ward_lines AS (
+  SELECT
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    fin_year AS fin_year,
+    COALESCE(location, '(no ward given)') AS ward,
+    SUM(cost) AS cost
+  FROM cost_lines
+  WHERE
+    cost_driver = 'ward'
+  GROUP BY
+    setting,
+    org_code,
+    record_id,
+    fin_year,
+    COALESCE(location, '(no ward given)')
+), ward_cells AS (
+  SELECT
+    setting AS setting,
+    org_code AS org_code,
+    record_id AS record_id,
+    fin_year AS fin_year,
+    ward AS ward,
+    cost AS cost,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code, CASE WHEN ward IS NULL THEN 1 ELSE 0 END, ward
+    ) AS cell_no
+  FROM ward_lines
+), service_ward_cells AS (
+  SELECT
+    s.service_line AS service_line,
+    w.setting AS setting,
+    w.org_code AS org_code,
+    w.record_id AS record_id,
+    w.fin_year AS fin_year,
+    w.ward AS ward,
+    w.cost AS cost,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN s.service_line IS NULL THEN 1 ELSE 0 END, s.service_line, CASE WHEN w.fin_year IS NULL THEN 1 ELSE 0 END, w.fin_year, CASE WHEN w.org_code IS NULL THEN 1 ELSE 0 END, w.org_code, CASE WHEN w.ward IS NULL THEN 1 ELSE 0 END, w.ward
+    ) AS cell_no
+  FROM service_records AS s
+  JOIN ward_lines AS w
+    ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
+), record_links AS (
+  SELECT
+    support,
+    cell_no,
+    ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    CAST(NULL AS NUMERIC(38, 4)) AS cost
+  FROM service_periods
+  UNION ALL
+  SELECT
+    5 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM ward_cells
+  UNION ALL
+  SELECT
+    6 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM service_ward_cells
 ), contributions AS (
   SELECT
-    k.kind AS kind,
+    k.kind,
     CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
     CASE k.support
       WHEN 1
@@ -162,9 +298,9 @@ WITH cells AS (
       THEN r.cc_ics_no
       ELSE r.ics_cell_no
     END AS ics_cell,
-    r.patient_no AS patient_no,
-    r.lone_record AS lone_record,
-    r.lone_org AS lone_org,
+    r.patient_no,
+    r.lone_record,
+    r.lone_org,
     CASE
       WHEN k.family = 'unit_cost'
       THEN r.total_cost
@@ -205,6 +341,59 @@ WITH cells AS (
     END AS cost
   FROM records AS r
   CROSS JOIN kinds AS k
+  WHERE
+    k.support < 3
+  UNION ALL
+  SELECT
+    k.kind,
+    s.cell_no AS cell,
+    s.ics_cell_no AS ics_cell,
+    r.patient_no,
+    CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
+    CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
+    CASE
+      WHEN s.support >= 5
+      THEN s.cost
+      WHEN k.detail = ''
+      THEN r.total_cost
+      ELSE CASE k.detail
+        WHEN 'ward'
+        THEN r.ward_cost
+        WHEN 'theatre'
+        THEN r.theatre_cost
+        WHEN 'critical_care'
+        THEN r.critical_care_cost
+        WHEN 'pathology'
+        THEN r.pathology_cost
+        WHEN 'imaging'
+        THEN r.imaging_cost
+        WHEN 'pharmacy'
+        THEN r.pharmacy_cost
+        WHEN 'high_cost_drugs'
+        THEN r.high_cost_drugs_cost
+        WHEN 'therapies'
+        THEN r.therapies_cost
+        WHEN 'outpatient_care'
+        THEN r.outpatient_care_cost
+        WHEN 'emergency_care'
+        THEN r.emergency_care_cost
+        WHEN 'community_care'
+        THEN r.community_care_cost
+        WHEN 'mental_health_care'
+        THEN r.mental_health_care_cost
+        WHEN 'other_clinical'
+        THEN r.other_clinical_cost
+        WHEN 'overheads'
+        THEN r.overheads_cost
+        WHEN 'other'
+        THEN r.other_cost
+      END
+    END AS cost
+  FROM record_links AS s
+  LEFT JOIN records AS r
+    ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
+  JOIN kinds AS k
+    ON k.support = s.support
 ), provider_sums AS (
   SELECT
     kind AS kind,
@@ -295,15 +484,15 @@ WITH cells AS (
     l.ics_cell
 ), cell_names AS (
   SELECT DISTINCT
-    s.support AS support,
+    s.support,
     CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
-    c.fin_year AS fin_year,
-    c.setting AS setting,
+    c.fin_year,
+    c.setting,
     CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
     CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc,
-    c.hrg AS hrg,
+    c.hrg,
     CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail,
-    c.org_code AS org_code
+    c.org_code
   FROM cells AS c
   CROSS JOIN (
     SELECT
@@ -317,6 +506,42 @@ WITH cells AS (
   ) AS s
   WHERE
     s.support < 2 OR NOT c.cc_no IS NULL
+  UNION ALL
+  SELECT DISTINCT
+    support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    CASE WHEN support = 3 THEN service_line ELSE service_line + '|' + period END AS detail,
+    org_code
+  FROM service_periods
+  UNION ALL
+  SELECT DISTINCT
+    5 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    ward AS detail,
+    org_code
+  FROM ward_cells
+  UNION ALL
+  SELECT DISTINCT
+    6 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    service_line + '|' + ward AS detail,
+    org_code
+  FROM service_ward_cells
 ), numbered_cells AS (
   SELECT
     k.family AS family,
@@ -325,7 +550,15 @@ WITH cells AS (
     n.pod AS pod,
     n.tfc AS tfc,
     n.hrg AS hrg,
-    CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail,
+    CASE
+      WHEN k.support = 2 OR (
+        k.support >= 3 AND k.detail = ''
+      )
+      THEN n.detail
+      WHEN k.support >= 3
+      THEN n.detail + '|' + k.detail
+      ELSE k.detail
+    END AS detail,
     n.org_code AS org_code,
     CAST(p.contributors AS BIGINT) AS contributors,
     CAST(p.cost AS NUMERIC(38, 4)) AS cost,
@@ -359,21 +592,34 @@ WITH cells AS (
     r.spell_id
 ), spell_contributions AS (
   SELECT
+    f.family AS family,
     s.fin_year AS fin_year,
     s.pod AS pod,
-    s.tfc AS tfc,
+    CASE WHEN f.family = 'spell_cost' THEN s.tfc ELSE '' END AS tfc,
     s.hrg AS hrg,
     s.org_code AS org_code,
     p.patient_no AS patient_no,
     CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
-    s.total_cost AS cost
+    CASE WHEN f.family = 'spell_cost' THEN s.total_cost ELSE s.theatre_cost END AS cost
   FROM spells AS s
+  CROSS JOIN (
+    SELECT
+      'spell_cost' AS family
+    UNION ALL
+    SELECT
+      'spell_theatre' AS family
+  ) AS f
   LEFT JOIN spell_patients AS p
     ON p.org_code = s.org_code AND p.spell_id = s.spell_id
   WHERE
-    NOT s.los IS NULL AND s.total_cost <> 0
+    CASE
+      WHEN f.family = 'spell_cost'
+      THEN CASE WHEN NOT s.los IS NULL THEN s.total_cost END
+      ELSE s.theatre_cost
+    END <> 0
 ), spell_provider_contributors AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -384,6 +630,7 @@ WITH cells AS (
     SUM(cost) AS cost
   FROM spell_contributions
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -393,6 +640,7 @@ WITH cells AS (
     lone_record
 ), spell_ics_contributors AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -400,6 +648,7 @@ WITH cells AS (
     ABS(SUM(cost)) AS cost
   FROM spell_provider_contributors
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -409,6 +658,7 @@ WITH cells AS (
     lone_record
 ), spell_provider_sized AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -420,6 +670,7 @@ WITH cells AS (
     cost <> 0
 ), spell_ics_sized AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -430,6 +681,7 @@ WITH cells AS (
     cost > 0
 ), spell_provider_largest AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -440,6 +692,7 @@ WITH cells AS (
     MAX(cost) AS largest
   FROM spell_provider_sized
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -447,6 +700,7 @@ WITH cells AS (
     org_code
 ), spell_ics_largest AS (
   SELECT
+    family AS family,
     fin_year AS fin_year,
     pod AS pod,
     tfc AS tfc,
@@ -456,12 +710,14 @@ WITH cells AS (
     MAX(cost) AS ics_largest
   FROM spell_ics_sized
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
     hrg
 ), spell_provider_cells AS (
   SELECT
+    l.family AS family,
     l.fin_year AS fin_year,
     l.pod AS pod,
     l.tfc AS tfc,
@@ -477,12 +733,14 @@ WITH cells AS (
     END AS second
   FROM spell_provider_largest AS l
   JOIN spell_provider_sized AS c
-    ON c.fin_year = l.fin_year
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
     AND c.pod = l.pod
     AND c.tfc = l.tfc
     AND c.hrg = l.hrg
     AND c.org_code = l.org_code
   GROUP BY
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -490,6 +748,7 @@ WITH cells AS (
     l.org_code
 ), spell_ics_cells AS (
   SELECT
+    l.family AS family,
     l.fin_year AS fin_year,
     l.pod AS pod,
     l.tfc AS tfc,
@@ -504,8 +763,13 @@ WITH cells AS (
     END AS ics_second
   FROM spell_ics_largest AS l
   JOIN spell_ics_sized AS c
-    ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
+    AND c.pod = l.pod
+    AND c.tfc = l.tfc
+    AND c.hrg = l.hrg
   GROUP BY
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -531,7 +795,7 @@ SELECT
 FROM numbered_cells
 UNION ALL
 SELECT
-  'spell_cost' AS family,
+  p.family,
   p.fin_year,
   'apc' AS setting,
   p.pod,
@@ -549,4 +813,8 @@ SELECT
   i.ics_second
 FROM spell_provider_cells AS p
 JOIN spell_ics_cells AS i
-  ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg;
+  ON i.family = p.family
+  AND i.fin_year = p.fin_year
+  AND i.pod = p.pod
+  AND i.tfc = p.tfc
+  AND i.hrg = p.hrg;

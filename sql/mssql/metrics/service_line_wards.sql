@@ -54,6 +54,31 @@ WITH service_lines AS (
   GROUP BY
     service_line,
     fin_year
+), ward_dominance AS (
+  SELECT
+    fin_year AS fin_year,
+    org_code AS org_code,
+    detail AS detail,
+    cost AS cost,
+    largest AS largest,
+    second AS second
+  FROM cell_dominance
+  WHERE
+    family = 'service_ward_cost'
+), driver_dominance AS (
+  SELECT
+    fin_year AS fin_year,
+    org_code AS org_code,
+    detail AS detail,
+    cost AS cost,
+    largest AS largest,
+    second AS second,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM cell_dominance
+  WHERE
+    family = 'service_driver_cost'
 )
 SELECT
   w.service_line,
@@ -68,7 +93,16 @@ SELECT
   CAST(p.ward_cost AS FLOAT) / NULLIF(CAST(p.bed_days AS FLOAT), 0) AS provider_cost_per_bed_day,
   i.ics_episodes,
   i.ics_cost_per_bed_day,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second,
+  pd.cost AS provider_dominance_cost,
+  pd.largest AS provider_dominance_largest,
+  pd.second AS provider_dominance_second,
+  id.ics_cost AS ics_dominance_cost,
+  id.ics_largest AS ics_dominance_largest,
+  id.ics_second AS ics_dominance_second
 FROM wards AS w
 JOIN providers AS p
   ON p.service_line = w.service_line
@@ -76,4 +110,22 @@ JOIN providers AS p
   AND p.org_code = w.org_code
 JOIN ics AS i
   ON i.service_line = w.service_line AND i.fin_year = w.fin_year
+LEFT JOIN ward_dominance AS d
+  ON d.fin_year = w.fin_year
+  AND d.org_code = w.org_code
+  AND d.detail = w.service_line + '|' + w.ward
+LEFT JOIN driver_dominance AS pd
+  ON pd.fin_year = w.fin_year
+  AND pd.org_code = w.org_code
+  AND pd.detail = w.service_line + '|ward'
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year AS fin_year,
+    detail AS detail,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM driver_dominance
+) AS id
+  ON id.fin_year = w.fin_year AND id.detail = w.service_line + '|ward'
 CROSS JOIN results.refresh_parameters AS s;

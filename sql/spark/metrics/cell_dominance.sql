@@ -78,6 +78,9 @@ WITH cells AS (
     c.cc_no,
     c.cc_ics_no,
     n.patient_no,
+    e.setting,
+    e.org_code,
+    e.record_id,
     CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
     CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
     e.total_cost,
@@ -146,7 +149,136 @@ WITH cells AS (
       'cc_cost' AS family,
       '' AS detail,
       2 AS support
+    UNION ALL
+    SELECT
+      'service_cost' AS family,
+      '' AS detail,
+      3 AS support
+    UNION ALL
+    SELECT
+      'service_driver_cost' AS family,
+      cost_driver AS detail,
+      3 AS support
+    FROM ref_cost_driver
+    UNION ALL
+    SELECT
+      'service_cost_quarter' AS family,
+      '' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
+      'ward_cost' AS family,
+      '' AS detail,
+      5 AS support
+    UNION ALL
+    SELECT
+      'service_ward_cost' AS family,
+      '' AS detail,
+      6 AS support
   ) AS kind_list
+), service_periods AS (
+  SELECT
+    service_line,
+    fin_year,
+    period,
+    support,
+    setting,
+    org_code,
+    record_id,
+    DENSE_RANK() OVER (
+      ORDER BY service_line NULLS LAST, fin_year NULLS LAST, period NULLS LAST, org_code NULLS LAST
+    ) AS cell_no,
+    DENSE_RANK() OVER (ORDER BY service_line NULLS LAST, fin_year NULLS LAST, period NULLS LAST) AS ics_cell_no
+  FROM (
+    SELECT
+      s.service_line,
+      s.fin_year,
+      CASE WHEN p.support = 3 THEN 'year' ELSE 'Q' || CAST(s.quarter AS STRING) END AS period,
+      p.support,
+      s.setting,
+      s.org_code,
+      s.record_id
+    FROM service_records AS s
+    CROSS JOIN (
+      SELECT
+        3 AS support
+      UNION ALL
+      SELECT
+        4 AS support
+    ) AS p
+  ) AS service_period_list
+), ward_lines AS (
+  SELECT
+    setting,
+    org_code,
+    record_id,
+    fin_year,
+    COALESCE(location, '(no ward given)') AS ward,
+    SUM(cost) AS cost
+  FROM cost_lines
+  WHERE
+    cost_driver = 'ward'
+  GROUP BY
+    setting,
+    org_code,
+    record_id,
+    fin_year,
+    COALESCE(location, '(no ward given)')
+), ward_cells AS (
+  SELECT
+    setting,
+    org_code,
+    record_id,
+    fin_year,
+    ward,
+    cost,
+    DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, org_code NULLS LAST, ward NULLS LAST) AS cell_no
+  FROM ward_lines
+), service_ward_cells AS (
+  SELECT
+    s.service_line,
+    w.setting,
+    w.org_code,
+    w.record_id,
+    w.fin_year,
+    w.ward,
+    w.cost,
+    DENSE_RANK() OVER (
+      ORDER BY s.service_line NULLS LAST, w.fin_year NULLS LAST, w.org_code NULLS LAST, w.ward NULLS LAST
+    ) AS cell_no
+  FROM service_records AS s
+  JOIN ward_lines AS w
+    ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
+), record_links AS (
+  SELECT
+    support,
+    cell_no,
+    ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    CAST(NULL AS DECIMAL(38, 4)) AS cost
+  FROM service_periods
+  UNION ALL
+  SELECT
+    5 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM ward_cells
+  UNION ALL
+  SELECT
+    6 AS support,
+    cell_no,
+    cell_no AS ics_cell_no,
+    setting,
+    org_code,
+    record_id,
+    cost
+  FROM service_ward_cells
 ), contributions AS (
   SELECT
     k.kind,
@@ -201,6 +333,59 @@ WITH cells AS (
     END AS cost
   FROM records AS r
   CROSS JOIN kinds AS k
+  WHERE
+    k.support < 3
+  UNION ALL
+  SELECT
+    k.kind,
+    s.cell_no AS cell,
+    s.ics_cell_no AS ics_cell,
+    r.patient_no,
+    CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
+    CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
+    CASE
+      WHEN s.support >= 5
+      THEN s.cost
+      WHEN k.detail = ''
+      THEN r.total_cost
+      ELSE CASE k.detail
+        WHEN 'ward'
+        THEN r.ward_cost
+        WHEN 'theatre'
+        THEN r.theatre_cost
+        WHEN 'critical_care'
+        THEN r.critical_care_cost
+        WHEN 'pathology'
+        THEN r.pathology_cost
+        WHEN 'imaging'
+        THEN r.imaging_cost
+        WHEN 'pharmacy'
+        THEN r.pharmacy_cost
+        WHEN 'high_cost_drugs'
+        THEN r.high_cost_drugs_cost
+        WHEN 'therapies'
+        THEN r.therapies_cost
+        WHEN 'outpatient_care'
+        THEN r.outpatient_care_cost
+        WHEN 'emergency_care'
+        THEN r.emergency_care_cost
+        WHEN 'community_care'
+        THEN r.community_care_cost
+        WHEN 'mental_health_care'
+        THEN r.mental_health_care_cost
+        WHEN 'other_clinical'
+        THEN r.other_clinical_cost
+        WHEN 'overheads'
+        THEN r.overheads_cost
+        WHEN 'other'
+        THEN r.other_cost
+      END
+    END AS cost
+  FROM record_links AS s
+  LEFT JOIN records AS r
+    ON r.setting = s.setting AND r.org_code = s.org_code AND r.record_id = s.record_id
+  JOIN kinds AS k
+    ON k.support = s.support
 ), provider_sums AS (
   SELECT
     kind,
@@ -313,6 +498,42 @@ WITH cells AS (
   ) AS s
   WHERE
     s.support < 2 OR NOT c.cc_no IS NULL
+  UNION ALL
+  SELECT DISTINCT
+    support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    CASE WHEN support = 3 THEN service_line ELSE service_line || '|' || period END AS detail,
+    org_code
+  FROM service_periods
+  UNION ALL
+  SELECT DISTINCT
+    5 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    ward AS detail,
+    org_code
+  FROM ward_cells
+  UNION ALL
+  SELECT DISTINCT
+    6 AS support,
+    cell_no AS cell,
+    fin_year,
+    '' AS setting,
+    '' AS pod,
+    '' AS tfc,
+    '' AS hrg,
+    service_line || '|' || ward AS detail,
+    org_code
+  FROM service_ward_cells
 ), numbered_cells AS (
   SELECT
     k.family,
@@ -321,7 +542,15 @@ WITH cells AS (
     n.pod,
     n.tfc,
     n.hrg,
-    CASE WHEN k.support = 2 THEN n.detail ELSE k.detail END AS detail,
+    CASE
+      WHEN k.support = 2 OR (
+        k.support >= 3 AND k.detail = ''
+      )
+      THEN n.detail
+      WHEN k.support >= 3
+      THEN n.detail || '|' || k.detail
+      ELSE k.detail
+    END AS detail,
     n.org_code,
     CAST(p.contributors AS BIGINT) AS contributors,
     CAST(p.cost AS DECIMAL(38, 4)) AS cost,
@@ -355,21 +584,34 @@ WITH cells AS (
     r.spell_id
 ), spell_contributions AS (
   SELECT
+    f.family,
     s.fin_year,
     s.pod,
-    s.tfc,
+    CASE WHEN f.family = 'spell_cost' THEN s.tfc ELSE '' END AS tfc,
     s.hrg,
     s.org_code,
     p.patient_no,
     CASE WHEN p.patient_no IS NULL THEN s.spell_id END AS lone_record,
-    s.total_cost AS cost
+    CASE WHEN f.family = 'spell_cost' THEN s.total_cost ELSE s.theatre_cost END AS cost
   FROM spells AS s
+  CROSS JOIN (
+    SELECT
+      'spell_cost' AS family
+    UNION ALL
+    SELECT
+      'spell_theatre' AS family
+  ) AS f
   LEFT JOIN spell_patients AS p
     ON p.org_code = s.org_code AND p.spell_id = s.spell_id
   WHERE
-    NOT s.los IS NULL AND s.total_cost <> 0
+    CASE
+      WHEN f.family = 'spell_cost'
+      THEN CASE WHEN NOT s.los IS NULL THEN s.total_cost END
+      ELSE s.theatre_cost
+    END <> 0
 ), spell_provider_contributors AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -380,6 +622,7 @@ WITH cells AS (
     SUM(cost) AS cost
   FROM spell_contributions
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -389,6 +632,7 @@ WITH cells AS (
     lone_record
 ), spell_ics_contributors AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -396,6 +640,7 @@ WITH cells AS (
     ABS(SUM(cost)) AS cost
   FROM spell_provider_contributors
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -405,6 +650,7 @@ WITH cells AS (
     lone_record
 ), spell_provider_sized AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -416,6 +662,7 @@ WITH cells AS (
     cost <> 0
 ), spell_ics_sized AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -426,6 +673,7 @@ WITH cells AS (
     cost > 0
 ), spell_provider_largest AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -436,6 +684,7 @@ WITH cells AS (
     MAX(cost) AS largest
   FROM spell_provider_sized
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
@@ -443,6 +692,7 @@ WITH cells AS (
     org_code
 ), spell_ics_largest AS (
   SELECT
+    family,
     fin_year,
     pod,
     tfc,
@@ -452,12 +702,14 @@ WITH cells AS (
     MAX(cost) AS ics_largest
   FROM spell_ics_sized
   GROUP BY
+    family,
     fin_year,
     pod,
     tfc,
     hrg
 ), spell_provider_cells AS (
   SELECT
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -473,12 +725,14 @@ WITH cells AS (
     END AS second
   FROM spell_provider_largest AS l
   JOIN spell_provider_sized AS c
-    ON c.fin_year = l.fin_year
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
     AND c.pod = l.pod
     AND c.tfc = l.tfc
     AND c.hrg = l.hrg
     AND c.org_code = l.org_code
   GROUP BY
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -486,6 +740,7 @@ WITH cells AS (
     l.org_code
 ), spell_ics_cells AS (
   SELECT
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -500,8 +755,13 @@ WITH cells AS (
     END AS ics_second
   FROM spell_ics_largest AS l
   JOIN spell_ics_sized AS c
-    ON c.fin_year = l.fin_year AND c.pod = l.pod AND c.tfc = l.tfc AND c.hrg = l.hrg
+    ON c.family = l.family
+    AND c.fin_year = l.fin_year
+    AND c.pod = l.pod
+    AND c.tfc = l.tfc
+    AND c.hrg = l.hrg
   GROUP BY
+    l.family,
     l.fin_year,
     l.pod,
     l.tfc,
@@ -527,7 +787,7 @@ SELECT
 FROM numbered_cells
 UNION ALL
 SELECT
-  'spell_cost' AS family,
+  p.family,
   p.fin_year,
   'apc' AS setting,
   p.pod,
@@ -545,4 +805,8 @@ SELECT
   i.ics_second
 FROM spell_provider_cells AS p
 JOIN spell_ics_cells AS i
-  ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.tfc = p.tfc AND i.hrg = p.hrg;
+  ON i.family = p.family
+  AND i.fin_year = p.fin_year
+  AND i.pod = p.pod
+  AND i.tfc = p.tfc
+  AND i.hrg = p.hrg;

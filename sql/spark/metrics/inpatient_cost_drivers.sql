@@ -39,6 +39,21 @@ WITH provider_cells AS (
     fin_year,
     pod,
     hrg
+), dominance AS (
+  SELECT
+    fin_year,
+    pod,
+    hrg,
+    org_code,
+    cost,
+    largest,
+    second,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM cell_dominance
+  WHERE
+    family = 'spell_theatre'
 )
 SELECT
   p.fin_year,
@@ -64,8 +79,30 @@ SELECT
   i.medical_contacts / NULLIF(i.ics_spells, 0) AS ics_medical_contacts_per_spell,
   i.nursing_contacts / NULLIF(i.ics_spells, 0) AS ics_nursing_contacts_per_spell,
   i.therapy_contacts / NULLIF(i.ics_spells, 0) AS ics_therapy_contacts_per_spell,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  ics_dom.ics_cost AS ics_dominance_cost,
+  ics_dom.ics_largest AS ics_dominance_largest,
+  ics_dom.ics_second AS ics_dominance_second
 FROM provider_cells AS p
 JOIN ics AS i
   ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.hrg = p.hrg
+LEFT JOIN dominance AS dom
+  ON dom.fin_year = p.fin_year
+  AND dom.pod = p.pod
+  AND dom.hrg = p.hrg
+  AND dom.org_code = p.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year,
+    pod,
+    hrg,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM dominance
+) AS ics_dom
+  ON ics_dom.fin_year = p.fin_year AND ics_dom.pod = p.pod AND ics_dom.hrg = p.hrg
 CROSS JOIN results.refresh_parameters AS s;

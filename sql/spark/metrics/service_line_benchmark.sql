@@ -164,6 +164,20 @@ WITH cells AS (
     org_code,
     score
   FROM results.costing_quality
+), dominance AS (
+  SELECT
+    fin_year,
+    detail,
+    org_code,
+    cost,
+    largest,
+    second,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM cell_dominance
+  WHERE
+    family IN ('service_cost', 'service_cost_quarter')
 )
 SELECT
   c.service_line,
@@ -223,7 +237,13 @@ SELECT
   al.months_loaded,
   al.common_months,
   q.score AS costing_score,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  ics_dom.ics_cost AS ics_dominance_cost,
+  ics_dom.ics_largest AS ics_dominance_largest,
+  ics_dom.ics_second AS ics_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
   ON a.service_line = c.service_line
@@ -252,4 +272,16 @@ LEFT JOIN alignment AS al
   ON al.fin_year = c.fin_year AND al.org_code = c.org_code
 LEFT JOIN scores AS q
   ON q.fin_year = c.fin_year AND q.period = c.period AND q.org_code = c.org_code
+LEFT JOIN dominance AS dom
+  ON dom.fin_year = c.fin_year AND dom.detail = c.detail AND dom.org_code = c.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year,
+    detail,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM dominance
+) AS ics_dom
+  ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s;

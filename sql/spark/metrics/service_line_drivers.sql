@@ -22,6 +22,20 @@ WITH names AS (
   FROM results.costing_quality
   WHERE
     period = 'year'
+), dominance AS (
+  SELECT
+    fin_year,
+    detail,
+    org_code,
+    cost,
+    largest,
+    second,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM cell_dominance
+  WHERE
+    family = 'service_driver_cost'
 )
 SELECT
   n.service_line,
@@ -45,7 +59,13 @@ SELECT
   c.outlier_95,
   CAST(COALESCE(a.aligned, 0) AS INT) AS periods_aligned,
   q.score AS costing_score,
-  s.refresh_id
+  s.refresh_id,
+  dom.cost AS dominance_cost,
+  dom.largest AS dominance_largest,
+  dom.second AS dominance_second,
+  ics_dom.ics_cost AS ics_dominance_cost,
+  ics_dom.ics_largest AS ics_dominance_largest,
+  ics_dom.ics_second AS ics_dominance_second
 FROM benchmark_cells AS c
 JOIN names AS n
   ON SUBSTRING(c.detail, 1, LENGTH(n.service_line) + 1) = n.service_line || '|'
@@ -53,6 +73,18 @@ LEFT JOIN alignment AS a
   ON a.fin_year = c.fin_year AND a.org_code = c.org_code
 LEFT JOIN scores AS q
   ON q.fin_year = c.fin_year AND q.org_code = c.org_code
+LEFT JOIN dominance AS dom
+  ON dom.fin_year = c.fin_year AND dom.detail = c.detail AND dom.org_code = c.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year,
+    detail,
+    ics_cost,
+    ics_largest,
+    ics_second
+  FROM dominance
+) AS ics_dom
+  ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s
 WHERE
   c.family = 'service_driver_cost';

@@ -43,10 +43,18 @@ SELECT
   CAST(w.ward_cost AS DOUBLE) / NULLIF(w.bed_days, 0) AS cost_per_bed_day,
   p.provider_cost_per_bed_day,
   i.ics_cost_per_bed_day,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second
 FROM wards AS w
 JOIN provider_rates AS p
   ON p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i
   ON i.fin_year = w.fin_year
+LEFT JOIN cell_dominance AS d
+  ON d.family = 'ward_cost'
+  AND d.fin_year = w.fin_year
+  AND d.org_code = w.org_code
+  AND d.detail = w.ward
 CROSS JOIN results.refresh_parameters AS s;

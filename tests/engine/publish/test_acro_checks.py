@@ -431,12 +431,22 @@ def _dominance_figures(activity: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFr
     events["has_activity_record"] = 1
     events["spell_id"], events["unit_type"] = events["record_id"], None
     # each episode a spell of its own, as the engine's spells table has them (its family is not judged here)
-    spells = events[["fin_year", "org_code", "spell_id", "pod", "tfc", "hrg", "total_cost"]].assign(los=1)
+    spells = events[["fin_year", "org_code", "spell_id", "pod", "tfc", "hrg", "total_cost", "theatre_cost"]].assign(
+        los=1
+    )
+    # the ward and service line families are not judged here: the lines on a ward each, no service line
+    ward_lines = lines.assign(fin_year="2023/24", location="W1")
+    no_service_lines = pd.DataFrame(
+        {k: pd.Series(dtype=t) for k, t in (("service_line", str), ("fin_year", str), ("quarter", int))}
+        | {k: pd.Series(dtype=str) for k in ("setting", "org_code", "record_id")}
+    )
     con = duckdb.connect()
     try:
         con.register("event_costs", events)
         con.register("activity", activity)
         con.register("spells", spells)
+        con.register("cost_lines", ward_lines)
+        con.register("service_records", no_service_lines)
         con.register("ref_pod", pd.DataFrame({"setting": ["apc", "apc"], "pod": ["EL", "DC"]}))
         con.register("ref_cost_driver", pd.DataFrame({"cost_driver": [c.code for c in COST_DRIVERS]}))
         return con.sql(catalog.metric("cell_dominance").query).df()
