@@ -196,12 +196,13 @@ def service_line_margins(lines: Sequence[ServiceLineSpec]) -> tuple[Margin, ...]
 
 
 def _year_of(name: str, table: pa.Table) -> np.ndarray:
-    return _is(table, "period", "year") & _is(table, "service_line", name)
+    rows: np.ndarray = _is(table, "period", "year") & _is(table, "service_line", name)
+    return rows
 
 
 def _in_line(line: ServiceLineSpec, level: Callable[[pa.Table], np.ndarray], table: pa.Table) -> np.ndarray:
     """The rows of `level` whose codes the line's filters match (as prefixes, as the line itself is built)."""
-    rows = level(table) & _is_any(table, "setting", tuple(line.settings), prefix=False)
+    rows: np.ndarray = level(table) & _is_any(table, "setting", tuple(line.settings), prefix=False)
     for column, prefixes in (("pod", line.pods), ("hrg", line.hrgs), ("tfc", line.tfcs)):
         if prefixes:
             rows &= _is_any(table, column, tuple(prefixes), prefix=True)
