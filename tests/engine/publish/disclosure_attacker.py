@@ -978,6 +978,7 @@ def count_lp_intervals(
                     float(np.floor(bounds[1] + 1e-6)),
                 )
             )
+    return out
 
 
 # (h) Columns of one row that add up to another column of the same row (docs/metrics.md): gp_practice_cost's six

@@ -330,6 +330,11 @@ def test_the_attacks_fail_at_scale_0_1_too(tmp_path: Path) -> None:
     # and within a row: a GP practice's hidden setting cost from its total less the settings shown
     checked, narrow = _row_narrow(bigger, bigger.published)
     assert checked > 0 and narrow == []
+    # and a service line's year less its shown HRG rows (the route that gave 3 costs back at 0.1 before the lines
+    # were margins)
+    targets = _service_line_cells(bigger)
+    checked, narrow = _too_narrow(bigger, bigger.published, targets=targets, lines=True)
+    assert checked == len(targets) > 0 and narrow == []
 
 
 def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
@@ -537,18 +542,7 @@ def test_no_hidden_count_can_be_narrowed_from_every_published_count_of_its_pod(d
 def test_no_hidden_cost_can_be_pinned_down_from_a_service_line_year(demo: Demo) -> None:
     """A service line filtered on PODs and HRGs is, to the penny, the sum of its provider's opportunity_summary
     POD + HRG rows of them: a margin the attacker reads from the ICS's configuration."""
-    assert demo.lines
-    hidden = attacker.hidden_cells(demo.published)
-    sums = attacker.sums(demo.published, demo.places, demo.lines)
-    targets = sorted(
-        {
-            m
-            for total, parts in sums
-            if total[0] == "service_line_benchmark" and parts and parts[0][0] == "opportunity_summary"
-            for m in (total, *parts)
-            if m in hidden
-        }
-    )
+    targets = _service_line_cells(demo)
     assert targets
     checked, narrow = _too_narrow(demo, demo.published, targets=targets, lines=True)
     assert checked == len(targets)
@@ -572,3 +566,19 @@ def test_no_hidden_setting_cost_of_a_gp_practice_is_its_total_less_the_settings_
         value = float(demo.truth[claim.table].at[claim.row, claim.figure])
         assert claim.low - 0.01 <= value <= claim.high + 0.01, claim
         assert value == 0 or claim.high >= value * (1 + share) - 0.01, claim
+
+
+def _service_line_cells(demo: Demo) -> list[tuple[str, int]]:
+    """The hidden cells of every service line's year and of the opportunity_summary rows it adds up."""
+    assert demo.lines
+    hidden = attacker.hidden_cells(demo.published)
+    sums = attacker.sums(demo.published, demo.places, demo.lines)
+    return sorted(
+        {
+            m
+            for total, parts in sums
+            if total[0] == "service_line_benchmark" and parts and parts[0][0] == "opportunity_summary"
+            for m in (total, *parts)
+            if m in hidden
+        }
+    )
