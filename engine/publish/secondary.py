@@ -230,23 +230,48 @@ ALSO_HIDDEN = {
 
 # pathway_cost's ICS figures (the same on every provider's row of a step) add up as well: the whole pathway's ICS cost
 # per pathway is the sum of its steps' (one ICS count of pathways for all of them). They are columns, not rows, so
-# they are not in the integer program: where a step's are hidden by a rule of their own (a small ICS count, or a
-# step one or two patients dominate across the ICS), the whole pathway's are hidden with them, so the hidden step is
-# not the whole less the shown steps (with two unknowns in the one sum it can be anything from 0 up).
-ICS_PARTNERS = {"pathway_cost": ("ics_pathways", ("fin_year", "pathway"), "step", "whole_pathway")}
+# they are not in the integer program: where a step's are hidden (by a rule of their own: a small ICS count, or a
+# step one or two patients dominate across the ICS; or because the ICS rate less the providers' shown money would
+# narrow a hidden provider's, `exposed_ics_money`), the whole pathway's are hidden with them, so the hidden step is
+# not the whole less the shown steps (with two unknowns in the one sum it can be anything from 0 up). Where the whole
+# pathway's are hidden and no step's, the costliest step's are hidden with them: the whole would otherwise be the sum
+# of the steps shown, and that step holds the most of it.
+# table -> (the ICS count, the keys of a sum, the column naming its part, the total's name, the ICS figure)
+ICS_PARTNERS = {
+    "pathway_cost": ("ics_pathways", ("fin_year", "pathway"), "step", "whole_pathway", "ics_cost_per_pathway")
+}
 
 
-def ics_partners(name: str, table: pa.Table, rule: SuppressionRule) -> dict[str, np.ndarray]:
+def ics_partners(
+    name: str, table: pa.Table, rule: SuppressionRule, also: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """For a table of ICS_PARTNERS, its ICS count's rows to hide beyond its own rules: the total's rows of each group
-    where a part's ICS figures are hidden by their own rule (primary suppression). Empty for any other table."""
+    where a part's ICS figures are hidden by their own rule (primary suppression) or in `also` (rows whose ICS count
+    another rule hides), and the costliest part's rows where only the total's are. Empty for any other table."""
     if name not in ICS_PARTNERS or not rule.enabled:
         return {}
-    count, group, level, total = ICS_PARTNERS[name]
-    own = suppression.primary_hidden(table, catalog.metric(name).columns, rule)[count].to_pylist()
+    count, group, level, total, figure = ICS_PARTNERS[name]
+    own = np.asarray(suppression.primary_hidden(table, catalog.metric(name).columns, rule)[count].to_pylist(), bool)
+    if also is not None:
+        own = own | also
     groups = list(zip(*(table[k].to_pylist() for k in group), strict=True))
-    is_total = [v == total for v in table[level].to_pylist()]
+    parts = table[level].to_pylist()
+    is_total = np.array([v == total for v in parts], dtype=bool)
     wanting = {g for g, hid, whole in zip(groups, own, is_total, strict=True) if hid and not whole}
-    return {count: np.array([whole and g in wanting for g, whole in zip(groups, is_total, strict=True)], dtype=bool)}
+    alone = {g for g, hid, whole in zip(groups, own, is_total, strict=True) if hid and whole} - wanting
+    costliest: dict[tuple[object, ...], tuple[float, str]] = {}
+    for g, part, whole, value in zip(groups, parts, is_total, table[figure].to_pylist(), strict=True):
+        if g in alone and not whole:
+            costliest[g] = max(costliest.get(g, (-math.inf, "")), (abs(float(value or 0)), str(part)))
+    return {
+        count: np.array(
+            [
+                (whole and g in wanting) or (not whole and g in costliest and costliest[g][1] == str(part))
+                for g, part, whole in zip(groups, parts, is_total, strict=True)
+            ],
+            dtype=bool,
+        )
+    }
 
 
 # Columns of one row that add up to another column of the same row (issue 16i): gp_practice_cost's six setting costs

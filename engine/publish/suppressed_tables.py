@@ -39,6 +39,11 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
             # an ICS rate that, less the providers' shown rate x count, narrows a hidden provider's money (issue 16k)
             money = secondary.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
             exposed = _either(exposed, money)
+            if metric.name in secondary.ICS_PARTNERS and exposed:  # a step's ICS figures hidden: the whole's too
+                count = secondary.ICS_PARTNERS[metric.name][0]
+                exposed = _either(
+                    exposed, secondary.ics_partners(metric.name, full[metric.name], rule, exposed.get(count))
+                )
             if exposed:
                 published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
             if metric.name == "opportunity_summary" and "unit_cost_benchmark" in done:
