@@ -837,11 +837,7 @@ def exposed_ics_counts(
     keys = suppression.benchmark_cells(columns)
     if not keys:
         return {}
-    cell = np.zeros(full.num_rows, dtype=np.int64)
-    for k in keys:
-        codes = _codes(full[k])
-        cell = cell * (int(codes.max(initial=0)) + 1) + codes
-    _, cell = np.unique(cell, return_inverse=True)
+    cell = _ics_cells(full, keys)
     cells = int(cell.max(initial=-1)) + 1
     half, share = rule.round_to // 2, rule.protection_percent / 100
     out: dict[str, np.ndarray] = {}
@@ -891,6 +887,16 @@ ICS_MONEY: dict[str, list[tuple[str, str, str | None, str, str | None]]] = {
 RECORD_UNITS = ("attendance", "contact", "episode")
 
 
+def _ics_cells(full: pa.Table, keys: Sequence[str]) -> np.ndarray:
+    """Each row's ICS cell (the rows agreeing on `keys`) as a number from 0."""
+    cell = np.zeros(full.num_rows, dtype=np.int64)
+    for k in keys:
+        codes = _codes(full[k])
+        cell = cell * (int(codes.max(initial=0)) + 1) + codes
+    numbered: np.ndarray = np.unique(cell, return_inverse=True)[1]
+    return numbered
+
+
 def exposed_ics_money(
     name: str, full: pa.Table, shown: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule
 ) -> dict[str, np.ndarray]:
@@ -904,11 +910,7 @@ def exposed_ics_money(
     keys = suppression.benchmark_cells(columns)
     if name not in ICS_MONEY or not keys:
         return {}
-    cell = np.zeros(full.num_rows, dtype=np.int64)
-    for k in keys:
-        codes = _codes(full[k])
-        cell = cell * (int(codes.max(initial=0)) + 1) + codes
-    _, cell = np.unique(cell, return_inverse=True)
+    cell = _ics_cells(full, keys)
     records = (
         np.isin(np.asarray(full["unit_of_count"].to_pylist(), dtype=object), RECORD_UNITS)
         if "unit_of_count" in full.column_names
