@@ -348,7 +348,8 @@ def _cheapest_partners(hidden: np.ndarray, costs: np.ndarray, counts: np.ndarray
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.cast(column, pa.float64()).to_pylist(), dtype=float)
+    """The column as doubles, a missing value as NaN."""
+    return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
 
 
 # Costs stated again outside the margins (issue 16g): clinical_support's pharmacy, imaging and pathology cost per case
@@ -845,9 +846,9 @@ def exposed_ics_counts(
         ics = f"ics_{count}"
         if ics not in counts:
             continue
-        true = np.nan_to_num(np.asarray(pc.cast(full[count], pa.float64()).to_numpy(zero_copy_only=False), float))
-        mine = np.asarray(pc.cast(shown[count], pa.float64()).to_numpy(zero_copy_only=False), float)
-        total = np.asarray(pc.cast(shown[ics], pa.float64()).to_numpy(zero_copy_only=False), float)
+        true = np.nan_to_num(_floats(full[count]))
+        mine = _floats(shown[count])
+        total = _floats(shown[ics])
         hidden = np.isnan(mine)
         known = np.where(hidden, 0.0, mine)
         stated = np.full(cells, np.nan)
@@ -918,7 +919,7 @@ def exposed_ics_money(
     )
 
     def floats(table: pa.Table, column: str) -> np.ndarray:
-        return np.asarray(pc.cast(table[column], pa.float64()).to_numpy(zero_copy_only=False), float)
+        return _floats(table[column])
 
     half, share = rule.round_to // 2, rule.protection_percent / 100
     exposed: dict[str, np.ndarray] = {}
@@ -1026,7 +1027,7 @@ def exposed_ics_levels(
     out = np.zeros(summary_shown.num_rows, dtype=bool)
 
     def column(table: pa.Table, name: str) -> np.ndarray:
-        return np.asarray(pc.cast(table[name], pa.float64()).to_numpy(zero_copy_only=False), float)
+        return _floats(table[name])
 
     def strings(table: pa.Table, name: str) -> list[object]:
         return list(table[name].to_pylist())
