@@ -5,7 +5,9 @@
 -- Published: no
 -- About: Internal: record-level, held in memory for the refresh only (never stored, published or exported), and
 --   it carries no patient pseudonym. Cost per driver and activity counts are the sums over the record's cost lines
---   (record_costs: their sums per period, kept by the DuckDB store at load, added up here);
+--   (record_costs: their sums per period, kept by the DuckDB store at load, added up here; almost every record has
+--   one such row, which is taken as it is, and only the records with several (cost lines in several periods, or two
+--   files of one period in one run) are grouped: the grouping of every row was most of this query's time);
 --   contacts are split by the resource that delivered them (medical: consultants and other medical staff; nursing;
 --   therapy: allied health professionals). Pounds are kept as DECIMAL(18,4), the type of a cost line and of every
 --   published pound (up to 100 trillion, which no record comes near; a record that did would not be rounded: the
@@ -63,7 +65,19 @@
 --   nursing_contacts [shown] patient contacts by nursing staff
 --   therapy_contacts [shown] patient contacts by allied health professionals
 --   refresh_id [shown] the refresh that wrote the row
-WITH line_totals AS (
+WITH split_records AS (
+    SELECT setting, org_code, record_id
+    FROM record_costs
+    GROUP BY setting, org_code, record_id
+    HAVING count(*) > 1
+),
+kept_rows AS (
+    SELECT r.*, CASE WHEN m.record_id IS NULL THEN 0 ELSE 1 END AS is_split
+    FROM record_costs AS r
+    LEFT JOIN split_records AS m
+        ON m.setting = r.setting AND m.org_code = r.org_code AND m.record_id = r.record_id
+),
+line_totals AS (
     SELECT setting, org_code, record_id,
            min(fin_year) AS fin_year,
            min(period) AS period,
@@ -93,8 +107,17 @@ WITH line_totals AS (
            sum(medical_contacts) AS medical_contacts,
            sum(nursing_contacts) AS nursing_contacts,
            sum(therapy_contacts) AS therapy_contacts
-    FROM record_costs
+    FROM kept_rows
+    WHERE is_split = 1
     GROUP BY setting, org_code, record_id
+    UNION ALL
+    SELECT setting, org_code, record_id, fin_year, period, total_cost, ward_cost, theatre_cost, critical_care_cost,
+           pathology_cost, imaging_cost, pharmacy_cost, high_cost_drugs_cost, therapies_cost, outpatient_care_cost,
+           emergency_care_cost, community_care_cost, mental_health_care_cost, other_clinical_cost, overheads_cost,
+           other_cost, ward_bed_days, theatre_minutes, anaesthetic_minutes, cc_bed_days, tests, examinations, items,
+           medical_contacts, nursing_contacts, therapy_contacts
+    FROM kept_rows
+    WHERE is_split = 0
 ),
 events AS (
     SELECT coalesce(a.fin_year, l.fin_year) AS fin_year,
