@@ -192,3 +192,74 @@ def test_the_store_keeps_the_query_the_catalog_runs_elsewhere() -> None:
     """One definition: what the store keeps is the query Spark and the server run as the record_costs metric."""
     assert record_costs.query() == catalog.metric("record_costs").query
     assert record_costs.query().count("FROM cost_lines\n") == 1
+
+
+def _event_costs_differences(ws: Workspace) -> tuple[int, int, int, int]:
+    """(records in event_costs, records whose kept rows it had to add up, rows only in event_costs, rows only in the
+    reference): event_costs as the refresh runs it over the kept rows, against each record's kept rows all added up
+    in one grouping (what event_costs did before it took a record's one row as it is)."""
+    query = (
+        catalog.metric("event_costs")
+        .query.replace("results.dim_hrg", "(SELECT 'none' AS hrg, 'none' AS hrg_chapter)")
+        .replace("results.refresh_parameters", "(SELECT 1 AS refresh_id)")
+    )
+    sums = ", ".join(
+        f"CAST(sum({f}) AS DECIMAL(18, 4)) AS {f}" if f.endswith("_cost") else f"sum({f}) AS {f}" for f in _FIGURES
+    )
+    columns = ", ".join(_FIGURES)
+    reference = (
+        f"SELECT setting, org_code, record_id, min(fin_year) AS fin_year, min(period) AS period, {sums} "
+        f"FROM {record_costs.TABLE} GROUP BY setting, org_code, record_id"
+    )
+    store = open_store(ws.config)
+    try:
+        store.con.execute(record_costs.view_sql())
+        store.con.execute(f"CREATE TEMP TABLE ec AS {query}")
+        lined = (
+            f"SELECT e.setting, e.org_code, e.record_id, e.fin_year, e.period, {columns} FROM ec AS e WHERE EXISTS ("
+            f"SELECT 1 FROM {record_costs.TABLE} AS k WHERE k.setting = e.setting AND k.org_code = e.org_code "
+            "AND k.record_id = e.record_id)"
+        )
+        [(records, split)] = store.con.execute(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT 1 FROM record_costs GROUP BY setting, org_code, record_id "
+            "HAVING count(*) > 1)) FROM ec"
+        ).fetchall()
+        [(extra,)] = store.con.execute(f"SELECT count(*) FROM ({lined} EXCEPT ALL {reference})").fetchall()
+        [(missing,)] = store.con.execute(f"SELECT count(*) FROM ({reference} EXCEPT ALL {lined})").fetchall()
+        [(unlinked,)] = store.con.execute(
+            "SELECT count(*) FROM ec WHERE has_activity_record = 0 AND pod = 'UNLINKED'"
+        ).fetchall()
+        [(lines_pounds, ec_pounds)] = store.con.execute(
+            "SELECT (SELECT sum(cost) FROM cost_lines), (SELECT sum(total_cost) FROM ec)"
+        ).fetchall()
+        assert lines_pounds == ec_pounds, "every pound loaded is in event_costs"
+    finally:
+        store.close()
+    return int(records), int(split), int(extra) + int(missing), int(unlinked)
+
+
+def test_event_costs_adds_up_only_the_records_with_several_kept_rows_and_matches_adding_up_all(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    lines = _p1_lines()  # six lines a record: R1 to R4
+    first = _costs(ws, "ZZA_apc_202324_a_cost_lines.csv", lines[:9])  # R1, and half of R2's lines
+    second = _costs(ws, "ZZA_apc_202324_b_cost_lines.csv", lines[9:])  # the rest of R2's, R3 and R4
+    ws.load(*_activity(ws), first, second, _costs(ws, "ZZA_apc_202324_P2_cost_lines.csv", _p2_lines()))
+    assert _event_costs_differences(ws) == (6, 1, 0, 0)  # R2: a kept row for each file of its period
+
+    fewer = [apc_row(f"R{i}") for i in (1, 2, 3)]  # R4's activity withdrawn: its lines are kept, unlinked
+    ws.load(ws.write_csv("ZZA_apc_202324_activity.csv", APC_HEADER, fewer))
+    assert _event_costs_differences(ws) == (6, 1, 0, 1)
+
+    # a corrected file: new costs, R3's lines gone (and R4's, which a load refuses now R4 has no record)
+    corrected = [r for r in _p1_lines(scale=2) if r[3] != "R3"]
+    ws.load(_costs(ws, "ZZA_apc_202324_cost_lines.csv", corrected))
+    assert _event_costs_differences(ws) == (5, 0, 0, 0)  # one file for the period now: no record has two rows
+
+    ws.load(_costs(ws, "ZZA_apc_202324_P2_cost_lines.csv", _p2_lines()[2:]))  # P2 cut to R6's line
+    assert _event_costs_differences(ws) == (5, 0, 0, 0)
+    two = [_line("R1", "1.00", "ward", "nursing", 0.1, "contacts"), _line("R2", "2.00", "pathology", "other", 1, "tests")]
+    third = _costs(ws, "ZZA_apc_202324_c_cost_lines.csv", two)  # period 1 reloaded as two files in one run
+    ws.load(_costs(ws, "ZZA_apc_202324_cost_lines.csv", corrected), third)
+    assert _event_costs_differences(ws) == (5, 2, 0, 0)
