@@ -259,7 +259,10 @@ def test_event_costs_adds_up_only_the_records_with_several_kept_rows_and_matches
 
     ws.load(_costs(ws, "ZZA_apc_202324_P2_cost_lines.csv", _p2_lines()[2:]))  # P2 cut to R6's line
     assert _event_costs_differences(ws) == (5, 0, 0, 0)
-    two = [_line("R1", "1.00", "ward", "nursing", 0.1, "contacts"), _line("R2", "2.00", "pathology", "other", 1, "tests")]
+    two = [
+        _line("R1", "1.00", "ward", "nursing", 0.1, "contacts"),
+        _line("R2", "2.00", "pathology", "other", 1, "tests"),
+    ]
     third = _costs(ws, "ZZA_apc_202324_c_cost_lines.csv", two)  # period 1 reloaded as two files in one run
     ws.load(_costs(ws, "ZZA_apc_202324_cost_lines.csv", corrected), third)
     assert _event_costs_differences(ws) == (5, 2, 0, 0)
