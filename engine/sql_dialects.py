@@ -45,9 +45,19 @@ def _quote_tsql_reserved(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _drop_cte_materialization(node: exp.Expression) -> exp.Expression:
+    """`WITH x AS [NOT] MATERIALIZED (...)` is a hint to DuckDB (and PostgreSQL) that T-SQL and Spark SQL do not
+    parse, and sqlglot writes it anyway: those engines decide for themselves (Spark's steps, engine.metrics.on_spark,
+    compute a record-level CTE read twice once)."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+    return node
+
+
 # What to change in the tree before writing a dialect, where sqlglot's own generator falls short.
 BEFORE_WRITING: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
-    "tsql": (_quote_tsql_reserved,),
+    "tsql": (_quote_tsql_reserved, _drop_cte_materialization),
+    "spark": (_drop_cte_materialization,),
 }
 
 
