@@ -118,6 +118,21 @@ def test_tsql_reserved_words_are_quoted() -> None:
     sqlfluff.parse(text, config=_TSQL)
 
 
+@pytest.mark.parametrize("hint", ["NOT MATERIALIZED", "MATERIALIZED"])
+def test_a_cte_materialization_hint_is_for_duckdb_and_postgres_only(hint: str) -> None:
+    metric = catalog.parse(
+        "probe",
+        "-- probe: x\n-- Grain: x\n-- Inputs: t\n-- Published: no\n-- About: x\n-- Columns:\n--   a [key] x\n"
+        f"WITH r AS {hint} (SELECT a FROM t) SELECT a FROM r UNION ALL SELECT a FROM r",
+    )
+    assert hint in transpile.transpile(metric, "postgres")
+    for dialect in ("tsql", "spark"):
+        text = transpile.transpile(metric, dialect)
+        assert "MATERIALIZED" not in text and "UNION ALL" in text, dialect
+        sqlglot.parse_one(text, read=dialect)
+    sqlfluff.parse(transpile.transpile(metric, "tsql"), config=_TSQL)
+
+
 # --- (d) round trip ------------------------------------------------------------------------------------------------
 
 
