@@ -165,7 +165,9 @@ def test_a_quarters_theatre_and_ward_cost_one_patient_dominates_is_blank(built: 
     for driver in ("theatre", "ward"):
         mine = records[records["cost_driver"] == driver]
         quarters = mine.assign(period="Q" + mine["quarter"].astype(str))
-        flagged[driver] = dominated_cells(pd.concat([quarters, mine.assign(period="year")]), ["org_code", "period"], rule)
+        flagged[driver] = dominated_cells(
+            pd.concat([quarters, mine.assign(period="year")]), ["org_code", "period"], rule
+        )
     assert flagged == {"theatre": {("ZZA", "Q1")}, "ward": {("ZZB", "Q1")}}
     for driver, cells in flagged.items():
         for cell in cells:
