@@ -1,8 +1,8 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
 -- Grain: one row per family (unit_cost, driver_cost, spell_cost, spell_theatre, cc_cost, support_cost, service_cost,
---   service_cost_quarter, service_driver_cost, ward_cost or service_ward_cost), financial year, cell (setting, POD,
---   TFC, HRG, cost driver, critical care unit type, service line or ward) and provider, for every cell with a
---   contributor of non-zero cost.
+--   service_cost_quarter, service_driver_cost, service_driver_cost_quarter, ward_cost, service_ward_cost or
+--   trend_cost), financial year, cell (setting, POD, TFC, HRG, cost driver, critical care unit type, service line,
+--   ward or quarter) and provider, for every cell with a contributor of non-zero cost.
 -- Inputs: event_costs, activity, cost_lines, spells, service_records, ref_pod, ref_cost_driver
 -- Published: no
 -- About: Internal: the magnitude (dominance) rule of docs/disclosure-control.md needs, for each published money cell,
@@ -13,12 +13,15 @@
 --   (cc_cost: the cost of critical care periods by unit type and critical care HRG, setting cc, POD and TFC blank),
 --   clinical_support (support_cost: pharmacy, imaging and pathology cost by setting, POD and HRG, TFC blank),
 --   service_line_benchmark (service_cost: a service line's records' cost in the year, detail the service line;
---   service_cost_quarter: in a quarter, detail service line|Q1 to Q4) and service_line_drivers
---   (service_driver_cost: their cost on one driver in the year, detail service line|driver), ward_costs (ward_cost:
+--   service_cost_quarter: in a quarter, detail service line|Q1 to Q4; service_driver_cost_quarter: their theatre or
+--   ward cost in a quarter, detail service line|Q1 to Q4|theatre or ward, and service_driver_cost below in the year)
+--   and service_line_drivers (service_driver_cost: their cost on one driver in the year, detail service
+--   line|driver), ward_costs (ward_cost:
 --   ward care cost lines by the ward they name, every loaded line, detail the ward) and service_line_wards
 --   (service_ward_cost: a service line's records' ward care cost by ward, detail service line|ward); the service
 --   line and ward cells have setting, POD, TFC and HRG blank, and a ward cell's ICS figures are its provider's (a
---   ward is the provider's own). A contributor is one patient, as UK Trusted Research Environments count
+--   ward is the provider's own), and cost_trend (trend_cost: a POD's records' cost in a quarter, detail Q1 to Q4, TFC
+--   and HRG blank). A contributor is one patient, as UK Trusted Research Environments count
 --   them: a patient's several records in the cell (episodes, attendances, contacts, spells, periods) are one
 --   contribution, their costs added up, found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
@@ -32,15 +35,17 @@
 --   family [key] unit_cost (the record's whole cost), driver_cost (its cost on one driver), spell_cost (a spell's
 --     cost), spell_theatre (a spell's theatre cost), cc_cost (a critical care period's cost), support_cost (its
 --     pharmacy, imaging or pathology cost, TFC blank), service_cost or service_cost_quarter (a service line record's
---     cost in the year or quarter), service_driver_cost (its cost on one driver), ward_cost (a record's ward care cost
---     on a ward) or service_ward_cost (a service line record's)
+--     cost in the year or quarter), service_driver_cost (its cost on one driver in the year),
+--     service_driver_cost_quarter (its theatre or ward cost in a quarter), ward_cost (a record's ward care cost on a
+--     ward), service_ward_cost (a service line record's) or trend_cost (a record's whole cost in its POD's quarter)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs; blank for the service line and ward families
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
---   hrg [key] HRG or currency
+--   hrg [key] HRG or currency; blank for the quarter family
 --   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost, the service line (with
---     |quarter, |driver or |ward) for the service line families, the ward for ward_cost; blank for the others
+--     |quarter, |driver, |quarter|driver or |ward) for the service line families, the ward for ward_cost, the quarter
+--     (Q1 to Q4) for trend_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -57,16 +62,18 @@ WITH cells AS (
     -- across every provider, of its support cells (TFC blank) and, for critical care, of its (year, HRG, unit type)
     -- cells, so that the contributions below are added up and ranked on small integer keys rather than on eight text
     -- columns and the pseudonym. A critical care cell has a row per unit type (blank for the other settings).
-    SELECT fin_year, setting, pod, tfc, hrg, unit_type, org_code,
+    SELECT fin_year, quarter, setting, pod, tfc, hrg, unit_type, org_code,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS cell_no,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg) AS ics_cell_no,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg, org_code) AS support_no,
            dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS support_ics_no,
            CASE WHEN setting = 'cc'
                THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) END AS cc_no,
-           CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no
+           CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no,
+           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, org_code) AS trend_no,
+           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod) AS trend_ics_no
     FROM (
-        SELECT DISTINCT e.fin_year, e.setting, e.pod, e.tfc, e.hrg,
+        SELECT DISTINCT e.fin_year, e.quarter, e.setting, e.pod, e.tfc, e.hrg,
                CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END AS unit_type, e.org_code
         FROM event_costs AS e
         JOIN ref_pod AS p ON p.setting = e.setting AND p.pod = e.pod
@@ -90,7 +97,8 @@ record_patients AS (
 ),
 records AS (
     -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
-    SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, n.patient_no,
+    SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, c.trend_no,
+           c.trend_ics_no, n.patient_no,
            e.setting, e.org_code, e.record_id,
            CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
            CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
@@ -100,8 +108,8 @@ records AS (
            e.mental_health_care_cost, e.other_clinical_cost, e.overheads_cost, e.other_cost
     FROM event_costs AS e
     JOIN cells AS c
-        ON c.fin_year = e.fin_year AND c.setting = e.setting AND c.pod = e.pod AND c.tfc = e.tfc AND c.hrg = e.hrg
-       AND c.unit_type = CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END
+        ON c.fin_year = e.fin_year AND c.quarter = e.quarter AND c.setting = e.setting AND c.pod = e.pod
+       AND c.tfc = e.tfc AND c.hrg = e.hrg AND c.unit_type = CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END
        AND c.org_code = e.org_code
     LEFT JOIN record_patients AS n
         ON n.setting = e.setting AND n.org_code = e.org_code AND n.record_id = e.record_id
@@ -133,7 +141,13 @@ kinds AS (
         UNION ALL
         SELECT 'service_cost_quarter' AS family, '' AS detail, 4 AS support
         UNION ALL
+        SELECT 'service_driver_cost_quarter' AS family, 'theatre' AS detail, 4 AS support
+        UNION ALL
+        SELECT 'service_driver_cost_quarter' AS family, 'ward' AS detail, 4 AS support
+        UNION ALL
         SELECT 'ward_cost' AS family, '' AS detail, 5 AS support
+        UNION ALL
+        SELECT 'trend_cost' AS family, '' AS detail, 7 AS support
         UNION ALL
         SELECT 'service_ward_cost' AS family, '' AS detail, 6 AS support
     ) AS kind_list
@@ -189,10 +203,12 @@ record_links AS (
 contributions AS (
     -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
     SELECT k.kind,
-           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
-           CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no ELSE r.ics_cell_no END AS ics_cell,
+           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no WHEN 7 THEN r.trend_no ELSE r.cell_no END
+               AS cell,
+           CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no WHEN 7 THEN r.trend_ics_no
+               ELSE r.ics_cell_no END AS ics_cell,
            r.patient_no, r.lone_record, r.lone_org,
-           CASE WHEN k.family = 'unit_cost' THEN r.total_cost
+           CASE WHEN k.family IN ('unit_cost', 'trend_cost') THEN r.total_cost
                 WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
                 ELSE CASE k.detail
                     WHEN 'ward' THEN r.ward_cost
@@ -214,9 +230,10 @@ contributions AS (
            END AS cost
     FROM records AS r
     CROSS JOIN kinds AS k
-    WHERE k.support < 3
+    WHERE k.support < 3 OR k.support = 7
     UNION ALL
-    -- A service line record's whole cost, or its cost on one driver (the year only), in its service line cell, and
+    -- A service line record's whole cost, or its cost on one driver (every driver in the year; theatre and ward in a
+    -- quarter), in its service line cell, and
     -- a record's ward cost on a ward: the records' second read. Ward lines without an activity record (so without
     -- a patient) are contributors of their own.
     SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no,
@@ -292,13 +309,17 @@ cell_names AS (
     -- A number's cell again: provider cells (support 0), support cells (support 1, TFC blank) and critical care cells
     -- (support 2, POD and TFC blank, the unit type as detail), in one read of the cells.
     SELECT DISTINCT s.support,
-           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no WHEN 7 THEN c.trend_no ELSE c.cc_no END
+               AS cell,
            c.fin_year, c.setting, CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
-           CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc, c.hrg,
-           CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail, c.org_code
+           CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc, CASE WHEN s.support = 7 THEN '' ELSE c.hrg END AS hrg,
+           CASE s.support WHEN 2 THEN c.unit_type WHEN 7 THEN 'Q' || CAST(c.quarter AS VARCHAR) ELSE '' END AS detail,
+           c.org_code
     FROM cells AS c
-    CROSS JOIN (SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support) AS s
-    WHERE s.support < 2 OR c.cc_no IS NOT NULL
+    CROSS JOIN (
+        SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support UNION ALL SELECT 7 AS support
+    ) AS s
+    WHERE s.support <> 2 OR c.cc_no IS NOT NULL
     UNION ALL
     -- service line cells (support 3 the year, 4 a quarter): setting, POD, TFC and HRG blank, the service line (and
     -- |quarter) as detail

@@ -1,6 +1,6 @@
 -- cost_trend: each provider's cost per unit by POD and quarter: quarter on quarter and over a rolling four quarters.
 -- Grain: one row per financial year, quarter, setting, POD and provider.
--- Inputs: event_costs, ref_pod, provider_year_quality, results.refresh_parameters
+-- Inputs: event_costs, ref_pod, provider_year_quality, cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: The benchmarks' companion over time: a provider's cost per unit of count (the POD's unit, as in
 --   unit_cost_benchmark) in each quarter, the quarter before (across years), the change, and the rolling four
@@ -32,6 +32,16 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the provider's cost of the POD in the quarter by size (a credit
+--     counted as positive; cell_dominance, trend_cost), pounds; read by the dominance rule, never published
+--   dominance_largest [dominance largest of activity] the cost of the provider's largest contributor (a patient's
+--     records added up, or a record without a patient), pounds; never published
+--   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the POD's cost in the quarter across every provider, pounds;
+--     never published
+--   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's cost across every provider,
+--     pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 WITH quarters AS (
     SELECT e.fin_year, e.quarter, e.setting, e.pod, e.org_code, p.unit_of_count,
            CAST(substr(e.fin_year, 1, 4) AS INTEGER) * 4 + e.quarter AS quarter_index,
@@ -71,7 +81,9 @@ SELECT q.fin_year, q.quarter, q.setting, q.pod, q.org_code, q.unit_of_count, q.a
        CAST(r.rolling_quarters AS BIGINT) AS rolling_quarters, CAST(r.rolling_activity AS BIGINT) AS rolling_activity,
        r.rolling_total_cost,
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,
-       y.periods_aligned, y.costing_score, s.refresh_id
+       y.periods_aligned, y.costing_score, s.refresh_id,
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.ics_cost AS ics_dominance_cost, d.ics_largest AS ics_dominance_largest, d.ics_second AS ics_dominance_second
 FROM quarters AS q
 JOIN ics AS i ON i.fin_year = q.fin_year AND i.quarter = q.quarter AND i.setting = q.setting AND i.pod = q.pod
 LEFT JOIN quarters AS p
@@ -79,4 +91,7 @@ LEFT JOIN quarters AS p
 JOIN rolling AS r
     ON r.setting = q.setting AND r.pod = q.pod AND r.org_code = q.org_code AND r.quarter_index = q.quarter_index
 LEFT JOIN provider_year_quality AS y ON y.fin_year = q.fin_year AND y.org_code = q.org_code
+LEFT JOIN cell_dominance AS d
+    ON d.family = 'trend_cost' AND d.fin_year = q.fin_year AND d.setting = q.setting AND d.pod = q.pod
+   AND d.detail = 'Q' || CAST(q.quarter AS VARCHAR) AND d.org_code = q.org_code
 CROSS JOIN results.refresh_parameters AS s

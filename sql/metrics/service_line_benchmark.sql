@@ -86,6 +86,17 @@
 --   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's cost across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   theatre_dominance_cost [dominance total of activity for theatre] the provider's theatre cost of the service line in
+--     the period by size (cell_dominance: service_driver_cost in the year, service_driver_cost_quarter in a quarter),
+--     pounds; read by the dominance rule (theatre_cost is published at the row's count), never published
+--   theatre_dominance_largest [dominance largest of activity for theatre] its largest contributor's theatre cost,
+--     pounds; never published
+--   theatre_dominance_second [dominance second of activity for theatre] the second largest, pounds; never published
+--   ward_dominance_cost [dominance total of activity for ward] the provider's ward care cost of the service line in the
+--     period by size, pounds; read by the dominance rule (ward_cost and ward_cost_per_bed_day), never published
+--   ward_dominance_largest [dominance largest of activity for ward] its largest contributor's ward cost, pounds; never
+--     published
+--   ward_dominance_second [dominance second of activity for ward] the second largest, pounds; never published
 WITH cells AS (
     SELECT CASE WHEN c.family = 'service_cost' THEN 'year' ELSE substr(c.detail, length(c.detail) - 1, 2) END
                AS period,
@@ -168,6 +179,19 @@ dominance AS (
     SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
     FROM cell_dominance
     WHERE family IN ('service_cost', 'service_cost_quarter')
+),
+driver_dominance AS (
+    -- Their theatre and ward cost's, the year's (detail service line|driver) and each quarter's (service line|Q1 to
+    -- Q4|driver), by the detail of the service line cell they are in.
+    SELECT fin_year, substr(detail, 1, length(detail) - length(cost_driver) - 1) AS detail, cost_driver, org_code,
+           cost, largest, second
+    FROM (
+        SELECT fin_year, detail, org_code, cost, largest, second,
+               CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
+        FROM cell_dominance
+        WHERE (family = 'service_driver_cost' AND (detail LIKE '%|theatre' OR detail LIKE '%|ward'))
+           OR family = 'service_driver_cost_quarter'
+    ) AS driver_cells
 )
 SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
@@ -202,7 +226,10 @@ SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        q.score AS costing_score, s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_second AS ics_dominance_second,
+       th.cost AS theatre_dominance_cost, th.largest AS theatre_dominance_largest,
+       th.second AS theatre_dominance_second,
+       wd.cost AS ward_dominance_cost, wd.largest AS ward_dominance_largest, wd.second AS ward_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
     ON a.service_line = c.service_line AND a.fin_year = c.fin_year AND a.period = c.period AND a.org_code = c.org_code
@@ -223,4 +250,8 @@ LEFT JOIN (
     FROM dominance
 ) AS ics_dom
     ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
+LEFT JOIN driver_dominance AS th
+    ON th.fin_year = c.fin_year AND th.detail = c.detail AND th.cost_driver = 'theatre' AND th.org_code = c.org_code
+LEFT JOIN driver_dominance AS wd
+    ON wd.fin_year = c.fin_year AND wd.detail = c.detail AND wd.cost_driver = 'ward' AND wd.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s

@@ -4,6 +4,7 @@
 WITH cells AS (
   SELECT
     fin_year AS fin_year,
+    quarter AS quarter,
     setting AS setting,
     pod AS pod,
     tfc AS tfc,
@@ -33,10 +34,17 @@ WITH cells AS (
       THEN DENSE_RANK() OVER (
         ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN unit_type IS NULL THEN 1 ELSE 0 END, unit_type
       )
-    END AS cc_ics_no
+    END AS cc_ics_no,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
+    ) AS trend_no,
+    DENSE_RANK() OVER (
+      ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod
+    ) AS trend_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year AS fin_year,
+      e.quarter AS quarter,
       e.setting AS setting,
       e.pod AS pod,
       e.tfc AS tfc,
@@ -79,6 +87,8 @@ WITH cells AS (
     c.support_ics_no AS support_ics_no,
     c.cc_no AS cc_no,
     c.cc_ics_no AS cc_ics_no,
+    c.trend_no AS trend_no,
+    c.trend_ics_no AS trend_ics_no,
     n.patient_no AS patient_no,
     e.setting AS setting,
     e.org_code AS org_code,
@@ -104,6 +114,7 @@ WITH cells AS (
   FROM event_costs AS e
   JOIN cells AS c
     ON c.fin_year = e.fin_year
+    AND c.quarter = e.quarter
     AND c.setting = e.setting
     AND c.pod = e.pod
     AND c.tfc = e.tfc
@@ -171,9 +182,24 @@ WITH cells AS (
       4 AS support
     UNION ALL
     SELECT
+      'service_driver_cost_quarter' AS family,
+      'theatre' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
+      'service_driver_cost_quarter' AS family,
+      'ward' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
       'ward_cost' AS family,
       '' AS detail,
       5 AS support
+    UNION ALL
+    SELECT
+      'trend_cost' AS family,
+      '' AS detail,
+      7 AS support
     UNION ALL
     SELECT
       'service_ward_cost' AS family,
@@ -290,19 +316,29 @@ WITH cells AS (
 ), contributions AS (
   SELECT
     k.kind,
-    CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
+    CASE k.support
+      WHEN 1
+      THEN r.support_no
+      WHEN 2
+      THEN r.cc_no
+      WHEN 7
+      THEN r.trend_no
+      ELSE r.cell_no
+    END AS cell,
     CASE k.support
       WHEN 1
       THEN r.support_ics_no
       WHEN 2
       THEN r.cc_ics_no
+      WHEN 7
+      THEN r.trend_ics_no
       ELSE r.ics_cell_no
     END AS ics_cell,
     r.patient_no,
     r.lone_record,
     r.lone_org,
     CASE
-      WHEN k.family = 'unit_cost'
+      WHEN k.family IN ('unit_cost', 'trend_cost')
       THEN r.total_cost
       WHEN k.family = 'cc_cost'
       THEN CASE WHEN NOT r.cc_no IS NULL THEN r.total_cost END
@@ -342,7 +378,7 @@ WITH cells AS (
   FROM records AS r
   CROSS JOIN kinds AS k
   WHERE
-    k.support < 3
+    k.support < 3 OR k.support = 7
   UNION ALL
   SELECT
     k.kind,
@@ -485,13 +521,27 @@ WITH cells AS (
 ), cell_names AS (
   SELECT DISTINCT
     s.support,
-    CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+    CASE s.support
+      WHEN 0
+      THEN c.cell_no
+      WHEN 1
+      THEN c.support_no
+      WHEN 7
+      THEN c.trend_no
+      ELSE c.cc_no
+    END AS cell,
     c.fin_year,
     c.setting,
     CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
     CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc,
-    c.hrg,
-    CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail,
+    CASE WHEN s.support = 7 THEN '' ELSE c.hrg END AS hrg,
+    CASE s.support
+      WHEN 2
+      THEN c.unit_type
+      WHEN 7
+      THEN 'Q' + CAST(c.quarter AS VARCHAR(MAX))
+      ELSE ''
+    END AS detail,
     c.org_code
   FROM cells AS c
   CROSS JOIN (
@@ -503,9 +553,12 @@ WITH cells AS (
     UNION ALL
     SELECT
       2 AS support
+    UNION ALL
+    SELECT
+      7 AS support
   ) AS s
   WHERE
-    s.support < 2 OR NOT c.cc_no IS NULL
+    s.support <> 2 OR NOT c.cc_no IS NULL
   UNION ALL
   SELECT DISTINCT
     support,

@@ -95,7 +95,13 @@ SELECT
   CAST(r.rolling_total_cost AS FLOAT) / NULLIF(CAST(r.rolling_units AS FLOAT), 0) AS rolling_mean_cost,
   y.periods_aligned,
   y.costing_score,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second,
+  d.ics_cost AS ics_dominance_cost,
+  d.ics_largest AS ics_dominance_largest,
+  d.ics_second AS ics_dominance_second
 FROM quarters AS q
 JOIN ics AS i
   ON i.fin_year = q.fin_year
@@ -114,4 +120,11 @@ JOIN rolling AS r
   AND r.quarter_index = q.quarter_index
 LEFT JOIN provider_year_quality AS y
   ON y.fin_year = q.fin_year AND y.org_code = q.org_code
+LEFT JOIN cell_dominance AS d
+  ON d.family = 'trend_cost'
+  AND d.fin_year = q.fin_year
+  AND d.setting = q.setting
+  AND d.pod = q.pod
+  AND d.detail = 'Q' + CAST(q.quarter AS VARCHAR(MAX))
+  AND d.org_code = q.org_code
 CROSS JOIN results.refresh_parameters AS s;

@@ -178,6 +178,34 @@ WITH cells AS (
   FROM cell_dominance
   WHERE
     family IN ('service_cost', 'service_cost_quarter')
+), driver_dominance AS (
+  SELECT
+    fin_year AS fin_year,
+    SUBSTRING(detail, 1, LEN(detail) - LEN(cost_driver) - 1) AS detail,
+    cost_driver AS cost_driver,
+    org_code AS org_code,
+    cost AS cost,
+    largest AS largest,
+    second AS second
+  FROM (
+    SELECT
+      fin_year AS fin_year,
+      detail AS detail,
+      org_code AS org_code,
+      cost AS cost,
+      largest AS largest,
+      second AS second,
+      CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
+    FROM cell_dominance
+    WHERE
+      (
+        family = 'service_driver_cost'
+        AND (
+          detail LIKE '%|theatre' OR detail LIKE '%|ward'
+        )
+      )
+      OR family = 'service_driver_cost_quarter'
+  ) AS driver_cells
 )
 SELECT
   c.service_line,
@@ -243,7 +271,13 @@ SELECT
   dom.second AS dominance_second,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second
+  ics_dom.ics_second AS ics_dominance_second,
+  th.cost AS theatre_dominance_cost,
+  th.largest AS theatre_dominance_largest,
+  th.second AS theatre_dominance_second,
+  wd.cost AS ward_dominance_cost,
+  wd.largest AS ward_dominance_largest,
+  wd.second AS ward_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
   ON a.service_line = c.service_line
@@ -284,4 +318,14 @@ LEFT JOIN (
   FROM dominance
 ) AS ics_dom
   ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
+LEFT JOIN driver_dominance AS th
+  ON th.fin_year = c.fin_year
+  AND th.detail = c.detail
+  AND th.cost_driver = 'theatre'
+  AND th.org_code = c.org_code
+LEFT JOIN driver_dominance AS wd
+  ON wd.fin_year = c.fin_year
+  AND wd.detail = c.detail
+  AND wd.cost_driver = 'ward'
+  AND wd.org_code = c.org_code
 CROSS JOIN results.refresh_parameters AS s;

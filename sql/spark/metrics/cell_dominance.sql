@@ -4,6 +4,7 @@
 WITH cells AS (
   SELECT
     fin_year,
+    quarter,
     setting,
     pod,
     tfc,
@@ -31,10 +32,17 @@ WITH cells AS (
       THEN DENSE_RANK() OVER (
         ORDER BY fin_year NULLS LAST, setting NULLS LAST, hrg NULLS LAST, unit_type NULLS LAST
       )
-    END AS cc_ics_no
+    END AS cc_ics_no,
+    DENSE_RANK() OVER (
+      ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, org_code NULLS LAST
+    ) AS trend_no,
+    DENSE_RANK() OVER (
+      ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST
+    ) AS trend_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year,
+      e.quarter,
       e.setting,
       e.pod,
       e.tfc,
@@ -77,6 +85,8 @@ WITH cells AS (
     c.support_ics_no,
     c.cc_no,
     c.cc_ics_no,
+    c.trend_no,
+    c.trend_ics_no,
     n.patient_no,
     e.setting,
     e.org_code,
@@ -102,6 +112,7 @@ WITH cells AS (
   FROM event_costs AS e
   JOIN cells AS c
     ON c.fin_year = e.fin_year
+    AND c.quarter = e.quarter
     AND c.setting = e.setting
     AND c.pod = e.pod
     AND c.tfc = e.tfc
@@ -167,9 +178,24 @@ WITH cells AS (
       4 AS support
     UNION ALL
     SELECT
+      'service_driver_cost_quarter' AS family,
+      'theatre' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
+      'service_driver_cost_quarter' AS family,
+      'ward' AS detail,
+      4 AS support
+    UNION ALL
+    SELECT
       'ward_cost' AS family,
       '' AS detail,
       5 AS support
+    UNION ALL
+    SELECT
+      'trend_cost' AS family,
+      '' AS detail,
+      7 AS support
     UNION ALL
     SELECT
       'service_ward_cost' AS family,
@@ -282,19 +308,29 @@ WITH cells AS (
 ), contributions AS (
   SELECT
     k.kind,
-    CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no ELSE r.cell_no END AS cell,
+    CASE k.support
+      WHEN 1
+      THEN r.support_no
+      WHEN 2
+      THEN r.cc_no
+      WHEN 7
+      THEN r.trend_no
+      ELSE r.cell_no
+    END AS cell,
     CASE k.support
       WHEN 1
       THEN r.support_ics_no
       WHEN 2
       THEN r.cc_ics_no
+      WHEN 7
+      THEN r.trend_ics_no
       ELSE r.ics_cell_no
     END AS ics_cell,
     r.patient_no,
     r.lone_record,
     r.lone_org,
     CASE
-      WHEN k.family = 'unit_cost'
+      WHEN k.family IN ('unit_cost', 'trend_cost')
       THEN r.total_cost
       WHEN k.family = 'cc_cost'
       THEN CASE WHEN NOT r.cc_no IS NULL THEN r.total_cost END
@@ -334,7 +370,7 @@ WITH cells AS (
   FROM records AS r
   CROSS JOIN kinds AS k
   WHERE
-    k.support < 3
+    k.support < 3 OR k.support = 7
   UNION ALL
   SELECT
     k.kind,
@@ -477,13 +513,27 @@ WITH cells AS (
 ), cell_names AS (
   SELECT DISTINCT
     s.support,
-    CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no ELSE c.cc_no END AS cell,
+    CASE s.support
+      WHEN 0
+      THEN c.cell_no
+      WHEN 1
+      THEN c.support_no
+      WHEN 7
+      THEN c.trend_no
+      ELSE c.cc_no
+    END AS cell,
     c.fin_year,
     c.setting,
     CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
     CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc,
-    c.hrg,
-    CASE WHEN s.support = 2 THEN c.unit_type ELSE '' END AS detail,
+    CASE WHEN s.support = 7 THEN '' ELSE c.hrg END AS hrg,
+    CASE s.support
+      WHEN 2
+      THEN c.unit_type
+      WHEN 7
+      THEN 'Q' || CAST(c.quarter AS STRING)
+      ELSE ''
+    END AS detail,
     c.org_code
   FROM cells AS c
   CROSS JOIN (
@@ -495,9 +545,12 @@ WITH cells AS (
     UNION ALL
     SELECT
       2 AS support
+    UNION ALL
+    SELECT
+      7 AS support
   ) AS s
   WHERE
-    s.support < 2 OR NOT c.cc_no IS NULL
+    s.support <> 2 OR NOT c.cc_no IS NULL
   UNION ALL
   SELECT DISTINCT
     support,

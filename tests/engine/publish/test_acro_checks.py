@@ -430,6 +430,7 @@ def _dominance_figures(activity: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFr
     events["total_cost"] = events[[f"{d}_cost" for d in DRIVERS]].sum(axis=1)
     events["has_activity_record"] = 1
     events["spell_id"], events["unit_type"] = events["record_id"], None
+    events["quarter"] = 1  # one quarter: cost_trend's quarter family is not judged here
     # each episode a spell of its own, as the engine's spells table has them (its family is not judged here)
     spells = events[["fin_year", "org_code", "spell_id", "pod", "tfc", "hrg", "total_cost", "theatre_cost"]].assign(
         los=1
