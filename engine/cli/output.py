@@ -13,7 +13,7 @@ from engine.cli.support import console
 from engine.codes import unit_of_count
 from engine.ingest import LoadResult
 from engine.jobs import RefreshOutcome
-from engine.publish.reports import Headline, Opportunity, Report
+from engine.publish.reports import DisclosureReport, Headline, Opportunity
 
 if TYPE_CHECKING:
     from engine.store.server.canonical import PushResult
@@ -99,8 +99,9 @@ def _provider_table(results: Sequence[LoadResult]) -> None:
     console.print(table)
 
 
-def print_disclosure(report: Report) -> None:
-    """`icsbench quality`'s table of what disclosure control hid at the last refresh, per published table."""
+def print_disclosure(report: DisclosureReport) -> None:
+    """`icsbench quality`'s tables of what disclosure control hid at the last refresh: rows per published table, and
+    figures within rows (GP practice setting costs, ICS figures)."""
     table = Table(
         title="Disclosure control at the last refresh: rows and cost hidden, per published table",
         caption=(
@@ -110,11 +111,26 @@ def print_disclosure(report: Report) -> None:
             "results' (the tables nest: do not add them up); blank for tables without a cost."
         ),
     )
-    for column in report.columns:
+    for column in report.tables.columns:
         table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
-    for row in report.rows:
+    for row in report.tables.rows:
         table.add_row(*(escape(v) for v in row))
     console.print(table)
+    if report.within.rows:
+        within = Table(
+            title="Figures hidden within rows (the rows above count whole rows only)",
+            caption=(
+                "Rows: rows of the table whose figures resting on that count are blank, under the first rule that "
+                "hid them. Cost: the full results' cost of a GP practice setting hidden; ICS figures are rates."
+            ),
+        )
+        for column in report.within.columns:
+            within.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
+        for row in report.within.rows:
+            within.add_row(*(escape(v) for v in row))
+        console.print(within)
+    if report.within_sentence:
+        console.print(escape(report.within_sentence), highlight=False, soft_wrap=True)
 
 
 def print_refresh(outcome: RefreshOutcome) -> None:

@@ -125,7 +125,20 @@ DISCLOSURE_TITLES = (
 )
 
 
-def disclosure(config: IcsConfig) -> Report | None:
+WITHIN_TITLES = ("Table", "Figures", "Count", "Rule", "Rows", "Cost")
+
+
+@dataclass(frozen=True)
+class DisclosureReport:
+    """`icsbench quality`'s account of disclosure control: rows hidden per table, figures hidden within rows, and the
+    latter in words (the refresh summary's, from the same stored summary)."""
+
+    tables: Report
+    within: Report
+    within_sentence: str
+
+
+def disclosure(config: IcsConfig) -> DisclosureReport | None:
     """What disclosure control hid in each published table at the last refresh: rows and (for money tables) their
     cost, by the small-number rule, the dominance rule and secondary suppression, and the share hidden beyond the
     first two. None before the first refresh."""
@@ -157,7 +170,11 @@ def disclosure(config: IcsConfig) -> Report | None:
         )
         for t in summary.tables
     ]
-    return Report(columns, rows, ())
+    within = [
+        (w.table_name, w.figures, w.count_column, w.rule, f"{w.rows:,}", _whole_pounds(w.cost)) for w in summary.within
+    ]
+    within_columns = tuple(ReportColumn(t, "right" if t in ("Rows", "Cost") else "left") for t in WITHIN_TITLES)
+    return DisclosureReport(Report(columns, rows, ()), Report(within_columns, within, ()), summary.within_sentence())
 
 
 def _whole_pounds(value: Decimal | None) -> str:

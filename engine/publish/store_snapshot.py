@@ -29,12 +29,18 @@ from engine.metrics import catalog
 from engine.publish import snapshots
 from engine.publish.column_types import typed_query
 from engine.publish.stamps import RefreshStamp
-from engine.publish.suppressed_tables import DisclosureSummary, disclosure_summary_table, summary_of
+from engine.publish.suppressed_tables import (
+    DisclosureSummary,
+    disclosure_summary_table,
+    disclosure_within_table,
+    summary_of,
+)
 from engine.store import Store
 
 STATE_PREFIX = "state-"
 RESULTS_PREFIX = "results-"
 DISCLOSURE_FILE = "disclosure_summary.parquet"  # beside a refresh's result tables: what disclosure control hid
+WITHIN_FILE = "disclosure_within_rows.parquet"  # and the figures it hid within rows
 # What the readers query, as the store's tables or report queries give it.
 STATE_TABLES = {
     "store_summary": sql_files.read("reports/store_summary.sql"),
@@ -69,6 +75,9 @@ def write(store: Store, refresh: RefreshStamp | None = None) -> None:
             summary = disclosure_summary_table(store)
             if summary is not None:  # what disclosure control hid in this refresh, for `icsbench quality`
                 pq.write_table(summary, staging / DISCLOSURE_FILE)
+            within = disclosure_within_table(store)
+            if within is not None:
+                pq.write_table(within, staging / WITHIN_FILE)
         snapshots.finish_version(root, staging, results)
         refreshed = {
             "refresh_id": refresh.refresh_id,
@@ -119,8 +128,11 @@ def disclosure(config: IcsConfig) -> DisclosureSummary | None:
     manifest = snapshots.read_pointer(root_of(config))
     if manifest is None or not manifest.get("results"):
         return None
-    path = root_of(config) / str(manifest["results"]) / DISCLOSURE_FILE
-    return summary_of(pq.read_table(path)) if path.is_file() else None
+    folder = root_of(config) / str(manifest["results"])
+    if not (folder / DISCLOSURE_FILE).is_file():
+        return None
+    within = pq.read_table(folder / WITHIN_FILE) if (folder / WITHIN_FILE).is_file() else None
+    return summary_of(pq.read_table(folder / DISCLOSURE_FILE), within)
 
 
 def _next_number(root: Path) -> int:

@@ -9,7 +9,7 @@ never exported (the published files, workbooks, Power BI and the ICS SQL Server 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,19 +31,22 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     places = {d: p.name for p in store.config.population.places for d in p.districts}
     outcome = secondary.choose(full, rule, places, store.config.service_lines) if rule.enabled else None
     done: dict[str, pa.Table] = {}
+    steps: dict[str, list[tuple[str, Mapping[str, np.ndarray]]]] = {}  # the column rules each table's rows met
     for metric in catalog.published():
-        more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome)
+        steps[metric.name] = _column_steps(metric.name, full[metric.name], rule, outcome)
+        more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome, steps[metric.name])
         published = suppress(full[metric.name], metric.columns, rule, _arrays(more))
         if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
             exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
             # an ICS rate that, less the providers' shown rate x count, narrows a hidden provider's money (issue 16k)
             money = secondary.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
+            steps[metric.name] += [(ICS_COUNTS, exposed), (ICS_MONEY, money)]
             exposed = _either(exposed, money)
             if metric.name in secondary.ICS_PARTNERS and exposed:  # a step's ICS figures hidden: the whole's too
                 count = secondary.ICS_PARTNERS[metric.name][0]
-                exposed = _either(
-                    exposed, secondary.ics_partners(metric.name, full[metric.name], rule, exposed.get(count))
-                )
+                partners = secondary.ics_partners(metric.name, full[metric.name], rule, exposed.get(count))
+                steps[metric.name].append((ICS_PARTNERS, partners))
+                exposed = _either(exposed, partners)
             if exposed:
                 published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
             if metric.name == "opportunity_summary" and "unit_cost_benchmark" in done:
@@ -54,6 +57,7 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
                     )
                     if not (levels & ~exposed.get("ics_activity", np.zeros(len(levels), dtype=bool))).any():
                         break
+                    steps[metric.name].append((ICS_LEVELS, {"ics_activity": levels}))
                     exposed = _either(exposed, {"ics_activity": levels})
                     published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
         done[metric.name] = published
@@ -65,23 +69,125 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
         f"CREATE OR REPLACE TABLE {catalog.PUBLISHED_SCHEMA}.disclosure_summary AS SELECT * FROM disclosure_rows"
     )
     con.unregister("disclosure_rows")
+    con.register("disclosure_rows", within_rows(full, done, rule, steps))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {catalog.PUBLISHED_SCHEMA}.disclosure_within_rows AS SELECT * FROM disclosure_rows"
+    )
+    con.unregister("disclosure_rows")
     return outcome
 
 
 def _hidden_beyond_rules(
-    name: str, table: pa.Table, rule: SuppressionRule, outcome: secondary.SecondaryOutcome | None
+    name: str,
+    table: pa.Table,
+    rule: SuppressionRule,
+    outcome: secondary.SecondaryOutcome | None,
+    steps: list[tuple[str, Mapping[str, np.ndarray]]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Rows of each count of `name` that secondary suppression hides beyond the table's own rules: the integer
-    program's choice, the rows that restate a hidden cost or roll a hidden quarter up (more_hidden), pathway_cost's
-    ICS partners and the settings hidden with a hidden setting of gp_practice_cost's row (row_partners)."""
+    program's choice, the rows that restate a hidden cost or roll a hidden quarter up (more_hidden), and the column
+    rules of _column_steps (given, or worked out again)."""
     more: dict[str, np.ndarray] = {}
     if outcome is not None:
         if name in outcome.hidden:
             rows = np.asarray(outcome.hidden[name], dtype=bool)
             more = {c: rows for c in secondary.hidden_counts(name)}
-        more = _either(more, outcome.more_hidden.get(name, {}))
-    more = _either(more, secondary.ics_partners(name, table, rule))
-    return _either(more, secondary.row_partners(name, table, rule))
+        more = _either(more, {c: r for c, r in outcome.more_hidden.get(name, {}).items() if not c.startswith("ics_")})
+    for _, masks in _column_steps(name, table, rule, outcome) if steps is None else steps:
+        more = _either(more, masks)
+    return more
+
+
+# The rules that hide figures within a row (a column), not the row: their names in published.disclosure_within_rows,
+# in the order publish_tables applies them (a figure hidden by several is counted under the first).
+SMALL, DOMINATED = "small", "dominated"
+ROW_PARTNERS = "row partners"  # gp_practice_cost: settings hidden with a hidden one (secondary.row_partners)
+RESTATED_ICS = "restated"  # opportunity_summary: an ICS cell another table hides as dominated (restated_ics)
+ICS_PARTNERS = "ICS partners"  # pathway_cost: the whole pathway's ICS figures with a step's (secondary.ics_partners)
+ICS_COUNTS = "ICS counts"  # the ICS count less the shown providers' narrows a hidden count (exposed_ics_counts)
+ICS_MONEY = "ICS money"  # the ICS rate x count less the shown providers' narrows hidden money (exposed_ics_money)
+ICS_LEVELS = "ICS levels"  # an HRG's or POD's ICS count less its parts' narrows a hidden count (exposed_ics_levels)
+OTHER = "another rule"  # none of the above: a rule added without a name here (a test fails on it)
+SETTING_COSTS, ICS_FIGURES = "setting costs", "ICS figures"
+
+
+def _column_steps(
+    name: str, table: pa.Table, rule: SuppressionRule, outcome: secondary.SecondaryOutcome | None
+) -> list[tuple[str, Mapping[str, np.ndarray]]]:
+    """The column rules met before the table is first suppressed, each with its rows per count: the ICS cells
+    another table hides (restated), pathway_cost's ICS partners of primary hidden steps, and the settings hidden with
+    a hidden setting of gp_practice_cost's row (row_partners)."""
+    restated = {} if outcome is None else outcome.more_hidden.get(name, {})
+    return [
+        (RESTATED_ICS, {c: r for c, r in restated.items() if c.startswith("ics_")}),
+        (ICS_PARTNERS, secondary.ics_partners(name, table, rule)),
+        (ROW_PARTNERS, secondary.row_partners(name, table, rule)),
+    ]
+
+
+WITHIN_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("figures", pa.string()),  # SETTING_COSTS or ICS_FIGURES
+        ("count_column", pa.string()),  # the count whose blank hides the figures (apc_activity, ics_activity ...)
+        ("cost_column", pa.string()),  # the money hidden with it (None: the ICS figures, rates)
+        ("rule", pa.string()),  # which rule hid them first: SMALL, DOMINATED, ROW_PARTNERS, ICS_MONEY ...
+        ("rows", pa.int64()),  # rows of the table where the count is blank for that rule
+        ("cost", pa.decimal128(18, 4)),  # the results' money in those rows (None without a cost column)
+    ]
+)
+
+
+def within_rows(
+    full: Mapping[str, pa.Table],
+    published: Mapping[str, pa.Table],
+    rule: SuppressionRule,
+    steps: Mapping[str, list[tuple[str, Mapping[str, np.ndarray]]]],
+) -> pa.Table:
+    """Figures hidden within a row, which the per-table summary (rows) does not count: gp_practice_cost's setting
+    costs and every table's ICS figures, one row per table, count and rule, rows and (settings) pounds. Each blank
+    count is put under its own rules first (small, dominated), then under the first column rule in `steps` whose rows
+    include it; a blank no rule claims is put under OTHER, so the rows add up to the blanks published."""
+    out = []
+    for metric in catalog.published():
+        if metric.name not in published or not rule.enabled:
+            continue
+        table, shown = full[metric.name], published[metric.name]
+        counts = [c.name for c in metric.columns if c.role == "count"]
+        wanted: list[tuple[str, str | None, str]] = [(c, None, ICS_FIGURES) for c in counts if c.startswith("ics_")]
+        if metric.name in secondary.ROW_TOTALS:
+            wanted += [(c, v, SETTING_COSTS) for c, v in secondary.ROW_TOTALS[metric.name][1]]
+        if not wanted:
+            continue
+        dominated = suppression.dominated(table, metric.columns, rule)
+        for count, money, figures in wanted:
+            blank = _mask(pc.is_null(shown[count]))
+            small = _mask(rule.hidden(table[count]))
+            claimed = [(SMALL, small), (DOMINATED, _mask(dominated[count]) if count in dominated else None)]
+            claimed += [(label, masks.get(count)) for label, masks in steps.get(metric.name, [])]
+            claimed.append((OTHER, blank))
+            taken = np.zeros(table.num_rows, dtype=bool)
+            counted: dict[str, np.ndarray] = {}
+            for label, rows in claimed:
+                if rows is None:
+                    continue
+                mine = np.asarray(rows, dtype=bool) & blank & ~taken
+                taken |= mine
+                counted[label] = counted.get(label, np.zeros(table.num_rows, dtype=bool)) | mine
+            for label, mine in counted.items():
+                if mine.any():
+                    out.append(
+                        {
+                            "table_name": metric.name,
+                            "figures": figures,
+                            "count_column": count,
+                            "cost_column": money,
+                            "rule": label,
+                            "rows": int(mine.sum()),
+                            "cost": _cost(table, money, mine),
+                        }
+                    )
+    return pa.Table.from_pylist(out, schema=WITHIN_SCHEMA)
 
 
 def _either(first: dict[str, np.ndarray], second: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -145,10 +251,25 @@ class TableDisclosure:
 
 
 @dataclass(frozen=True)
+class WithinRows:
+    """Figures of one count of a table hidden within its rows by one rule (published.disclosure_within_rows)."""
+
+    table_name: str
+    figures: str
+    count_column: str
+    cost_column: str | None
+    rule: str
+    rows: int
+    cost: Decimal | None
+
+
+@dataclass(frozen=True)
 class DisclosureSummary:
-    """What disclosure control hid in the last refresh's published tables, per table (published.disclosure_summary)."""
+    """What disclosure control hid in the last refresh's published tables, per table (published.disclosure_summary),
+    and the figures it hid within rows (published.disclosure_within_rows)."""
 
     tables: tuple[TableDisclosure, ...]
+    within: tuple[WithinRows, ...] = ()
 
     @property
     def small_rows(self) -> int:
@@ -161,6 +282,47 @@ class DisclosureSummary:
     @property
     def secondary_rows(self) -> int:
         return sum(t.secondary_rows for t in self.tables)
+
+    def hidden_within(self, figures: str, rule: str | None = None) -> tuple[int, Decimal]:
+        """(rows, pounds) of `figures` (SETTING_COSTS, ICS_FIGURES) hidden within rows, by `rule` or by any."""
+        found = [w for w in self.within if w.figures == figures and rule in (None, w.rule)]
+        return sum(w.rows for w in found), sum((w.cost or Decimal(0) for w in found), Decimal(0))
+
+    def within_sentence(self) -> str:
+        """Figures hidden within rows, which the rows above do not count, in plain words ("" when none)."""
+        out = []
+        settings, pounds = self.hidden_within(SETTING_COSTS)
+        if settings:
+            why = [
+                (SMALL, "for few records"),
+                (DOMINATED, "dominated by one or two patients"),
+                (ROW_PARTNERS, "so the practice's total less the settings shown does not give one back"),
+                (OTHER, "by another rule"),
+            ]
+            parts = [(self.hidden_within(SETTING_COSTS, r), text) for r, text in why]
+            out.append(
+                f"Within rows, it hid {settings:,} GP practice setting costs (£{pounds:,.0f}): "
+                + _listed([f"{n:,} (£{p:,.0f}) {text}" for (n, p), text in parts if n])
+                + "."
+            )
+        beyond = [
+            (ICS_COUNTS, "so the ICS count less the providers' shown counts does not narrow a hidden one"),
+            (ICS_MONEY, "so the ICS rate does not give back a hidden provider's money"),
+            (ICS_LEVELS, "so an HRG's or POD's ICS count less its parts' does not narrow a hidden one"),
+            (ICS_PARTNERS, "with a hidden pathway step's"),
+            (RESTATED_ICS, "as another table hides the same ICS cost"),
+            (OTHER, "by another rule"),
+        ]
+        counted = [(self.hidden_within(ICS_FIGURES, r)[0], text) for r, text in beyond]
+        if any(n for n, _ in counted):
+            own = sum(self.hidden_within(ICS_FIGURES, r)[0] for r in (SMALL, DOMINATED))
+            out.append(
+                f"The ICS figures beside {sum(n for n, _ in counted):,} provider rows were hidden beyond the "
+                f"{own:,} hidden for a small or dominated ICS cell: "
+                + _listed([f"{n:,} {text}" for n, text in counted if n])
+                + "."
+            )
+        return " ".join(out)
 
     def table(self, name: str) -> TableDisclosure | None:
         return next((t for t in self.tables if t.table_name == name), None)
@@ -180,39 +342,58 @@ class DisclosureSummary:
             f"{sum(t.rows for t in self.tables):,} rows in {len(self.tables)} published tables"
         )
         cells = self.table(secondary.CELL.table)
+        within = self.within_sentence()
         if cells is None or not cells.cost:
-            return text + "; `icsbench quality` lists each table."
+            return " ".join(filter(None, (text + "; `icsbench quality` lists each table.", within)))
         beyond = (cells.dominated_cost or 0) + (cells.secondary_cost or 0)
-        return (
+        text = (
             f"{text}; in {cells.table_name}, £{cells.small_cost or 0:,.0f} of its £{cells.cost:,.0f} is in small "
             f"cells and £{beyond:,.0f} ({beyond / cells.cost:.1%}) more is hidden by the other two rules "
             "(`icsbench quality` lists each table)."
         )
+        return " ".join(filter(None, (text, within)))
+
+
+def _listed(items: Sequence[str]) -> str:
+    """a, b and c."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def disclosure_summary(store: Store) -> DisclosureSummary | None:
     """What the last publish hid (None when nothing was published yet, or by a version without the per-table
     summary)."""
     rows = disclosure_summary_table(store)
-    return None if rows is None else summary_of(rows)
+    return None if rows is None else summary_of(rows, disclosure_within_table(store))
 
 
 def disclosure_summary_table(store: Store) -> pa.Table | None:
     """The rows of published.disclosure_summary, typed as SUMMARY_SCHEMA (None: none, or an older version's)."""
+    return _stored(store, "disclosure_summary", SUMMARY_SCHEMA)
+
+
+def disclosure_within_table(store: Store) -> pa.Table | None:
+    """The rows of published.disclosure_within_rows, typed as WITHIN_SCHEMA (None: none, or an older version's)."""
+    return _stored(store, "disclosure_within_rows", WITHIN_SCHEMA)
+
+
+def _stored(store: Store, name: str, schema: pa.Schema) -> pa.Table | None:
     found = store.con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = 'disclosure_summary' "
-        "ORDER BY column_index",
-        [catalog.PUBLISHED_SCHEMA],
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+        [catalog.PUBLISHED_SCHEMA, name],
     ).fetchall()
-    if [name for (name,) in found] != SUMMARY_SCHEMA.names:
+    if [column for (column,) in found] != schema.names:
         return None
-    rows = store.con.sql(f"SELECT * FROM {catalog.PUBLISHED_SCHEMA}.disclosure_summary").to_arrow_table()
-    return rows.cast(SUMMARY_SCHEMA)
+    rows = store.con.sql(f"SELECT * FROM {catalog.PUBLISHED_SCHEMA}.{name}").to_arrow_table()
+    return rows.cast(schema)
 
 
-def summary_of(rows: pa.Table) -> DisclosureSummary:
-    """The summary from the rows of a disclosure_summary table (the store's, or the snapshot's copy)."""
-    return DisclosureSummary(tuple(TableDisclosure(**row) for row in rows.select(SUMMARY_SCHEMA.names).to_pylist()))
+def summary_of(rows: pa.Table, within: pa.Table | None = None) -> DisclosureSummary:
+    """The summary from the rows of a disclosure_summary table (the store's, or the snapshot's copy) and of its
+    disclosure_within_rows table (None: kept by a version without it)."""
+    tables = tuple(TableDisclosure(**row) for row in rows.select(SUMMARY_SCHEMA.names).to_pylist())
+    if within is None:
+        return DisclosureSummary(tables)
+    return DisclosureSummary(tables, tuple(WithinRows(**r) for r in within.select(WITHIN_SCHEMA.names).to_pylist()))
 
 
 def cost_column(metric: catalog.Metric) -> str | None:

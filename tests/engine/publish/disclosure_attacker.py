@@ -1086,3 +1086,125 @@ def grid_intervals(published: Mapping[str, pd.DataFrame], known: Mapping[tuple[s
                     ends.append(h.getInfo().objective_function_value if optimal else [0.0, np.inf][len(ends)])
                 out.append(Bounded(table, i, figure, ends[0], ends[1]))
     return out
+
+
+# (h) Chained (issue 16l): the ICS money program of every ICS cell and the published sums of (c) in ONE linear
+# program, so a hidden provider's cost bounded by the ICS rate is also a part of its provider's HRG, POD and year
+# sums, and what one route leaves open the other may close.
+def chained_intervals(
+    published: Mapping[str, pd.DataFrame],
+    known: Mapping[tuple[str, int], float],
+    targets: Iterable[tuple[str, int]],
+    nonnegative: set[tuple[str, int]],
+    round_to: int,
+    places: Mapping[str, str] | None = None,
+    service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """For each target hidden cell (of COST), its least and greatest cost given every published sum (the shown cells
+    at the values in `known`) and, for each ICS cell whose count and rate are shown, ICS rate x ICS count = the
+    shown providers' rates x counts + the hidden providers' costs (every count within round_to // 2, every rate
+    within its rounding; the counts are variables of the program). Hidden cells in `nonnegative` are at least 0."""
+    half = round_to // 2
+    hidden = hidden_cells(published, COST)
+    equations: list[tuple[list[tuple[str, int]], list[float], float, float]] = [
+        ([t, *parts], [1.0] + [-1.0] * len(parts), 0.0, 0.0)
+        for t, parts in sums(published, places, service_lines)
+        if t in hidden or any(p in hidden for p in parts)
+    ]
+    money = [
+        (table, providers, n, r, slack)
+        for table, figure, providers, n, r, slack in _money_cells(published)
+        if COST.get(table) == figure
+    ]
+    parent = {h: h for h in hidden}
+
+    def find(a: tuple[str, int]) -> tuple[str, int]:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(members: list[tuple[str, int]]) -> None:
+        inside = [m for m in members if m in hidden]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+
+    for members, *_ in equations:
+        join(members)
+    for table, providers, *_ in money:
+        join([(table, p.row) for p in providers if np.isnan(p.count)])
+    sums_of: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for at, (members, *_) in enumerate(equations):
+        sums_of[find(next(m for m in members if m in hidden))].append(at)
+    money_of: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for at, (table, providers, *_) in enumerate(money):
+        cells = [(table, p.row) for p in providers if np.isnan(p.count) and (table, p.row) in hidden]
+        if cells:
+            money_of[find(cells[0])].append(at)
+    wanted = set(targets)
+    by_root: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+    for h in hidden:
+        by_root[find(h)].append(h)
+    out: dict[tuple[str, int], tuple[float, float]] = {}
+    inf = highspy.kHighsInf
+    for root, members in by_root.items():
+        todo = sorted(m for m in members if m in wanted)
+        if not todo:
+            continue
+        variables = sorted(members)
+        index = {v: i for i, v in enumerate(variables)}
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for v in variables:
+            h.addVar(0.0 if v in nonnegative else -inf, inf)
+        size = len(variables)
+        for at in sums_of.get(root, []):
+            cells, signs, low, high = equations[at]
+            coefficients: dict[int, float] = defaultdict(float)
+            moved = 0.0
+            for cell, sign in zip(cells, signs, strict=True):
+                if cell in index:
+                    coefficients[index[cell]] += sign
+                else:
+                    moved += sign * known[cell]
+            cols = np.array(list(coefficients), dtype=np.int32)
+            h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
+        for at in money_of.get(root, []):
+            table, providers, big_n, big_r, big_slack = money[at]
+            first = size
+            for p in providers:  # the true counts
+                if np.isnan(p.count):
+                    h.addVar(0.0, inf)
+                elif p.count == 0:
+                    h.addVar(0.0, 0.0)
+                else:
+                    h.addVar(max(p.count - half, 0.0), p.count + half)
+            size += len(providers)
+            counts = np.arange(first, size, dtype=np.int32)
+            ones = np.ones(len(providers))
+            h.addRow(*((0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)), len(counts), counts, ones)
+            secret = [index[(table, p.row)] for p in providers if np.isnan(p.count)]
+            moved = sum(known[(table, p.row)] for p in providers if np.isnan(p.count) and (table, p.row) not in index)
+            cols = np.concatenate([counts, np.array(secret, dtype=np.int32)])
+            for side in (-1.0, 1.0):
+                coefficients_ = [
+                    (0.0 if np.isnan(p.count) else p.rate + side * p.slack) - (big_r - side * big_slack)
+                    for p in providers
+                ]
+                values = np.concatenate([np.array(coefficients_), np.ones(len(secret))])
+                h.addRow(*((-inf, -moved) if side < 0 else (-moved, inf)), len(cols), cols, values)
+        for target in todo:
+            bounds = []
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                cost = np.zeros(size)
+                cost[index[target]] = 1.0
+                h.changeColsCost(size, np.arange(size, dtype=np.int32), cost)
+                h.changeObjectiveSense(sense)
+                h.run()
+                ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                low_or_high = -np.inf if sense == highspy.ObjSense.kMinimize else np.inf
+                bounds.append(h.getInfo().objective_function_value if ok else low_or_high)
+            out[target] = (bounds[0], bounds[1])
+    for target in wanted - set(out):
+        out[target] = (-np.inf, np.inf)
+    return out

@@ -333,6 +333,10 @@ def test_the_attacks_fail_at_scale_0_1_too(bigger: Demo) -> None:
     checked, counts_narrowed = _counts_narrowed(bigger, bigger.published)
     assert checked > 10_000
     assert counts_narrowed == []
+    # the ICS rate x ICS count less the shown providers' money: a hidden provider's money keeps its room
+    checked, money_narrowed = _money_narrowed(bigger, bigger.published)
+    assert checked > 1000
+    assert money_narrowed == []
     # and within a row: a GP practice's hidden setting cost from its total less the settings shown
     checked, narrow = _row_narrow(bigger, bigger.published)
     assert checked > 0 and narrow == []
@@ -598,3 +602,93 @@ def _service_line_cells(demo: Demo) -> list[tuple[str, int]]:
             if m in hidden
         }
     )
+
+
+def _chained_narrow(
+    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150
+) -> tuple[int, list[tuple[Any, float, float, float]]]:
+    """Hidden providers' costs beside a shown ICS rate (a sample, fixed seed) whose interval from the ICS money
+    program and every published sum in one linear program reaches less than protection_percent beyond them on
+    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly."""
+    hidden = attacker.hidden_cells(published)
+    cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
+    known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
+    nonnegative = {h for h in hidden if cost[h[0]][h[1]] >= 0}
+    beside = sorted(
+        {
+            (table, p.row)
+            for table, figure, providers, *_ in attacker._money_cells(published)
+            if attacker.COST.get(table) == figure
+            for p in providers
+            if np.isnan(p.count) and (table, p.row) in hidden and float(cost[table][p.row]) != 0
+        }
+    )
+    chosen = np.random.default_rng(16).choice(len(beside), size=min(sample, len(beside)), replace=False)
+    targets = [beside[i] for i in sorted(chosen)]
+    bounds = attacker.chained_intervals(
+        published, known, targets, nonnegative, demo.rule.round_to, demo.places, demo.lines
+    )
+    share = demo.rule.protection_percent / 100
+    narrow = []
+    for target, (low, high) in bounds.items():
+        value = float(cost[target[0]][target[1]])
+        assert low - 0.02 <= value <= high + 0.02, (target, value, low, high)  # the attacker's bounds are sound
+        if high < value + share * abs(value) - 0.01 or low > value - share * abs(value) + 0.01:
+            narrow.append((target, value, low, high))
+    return len(bounds), narrow
+
+
+def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
+    """A hand-built provider B with two hidden cells of one HRG (TFC 100: £1,000; TFC 110: 50 episodes, £500) and the
+    HRG shown (£1,500). The TFC 110 cell's ICS rate and count beside provider A's shown row bound B's cost there to
+    £460-£540 (its count is the ICS's less A's, each within 2); the HRG less that bounds TFC 100 to £960-£1,040, 4%
+    either side. The TFC 100 cell has no ICS rate shown, so the money route alone says nothing of it, and the sum
+    alone places it anywhere from £0 to £1,500."""
+    cell = {"fin_year": "2023/24", "setting": "apc", "pod": "EL", "hrg": "HN12A", "unit_of_count": "episode"}
+    nan = np.nan
+    cells = pd.DataFrame(
+        [
+            {**cell, "tfc": "100", "org_code": "A", "activity": 100.0, "mean_cost": 20.0, "total_cost": 2000.0},
+            {**cell, "tfc": "100", "org_code": "B", "activity": nan, "mean_cost": nan, "total_cost": nan},
+            {**cell, "tfc": "110", "org_code": "A", "activity": 100.0, "mean_cost": 10.0, "total_cost": 1000.0},
+            {**cell, "tfc": "110", "org_code": "B", "activity": nan, "mean_cost": nan, "total_cost": nan},
+        ]
+    ).assign(
+        ics_activity=[nan, nan, 150.0, 150.0],
+        ics_mean_cost=[nan, nan, 10.0, 10.0],
+    )
+    summary = pd.DataFrame(
+        [
+            {"fin_year": "2023/24", "org_code": o, "pod": "EL", "hrg": "HN12A", "cost_driver": attacker.ALL}
+            | {"unit_of_count": "episode", "activity": a, "mean_cost": c / a, "cost": c}
+            for o, a, c in (("A", 200.0, 3000.0), ("B", 50.0, 1500.0))
+        ]
+    ).assign(ics_activity=nan, ics_mean_cost=nan)
+    published = {"unit_cost_benchmark": cells, "opportunity_summary": summary}
+    known = {("unit_cost_benchmark", 0): 2000.0, ("unit_cost_benchmark", 2): 1000.0}
+    known |= {("opportunity_summary", 0): 3000.0, ("opportunity_summary", 1): 1500.0}
+    hidden = attacker.hidden_cells(published)
+    assert hidden == {("unit_cost_benchmark", 1), ("unit_cost_benchmark", 3)}
+    target = ("unit_cost_benchmark", 1)
+    # alone: the sums give 0 to 1,500, the money route has nothing on it
+    assert attacker.intervals(published, known, [target], hidden)[target] == pytest.approx((0.0, 1500.0))
+    assert [c.row for c in attacker.ics_money_intervals(published, 5, nonnegative=True)] == [3]
+    low, high = attacker.chained_intervals(published, known, [target], hidden, round_to=5)[target]
+    assert 950 < low <= 1000 <= high < 1050
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,  # one run narrowed 1 of 40, a second run of the same test reported FAILED (not understood yet)
+    reason="known leak (docs/disclosure-control.md, Known limits, issue 16l): the ICS money route and the sums within "
+    "a provider taken together narrow 1 of 40 sampled hidden costs at scale 0.01 (seed 5) to 6.5% of room below "
+    "(opportunity_summary row 24366, £2,057.29 within £1,923.68 to £2,550.03); the engine judges each route alone",
+)
+def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: Demo) -> None:
+    """The ICS money program (ICS rate x count less the shown providers') and every published sum (the provider's
+    HRG, POD, year ...) in one linear program: a hidden provider's cost beside an ICS rate keeps protection_percent
+    of room either side, the routes taken together. The program joins every hidden cost of the year (65,903 at
+    scale 0.01, seed 42), about 8 s a cell, so a sample of 40."""
+    checked, narrow = _chained_narrow(demo, demo.published, sample=40)
+    assert checked == 40
+    assert narrow == []

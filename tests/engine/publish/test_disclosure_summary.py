@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -22,7 +23,7 @@ from engine import config as config_module
 from engine.cli import main
 from engine.metrics import catalog
 from engine.nhs_number import synthetic_numbers
-from engine.publish import secondary, store_snapshot
+from engine.publish import secondary, snapshots, store_snapshot, suppressed_tables
 from engine.publish.suppressed_tables import DisclosureSummary, TableDisclosure, disclosure_summary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
@@ -169,8 +170,13 @@ def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_
     quality = runner.invoke(main, ["quality", "--config", config_file], terminal_width=400)
     assert quality.exit_code == 0, quality.output
     assert "Disclosure control at the last refresh" in quality.output
-    [line] = [x for x in quality.output.splitlines() if "│ unit_cost_benchmark " in x]
+    lines = quality.output.splitlines()
+    [line] = [x for x in lines if "│ unit_cost_benchmark " in x and suppressed_tables.ICS_FIGURES not in x]
     assert [v.strip() for v in line.split("│")[2:7]] == ["4", "1", "1", "1", "1"]
+    # and the figures hidden within rows, one line each (here the ICS figures of the small and dominated cells)
+    assert summary.within
+    for w in summary.within:
+        assert any(f"│ {w.table_name} " in x and f" {w.count_column} " in x and f" {w.rule} " in x for x in lines), w
 
 
 def test_the_summary_agrees_with_a_recount_on_the_synthetic_ics(refreshed_ics: Any) -> None:
@@ -183,3 +189,75 @@ def test_the_summary_agrees_with_a_recount_on_the_synthetic_ics(refreshed_ics: A
     # each rule hides something at this scale: the summary is not trivially zero
     assert cells.small_rows > 0 and cells.secondary_rows > 0 and drivers.dominated_rows > 0
     assert summary.small_rows > summary.secondary_rows > 0
+
+
+def _within_recount(
+    con: duckdb.DuckDBPyConnection, folder: Path, rule: SuppressionRule
+) -> dict[tuple[str, str], dict[str, tuple[int, Decimal]]]:
+    """Figures hidden within rows, recounted from the published Parquet files joined with results.<t> on the keys:
+    for each ICS count and GP practice setting count, (rows, results' cost) where it is blank in the file, split into
+    small (1 to smallest_shown - 1, or missing), dominated (the p% or nk rule in SQL, not small) and beyond (neither:
+    blank for a rule of the columns)."""
+    out: dict[tuple[str, str], dict[str, tuple[int, Decimal]]] = {}
+    for metric in catalog.published():
+        counts = [c.name for c in metric.columns if c.role == "count"]
+        wanted = {c: None for c in counts if c.startswith("ics_")}
+        if metric.name == "gp_practice_cost":
+            wanted |= {f"{s}_activity": f"{s}_cost" for s in SETTINGS}
+        if not wanted:
+            continue
+        keys = [c.name for c in metric.columns if c.role == "key"]
+        on = " AND ".join(f'r."{k}" IS NOT DISTINCT FROM p."{k}"' for k in keys)
+        path = str(folder / f"{metric.name}.parquet").replace("'", "''")
+        for count, money in wanted.items():
+            small = f'(r."{count}" IS NULL OR r."{count}" BETWEEN 1 AND {rule.smallest_shown - 1})'
+            group = (
+                f"CASE WHEN {small} THEN 'small' WHEN {_dominated_sql(metric, count, rule)} THEN 'dominated' "
+                "ELSE 'beyond' END"
+            )
+            cost = f'sum(r."{money}")' if money else "NULL"
+            found = con.execute(
+                f"SELECT {group}, count(*), {cost} FROM results.{metric.name} r "
+                f"JOIN read_parquet('{path}') p ON {on} WHERE p.\"{count}\" IS NULL GROUP BY ALL"
+            ).fetchall()
+            out[(metric.name, count)] = {g: (n, _pounds(c)) for g, n, c in found}
+    return out
+
+
+SETTINGS = ("apc", "op", "ec", "cc", "mh", "chs")
+
+
+def test_figures_hidden_within_rows_agree_with_a_recount_from_the_published_files(refreshed_ics: Any) -> None:
+    """Scale 0.01: the figures the per-table rows do not count (a GP practice's setting costs, the ICS figures beside
+    a provider's row) are reported by rule; recounted from the published files, the blanks for each count add up to
+    what is reported, the small and dominated ones match, and every other blank is claimed by a named column rule
+    (a rule added or dropped from the account would leave its blanks to "another rule", and this fails)."""
+    _, config = refreshed_ics
+    rule = SuppressionRule.from_config(config.suppression)
+    with closing(open_store(config, read_only=True)) as store:
+        summary = disclosure_summary(store)
+        manifest = snapshots.read_pointer(config.published_folder)
+        assert summary is not None and manifest is not None
+        again = _within_recount(store.con, snapshots.version_folder(config.published_folder, manifest), rule)
+    assert store_snapshot.disclosure(config) == summary  # `icsbench quality` reads the same
+    assert [w for w in summary.within if w.rule == suppressed_tables.OTHER] == []
+    reported: dict[tuple[str, str], dict[str, tuple[int, Decimal]]] = {}
+    for w in summary.within:
+        group = w.rule if w.rule in (suppressed_tables.SMALL, suppressed_tables.DOMINATED) else "beyond"
+        rows, cost = reported.setdefault((w.table_name, w.count_column), {}).get(group, (0, Decimal(0)))
+        reported[(w.table_name, w.count_column)][group] = (rows + w.rows, cost + _pounds(w.cost))
+    for where in set(again) | set(reported):
+        recount = {g: v for g, v in again.get(where, {}).items() if v[0]}
+        mine = reported.get(where, {})
+        assert {g: n for g, (n, _) in mine.items()} == {g: n for g, (n, _) in recount.items()}, where
+        if where[0] == "gp_practice_cost":
+            assert {g: c for g, (_, c) in mine.items()} == {g: c for g, (_, c) in recount.items()}, where
+    # the rules this scale exercises are each counted, and the sentence says so in words
+    settings, pounds = summary.hidden_within(suppressed_tables.SETTING_COSTS, suppressed_tables.ROW_PARTNERS)
+    assert settings > 0 and pounds > 0
+    for name in (suppressed_tables.ICS_COUNTS, suppressed_tables.ICS_MONEY):
+        assert summary.hidden_within(suppressed_tables.ICS_FIGURES, name)[0] > 0, name
+    sentence = summary.sentence()
+    total, all_pounds = summary.hidden_within(suppressed_tables.SETTING_COSTS)
+    assert f"hid {total:,} GP practice setting costs (£{all_pounds:,.0f})" in sentence
+    assert f"{settings:,} (£{pounds:,.0f}) so the practice's total" in sentence
