@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -415,13 +415,29 @@ def _bounds(
     nonnegative: set[tuple[str, int]],
 ) -> dict[tuple[str, int], tuple[float, float]]:
     index = {v: i for i, v in enumerate(variables)}
+    h = _program(variables, nonnegative)
+    _add_sums(h, equations, index, known)
+    return {target: _min_max(h, len(variables), index[target]) for target in todo}
+
+
+def _program(variables: list[tuple[str, int]], nonnegative: set[tuple[str, int]]) -> highspy.Highs:
+    """A silent linear program with one variable per hidden figure, those of positive cost held at 0 or more."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
     for v in variables:
-        h.addVar(0.0 if v in nonnegative else -inf, inf)
+        h.addVar(0.0 if v in nonnegative else -highspy.kHighsInf, highspy.kHighsInf)
+    return h
+
+
+def _add_sums(
+    h: highspy.Highs,
+    equations: Sequence[tuple[list[tuple[str, int]], list[float], float, float]],
+    index: Mapping[tuple[str, int], int],
+    known: Mapping[tuple[str, int], float],
+) -> None:
+    """low <= sum(sign x) <= high for each published sum (total - sum(parts) = 0), the known cells moved to the
+    bounds."""
     for members, signs, low, high in equations:
-        # low <= sum(sign x) <= high (total - sum(parts) = 0 for a sum), the known cells moved to the bounds
         coefficients: dict[int, float] = defaultdict(float)
         moved = 0.0
         for cell, sign in zip(members, signs, strict=True):
@@ -431,22 +447,20 @@ def _bounds(
                 moved += sign * known[cell]
         cols = np.array(list(coefficients), dtype=np.int32)
         h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
-    out = {}
-    for target in todo:
-        bounds = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            cost = np.zeros(len(variables))
-            cost[index[target]] = 1.0
-            h.changeColsCost(len(variables), np.arange(len(variables), dtype=np.int32), cost)
-            h.changeObjectiveSense(sense)
-            h.run()
-            status = h.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                bounds.append(h.getInfo().objective_function_value)
-            else:
-                bounds.append(-np.inf if sense == highspy.ObjSense.kMinimize else np.inf)
-        out[target] = (bounds[0], bounds[1])
-    return out
+
+
+def _min_max(h: highspy.Highs, size: int, column: int) -> tuple[float, float]:
+    """The least and greatest value of variable `column` the program allows (unbounded: minus or plus infinity)."""
+    bounds = []
+    for sense, unbounded in ((highspy.ObjSense.kMinimize, -np.inf), (highspy.ObjSense.kMaximize, np.inf)):
+        cost = np.zeros(size)
+        cost[column] = 1.0
+        h.changeColsCost(size, np.arange(size, dtype=np.int32), cost)
+        h.changeObjectiveSense(sense)
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        bounds.append(h.getInfo().objective_function_value if ok else unbounded)
+    return bounds[0], bounds[1]
 
 
 @dataclass(frozen=True)
@@ -1143,8 +1157,8 @@ def chained_intervals(
             money_of[find(cells[0])].append(at)
     wanted = set(targets)
     by_root: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-    for h in hidden:
-        by_root[find(h)].append(h)
+    for cell in hidden:
+        by_root[find(cell)].append(cell)
     out: dict[tuple[str, int], tuple[float, float]] = {}
     inf = highspy.kHighsInf
     for root, members in by_root.items():
@@ -1153,22 +1167,9 @@ def chained_intervals(
             continue
         variables = sorted(members)
         index = {v: i for i, v in enumerate(variables)}
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        for v in variables:
-            h.addVar(0.0 if v in nonnegative else -inf, inf)
+        h = _program(variables, nonnegative)
         size = len(variables)
-        for at in sums_of.get(root, []):
-            cells, signs, low, high = equations[at]
-            coefficients: dict[int, float] = defaultdict(float)
-            moved = 0.0
-            for cell, sign in zip(cells, signs, strict=True):
-                if cell in index:
-                    coefficients[index[cell]] += sign
-                else:
-                    moved += sign * known[cell]
-            cols = np.array(list(coefficients), dtype=np.int32)
-            h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
+        _add_sums(h, [equations[at] for at in sums_of.get(root, [])], index, known)
         for at in money_of.get(root, []):
             table, providers, big_n, big_r, big_slack = money[at]
             first = size
@@ -1194,17 +1195,7 @@ def chained_intervals(
                 values = np.concatenate([np.array(coefficients_), np.ones(len(secret))])
                 h.addRow(*((-inf, -moved) if side < 0 else (-moved, inf)), len(cols), cols, values)
         for target in todo:
-            bounds = []
-            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-                cost = np.zeros(size)
-                cost[index[target]] = 1.0
-                h.changeColsCost(size, np.arange(size, dtype=np.int32), cost)
-                h.changeObjectiveSense(sense)
-                h.run()
-                ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-                low_or_high = -np.inf if sense == highspy.ObjSense.kMinimize else np.inf
-                bounds.append(h.getInfo().objective_function_value if ok else low_or_high)
-            out[target] = (bounds[0], bounds[1])
+            out[target] = _min_max(h, size, index[target])
     for target in wanted - set(out):
         out[target] = (-np.inf, np.inf)
     return out
