@@ -25,6 +25,7 @@ from engine.cli.output import (
     print_load_results,
     print_pushed,
     print_refresh,
+    print_report,
     print_top_opportunities,
 )
 from engine.cli.powerbi import pbi
@@ -145,12 +146,7 @@ def quality(config_file: str | None, provider: str | None, by: str) -> None:
         config = config_module.load(config_path(config_file))
         report = reports.data_quality(config, provider=provider, by_period=(by == "period"))
         hidden = reports.disclosure(config)
-    table = Table(title=f"Data quality: {config.ics.name}")
-    for column in report.columns:
-        table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
-    for row in report.rows:
-        table.add_row(*(escape(v) for v in row))
-    console.print(table)
+    print_report(report, f"Data quality: {config.ics.name}")
     if report.issues:
         issues = Table(title="Rejected rows and warnings by reason")
         for name in ("Provider", "Setting", "Severity", "Check", "Column", "Rows", "Example"):

@@ -13,7 +13,7 @@ from engine.cli.support import console
 from engine.codes import unit_of_count
 from engine.ingest import LoadResult
 from engine.jobs import RefreshOutcome
-from engine.publish.reports import DisclosureReport, Headline, Opportunity
+from engine.publish.reports import DisclosureReport, Headline, Opportunity, Report
 
 if TYPE_CHECKING:
     from engine.store.server.canonical import PushResult
@@ -102,33 +102,21 @@ def _provider_table(results: Sequence[LoadResult]) -> None:
 def print_disclosure(report: DisclosureReport) -> None:
     """`icsbench quality`'s tables of what disclosure control hid at the last refresh: rows per published table, and
     figures within rows (GP practice setting costs, ICS figures)."""
-    table = Table(
-        title="Disclosure control at the last refresh: rows and cost hidden, per published table",
-        caption=(
-            "Small: a count under the smallest shown, or missing. Dominated: one or two patients make up most of the "
-            "cost (the count not small). Secondary: hidden so no hidden cell can be worked out from the totals around "
-            "it. Secondary %: of the rows, and of the cost, hidden beyond the first two rules. Cost is the full "
-            "results' (the tables nest: do not add them up); blank for tables without a cost."
-        ),
+    print_report(
+        report.tables,
+        "Disclosure control at the last refresh: rows and cost hidden, per published table",
+        "Small: a count under the smallest shown, or missing. Dominated: one or two patients make up most of the "
+        "cost (the count not small). Secondary: hidden so no hidden cell can be worked out from the totals around "
+        "it. Secondary %: of the rows, and of the cost, hidden beyond the first two rules. Cost is the full "
+        "results' (the tables nest: do not add them up); blank for tables without a cost.",
     )
-    for column in report.tables.columns:
-        table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
-    for row in report.tables.rows:
-        table.add_row(*(escape(v) for v in row))
-    console.print(table)
     if report.within.rows:
-        within = Table(
-            title="Figures hidden within rows (the rows above count whole rows only)",
-            caption=(
-                "Rows: rows of the table whose figures resting on that count are blank, under the first rule that "
-                "hid them. Cost: the full results' cost of a GP practice setting hidden; ICS figures are rates."
-            ),
+        print_report(
+            report.within,
+            "Figures hidden within rows (the rows above count whole rows only)",
+            "Rows: rows of the table whose figures resting on that count are blank, under the first rule that "
+            "hid them. Cost: the full results' cost of a GP practice setting hidden; ICS figures are rates.",
         )
-        for column in report.within.columns:
-            within.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
-        for row in report.within.rows:
-            within.add_row(*(escape(v) for v in row))
-        console.print(within)
     if report.within_sentence:
         console.print(escape(report.within_sentence), highlight=False, soft_wrap=True)
 
@@ -248,3 +236,13 @@ def _money_text(value: float | Decimal | None) -> str:
     if value is None:
         return ""
     return f"-£{-value:,.0f}" if round(value) < 0 else f"£{abs(value):,.0f}"
+
+
+def print_report(report: Report, title: str, caption: str | None = None) -> None:
+    """A report's columns and rows as one table, every value escaped (a code or a name may hold rich markup)."""
+    table = Table(title=title, caption=caption)
+    for column in report.columns:
+        table.add_column(column.title, justify=column.justify)  # type: ignore[arg-type]
+    for row in report.rows:
+        table.add_row(*(escape(v) for v in row))
+    console.print(table)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -379,18 +379,9 @@ def intervals(
         if t in hidden or any(p in hidden for p in parts)
     ]
     equations += [(list(r.cells), [1.0] * len(r.cells), r.low, r.high) for r in ranges if set(r.cells) & hidden]
-    parent = {h: h for h in hidden}
-
-    def find(a: tuple[str, int]) -> tuple[str, int]:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
+    find, join = _linked(hidden)
     for members, *_ in equations:
-        inside = [m for m in members if m in hidden]
-        for m in inside[1:]:
-            parent[find(m)] = find(inside[0])
+        join(members)
     by_root: dict[tuple[str, int], list[tuple[list[tuple[str, int]], list[float], float, float]]] = defaultdict(list)
     for equation in equations:
         by_root[find(next(m for m in equation[0] if m in hidden))].append(equation)
@@ -405,6 +396,27 @@ def intervals(
     for target in wanted - set(out):
         out[target] = (-np.inf, np.inf)  # in no published sum at all
     return out
+
+
+def _linked(
+    hidden: set[tuple[str, int]],
+) -> tuple[Callable[[tuple[str, int]], tuple[str, int]], Callable[[list[tuple[str, int]]], None]]:
+    """Union-find over hidden cells: `join` links the hidden members of one equation, `find` names a cell's group
+    (cells of one group share a linear program; groups apart cannot narrow each other)."""
+    parent = {h: h for h in hidden}
+
+    def find(a: tuple[str, int]) -> tuple[str, int]:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(members: list[tuple[str, int]]) -> None:
+        inside = [m for m in members if m in hidden]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+
+    return find, join
 
 
 def _bounds(
@@ -1130,19 +1142,7 @@ def chained_intervals(
         for table, figure, providers, n, r, slack in _money_cells(published)
         if COST.get(table) == figure
     ]
-    parent = {h: h for h in hidden}
-
-    def find(a: tuple[str, int]) -> tuple[str, int]:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    def join(members: list[tuple[str, int]]) -> None:
-        inside = [m for m in members if m in hidden]
-        for m in inside[1:]:
-            parent[find(m)] = find(inside[0])
-
+    find, join = _linked(hidden)
     for members, *_ in equations:
         join(members)
     for table, providers, *_ in money:
