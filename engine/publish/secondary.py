@@ -408,6 +408,7 @@ class Cells:
     primary: list[bool] = field(default_factory=list)  # hidden by a rule of the cell's own: small or dominated
     small: list[bool] = field(default_factory=list)  # of those, hidden for a small count
     margins: list[list[int]] = field(default_factory=list)  # first the total, then its parts
+    overlapping: set[int] = field(default_factory=set)  # cells of a service line's margin over the HRG rows (16n)
 
 
 @dataclass(frozen=True)
@@ -473,7 +474,8 @@ def margin_cells(
     Built column-wise (a large ICS has half a million cells): keys become integer codes, margins a sort and a search."""
     cells = Cells()
     names, margins = _among(tables)
-    margins += tuple(m for m in service_line_margins(lines) if m.total.table in names and m.parts.table in names)
+    lined = tuple(m for m in service_line_margins(lines) if m.total.table in names and m.parts.table in names)
+    margins += lined
     keyed = _keyed_tables(tables, names, places or {})
     number: dict[str, np.ndarray] = {}  # table -> the cell number of each of its rows
     for name in names:
@@ -498,7 +500,10 @@ def margin_cells(
         cells.primary.extend(primary[order].tolist())
         cells.small.extend(small[order].tolist())
     for margin in margins:
-        cells.margins.extend(_margin_lists(margin, keyed, number))
+        found = _margin_lists(margin, keyed, number)
+        cells.margins.extend(found)
+        if margin in lined:  # issue 16n: these overlap the hierarchy; their hidden cells are audited
+            cells.overlapping.update(c for m in found for c in m)
     # each margin (its total first, then its parts) in the order of its cells, not of the rows they were found in:
     # Spark or the ICS SQL Server give the same results in another row order, and the integer program must not change
     cells.margins.sort()
@@ -653,10 +658,19 @@ def choose(
     )
     solved = []
     signed = _signed(tables, cells)
+    audited = np.zeros(len(cells.table), dtype=bool)
+    audited[sorted(cells.overlapping)] = True
     for members, local in _components(len(cells.table), every):
         if primary[members].any():
             clock = time.perf_counter()
-            chosen = _solve(local, value[members], primary[members], rule.protection_percent / 100, signed[members])
+            chosen = _solve(
+                local,
+                value[members],
+                primary[members],
+                rule.protection_percent / 100,
+                signed[members],
+                audited[members],
+            )
             hide[members[chosen]] = True
             method = "margin by margin" if len(members) > SOLVE_LIMIT else "integer program"
             seconds = time.perf_counter() - clock
@@ -1166,7 +1180,12 @@ def _components(size: int, every: _Flat) -> list[tuple[np.ndarray, _Flat]]:
 
 
 def _solve(
-    flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float, signed: np.ndarray | None = None
+    flat: _Flat,
+    value: np.ndarray,
+    primary: np.ndarray,
+    protection: float,
+    signed: np.ndarray | None = None,
+    audited: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cells to hide in one component (True for each): the cheapest set meeting the two conditions of the module
     docstring.
@@ -1176,14 +1195,20 @@ def _solve(
     results always give the same pattern), so a large component never ends without a pattern. A component of more
     than SOLVE_LIMIT cells (a large provider's year: HiGHS spends half a minute on its root node alone) keeps the
     margin-by-margin pattern. Either is then audited with every margin together (`_audited`, issue 16n): `signed`
-    gives the cells' values with their signs (their magnitudes, `value`, when not given)."""
+    gives the cells' values with their signs (their magnitudes, `value`, when not given), `audited` the cells whose
+    intervals are checked when hidden (every cell when not given)."""
     start = _margin_by_margin(flat, value, primary, protection)
     if len(value) > SOLVE_LIMIT:
         chosen = start
     else:
         chosen = _improve(flat, value, primary, start, protection)
         chosen = chosen if _meets(flat, value, chosen, protection) else start
-    return _audited(flat, value, value if signed is None else signed, chosen, protection) if AUDIT else chosen
+    if not AUDIT:
+        return chosen
+    every = np.ones(len(value), dtype=bool)
+    return _audited(
+        flat, value, value if signed is None else signed, chosen, protection, every if audited is None else audited
+    )
 
 
 NODE_LIMIT = 5000
@@ -1390,17 +1415,20 @@ def _signed(tables: Mapping[str, pa.Table], cells: Cells) -> np.ndarray:
     return out
 
 
-def _audited(flat: _Flat, value: np.ndarray, signed: np.ndarray, hide: np.ndarray, protection: float) -> np.ndarray:
-    """`hide` with more cells hidden until no hidden cell's interval, given every shown cell and every margin of the
-    component, falls short of `protection` of its value either side (the module's two conditions kept)."""
+def _audited(
+    flat: _Flat, value: np.ndarray, signed: np.ndarray, hide: np.ndarray, protection: float, audited: np.ndarray
+) -> np.ndarray:
+    """`hide` with more cells hidden until no hidden cell of `audited`, its interval given every shown cell and
+    every margin of the component, falls short of `protection` of its value either side (the module's two conditions
+    kept)."""
     hide = hide.copy()
     fresh = hide.copy()  # cells hidden since their group was last solved: every hidden one at first
     while True:
         picks = []
         for cells, margins in _hidden_groups(flat, hide):
-            if len(margins) < 2 or not fresh[cells].any():
+            if len(margins) < 2 or not fresh[cells].any() or not audited[cells].any():
                 continue
-            pick = _narrowed(flat, value, signed, hide, cells, margins, protection)
+            pick = _narrowed(flat, value, signed, hide, cells, margins, protection, audited)
             if pick is not None:
                 picks.append(pick)
         if not picks:
@@ -1450,6 +1478,7 @@ def _narrowed(
     cells: np.ndarray,
     margins: list[int],
     protection: float,
+    audited: np.ndarray,
 ) -> int | None:
     """The shown cell to hide for the first hidden cell of the group (in cell order) the attacker narrows, or None
     when none is narrowed (or no shown cell of the group's margins is left to hide)."""
@@ -1481,7 +1510,7 @@ def _narrowed(
     every = np.arange(len(cells), dtype=np.int32)
     for i, c in enumerate(cells.tolist()):
         v = float(signed[c])
-        if v == 0:
+        if v == 0 or not audited[c]:
             continue
         for sense, side in ((highspy.ObjSense.kMaximize, 1.0), (highspy.ObjSense.kMinimize, -1.0)):
             cost = np.zeros(len(cells))
