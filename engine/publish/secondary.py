@@ -1420,23 +1420,26 @@ def _audited(
 ) -> np.ndarray:
     """`hide` with more cells hidden until no hidden cell of `audited`, its interval given every shown cell and
     every margin of the component, falls short of `protection` of its value either side (the module's two conditions
-    kept)."""
+    kept).
+
+    Hiding a cell more only frees a variable of the attacker's program (no equation is added), so every interval
+    can only widen: a side of a cell once shown to reach `protection` beyond it (`reached`) stays so, and after the
+    cells narrowed in a round are given partners only they and cells newly hidden are solved again."""
     hide = hide.copy()
-    fresh = hide.copy()  # cells hidden since their group was last solved: every hidden one at first
+    if not audited.any():
+        return hide
+    reached = np.zeros((2, len(value)), dtype=bool)  # below, above: a feasible point `protection` beyond the cell
+    reached[:, (signed == 0) | ~audited] = True  # nothing to protect, or not audited
     while True:
-        picks = []
+        picks: set[int] = set()
         for cells, margins in _hidden_groups(flat, hide):
-            if len(margins) < 2 or not fresh[cells].any() or not audited[cells].any():
-                continue
-            pick = _narrowed(flat, value, signed, hide, cells, margins, protection, audited)
-            if pick is not None:
-                picks.append(pick)
+            if len(margins) < 2 or reached[:, cells].all():
+                continue  # one margin's hidden cells are protected by the two conditions alone
+            picks.update(_narrowed(flat, value, signed, hide, cells, margins, protection, reached))
         if not picks:
             return hide
-        before = hide.copy()
-        hide[picks] = True
+        hide[sorted(picks)] = True
         hide = _margin_by_margin(flat, value, hide, protection)
-        fresh = hide & ~before
 
 
 def _hidden_groups(flat: _Flat, hide: np.ndarray) -> list[tuple[np.ndarray, list[int]]]:
@@ -1478,56 +1481,115 @@ def _narrowed(
     cells: np.ndarray,
     margins: list[int],
     protection: float,
-    audited: np.ndarray,
-) -> int | None:
-    """The shown cell to hide for the first hidden cell of the group (in cell order) the attacker narrows, or None
-    when none is narrowed (or no shown cell of the group's margins is left to hide)."""
-    where = {int(c): i for i, c in enumerate(cells.tolist())}
+    reached: np.ndarray,
+) -> list[int]:
+    """The shown cells to hide, one for each side of a hidden cell of the group the attacker narrows (none when none
+    is, or no shown cell of the group's margins is left to hide); `reached` is updated with every side found to reach
+    `protection` beyond its cell."""
+    open_ = ~reached[:, cells]  # [0] below, [1] above
+    narrowed: list[tuple[int, int]] = []
+    picks = _pushed(flat, value, signed, hide, cells, margins, protection, open_, narrowed)
+    reached[:, cells] = ~open_
+    for side, i in narrowed:
+        reached[side, cells[i]] = False
+    return picks
+
+
+def _pushed(
+    flat: _Flat,
+    value: np.ndarray,
+    signed: np.ndarray,
+    hide: np.ndarray,
+    cells: np.ndarray,
+    margins: list[int],
+    protection: float,
+    open_: np.ndarray,
+    narrowed: list[tuple[int, int]],
+) -> list[int]:
+    """The attacker's program over the group: closes each side of `open_` (over `cells`: [0] below, [1] above)
+    some solution puts `protection` beyond its cell; a side its own program stops short of is added to `narrowed`
+    (side, index in `cells`) and closed, and the shown cells to hide for those are returned.
+
+    Every solution is a feasible point, which shows each cell it puts `protection` beyond its value reaches that far
+    on that side without a program of its own (a witness). So the open sides are first pushed all at once (each
+    capped at `protection` beyond its cell, the sum of their moves, each over its cell's value, maximised) while that
+    reaches more; only the sides left are then solved one by one, each solution again checked for every open side."""
+    position = np.full(len(hide), -1, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    ks = np.array(margins, dtype=np.int64)
+    sizes = flat.sizes[ks]
+    entries = np.repeat(flat.starts[ks] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    member, row = flat.cell[entries], np.repeat(np.arange(len(ks)), sizes)
+    sign = np.where(entries == flat.starts[ks][row], 1.0, -1.0)  # the total less its parts is 0
+    free = (position[member] >= 0) & hide[member]
+    rhs = -np.bincount(row[~free], weights=(sign * signed[member])[~free], minlength=len(ks))
+    starts = np.concatenate([[0], np.cumsum(np.bincount(row[free], minlength=len(ks)))])
+    index, coefficient = position[member[free]], sign[free]
     inf = highspy.kHighsInf
-    starts, index, coefficient, rhs = [0], [], [], []
-    for k in margins:
-        m = flat.members(k)
-        sign = np.ones(len(m))
-        sign[1:] = -1.0  # the total less its parts is 0
-        hidden = hide[m]
-        rhs.append(-float(np.dot(sign[~hidden], signed[m[~hidden]])))
-        index += [where[int(c)] for c in m[hidden]]
-        coefficient += sign[hidden].tolist()
-        starts.append(len(index))
+    v = signed[cells]
+    room = protection * np.abs(v)
+    lower = np.where(v < 0, -inf, 0.0)
+    upper = np.full(len(cells), inf)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cells), len(margins)
     lp.col_cost_ = np.zeros(len(cells))
-    lp.col_lower_ = np.where(signed[cells] < 0, -inf, 0.0)
-    lp.col_upper_ = np.full(len(cells), inf)
-    lp.row_lower_ = lp.row_upper_ = np.array(rhs)
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_ = lp.row_upper_ = rhs
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(coefficient, dtype=float)
+    lp.a_matrix_.start_ = starts.astype(np.int32)
+    lp.a_matrix_.index_ = index.astype(np.int32)
+    lp.a_matrix_.value_ = coefficient.astype(float)
     solver = _quiet_highs()
     solver.setOptionValue("threads", 1)
     solver.passModel(lp)
+    solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
     every = np.arange(len(cells), dtype=np.int32)
-    for i, c in enumerate(cells.tolist()):
-        v = float(signed[c])
-        if v == 0 or not audited[c]:
-            continue
-        for sense, side in ((highspy.ObjSense.kMaximize, 1.0), (highspy.ObjSense.kMinimize, -1.0)):
-            cost = np.zeros(len(cells))
-            cost[i] = 1.0
-            solver.changeColsCost(len(cells), every, cost)
-            solver.changeObjectiveSense(sense)
-            solver.run()
-            if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                continue  # unbounded that way (or the sums disagree by a rounding: nothing to narrow then)
-            wanting = side * (v - solver.getInfo().objective_function_value) + protection * abs(v)
-            if wanting > 0.005:  # short of the protection by more than half a penny
-                binding = [k for k, d in zip(margins, solver.getSolution().row_dual, strict=True) if abs(d) > 1e-9]
-                pick = _partner(flat, value, hide, binding or margins, wanting)
-                pick = _partner(flat, value, hide, margins, wanting) if pick is None else pick
-                if pick is not None:
-                    return pick
-    return None
+
+    def run(side: int, which: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
+        """Maximise the moves of `which` cells toward `side` (0 down, 1 up), each over its cell's value and capped
+        at `protection` beyond it; mark every open side the solution reaches; the solution and the margins' duals,
+        or None when not solved."""
+        cap_low = np.where(which & (side == 0), v - room, lower)
+        cap_high = np.where(which & (side == 1), v + room, upper)
+        solver.changeColsBounds(len(cells), every, cap_low, cap_high)
+        weight = 1.0 / np.where(which & (v != 0), np.abs(v), np.inf)  # each move over its cell's value ...
+        cost = (1.0 if side else -1.0) * weight / weight.max()  # ... scaled to at most 1 (1 for a cell alone)
+        solver.changeColsCost(len(cells), every, cost)
+        solver.run()
+        solved = None
+        if solver.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            solution = solver.getSolution()
+            x = np.array(solution.col_value)
+            open_[0] &= v - x < room - 0.005
+            open_[1] &= x - v < room - 0.005
+            solved = x, list(solution.row_dual)
+        solver.changeColsBounds(len(cells), every, lower, upper)
+        return solved
+
+    for side in (1, 0):  # all the open sides at once, while that reaches more
+        while open_[side].any():
+            before = int(open_[side].sum())
+            run(side, open_[side])
+            if int(open_[side].sum()) == before:
+                break
+    picks: list[int] = []
+    for i in range(len(cells)):
+        for side in (1, 0):
+            if not open_[side][i]:
+                continue
+            solved = run(side, every == i)
+            if solved is None or not open_[side][i]:
+                continue  # reached (or, unsolved, the sums disagree by a rounding: nothing to narrow then)
+            x, dual = solved
+            narrowed.append((side, i))
+            open_[side][i] = False  # not solved again in this round
+            wanting = room[i] - (x[i] - v[i] if side else v[i] - x[i])  # short of the protection by this much
+            binding = [k for k, d in zip(margins, dual, strict=True) if abs(d) > 1e-9]
+            pick = _partner(flat, value, hide, binding or margins, wanting)
+            pick = _partner(flat, value, hide, margins, wanting) if pick is None else pick
+            if pick is not None:
+                picks.append(pick)
+    return picks
 
 
 def _partner(flat: _Flat, value: np.ndarray, hide: np.ndarray, margins: list[int], wanting: float) -> int | None:
