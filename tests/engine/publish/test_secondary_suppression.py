@@ -334,3 +334,52 @@ def test_two_overlapping_margins_each_protected_alone_do_not_pin_a_hidden_cell_t
     assert hide[1] and secondary._meets(flat, np.array(value), hide, 0.1)
     for cell, (low, high) in _narrowest(margins, value, hide).items():
         assert low <= value[cell] * 0.9 + 0.01 and high >= value[cell] * 1.1 - 0.01, (cell, low, high)
+
+
+def _grid(seed: int) -> tuple[list[float], list[list[int]], np.ndarray]:
+    """A grid of costs with its row and column totals and the grand total, three grid cells primary: every hidden
+    grid cell is in a row margin and a column margin that overlap (its cells first, then the row, column and grand
+    totals)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = 5, 6
+    grid = rng.integers(1, 500, size=(rows, cols)).astype(float)
+    value = [*grid.ravel().tolist(), *grid.sum(axis=1).tolist(), *grid.sum(axis=0).tolist(), float(grid.sum())]
+    row0, col0, grand = rows * cols, rows * cols + rows, rows * cols + rows + cols
+    margins = [
+        *([row0 + i, *(i * cols + j for j in range(cols))] for i in range(rows)),
+        *([col0 + j, *(i * cols + j for i in range(rows))] for j in range(cols)),
+        [grand, *range(row0, row0 + rows)],
+        [grand, *range(col0, col0 + cols)],
+    ]
+    primary = np.zeros(len(value), dtype=bool)
+    primary[rng.choice(row0, size=3, replace=False)] = True
+    return value, margins, primary
+
+
+def _short(margins: list[list[int]], value: list[float], hide: np.ndarray) -> list[int]:
+    """The hidden cells the attacker's program over every margin together narrows below 10% on a side."""
+    return [
+        cell
+        for cell, (low, high) in _narrowest(margins, value, hide).items()
+        if low > value[cell] * 0.9 + 0.01 or high < value[cell] * 1.1 - 0.01
+    ]
+
+
+def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On grids with row and column totals (each hidden cell in two overlapping margins) the pattern chosen margin
+    by margin leaves some hidden cell narrowed; after the audit (its witnesses, the sides pushed together, picks for
+    every narrowed side in one pass) none is, the two conditions still hold, and a second run hides the same."""
+    narrowed_before = 0
+    for seed in range(12):
+        value, margins, primary = _grid(seed)
+        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+        with monkeypatch.context() as patch:
+            patch.setattr(secondary, "AUDIT", False)
+            alone = secondary._solve(flat, np.array(value), primary, 0.1)
+        narrowed_before += len(_short(margins, value, alone))
+        hide = secondary._solve(flat, np.array(value), primary, 0.1)
+        assert hide[primary].all() and (hide | ~alone).all(), seed  # only more hidden
+        assert secondary._meets(flat, np.array(value), hide, 0.1), seed
+        assert _short(margins, value, hide) == [], seed
+        assert np.array_equal(secondary._solve(flat, np.array(value), primary, 0.1), hide), seed
+    assert narrowed_before > 0  # the grids do need the audit
