@@ -1536,11 +1536,11 @@ def _pushed(
     lp.num_col_, lp.num_row_ = len(cells), len(margins)
     lp.col_cost_ = np.zeros(len(cells))
     lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_ = lp.row_upper_ = rhs
+    lp.row_lower_ = lp.row_upper_ = np.array(rhs, dtype=float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = index.astype(np.int32)
-    lp.a_matrix_.value_ = coefficient.astype(float)
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(coefficient, dtype=float)
     solver = _quiet_highs()
     solver.setOptionValue("threads", 1)
     solver.passModel(lp)
