@@ -343,12 +343,6 @@ def test_the_attacks_fail_at_scale_0_1_too(bigger: Demo) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known leak (docs/disclosure-control.md, Known limits): secondary suppression protects each service line "
-    "year margin on its own; the attacker's one linear program over every margin still narrows 1 of 102 hidden cells "
-    "at this scale to 5% of room above (opportunity_summary, £65,070 within £41,841 to £68,458)",
-)
 def test_no_hidden_cost_is_narrowed_from_service_line_years_at_scale_0_1(bigger: Demo) -> None:
     """A service line's year less its shown HRG rows, with every other published sum: before the lines were margins
     of secondary suppression this gave 3 hidden HRG costs back to the penny at scale 0.1 (seed 42)."""

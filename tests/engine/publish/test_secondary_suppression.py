@@ -299,3 +299,87 @@ def test_a_hidden_quarter_hides_the_rolling_and_previous_figures_that_state_it_a
     # in the rolling four quarters of Q2 to Q1 of the next year; the change beside Q2 and Q3
     assert more["rolling_activity"].tolist() == [False, True, True, True, True, False, False, False]
     assert more["trend_activity"].tolist() == [False, True, True, False, False, False, False, False]
+
+
+def _narrowest(margins: list[list[int]], value: list[float], hide: np.ndarray) -> dict[int, tuple[float, float]]:
+    """The attacker's interval for each hidden cell: every margin (its total first) together, shown cells exact."""
+    key = [("cell", i) for i in range(len(value))]
+    equations = [([key[c] for c in m], [1.0] + [-1.0] * (len(m) - 1), 0.0, 0.0) for m in margins]
+    hidden = [key[c] for c in np.flatnonzero(hide)]
+    known = {key[c]: value[c] for c in range(len(value)) if not hide[c]}
+    bounds = attacker._bounds(hidden, equations, known, hidden, set(hidden))
+    return {k[1]: b for k, b in bounds.items()}
+
+
+def test_two_overlapping_margins_each_protected_alone_do_not_pin_a_hidden_cell_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cell 1 (£10, small) is a part of total 0 (£116 = 10 + 6 + 100) and the total of margin [1, 2, 4] (10 = 6 + 4).
+    Hiding cell 2 (£6) with it meets both conditions in each margin alone (each has two hidden cells, each holding
+    more than 10% of the other), and is the cheapest pattern that does; but together the margins say 1 + 2 = 16 and
+    1 - 2 = 4: cell 1 is exactly 10. The audit hides more until the attacker's program over both leaves each hidden
+    cell 10% of room either side."""
+    value = [116.0, 10.0, 6.0, 100.0, 4.0]
+    margins = [[0, 1, 2, 3], [1, 2, 4]]
+    flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+    primary = np.array([False, True, False, False, False])
+    with monkeypatch.context() as patch:
+        patch.setattr(secondary, "AUDIT", False, raising=False)
+        alone = secondary._solve(flat, np.array(value), primary, 0.1)
+    assert alone.tolist() == [False, True, True, False, False]  # each margin alone protected ...
+    assert secondary._meets(flat, np.array(value), alone, 0.1)
+    low, high = _narrowest(margins, value, alone)[1]
+    assert high - low < 0.01  # ... and cell 1 pinned by both together
+    hide = secondary._solve(flat, np.array(value), primary, 0.1)
+    assert hide[1] and secondary._meets(flat, np.array(value), hide, 0.1)
+    for cell, (low, high) in _narrowest(margins, value, hide).items():
+        assert low <= value[cell] * 0.9 + 0.01 and high >= value[cell] * 1.1 - 0.01, (cell, low, high)
+
+
+def _grid(seed: int) -> tuple[list[float], list[list[int]], np.ndarray]:
+    """A grid of costs with its row and column totals and the grand total, three grid cells primary: every hidden
+    grid cell is in a row margin and a column margin that overlap (its cells first, then the row, column and grand
+    totals)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = 5, 6
+    grid = rng.integers(1, 500, size=(rows, cols)).astype(float)
+    value = [*grid.ravel().tolist(), *grid.sum(axis=1).tolist(), *grid.sum(axis=0).tolist(), float(grid.sum())]
+    row0, col0, grand = rows * cols, rows * cols + rows, rows * cols + rows + cols
+    margins = [
+        *([row0 + i, *(i * cols + j for j in range(cols))] for i in range(rows)),
+        *([col0 + j, *(i * cols + j for i in range(rows))] for j in range(cols)),
+        [grand, *range(row0, row0 + rows)],
+        [grand, *range(col0, col0 + cols)],
+    ]
+    primary = np.zeros(len(value), dtype=bool)
+    primary[rng.choice(row0, size=3, replace=False)] = True
+    return value, margins, primary
+
+
+def _short(margins: list[list[int]], value: list[float], hide: np.ndarray) -> list[int]:
+    """The hidden cells the attacker's program over every margin together narrows below 10% on a side."""
+    return [
+        cell
+        for cell, (low, high) in _narrowest(margins, value, hide).items()
+        if low > value[cell] * 0.9 + 0.01 or high < value[cell] * 1.1 - 0.01
+    ]
+
+
+def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On grids with row and column totals (each hidden cell in two overlapping margins) the pattern chosen margin
+    by margin leaves some hidden cell narrowed; after the audit (its witnesses, the sides pushed together, picks for
+    every narrowed side in one pass) none is, the two conditions still hold, and a second run hides the same."""
+    narrowed_before = 0
+    for seed in range(12):
+        value, margins, primary = _grid(seed)
+        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+        with monkeypatch.context() as patch:
+            patch.setattr(secondary, "AUDIT", False)
+            alone = secondary._solve(flat, np.array(value), primary, 0.1)
+        narrowed_before += len(_short(margins, value, alone))
+        hide = secondary._solve(flat, np.array(value), primary, 0.1)
+        assert hide[primary].all() and (hide | ~alone).all(), seed  # only more hidden
+        assert secondary._meets(flat, np.array(value), hide, 0.1), seed
+        assert _short(margins, value, hide) == [], seed
+        assert np.array_equal(secondary._solve(flat, np.array(value), primary, 0.1), hide), seed
+    assert narrowed_before > 0  # the grids do need the audit
