@@ -964,6 +964,7 @@ def exposed_ics_money(
 
     half, share = rule.round_to // 2, rule.protection_percent / 100
     exposed: dict[str, np.ndarray] = {}
+    solver: highspy.Highs | None = None
     for count, rate, total, ics_rate, ics_total in ICS_MONEY[name]:
         ics_count = f"ics_{count}"
         n_true = np.nan_to_num(floats(full, count))
@@ -980,7 +981,10 @@ def exposed_ics_money(
         for rows in np.split(order, starts[1:]):
             if not (hidden[rows].any() and wanted[rows].all()):
                 continue
-            if _money_narrow(rows, hidden, n, r, t, big_n[rows[0]], big_r[rows[0]], big_t[rows[0]], money, half, share):
+            if solver is None:
+                solver = _quiet_highs()  # one for every cell: making one (its banner silenced) cost more than solving
+            cell_figures = (big_n[rows[0]], big_r[rows[0]], big_t[rows[0]])
+            if _money_narrow(solver, rows, hidden, n, r, t, *cell_figures, money, half, share):
                 out[rows] = True
         if out.any():
             exposed[ics_count] = exposed.get(ics_count, np.zeros(full.num_rows, dtype=bool)) | out
@@ -995,6 +999,7 @@ def _rate_slack(rate: float, total: float, count: float) -> tuple[float, float]:
 
 
 def _money_narrow(
+    h: highspy.Highs,
     rows: np.ndarray,
     hidden: np.ndarray,
     n: np.ndarray,
@@ -1007,14 +1012,22 @@ def _money_narrow(
     half: int,
     share: float,
 ) -> bool:
-    """Whether the ICS cell of `rows` narrows a hidden provider's money to less than `share` beyond it either side."""
+    """Whether the ICS cell of `rows` narrows a hidden provider's money to less than `share` beyond it either side.
+
+    `h` is a solver to use (its model is cleared first). The programs solved are only those whose answer can matter:
+    the hidden providers' money enters the program only as its sum, so with two or more hidden providers one can
+    take money from another that has no floor (money below 0 allowed: then both of its bounds are unbounded) or give
+    it to another without limit (then its least is its floor, 0, which is never within `share` of a positive money).
+    Then only the greatest is solved, and only when every other hidden provider's floor is 0, where it is the same
+    for every such provider (the most the hidden providers' money can sum to, the others at 0): solved once."""
     targets = [i for i in rows.tolist() if hidden[i] and money[i] != 0 and not np.isnan(money[i])]
     if not targets:
         return False
     inf = highspy.kHighsInf
-    h = _quiet_highs()
+    h.clearModel()
     k = len(rows)
     secret = [i for i in rows.tolist() if hidden[i]]
+    floorless = [i for i in secret if not money[i] >= 0]  # a hidden money with no floor (below 0 allowed)
     rates, slacks = [], []
     for i in rows.tolist():
         if hidden[i]:
@@ -1038,17 +1051,29 @@ def _money_narrow(
         ]
         values = np.concatenate([np.array(coefficients), np.ones(len(secret))])
         h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
+    alone = len(secret) == 1
+    greatest: float | None = None  # the greatest solved for one hidden provider of several: the same for each
     for i in targets:
+        if any(j != i for j in floorless):
+            continue  # another hidden provider without a floor: this one's money is unbounded both ways
         value = float(money[i])
-        objective = np.zeros(len(cols))
-        objective[k + secret.index(i)] = 1.0
-        h.changeColsCost(len(cols), cols, objective)
-        for sense, beyond in ((highspy.ObjSense.kMinimize, -1.0), (highspy.ObjSense.kMaximize, 1.0)):
-            h.changeObjectiveSense(sense)
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                continue  # unbounded that way
-            reach = h.getInfo().objective_function_value
+        if not alone and greatest is not None:
+            reaches = [(1.0, greatest)]
+        else:
+            objective = np.zeros(len(cols))
+            objective[k + secret.index(i)] = 1.0
+            h.changeColsCost(len(cols), cols, objective)
+            reaches = []
+            senses = ((highspy.ObjSense.kMinimize, -1.0),) if alone else ()
+            for sense, beyond in (*senses, (highspy.ObjSense.kMaximize, 1.0)):
+                h.changeObjectiveSense(sense)
+                h.run()
+                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    continue  # unbounded that way (or no counts fit)
+                reaches.append((beyond, h.getInfo().objective_function_value))
+            if not alone:
+                greatest = next((reach for beyond, reach in reaches if beyond > 0), math.nan)
+        for beyond, reach in reaches:
             if beyond * (reach - value) < share * abs(value) - 0.01:
                 return True
     return False
