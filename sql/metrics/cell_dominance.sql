@@ -22,9 +22,10 @@
 --   line and ward cells have setting, POD, TFC and HRG blank, and a ward cell's ICS figures are its provider's (a
 --   ward is the provider's own), and cost_trend (trend_cost: a POD's records' cost in a quarter, detail Q1 to Q4, TFC
 --   and HRG blank), system_cost (system_cost: a provider's records' cost in a quarter, setting, POD and HRG, detail Q1
---   to Q4, TFC blank) and opportunity_summary (pod_hrg_driver: records' theatre cost by setting, POD and HRG, TFC
---   blank, detail theatre: the POD + HRG theatre row, whose ICS figures no other family checks, as
---   inpatient_cost_drivers' cells are by the spell's HRG, not the episode's). A contributor is one patient, as UK Trusted Research Environments count
+--   to Q4, TFC blank) and opportunity_summary (pod_hrg_driver: records' cost on one driver by setting, POD and HRG,
+--   TFC blank, detail the driver: a POD + HRG cost driver row, which adds up TFC cells each checked on its own;
+--   inpatient_cost_drivers' theatre cells, linked to it before, are by the spell's HRG, not the episode's; pharmacy,
+--   imaging and pathology are support_cost's cells). A contributor is one patient, as UK Trusted Research Environments count
 --   them: a patient's several records in the cell (episodes, attendances, contacts, spells, periods) are one
 --   contribution, their costs added up, found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
@@ -42,7 +43,7 @@
 --     service_driver_cost_quarter (its theatre or ward cost in a quarter), ward_cost (a record's ward care cost on a
 --     ward), service_ward_cost (a service line record's), trend_cost (a record's whole cost in its POD's quarter),
 --     system_cost (its whole cost in its quarter's setting, POD and HRG cell, TFC blank) or pod_hrg_driver (its
---     theatre cost in its POD and HRG, TFC blank)
+--     cost on one driver in its POD and HRG, TFC blank)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs; blank for the service line and ward families
 --   pod [key] point of delivery
@@ -139,7 +140,9 @@ kinds AS (
         UNION ALL
         SELECT 'support_cost' AS family, 'pathology' AS detail, 1 AS support
         UNION ALL
-        SELECT 'pod_hrg_driver' AS family, 'theatre' AS detail, 1 AS support
+        SELECT 'pod_hrg_driver' AS family, cost_driver AS detail, 1 AS support
+        FROM ref_cost_driver
+        WHERE cost_driver NOT IN ('pharmacy', 'imaging', 'pathology')
         UNION ALL
         SELECT 'cc_cost' AS family, '' AS detail, 2 AS support
         UNION ALL

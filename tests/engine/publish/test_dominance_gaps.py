@@ -15,7 +15,11 @@ A hand-built ICS of admitted care in 2023/24 (three providers) where every pound
   cell of EL + FZ22A (episodes) is £10,650, the largest two £9,400 of it (88%, over the nk rule's 85%; the rest is
   more than 10% of the largest, so the hidden Alpha and Gamma together leave Alpha's cost room of 13%, and the check
   of ICS rates against hidden providers does not catch it). inpatient_cost_drivers' cell of EL + FZ22A (spells) is
-  Gamma's and Beta's spells only, not dominated, so the link from it (RESTATED_ICS_DOMINANCE) missed it.
+  Gamma's and Beta's spells only, not dominated, so the link from it (RESTATED_ICS_DOMINANCE) missed it;
+- elective FZ33A's therapies at Beta: one patient's three episodes of £1,000 and six of £1 without a patient in TFC
+  110, nine of £1 in TFC 120; nine of £1 at Alpha in TFC 110. Beta's TFC 110 cell is dominated (and hidden); the
+  POD + HRG therapies row of opportunity_summary adds it to TFC 120's (£3,015) and is dominated too, at Beta and
+  across the ICS, but was checked only through its parts.
 ACRO-like nk and p% checks on each contributor's cost, worked out here from the loaded records (not from any result
 table), say which cells are dominated; each must be blank where published.
 """
@@ -48,6 +52,13 @@ CONFIG = BASE_CONFIG.replace(
 P1, P2, P3 = VALID_NHS
 HEADER = [*APC_HEADER, "spell_hrg"]
 # (org, record, quarter, POD, HRG, spell HRG, NHS number or blank, ward cost, theatre cost)
+# and the therapies records: (org, record, TFC, NHS number or blank, therapies cost), EL, HRG FZ33A, Q1, £100 ward care
+THERAPIES = [
+    *[("ZZB", f"T{i}", "110", P3, 1000) for i in range(3)],
+    *[("ZZB", f"T{i}", "110", "", 1) for i in range(3, 9)],
+    *[("ZZB", f"T{i}", "120", "", 1) for i in range(9, 18)],
+    *[("ZZA", f"T{i}", "110", "", 1) for i in range(9)],
+]
 RECORDS = [
     *[("ZZA", f"A{i}", 1, "NEL", "HT12A", "HT12A", "", 10, 3000) for i in range(9)],
     *[("ZZB", f"B{i}", 1, "NEL", "HT12A", "HT12A", "", 10, 3000) for i in range(9)],
@@ -102,6 +113,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                             location="TH1",
                         )
                     )
+            for _, rid, tfc, nhs, therapies in (r for r in THERAPIES if r[0] == org):
+                row = apc_row(rid, org_code=org, nhs_number=nhs, pod="EL", hrg="FZ33A", tfc=tfc)
+                activity.append([*row, "FZ33A"])
+                costs.append(cost_row(rid, 100, org_code=org))
+                costs.append(
+                    cost_row(
+                        rid,
+                        therapies,
+                        org_code=org,
+                        cost_driver="therapies",
+                        cost_resource="ahp",
+                        activity_count=1,
+                        activity_unit="contacts",
+                        location="AHP1",
+                    )
+                )
             files.append(workspace.write_csv(f"{org}_apc_2324_activity.csv", HEADER, activity))
             files.append(workspace.write_csv(f"{org}_apc_2324_cost_lines.csv", COST_HEADER, costs))
         outcomes = workspace.load(*files)
@@ -178,3 +205,20 @@ def test_an_episode_hrg_ics_theatre_cell_one_patient_dominates_is_blank(built: d
     drivers = built["published"]["inpatient_cost_drivers"]
     spells = drivers[(drivers["pod"] == "EL") & (drivers["hrg"] == "FZ22A")]
     assert set(spells["org_code"]) == {"ZZB", "ZZC"}
+
+
+def test_a_pod_hrg_driver_row_one_patient_dominates_is_blank(built: dict[str, Any]) -> None:
+    rule, records = built["rule"], built["records"]
+    therapies = records[(records["cost_driver"] == "therapies") & (records["hrg"] == "FZ33A")]
+    assert dominated_cells(therapies, ["org_code", "pod", "hrg"], rule) == {("ZZB", "EL", "FZ33A")}
+    assert dominated_cells(therapies, ["pod", "hrg"], rule) == {("EL", "FZ33A")}
+    summary = built["published"]["opportunity_summary"]
+    rows = summary[(summary["cost_driver"] == "therapies") & (summary["hrg"] == "FZ33A")]
+    assert set(rows["org_code"]) == {"ZZA", "ZZB"}
+    for row in rows.to_dict("records"):
+        assert _blank(row["ics_mean_cost"]), row
+        if row["org_code"] == "ZZB":
+            assert _blank(row["cost"]) and _blank(row["mean_cost"]), row
+    # the POD + HRG's whole cost (£2,700 of ward care beside the therapies) is not dominated and stays shown at Alpha
+    whole = summary[(summary["cost_driver"] == "(all)") & (summary["hrg"] == "FZ33A") & (summary["org_code"] == "ZZA")]
+    assert len(whole) == 1 and not _blank(whole["cost"].iloc[0])
