@@ -166,8 +166,11 @@ WITH cells AS (
     UNION ALL
     SELECT
       'pod_hrg_driver' AS family,
-      'theatre' AS detail,
+      cost_driver AS detail,
       1 AS support
+    FROM ref_cost_driver
+    WHERE
+      NOT cost_driver IN ('pharmacy', 'imaging', 'pathology')
     UNION ALL
     SELECT
       'cc_cost' AS family,
