@@ -16,9 +16,10 @@ A hand-built ICS of admitted care in 2023/24 (three providers) where every pound
   more than 10% of the largest, so the hidden Alpha and Gamma together leave Alpha's cost room of 13%, and the check
   of ICS rates against hidden providers does not catch it). inpatient_cost_drivers' cell of EL + FZ22A (spells) is
   Gamma's and Beta's spells only, not dominated, so the link from it (RESTATED_ICS_DOMINANCE) missed it;
-- elective FZ33A's therapies at Beta: one patient's three episodes of £1,000 and six of £1 without a patient in TFC
-  110, nine of £1 in TFC 120; nine of £1 at Alpha in TFC 110. Beta's TFC 110 cell is dominated (and hidden); the
-  POD + HRG therapies row of opportunity_summary adds it to TFC 120's (£3,015) and is dominated too, at Beta and
+- elective FZ33A's therapies at Beta: in TFC 110 one patient's three episodes of £1,000 and six of £1 without a
+  patient, in TFC 120 another patient's the same, in TFC 130 nine of £1; nine of £1 at Alpha in TFC 110. Beta's TFC
+  110 and 120 cells are dominated (and hidden, each protecting the other); the POD + HRG therapies row of
+  opportunity_summary adds them up with TFC 130's (£6,021, two patients' £6,000) and is dominated too, at Beta and
   across the ICS, but was checked only through its parts.
 ACRO-like nk and p% checks on each contributor's cost, worked out here from the loaded records (not from any result
 table), say which cells are dominated; each must be blank where published.
@@ -56,7 +57,9 @@ HEADER = [*APC_HEADER, "spell_hrg"]
 THERAPIES = [
     *[("ZZB", f"T{i}", "110", P3, 1000) for i in range(3)],
     *[("ZZB", f"T{i}", "110", "", 1) for i in range(3, 9)],
-    *[("ZZB", f"T{i}", "120", "", 1) for i in range(9, 18)],
+    *[("ZZB", f"T{i}", "120", P2, 1000) for i in range(9, 12)],
+    *[("ZZB", f"T{i}", "120", "", 1) for i in range(12, 18)],
+    *[("ZZB", f"T{i}", "130", "", 1) for i in range(18, 27)],
     *[("ZZA", f"T{i}", "110", "", 1) for i in range(9)],
 ]
 RECORDS = [
