@@ -1,7 +1,7 @@
 -- cell_dominance: how much of each cost cell its largest two contributors make up, for the dominance rule.
 -- Grain: one row per family (unit_cost, driver_cost, spell_cost, spell_theatre, cc_cost, support_cost, service_cost,
---   service_cost_quarter, service_driver_cost, service_driver_cost_quarter, ward_cost, service_ward_cost or
---   trend_cost), financial year, cell (setting, POD, TFC, HRG, cost driver, critical care unit type, service line,
+--   service_cost_quarter, service_driver_cost, service_driver_cost_quarter, ward_cost, service_ward_cost,
+--   trend_cost, system_cost or pod_hrg_driver), financial year, cell (setting, POD, TFC, HRG, cost driver, critical care unit type, service line,
 --   ward or quarter) and provider, for every cell with a contributor of non-zero cost.
 -- Inputs: event_costs, activity, cost_lines, spells, service_records, ref_pod, ref_cost_driver
 -- Published: no
@@ -21,7 +21,11 @@
 --   (service_ward_cost: a service line's records' ward care cost by ward, detail service line|ward); the service
 --   line and ward cells have setting, POD, TFC and HRG blank, and a ward cell's ICS figures are its provider's (a
 --   ward is the provider's own), and cost_trend (trend_cost: a POD's records' cost in a quarter, detail Q1 to Q4, TFC
---   and HRG blank). A contributor is one patient, as UK Trusted Research Environments count
+--   and HRG blank), system_cost (system_cost: a provider's records' cost in a quarter, setting, POD and HRG, detail Q1
+--   to Q4, TFC blank) and opportunity_summary (pod_hrg_driver: records' cost on one driver by setting, POD and HRG,
+--   TFC blank, detail the driver: a POD + HRG cost driver row, which adds up TFC cells each checked on its own;
+--   inpatient_cost_drivers' theatre cells, linked to it before, are by the spell's HRG, not the episode's; pharmacy,
+--   imaging and pathology are support_cost's cells). A contributor is one patient, as UK Trusted Research Environments count
 --   them: a patient's several records in the cell (episodes, attendances, contacts, spells, periods) are one
 --   contribution, their costs added up, found through the pseudonym on the activity record (a spell's, on its episodes); a record (spell) without a
 --   pseudonym is a contributor of its own. A contributor whose records in the cell add up to no cost (on a driver,
@@ -37,15 +41,17 @@
 --     pharmacy, imaging or pathology cost, TFC blank), service_cost or service_cost_quarter (a service line record's
 --     cost in the year or quarter), service_driver_cost (its cost on one driver in the year),
 --     service_driver_cost_quarter (its theatre or ward cost in a quarter), ward_cost (a record's ward care cost on a
---     ward), service_ward_cost (a service line record's) or trend_cost (a record's whole cost in its POD's quarter)
+--     ward), service_ward_cost (a service line record's), trend_cost (a record's whole cost in its POD's quarter),
+--     system_cost (its whole cost in its quarter's setting, POD and HRG cell, TFC blank) or pod_hrg_driver (its
+--     cost on one driver in its POD and HRG, TFC blank)
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh or chs; blank for the service line and ward families
 --   pod [key] point of delivery
 --   tfc [key] treatment function code; blank where the setting has none
 --   hrg [key] HRG or currency; blank for the quarter family
---   detail [key] the cost driver for driver_cost and support_cost, the unit type for cc_cost, the service line (with
+--   detail [key] the cost driver for driver_cost, support_cost and pod_hrg_driver, the unit type for cc_cost, the service line (with
 --     |quarter, |driver, |quarter|driver or |ward) for the service line families, the ward for ward_cost, the quarter
---     (Q1 to Q4) for trend_cost; blank for the others
+--     (Q1 to Q4) for trend_cost and system_cost; blank for the others
 --   org_code [key] provider ODS code
 --   contributors [count] the provider's contributors of non-zero cost in the cell: patients, and records without
 --     a patient pseudonym
@@ -71,7 +77,9 @@ WITH cells AS (
                THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) END AS cc_no,
            CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no,
            dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, org_code) AS trend_no,
-           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod) AS trend_ics_no
+           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod) AS trend_ics_no,
+           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg, org_code) AS system_no,
+           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg) AS system_ics_no
     FROM (
         SELECT DISTINCT e.fin_year, e.quarter, e.setting, e.pod, e.tfc, e.hrg,
                CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END AS unit_type, e.org_code
@@ -98,7 +106,7 @@ record_patients AS (
 records AS (
     -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
     SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, c.trend_no,
-           c.trend_ics_no, n.patient_no,
+           c.trend_ics_no, c.system_no, c.system_ics_no, n.patient_no,
            e.setting, e.org_code, e.record_id,
            CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
            CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
@@ -132,6 +140,10 @@ kinds AS (
         UNION ALL
         SELECT 'support_cost' AS family, 'pathology' AS detail, 1 AS support
         UNION ALL
+        SELECT 'pod_hrg_driver' AS family, cost_driver AS detail, 1 AS support
+        FROM ref_cost_driver
+        WHERE cost_driver NOT IN ('pharmacy', 'imaging', 'pathology')
+        UNION ALL
         SELECT 'cc_cost' AS family, '' AS detail, 2 AS support
         UNION ALL
         SELECT 'service_cost' AS family, '' AS detail, 3 AS support
@@ -148,6 +160,8 @@ kinds AS (
         SELECT 'ward_cost' AS family, '' AS detail, 5 AS support
         UNION ALL
         SELECT 'trend_cost' AS family, '' AS detail, 7 AS support
+        UNION ALL
+        SELECT 'system_cost' AS family, '' AS detail, 8 AS support
         UNION ALL
         SELECT 'service_ward_cost' AS family, '' AS detail, 6 AS support
     ) AS kind_list
@@ -203,12 +217,12 @@ record_links AS (
 contributions AS (
     -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
     SELECT k.kind,
-           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no WHEN 7 THEN r.trend_no ELSE r.cell_no END
-               AS cell,
+           CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no WHEN 7 THEN r.trend_no
+               WHEN 8 THEN r.system_no ELSE r.cell_no END AS cell,
            CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no WHEN 7 THEN r.trend_ics_no
-               ELSE r.ics_cell_no END AS ics_cell,
+               WHEN 8 THEN r.system_ics_no ELSE r.ics_cell_no END AS ics_cell,
            r.patient_no, r.lone_record, r.lone_org,
-           CASE WHEN k.family IN ('unit_cost', 'trend_cost') THEN r.total_cost
+           CASE WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost') THEN r.total_cost
                 WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
                 ELSE CASE k.detail
                     WHEN 'ward' THEN r.ward_cost
@@ -230,7 +244,7 @@ contributions AS (
            END AS cost
     FROM records AS r
     CROSS JOIN kinds AS k
-    WHERE k.support < 3 OR k.support = 7
+    WHERE k.support < 3 OR k.support IN (7, 8)
     UNION ALL
     -- A service line record's whole cost, or its cost on one driver (every driver in the year; theatre and ward in a
     -- quarter), in its service line cell, and
@@ -309,15 +323,17 @@ cell_names AS (
     -- A number's cell again: provider cells (support 0), support cells (support 1, TFC blank) and critical care cells
     -- (support 2, POD and TFC blank, the unit type as detail), in one read of the cells.
     SELECT DISTINCT s.support,
-           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no WHEN 7 THEN c.trend_no ELSE c.cc_no END
-               AS cell,
+           CASE s.support WHEN 0 THEN c.cell_no WHEN 1 THEN c.support_no WHEN 7 THEN c.trend_no
+               WHEN 8 THEN c.system_no ELSE c.cc_no END AS cell,
            c.fin_year, c.setting, CASE WHEN s.support = 2 THEN '' ELSE c.pod END AS pod,
            CASE WHEN s.support = 0 THEN c.tfc ELSE '' END AS tfc, CASE WHEN s.support = 7 THEN '' ELSE c.hrg END AS hrg,
-           CASE s.support WHEN 2 THEN c.unit_type WHEN 7 THEN 'Q' || CAST(c.quarter AS VARCHAR) ELSE '' END AS detail,
+           CASE s.support WHEN 2 THEN c.unit_type WHEN 7 THEN 'Q' || CAST(c.quarter AS VARCHAR)
+               WHEN 8 THEN 'Q' || CAST(c.quarter AS VARCHAR) ELSE '' END AS detail,
            c.org_code
     FROM cells AS c
     CROSS JOIN (
         SELECT 0 AS support UNION ALL SELECT 1 AS support UNION ALL SELECT 2 AS support UNION ALL SELECT 7 AS support
+        UNION ALL SELECT 8 AS support
     ) AS s
     WHERE s.support <> 2 OR c.cc_no IS NOT NULL
     UNION ALL

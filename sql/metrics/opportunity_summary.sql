@@ -2,7 +2,7 @@
 -- Grain: one row per financial year, provider, level (the whole provider, a POD, or a POD and HRG) and cost driver
 --   ((all) for the total cost).
 -- Inputs: provider_year_quality, results.unit_cost_benchmark, results.cost_driver_benchmark, benchmark_cells,
---   results.refresh_parameters
+--   cell_dominance, results.refresh_parameters
 -- Published: yes
 -- About: The headline: the opportunities of unit_cost_benchmark and cost_driver_benchmark added up over their cells
 --   (POD + TFC + HRG), so that a total for a POD or an HRG is right even where a cell is too small to publish. Three
@@ -55,6 +55,18 @@
 --   periods_aligned [shown] 1 when every provider loaded the same months in the year, 0 when not (period_alignment)
 --   costing_score [shown] the provider's costing data-quality score for the year, 0 to 100 (costing_quality)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] a POD + HRG cost driver row's cost on the driver by size (a credit
+--     counted as positive; cell_dominance: pod_hrg_driver, support_cost for pharmacy, imaging and pathology), pounds;
+--     blank on other rows (a POD + HRG total's cells, and any higher level's, are checked as the parts they add up);
+--     read by the dominance rule, never published
+--   dominance_largest [dominance largest of activity] its largest contributor's (a patient's records added up, or a
+--     record without a patient) cost on the driver, pounds; never published
+--   dominance_second [dominance second of activity] the second largest, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the same across every provider (the ICS mean cost states
+--     it), pounds; never published
+--   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's across every provider,
+--     pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
 WITH cell_figures AS (
     SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, unit_of_count, in_headline, activity, units,
            total_cost AS cost, national_mean_cost * units AS national_cost, opportunity_vs_ics, opportunity_vs_median,
@@ -150,10 +162,24 @@ SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.unit_of_count, l.c
        CAST(l.net_vs_best AS DOUBLE) AS net_vs_best,
        CAST(l.net_vs_national AS DOUBLE) AS net_vs_national,
        CAST(l.significant_vs_ics AS DOUBLE) AS significant_vs_ics,
-       q.periods_aligned, q.costing_score, s.refresh_id
+       q.periods_aligned, q.costing_score, s.refresh_id,
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       di.ics_cost AS ics_dominance_cost, di.ics_largest AS ics_dominance_largest,
+       di.ics_second AS ics_dominance_second
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg AND i.cost_driver = l.cost_driver
 LEFT JOIN pod_hrg_benchmarks AS b
     ON b.fin_year = l.fin_year AND b.pod = l.pod AND b.hrg = l.hrg AND b.cost_driver = l.cost_driver
 LEFT JOIN provider_year_quality AS q ON q.fin_year = l.fin_year AND q.org_code = l.org_code
+LEFT JOIN cell_dominance AS d
+    ON d.family IN ('pod_hrg_driver', 'support_cost') AND d.fin_year = l.fin_year AND d.pod = l.pod
+   AND d.hrg = l.hrg AND d.detail = l.cost_driver AND d.org_code = l.org_code
+LEFT JOIN (
+    -- a POD + HRG driver cell across every provider, by the episodes' HRG as the row adds them up (the same on every
+    -- provider's row of cell_dominance)
+    SELECT DISTINCT fin_year, pod, hrg, detail, ics_cost, ics_largest, ics_second
+    FROM cell_dominance
+    WHERE family IN ('pod_hrg_driver', 'support_cost')
+) AS di
+    ON di.fin_year = l.fin_year AND di.pod = l.pod AND di.hrg = l.hrg AND di.detail = l.cost_driver
 CROSS JOIN results.refresh_parameters AS s

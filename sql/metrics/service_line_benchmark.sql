@@ -97,6 +97,12 @@
 --   ward_dominance_largest [dominance largest of activity for ward] its largest contributor's ward cost, pounds; never
 --     published
 --   ward_dominance_second [dominance second of activity for ward] the second largest, pounds; never published
+--   ics_ward_dominance_cost [dominance total of ics_activity for ward] the service line's ward care cost in the period
+--     across every provider by size, pounds; read by the dominance rule (ics_ward_cost_per_bed_day is the ICS's ward
+--     cost over its bed days), never published
+--   ics_ward_dominance_largest [dominance largest of ics_activity for ward] its largest contributor's ward cost across
+--     every provider, pounds; never published
+--   ics_ward_dominance_second [dominance second of ics_activity for ward] the second largest, pounds; never published
 WITH cells AS (
     SELECT CASE WHEN c.family = 'service_cost' THEN 'year' ELSE substr(c.detail, length(c.detail) - 1, 2) END
                AS period,
@@ -184,9 +190,9 @@ driver_dominance AS (
     -- Their theatre and ward cost's, the year's (detail service line|driver) and each quarter's (service line|Q1 to
     -- Q4|driver), by the detail of the service line cell they are in.
     SELECT fin_year, substr(detail, 1, length(detail) - length(cost_driver) - 1) AS detail, cost_driver, org_code,
-           cost, largest, second
+           cost, largest, second, ics_cost, ics_largest, ics_second
     FROM (
-        SELECT fin_year, detail, org_code, cost, largest, second,
+        SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second,
                CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
         FROM cell_dominance
         WHERE (family = 'service_driver_cost' AND (detail LIKE '%|theatre' OR detail LIKE '%|ward'))
@@ -229,7 +235,9 @@ SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        ics_dom.ics_second AS ics_dominance_second,
        th.cost AS theatre_dominance_cost, th.largest AS theatre_dominance_largest,
        th.second AS theatre_dominance_second,
-       wd.cost AS ward_dominance_cost, wd.largest AS ward_dominance_largest, wd.second AS ward_dominance_second
+       wd.cost AS ward_dominance_cost, wd.largest AS ward_dominance_largest, wd.second AS ward_dominance_second,
+       iwd.ics_cost AS ics_ward_dominance_cost, iwd.ics_largest AS ics_ward_dominance_largest,
+       iwd.ics_second AS ics_ward_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
     ON a.service_line = c.service_line AND a.fin_year = c.fin_year AND a.period = c.period AND a.org_code = c.org_code
@@ -254,4 +262,11 @@ LEFT JOIN driver_dominance AS th
     ON th.fin_year = c.fin_year AND th.detail = c.detail AND th.cost_driver = 'theatre' AND th.org_code = c.org_code
 LEFT JOIN driver_dominance AS wd
     ON wd.fin_year = c.fin_year AND wd.detail = c.detail AND wd.cost_driver = 'ward' AND wd.org_code = c.org_code
+LEFT JOIN (
+    -- the ICS ward cell's figures (the same on every provider's row of it): for rows of a provider without ward cost
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    FROM driver_dominance
+    WHERE cost_driver = 'ward'
+) AS iwd
+    ON iwd.fin_year = c.fin_year AND iwd.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s

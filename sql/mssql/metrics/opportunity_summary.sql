@@ -222,7 +222,13 @@ SELECT
   CAST(l.significant_vs_ics AS FLOAT) AS significant_vs_ics,
   q.periods_aligned,
   q.costing_score,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second,
+  di.ics_cost AS ics_dominance_cost,
+  di.ics_largest AS ics_dominance_largest,
+  di.ics_second AS ics_dominance_second
 FROM levels AS l
 JOIN ics AS i
   ON i.fin_year = l.fin_year
@@ -236,4 +242,28 @@ LEFT JOIN pod_hrg_benchmarks AS b
   AND b.cost_driver = l.cost_driver
 LEFT JOIN provider_year_quality AS q
   ON q.fin_year = l.fin_year AND q.org_code = l.org_code
+LEFT JOIN cell_dominance AS d
+  ON d.family IN ('pod_hrg_driver', 'support_cost')
+  AND d.fin_year = l.fin_year
+  AND d.pod = l.pod
+  AND d.hrg = l.hrg
+  AND d.detail = l.cost_driver
+  AND d.org_code = l.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year AS fin_year,
+    pod AS pod,
+    hrg AS hrg,
+    detail AS detail,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM cell_dominance
+  WHERE
+    family IN ('pod_hrg_driver', 'support_cost')
+) AS di
+  ON di.fin_year = l.fin_year
+  AND di.pod = l.pod
+  AND di.hrg = l.hrg
+  AND di.detail = l.cost_driver
 CROSS JOIN results.refresh_parameters AS s;

@@ -186,7 +186,10 @@ WITH cells AS (
     org_code AS org_code,
     cost AS cost,
     largest AS largest,
-    second AS second
+    second AS second,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
   FROM (
     SELECT
       fin_year AS fin_year,
@@ -195,6 +198,9 @@ WITH cells AS (
       cost AS cost,
       largest AS largest,
       second AS second,
+      ics_cost AS ics_cost,
+      ics_largest AS ics_largest,
+      ics_second AS ics_second,
       CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
     FROM cell_dominance
     WHERE
@@ -277,7 +283,10 @@ SELECT
   th.second AS theatre_dominance_second,
   wd.cost AS ward_dominance_cost,
   wd.largest AS ward_dominance_largest,
-  wd.second AS ward_dominance_second
+  wd.second AS ward_dominance_second,
+  iwd.ics_cost AS ics_ward_dominance_cost,
+  iwd.ics_largest AS ics_ward_dominance_largest,
+  iwd.ics_second AS ics_ward_dominance_second
 FROM indexed AS c
 JOIN activity_sums AS a
   ON a.service_line = c.service_line
@@ -328,4 +337,16 @@ LEFT JOIN driver_dominance AS wd
   AND wd.detail = c.detail
   AND wd.cost_driver = 'ward'
   AND wd.org_code = c.org_code
+LEFT JOIN (
+  SELECT DISTINCT
+    fin_year AS fin_year,
+    detail AS detail,
+    ics_cost AS ics_cost,
+    ics_largest AS ics_largest,
+    ics_second AS ics_second
+  FROM driver_dominance
+  WHERE
+    cost_driver = 'ward'
+) AS iwd
+  ON iwd.fin_year = c.fin_year AND iwd.detail = c.detail
 CROSS JOIN results.refresh_parameters AS s;

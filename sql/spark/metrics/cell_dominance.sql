@@ -38,7 +38,13 @@ WITH cells AS (
     ) AS trend_no,
     DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST
-    ) AS trend_ics_no
+    ) AS trend_ics_no,
+    DENSE_RANK() OVER (
+      ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
+    ) AS system_no,
+    DENSE_RANK() OVER (
+      ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST
+    ) AS system_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year,
@@ -87,6 +93,8 @@ WITH cells AS (
     c.cc_ics_no,
     c.trend_no,
     c.trend_ics_no,
+    c.system_no,
+    c.system_ics_no,
     n.patient_no,
     e.setting,
     e.org_code,
@@ -157,6 +165,14 @@ WITH cells AS (
       1 AS support
     UNION ALL
     SELECT
+      'pod_hrg_driver' AS family,
+      cost_driver AS detail,
+      1 AS support
+    FROM ref_cost_driver
+    WHERE
+      NOT cost_driver IN ('pharmacy', 'imaging', 'pathology')
+    UNION ALL
+    SELECT
       'cc_cost' AS family,
       '' AS detail,
       2 AS support
@@ -196,6 +212,11 @@ WITH cells AS (
       'trend_cost' AS family,
       '' AS detail,
       7 AS support
+    UNION ALL
+    SELECT
+      'system_cost' AS family,
+      '' AS detail,
+      8 AS support
     UNION ALL
     SELECT
       'service_ward_cost' AS family,
@@ -315,6 +336,8 @@ WITH cells AS (
       THEN r.cc_no
       WHEN 7
       THEN r.trend_no
+      WHEN 8
+      THEN r.system_no
       ELSE r.cell_no
     END AS cell,
     CASE k.support
@@ -324,13 +347,15 @@ WITH cells AS (
       THEN r.cc_ics_no
       WHEN 7
       THEN r.trend_ics_no
+      WHEN 8
+      THEN r.system_ics_no
       ELSE r.ics_cell_no
     END AS ics_cell,
     r.patient_no,
     r.lone_record,
     r.lone_org,
     CASE
-      WHEN k.family IN ('unit_cost', 'trend_cost')
+      WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost')
       THEN r.total_cost
       WHEN k.family = 'cc_cost'
       THEN CASE WHEN NOT r.cc_no IS NULL THEN r.total_cost END
@@ -370,7 +395,7 @@ WITH cells AS (
   FROM records AS r
   CROSS JOIN kinds AS k
   WHERE
-    k.support < 3 OR k.support = 7
+    k.support < 3 OR k.support IN (7, 8)
   UNION ALL
   SELECT
     k.kind,
@@ -520,6 +545,8 @@ WITH cells AS (
       THEN c.support_no
       WHEN 7
       THEN c.trend_no
+      WHEN 8
+      THEN c.system_no
       ELSE c.cc_no
     END AS cell,
     c.fin_year,
@@ -531,6 +558,8 @@ WITH cells AS (
       WHEN 2
       THEN c.unit_type
       WHEN 7
+      THEN 'Q' || CAST(c.quarter AS STRING)
+      WHEN 8
       THEN 'Q' || CAST(c.quarter AS STRING)
       ELSE ''
     END AS detail,
@@ -548,6 +577,9 @@ WITH cells AS (
     UNION ALL
     SELECT
       7 AS support
+    UNION ALL
+    SELECT
+      8 AS support
   ) AS s
   WHERE
     s.support <> 2 OR NOT c.cc_no IS NULL

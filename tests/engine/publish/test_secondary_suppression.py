@@ -135,11 +135,16 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
                 if fixed is not None:
                     level[name] = fixed
             summary.append(level)
+    unchecked = {f"{p}dominance_{part}": float("nan") for p in ("", "ics_") for part in ("cost", "largest", "second")}
+    # opportunity_summary's driver rows and system_cost's cells carry dominance figures too (issue 16q); left blank
+    # here (nothing to protect), as these generated tables test secondary suppression, not those cells' own rule
     return {
         "unit_cost_benchmark": guarded(cell, "total_cost"),
         "cost_driver_benchmark": guarded([*cell, "cost_driver"], "driver_cost"),
-        "opportunity_summary": pd.concat(summary, ignore_index=True),
-        "system_cost": add(["fin_year", "quarter", "setting", "pod", "hrg", "org_code"], "total_cost"),
+        "opportunity_summary": pd.concat(summary, ignore_index=True).assign(**unchecked),
+        "system_cost": add(["fin_year", "quarter", "setting", "pod", "hrg", "org_code"], "total_cost").assign(
+            **{k: v for k, v in unchecked.items() if not k.startswith("ics_")}
+        ),
         "provider_overview": add(["fin_year", "setting", "org_code"], "total_cost"),
     }
 
