@@ -461,8 +461,14 @@ def _add_sums(
         h.addRow(low - moved, high - moved, len(cols), cols, np.array([coefficients[c] for c in cols]))
 
 
+UNBOUNDED = (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+
+
 def _min_max(h: highspy.Highs, size: int, column: int) -> tuple[float, float]:
-    """The least and greatest value of variable `column` the program allows (unbounded: minus or plus infinity)."""
+    """The least and greatest value of variable `column` the program allows (unbounded: minus or plus infinity).
+    Every program here is feasible (the true figures satisfy it), so HiGHS's answer is optimal or unbounded; any other
+    (a solve that stopped on numerical trouble, from the basis the previous bound left) is solved again from scratch,
+    and raised if it stays so: taken as unbounded, it would read as "no narrowing" and a run could pass by chance."""
     bounds = []
     for sense, unbounded in ((highspy.ObjSense.kMinimize, -np.inf), (highspy.ObjSense.kMaximize, np.inf)):
         cost = np.zeros(size)
@@ -470,8 +476,17 @@ def _min_max(h: highspy.Highs, size: int, column: int) -> tuple[float, float]:
         h.changeColsCost(size, np.arange(size, dtype=np.int32), cost)
         h.changeObjectiveSense(sense)
         h.run()
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        bounds.append(h.getInfo().objective_function_value if ok else unbounded)
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal and status not in UNBOUNDED:
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            bounds.append(h.getInfo().objective_function_value)
+        elif status in UNBOUNDED:
+            bounds.append(unbounded)
+        else:
+            raise RuntimeError(f"HiGHS could not bound variable {column}: {h.modelStatusToString(status)}")
     return bounds[0], bounds[1]
 
 
