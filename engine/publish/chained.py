@@ -31,6 +31,7 @@ from engine.publish import secondary, suppression
 from engine.publish.suppression import SuppressionRule
 
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
+MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
 
 
 class _Group:
@@ -164,7 +165,7 @@ def _narrowed(
     """Whether ICS cell `g`'s money equation, the sums its hidden providers are in and the money equations of the
     other hidden cells of those sums narrow a hidden provider's cost of the cell to less than `share` beyond it."""
     mine = [c for c in groups[g].cells if c >= 0]
-    sums = sorted({m for c in mine for m in margins_of.get(c, [])})
+    sums = sorted({m for c in mine for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY})
     if not sums:
         return False  # the money equation alone: exposed_ics_money's judgement
     near = sorted({c for m in sums for c in margins[m] if hidden[c]} | set(mine))
@@ -173,11 +174,11 @@ def _narrowed(
     index = {c: k for k, c in enumerate(variables)}
     inf = highspy.kHighsInf
     h = secondary._quiet_highs()
-    for c in variables:
-        if hidden[c]:
-            h.addVar(0.0 if value[c] >= 0 else -inf, inf)
-        else:  # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden)
-            h.addVar(value[c], value[c])
+    h.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
+    at = np.array(variables, dtype=np.int64)
+    # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at its cost
+    lows = np.where(hidden[at], np.where(value[at] >= 0, 0.0, -inf), value[at])
+    h.addVars(len(at), lows, np.where(hidden[at], inf, value[at]))
     for m in sums:
         coefficients: dict[int, float] = defaultdict(float)
         moved = 0.0
@@ -193,13 +194,9 @@ def _narrowed(
     for b in beside:
         group = groups[b]
         first = width
-        for shown_n, blank in zip(group.n.tolist(), group.hidden.tolist(), strict=True):
-            if blank:
-                h.addVar(0.0, inf)
-            elif shown_n == 0:
-                h.addVar(0.0, 0.0)
-            else:
-                h.addVar(max(shown_n - half, 0.0), shown_n + half)
+        n = np.nan_to_num(group.n)
+        low_n = np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0))
+        h.addVars(len(n), low_n, np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half)))
         width += len(group.n)
         counts = np.arange(first, width, dtype=np.int32)
         big_n = group.big_n

@@ -97,9 +97,6 @@ def _levels(
 
 
 # --- issue 16p: the ICS money route and the published sums taken together (engine/publish/chained.py)
-CHAINED_ROUNDS = 10  # audits at most: each hides ICS counts only, so few are needed
-
-
 def _chained(
     full: Mapping[str, pa.Table],
     done: dict[str, pa.Table],
@@ -110,37 +107,26 @@ def _chained(
     steps: dict[str, list[tuple[str, Mapping[str, np.ndarray]]]],
 ) -> None:
     """Hide the ICS counts (and what is built on them) of every ICS cell whose money equation, with the published
-    sums, narrows a hidden cost (chained.exposed), the tables in `done` published again, until nothing more is
-    hidden; then opportunity_summary's ICS levels again (a cell's ICS count hidden is a part of its HRG's)."""
-    for _ in range(CHAINED_ROUNDS):
-        found = chained.exposed(full, done, rule, places, store.config.service_lines)
-        new = {
-            name: masks
-            for name, masks in found.items()
-            if any(
-                (rows & ~hid[name][1].get(count, np.zeros(len(rows), dtype=bool))).any()
-                for count, rows in masks.items()
-            )
-        }
-        if not new:
-            break
-        for name, masks in new.items():
-            more, exposed = hid[name]
-            steps[name].append((ICS_CHAINED, masks))
-            exposed = _either(exposed, masks)
-            if name in secondary.ICS_PARTNERS:  # a step's ICS figures hidden: the whole's too
-                count = secondary.ICS_PARTNERS[name][0]
-                partners = secondary.ics_partners(name, full[name], rule, exposed.get(count))
-                steps[name].append((ICS_PARTNERS, partners))
-                exposed = _either(exposed, partners)
-            hid[name] = (more, exposed)
-            done[name] = suppress(full[name], catalog.metric(name).columns, rule, _arrays(_either(more, exposed)))
-        if {"unit_cost_benchmark", "opportunity_summary"} & set(new) and "opportunity_summary" in done:
-            more, exposed = hid["opportunity_summary"]
-            done["opportunity_summary"], exposed = _levels(
-                full, done, done["opportunity_summary"], more, exposed, rule, steps
-            )
-            hid["opportunity_summary"] = (more, exposed)
+    sums, narrows a hidden cost (chained.exposed), and publish those tables in `done` again; then opportunity_summary's
+    ICS levels again (a cell's ICS count hidden is a part of its HRG's). One audit is enough: hiding an ICS count only
+    takes an equation out of every other cell's program, which can only widen what it allows."""
+    found = chained.exposed(full, done, rule, places, store.config.service_lines)
+    for name, masks in found.items():
+        more, exposed = hid[name]
+        steps[name].append((ICS_CHAINED, masks))
+        exposed = _either(exposed, masks)
+        if name in secondary.ICS_PARTNERS:  # a step's ICS figures hidden: the whole's too
+            count = secondary.ICS_PARTNERS[name][0]
+            partners = secondary.ics_partners(name, full[name], rule, exposed.get(count))
+            steps[name].append((ICS_PARTNERS, partners))
+            exposed = _either(exposed, partners)
+        hid[name] = (more, exposed)
+        done[name] = suppress(full[name], catalog.metric(name).columns, rule, _arrays(_either(more, exposed)))
+    if {"unit_cost_benchmark", "opportunity_summary"} & set(found) and "opportunity_summary" in done:
+        more, exposed = hid["opportunity_summary"]
+        summary = done["opportunity_summary"]
+        done["opportunity_summary"], exposed = _levels(full, done, summary, more, exposed, rule, steps)
+        hid["opportunity_summary"] = (more, exposed)
 
 
 # --- end of issue 16p
