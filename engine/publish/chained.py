@@ -31,6 +31,7 @@ from engine.publish import secondary, suppression
 from engine.publish.suppression import SuppressionRule
 
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
+STEPS = 1  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
 MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
 
 
@@ -165,12 +166,20 @@ def _narrowed(
     """Whether ICS cell `g`'s money equation, the sums its hidden providers are in and the money equations of the
     other hidden cells of those sums narrow a hidden provider's cost of the cell to less than `share` beyond it."""
     mine = [c for c in groups[g].cells if c >= 0]
-    sums = sorted({m for c in mine for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY})
+    taken: set[int] = set()
+    inside = set(mine)
+    found = {g}
+    for _ in range(STEPS):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
+        more = {m for c in inside for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY} - taken
+        taken |= more
+        inside |= {c for m in more for c in margins[m] if hidden[c]}
+        found |= {group_of[c] for c in inside if c in group_of}
+        inside |= {c for b in found for c in groups[b].cells if c >= 0}
+    sums = sorted(taken)
     if not sums:
         return False  # the money equation alone: exposed_ics_money's judgement
-    near = sorted({c for m in sums for c in margins[m] if hidden[c]} | set(mine))
-    beside = sorted({group_of[c] for c in near if c in group_of} | {g})
-    variables = sorted(set(near) | {c for b in beside for c in groups[b].cells if c >= 0})
+    beside = sorted(found)
+    variables = sorted(inside)
     index = {c: k for k, c in enumerate(variables)}
     inf = highspy.kHighsInf
     h = secondary._quiet_highs()
