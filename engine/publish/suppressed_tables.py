@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.metrics import catalog
-from engine.publish import secondary, suppression
+from engine.publish import chained, secondary, suppression
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import Store
 
@@ -32,6 +32,7 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     outcome = secondary.choose(full, rule, places, store.config.service_lines) if rule.enabled else None
     done: dict[str, pa.Table] = {}
     steps: dict[str, list[tuple[str, Mapping[str, np.ndarray]]]] = {}  # the column rules each table's rows met
+    hid: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}  # rows hidden beyond the rules, ICS
     for metric in catalog.published():
         steps[metric.name] = _column_steps(metric.name, full[metric.name], rule, outcome)
         more = _hidden_beyond_rules(metric.name, full[metric.name], rule, outcome, steps[metric.name])
@@ -50,18 +51,13 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
             if exposed:
                 published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
             if metric.name == "opportunity_summary" and "unit_cost_benchmark" in done:
-                # an HRG's (a POD's) ICS count less its cells' (HRGs') shown ones narrows a hidden count (issue 16k)
-                while True:
-                    levels = secondary.exposed_ics_levels(
-                        full["unit_cost_benchmark"], done["unit_cost_benchmark"], full[metric.name], published, rule
-                    )
-                    if not (levels & ~exposed.get("ics_activity", np.zeros(len(levels), dtype=bool))).any():
-                        break
-                    steps[metric.name].append((ICS_LEVELS, {"ics_activity": levels}))
-                    exposed = _either(exposed, {"ics_activity": levels})
-                    published = suppress(full[metric.name], metric.columns, rule, _arrays(_either(more, exposed)))
+                published, exposed = _levels(full, done, published, more, exposed, rule, steps)
         done[metric.name] = published
-        con.register("published_rows", published)
+        hid[metric.name] = (more, exposed if outcome else {})
+    if outcome:  # the ICS money route and the sums together narrow a hidden cost (issue 16p)
+        _chained(full, done, rule, places, store, hid, steps)
+    for metric in catalog.published():
+        con.register("published_rows", done[metric.name])
         con.execute(f"CREATE OR REPLACE TABLE {metric.published_table} AS SELECT * FROM published_rows")
         con.unregister("published_rows")
     con.register("disclosure_rows", _summary(full, rule, outcome))
@@ -75,6 +71,65 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     )
     con.unregister("disclosure_rows")
     return outcome
+
+
+def _levels(
+    full: Mapping[str, pa.Table],
+    done: Mapping[str, pa.Table],
+    published: pa.Table,
+    more: dict[str, np.ndarray],
+    exposed: dict[str, np.ndarray],
+    rule: SuppressionRule,
+    steps: dict[str, list[tuple[str, Mapping[str, np.ndarray]]]],
+) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """An HRG's (a POD's) ICS count less its cells' (HRGs') shown ones narrows a hidden count (issue 16k): hide it,
+    until nothing more is hidden. opportunity_summary as published, and its ICS counts hidden."""
+    name = "opportunity_summary"
+    while True:
+        levels = secondary.exposed_ics_levels(
+            full["unit_cost_benchmark"], done["unit_cost_benchmark"], full[name], published, rule
+        )
+        if not (levels & ~exposed.get("ics_activity", np.zeros(len(levels), dtype=bool))).any():
+            return published, exposed
+        steps[name].append((ICS_LEVELS, {"ics_activity": levels}))
+        exposed = _either(exposed, {"ics_activity": levels})
+        published = suppress(full[name], catalog.metric(name).columns, rule, _arrays(_either(more, exposed)))
+
+
+# --- issue 16p: the ICS money route and the published sums taken together (engine/publish/chained.py)
+def _chained(
+    full: Mapping[str, pa.Table],
+    done: dict[str, pa.Table],
+    rule: SuppressionRule,
+    places: Mapping[str, str],
+    store: Store,
+    hid: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
+    steps: dict[str, list[tuple[str, Mapping[str, np.ndarray]]]],
+) -> None:
+    """Hide the ICS counts (and what is built on them) of every ICS cell whose money equation, with the published
+    sums, narrows a hidden cost (chained.exposed), and publish those tables in `done` again; then opportunity_summary's
+    ICS levels again (a cell's ICS count hidden is a part of its HRG's). One audit is enough: hiding an ICS count only
+    takes an equation out of every other cell's program, which can only widen what it allows."""
+    found = chained.exposed(full, done, rule, places, store.config.service_lines)
+    for name, masks in found.items():
+        more, exposed = hid[name]
+        steps[name].append((ICS_CHAINED, masks))
+        exposed = _either(exposed, masks)
+        if name in secondary.ICS_PARTNERS:  # a step's ICS figures hidden: the whole's too
+            count = secondary.ICS_PARTNERS[name][0]
+            partners = secondary.ics_partners(name, full[name], rule, exposed.get(count))
+            steps[name].append((ICS_PARTNERS, partners))
+            exposed = _either(exposed, partners)
+        hid[name] = (more, exposed)
+        done[name] = suppress(full[name], catalog.metric(name).columns, rule, _arrays(_either(more, exposed)))
+    if {"unit_cost_benchmark", "opportunity_summary"} & set(found) and "opportunity_summary" in done:
+        more, exposed = hid["opportunity_summary"]
+        summary = done["opportunity_summary"]
+        done["opportunity_summary"], exposed = _levels(full, done, summary, more, exposed, rule, steps)
+        hid["opportunity_summary"] = (more, exposed)
+
+
+# --- end of issue 16p
 
 
 def _hidden_beyond_rules(
@@ -107,6 +162,7 @@ ICS_PARTNERS = "ICS partners"  # pathway_cost: the whole pathway's ICS figures w
 ICS_COUNTS = "ICS counts"  # the ICS count less the shown providers' narrows a hidden count (exposed_ics_counts)
 ICS_MONEY = "ICS money"  # the ICS rate x count less the shown providers' narrows hidden money (exposed_ics_money)
 ICS_LEVELS = "ICS levels"  # an HRG's or POD's ICS count less its parts' narrows a hidden count (exposed_ics_levels)
+ICS_CHAINED = "ICS money and sums"  # the ICS money route and the published sums together narrow (chained.exposed)
 OTHER = "another rule"  # none of the above: a rule added without a name here (a test fails on it)
 SETTING_COSTS, ICS_FIGURES = "setting costs", "ICS figures"
 
@@ -309,6 +365,7 @@ class DisclosureSummary:
             (ICS_COUNTS, "so the ICS count less the providers' shown counts does not narrow a hidden one"),
             (ICS_MONEY, "so the ICS rate does not give back a hidden provider's money"),
             (ICS_LEVELS, "so an HRG's or POD's ICS count less its parts' does not narrow a hidden one"),
+            (ICS_CHAINED, "so the ICS rate and the published sums together do not narrow a hidden cost"),
             (ICS_PARTNERS, "with a hidden pathway step's"),
             (RESTATED_ICS, "as another table hides the same ICS cost"),
             (OTHER, "by another rule"),

@@ -1,0 +1,239 @@
+"""The ICS money route and the published sums taken together (issue 16p).
+
+secondary.exposed_ics_money judges each ICS cell's money equation alone (ICS rate x ICS count = the shown providers'
+rate x count + the hidden providers' money), and secondary.choose judges the published sums alone. An attacker can put
+both in one linear program: a hidden provider's cost bounded by the ICS rate beside it is also a part of its
+provider's HRG, POD and year sums, whose other hidden parts may be bounded by ICS rates of their own, and what one
+route leaves open the other may close (tests/engine/publish/disclosure_attacker.py, `chained_intervals`).
+
+`exposed` audits each ICS cell with a hidden provider and its ICS count and rate shown: one small linear program over
+the cell's money equation, every published sum its hidden providers are part of (the other cells of each sum at their
+exact cost where shown) and the money equation of every ICS cell beside which one of those sums' other hidden cells
+sits. The program holds fewer equations than the attacker's (the sums and ICS cells further out are left out), so
+every interval it finds is at least as wide as the attacker's: whatever it narrows is truly narrowed. Where a hidden
+provider's cost of the cell, or another hidden part of one of its sums with at most FEW hidden parts, reaches less
+than protection_percent beyond it on either side, the cell's ICS count is hidden, and what is built on it (as
+exposed_ics_money does). The caller asks again until nothing more is hidden.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import highspy
+import numpy as np
+import pyarrow as pa
+
+from engine.config import ServiceLineSpec
+from engine.metrics import catalog
+from engine.publish import secondary, suppression
+from engine.publish.suppression import SuppressionRule
+
+FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
+STEPS = 1  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
+MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
+
+
+class _Group:
+    """One ICS cell with a hidden provider and its ICS count and rate shown, as the money equation states it."""
+
+    def __init__(
+        self,
+        table: str,
+        count: str,
+        rows: np.ndarray,
+        cells: list[int],
+        n: np.ndarray,
+        rates: np.ndarray,
+        slacks: np.ndarray,
+        hidden: np.ndarray,
+        big: tuple[float, float, float],
+    ) -> None:
+        self.table, self.count, self.rows, self.cells = table, count, rows, cells
+        self.n, self.rates, self.slacks, self.hidden = n, rates, slacks, hidden
+        self.big_n, self.big_r, self.big_slack = big
+
+
+def exposed(
+    full: Mapping[str, pa.Table],
+    shown: Mapping[str, pa.Table],
+    rule: SuppressionRule,
+    places: Mapping[str, str] | None = None,
+    lines: Sequence[ServiceLineSpec] = (),
+) -> dict[str, dict[str, np.ndarray]]:
+    """table -> ICS count -> True for the rows of each ICS cell whose money equation, with the published sums,
+    narrows a hidden cost (see the module's text). `full` the results, `shown` the tables as published so far."""
+    names = tuple(n for n in secondary.TABLES if n in full and n in shown)
+    cells = secondary.margin_cells({n: full[n] for n in names}, rule, places, lines)
+    number: dict[str, np.ndarray] = {n: np.full(full[n].num_rows, -1, dtype=np.int64) for n in names}
+    for c, (name, row) in enumerate(zip(cells.table, cells.row, strict=True)):
+        number[name][row] = c
+    size = len(cells.table)
+    value = np.zeros(size)
+    hidden = np.zeros(size, dtype=bool)
+    for name in names:
+        column = secondary._value_column(name)
+        at = number[name]
+        value[at] = np.nan_to_num(secondary._floats(full[name][column]))
+        hidden[at] = np.isnan(secondary._floats(shown[name][column]))
+    margins_of: dict[int, list[int]] = defaultdict(list)
+    for m, members in enumerate(cells.margins):
+        for c in members:
+            if hidden[c]:
+                margins_of[c].append(m)
+    groups = _groups(full, shown, names, number, rule)
+    group_of = {c: g for g, group in enumerate(groups) for c in group.cells}
+    share = rule.protection_percent / 100
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for g, group in enumerate(groups):
+        if _narrowed(g, groups, group_of, cells.margins, margins_of, value, hidden, rule.round_to // 2, share):
+            masks = out.setdefault(group.table, {})
+            mask = masks.setdefault(f"ics_{group.count}", np.zeros(full[group.table].num_rows, dtype=bool))
+            mask[group.rows] = True
+    return out
+
+
+def _groups(
+    full: Mapping[str, pa.Table],
+    shown: Mapping[str, pa.Table],
+    names: tuple[str, ...],
+    number: Mapping[str, np.ndarray],
+    rule: SuppressionRule,
+) -> list[_Group]:
+    """Every ICS cell of the tables in the sums whose money equation is published (as exposed_ics_money reads it),
+    the provider's money being the sums' value (cost, bed days)."""
+    out = []
+    for name in names:
+        columns = catalog.metric(name).columns
+        keys = suppression.benchmark_cells(columns)
+        if name not in secondary.ICS_MONEY or not keys:
+            continue
+        table, published = full[name], shown[name]
+        cell = secondary._ics_cells(table, keys)
+        records = (
+            np.isin(np.asarray(table["unit_of_count"].to_pylist(), dtype=object), secondary.RECORD_UNITS)
+            if "unit_of_count" in table.column_names
+            else np.ones(table.num_rows, dtype=bool)
+        )
+        for count, rate, total, ics_rate, ics_total in secondary.ICS_MONEY[name]:
+            if total != secondary._value_column(name):
+                continue
+            n, r = secondary._floats(published[count]), secondary._floats(published[rate])
+            t = secondary._floats(published[total])
+            big_n, big_r = secondary._floats(published[f"ics_{count}"]), secondary._floats(published[ics_rate])
+            big_t = secondary._floats(published[ics_total]) if ics_total else np.full(table.num_rows, np.nan)
+            blank = np.isnan(n) | np.isnan(r)
+            wanted = records & ~np.isnan(big_n) & ~np.isnan(big_r)
+            order = np.argsort(cell, kind="stable")
+            starts = np.flatnonzero(np.diff(cell[order], prepend=-1))
+            for rows in np.split(order, starts[1:]):
+                if not (blank[rows].any() and wanted[rows].all()):
+                    continue
+                rates, slacks = np.zeros(len(rows)), np.zeros(len(rows))
+                for k, i in enumerate(rows.tolist()):
+                    if not blank[i]:
+                        rates[k], slacks[k] = secondary._rate_slack(r[i], t[i], n[i])
+                first = int(rows[0])
+                big = (float(big_n[first]), *secondary._rate_slack(big_r[first], big_t[first], big_n[first]))
+                out.append(
+                    _Group(
+                        name,
+                        count,
+                        rows,
+                        [int(number[name][i]) for i in rows[blank[rows]].tolist()],
+                        n[rows],
+                        rates,
+                        slacks,
+                        blank[rows],
+                        big,
+                    )
+                )
+    return out
+
+
+def _narrowed(
+    g: int,
+    groups: Sequence[_Group],
+    group_of: Mapping[int, int],
+    margins: Sequence[list[int]],
+    margins_of: Mapping[int, list[int]],
+    value: np.ndarray,
+    hidden: np.ndarray,
+    half: int,
+    share: float,
+) -> bool:
+    """Whether ICS cell `g`'s money equation, the sums its hidden providers are in and the money equations of the
+    other hidden cells of those sums narrow a hidden provider's cost of the cell to less than `share` beyond it."""
+    mine = [c for c in groups[g].cells if c >= 0]
+    taken: set[int] = set()
+    inside = set(mine)
+    found = {g}
+    for _ in range(STEPS):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
+        more = {m for c in inside for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY} - taken
+        taken |= more
+        inside |= {c for m in more for c in margins[m] if hidden[c]}
+        found |= {group_of[c] for c in inside if c in group_of}
+        inside |= {c for b in found for c in groups[b].cells if c >= 0}
+    sums = sorted(taken)
+    if not sums:
+        return False  # the money equation alone: exposed_ics_money's judgement
+    beside = sorted(found)
+    variables = sorted(inside)
+    index = {c: k for k, c in enumerate(variables)}
+    inf = highspy.kHighsInf
+    h = secondary._quiet_highs()
+    h.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
+    at = np.array(variables, dtype=np.int64)
+    # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at its cost
+    lows = np.where(hidden[at], np.where(value[at] >= 0, 0.0, -inf), value[at])
+    h.addVars(len(at), lows, np.where(hidden[at], inf, value[at]))
+    for m in sums:
+        coefficients: dict[int, float] = defaultdict(float)
+        moved = 0.0
+        for k, c in enumerate(margins[m]):
+            sign = 1.0 if k == 0 else -1.0
+            if c in index:
+                coefficients[index[c]] += sign
+            else:
+                moved += sign * value[c]
+        cols = np.array(list(coefficients), dtype=np.int32)
+        h.addRow(-moved, -moved, len(cols), cols, np.array([coefficients[c] for c in cols.tolist()]))
+    width = len(variables)
+    for b in beside:
+        group = groups[b]
+        first = width
+        n = np.nan_to_num(group.n)
+        low_n = np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0))
+        h.addVars(len(n), low_n, np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half)))
+        width += len(group.n)
+        counts = np.arange(first, width, dtype=np.int32)
+        big_n = group.big_n
+        low, high = (0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)
+        h.addRow(low, high, len(counts), counts, np.ones(len(counts)))
+        secret = [index[c] for c in group.cells if c >= 0]
+        cols = np.concatenate([counts, np.array(secret, dtype=np.int32)])
+        for side in (-1.0, 1.0):
+            # a hidden provider's rate 0 (its money is its own variable), its count at the ICS rate all the same
+            rates = group.rates + side * group.slacks - (group.big_r - side * group.big_slack)
+            values = np.concatenate([rates, np.ones(len(secret))])
+            h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
+    every = np.arange(width, dtype=np.int32)
+    # the cell's own hidden providers, and the other hidden cells of its sums with few hidden parts (the room a sum
+    # leaves is shared among its hidden parts: one of many is not narrowed by one ICS rate), for time
+    partners = {c for m in sums if hidden[margins[m]].sum() <= FEW for c in margins[m] if hidden[c]}
+    for c in [*mine, *sorted(partners - set(mine))]:
+        if value[c] == 0 or not hidden[c]:
+            continue
+        objective = np.zeros(width)
+        objective[index[c]] = 1.0
+        h.changeColsCost(width, every, objective)
+        for sense, beyond in ((highspy.ObjSense.kMinimize, -1.0), (highspy.ObjSense.kMaximize, 1.0)):
+            h.changeObjectiveSense(sense)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                continue  # unbounded that way
+            reach = h.getInfo().objective_function_value
+            if beyond * (reach - value[c]) < share * abs(value[c]) - 0.01:
+                return True
+    return False

@@ -1,0 +1,89 @@
+"""The ICS money route and the published sums together (issue 16p): an ICS cell whose money equation, with a sum its
+hidden provider is part of, narrows a hidden cost loses its ICS count, though neither route narrows it alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from engine.metrics import catalog
+from engine.publish import chained, secondary
+from engine.publish.suppression import SuppressionRule
+
+CELL = {"fin_year": "2023/24", "setting": "apc", "pod": "EL", "hrg": "HN12A", "unit_of_count": "episode"}
+
+
+def _table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """Every column of the published table `name`, those not given null."""
+    data = {}
+    for c in catalog.metric(name).columns:
+        values = [r.get(c.name) for r in rows]
+        data[c.name] = pa.array(values, pa.float64()) if all(v is None for v in values) else pa.array(values)
+    return pa.table(data)
+
+
+def _provider_b(tfc_100_cost: float) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """Provider A shows two cells of one HRG (TFC 100: 100 records at £20; TFC 110: 100 at £10); provider B's two
+    cells are hidden (TFC 100: 6 records costing `tfc_100_cost`; TFC 110: 20 records at £10, £200) and its HRG row in
+    opportunity_summary is shown. TFC 110's ICS count (120) and rate (£10) are shown, TFC 100's not. Full and as
+    published."""
+    b_hrg = tfc_100_cost + 200.0
+    cells = [
+        ("100", "A", 100, 2000.0, 106, (2000.0 + tfc_100_cost) / 106),
+        ("100", "B", 6, tfc_100_cost, 106, (2000.0 + tfc_100_cost) / 106),
+        ("110", "A", 100, 1000.0, 120, 10.0),
+        ("110", "B", 20, 200.0, 120, 10.0),
+    ]
+
+    def cell_rows(published: bool) -> list[dict[str, Any]]:
+        out = []
+        for tfc, org, n, cost, ics_n, ics_r in cells:
+            hidden = published and org == "B"
+            no_ics = published and tfc == "100"
+            out.append(
+                CELL
+                | {"tfc": tfc, "org_code": org}
+                | {"activity": None if hidden else n, "total_cost": None if hidden else cost}
+                | {"mean_cost": None if hidden else cost / n, "units": None if hidden else n}
+                | {"ics_activity": None if no_ics else ics_n, "ics_mean_cost": None if no_ics else ics_r}
+            )
+        return out
+
+    summary = [
+        {k: CELL[k] for k in ("fin_year", "pod", "hrg", "unit_of_count")}
+        | {"org_code": org, "cost_driver": "(all)", "activity": n, "cost": cost, "mean_cost": cost / n}
+        for org, n, cost in (("A", 200, 3000.0), ("B", 26, b_hrg))
+    ]
+    hrgs = _table("opportunity_summary", summary)
+    full = {"unit_cost_benchmark": _table("unit_cost_benchmark", cell_rows(False)), "opportunity_summary": hrgs}
+    shown = {"unit_cost_benchmark": _table("unit_cost_benchmark", cell_rows(True)), "opportunity_summary": hrgs}
+    return full, shown
+
+
+COLUMNS = catalog.metric("unit_cost_benchmark").columns
+
+
+def test_an_ics_rate_that_narrows_a_hidden_cost_through_a_sum_loses_its_count() -> None:
+    """B's TFC 110 cost is the ICS's 120 (118 to 122) records at £10 less A's 100 (98 to 102): £160 to £240, 20% room,
+    which the money rule alone lets stand. B's HRG (£1,200) less that puts TFC 100's £1,000 between £960 and £1,040,
+    4%: TFC 110's ICS count is hidden."""
+    full, shown = _provider_b(1000.0)
+    cells = "unit_cost_benchmark"
+    alone = secondary.exposed_ics_money(cells, full[cells], shown[cells], COLUMNS, SuppressionRule())
+    assert alone == {}
+    exposed = chained.exposed(full, shown, SuppressionRule())
+    assert list(exposed) == [cells]
+    assert exposed[cells]["ics_activity"].tolist() == [False, False, True, True]
+
+
+def test_an_ics_rate_that_leaves_room_through_the_sum_stays() -> None:
+    """TFC 100 at £100: the HRG's £300 less £160 to £240 places it between £60 and £140, 40% room either side."""
+    full, shown = _provider_b(100.0)
+    assert chained.exposed(full, shown, SuppressionRule()) == {}
+    # with TFC 110's ICS count hidden (as the first test's audit hides it) nothing is left to narrow either
+    full, shown = _provider_b(1000.0)
+    cells = shown["unit_cost_benchmark"]
+    blank = pa.array([None] * 4, pa.float64())
+    shown["unit_cost_benchmark"] = cells.set_column(cells.schema.get_field_index("ics_activity"), "ics_activity", blank)
+    assert chained.exposed(full, shown, SuppressionRule()) == {}
