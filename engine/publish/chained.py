@@ -230,7 +230,7 @@ def _narrowed(
         h.changeColsCost(width, every, objective)
         for sense, beyond in ((highspy.ObjSense.kMinimize, -1.0), (highspy.ObjSense.kMaximize, 1.0)):
             h.changeObjectiveSense(sense)
-            h.run()
+            secondary.run_solver(h)
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 continue  # unbounded that way
             reach = h.getInfo().objective_function_value

@@ -1067,7 +1067,7 @@ def _money_narrow(
             senses = ((highspy.ObjSense.kMinimize, -1.0),) if alone else ()
             for sense, beyond in (*senses, (highspy.ObjSense.kMaximize, 1.0)):
                 h.changeObjectiveSense(sense)
-                h.run()
+                run_solver(h)
                 if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                     continue  # unbounded that way (or no counts fit)
                 reaches.append((beyond, h.getInfo().objective_function_value))
@@ -1330,9 +1330,9 @@ def _improve(flat: _Flat, value: np.ndarray, primary: np.ndarray, start: np.ndar
     hidden, _, largest = flat.hidden_sums(value, start)
     initial.col_value = [*start.astype(float), *(hidden > 0).astype(float), *largest]
     solver.setSolution(initial)
-    solver.run()
-    solved = solver.getSolution()
-    return np.array(solved.col_value[:n]) > 0.5 if solved.value_valid else start
+    run_solver(solver)
+    found = solver.getSolution()
+    return np.array(found.col_value[:n]) > 0.5 if found.value_valid else start
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -1348,7 +1348,20 @@ def _quiet_highs() -> highspy.Highs:
         os.dup2(saved, 1)
         os.close(saved)
     solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)  # see `run_solver`
     return solver
+
+
+def run_solver(solver: highspy.Highs) -> None:
+    """Run `solver`, raising when HiGHS refuses to. HiGHS keeps one thread scheduler per process, sized by the first
+    solver that uses it, and refuses (an error, no solution) a later solver asking for another number of threads.
+    Read as "nothing better found", that made the pattern depend on what had run before in the process (a test, or
+    any other code using HiGHS in Excel's Python). Every solver here asks for one thread (`_quiet_highs`); when the
+    scheduler was sized otherwise it is reset and the solver run again, so the pattern is the same wherever it runs."""
+    if solver.run() == highspy.HighsStatus.kError:
+        highspy.Highs.resetGlobalScheduler(True)
+        if solver.run() == highspy.HighsStatus.kError:
+            raise RuntimeError("the HiGHS solver refused to run (see its log): secondary suppression cannot go on")
 
 
 def _margin_by_margin(flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float) -> np.ndarray:
@@ -1582,7 +1595,7 @@ def _pushed(
         weight = 1.0 / np.where(which & (v != 0), np.abs(v), np.inf)  # each move over its cell's value ...
         cost = (1.0 if side else -1.0) * weight / weight.max()  # ... scaled to at most 1 (1 for a cell alone)
         solver.changeColsCost(len(cells), every, cost)
-        solver.run()
+        run_solver(solver)
         solved = None
         if solver.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             solution = solver.getSolution()
