@@ -1353,15 +1353,15 @@ def _quiet_highs() -> highspy.Highs:
 
 
 def run_solver(solver: highspy.Highs) -> None:
-    """Run `solver`, raising when HiGHS refuses to. HiGHS keeps one thread scheduler per process, sized by the first
+    """Run `solver`, again once if HiGHS refuses. HiGHS keeps one thread scheduler per process, sized by the first
     solver that uses it, and refuses (an error, no solution) a later solver asking for another number of threads.
     Read as "nothing better found", that made the pattern depend on what had run before in the process (a test, or
-    any other code using HiGHS in Excel's Python). Every solver here asks for one thread (`_quiet_highs`); when the
-    scheduler was sized otherwise it is reset and the solver run again, so the pattern is the same wherever it runs."""
+    any other code using HiGHS in Excel's Python). Every solver here asks for one thread (`_quiet_highs`); on an
+    error the scheduler is reset and the solver run again. An error that stays is the model's own (bounds that
+    cannot be met): the caller reads the model status, as before."""
     if solver.run() == highspy.HighsStatus.kError:
         highspy.Highs.resetGlobalScheduler(True)
-        if solver.run() == highspy.HighsStatus.kError:
-            raise RuntimeError("the HiGHS solver refused to run (see its log): secondary suppression cannot go on")
+        solver.run()
 
 
 def _margin_by_margin(flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float) -> np.ndarray:
