@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from engine.config import ServiceLineSpec
 from engine.metrics import catalog
-from engine.publish import secondary, suppression
+from engine.publish import highs, secondary, suppression
 from engine.publish.suppression import SuppressionRule
 
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
@@ -182,7 +182,7 @@ def _narrowed(
     variables = sorted(inside)
     index = {c: k for k, c in enumerate(variables)}
     inf = highspy.kHighsInf
-    h = secondary._quiet_highs()
+    h = highs.quiet_highs()
     h.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
     at = np.array(variables, dtype=np.int64)
     # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at its cost
@@ -230,7 +230,7 @@ def _narrowed(
         h.changeColsCost(width, every, objective)
         for sense, beyond in ((highspy.ObjSense.kMinimize, -1.0), (highspy.ObjSense.kMaximize, 1.0)):
             h.changeObjectiveSense(sense)
-            secondary.run_solver(h)
+            highs.run_solver(h)
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 continue  # unbounded that way
             reach = h.getInfo().objective_function_value

@@ -27,14 +27,11 @@ from __future__ import annotations
 
 import heapq
 import math
-import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, combinations
-from pathlib import Path
 
 import highspy
 import numpy as np
@@ -45,6 +42,7 @@ from engine.config import ServiceLineSpec
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
+from engine.publish.highs import UnsettledSolveError, quiet_highs, run_solver, settled_optimum
 from engine.publish.suppression import SuppressionRule
 
 ALL = "(all)"
@@ -982,7 +980,7 @@ def exposed_ics_money(
             if not (hidden[rows].any() and wanted[rows].all()):
                 continue
             if solver is None:
-                solver = _quiet_highs()  # one for every cell: making one (its banner silenced) cost more than solving
+                solver = quiet_highs()  # one for every cell: making one (its banner silenced) cost more than solving
             cell_figures = (big_n[rows[0]], big_r[rows[0]], big_t[rows[0]])
             if _money_narrow(solver, rows, hidden, n, r, t, *cell_figures, money, half, share):
                 out[rows] = True
@@ -1067,10 +1065,12 @@ def _money_narrow(
             senses = ((highspy.ObjSense.kMinimize, -1.0),) if alone else ()
             for sense, beyond in (*senses, (highspy.ObjSense.kMaximize, 1.0)):
                 h.changeObjectiveSense(sense)
-                run_solver(h)
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                    continue  # unbounded that way (or no counts fit)
-                reaches.append((beyond, h.getInfo().objective_function_value))
+                try:
+                    reached = settled_optimum(h)
+                except UnsettledSolveError:
+                    return True  # not shown to be safe: hidden
+                if reached is not None:  # else unbounded that way
+                    reaches.append((beyond, reached))
             if not alone:
                 greatest = next((reach for beyond, reach in reaches if beyond > 0), math.nan)
         for beyond, reach in reaches:
@@ -1322,7 +1322,7 @@ def _improve(flat: _Flat, value: np.ndarray, primary: np.ndarray, start: np.ndar
     lp.a_matrix_.index_ = np.concatenate([p[1] for p in parts])[order].astype(np.int32)
     lp.a_matrix_.value_ = np.concatenate([p[2] for p in parts])[order].astype(float)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + count) + [highspy.HighsVarType.kContinuous] * count
-    solver = _quiet_highs()
+    solver = quiet_highs()
     solver.setOptionValue("mip_max_nodes", NODE_LIMIT)  # a limit in work, not time: the same pattern every run
     solver.setOptionValue("threads", 1)
     solver.passModel(lp)
@@ -1333,35 +1333,6 @@ def _improve(flat: _Flat, value: np.ndarray, primary: np.ndarray, start: np.ndar
     run_solver(solver)
     found = solver.getSolution()
     return np.array(found.col_value[:n]) > 0.5 if found.value_valid else start
-
-
-def _quiet_highs() -> highspy.Highs:
-    """A HiGHS solver that prints nothing: its banner goes straight to the process's stdout (file descriptor 1)
-    when it is made, past Python's sys.stdout, so that descriptor points at the null device meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("w") as null:
-            os.dup2(null.fileno(), 1)
-            solver = highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    solver.setOptionValue("output_flag", False)
-    solver.setOptionValue("threads", 1)  # see `run_solver`
-    return solver
-
-
-def run_solver(solver: highspy.Highs) -> None:
-    """Run `solver`, again once if HiGHS refuses. HiGHS keeps one thread scheduler per process, sized by the first
-    solver that uses it, and refuses (an error, no solution) a later solver asking for another number of threads.
-    Read as "nothing better found", that made the pattern depend on what had run before in the process (a test, or
-    any other code using HiGHS in Excel's Python). Every solver here asks for one thread (`_quiet_highs`); on an
-    error the scheduler is reset and the solver run again. An error that stays is the model's own (bounds that
-    cannot be met): the caller reads the model status, as before."""
-    if solver.run() == highspy.HighsStatus.kError:
-        highspy.Highs.resetGlobalScheduler(True)
-        solver.run()
 
 
 def _margin_by_margin(flat: _Flat, value: np.ndarray, primary: np.ndarray, protection: float) -> np.ndarray:
@@ -1579,7 +1550,7 @@ def _pushed(
     lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(coefficient, dtype=float)
-    solver = _quiet_highs()
+    solver = quiet_highs()
     solver.setOptionValue("threads", 1)
     solver.passModel(lp)
     solver.changeObjectiveSense(highspy.ObjSense.kMaximize)

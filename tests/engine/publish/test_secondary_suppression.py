@@ -10,7 +10,6 @@ from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
-import highspy
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -389,36 +388,3 @@ def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkey
         assert _short(margins, value, hide) == [], seed
         assert np.array_equal(secondary._solve(flat, np.array(value), primary, 0.1), hide), seed
     assert narrowed_before > 0  # the grids do need the audit
-
-
-def _two_of_three() -> highspy.HighsLp:
-    """Choose at least two of three items costing 3, 1 and 2, each whole: 3 at the least (the second and third)."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = 3, 1
-    lp.col_cost_ = np.array([3.0, 1.0, 2.0])
-    lp.col_lower_, lp.col_upper_ = np.zeros(3), np.ones(3)
-    lp.row_lower_, lp.row_upper_ = np.array([2.0]), np.array([highspy.kHighsInf])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array([0, 3], dtype=np.int32)
-    lp.a_matrix_.index_ = np.array([0, 1, 2], dtype=np.int32)
-    lp.a_matrix_.value_ = np.ones(3)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * 3
-    return lp
-
-
-def test_the_solver_runs_whatever_ran_before_it_in_the_process() -> None:
-    """HiGHS sizes one thread scheduler per process with the first solver to use it and refused the engine's
-    one-thread solver after another had used two: suppression then kept its starting pattern, so the published
-    pattern depended on what had run before (a test, other code in Excel's Python)."""
-    highspy.Highs.resetGlobalScheduler(True)  # as in a new process, where another solver is the first to run
-    other = highspy.Highs()  # type: ignore[no-untyped-call]
-    other.setOptionValue("output_flag", False)
-    other.setOptionValue("threads", 2)
-    other.passModel(_two_of_three())
-    assert other.run() == highspy.HighsStatus.kOk
-    ours = secondary._quiet_highs()
-    ours.passModel(_two_of_three())
-    secondary.run_solver(ours)
-    assert ours.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    assert ours.getInfo().objective_function_value == pytest.approx(3.0)
-    assert ours.getSolution().col_value == pytest.approx([0.0, 1.0, 1.0])

@@ -1,0 +1,73 @@
+"""The HiGHS solver as suppression and its audits use it: silent, one thread, and never read as "not narrowed" when it
+did not finish.
+
+Every disclosure audit asks a linear program how far a hidden figure can move given what is published. Two answers
+mean the figure is safe that way: a bound at least the protection interval away, or no bound at all (unbounded). A run
+that ends any other way (an error, a limit, numerical trouble from a warm start) proves nothing, so it must not pass
+for either of them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import highspy
+
+
+class UnsettledSolveError(RuntimeError):
+    """HiGHS ended a program neither at an optimum nor unbounded, twice. The audits read it as narrowed, so the
+    figure is hidden rather than published on a guess."""
+
+
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS solver that prints nothing: its banner goes straight to the process's stdout (file descriptor 1)
+    when it is made, past Python's sys.stdout, so that descriptor points at the null device meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("w") as null:
+            os.dup2(null.fileno(), 1)
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)  # see `run_solver`
+    return solver
+
+
+def run_solver(solver: highspy.Highs) -> None:
+    """Run `solver`, again once if HiGHS refuses. HiGHS keeps one thread scheduler per process, sized by the first
+    solver that uses it, and refuses (an error, no solution) a later solver asking for another number of threads.
+    Read as "nothing better found", that made the pattern depend on what had run before in the process (a test, or
+    any other code using HiGHS in Excel's Python). Every solver here asks for one thread (`quiet_highs`); on an
+    error the scheduler is reset and the solver run again. An error that stays is the model's own (bounds that
+    cannot be met): the caller reads the model status."""
+    if solver.run() == highspy.HighsStatus.kError:
+        highspy.Highs.resetGlobalScheduler(True)
+        solver.run()
+
+
+def settled_optimum(solver: highspy.Highs) -> float | None:
+    """The optimum of `solver`'s objective, or None when the objective is unbounded that way.
+
+    Every audit program is feasible (the true figures satisfy it), so any other ending is the solver's trouble, not
+    the figures' answer (presolve's "unbounded or infeasible" too): the program is solved once more from scratch and
+    without presolve, and UnsettledSolveError is raised if that does not settle it either."""
+    run_solver(solver)
+    status = solver.getModelStatus()
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+        _, presolve = solver.getOptionValue("presolve")
+        solver.clearSolver()
+        solver.setOptionValue("presolve", "off")
+        try:
+            run_solver(solver)
+        finally:
+            solver.setOptionValue("presolve", presolve)
+        status = solver.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return float(solver.getInfo().objective_function_value)
+    if status == highspy.HighsModelStatus.kUnbounded:
+        return None
+    raise UnsettledSolveError(f"HiGHS ended an audit program with: {solver.modelStatusToString(status)}")

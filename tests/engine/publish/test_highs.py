@@ -1,0 +1,95 @@
+"""The HiGHS solver as the engine runs it (engine/publish/highs.py): whatever ran before it in the process, and never
+a run that did not finish read as "not narrowed"."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pytest
+
+from engine.metrics import catalog
+from engine.publish import highs, secondary
+from engine.publish.suppression import SuppressionRule
+from tests.engine.publish.test_ics_money import _cell
+
+
+def _two_of_three(integral: bool = True) -> highspy.HighsLp:
+    """Choose at least two of three items costing 3, 1 and 2, each whole: 3 at the least (the second and third)."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 3, 1
+    lp.col_cost_ = np.array([3.0, 1.0, 2.0])
+    lp.col_lower_, lp.col_upper_ = np.zeros(3), np.ones(3)
+    lp.row_lower_, lp.row_upper_ = np.array([2.0]), np.array([highspy.kHighsInf])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array([0, 3], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([0, 1, 2], dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(3)
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * 3
+    return lp
+
+
+def test_the_solver_runs_whatever_ran_before_it_in_the_process() -> None:
+    """HiGHS sizes one thread scheduler per process with the first solver to use it and refused the engine's
+    one-thread solver after another had used two: suppression then kept its starting pattern, so the published
+    pattern depended on what had run before (a test, other code in Excel's Python)."""
+    highspy.Highs.resetGlobalScheduler(True)  # as in a new process, where another solver is the first to run
+    other = highspy.Highs()  # type: ignore[no-untyped-call]
+    other.setOptionValue("output_flag", False)
+    other.setOptionValue("threads", 2)
+    other.passModel(_two_of_three())
+    assert other.run() == highspy.HighsStatus.kOk
+    ours = highs.quiet_highs()
+    ours.passModel(_two_of_three())
+    highs.run_solver(ours)
+    assert ours.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert ours.getInfo().objective_function_value == pytest.approx(3.0)
+    assert ours.getSolution().col_value == pytest.approx([0.0, 1.0, 1.0])
+
+
+def test_settled_optimum_gives_the_optimum_or_none_when_unbounded() -> None:
+    solver = highs.quiet_highs()
+    solver.passModel(_two_of_three(integral=False))
+    assert highs.settled_optimum(solver) == pytest.approx(3.0)
+    solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    solver.changeColsBounds(3, np.arange(3, dtype=np.int32), np.zeros(3), np.full(3, highspy.kHighsInf))
+    assert highs.settled_optimum(solver) is None
+
+
+def _stalled() -> highspy.Highs:
+    """The engine's solver, allowed no simplex iteration and no presolve: no program with a constraint finishes."""
+    solver = highs.quiet_highs()
+    solver.setOptionValue("presolve", "off")
+    solver.setOptionValue("simplex_iteration_limit", 0)
+    return solver
+
+
+def test_a_run_that_does_not_finish_is_raised_not_read_as_unbounded() -> None:
+    solver = _stalled()
+    solver.passModel(_two_of_three(integral=False))
+    with pytest.raises(highs.UnsettledSolveError, match="limit"):
+        highs.settled_optimum(solver)
+
+
+def test_a_run_that_does_not_finish_is_solved_again_from_scratch() -> None:
+    """A warm start that stops short (here: a limit lifted after the first run ends) is solved again, not raised."""
+    solver = highs.quiet_highs()
+    solver.passModel(_two_of_three(integral=False))
+    solver.setOptionValue("simplex_iteration_limit", 0)
+    solver.setOptionValue("presolve", "off")
+    solver.run()
+    assert solver.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+    solver.setOptionValue("simplex_iteration_limit", 1_000_000)
+    assert highs.settled_optimum(solver) == pytest.approx(3.0)
+
+
+def test_the_ics_money_rule_hides_a_cell_its_solver_could_not_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """B at A's rate leaves room (the rule shows the ICS count); with every program stopped short, nothing shows
+    the room, so the count is hidden rather than published on a guess."""
+    full, shown = _cell(5, 500.0)
+    columns = catalog.metric("unit_cost_benchmark").columns
+    rule = SuppressionRule()
+    assert secondary.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule) == {}
+    monkeypatch.setattr(secondary, "quiet_highs", _stalled)
+    unsettled = secondary.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule)
+    assert unsettled["ics_activity"].tolist() == [True, True]
