@@ -1,13 +1,15 @@
 -- deprivation_cost: cost and activity per head of the ICS's residents by IMD decile, by setting.
 -- Grain: one row per financial year, setting (or all) and residence: each IMD 2019 decile of the ICS's residents,
 --   plus residents outside the ICS area and records whose residence is unknown.
--- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_parameters
+-- Inputs: resident_activity, patient_cost, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: Residents are people living in an LSOA of the districts in [population] (population: ONS mid-2015, from
 --   the IMD 2019 release, times [population] scale). A patient's residence is that of their latest record with an
 --   LSOA. Deciles are national: decile 1 is the most deprived 10% of England's LSOAs, so an ICS need not have a
 --   tenth of its people in each. Rows add up to every pound loaded within a setting; setting all holds every setting
---   once (do not add it to the others). Rates are crude (not age-standardised: see population_rates).
+--   once (do not add it to the others). Rates are crude (not age-standardised: see population_rates). A row whose
+--   cost in the setting one or two patients make up most of (a decile with few patients and one long critical care
+--   stay) is hidden by the dominance rule, and so are the ICS residents' figures where their cost is.
 -- Columns:
 --   fin_year [key] financial year
 --   setting [key] apc, op, ec, cc, mh, chs, or all
@@ -25,6 +27,19 @@
 --   ics_cost_per_head [total from ics_activity] the ICS residents' cost per head, pounds
 --   cost_per_head_index [from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the row's cost in the setting by size (each patient's year made
+--     positive; a group of records without a pseudonym in patient_cost counts as one contributor), pounds; never
+--     published
+--   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
+--   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   patients_dominance_cost [dominance total of patients] the same cost, for the figures built on patients, pounds;
+--     never published
+--   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
+--   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the ICS residents' cost in the setting by size, pounds;
+--     never published
+--   ics_dominance_largest [dominance largest of ics_activity] their costliest patient's, pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] their second costliest's, pounds; never published
 WITH ics_lsoas AS (
     SELECT l.lsoa, l.imd_decile, l.population
     FROM ref_lsoa AS l
@@ -62,6 +77,45 @@ residents AS (
     CROSS JOIN ics_population AS t
     WHERE b.residence = 'ICS resident'
     GROUP BY b.fin_year, b.setting
+),
+patient_settings AS (
+    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
+    -- stricter) at their residence, over all settings and in each: the contributors of the dominance rule; decile 0
+    -- stands for none, so that the rows join on it.
+    SELECT p.fin_year, s.setting,
+           CASE WHEN i.lsoa IS NOT NULL THEN 'ICS resident' WHEN p.lsoa IS NULL THEN 'unknown'
+                ELSE 'outside the ICS area' END AS residence,
+           coalesce(i.imd_decile, 0) AS imd_decile,
+           abs(CASE s.setting WHEN 'all' THEN p.total_cost
+                WHEN 'apc' THEN p.apc_cost
+                WHEN 'op' THEN p.op_cost
+                WHEN 'ec' THEN p.ec_cost
+                WHEN 'cc' THEN p.cc_cost
+                WHEN 'mh' THEN p.mh_cost
+                WHEN 'chs' THEN p.chs_cost
+               END) AS cost
+    FROM patient_cost AS p
+    LEFT JOIN ics_lsoas AS i ON i.lsoa = p.lsoa
+    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
+),
+ranked_patients AS (
+    -- by size, ranked within the row (level 0) and within the ICS's residents in the setting (level 1)
+    SELECT 0 AS level, fin_year, setting, residence, imd_decile, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, setting, residence, imd_decile ORDER BY cost DESC) AS position
+    FROM patient_settings
+    WHERE cost <> 0
+    UNION ALL
+    SELECT 1 AS level, fin_year, setting, residence, 0 AS imd_decile, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, setting ORDER BY cost DESC) AS position
+    FROM patient_settings
+    WHERE cost <> 0 AND residence = 'ICS resident'
+),
+dominance AS (
+    SELECT level, fin_year, setting, residence, imd_decile, sum(cost) AS cost,
+           max(CASE WHEN position = 1 THEN cost END) AS largest,
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+    FROM ranked_patients
+    GROUP BY level, fin_year, setting, residence, imd_decile
 )
 SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patients, b.activity, b.total_cost,
        CASE WHEN p.population > 0 THEN CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0) END AS cost_per_head,
@@ -73,8 +127,17 @@ SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patient
        CASE WHEN p.population > 0 AND r.population > 0 AND r.total_cost <> 0
             THEN (CAST(b.total_cost AS DOUBLE) / NULLIF(p.population, 0)) / NULLIF((CAST(r.total_cost AS DOUBLE) / NULLIF(r.population, 0)), 0)
        END AS cost_per_head_index,
-       s.refresh_id
+       s.refresh_id,
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.cost AS patients_dominance_cost, d.largest AS patients_dominance_largest,
+       d.second AS patients_dominance_second,
+       i.cost AS ics_dominance_cost, i.largest AS ics_dominance_largest, i.second AS ics_dominance_second
 FROM by_decile AS b
 LEFT JOIN decile_population AS p ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'
 LEFT JOIN residents AS r ON r.fin_year = b.fin_year AND r.setting = b.setting
+LEFT JOIN dominance AS d
+    ON d.level = 0 AND d.fin_year = b.fin_year AND d.setting = b.setting AND d.residence = b.residence
+   AND d.imd_decile = coalesce(b.imd_decile, 0)
+LEFT JOIN dominance AS i
+    ON i.level = 1 AND i.fin_year = b.fin_year AND i.setting = b.setting
 CROSS JOIN results.refresh_parameters AS s

@@ -1,14 +1,16 @@
 -- population_rates: activity and cost per 100,000 residents, crude and age-standardised, per setting and area.
 -- Grain: one row per financial year, area (the whole ICS, each place and each district in [population]) and setting
 --   (or all), plus one row per year and setting for patients living outside the ICS area or unknown (area_type ics).
--- Inputs: resident_activity, ref_lsoa, ref_population_area, results.refresh_parameters
+-- Inputs: resident_activity, patient_cost, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: The NHS Benchmarking Network's ICS view: how much care each place's residents use, whoever provided it.
 --   Population: ONS mid-2015 (IMD 2019 release) times [population] scale. Age-standardised rates use direct
 --   standardisation to England's population over three bands (0-15, 16-59, 60+): each band's rate is weighted by
 --   England's share in that band, so places with older people are compared fairly; records without an age are
 --   spread across the bands in proportion. Within an area type, rows add up to every pound loaded (the ics type
---   with its outside row); setting all holds every setting once. Do not add places to districts or to the ICS.
+--   with its outside row); setting all holds every setting once. Do not add places to districts or to the ICS. A
+--   row whose cost in the setting one or two patients make up most of is hidden by the dominance rule, and so are
+--   the ICS's figures on every row where the ICS's own cost is.
 -- Columns:
 --   fin_year [key] financial year
 --   area_type [key] ics, place or district
@@ -30,6 +32,19 @@
 --   activity_ratio_to_ics [from activity] standardised_activity_per_100k / the ICS's (1.10 = 10% above the ICS)
 --   cost_ratio_to_ics [from activity] standardised_cost_per_100k / the ICS's
 --   refresh_id [shown] the refresh that wrote the row
+--   dominance_cost [dominance total of activity] the row's cost in the setting by size (each patient's year made
+--     positive; a group of records without a pseudonym in patient_cost counts as one contributor), pounds; never
+--     published
+--   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
+--   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   patients_dominance_cost [dominance total of patients] the same cost, for the figures built on patients, pounds;
+--     never published
+--   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
+--   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   ics_dominance_cost [dominance total of ics_activity] the ICS's residents' cost in the setting by size, pounds;
+--     never published
+--   ics_dominance_largest [dominance largest of ics_activity] their costliest patient's, pounds; never published
+--   ics_dominance_second [dominance second of ics_activity] their second costliest's, pounds; never published
 WITH area_lsoas AS (
     SELECT a.area_type, a.area, l.lsoa, l.population, l.population_0_15, l.population_16_59, l.population_60_plus
     FROM ref_population_area AS a
@@ -80,6 +95,47 @@ outside AS (
     )
     GROUP BY r.fin_year, r.setting
 ),
+patient_settings AS (
+    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
+    -- stricter) in each setting and over all: the contributors of the dominance rule, in each area they live in and,
+    -- outside the ICS area or unknown, in the ICS's outside row.
+    SELECT p.fin_year, s.setting, p.lsoa,
+           abs(CASE s.setting WHEN 'all' THEN p.total_cost
+                WHEN 'apc' THEN p.apc_cost
+                WHEN 'op' THEN p.op_cost
+                WHEN 'ec' THEN p.ec_cost
+                WHEN 'cc' THEN p.cc_cost
+                WHEN 'mh' THEN p.mh_cost
+                WHEN 'chs' THEN p.chs_cost
+               END) AS cost
+    FROM patient_cost AS p
+    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
+),
+area_patients AS (
+    SELECT p.fin_year, p.setting, a.area_type, a.area, p.cost
+    FROM patient_settings AS p
+    JOIN area_lsoas AS a ON a.lsoa = p.lsoa
+    WHERE p.cost <> 0
+    UNION ALL
+    SELECT p.fin_year, p.setting, 'ics' AS area_type, 'outside the ICS area or unknown' AS area, p.cost
+    FROM patient_settings AS p
+    WHERE p.cost <> 0 AND NOT EXISTS (
+        SELECT 1 FROM area_lsoas AS a WHERE a.lsoa = p.lsoa AND a.area_type = 'ics'
+    )
+),
+ranked_patients AS (
+    -- by size, ranked within the row
+    SELECT fin_year, setting, area_type, area, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, setting, area_type, area ORDER BY cost DESC) AS position
+    FROM area_patients
+),
+dominance AS (
+    SELECT fin_year, setting, area_type, area, sum(cost) AS cost,
+           max(CASE WHEN position = 1 THEN cost END) AS largest,
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+    FROM ranked_patients
+    GROUP BY fin_year, setting, area_type, area
+),
 rates AS (
     SELECT b.fin_year, b.setting, b.area_type, b.area, p.population, b.patients, b.activity, b.total_cost,
            CASE WHEN p.population > 0 THEN 100000.0 * b.activity / NULLIF(p.population, 0) END AS activity_per_100k,
@@ -127,7 +183,15 @@ SELECT r.fin_year, r.area_type, r.area, r.setting, r.population, r.patients, r.a
             THEN r.standardised_activity_per_100k / NULLIF(i.standardised_activity_per_100k, 0) END AS activity_ratio_to_ics,
        CASE WHEN i.standardised_cost_per_100k > 0
             THEN r.standardised_cost_per_100k / NULLIF(i.standardised_cost_per_100k, 0) END AS cost_ratio_to_ics,
-       s.refresh_id
+       s.refresh_id,
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.cost AS patients_dominance_cost, d.largest AS patients_dominance_largest,
+       d.second AS patients_dominance_second,
+       di.cost AS ics_dominance_cost, di.largest AS ics_dominance_largest, di.second AS ics_dominance_second
 FROM all_rows AS r
 LEFT JOIN rates AS i ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'
+LEFT JOIN dominance AS d
+    ON d.fin_year = r.fin_year AND d.setting = r.setting AND d.area_type = r.area_type AND d.area = r.area
+LEFT JOIN dominance AS di
+    ON di.fin_year = i.fin_year AND di.setting = i.setting AND di.area_type = 'ics' AND di.area = i.area
 CROSS JOIN results.refresh_parameters AS s

@@ -64,6 +64,88 @@ WITH ics_lsoas AS (
   GROUP BY
     b.fin_year,
     b.setting
+), patient_settings AS (
+  SELECT
+    p.fin_year AS fin_year,
+    s.setting AS setting,
+    CASE
+      WHEN NOT i.lsoa IS NULL
+      THEN 'ICS resident'
+      WHEN p.lsoa IS NULL
+      THEN 'unknown'
+      ELSE 'outside the ICS area'
+    END AS residence,
+    COALESCE(i.imd_decile, 0) AS imd_decile,
+    ABS(
+      CASE s.setting
+        WHEN 'all'
+        THEN p.total_cost
+        WHEN 'apc'
+        THEN p.apc_cost
+        WHEN 'op'
+        THEN p.op_cost
+        WHEN 'ec'
+        THEN p.ec_cost
+        WHEN 'cc'
+        THEN p.cc_cost
+        WHEN 'mh'
+        THEN p.mh_cost
+        WHEN 'chs'
+        THEN p.chs_cost
+      END
+    ) AS cost
+  FROM patient_cost AS p
+  LEFT JOIN ics_lsoas AS i
+    ON i.lsoa = p.lsoa
+  CROSS JOIN (VALUES
+    ('all'),
+    ('apc'),
+    ('op'),
+    ('ec'),
+    ('cc'),
+    ('mh'),
+    ('chs')) AS s(setting)
+), ranked_patients AS (
+  SELECT
+    0 AS level,
+    fin_year,
+    setting,
+    residence,
+    imd_decile,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year, setting, residence, imd_decile ORDER BY cost DESC) AS position
+  FROM patient_settings
+  WHERE
+    cost <> 0
+  UNION ALL
+  SELECT
+    1 AS level,
+    fin_year,
+    setting,
+    residence,
+    0 AS imd_decile,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year, setting ORDER BY cost DESC) AS position
+  FROM patient_settings
+  WHERE
+    cost <> 0 AND residence = 'ICS resident'
+), dominance AS (
+  SELECT
+    level AS level,
+    fin_year AS fin_year,
+    setting AS setting,
+    residence AS residence,
+    imd_decile AS imd_decile,
+    SUM(cost) AS cost,
+    MAX(CASE WHEN position = 1 THEN cost END) AS largest,
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+  FROM ranked_patients
+  GROUP BY
+    level,
+    fin_year,
+    setting,
+    residence,
+    imd_decile
 )
 SELECT
   b.fin_year,
@@ -103,10 +185,27 @@ SELECT
       CAST(r.total_cost AS FLOAT) / NULLIF(r.population, 0)
     ), 0)
   END AS cost_per_head_index,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second,
+  d.cost AS patients_dominance_cost,
+  d.largest AS patients_dominance_largest,
+  d.second AS patients_dominance_second,
+  i.cost AS ics_dominance_cost,
+  i.largest AS ics_dominance_largest,
+  i.second AS ics_dominance_second
 FROM by_decile AS b
 LEFT JOIN decile_population AS p
   ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'
 LEFT JOIN residents AS r
   ON r.fin_year = b.fin_year AND r.setting = b.setting
+LEFT JOIN dominance AS d
+  ON d.level = 0
+  AND d.fin_year = b.fin_year
+  AND d.setting = b.setting
+  AND d.residence = b.residence
+  AND d.imd_decile = COALESCE(b.imd_decile, 0)
+LEFT JOIN dominance AS i
+  ON i.level = 1 AND i.fin_year = b.fin_year AND i.setting = b.setting
 CROSS JOIN results.refresh_parameters AS s;

@@ -76,6 +76,91 @@ WITH area_lsoas AS (
   GROUP BY
     r.fin_year,
     r.setting
+), patient_settings AS (
+  SELECT
+    p.fin_year,
+    s.setting,
+    p.lsoa,
+    ABS(
+      CASE s.setting
+        WHEN 'all'
+        THEN p.total_cost
+        WHEN 'apc'
+        THEN p.apc_cost
+        WHEN 'op'
+        THEN p.op_cost
+        WHEN 'ec'
+        THEN p.ec_cost
+        WHEN 'cc'
+        THEN p.cc_cost
+        WHEN 'mh'
+        THEN p.mh_cost
+        WHEN 'chs'
+        THEN p.chs_cost
+      END
+    ) AS cost
+  FROM patient_cost AS p
+  CROSS JOIN VALUES
+    ('all'),
+    ('apc'),
+    ('op'),
+    ('ec'),
+    ('cc'),
+    ('mh'),
+    ('chs') AS s(setting)
+), area_patients AS (
+  SELECT
+    p.fin_year,
+    p.setting,
+    a.area_type,
+    a.area,
+    p.cost
+  FROM patient_settings AS p
+  JOIN area_lsoas AS a
+    ON a.lsoa = p.lsoa
+  WHERE
+    p.cost <> 0
+  UNION ALL
+  SELECT
+    p.fin_year,
+    p.setting,
+    'ics' AS area_type,
+    'outside the ICS area or unknown' AS area,
+    p.cost
+  FROM patient_settings AS p
+  WHERE
+    p.cost <> 0
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM area_lsoas AS a
+      WHERE
+        a.lsoa = p.lsoa AND a.area_type = 'ics'
+    )
+), ranked_patients AS (
+  SELECT
+    fin_year,
+    setting,
+    area_type,
+    area,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year, setting, area_type, area ORDER BY cost DESC) AS position
+  FROM area_patients
+), dominance AS (
+  SELECT
+    fin_year,
+    setting,
+    area_type,
+    area,
+    SUM(cost) AS cost,
+    MAX(CASE WHEN position = 1 THEN cost END) AS largest,
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+  FROM ranked_patients
+  GROUP BY
+    fin_year,
+    setting,
+    area_type,
+    area
 ), rates AS (
   SELECT
     b.fin_year,
@@ -181,8 +266,27 @@ SELECT
     WHEN i.standardised_cost_per_100k > 0
     THEN r.standardised_cost_per_100k / NULLIF(i.standardised_cost_per_100k, 0)
   END AS cost_ratio_to_ics,
-  s.refresh_id
+  s.refresh_id,
+  d.cost AS dominance_cost,
+  d.largest AS dominance_largest,
+  d.second AS dominance_second,
+  d.cost AS patients_dominance_cost,
+  d.largest AS patients_dominance_largest,
+  d.second AS patients_dominance_second,
+  di.cost AS ics_dominance_cost,
+  di.largest AS ics_dominance_largest,
+  di.second AS ics_dominance_second
 FROM all_rows AS r
 LEFT JOIN rates AS i
   ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'
+LEFT JOIN dominance AS d
+  ON d.fin_year = r.fin_year
+  AND d.setting = r.setting
+  AND d.area_type = r.area_type
+  AND d.area = r.area
+LEFT JOIN dominance AS di
+  ON di.fin_year = i.fin_year
+  AND di.setting = i.setting
+  AND di.area_type = 'ics'
+  AND di.area = i.area
 CROSS JOIN results.refresh_parameters AS s;
