@@ -1031,17 +1031,17 @@ def _money_narrow(
     floorless = [i for i in secret if not money[i] >= 0]  # a hidden money with no floor (below 0 allowed)
     rates, slacks = [], []
     for i in rows.tolist():
-        if hidden[i]:
-            h.addVar(0.0, inf)
-            rates.append(0.0)
-            slacks.append(0.0)
-        else:
-            h.addVar(0.0, 0.0) if n[i] == 0 else h.addVar(max(n[i] - half, 0.0), n[i] + half)
-            own, slack = _rate_slack(r[i], t[i], n[i])
-            rates.append(own)
-            slacks.append(slack)
-    for i in secret:
-        h.addVar(0.0 if money[i] >= 0 else -inf, inf)
+        own, slack = (0.0, 0.0) if hidden[i] else _rate_slack(r[i], t[i], n[i])
+        rates.append(own)
+        slacks.append(slack)
+    # every count, then every hidden money, added at once: a hidden count 0 to no limit, a shown one within rounding
+    # (exactly 0 when shown as 0), a hidden money from 0 when it is not negative
+    shown_n = np.where(hidden[rows], 0.0, n[rows])
+    count_low = np.where(hidden[rows] | (shown_n == 0), 0.0, np.maximum(shown_n - half, 0.0))
+    count_high = np.where(hidden[rows], inf, np.where(shown_n == 0, 0.0, shown_n + half))
+    money_low = np.where(money[secret] >= 0, 0.0, -inf)
+    money_high = np.full(len(secret), inf)
+    h.addVars(k + len(secret), np.concatenate([count_low, money_low]), np.concatenate([count_high, money_high]))
     counts = np.arange(k, dtype=np.int32)
     h.addRow(*((0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)), k, counts, np.ones(k))
     big_r, big_slack = _rate_slack(big_r, big_t, big_n)
