@@ -388,3 +388,48 @@ def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkey
         assert _short(margins, value, hide) == [], seed
         assert np.array_equal(secondary._solve(flat, np.array(value), primary, 0.1), hide), seed
     assert narrowed_before > 0  # the grids do need the audit
+
+
+def _groups_by_union_find(flat: Any, hide: np.ndarray) -> list[tuple[list[int], list[int]]]:
+    """The hidden groups as the audit first found them (a union-find in Python, one margin at a time): the
+    reference for the array version."""
+    count, _, _ = flat.hidden_sums(np.zeros(len(hide)), hide)
+    parent = {int(c): int(c) for c in np.flatnonzero(hide)}
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for k in np.flatnonzero(count >= 2).tolist():
+        inside = [c for c in flat.members(k).tolist() if hide[c]]
+        for c in inside[1:]:
+            a, b = root(inside[0]), root(c)
+            if a != b:
+                parent[b] = a
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for k in np.flatnonzero(count >= 2).tolist():
+        groups.setdefault(root(int(flat.members(k)[hide[flat.members(k)]][0])), ([], []))[1].append(k)
+    for c in parent:
+        if root(c) in groups:
+            groups[root(c)][0].append(c)
+    return sorted((sorted(cells), margins) for cells, margins in groups.values())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.integers(0, n - 1), min_size=2, max_size=6, unique=True), min_size=1, max_size=25),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+        )
+    )
+)
+def test_the_audit_finds_the_hidden_groups_a_union_find_finds(case: tuple[list[list[int]], list[bool]]) -> None:
+    """The audit's groups of hidden cells (linked through margins with two or more hidden), found with arrays, are
+    those a union-find over the margins one at a time finds: the same cells and margins, on random margins."""
+    margins, hidden = case
+    hide = np.array(hidden, dtype=bool)
+    flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+    found = sorted((g[0].tolist(), list(g[1])) for g in secondary._hidden_groups(flat, hide))
+    assert found == _groups_by_union_find(flat, hide)
