@@ -49,12 +49,10 @@ def run_solver(solver: highspy.Highs) -> None:
         solver.run()
 
 
-def settled_optimum(solver: highspy.Highs) -> float | None:
-    """The optimum of `solver`'s objective, or None when the objective is unbounded that way.
-
-    Every audit program is feasible (the true figures satisfy it), so any other ending is the solver's trouble, not
-    the figures' answer (presolve's "unbounded or infeasible" too): the program is solved once more from scratch and
-    without presolve, and UnsettledSolveError is raised if that does not settle it either."""
+def run_settled(solver: highspy.Highs) -> highspy.HighsModelStatus:
+    """Run `solver` and return its model status; a run that ends neither optimal nor unbounded (a limit, numerical
+    trouble from a warm start, presolve's "unbounded or infeasible") is solved once more from scratch and without
+    presolve, the status of that run returned."""
     run_solver(solver)
     status = solver.getModelStatus()
     if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
@@ -66,6 +64,15 @@ def settled_optimum(solver: highspy.Highs) -> float | None:
         finally:
             solver.setOptionValue("presolve", presolve)
         status = solver.getModelStatus()
+    return status
+
+
+def settled_optimum(solver: highspy.Highs) -> float | None:
+    """The optimum of `solver`'s objective, or None when the objective is unbounded that way.
+
+    Every audit program is feasible (the true figures satisfy it), so any other ending is the solver's trouble, not
+    the figures' answer: solved again (`run_settled`), and UnsettledSolveError raised if that does not settle it."""
+    status = run_settled(solver)
     if status == highspy.HighsModelStatus.kOptimal:
         return float(solver.getInfo().objective_function_value)
     if status == highspy.HighsModelStatus.kUnbounded:

@@ -42,7 +42,7 @@ from engine.config import ServiceLineSpec
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
-from engine.publish.highs import UnsettledSolveError, quiet_highs, run_solver, settled_optimum
+from engine.publish.highs import UnsettledSolveError, quiet_highs, run_settled, run_solver, settled_optimum
 from engine.publish.suppression import SuppressionRule
 
 ALL = "(all)"
@@ -1575,7 +1575,7 @@ def _pushed(
     def run(side: int, which: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
         """Maximise the moves of `which` cells toward `side` (0 down, 1 up), each over its cell's value and capped
         at `protection` beyond it; mark every open side the solution reaches; the solution and the margins' duals,
-        or None when not solved."""
+        or None when HiGHS did not settle it (`run_settled`)."""
         cap_low = np.where(which & (side == 0), v - room, lower)
         cap_high = np.where(which & (side == 1), v + room, upper)
         solver.changeColsBounds(len(cells), every, cap_low, cap_high)
@@ -1585,9 +1585,8 @@ def _pushed(
         # solved afresh, presolved: the last solution's basis, kept after new costs and bounds, took 9,000 to 19,000
         # simplex iterations on the whole program (0.6 to 1.5 s CPU at scale 0.1) where presolving it again takes 0.4 s
         solver.clearSolver()
-        run_solver(solver)
         solved = None
-        if solver.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        if run_settled(solver) == highspy.HighsModelStatus.kOptimal:  # every move is capped: never unbounded
             solution = solver.getSolution()
             x = np.array(solution.col_value)
             open_[0] &= v - x < room - 0.005
@@ -1608,13 +1607,16 @@ def _pushed(
             if not open_[side][i]:
                 continue
             solved = run(side, every == i)
-            if solved is None or not open_[side][i]:
-                continue  # reached (or, unsolved, the sums disagree by a rounding: nothing to narrow then)
-            x, dual = solved
+            if not open_[side][i]:
+                continue  # reached
             narrowed.append((side, i))
             open_[side][i] = False  # not solved again in this round
-            wanting = room[i] - (x[i] - v[i] if side else v[i] - x[i])  # short of the protection by this much
-            binding = [k for k, d in zip(margins, dual, strict=True) if abs(d) > 1e-9]
+            if solved is None:  # not shown to reach: hidden with a partner worth its whole room, never on a guess
+                wanting, binding = room[i], []
+            else:
+                x, dual = solved
+                wanting = room[i] - (x[i] - v[i] if side else v[i] - x[i])  # short of the protection by this much
+                binding = [k for k, d in zip(margins, dual, strict=True) if abs(d) > 1e-9]
             pick = _partner(flat, value, hide, binding or margins, wanting)
             pick = _partner(flat, value, hide, margins, wanting) if pick is None else pick
             if pick is not None:

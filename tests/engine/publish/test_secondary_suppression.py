@@ -23,6 +23,7 @@ from engine.publish.suppressed_tables import disclosure_summary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
 from tests.engine.publish import disclosure_attacker as attacker
+from tests.engine.publish.test_highs import _stalled
 
 ALL = "(all)"
 DRIVERS = ("ward", "theatre", "pathology")
@@ -433,3 +434,22 @@ def test_the_audit_finds_the_hidden_groups_a_union_find_finds(case: tuple[list[l
     flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
     found = sorted((g[0].tolist(), list(g[1])) for g in secondary._hidden_groups(flat, hide))
     assert found == _groups_by_union_find(flat, hide)
+
+
+def test_an_audit_program_that_does_not_finish_hides_rather_than_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every HiGHS run stopped short (no simplex iteration allowed), nothing shows a hidden cell keeps its room:
+    the audit hides a partner for each side it could not settle, so the attacker (its own solver) still narrows
+    nothing on the overlapping grids, where the pattern chosen margin by margin leaves cells narrowed."""
+    monkeypatch.setattr(secondary, "quiet_highs", _stalled)
+    narrowed_unaudited = 0
+    for seed in range(12):
+        value, margins, primary = _grid(seed)
+        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+        with monkeypatch.context() as patch:
+            patch.setattr(secondary, "AUDIT", False)
+            alone = secondary._solve(flat, np.array(value), primary, 0.1)
+        narrowed_unaudited += len(_short(margins, value, alone))
+        hide = secondary._solve(flat, np.array(value), primary, 0.1)
+        assert hide[primary].all() and (hide | ~alone).all(), seed
+        assert _short(margins, value, hide) == [], seed
+    assert narrowed_unaudited > 0
