@@ -672,23 +672,14 @@ def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    # deterministic on dd240a2's engine (the same 40 targets and bounds under two hash seeds, issue 16p); not strict
-    # until one run on the engine with the chained audit (engine/publish/chained.py), whose publication changes the
-    # sample, has shown it fails on every run
-    strict=False,
-    reason="known leak (docs/disclosure-control.md, Known limits, issues 16l and 16p): the ICS money route and the "
-    "sums within a provider taken together narrowed 1 of 40 sampled hidden costs at scale 0.01 (seed 5) to 6.5% of "
-    "room below on dd240a2 (opportunity_summary row 24366, £2,057.29 within £1,923.68 to £2,550.03); the engine's "
-    "chained audit reaches one step of sums from each ICS cell, and this narrowing comes from further away",
-)
 def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: Demo) -> None:
     """The ICS money program (ICS rate x count less the shown providers') and every published sum (the provider's
     HRG, POD, year ...) in one linear program: a hidden provider's cost beside an ICS rate keeps protection_percent
     of room either side, the routes taken together. The program joins every hidden cost of the year (65,903 at
     scale 0.01, seed 42), about 8 s a cell, so a sample of 40. On dd240a2's engine, which judged each route alone,
     it narrowed opportunity_summary row 24366 (£2,057.29 within £1,923.68 to £2,550.03, 6.5% of room below) on every
-    run; the engine now audits the two together one step of sums out (engine/publish/chained.py, issue 16p)."""
+    run; the engine now audits the two together three steps of sums out (engine/publish/chained.py, issues 16p and
+    16t), which flags that cell two steps out."""
     checked, narrow = _chained_narrow(demo, demo.published, sample=40)
     assert checked == 40
     assert narrow == []
