@@ -105,7 +105,7 @@ def _two_steps() -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
     ics = {"HA01A": (120, 50.0), "HA02A": (120, 10.0)}
 
     def summary(published: bool) -> pa.Table:
-        out = []
+        out: list[dict[str, Any]] = []
         for org, hrg, n, cost, ics_shown in rows:
             hidden = published and org == "B"
             no_ics = published and not ics_shown
@@ -125,7 +125,7 @@ def _two_steps() -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
         return _table("opportunity_summary", out)
 
     def cells(published: bool) -> pa.Table:
-        out = []
+        out: list[dict[str, Any]] = []
         for org, hrg, n, cost, ics_shown in rows:
             hidden = published and org == "B"
             no_ics = published and ics_shown  # the cells' ICS figures of HRG2 shown, of HRG1 hidden
