@@ -86,12 +86,15 @@ def exposed(
         for c in members:
             if hidden[c]:
                 margins_of[c].append(m)
+    parts = np.array([int(hidden[m].sum()) for m in cells.margins], dtype=np.int64)  # each sum's hidden parts
     groups = _groups(full, shown, names, number, rule)
     group_of = {c: g for g, group in enumerate(groups) for c in group.cells}
     share = rule.protection_percent / 100
     out: dict[str, dict[str, np.ndarray]] = {}
     for g, group in enumerate(groups):
-        if _narrowed(g, groups, group_of, cells.margins, margins_of, value, hidden, rule.round_to // 2, share, steps):
+        if _narrowed(
+            g, groups, group_of, cells.margins, parts, margins_of, value, hidden, rule.round_to // 2, share, steps
+        ):
             masks = out.setdefault(group.table, {})
             mask = masks.setdefault(f"ics_{group.count}", np.zeros(full[group.table].num_rows, dtype=bool))
             mask[group.rows] = True
@@ -161,6 +164,7 @@ def _narrowed(
     groups: Sequence[_Group],
     group_of: Mapping[int, int],
     margins: Sequence[list[int]],
+    parts: np.ndarray,
     margins_of: Mapping[int, list[int]],
     value: np.ndarray,
     hidden: np.ndarray,
@@ -175,7 +179,7 @@ def _narrowed(
     inside = set(mine)
     found = {g}
     for _ in range(steps):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
-        more = {m for c in inside for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY} - taken
+        more = {m for c in inside for m in margins_of.get(c, []) if parts[m] <= MANY} - taken
         taken |= more
         inside |= {c for m in more for c in margins[m] if hidden[c]}
         found |= {group_of[c] for c in inside if c in group_of}
@@ -225,7 +229,7 @@ def _narrowed(
             h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
     # the cell's own hidden providers, and the other hidden cells of its sums with few hidden parts (the room a sum
     # leaves is shared among its hidden parts: one of many is not narrowed by one ICS rate), for time
-    partners = {c for m in sums if hidden[margins[m]].sum() <= FEW for c in margins[m] if hidden[c]}
+    partners = {c for m in sums if parts[m] <= FEW for c in margins[m] if hidden[c]}
     targets = [c for c in [*mine, *sorted(partners - set(mine))] if value[c] != 0 and hidden[c]]
     return bool(targets) and _reaches_less(h, width, [index[c] for c in targets], value[targets], share)
 
@@ -258,8 +262,17 @@ def _reaches_less(h: highspy.Highs, width: int, at: list[int], values: np.ndarra
 
     scale = 1 / np.maximum(np.abs(values), 1.0)
     if len(at) > 1:
+        lp = h.getLp()
+        lower, upper = np.asarray(lp.col_lower_)[cols], np.asarray(lp.col_upper_)[cols]
+        targets = cols.astype(np.int32)
         for beyond in (-1.0, 1.0):
+            # the targets held within a little past share beyond (a point of that smaller program is one of this
+            # one), so the sum is bounded where a target alone is not
+            far = values + beyond * (room + 1.0)
+            low, high = (np.maximum(lower, far), upper) if beyond < 0 else (lower, np.minimum(upper, far))
+            h.changeColsBounds(len(targets), targets, low, high)
             solve(beyond, np.where(shut[beyond], scale, 0.0))
+            h.changeColsBounds(len(targets), targets, lower, upper)
     for beyond in (-1.0, 1.0):
         for k in range(len(at)):
             if not shut[beyond][k]:
