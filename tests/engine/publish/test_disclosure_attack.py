@@ -7,6 +7,7 @@ find nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -599,11 +600,12 @@ def _service_line_cells(demo: Demo) -> list[tuple[str, int]]:
 
 
 def _chained_narrow(
-    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150
+    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150, also: Sequence[tuple[str, int]] = ()
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
     """Hidden providers' costs beside a shown ICS rate (a sample, fixed seed) whose interval from the ICS money
     program and every published sum in one linear program reaches less than protection_percent beyond them on
-    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly."""
+    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly; `also` are checked
+    too, where hidden."""
     hidden = attacker.hidden_cells(published)
     cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
     known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
@@ -618,7 +620,7 @@ def _chained_narrow(
         }
     )
     chosen = np.random.default_rng(16).choice(len(beside), size=min(sample, len(beside)), replace=False)
-    targets = [beside[i] for i in sorted(chosen)]
+    targets = sorted({beside[i] for i in chosen} | (set(also) & hidden))
     bounds = attacker.chained_intervals(
         published, known, targets, nonnegative, demo.rule.round_to, demo.places, demo.lines
     )
@@ -680,6 +682,15 @@ def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: 
     it narrowed opportunity_summary row 24366 (£2,057.29 within £1,923.68 to £2,550.03, 6.5% of room below) on every
     run; the engine now audits the two together three steps of sums out (engine/publish/chained.py, issues 16p and
     16t), which flags that cell two steps out."""
-    checked, narrow = _chained_narrow(demo, demo.published, sample=40)
-    assert checked == 40
+    summary = demo.truth["opportunity_summary"]
+    known = summary.index[  # the cell the one-step audit missed (issue 16t): narrowed on db996e3's publication
+        (summary["org_code"] == "ZZC")
+        & (summary["pod"] == "RP")
+        & (summary["hrg"] == attacker.ALL)
+        & (summary["cost_driver"] == "other_clinical")
+        & ((summary["cost"] - 2057.29).abs() < 0.005)
+    ]
+    assert len(known) == 1
+    checked, narrow = _chained_narrow(demo, demo.published, sample=40, also=[("opportunity_summary", int(known[0]))])
+    assert checked in (40, 41)
     assert narrow == []
