@@ -9,15 +9,19 @@ route leaves open the other may close (tests/engine/publish/disclosure_attacker.
 `exposed` audits each ICS cell with a hidden provider and its ICS count and rate shown: one small linear program over
 the cell's money equation, every published sum its hidden providers are part of (the other cells of each sum at their
 exact cost where shown) and the money equation of every ICS cell beside which one of those sums' other hidden cells
-sits. The program holds fewer equations than the attacker's (the sums and ICS cells further out are left out), so
-every interval it finds is at least as wide as the attacker's: whatever it narrows is truly narrowed. Where a hidden
-provider's cost of the cell, or another hidden part of one of its sums with at most FEW hidden parts, reaches less
-than protection_percent beyond it on either side, the cell's ICS count is hidden, and what is built on it (as
-exposed_ics_money does). The caller asks again until nothing more is hidden.
+sits; then, STEPS times in all, the sums of every hidden cell now in the program and the ICS cells beside theirs
+(issue 16t: a narrowing two sums out was missed at one step). The program holds fewer equations than the attacker's
+(the sums and ICS cells further out are left out), so every interval it finds is at least as wide as the attacker's:
+whatever it narrows is truly narrowed. Where a hidden provider's cost of the cell, or another hidden part of one of
+its sums with at most FEW hidden parts, reaches less than protection_percent beyond it on either side, the cell's ICS
+count is hidden, and what is built on it (as exposed_ics_money does). Each solution of the program is a point the
+attacker cannot rule out (issue 16o's witnesses): a side it shows open is never solved for, so the sides are pushed
+together first and only those left are solved one by one. The caller asks again until nothing more is hidden.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -31,7 +35,7 @@ from engine.publish import highs, secondary, suppression
 from engine.publish.suppression import SuppressionRule
 
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
-STEPS = 1  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
+STEPS = 3  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
 MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
 
 
@@ -61,6 +65,7 @@ def exposed(
     rule: SuppressionRule,
     places: Mapping[str, str] | None = None,
     lines: Sequence[ServiceLineSpec] = (),
+    steps: int = STEPS,
 ) -> dict[str, dict[str, np.ndarray]]:
     """table -> ICS count -> True for the rows of each ICS cell whose money equation, with the published sums,
     narrows a hidden cost (see the module's text). `full` the results, `shown` the tables as published so far."""
@@ -82,12 +87,15 @@ def exposed(
         for c in members:
             if hidden[c]:
                 margins_of[c].append(m)
+    parts = np.array([int(hidden[m].sum()) for m in cells.margins], dtype=np.int64)  # each sum's hidden parts
     groups = _groups(full, shown, names, number, rule)
     group_of = {c: g for g, group in enumerate(groups) for c in group.cells}
     share = rule.protection_percent / 100
     out: dict[str, dict[str, np.ndarray]] = {}
     for g, group in enumerate(groups):
-        if _narrowed(g, groups, group_of, cells.margins, margins_of, value, hidden, rule.round_to // 2, share):
+        if _narrowed(
+            g, groups, group_of, cells.margins, parts, margins_of, value, hidden, rule.round_to // 2, share, steps
+        ):
             masks = out.setdefault(group.table, {})
             mask = masks.setdefault(f"ics_{group.count}", np.zeros(full[group.table].num_rows, dtype=bool))
             mask[group.rows] = True
@@ -157,11 +165,13 @@ def _narrowed(
     groups: Sequence[_Group],
     group_of: Mapping[int, int],
     margins: Sequence[list[int]],
+    parts: np.ndarray,
     margins_of: Mapping[int, list[int]],
     value: np.ndarray,
     hidden: np.ndarray,
     half: int,
     share: float,
+    steps: int = STEPS,
 ) -> bool:
     """Whether ICS cell `g`'s money equation, the sums its hidden providers are in and the money equations of the
     other hidden cells of those sums narrow a hidden provider's cost of the cell to less than `share` beyond it."""
@@ -169,8 +179,8 @@ def _narrowed(
     taken: set[int] = set()
     inside = set(mine)
     found = {g}
-    for _ in range(STEPS):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
-        more = {m for c in inside for m in margins_of.get(c, []) if hidden[margins[m]].sum() <= MANY} - taken
+    for _ in range(steps):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
+        more = {m for c in inside for m in margins_of.get(c, []) if parts[m] <= MANY} - taken
         taken |= more
         inside |= {c for m in more for c in margins[m] if hidden[c]}
         found |= {group_of[c] for c in inside if c in group_of}
@@ -218,22 +228,66 @@ def _narrowed(
             rates = group.rates + side * group.slacks - (group.big_r - side * group.big_slack)
             values = np.concatenate([rates, np.ones(len(secret))])
             h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
-    every = np.arange(width, dtype=np.int32)
     # the cell's own hidden providers, and the other hidden cells of its sums with few hidden parts (the room a sum
     # leaves is shared among its hidden parts: one of many is not narrowed by one ICS rate), for time
-    partners = {c for m in sums if hidden[margins[m]].sum() <= FEW for c in margins[m] if hidden[c]}
-    for c in [*mine, *sorted(partners - set(mine))]:
-        if value[c] == 0 or not hidden[c]:
-            continue
+    partners = {c for m in sums if parts[m] <= FEW for c in margins[m] if hidden[c]}
+    targets = [c for c in [*mine, *sorted(partners - set(mine))] if value[c] != 0 and hidden[c]]
+    return bool(targets) and _reaches_less(h, width, [index[c] for c in targets], value[targets], share)
+
+
+def _reaches_less(h: highspy.Highs, width: int, at: list[int], values: np.ndarray, share: float) -> bool:
+    """Whether the program `h` (of `width` variables) bounds a variable `at` to less than `share` beyond its value
+    on either side. Every solution is a point the attacker cannot rule out (issue 16o's witnesses): a side on which
+    one reaches share beyond is open and never solved for. The open sides are pushed together first (the targets'
+    sum, each over its value), then the rest one by one, each solution showing others open."""
+    every = np.arange(width, dtype=np.int32)
+    cols = np.array(at, dtype=np.int64)
+    room = share * np.abs(values) - 0.01
+    shut = {-1.0: np.ones(len(at), dtype=bool), 1.0: np.ones(len(at), dtype=bool)}  # sides not yet shown open
+
+    def look() -> None:
+        x = np.asarray(h.getSolution().col_value)[cols]
+        shut[-1.0] &= ~(values - x >= room)
+        shut[1.0] &= ~(x - values >= room)
+
+    def solve(beyond: float, weights: np.ndarray) -> float | None:
+        """The optimum that way (every open side it reaches marked), None when unbounded; UnsettledSolveError when
+        HiGHS does not settle it."""
         objective = np.zeros(width)
-        objective[index[c]] = 1.0
+        np.add.at(objective, cols, weights)
         h.changeColsCost(width, every, objective)
-        for sense, beyond in ((highspy.ObjSense.kMinimize, -1.0), (highspy.ObjSense.kMaximize, 1.0)):
-            h.changeObjectiveSense(sense)
-            highs.run_solver(h)
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                continue  # unbounded that way
-            reach = h.getInfo().objective_function_value
-            if beyond * (reach - value[c]) < share * abs(value[c]) - 0.01:
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if beyond > 0 else highspy.ObjSense.kMinimize)
+        reach = highs.settled_optimum(h)
+        if reach is not None:
+            look()
+        return reach
+
+    scale = 1 / np.maximum(np.abs(values), 1.0)
+    if len(at) > 1:
+        lp = h.getLp()
+        lower, upper = np.asarray(lp.col_lower_)[cols], np.asarray(lp.col_upper_)[cols]
+        targets = cols.astype(np.int32)
+        for beyond in (-1.0, 1.0):
+            # the targets held within a little past share beyond (a point of that smaller program is one of this
+            # one), so the sum is bounded where a target alone is not
+            far = values + beyond * (room + 1.0)
+            low, high = (np.maximum(lower, far), upper) if beyond < 0 else (lower, np.minimum(upper, far))
+            h.changeColsBounds(len(targets), targets, low, high)
+            with contextlib.suppress(highs.UnsettledSolveError):  # then every side is solved alone
+                solve(beyond, np.where(shut[beyond], scale, 0.0))
+            h.changeColsBounds(len(targets), targets, lower, upper)
+    for beyond in (-1.0, 1.0):
+        for k in range(len(at)):
+            if not shut[beyond][k]:
+                continue
+            weights = np.zeros(len(at))
+            weights[k] = 1.0
+            try:
+                reach = solve(beyond, weights)
+            except highs.UnsettledSolveError:
+                return True  # not shown to keep its room: hidden, never published on a guess
+            if reach is None:
+                shut[beyond][k] = False
+            elif beyond * (reach - values[k]) < room[k]:
                 return True
     return False

@@ -1,15 +1,18 @@
-"""The ICS money route and the published sums together (issue 16p): an ICS cell whose money equation, with a sum its
-hidden provider is part of, narrows a hidden cost loses its ICS count, though neither route narrows it alone."""
+"""The ICS money route and the published sums together (issues 16p, 16t): an ICS cell whose money equation, with the
+sums its hidden provider is part of (and the sums and ICS cells beyond them), narrows a hidden cost loses its ICS
+count, though neither route narrows it alone."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from engine.metrics import catalog
-from engine.publish import chained, secondary
+from engine.publish import chained, highs, secondary
 from engine.publish.suppression import SuppressionRule
+from tests.engine.publish.test_highs import _stalled
 
 CELL = {"fin_year": "2023/24", "setting": "apc", "pod": "EL", "hrg": "HN12A", "unit_of_count": "episode"}
 
@@ -87,3 +90,77 @@ def test_an_ics_rate_that_leaves_room_through_the_sum_stays() -> None:
     blank = pa.array([None] * 4, pa.float64())
     shown["unit_cost_benchmark"] = cells.set_column(cells.schema.get_field_index("ics_activity"), "ics_activity", blank)
     assert chained.exposed(full, shown, SuppressionRule()) == {}
+
+
+def _two_steps() -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """Provider B's two hidden HRG rows of one POD (HRG1: 20 episodes, £1,000; HRG2: 20 at £10, £200) under its shown
+    POD row (£1,200). HRG1's ICS count (120) and rate (£50) are shown beside provider A's HRG1 row (100 at £50),
+    HRG2's not. HRG2's one cell (TFC 110, hidden) has its ICS count (120) and rate (£10) shown beside A's (100 at £10).
+    HRG1's cell is hidden, its ICS figures too. Full and as published."""
+    pod = {k: CELL[k] for k in ("fin_year", "pod", "unit_of_count")}
+    rows = [  # org, HRG, episodes, cost, ICS count and rate shown
+        ("A", "HA01A", 100, 5000.0, True),
+        ("B", "HA01A", 20, 1000.0, True),
+        ("A", "HA02A", 100, 1000.0, False),
+        ("B", "HA02A", 20, 200.0, False),
+    ]
+    ics = {"HA01A": (120, 50.0), "HA02A": (120, 10.0)}
+
+    def summary(published: bool) -> pa.Table:
+        out: list[dict[str, Any]] = []
+        for org, hrg, n, cost, ics_shown in rows:
+            hidden = published and org == "B"
+            no_ics = published and not ics_shown
+            out.append(
+                pod
+                | {"org_code": org, "hrg": hrg, "cost_driver": "(all)"}
+                | {"activity": None if hidden else n, "cost": None if hidden else cost}
+                | {"mean_cost": None if hidden else cost / n}
+                | {"ics_activity": None if no_ics else ics[hrg][0], "ics_mean_cost": None if no_ics else ics[hrg][1]}
+            )
+        for org, n, cost in (("A", 200, 6000.0), ("B", 40, 1200.0)):
+            out.append(
+                pod
+                | {"org_code": org, "hrg": "(all)", "cost_driver": "(all)", "activity": n, "cost": cost}
+                | {"mean_cost": cost / n}
+            )
+        return _table("opportunity_summary", out)
+
+    def cells(published: bool) -> pa.Table:
+        out: list[dict[str, Any]] = []
+        for org, hrg, n, cost, ics_shown in rows:
+            hidden = published and org == "B"
+            no_ics = published and ics_shown  # the cells' ICS figures of HRG2 shown, of HRG1 hidden
+            out.append(
+                CELL
+                | {"hrg": hrg, "tfc": "110", "org_code": org}
+                | {"activity": None if hidden else n, "total_cost": None if hidden else cost}
+                | {"mean_cost": None if hidden else cost / n, "units": None if hidden else n}
+                | {"ics_activity": None if no_ics else ics[hrg][0], "ics_mean_cost": None if no_ics else ics[hrg][1]}
+            )
+        return _table("unit_cost_benchmark", out)
+
+    full = {"unit_cost_benchmark": cells(False), "opportunity_summary": summary(False)}
+    shown = {"unit_cost_benchmark": cells(True), "opportunity_summary": summary(True)}
+    return full, shown
+
+
+def test_an_ics_rate_that_narrows_a_hidden_cost_two_sums_away_loses_its_count() -> None:
+    """B's HRG1 cost (£1,000) is the ICS's 120 (118 to 122) episodes at £50 less A's 100 (98 to 102): £800 to £1,200,
+    20% room. Its POD (£1,200) less it leaves HRG2 £0 to £400, and HRG2's one cell by its own ICS rate £160 to £240
+    (20%): each program one sum out from an ICS cell leaves 20% room. Two sums out, the POD less HRG2's cell places
+    HRG1 between £960 and £1,040, 4%: the audit reaching that far hides an ICS count (issue 16t)."""
+    full, shown = _two_steps()
+    exposed = chained.exposed(full, shown, SuppressionRule())
+    assert exposed["opportunity_summary"]["ics_activity"].tolist() == [True, True] + [False] * 4
+    assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]
+    assert chained.exposed(full, shown, SuppressionRule(), steps=1) == {}  # one sum out: 20% room everywhere
+
+
+def test_a_cell_whose_program_does_not_finish_loses_its_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TFC 100 at £100 keeps 40% room; with HiGHS allowed no simplex iteration nothing shows it, so the audit hides
+    the ICS count rather than read the unfinished run as room."""
+    full, shown = _provider_b(100.0)
+    monkeypatch.setattr(highs, "quiet_highs", _stalled)
+    exposed = chained.exposed(full, shown, SuppressionRule())
+    assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]

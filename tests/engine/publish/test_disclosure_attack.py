@@ -7,6 +7,7 @@ find nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -599,11 +600,12 @@ def _service_line_cells(demo: Demo) -> list[tuple[str, int]]:
 
 
 def _chained_narrow(
-    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150
+    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150, also: Sequence[tuple[str, int]] = ()
 ) -> tuple[int, list[tuple[Any, float, float, float]]]:
     """Hidden providers' costs beside a shown ICS rate (a sample, fixed seed) whose interval from the ICS money
     program and every published sum in one linear program reaches less than protection_percent beyond them on
-    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly."""
+    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly; `also` are checked
+    too, where hidden."""
     hidden = attacker.hidden_cells(published)
     cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
     known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
@@ -618,7 +620,7 @@ def _chained_narrow(
         }
     )
     chosen = np.random.default_rng(16).choice(len(beside), size=min(sample, len(beside)), replace=False)
-    targets = [beside[i] for i in sorted(chosen)]
+    targets = sorted({beside[i] for i in chosen} | (set(also) & hidden))
     bounds = attacker.chained_intervals(
         published, known, targets, nonnegative, demo.rule.round_to, demo.places, demo.lines
     )
@@ -672,23 +674,23 @@ def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    # deterministic on dd240a2's engine (the same 40 targets and bounds under two hash seeds, issue 16p); not strict
-    # until one run on the engine with the chained audit (engine/publish/chained.py), whose publication changes the
-    # sample, has shown it fails on every run
-    strict=False,
-    reason="known leak (docs/disclosure-control.md, Known limits, issues 16l and 16p): the ICS money route and the "
-    "sums within a provider taken together narrowed 1 of 40 sampled hidden costs at scale 0.01 (seed 5) to 6.5% of "
-    "room below on dd240a2 (opportunity_summary row 24366, £2,057.29 within £1,923.68 to £2,550.03); the engine's "
-    "chained audit reaches one step of sums from each ICS cell, and this narrowing comes from further away",
-)
 def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: Demo) -> None:
     """The ICS money program (ICS rate x count less the shown providers') and every published sum (the provider's
     HRG, POD, year ...) in one linear program: a hidden provider's cost beside an ICS rate keeps protection_percent
     of room either side, the routes taken together. The program joins every hidden cost of the year (65,903 at
     scale 0.01, seed 42), about 8 s a cell, so a sample of 40. On dd240a2's engine, which judged each route alone,
     it narrowed opportunity_summary row 24366 (£2,057.29 within £1,923.68 to £2,550.03, 6.5% of room below) on every
-    run; the engine now audits the two together one step of sums out (engine/publish/chained.py, issue 16p)."""
-    checked, narrow = _chained_narrow(demo, demo.published, sample=40)
-    assert checked == 40
+    run; the engine now audits the two together three steps of sums out (engine/publish/chained.py, issues 16p and
+    16t), which flags that cell two steps out."""
+    summary = demo.truth["opportunity_summary"]
+    known = summary.index[  # the cell the one-step audit missed (issue 16t): narrowed on db996e3's publication
+        (summary["org_code"] == "ZZC")
+        & (summary["pod"] == "RP")
+        & (summary["hrg"] == attacker.ALL)
+        & (summary["cost_driver"] == "other_clinical")
+        & ((summary["cost"] - 2057.29).abs() < 0.005)
+    ]
+    assert len(known) == 1
+    checked, narrow = _chained_narrow(demo, demo.published, sample=40, also=[("opportunity_summary", int(known[0]))])
+    assert checked in (40, 41)
     assert narrow == []
