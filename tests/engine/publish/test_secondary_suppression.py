@@ -6,7 +6,9 @@ engine's choice, and attacked by tests/engine/publish/disclosure_attacker.py's l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -371,23 +373,41 @@ def _short(margins: list[list[int]], value: list[float], hide: np.ndarray) -> li
     ]
 
 
-def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On grids with row and column totals (each hidden cell in two overlapping margins) the pattern chosen margin
-    by margin leaves some hidden cell narrowed; after the audit (its witnesses, the sides pushed together, picks for
-    every narrowed side in one pass) none is, the two conditions still hold, and a second run hides the same."""
-    narrowed_before = 0
+@dataclass(frozen=True)
+class _Patterns:
+    """A seeded grid (`_grid`) and the patterns chosen for it margin by margin (the audit off) and audited."""
+
+    seed: int
+    value: list[float]
+    margins: list[list[int]]
+    primary: np.ndarray
+    flat: Any
+    alone: np.ndarray
+    hide: np.ndarray
+
+
+def _grid_patterns(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Patterns]:
     for seed in range(12):
         value, margins, primary = _grid(seed)
         flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
         with monkeypatch.context() as patch:
             patch.setattr(secondary, "AUDIT", False)
             alone = secondary._solve(flat, np.array(value), primary, 0.1)
-        narrowed_before += len(_short(margins, value, alone))
         hide = secondary._solve(flat, np.array(value), primary, 0.1)
-        assert hide[primary].all() and (hide | ~alone).all(), seed  # only more hidden
-        assert secondary._meets(flat, np.array(value), hide, 0.1), seed
-        assert _short(margins, value, hide) == [], seed
-        assert np.array_equal(secondary._solve(flat, np.array(value), primary, 0.1), hide), seed
+        yield _Patterns(seed, value, margins, primary, flat, alone, hide)
+
+
+def test_the_audit_leaves_every_hidden_cell_of_overlapping_grids_its_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On grids with row and column totals (each hidden cell in two overlapping margins) the pattern chosen margin
+    by margin leaves some hidden cell narrowed; after the audit (its witnesses, the sides pushed together, picks for
+    every narrowed side in one pass) none is, the two conditions still hold, and a second run hides the same."""
+    narrowed_before = 0
+    for g in _grid_patterns(monkeypatch):
+        narrowed_before += len(_short(g.margins, g.value, g.alone))
+        assert g.hide[g.primary].all() and (g.hide | ~g.alone).all(), g.seed  # only more hidden
+        assert secondary._meets(g.flat, np.array(g.value), g.hide, 0.1), g.seed
+        assert _short(g.margins, g.value, g.hide) == [], g.seed
+        assert np.array_equal(secondary._solve(g.flat, np.array(g.value), g.primary, 0.1), g.hide), g.seed
     assert narrowed_before > 0  # the grids do need the audit
 
 
@@ -442,14 +462,8 @@ def test_an_audit_program_that_does_not_finish_hides_rather_than_passes(monkeypa
     nothing on the overlapping grids, where the pattern chosen margin by margin leaves cells narrowed."""
     monkeypatch.setattr(secondary, "quiet_highs", _stalled)
     narrowed_unaudited = 0
-    for seed in range(12):
-        value, margins, primary = _grid(seed)
-        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
-        with monkeypatch.context() as patch:
-            patch.setattr(secondary, "AUDIT", False)
-            alone = secondary._solve(flat, np.array(value), primary, 0.1)
-        narrowed_unaudited += len(_short(margins, value, alone))
-        hide = secondary._solve(flat, np.array(value), primary, 0.1)
-        assert hide[primary].all() and (hide | ~alone).all(), seed
-        assert _short(margins, value, hide) == [], seed
+    for g in _grid_patterns(monkeypatch):
+        narrowed_unaudited += len(_short(g.margins, g.value, g.alone))
+        assert g.hide[g.primary].all() and (g.hide | ~g.alone).all(), g.seed
+        assert _short(g.margins, g.value, g.hide) == [], g.seed
     assert narrowed_unaudited > 0
