@@ -1,6 +1,6 @@
 """The ICS money route and the published sums taken together (issue 16p).
 
-secondary.exposed_ics_money judges each ICS cell's money equation alone (ICS rate x ICS count = the shown providers'
+ics_money.exposed_ics_money judges each ICS cell's money equation alone (ICS rate x ICS count = the shown providers'
 rate x count + the hidden providers' money), and secondary.choose judges the published sums alone. An attacker can put
 both in one linear program: a hidden provider's cost bounded by the ICS rate beside it is also a part of its
 provider's HRG, POD and year sums, whose other hidden parts may be bounded by ICS rates of their own, and what one
@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from engine.config import ServiceLineSpec
 from engine.metrics import catalog
-from engine.publish import highs, secondary, suppression
+from engine.publish import highs, ics_money, secondary, suppression
 from engine.publish.suppression import SuppressionRule
 
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
@@ -80,8 +80,8 @@ def exposed(
     for name in names:
         column = secondary._value_column(name)
         at = number[name]
-        value[at] = np.nan_to_num(secondary._floats(full[name][column]))
-        hidden[at] = np.isnan(secondary._floats(shown[name][column]))
+        value[at] = np.nan_to_num(secondary.as_floats(full[name][column]))
+        hidden[at] = np.isnan(secondary.as_floats(shown[name][column]))
     margins_of: dict[int, list[int]] = defaultdict(list)
     for m, members in enumerate(cells.margins):
         for c in members:
@@ -115,22 +115,22 @@ def _groups(
     for name in names:
         columns = catalog.metric(name).columns
         keys = suppression.benchmark_cells(columns)
-        if name not in secondary.ICS_MONEY or not keys:
+        if name not in ics_money.ICS_MONEY or not keys:
             continue
         table, published = full[name], shown[name]
-        cell = secondary._ics_cells(table, keys)
+        cell = secondary.ics_cells(table, keys)
         records = (
-            np.isin(np.asarray(table["unit_of_count"].to_pylist(), dtype=object), secondary.RECORD_UNITS)
+            np.isin(np.asarray(table["unit_of_count"].to_pylist(), dtype=object), ics_money.RECORD_UNITS)
             if "unit_of_count" in table.column_names
             else np.ones(table.num_rows, dtype=bool)
         )
-        for count, rate, total, ics_rate, ics_total in secondary.ICS_MONEY[name]:
+        for count, rate, total, ics_rate, ics_total in ics_money.ICS_MONEY[name]:
             if total != secondary._value_column(name):
                 continue
-            n, r = secondary._floats(published[count]), secondary._floats(published[rate])
-            t = secondary._floats(published[total])
-            big_n, big_r = secondary._floats(published[f"ics_{count}"]), secondary._floats(published[ics_rate])
-            big_t = secondary._floats(published[ics_total]) if ics_total else np.full(table.num_rows, np.nan)
+            n, r = secondary.as_floats(published[count]), secondary.as_floats(published[rate])
+            t = secondary.as_floats(published[total])
+            big_n, big_r = secondary.as_floats(published[f"ics_{count}"]), secondary.as_floats(published[ics_rate])
+            big_t = secondary.as_floats(published[ics_total]) if ics_total else np.full(table.num_rows, np.nan)
             blank = np.isnan(n) | np.isnan(r)
             wanted = records & ~np.isnan(big_n) & ~np.isnan(big_r)
             order = np.argsort(cell, kind="stable")
@@ -141,9 +141,9 @@ def _groups(
                 rates, slacks = np.zeros(len(rows)), np.zeros(len(rows))
                 for k, i in enumerate(rows.tolist()):
                     if not blank[i]:
-                        rates[k], slacks[k] = secondary._rate_slack(r[i], t[i], n[i])
+                        rates[k], slacks[k] = ics_money.rate_slack(r[i], t[i], n[i])
                 first = int(rows[0])
-                big = (float(big_n[first]), *secondary._rate_slack(big_r[first], big_t[first], big_n[first]))
+                big = (float(big_n[first]), *ics_money.rate_slack(big_r[first], big_t[first], big_n[first]))
                 out.append(
                     _Group(
                         name,

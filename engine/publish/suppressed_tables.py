@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.metrics import catalog
-from engine.publish import chained, secondary, suppression
+from engine.publish import chained, ics_money, secondary, suppression
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import Store
 
@@ -40,7 +40,7 @@ def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
         if outcome:  # an ICS count that, less the providers' shown counts, narrows a hidden one is hidden too
             exposed = secondary.exposed_ics_counts(full[metric.name], published, metric.columns, rule)
             # an ICS rate that, less the providers' shown rate x count, narrows a hidden provider's money (issue 16k)
-            money = secondary.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
+            money = ics_money.exposed_ics_money(metric.name, full[metric.name], published, metric.columns, rule)
             steps[metric.name] += [(ICS_COUNTS, exposed), (ICS_MONEY, money)]
             exposed = _either(exposed, money)
             if metric.name in secondary.ICS_PARTNERS and exposed:  # a step's ICS figures hidden: the whole's too
@@ -86,7 +86,7 @@ def _levels(
     until nothing more is hidden. opportunity_summary as published, and its ICS counts hidden."""
     name = "opportunity_summary"
     while True:
-        levels = secondary.exposed_ics_levels(
+        levels = ics_money.exposed_ics_levels(
             full["unit_cost_benchmark"], done["unit_cost_benchmark"], full[name], published, rule
         )
         if not (levels & ~exposed.get("ics_activity", np.zeros(len(levels), dtype=bool))).any():

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from engine.metrics import catalog
-from engine.publish import chained, highs, secondary
+from engine.publish import chained, highs, ics_money
 from engine.publish.suppression import SuppressionRule
 from tests.engine.publish.test_highs import _stalled
 
@@ -73,7 +73,7 @@ def test_an_ics_rate_that_narrows_a_hidden_cost_through_a_sum_loses_its_count() 
     4%: TFC 110's ICS count is hidden."""
     full, shown = _provider_b(1000.0)
     cells = "unit_cost_benchmark"
-    alone = secondary.exposed_ics_money(cells, full[cells], shown[cells], COLUMNS, SuppressionRule())
+    alone = ics_money.exposed_ics_money(cells, full[cells], shown[cells], COLUMNS, SuppressionRule())
     assert alone == {}
     exposed = chained.exposed(full, shown, SuppressionRule())
     assert list(exposed) == [cells]

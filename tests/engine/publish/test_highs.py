@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.metrics import catalog
-from engine.publish import highs, secondary
+from engine.publish import highs, ics_money
 from engine.publish.suppression import SuppressionRule
 from tests.engine.publish.test_ics_money import _cell
 
@@ -92,7 +92,7 @@ def test_the_ics_money_rule_hides_a_cell_its_solver_could_not_settle(monkeypatch
     full, shown = _cell(5, 500.0)
     columns = catalog.metric("unit_cost_benchmark").columns
     rule = SuppressionRule()
-    assert secondary.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule) == {}
-    monkeypatch.setattr(secondary, "quiet_highs", _stalled)
-    unsettled = secondary.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule)
+    assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule) == {}
+    monkeypatch.setattr(ics_money, "quiet_highs", _stalled)
+    unsettled = ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule)
     assert unsettled["ics_activity"].tolist() == [True, True]

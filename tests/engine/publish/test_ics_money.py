@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.metrics import catalog
-from engine.publish import highs, secondary
+from engine.publish import highs, ics_money
 from engine.publish.suppression import SuppressionRule
 
 COLUMNS = catalog.metric("unit_cost_benchmark").columns
@@ -51,17 +51,17 @@ def _cell(b_count: int, b_cost: float, b_shown: bool = False) -> tuple[pa.Table,
 def test_an_ics_rate_that_narrows_a_hidden_providers_cost_loses_its_count() -> None:
     # B's £7,000 lies between £6,164 and £7,200 given the ICS's 105 (107) records at £158.88: hide the ICS count
     full, shown = _cell(7, 7_000.0)
-    exposed = secondary.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule())
+    exposed = ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule())
     assert exposed["ics_activity"].tolist() == [True, True]
 
 
 def test_an_ics_rate_that_leaves_room_stays() -> None:
     # B at A's rate: the ICS rate says nothing of B's cost beyond what its count's interval allows (£100 to £900)
     full, shown = _cell(5, 500.0)
-    assert secondary.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
+    assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
     # nothing hidden in the cell: nothing to protect
     full, shown = _cell(7, 7_000.0, b_shown=True)
-    assert secondary.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
+    assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
 
 
 def _rounded(n: int | None) -> int | None:
@@ -97,10 +97,10 @@ def _levels(alone: int) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
 
 def test_an_hrgs_ics_count_that_pins_a_hidden_cell_less_its_other_cells_is_hidden() -> None:
     # the HRG's 22 records shown as 20, TFC 300's 8 as 10, TFC 302's 13 as 15: TFC 420 holds at most 22 - 8 - 13 = 1
-    exposed = secondary.exposed_ics_levels(*_levels(1), SuppressionRule())
+    exposed = ics_money.exposed_ics_levels(*_levels(1), SuppressionRule())
     assert exposed.tolist() == [True, True, True]
     # with 5 records alone in TFC 420 (the HRG's 26 shown as 25) it lies between 0 and 27 - 8 - 13 = 6: room either side
-    assert not secondary.exposed_ics_levels(*_levels(5), SuppressionRule()).any()
+    assert not ics_money.exposed_ics_levels(*_levels(5), SuppressionRule()).any()
 
 
 def _every_program_narrows(
@@ -132,14 +132,14 @@ def _every_program_narrows(
             slacks.append(0.0)
         else:
             h.addVar(0.0, 0.0) if n[i] == 0 else h.addVar(max(n[i] - half, 0.0), n[i] + half)
-            own, slack = secondary._rate_slack(r[i], t[i], n[i])
+            own, slack = ics_money.rate_slack(r[i], t[i], n[i])
             rates.append(own)
             slacks.append(slack)
     for i in secret:
         h.addVar(0.0 if money[i] >= 0 else -inf, inf)
     counts = np.arange(k, dtype=np.int32)
     h.addRow(*((0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)), k, counts, np.ones(k))
-    big_r, big_slack = secondary._rate_slack(big_r, big_t, big_n)
+    big_r, big_slack = ics_money.rate_slack(big_r, big_t, big_n)
     cols = np.arange(k + len(secret), dtype=np.int32)
     for side in (-1.0, 1.0):
         coefficients = [
@@ -191,6 +191,6 @@ def test_the_programs_left_out_never_change_the_answer() -> None:
         rows = np.arange(k)
         figures = (rows, hidden, n, r, t, big_n, big_r, big_t, money, 2, 0.1)
         expected = _every_program_narrows(*figures)
-        assert secondary._money_narrow(solver, *figures) == expected, figures
+        assert ics_money._money_narrow(solver, *figures) == expected, figures
         answers[expected] += 1
     assert answers[True] > 20 and answers[False] > 20  # both answers met, so the comparison says something
