@@ -810,7 +810,8 @@ def restated_ics(tables: Mapping[str, pa.Table], rule: SuppressionRule) -> np.nd
     return out
 
 
-# --- issue 16m: inpatient_cost_drivers' ICS theatre cost. Its ICS figures (cost per theatre minute across every
+# --- The ICS theatre cost stated twice (issue 16m).
+# inpatient_cost_drivers' ICS figures (cost per theatre minute across every
 # provider) are hidden where one or two patients' spells dominate the POD + HRG's theatre cost across the ICS; the same
 # cost is opportunity_summary's ICS theatre row of the POD + HRG (its ICS cost per unit times its ICS count), which no
 # rule of its own checks for dominance. So where the ICS theatre cell is dominated, the ICS figures of every
@@ -1145,7 +1146,8 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
     return not bool(np.any(count == 1) or np.any(total - largest < protection * largest - 1e-6))
 
 
-# --- issue 16n: the margins together. The two conditions are met margin by margin, and each margin alone then
+# --- The overlapping margins audited together (issue 16n).
+# The two conditions are met margin by margin, and each margin alone then
 # leaves every hidden cell of it protection_percent of room either side; but a cell in several overlapping margins
 # (a service line's year adds up HRG rows that the POD and provider rows add up too) can be narrowed by taking them
 # together: at scale 0.1 (seed 11) the attacker's one linear program over every margin narrowed a hidden HRG row of
@@ -1381,6 +1383,3 @@ def _partner(flat: _Flat, value: np.ndarray, hide: np.ndarray, margins: list[int
         return None
     enough = shown[value[shown] >= wanting]
     return int(enough[np.argmin(value[enough])]) if len(enough) else int(shown[np.argmax(value[shown])])
-
-
-# --- end of issue 16n

@@ -96,7 +96,7 @@ def _levels(
         published = suppress(full[name], catalog.metric(name).columns, rule, _arrays(_either(more, exposed)))
 
 
-# --- issue 16p: the ICS money route and the published sums taken together (engine/publish/chained.py)
+# --- The ICS money route and the published sums taken together (engine/publish/chained.py, issue 16p)
 def _chained(
     full: Mapping[str, pa.Table],
     done: dict[str, pa.Table],
@@ -127,9 +127,6 @@ def _chained(
         summary = done["opportunity_summary"]
         done["opportunity_summary"], exposed = _levels(full, done, summary, more, exposed, rule, steps)
         hid["opportunity_summary"] = (more, exposed)
-
-
-# --- end of issue 16p
 
 
 def _hidden_beyond_rules(
