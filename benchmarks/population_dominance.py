@@ -23,21 +23,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-P_PERCENT, K_PERCENT, SMALLEST = 10.0, 90.0, 8  # defaults; read from the config below where set
+from engine.config import load
 
 
 def read(folder: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, float]]:
-    stores = sorted(folder.rglob("*.duckdb"))
-    con = duckdb.connect(str(stores[0]), read_only=True)
-    rule = {"p": P_PERCENT, "k": K_PERCENT, "n": float(SMALLEST)}
-    try:
-        from engine.config import SuppressionSection
-
-        d = SuppressionSection()
-        rule = {"p": d.dominance_p_percent, "k": d.dominance_k_percent, "n": float(d.smallest_shown)}
-    except Exception:  # pragma: no cover - measured with the project's defaults either way
-        pass
-    return con, rule
+    """The demo's store (read only) and its suppression rule, as its ICS config sets it."""
+    config = load(next(folder.rglob("ics.toml")))
+    con = duckdb.connect(str(config.store_path), read_only=True)
+    rule = config.suppression
+    return con, {"p": rule.dominance_p_percent, "k": rule.dominance_k_percent, "n": float(rule.smallest_shown)}
 
 
 def dominated(each: pd.DataFrame, keys: list[str], rule: dict[str, float]) -> pd.DataFrame:

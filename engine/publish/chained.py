@@ -14,8 +14,8 @@ sits; then, STEPS times in all, the sums of every hidden cell now in the program
 (the sums and ICS cells further out are left out), so every interval it finds is at least as wide as the attacker's:
 whatever it narrows is truly narrowed. Where a hidden provider's cost of the cell, or another hidden part of one of
 its sums with at most FEW hidden parts, reaches less than protection_percent beyond it on either side, the cell's ICS
-count is hidden, and what is built on it (as exposed_ics_money does). Each solution of the program is a point the
-attacker cannot rule out (issue 16o's witnesses): a side it shows open is never solved for, so the sides are pushed
+count is hidden, and what is built on it (as exposed_ics_money does). Each solution of the program is a point this
+program cannot rule out (issue 16o's witnesses): a side it shows open is never solved for, so the sides are pushed
 together first and only those left are solved one by one. The caller asks again until nothing more is hidden.
 """
 
@@ -78,7 +78,7 @@ def exposed(
     value = np.zeros(size)
     hidden = np.zeros(size, dtype=bool)
     for name in names:
-        column = secondary._value_column(name)
+        column = secondary.value_column(name)
         at = number[name]
         value[at] = np.nan_to_num(secondary.as_floats(full[name][column]))
         hidden[at] = np.isnan(secondary.as_floats(shown[name][column]))
@@ -125,7 +125,7 @@ def _groups(
             else np.ones(table.num_rows, dtype=bool)
         )
         for count, rate, total, ics_rate, ics_total in ics_money.ICS_MONEY[name]:
-            if total != secondary._value_column(name):
+            if total != secondary.value_column(name):
                 continue
             n, r = secondary.as_floats(published[count]), secondary.as_floats(published[rate])
             t = secondary.as_floats(published[total])
@@ -237,7 +237,7 @@ def _narrowed(
 
 def _reaches_less(h: highspy.Highs, width: int, at: list[int], values: np.ndarray, share: float) -> bool:
     """Whether the program `h` (of `width` variables) bounds a variable `at` to less than `share` beyond its value
-    on either side. Every solution is a point the attacker cannot rule out (issue 16o's witnesses): a side on which
+    on either side. Every solution is a point this program cannot rule out (issue 16o's witnesses): a side on which
     one reaches share beyond is open and never solved for. The open sides are pushed together first (the targets'
     sum, each over its value), then the rest one by one, each solution showing others open."""
     every = np.arange(width, dtype=np.int32)

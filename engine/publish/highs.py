@@ -70,8 +70,9 @@ def run_settled(solver: highspy.Highs) -> highspy.HighsModelStatus:
 def settled_optimum(solver: highspy.Highs) -> float | None:
     """The optimum of `solver`'s objective, or None when the objective is unbounded that way.
 
-    Every audit program is feasible (the true figures satisfy it), so any other ending is the solver's trouble, not
-    the figures' answer: solved again (`run_settled`), and UnsettledSolveError raised if that does not settle it."""
+    An audit program is meant to be feasible (the true figures satisfy it), so any other ending is the solver's
+    trouble or the model's, never the figures' answer: solved again (`run_settled`), and UnsettledSolveError raised
+    if that does not settle it; infeasible too, as the audits then cannot show the figure keeps its room."""
     status = run_settled(solver)
     if status == highspy.HighsModelStatus.kOptimal:
         return float(solver.getInfo().objective_function_value)

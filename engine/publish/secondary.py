@@ -487,14 +487,14 @@ def margin_cells(
             primary = primary | restated_primary(tables, rule)
         # Cells numbered in the order of their keys, not of the rows: the same results in another row order give
         # the same integer program, and so the same pattern.
-        order = _key_order(keyed[name], {_value_column(name), count})
+        order = _key_order(keyed[name], {value_column(name), count})
         number[name] = np.empty(len(order), dtype=np.int64)
         number[name][order] = np.arange(len(cells.table), len(cells.table) + len(order))
         cells.table.extend([name] * len(order))
         cells.row.extend(order.tolist())
         # to the penny: the same results computed elsewhere (the ICS SQL Server, Spark) differ in the last bits
         # of a double, and a cell of 0.0 against 1e-13 would change the integer program and so the pattern
-        cells.value.extend(_to_the_penny(keyed[name].column(_value_column(name)))[order].tolist())
+        cells.value.extend(_to_the_penny(keyed[name].column(value_column(name)))[order].tolist())
         cells.primary.extend(primary[order].tolist())
         cells.small.extend(small[order].tolist())
     for margin in margins:
@@ -631,10 +631,10 @@ def _needed(table: str) -> list[str]:
         else set()
     )
     kept = keys - {"setting"} if table == PROVIDER.table else keys - {"place"} if table == POP_OF_PLACE.table else keys
-    return sorted(kept | {_value_column(table), count_column(table)})
+    return sorted(kept | {value_column(table), count_column(table)})
 
 
-def _value_column(table: str) -> str:
+def value_column(table: str) -> str:
     return next(level.value for m in MARGINS for level in (m.total, m.parts) if level.table == table)
 
 
@@ -713,7 +713,7 @@ def choose(
         per_table=tuple(
             TableHidden(
                 name,
-                _value_column(name),
+                value_column(name),
                 int(mine.sum()),
                 int((primary & mine).sum()),
                 int((secondary & mine).sum()),
@@ -1075,7 +1075,6 @@ def _improve(flat: _Flat, value: np.ndarray, primary: np.ndarray, start: np.ndar
     lp.integrality_ = [highspy.HighsVarType.kInteger] * (n + count) + [highspy.HighsVarType.kContinuous] * count
     solver = quiet_highs()
     solver.setOptionValue("mip_max_nodes", NODE_LIMIT)  # a limit in work, not time: the same pattern every run
-    solver.setOptionValue("threads", 1)
     solver.passModel(lp)
     initial = highspy.HighsSolution()
     hidden, _, largest = flat.hidden_sums(value, start)
@@ -1173,7 +1172,7 @@ def _signed(tables: Mapping[str, pa.Table], cells: Cells) -> np.ndarray:
     out = value.copy()
     for name in sorted(set(cells.table)):
         mine = table == name
-        raw = as_floats(tables[name][_value_column(name)])[row[mine]]
+        raw = as_floats(tables[name][value_column(name)])[row[mine]]
         out[mine] = np.where(raw < 0, -value[mine], value[mine])
     return out
 
@@ -1315,7 +1314,6 @@ def _pushed(
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(coefficient, dtype=float)
     solver = quiet_highs()
-    solver.setOptionValue("threads", 1)
     # presolve's search for dependent equations took 80% of a cold solve of a large provider's group (1.5 of 1.9 s
     # CPU for 64,481 hidden cells at scale 0.1) and removed 13 of 36,718 rows: off, the same optimum in 0.4 s
     solver.setOptionValue("presolve_rule_off", 1 << 10)

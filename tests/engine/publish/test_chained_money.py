@@ -12,7 +12,7 @@ import pytest
 from engine.metrics import catalog
 from engine.publish import chained, highs, ics_money
 from engine.publish.suppression import SuppressionRule
-from tests.engine.publish.test_highs import _stalled
+from tests.engine.publish.stalled_solver import stalled_highs
 
 CELL = {"fin_year": "2023/24", "setting": "apc", "pod": "EL", "hrg": "HN12A", "unit_of_count": "episode"}
 
@@ -161,6 +161,6 @@ def test_a_cell_whose_program_does_not_finish_loses_its_count(monkeypatch: pytes
     """TFC 100 at £100 keeps 40% room; with HiGHS allowed no simplex iteration nothing shows it, so the audit hides
     the ICS count rather than read the unfinished run as room."""
     full, shown = _provider_b(100.0)
-    monkeypatch.setattr(highs, "quiet_highs", _stalled)
+    monkeypatch.setattr(highs, "quiet_highs", stalled_highs)
     exposed = chained.exposed(full, shown, SuppressionRule())
     assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]

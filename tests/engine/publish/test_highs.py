@@ -10,7 +10,8 @@ import pytest
 from engine.metrics import catalog
 from engine.publish import highs, ics_money
 from engine.publish.suppression import SuppressionRule
-from tests.engine.publish.test_ics_money import _cell
+from tests.engine.publish.stalled_solver import stalled_highs
+from tests.engine.publish.test_ics_money import provider_b_cell
 
 
 def _two_of_three(integral: bool = True) -> highspy.HighsLp:
@@ -56,43 +57,39 @@ def test_settled_optimum_gives_the_optimum_or_none_when_unbounded() -> None:
     assert highs.settled_optimum(solver) is None
 
 
-QUIET_HIGHS = highs.quiet_highs  # the engine's, kept while a test puts `_stalled` in its place
-
-
-def _stalled() -> highspy.Highs:
-    """The engine's solver, allowed no simplex iteration and no presolve: no program with a constraint finishes."""
-    solver = QUIET_HIGHS()
-    solver.setOptionValue("presolve", "off")
-    solver.setOptionValue("simplex_iteration_limit", 0)
-    return solver
-
-
 def test_a_run_that_does_not_finish_is_raised_not_read_as_unbounded() -> None:
-    solver = _stalled()
+    solver = stalled_highs()
     solver.passModel(_two_of_three(integral=False))
     with pytest.raises(highs.UnsettledSolveError, match="limit"):
         highs.settled_optimum(solver)
 
 
-def test_a_run_that_does_not_finish_is_solved_again_from_scratch() -> None:
-    """A warm start that stops short (here: a limit lifted after the first run ends) is solved again, not raised."""
+def test_a_run_that_does_not_finish_is_solved_again_from_scratch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run that stops short (here: allowed no simplex iteration, then the limit lifted) is solved again from
+    scratch, and its optimum given, not raised."""
+    runs: list[highspy.HighsModelStatus] = []
+    engine_run = highs.run_solver
+
+    def stopped_once(solver: highspy.Highs) -> None:
+        solver.setOptionValue("simplex_iteration_limit", 0 if not runs else 1_000_000)
+        engine_run(solver)
+        runs.append(solver.getModelStatus())
+
+    monkeypatch.setattr(highs, "run_solver", stopped_once)
     solver = highs.quiet_highs()
-    solver.passModel(_two_of_three(integral=False))
-    solver.setOptionValue("simplex_iteration_limit", 0)
     solver.setOptionValue("presolve", "off")
-    solver.run()
-    assert solver.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
-    solver.setOptionValue("simplex_iteration_limit", 1_000_000)
+    solver.passModel(_two_of_three(integral=False))
     assert highs.settled_optimum(solver) == pytest.approx(3.0)
+    assert runs == [highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kOptimal]
 
 
 def test_the_ics_money_rule_hides_a_cell_its_solver_could_not_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """B at A's rate leaves room (the rule shows the ICS count); with every program stopped short, nothing shows
     the room, so the count is hidden rather than published on a guess."""
-    full, shown = _cell(5, 500.0)
+    full, shown = provider_b_cell(5, 500.0)
     columns = catalog.metric("unit_cost_benchmark").columns
     rule = SuppressionRule()
     assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule) == {}
-    monkeypatch.setattr(ics_money, "quiet_highs", _stalled)
+    monkeypatch.setattr(ics_money, "quiet_highs", stalled_highs)
     unsettled = ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule)
     assert unsettled["ics_activity"].tolist() == [True, True]

@@ -16,7 +16,7 @@ from engine.publish.suppression import SuppressionRule
 COLUMNS = catalog.metric("unit_cost_benchmark").columns
 
 
-def _cell(b_count: int, b_cost: float, b_shown: bool = False) -> tuple[pa.Table, pa.Table]:
+def provider_b_cell(b_count: int, b_cost: float, b_shown: bool = False) -> tuple[pa.Table, pa.Table]:
     """Provider A: 100 records at £100, shown; provider B: `b_count` records costing `b_cost`, hidden unless
     `b_shown`. The full row pair and the pair as published (counts to 5, rates to the penny)."""
     keys = {"fin_year": ["2023/24"] * 2, "setting": ["apc"] * 2, "pod": ["EL"] * 2, "tfc": ["110"] * 2}
@@ -50,17 +50,17 @@ def _cell(b_count: int, b_cost: float, b_shown: bool = False) -> tuple[pa.Table,
 
 def test_an_ics_rate_that_narrows_a_hidden_providers_cost_loses_its_count() -> None:
     # B's £7,000 lies between £6,164 and £7,200 given the ICS's 105 (107) records at £158.88: hide the ICS count
-    full, shown = _cell(7, 7_000.0)
+    full, shown = provider_b_cell(7, 7_000.0)
     exposed = ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule())
     assert exposed["ics_activity"].tolist() == [True, True]
 
 
 def test_an_ics_rate_that_leaves_room_stays() -> None:
     # B at A's rate: the ICS rate says nothing of B's cost beyond what its count's interval allows (£100 to £900)
-    full, shown = _cell(5, 500.0)
+    full, shown = provider_b_cell(5, 500.0)
     assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
     # nothing hidden in the cell: nothing to protect
-    full, shown = _cell(7, 7_000.0, b_shown=True)
+    full, shown = provider_b_cell(7, 7_000.0, b_shown=True)
     assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, COLUMNS, SuppressionRule()) == {}
 
 

@@ -121,6 +121,11 @@ def test_a_decile_one_patient_dominates_is_blank_in_deprivation_cost(built: dict
                 assert _blank(row[column]), (column, row)
         # the ICS's figures stay: its residents' cost is not dominated
         assert not _blank(row["ics_cost_per_head"]), row
+    for setting, rows_of_setting in residents.groupby("setting"):
+        # the ICS's residents' cost is shown, so another decile of the setting is hidden with the dominated one, or
+        # the ICS less the shown deciles gives its cost back
+        others = rows_of_setting[~rows_of_setting["imd_decile"].astype(int).isin(deciles)]
+        assert others["total_cost"].isna().any(), setting
 
 
 def test_an_area_one_patient_dominates_is_blank_in_population_rates(built: dict[str, Any]) -> None:
@@ -137,3 +142,6 @@ def test_an_area_one_patient_dominates_is_blank_in_population_rates(built: dict[
     # hiding everything
     ics = rows[rows["area_type"].isin(["ics", "place"]) & (rows["area"] != "outside the ICS area or unknown")]
     assert len(ics) == 4 and ics["total_cost"].notna().all() and ics["ics_standardised_cost_per_100k"].notna().all()
+    # so the place's other district is hidden with it, or the place less it gives Blackpool's cost back
+    place_of = rows[(rows["area_type"] == "district") & (rows["area"] != "Blackpool")]
+    assert len(place_of) == 2 and place_of["total_cost"].isna().all(), place_of

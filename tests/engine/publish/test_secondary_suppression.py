@@ -25,7 +25,7 @@ from engine.publish.suppressed_tables import disclosure_summary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
 from tests.engine.publish import disclosure_attacker as attacker
-from tests.engine.publish.test_highs import _stalled
+from tests.engine.publish.stalled_solver import stalled_highs
 
 ALL = "(all)"
 DRIVERS = ("ward", "theatre", "pathology")
@@ -57,8 +57,8 @@ def test_every_margin_adds_up_to_the_penny_on_the_full_results(refreshed_ics: An
     for total, *parts in cells.margins:
         row = tables[cells.table[total]].slice(cells.row[total], 1).to_pylist()[0]
         signed = [tables[cells.table[p]].slice(cells.row[p], 1).to_pylist()[0] for p in parts]
-        value = secondary._value_column(cells.table[total])
-        part_value = secondary._value_column(cells.table[parts[0]])
+        value = secondary.value_column(cells.table[total])
+        part_value = secondary.value_column(cells.table[parts[0]])
         assert float(row[value]) == pytest.approx(sum(float(r[part_value]) for r in signed), abs=0.005)
 
 
@@ -460,7 +460,7 @@ def test_an_audit_program_that_does_not_finish_hides_rather_than_passes(monkeypa
     """With every HiGHS run stopped short (no simplex iteration allowed), nothing shows a hidden cell keeps its room:
     the audit hides a partner for each side it could not settle, so the attacker (its own solver) still narrows
     nothing on the overlapping grids, where the pattern chosen margin by margin leaves cells narrowed."""
-    monkeypatch.setattr(secondary, "quiet_highs", _stalled)
+    monkeypatch.setattr(secondary, "quiet_highs", stalled_highs)
     narrowed_unaudited = 0
     for g in _grid_patterns(monkeypatch):
         narrowed_unaudited += len(_short(g.margins, g.value, g.alone))
