@@ -208,7 +208,13 @@ def _narrowed(
             else:
                 moved += sign * value[c]
         cols = np.array(list(coefficients), dtype=np.int32)
-        h.addRow(-moved, -moved, len(cols), cols, np.array([coefficients[c] for c in cols.tolist()]))
+        h.addRow(
+            -moved - secondary.HALF_PENNY,  # each sum to within half a penny: see HALF_PENNY
+            -moved + secondary.HALF_PENNY,
+            len(cols),
+            cols,
+            np.array([coefficients[c] for c in cols.tolist()]),
+        )
     width = len(variables)
     for b in beside:
         group = groups[b]

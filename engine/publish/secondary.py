@@ -987,6 +987,11 @@ def _solve(
     )
 
 
+# A published sum holds to the penny, but in floating point its total less its parts is not exactly 0: at £10m a cell
+# the difference exceeds HiGHS's feasibility tolerance (1e-7), and an audit program stating the sums exactly was
+# infeasible for every cell of a grid (scale 1.0 cells). So an audit states each sum to within half a penny, which
+# the true figures meet, and which widens what the program allows by pennies against a protection of 10% of a cost.
+HALF_PENNY = 0.005
 NODE_LIMIT = 5000
 SOLVE_LIMIT = 5_000  # cells in a component beyond which HiGHS is not asked to improve the margin-by-margin pattern
 
@@ -1308,7 +1313,7 @@ def _pushed(
     lp.num_col_, lp.num_row_ = len(cells), len(margins)
     lp.col_cost_ = np.zeros(len(cells))
     lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_ = lp.row_upper_ = np.array(rhs, dtype=float)
+    lp.row_lower_, lp.row_upper_ = np.array(rhs, dtype=float) - HALF_PENNY, np.array(rhs, dtype=float) + HALF_PENNY
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.metrics import catalog
-from engine.publish import secondary
+from engine.publish import highs, secondary
 from engine.publish.suppressed_tables import disclosure_summary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
@@ -344,12 +345,13 @@ def test_two_overlapping_margins_each_protected_alone_do_not_pin_a_hidden_cell_t
         assert low <= value[cell] * 0.9 + 0.01 and high >= value[cell] * 1.1 - 0.01, (cell, low, high)
 
 
-def _grid(seed: int) -> tuple[list[float], list[list[int]], np.ndarray]:
+def _grid(
+    seed: int, rows: int = 5, cols: int = 6, primaries: int = 3
+) -> tuple[list[float], list[list[int]], np.ndarray]:
     """A grid of costs with its row and column totals and the grand total, three grid cells primary: every hidden
     grid cell is in a row margin and a column margin that overlap (its cells first, then the row, column and grand
     totals)."""
     rng = np.random.default_rng(seed)
-    rows, cols = 5, 6
     grid = rng.integers(1, 500, size=(rows, cols)).astype(float)
     value = [*grid.ravel().tolist(), *grid.sum(axis=1).tolist(), *grid.sum(axis=0).tolist(), float(grid.sum())]
     row0, col0, grand = rows * cols, rows * cols + rows, rows * cols + rows + cols
@@ -360,7 +362,7 @@ def _grid(seed: int) -> tuple[list[float], list[list[int]], np.ndarray]:
         [grand, *range(col0, col0 + cols)],
     ]
     primary = np.zeros(len(value), dtype=bool)
-    primary[rng.choice(row0, size=3, replace=False)] = True
+    primary[rng.choice(row0, size=primaries, replace=False)] = True
     return value, margins, primary
 
 
@@ -467,3 +469,41 @@ def test_an_audit_program_that_does_not_finish_hides_rather_than_passes(monkeypa
         assert g.hide[g.primary].all() and (g.hide | ~g.alone).all(), g.seed
         assert _short(g.margins, g.value, g.hide) == [], g.seed
     assert narrowed_unaudited > 0
+
+
+def _costly_grid(seed: int) -> tuple[list[float], list[list[int]], np.ndarray]:
+    """A 30 x 40 `_grid` with cells of up to £50m in pennies, each total the double nearest its exact sum (as a DECIMAL
+    sum read as a double): total less parts is then not exactly 0 in floating point."""
+    rng = np.random.default_rng(seed)
+    rows, cols = 30, 40
+    pennies = rng.integers(100_000_000, 5_000_000_000, size=(rows, cols))
+    value = [float(Decimal(int(p)) / 100) for p in pennies.ravel()]
+    value += [float(Decimal(int(t)) / 100) for t in pennies.sum(axis=1)]
+    value += [float(Decimal(int(t)) / 100) for t in pennies.sum(axis=0)]
+    value += [float(Decimal(int(pennies.sum())) / 100)]
+    _, margins, primary = _grid(seed, rows, cols, primaries=60)
+    return value, margins, primary
+
+
+def test_the_audit_settles_its_programs_over_sums_of_millions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stated exactly, a sum of costs of millions is infeasible in floating point (its total less its parts is off by
+    more than HiGHS's tolerance), and the audit read every program so as narrowed, hiding cell after cell: each sum
+    is stated to within half a penny, so every program ends optimal and the pattern stays a pattern."""
+    statuses: list[str] = []
+    engine_run = highs.run_solver
+
+    def recorded(solver: highspy.Highs) -> None:
+        engine_run(solver)
+        statuses.append(solver.modelStatusToString(solver.getModelStatus()))
+
+    monkeypatch.setattr(highs, "run_solver", recorded)
+    for seed in range(2):
+        value, margins, primary = _costly_grid(seed)
+        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+        with monkeypatch.context() as patch:
+            patch.setattr(secondary, "AUDIT", False)
+            alone = secondary._solve(flat, np.array(value), primary, 0.1)
+        hide = secondary._solve(flat, np.array(value), primary, 0.1)
+        assert hide[primary].all() and (hide | ~alone).all(), seed
+        assert hide.sum() <= alone.sum() + 4, (seed, int(alone.sum()), int(hide.sum()))  # not cell after cell
+    assert statuses and set(statuses) == {"Optimal"}, sorted(set(statuses))
