@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from itertools import chain
 
 import highspy
 import numpy as np
@@ -82,29 +83,55 @@ def exposed(
         at = number[name]
         value[at] = np.nan_to_num(secondary.as_floats(full[name][column]))
         hidden[at] = np.isnan(secondary.as_floats(shown[name][column]))
-    margins_of: dict[int, list[int]] = defaultdict(list)
-    for m, members in enumerate(cells.margins):
-        for c in members:
-            if hidden[c]:
-                margins_of[c].append(m)
-    parts = np.array([int(hidden[m].sum()) for m in cells.margins], dtype=np.int64)  # each sum's hidden parts
+    parts, secret, margins_of = _hidden_parts(cells.margins, hidden)
     groups = _groups(full, shown, names, number, rule)
     group_of = {c: g for g, group in enumerate(groups) for c in group.cells}
     share = rule.protection_percent / 100
     programs: dict[tuple[frozenset[int], frozenset[int]], list[int]] = defaultdict(list)
     for g in range(len(groups)):
-        taken, found = _reach(g, groups, group_of, cells.margins, parts, margins_of, hidden, steps)
+        taken, found = _reach(g, groups, group_of, secret, parts, margins_of, steps)
         if taken:  # no sum: the money equation alone, exposed_ics_money's judgement
             programs[(taken, found)].append(g)
     out: dict[str, dict[str, np.ndarray]] = {}
+    floats = value.tolist()
+    solver = highs.quiet_highs()
+    solver.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
     for (taken, found), members in programs.items():
-        program = _Program(sorted(taken), sorted(found), groups, cells.margins, value, hidden, rule.round_to // 2)
-        for g in _narrowed(program, members, groups, cells.margins, parts, value, hidden, share):
+        half = rule.round_to // 2
+        program = _Program(
+            solver, sorted(taken), sorted(found), groups, cells.margins, secret, (value, floats), hidden, half
+        )
+        for g in _narrowed(program, members, groups, secret, parts, value, hidden, share):
             group = groups[g]
             masks = out.setdefault(group.table, {})
             mask = masks.setdefault(f"ics_{group.count}", np.zeros(full[group.table].num_rows, dtype=bool))
             mask[group.rows] = True
     return out
+
+
+def _hidden_parts(
+    margins: Sequence[list[int]], hidden: np.ndarray
+) -> tuple[np.ndarray, dict[int, list[int]], dict[int, list[int]]]:
+    """Each sum's count of hidden parts (its total among them), the hidden cells of each sum with one (ascending),
+    and the sums each hidden cell is in (ascending): found with arrays, then lists made for the hidden cells only."""
+    sizes = np.fromiter(map(len, margins), dtype=np.int64, count=len(margins))
+    flat = np.fromiter(chain.from_iterable(margins), dtype=np.int64, count=int(sizes.sum()))
+    margin = np.repeat(np.arange(len(margins), dtype=np.int64), sizes)
+    keep = hidden[flat]
+    cell, margin = flat[keep], margin[keep]  # in margin order
+    parts = np.bincount(margin, minlength=len(margins)).astype(np.int64)
+    cuts = np.flatnonzero(np.diff(margin)) + 1
+    secret = dict(zip(margin[np.r_[0, cuts]].tolist() if len(margin) else [], _split(cell, cuts), strict=True))
+    order = np.argsort(cell, kind="stable")  # each cell's margins kept ascending
+    cell, margin = cell[order], margin[order]
+    cuts = np.flatnonzero(np.diff(cell)) + 1
+    margins_of = dict(zip(cell[np.r_[0, cuts]].tolist() if len(cell) else [], _split(margin, cuts), strict=True))
+    return parts, secret, margins_of
+
+
+def _split(values: np.ndarray, cuts: np.ndarray) -> list[list[int]]:
+    """`values` cut at `cuts`, each piece a list (none when `values` is empty)."""
+    return [piece.tolist() for piece in np.split(values, cuts)] if len(values) else []
 
 
 def _groups(
@@ -169,24 +196,26 @@ def _reach(
     g: int,
     groups: Sequence[_Group],
     group_of: Mapping[int, int],
-    margins: Sequence[list[int]],
+    secret: Mapping[int, list[int]],
     parts: np.ndarray,
     margins_of: Mapping[int, list[int]],
-    hidden: np.ndarray,
     steps: int,
 ) -> tuple[frozenset[int], frozenset[int]]:
     """The sums (margins) and ICS cells (groups) of ICS cell `g`'s program: the sums its hidden providers are in and
-    the ICS cells beside their other hidden parts, `steps` times over. Neighbouring cells often reach the same ones:
-    their program is then built and solved once (at scale 0.01, 2,659 cells had 432 programs)."""
+    the ICS cells beside their other hidden parts (`secret`: each sum's hidden parts), `steps` times over.
+    Neighbouring cells often reach the same ones: their program is then built and solved once (at scale 0.01, 2,659
+    cells had 432 programs)."""
     taken: set[int] = set()
     inside = {c for c in groups[g].cells if c >= 0}
     found = {g}
     for _ in range(steps):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
-        more = {m for c in inside for m in margins_of.get(c, []) if parts[m] <= MANY} - taken
+        more = {m for c in inside for m in margins_of.get(c, ()) if parts[m] <= MANY} - taken
         taken |= more
-        inside |= {c for m in more for c in margins[m] if hidden[c]}
-        found |= {group_of[c] for c in inside if c in group_of}
-        inside |= {c for b in found for c in groups[b].cells if c >= 0}
+        for m in more:
+            inside.update(secret[m])
+        found.update(group_of[c] for c in inside if c in group_of)
+        for b in found:
+            inside.update(c for c in groups[b].cells if c >= 0)
     return frozenset(taken), frozenset(found)
 
 
@@ -196,62 +225,85 @@ class _Program:
 
     def __init__(
         self,
+        solver: highspy.Highs,
         sums: list[int],
         beside: list[int],
         groups: Sequence[_Group],
         margins: Sequence[list[int]],
-        value: np.ndarray,
+        secret: Mapping[int, list[int]],
+        values: tuple[np.ndarray, list[float]],
         hidden: np.ndarray,
         half: int,
     ) -> None:
-        inside = {c for m in sums for c in margins[m] if hidden[c]}
+        inside = {c for m in sums for c in secret[m]}
         inside |= {c for b in beside for c in groups[b].cells if c >= 0}
         variables = sorted(inside)
         self.sums = sums
-        self.index = {c: k for k, c in enumerate(variables)}
+        self.index = index = {c: k for k, c in enumerate(variables)}
         inf = highspy.kHighsInf
-        h = self.solver = highs.quiet_highs()
-        h.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
         at = np.array(variables, dtype=np.int64)
+        value = values[0][at]
+        floats = values[1]  # read one by one below: a list's floats are read faster
         # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at its cost
-        lows = np.where(hidden[at], np.where(value[at] >= 0, 0.0, -inf), value[at])
-        h.addVars(len(at), lows, np.where(hidden[at], inf, value[at]))
-        for m in sums:
-            coefficients: dict[int, float] = defaultdict(float)
+        col_low = [np.where(hidden[at], np.where(value >= 0, 0.0, -inf), value)]
+        col_high = [np.where(hidden[at], inf, value)]
+        row_low: list[float] = []
+        row_high: list[float] = []
+        starts = [0]
+        cols: list[int] = []
+        coefficients: list[float] = []
+        for m in sums:  # each sum to within half a penny (see secondary.HALF_PENNY): the total less its parts
+            row: dict[int, float] = {}
             moved = 0.0
             for k, c in enumerate(margins[m]):
                 sign = 1.0 if k == 0 else -1.0
-                if c in self.index:
-                    coefficients[self.index[c]] += sign
+                j = index.get(c)
+                if j is None:
+                    moved += sign * floats[c]
                 else:
-                    moved += sign * value[c]
-            cols = np.array(list(coefficients), dtype=np.int32)
-            h.addRow(
-                -moved - secondary.HALF_PENNY,  # each sum to within half a penny: see HALF_PENNY
-                -moved + secondary.HALF_PENNY,
-                len(cols),
-                cols,
-                np.array([coefficients[c] for c in cols.tolist()]),
-            )
+                    row[j] = row.get(j, 0.0) + sign
+            row_low.append(-moved - secondary.HALF_PENNY)
+            row_high.append(-moved + secondary.HALF_PENNY)
+            cols += row
+            coefficients += row.values()
+            starts.append(len(cols))
         width = len(variables)
         for b in beside:
             group = groups[b]
             first = width
             n = np.nan_to_num(group.n)
-            low_n = np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0))
-            h.addVars(len(n), low_n, np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half)))
+            col_low.append(np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0)))
+            col_high.append(np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half)))
             width += len(group.n)
-            counts = np.arange(first, width, dtype=np.int32)
+            counts = list(range(first, width))
             big_n = group.big_n
             low, high = (0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)
-            h.addRow(low, high, len(counts), counts, np.ones(len(counts)))
-            secret = [self.index[c] for c in group.cells if c >= 0]
-            cols = np.concatenate([counts, np.array(secret, dtype=np.int32)])
+            row_low.append(low)
+            row_high.append(high)
+            cols += counts
+            coefficients += [1.0] * len(counts)
+            starts.append(len(cols))
+            own = [index[c] for c in group.cells if c >= 0]  # the cell's hidden providers' money
             for side in (-1.0, 1.0):
                 # a hidden provider's rate 0 (its money is its own variable), its count at the ICS rate all the same
                 rates = group.rates + side * group.slacks - (group.big_r - side * group.big_slack)
-                values = np.concatenate([rates, np.ones(len(secret))])
-                h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
+                row_low.append(-inf if side < 0 else 0.0)
+                row_high.append(0.0 if side < 0 else inf)
+                cols += counts + own
+                coefficients += [*rates.tolist(), *[1.0] * len(own)]
+                starts.append(len(cols))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = width, len(row_low)
+        lp.col_cost_ = np.zeros(width)
+        lp.col_lower_, lp.col_upper_ = np.concatenate(col_low), np.concatenate(col_high)
+        lp.row_lower_, lp.row_upper_ = np.array(row_low), np.array(row_high)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(cols, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
+        solver.clearModel()  # one solver for every program: made once (`exposed`), its options kept
+        solver.passModel(lp)
+        self.solver = solver
         self.width = width
 
 
@@ -259,7 +311,7 @@ def _narrowed(
     program: _Program,
     members: list[int],
     groups: Sequence[_Group],
-    margins: Sequence[list[int]],
+    secret: Mapping[int, list[int]],
     parts: np.ndarray,
     value: np.ndarray,
     hidden: np.ndarray,
@@ -269,7 +321,7 @@ def _narrowed(
     beyond it: one of the cell's own hidden providers' costs, or another hidden part of one of the program's sums with
     at most FEW hidden parts (the room a sum leaves is shared among its hidden parts: one of many is not narrowed by
     one ICS rate; left out for time)."""
-    partners = {c for m in program.sums if parts[m] <= FEW for c in margins[m] if hidden[c]}
+    partners = {c for m in program.sums if parts[m] <= FEW for c in secret[m]}
     owners: dict[int, set[int]] = defaultdict(set)  # a cost audited -> the cells its narrowing hides
     for g in members:
         for c in {c for c in groups[g].cells if c >= 0} | partners:

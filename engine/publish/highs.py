@@ -75,7 +75,7 @@ def settled_optimum(solver: highspy.Highs) -> float | None:
     if that does not settle it; infeasible too, as the audits then cannot show the figure keeps its room."""
     status = run_settled(solver)
     if status == highspy.HighsModelStatus.kOptimal:
-        return float(solver.getInfo().objective_function_value)
+        return float(solver.getObjectiveValue())  # not getInfo(): a copy of every figure of the run, 46 µs
     if status == highspy.HighsModelStatus.kUnbounded:
         return None
     raise UnsettledSolveError(f"HiGHS ended an audit program with: {solver.modelStatusToString(status)}")

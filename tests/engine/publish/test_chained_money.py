@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -164,3 +165,22 @@ def test_a_cell_whose_program_does_not_finish_loses_its_count(monkeypatch: pytes
     monkeypatch.setattr(highs, "quiet_highs", stalled_highs)
     exposed = chained.exposed(full, shown, SuppressionRule())
     assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]
+
+
+def test_each_sums_hidden_parts_found_with_arrays_match_those_found_cell_by_cell() -> None:
+    """`_hidden_parts` (arrays) against the loops it replaced, on random sums (a cell twice in one sum, sums with
+    no hidden part, a cell in no sum)."""
+    rng = np.random.default_rng(21)
+    for _ in range(200):
+        size = int(rng.integers(1, 40))
+        hidden = rng.random(size) < rng.random()
+        margins = [rng.integers(0, size, int(rng.integers(2, 8))).tolist() for _ in range(int(rng.integers(0, 25)))]
+        parts, secret, margins_of = chained._hidden_parts(margins, hidden)
+        assert parts.tolist() == [sum(bool(hidden[c]) for c in m) for m in margins]
+        assert secret == {k: [c for c in m if hidden[c]] for k, m in enumerate(margins) if any(hidden[c] for c in m)}
+        expected: dict[int, list[int]] = {}
+        for k, m in enumerate(margins):
+            for c in m:
+                if hidden[c]:
+                    expected.setdefault(c, []).append(k)
+        assert margins_of == expected
