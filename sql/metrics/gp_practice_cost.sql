@@ -1,6 +1,6 @@
 -- gp_practice_cost: cost and activity of each GP practice's patients across every provider, against the ICS.
 -- Grain: one row per financial year and GP practice (UNKNOWN for records without one).
--- Inputs: resident_activity, patient_cost, ref_gp_list_size, results.refresh_parameters
+-- Inputs: resident_activity, patient_setting_cost, ref_gp_list_size, results.refresh_parameters
 -- Published: yes
 -- About: A patient counts at the practice of their latest record with one. Cost per registered patient divides by
 --   the practice's list size where [population] gp_list_sizes gives one (so it counts the practice's patients who
@@ -103,27 +103,13 @@ with_lists AS (
     FROM practice_totals AS t
     LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
 ),
-patient_settings AS (
-    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
-    -- stricter) at their practice, over all settings and in each: the contributors of the dominance rule.
-    SELECT p.fin_year, coalesce(p.gp_practice, 'UNKNOWN') AS gp_practice, s.setting,
-           abs(CASE s.setting WHEN 'all' THEN p.total_cost
-                WHEN 'apc' THEN p.apc_cost
-                WHEN 'op' THEN p.op_cost
-                WHEN 'ec' THEN p.ec_cost
-                WHEN 'cc' THEN p.cc_cost
-                WHEN 'mh' THEN p.mh_cost
-                WHEN 'chs' THEN p.chs_cost
-               END) AS cost
-    FROM patient_cost AS p
-    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
-),
 practice_patients AS (
-    -- by size, ranked within the practice and setting
-    SELECT fin_year, gp_practice, setting, cost,
-           ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
-    FROM patient_settings
-    WHERE cost <> 0
+    -- Each patient's year at their practice, over all settings and in each (patient_setting_cost: the contributors
+    -- of the dominance rule), by size, ranked within the practice and setting
+    SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, setting, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, coalesce(gp_practice, 'UNKNOWN'), setting ORDER BY cost DESC)
+               AS position
+    FROM patient_setting_cost
 ),
 practice_dominance AS (
     SELECT fin_year, gp_practice, setting, sum(cost) AS cost,

@@ -47,48 +47,17 @@ WITH practice_totals AS (
   FROM practice_totals AS t
   LEFT JOIN ref_gp_list_size AS l
     ON l.gp_practice = t.gp_practice
-), patient_settings AS (
-  SELECT
-    p.fin_year,
-    COALESCE(p.gp_practice, 'UNKNOWN') AS gp_practice,
-    s.setting,
-    ABS(
-      CASE s.setting
-        WHEN 'all'
-        THEN p.total_cost
-        WHEN 'apc'
-        THEN p.apc_cost
-        WHEN 'op'
-        THEN p.op_cost
-        WHEN 'ec'
-        THEN p.ec_cost
-        WHEN 'cc'
-        THEN p.cc_cost
-        WHEN 'mh'
-        THEN p.mh_cost
-        WHEN 'chs'
-        THEN p.chs_cost
-      END
-    ) AS cost
-  FROM patient_cost AS p
-  CROSS JOIN VALUES
-    ('all'),
-    ('apc'),
-    ('op'),
-    ('ec'),
-    ('cc'),
-    ('mh'),
-    ('chs') AS s(setting)
 ), practice_patients AS (
   SELECT
     fin_year,
-    gp_practice,
+    COALESCE(gp_practice, 'UNKNOWN') AS gp_practice,
     setting,
     cost,
-    ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
-  FROM patient_settings
-  WHERE
-    cost <> 0
+    ROW_NUMBER() OVER (
+      PARTITION BY fin_year, COALESCE(gp_practice, 'UNKNOWN'), setting
+      ORDER BY cost DESC
+    ) AS position
+  FROM patient_setting_cost
 ), practice_dominance AS (
   SELECT
     fin_year,
