@@ -71,6 +71,37 @@ WITH practice_totals AS (
     fin_year,
     gp_practice,
     setting
+), ics_ranked AS (
+  SELECT
+    0 AS level,
+    fin_year,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
+  FROM patient_setting_cost
+  WHERE
+    setting = 'all' AND COALESCE(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
+  UNION ALL
+  SELECT
+    1 AS level,
+    p.fin_year,
+    p.cost,
+    ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
+  FROM patient_setting_cost AS p
+  JOIN ref_gp_list_size AS l
+    ON l.gp_practice = p.gp_practice
+  WHERE
+    p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
+), ics_dominance AS (
+  SELECT
+    level,
+    fin_year,
+    SUM(cost) AS cost,
+    MAX(CASE WHEN position = 1 THEN cost END) AS largest,
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+  FROM ics_ranked
+  GROUP BY
+    level,
+    fin_year
 ), ics AS (
   SELECT
     fin_year,
@@ -159,7 +190,13 @@ SELECT
   mh_dom.second AS mh_dominance_second,
   chs_dom.cost AS chs_dominance_cost,
   chs_dom.largest AS chs_dominance_largest,
-  chs_dom.second AS chs_dominance_second
+  chs_dom.second AS chs_dominance_second,
+  ics_dom.cost AS ics_dominance_cost,
+  ics_dom.largest AS ics_dominance_largest,
+  ics_dom.second AS ics_dominance_second,
+  listed_dom.cost AS ics_listed_dominance_cost,
+  listed_dom.largest AS ics_listed_dominance_largest,
+  listed_dom.second AS ics_listed_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d
   ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
@@ -193,4 +230,8 @@ LEFT JOIN practice_dominance AS chs_dom
   ON chs_dom.fin_year = w.fin_year
   AND chs_dom.gp_practice = w.gp_practice
   AND chs_dom.setting = 'chs'
+LEFT JOIN ics_dominance AS ics_dom
+  ON ics_dom.level = 0 AND ics_dom.fin_year = w.fin_year
+LEFT JOIN ics_dominance AS listed_dom
+  ON listed_dom.level = 1 AND listed_dom.fin_year = w.fin_year
 CROSS JOIN results.refresh_parameters AS s;
