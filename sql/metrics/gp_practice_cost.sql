@@ -119,38 +119,31 @@ with_lists AS (
     LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
 ),
 practice_patients AS (
-    -- Each patient's year at their practice, over all settings and in each (patient_setting_cost: the contributors
-    -- of the dominance rule), by size, ranked within the practice and setting
-    SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, setting, cost,
+    -- Each patient's year (patient_setting_cost: the contributors of the dominance rule) by size, ranked within its
+    -- practice and setting (level 0), within every known practice's patients over all settings (level 1, for the
+    -- ICS's figures) and within those of the practices with a list size (level 2, for the ICS's per registered one)
+    SELECT 0 AS level, fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, setting, cost,
            ROW_NUMBER() OVER (PARTITION BY fin_year, coalesce(gp_practice, 'UNKNOWN'), setting ORDER BY cost DESC)
                AS position
     FROM patient_setting_cost
-),
-practice_dominance AS (
-    SELECT fin_year, gp_practice, setting, sum(cost) AS cost,
-           max(CASE WHEN position = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
-    FROM practice_patients
-    GROUP BY fin_year, gp_practice, setting
-),
-ics_ranked AS (
-    -- Each patient's year at a known practice (level 0), and at one with a list size (level 1), by size, ranked
-    -- within the year: the contributors of the dominance rule for the ICS's figures.
-    SELECT 0 AS level, fin_year, cost, ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
+    UNION ALL
+    SELECT 1 AS level, fin_year, 'ICS' AS gp_practice, setting, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
     FROM patient_setting_cost
     WHERE setting = 'all' AND coalesce(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
     UNION ALL
-    SELECT 1 AS level, p.fin_year, p.cost, ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
+    SELECT 2 AS level, p.fin_year, 'ICS' AS gp_practice, p.setting, p.cost,
+           ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
     FROM patient_setting_cost AS p
     JOIN ref_gp_list_size AS l ON l.gp_practice = p.gp_practice
     WHERE p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
 ),
-ics_dominance AS (
-    SELECT level, fin_year, sum(cost) AS cost,
+practice_dominance AS (
+    SELECT level, fin_year, gp_practice, setting, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
            coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
-    FROM ics_ranked
-    GROUP BY level, fin_year
+    FROM practice_patients
+    GROUP BY level, fin_year, gp_practice, setting
 ),
 ics AS (
     SELECT fin_year,
@@ -202,19 +195,26 @@ FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year
 LEFT JOIN practice_dominance AS dom
-    ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice AND dom.setting = 'all'
+    ON dom.level = 0 AND dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
+   AND dom.setting = 'all'
 LEFT JOIN practice_dominance AS apc_dom
-    ON apc_dom.fin_year = w.fin_year AND apc_dom.gp_practice = w.gp_practice AND apc_dom.setting = 'apc'
+    ON apc_dom.level = 0 AND apc_dom.fin_year = w.fin_year AND apc_dom.gp_practice = w.gp_practice
+   AND apc_dom.setting = 'apc'
 LEFT JOIN practice_dominance AS op_dom
-    ON op_dom.fin_year = w.fin_year AND op_dom.gp_practice = w.gp_practice AND op_dom.setting = 'op'
+    ON op_dom.level = 0 AND op_dom.fin_year = w.fin_year AND op_dom.gp_practice = w.gp_practice
+   AND op_dom.setting = 'op'
 LEFT JOIN practice_dominance AS ec_dom
-    ON ec_dom.fin_year = w.fin_year AND ec_dom.gp_practice = w.gp_practice AND ec_dom.setting = 'ec'
+    ON ec_dom.level = 0 AND ec_dom.fin_year = w.fin_year AND ec_dom.gp_practice = w.gp_practice
+   AND ec_dom.setting = 'ec'
 LEFT JOIN practice_dominance AS cc_dom
-    ON cc_dom.fin_year = w.fin_year AND cc_dom.gp_practice = w.gp_practice AND cc_dom.setting = 'cc'
+    ON cc_dom.level = 0 AND cc_dom.fin_year = w.fin_year AND cc_dom.gp_practice = w.gp_practice
+   AND cc_dom.setting = 'cc'
 LEFT JOIN practice_dominance AS mh_dom
-    ON mh_dom.fin_year = w.fin_year AND mh_dom.gp_practice = w.gp_practice AND mh_dom.setting = 'mh'
+    ON mh_dom.level = 0 AND mh_dom.fin_year = w.fin_year AND mh_dom.gp_practice = w.gp_practice
+   AND mh_dom.setting = 'mh'
 LEFT JOIN practice_dominance AS chs_dom
-    ON chs_dom.fin_year = w.fin_year AND chs_dom.gp_practice = w.gp_practice AND chs_dom.setting = 'chs'
-LEFT JOIN ics_dominance AS ics_dom ON ics_dom.level = 0 AND ics_dom.fin_year = w.fin_year
-LEFT JOIN ics_dominance AS listed_dom ON listed_dom.level = 1 AND listed_dom.fin_year = w.fin_year
+    ON chs_dom.level = 0 AND chs_dom.fin_year = w.fin_year AND chs_dom.gp_practice = w.gp_practice
+   AND chs_dom.setting = 'chs'
+LEFT JOIN practice_dominance AS ics_dom ON ics_dom.level = 1 AND ics_dom.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS listed_dom ON listed_dom.level = 2 AND listed_dom.fin_year = w.fin_year
 CROSS JOIN results.refresh_parameters AS s

@@ -49,6 +49,7 @@ WITH practice_totals AS (
     ON l.gp_practice = t.gp_practice
 ), practice_patients AS (
   SELECT
+    0 AS level,
     fin_year,
     COALESCE(gp_practice, 'UNKNOWN') AS gp_practice,
     setting,
@@ -58,8 +59,33 @@ WITH practice_totals AS (
       ORDER BY cost DESC
     ) AS position
   FROM patient_setting_cost
+  UNION ALL
+  SELECT
+    1 AS level,
+    fin_year,
+    'ICS' AS gp_practice,
+    setting,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
+  FROM patient_setting_cost
+  WHERE
+    setting = 'all' AND COALESCE(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
+  UNION ALL
+  SELECT
+    2 AS level,
+    p.fin_year,
+    'ICS' AS gp_practice,
+    p.setting,
+    p.cost,
+    ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
+  FROM patient_setting_cost AS p
+  JOIN ref_gp_list_size AS l
+    ON l.gp_practice = p.gp_practice
+  WHERE
+    p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
 ), practice_dominance AS (
   SELECT
+    level,
     fin_year,
     gp_practice,
     setting,
@@ -68,40 +94,10 @@ WITH practice_totals AS (
     COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
   FROM practice_patients
   GROUP BY
+    level,
     fin_year,
     gp_practice,
     setting
-), ics_ranked AS (
-  SELECT
-    0 AS level,
-    fin_year,
-    cost,
-    ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
-  FROM patient_setting_cost
-  WHERE
-    setting = 'all' AND COALESCE(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
-  UNION ALL
-  SELECT
-    1 AS level,
-    p.fin_year,
-    p.cost,
-    ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
-  FROM patient_setting_cost AS p
-  JOIN ref_gp_list_size AS l
-    ON l.gp_practice = p.gp_practice
-  WHERE
-    p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
-), ics_dominance AS (
-  SELECT
-    level,
-    fin_year,
-    SUM(cost) AS cost,
-    MAX(CASE WHEN position = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
-  FROM ics_ranked
-  GROUP BY
-    level,
-    fin_year
 ), ics AS (
   SELECT
     fin_year,
@@ -203,35 +199,42 @@ LEFT JOIN practice_districts AS d
 LEFT JOIN ics AS i
   ON i.fin_year = w.fin_year
 LEFT JOIN practice_dominance AS dom
-  ON dom.fin_year = w.fin_year
+  ON dom.level = 0
+  AND dom.fin_year = w.fin_year
   AND dom.gp_practice = w.gp_practice
   AND dom.setting = 'all'
 LEFT JOIN practice_dominance AS apc_dom
-  ON apc_dom.fin_year = w.fin_year
+  ON apc_dom.level = 0
+  AND apc_dom.fin_year = w.fin_year
   AND apc_dom.gp_practice = w.gp_practice
   AND apc_dom.setting = 'apc'
 LEFT JOIN practice_dominance AS op_dom
-  ON op_dom.fin_year = w.fin_year
+  ON op_dom.level = 0
+  AND op_dom.fin_year = w.fin_year
   AND op_dom.gp_practice = w.gp_practice
   AND op_dom.setting = 'op'
 LEFT JOIN practice_dominance AS ec_dom
-  ON ec_dom.fin_year = w.fin_year
+  ON ec_dom.level = 0
+  AND ec_dom.fin_year = w.fin_year
   AND ec_dom.gp_practice = w.gp_practice
   AND ec_dom.setting = 'ec'
 LEFT JOIN practice_dominance AS cc_dom
-  ON cc_dom.fin_year = w.fin_year
+  ON cc_dom.level = 0
+  AND cc_dom.fin_year = w.fin_year
   AND cc_dom.gp_practice = w.gp_practice
   AND cc_dom.setting = 'cc'
 LEFT JOIN practice_dominance AS mh_dom
-  ON mh_dom.fin_year = w.fin_year
+  ON mh_dom.level = 0
+  AND mh_dom.fin_year = w.fin_year
   AND mh_dom.gp_practice = w.gp_practice
   AND mh_dom.setting = 'mh'
 LEFT JOIN practice_dominance AS chs_dom
-  ON chs_dom.fin_year = w.fin_year
+  ON chs_dom.level = 0
+  AND chs_dom.fin_year = w.fin_year
   AND chs_dom.gp_practice = w.gp_practice
   AND chs_dom.setting = 'chs'
-LEFT JOIN ics_dominance AS ics_dom
-  ON ics_dom.level = 0 AND ics_dom.fin_year = w.fin_year
-LEFT JOIN ics_dominance AS listed_dom
-  ON listed_dom.level = 1 AND listed_dom.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS ics_dom
+  ON ics_dom.level = 1 AND ics_dom.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS listed_dom
+  ON listed_dom.level = 2 AND listed_dom.fin_year = w.fin_year
 CROSS JOIN results.refresh_parameters AS s;

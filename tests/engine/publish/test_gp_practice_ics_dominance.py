@@ -25,6 +25,7 @@ from engine.jobs import refresh_store
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
 from tests.conftest import APC_HEADER, BASE_CONFIG, COST_HEADER, PSEUDONYM_KEY, Workspace, apc_row, cost_row
+from tests.engine.publish.test_population_dominance import dominated, nhs_number
 
 pytestmark = [
     pytest.mark.slow,  # a whole refresh of a hand-built ICS
@@ -35,16 +36,6 @@ CONFIG = BASE_CONFIG.replace("[store]", '[population]\ngp_list_sizes = "lists.cs
 LISTED = {"P81001": 2000, "P81002": 2000, "P81003": 2000}
 YEARS = {"2022/23": ("2223", "2022"), "2023/24": ("2324", "2023"), "2024/25": ("2425", "2024")}
 ICS_FIGURES = ("ics_patients", "ics_cost_per_patient", "ics_cost_per_registered_patient", "ratio_to_ics")
-
-
-def nhs_number(serial: int) -> str:
-    """A valid NHS number from the 999 test range (modulus 11 check digit), one per serial."""
-    while True:
-        digits = f"999{serial:06d}"
-        check = 11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        if check != 10:
-            return digits + str(0 if check == 11 else check)
-        serial += 1000
 
 
 def _year(fin_year: str, serial: int, practices: list[tuple[str, list[int]]]) -> list[tuple[str, str, str, int]]:
@@ -111,35 +102,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"published": published, "records": records, "rule": rule}
 
 
-def dominated_years(records: pd.DataFrame, rule: SuppressionRule) -> set[str]:
-    """The years whose cost one or two patients dominate, by the nk and p% rules as ACRO applies them."""
-    out = set()
-    for fin_year, cell in records.groupby("fin_year"):
-        sizes = sorted(cell.groupby("patient_id")["cost"].sum().abs(), reverse=True)
-        total, largest = sum(sizes), sizes[0]
-        second = sizes[1] if len(sizes) > 1 else 0.0
-        if total - largest - second < rule.dominance_p_percent / 100 * largest or (
-            largest + second >= rule.dominance_k_percent / 100 * total
-        ):
-            out.add(str(fin_year))
-    return out
-
-
-def _blank(value: Any) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
 def test_the_ics_figures_of_a_year_two_patients_dominate_are_blank(built: dict[str, Any]) -> None:
     rule, records, rows = built["rule"], built["records"], built["published"]
-    known = dominated_years(records[records["gp_practice"].notna()], rule)
-    listed = dominated_years(records[records["gp_practice"].isin(LISTED)], rule)
+    known = dominated(records[records["gp_practice"].notna()], "fin_year", rule)
+    listed = dominated(records[records["gp_practice"].isin(LISTED)], "fin_year", rule)
     # the fixture makes each case: the whole ICS dominated, only its listed practices, and neither
     assert known == {"2023/24"} and listed == {"2023/24", "2024/25"}
     assert set(rows["fin_year"]) == set(YEARS)
     for row in rows.to_dict("records"):
         hidden = row["fin_year"] in known | listed
         for column in ICS_FIGURES:
-            assert _blank(row[column]) == hidden, (column, row)
+            assert bool(pd.isna(row[column])) == hidden, (column, row)
     # P81003 is not dominated in any year: its own figures stay, so the check does not pass by hiding every row
     p81003 = rows[rows["gp_practice"] == "P81003"]
     assert len(p81003) == 3 and p81003["total_cost"].notna().all() and p81003["cost_per_patient"].notna().all()
