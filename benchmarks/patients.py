@@ -5,8 +5,8 @@ fresh Python process on a copy of that store:
 
 * runs the refresh exactly as `icsbench refresh` does and takes each table's build time from the refresh's own
   timings: the patient view is the record-to-patient link (patient_events), long-term conditions, patient_cost,
-  resident_activity, pathway_events and the six published tables built on them; event_costs (each record's cost,
-  which every table shares) is reported apart;
+  resident_activity, patient_setting_cost, pathway_events and the six published tables built on them;
+  event_costs (each record's cost, which every table shares) is reported apart;
 * the baseline, in the same process on the same store: the bare link, one GROUP BY of every activity record and its
   cost lines by patient pseudonym (what any patient-level view must at least do), so the ratio says how much the
   patient view costs over the unavoidable work;
@@ -39,6 +39,7 @@ PATIENT_VIEW = (
     "patient_conditions",
     "patient_cost",
     "resident_activity",
+    "patient_setting_cost",
     "pathway_events",
     "linkage_quality",
     "high_use_patients",

@@ -1,7 +1,7 @@
 -- deprivation_cost: cost and activity per head of the ICS's residents by IMD decile, by setting.
 -- Grain: one row per financial year, setting (or all) and residence: each IMD 2019 decile of the ICS's residents,
 --   plus residents outside the ICS area and records whose residence is unknown.
--- Inputs: resident_activity, patient_cost, ref_lsoa, ref_population_area, results.refresh_parameters
+-- Inputs: resident_activity, patient_setting_cost, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: Residents are people living in an LSOA of the districts in [population] (population: ONS mid-2015, from
 --   the IMD 2019 release, times [population] scale). A patient's residence is that of their latest record with an
@@ -79,36 +79,26 @@ residents AS (
     GROUP BY b.fin_year, b.setting
 ),
 patient_settings AS (
-    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
-    -- stricter) at their residence, over all settings and in each: the contributors of the dominance rule; decile 0
-    -- stands for none, so that the rows join on it.
-    SELECT p.fin_year, s.setting,
+    -- Each patient's year in the setting and over all (patient_setting_cost: the contributors of the dominance rule)
+    -- at their residence; decile 0 stands for none, so that the rows join on it.
+    SELECT p.fin_year, p.setting,
            CASE WHEN i.lsoa IS NOT NULL THEN 'ICS resident' WHEN p.lsoa IS NULL THEN 'unknown'
                 ELSE 'outside the ICS area' END AS residence,
            coalesce(i.imd_decile, 0) AS imd_decile,
-           abs(CASE s.setting WHEN 'all' THEN p.total_cost
-                WHEN 'apc' THEN p.apc_cost
-                WHEN 'op' THEN p.op_cost
-                WHEN 'ec' THEN p.ec_cost
-                WHEN 'cc' THEN p.cc_cost
-                WHEN 'mh' THEN p.mh_cost
-                WHEN 'chs' THEN p.chs_cost
-               END) AS cost
-    FROM patient_cost AS p
+           p.cost
+    FROM patient_setting_cost AS p
     LEFT JOIN ics_lsoas AS i ON i.lsoa = p.lsoa
-    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
 ),
 ranked_patients AS (
     -- by size, ranked within the row (level 0) and within the ICS's residents in the setting (level 1)
     SELECT 0 AS level, fin_year, setting, residence, imd_decile, cost,
            ROW_NUMBER() OVER (PARTITION BY fin_year, setting, residence, imd_decile ORDER BY cost DESC) AS position
     FROM patient_settings
-    WHERE cost <> 0
     UNION ALL
     SELECT 1 AS level, fin_year, setting, residence, 0 AS imd_decile, cost,
            ROW_NUMBER() OVER (PARTITION BY fin_year, setting ORDER BY cost DESC) AS position
     FROM patient_settings
-    WHERE cost <> 0 AND residence = 'ICS resident'
+    WHERE residence = 'ICS resident'
 ),
 dominance AS (
     SELECT level, fin_year, setting, residence, imd_decile, sum(cost) AS cost,

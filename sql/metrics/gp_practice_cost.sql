@@ -1,6 +1,6 @@
 -- gp_practice_cost: cost and activity of each GP practice's patients across every provider, against the ICS.
 -- Grain: one row per financial year and GP practice (UNKNOWN for records without one).
--- Inputs: resident_activity, patient_cost, ref_gp_list_size, results.refresh_parameters
+-- Inputs: resident_activity, patient_setting_cost, ref_gp_list_size, results.refresh_parameters
 -- Published: yes
 -- About: A patient counts at the practice of their latest record with one. Cost per registered patient divides by
 --   the practice's list size where [population] gp_list_sizes gives one (so it counts the practice's patients who
@@ -10,7 +10,9 @@
 --   costly patient) is hidden whole, by the dominance rule. Its cost in each setting is checked on its own too: a
 --   setting with few records, or whose cost one or two patients make up most of (one long critical care stay), is
 --   blank with its records, and so is at least one more setting of the row (the cheapest that leaves each blank one
---   uncertain by the protection percentage), so the blank cost is not the total less the settings shown.
+--   uncertain by the protection percentage), so the blank cost is not the total less the settings shown. The ICS's
+--   figures (and ratio_to_ics) are blank on every row where one or two patients make up most of the cost of every
+--   known practice's patients, or of those of the practices with a list size.
 -- Columns:
 --   fin_year [key] financial year
 --   gp_practice [key] GP practice code; UNKNOWN for records without one
@@ -37,7 +39,8 @@
 --   ics_cost_per_patient [from ics_patients] the ICS's cost per patient, pounds
 --   ics_cost_per_registered_patient [total from ics_patients] cost per registered patient over the practices with a list
 --     size, pounds
---   ratio_to_ics [from activity] cost_per_registered_patient / the ICS's (cost per patient where no list size)
+--   ratio_to_ics [from activity vs ics_cost_per_patient] cost_per_registered_patient / the ICS's (cost per patient
+--     where no list size); hidden with the ICS's figures, which it would give back
 --   refresh_id [shown] the refresh that wrote the row
 --   dominance_cost [dominance total of activity] the practice's cost by size (each patient's year made positive; a
 --     group of records without a pseudonym in patient_cost counts as one contributor), pounds; never published
@@ -71,6 +74,18 @@
 --     patient's made positive), pounds; never published
 --   chs_dominance_largest [dominance largest of chs_activity] its costliest patient's there, pounds; never published
 --   chs_dominance_second [dominance second of chs_activity] the second costliest's, pounds; never published
+--   ics_dominance_cost [dominance total of ics_patients for per_patient] the cost of every known practice's patients
+--     by size (each patient's year made positive), for the ICS's cost per patient, pounds; never published
+--   ics_dominance_largest [dominance largest of ics_patients for per_patient] their costliest patient's, pounds;
+--     never published
+--   ics_dominance_second [dominance second of ics_patients for per_patient] their second costliest's, pounds; never
+--     published
+--   ics_listed_dominance_cost [dominance total of ics_patients for per_registered_patient] the same over the
+--     practices with a list size, for the ICS's cost per registered patient, pounds; never published
+--   ics_listed_dominance_largest [dominance largest of ics_patients for per_registered_patient] their costliest
+--     patient's, pounds; never published
+--   ics_listed_dominance_second [dominance second of ics_patients for per_registered_patient] their second
+--     costliest's, pounds; never published
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
            sum(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
@@ -103,34 +118,32 @@ with_lists AS (
     FROM practice_totals AS t
     LEFT JOIN ref_gp_list_size AS l ON l.gp_practice = t.gp_practice
 ),
-patient_settings AS (
-    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
-    -- stricter) at their practice, over all settings and in each: the contributors of the dominance rule.
-    SELECT p.fin_year, coalesce(p.gp_practice, 'UNKNOWN') AS gp_practice, s.setting,
-           abs(CASE s.setting WHEN 'all' THEN p.total_cost
-                WHEN 'apc' THEN p.apc_cost
-                WHEN 'op' THEN p.op_cost
-                WHEN 'ec' THEN p.ec_cost
-                WHEN 'cc' THEN p.cc_cost
-                WHEN 'mh' THEN p.mh_cost
-                WHEN 'chs' THEN p.chs_cost
-               END) AS cost
-    FROM patient_cost AS p
-    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
-),
 practice_patients AS (
-    -- by size, ranked within the practice and setting
-    SELECT fin_year, gp_practice, setting, cost,
-           ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
-    FROM patient_settings
-    WHERE cost <> 0
+    -- Each patient's year (patient_setting_cost: the contributors of the dominance rule) by size, ranked within its
+    -- practice and setting (level 0), within every known practice's patients over all settings (level 1, for the
+    -- ICS's figures) and within those of the practices with a list size (level 2, for the ICS's per registered one)
+    SELECT 0 AS level, fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice, setting, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year, coalesce(gp_practice, 'UNKNOWN'), setting ORDER BY cost DESC)
+               AS position
+    FROM patient_setting_cost
+    UNION ALL
+    SELECT 1 AS level, fin_year, 'ICS' AS gp_practice, setting, cost,
+           ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
+    FROM patient_setting_cost
+    WHERE setting = 'all' AND coalesce(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
+    UNION ALL
+    SELECT 2 AS level, p.fin_year, 'ICS' AS gp_practice, p.setting, p.cost,
+           ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
+    FROM patient_setting_cost AS p
+    JOIN ref_gp_list_size AS l ON l.gp_practice = p.gp_practice
+    WHERE p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
 ),
 practice_dominance AS (
-    SELECT fin_year, gp_practice, setting, sum(cost) AS cost,
+    SELECT level, fin_year, gp_practice, setting, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
            coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
     FROM practice_patients
-    GROUP BY fin_year, gp_practice, setting
+    GROUP BY level, fin_year, gp_practice, setting
 ),
 ics AS (
     SELECT fin_year,
@@ -173,22 +186,35 @@ SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients,
        mh_dom.cost AS mh_dominance_cost, mh_dom.largest AS mh_dominance_largest,
        mh_dom.second AS mh_dominance_second,
        chs_dom.cost AS chs_dominance_cost, chs_dom.largest AS chs_dominance_largest,
-       chs_dom.second AS chs_dominance_second
+       chs_dom.second AS chs_dominance_second,
+       ics_dom.cost AS ics_dominance_cost, ics_dom.largest AS ics_dominance_largest,
+       ics_dom.second AS ics_dominance_second,
+       listed_dom.cost AS ics_listed_dominance_cost, listed_dom.largest AS ics_listed_dominance_largest,
+       listed_dom.second AS ics_listed_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year
 LEFT JOIN practice_dominance AS dom
-    ON dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice AND dom.setting = 'all'
+    ON dom.level = 0 AND dom.fin_year = w.fin_year AND dom.gp_practice = w.gp_practice
+   AND dom.setting = 'all'
 LEFT JOIN practice_dominance AS apc_dom
-    ON apc_dom.fin_year = w.fin_year AND apc_dom.gp_practice = w.gp_practice AND apc_dom.setting = 'apc'
+    ON apc_dom.level = 0 AND apc_dom.fin_year = w.fin_year AND apc_dom.gp_practice = w.gp_practice
+   AND apc_dom.setting = 'apc'
 LEFT JOIN practice_dominance AS op_dom
-    ON op_dom.fin_year = w.fin_year AND op_dom.gp_practice = w.gp_practice AND op_dom.setting = 'op'
+    ON op_dom.level = 0 AND op_dom.fin_year = w.fin_year AND op_dom.gp_practice = w.gp_practice
+   AND op_dom.setting = 'op'
 LEFT JOIN practice_dominance AS ec_dom
-    ON ec_dom.fin_year = w.fin_year AND ec_dom.gp_practice = w.gp_practice AND ec_dom.setting = 'ec'
+    ON ec_dom.level = 0 AND ec_dom.fin_year = w.fin_year AND ec_dom.gp_practice = w.gp_practice
+   AND ec_dom.setting = 'ec'
 LEFT JOIN practice_dominance AS cc_dom
-    ON cc_dom.fin_year = w.fin_year AND cc_dom.gp_practice = w.gp_practice AND cc_dom.setting = 'cc'
+    ON cc_dom.level = 0 AND cc_dom.fin_year = w.fin_year AND cc_dom.gp_practice = w.gp_practice
+   AND cc_dom.setting = 'cc'
 LEFT JOIN practice_dominance AS mh_dom
-    ON mh_dom.fin_year = w.fin_year AND mh_dom.gp_practice = w.gp_practice AND mh_dom.setting = 'mh'
+    ON mh_dom.level = 0 AND mh_dom.fin_year = w.fin_year AND mh_dom.gp_practice = w.gp_practice
+   AND mh_dom.setting = 'mh'
 LEFT JOIN practice_dominance AS chs_dom
-    ON chs_dom.fin_year = w.fin_year AND chs_dom.gp_practice = w.gp_practice AND chs_dom.setting = 'chs'
+    ON chs_dom.level = 0 AND chs_dom.fin_year = w.fin_year AND chs_dom.gp_practice = w.gp_practice
+   AND chs_dom.setting = 'chs'
+LEFT JOIN practice_dominance AS ics_dom ON ics_dom.level = 1 AND ics_dom.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS listed_dom ON listed_dom.level = 2 AND listed_dom.fin_year = w.fin_year
 CROSS JOIN results.refresh_parameters AS s

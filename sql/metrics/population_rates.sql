@@ -1,7 +1,7 @@
 -- population_rates: activity and cost per 100,000 residents, crude and age-standardised, per setting and area.
 -- Grain: one row per financial year, area (the whole ICS, each place and each district in [population]) and setting
 --   (or all), plus one row per year and setting for patients living outside the ICS area or unknown (area_type ics).
--- Inputs: resident_activity, patient_cost, ref_lsoa, ref_population_area, results.refresh_parameters
+-- Inputs: resident_activity, patient_setting_cost, ref_lsoa, ref_population_area, results.refresh_parameters
 -- Published: yes
 -- About: The NHS Benchmarking Network's ICS view: how much care each place's residents use, whoever provided it.
 --   Population: ONS mid-2015 (IMD 2019 release) times [population] scale. Age-standardised rates use direct
@@ -95,31 +95,16 @@ outside AS (
     )
     GROUP BY r.fin_year, r.setting
 ),
-patient_settings AS (
-    -- Each patient's year (a row of records without a pseudonym counts as one, which can only make the rule
-    -- stricter) in each setting and over all: the contributors of the dominance rule, in each area they live in and,
-    -- outside the ICS area or unknown, in the ICS's outside row.
-    SELECT p.fin_year, s.setting, p.lsoa,
-           abs(CASE s.setting WHEN 'all' THEN p.total_cost
-                WHEN 'apc' THEN p.apc_cost
-                WHEN 'op' THEN p.op_cost
-                WHEN 'ec' THEN p.ec_cost
-                WHEN 'cc' THEN p.cc_cost
-                WHEN 'mh' THEN p.mh_cost
-                WHEN 'chs' THEN p.chs_cost
-               END) AS cost
-    FROM patient_cost AS p
-    CROSS JOIN (VALUES ('all'), ('apc'), ('op'), ('ec'), ('cc'), ('mh'), ('chs')) AS s (setting)
-),
 area_patients AS (
+    -- Each patient's year in the setting and over all (patient_setting_cost: the contributors of the dominance rule),
+    -- in each area they live in and, outside the ICS area or unknown, in the ICS's outside row.
     SELECT p.fin_year, p.setting, a.area_type, a.area, p.cost
-    FROM patient_settings AS p
+    FROM patient_setting_cost AS p
     JOIN area_lsoas AS a ON a.lsoa = p.lsoa
-    WHERE p.cost <> 0
     UNION ALL
     SELECT p.fin_year, p.setting, 'ics' AS area_type, 'outside the ICS area or unknown' AS area, p.cost
-    FROM patient_settings AS p
-    WHERE p.cost <> 0 AND NOT EXISTS (
+    FROM patient_setting_cost AS p
+    WHERE NOT EXISTS (
         SELECT 1 FROM area_lsoas AS a WHERE a.lsoa = p.lsoa AND a.area_type = 'ics'
     )
 ),

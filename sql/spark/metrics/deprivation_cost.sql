@@ -67,7 +67,7 @@ WITH ics_lsoas AS (
 ), patient_settings AS (
   SELECT
     p.fin_year,
-    s.setting,
+    p.setting,
     CASE
       WHEN NOT i.lsoa IS NULL
       THEN 'ICS resident'
@@ -76,35 +76,10 @@ WITH ics_lsoas AS (
       ELSE 'outside the ICS area'
     END AS residence,
     COALESCE(i.imd_decile, 0) AS imd_decile,
-    ABS(
-      CASE s.setting
-        WHEN 'all'
-        THEN p.total_cost
-        WHEN 'apc'
-        THEN p.apc_cost
-        WHEN 'op'
-        THEN p.op_cost
-        WHEN 'ec'
-        THEN p.ec_cost
-        WHEN 'cc'
-        THEN p.cc_cost
-        WHEN 'mh'
-        THEN p.mh_cost
-        WHEN 'chs'
-        THEN p.chs_cost
-      END
-    ) AS cost
-  FROM patient_cost AS p
+    p.cost
+  FROM patient_setting_cost AS p
   LEFT JOIN ics_lsoas AS i
     ON i.lsoa = p.lsoa
-  CROSS JOIN VALUES
-    ('all'),
-    ('apc'),
-    ('op'),
-    ('ec'),
-    ('cc'),
-    ('mh'),
-    ('chs') AS s(setting)
 ), ranked_patients AS (
   SELECT
     0 AS level,
@@ -115,8 +90,6 @@ WITH ics_lsoas AS (
     cost,
     ROW_NUMBER() OVER (PARTITION BY fin_year, setting, residence, imd_decile ORDER BY cost DESC) AS position
   FROM patient_settings
-  WHERE
-    cost <> 0
   UNION ALL
   SELECT
     1 AS level,
@@ -128,7 +101,7 @@ WITH ics_lsoas AS (
     ROW_NUMBER() OVER (PARTITION BY fin_year, setting ORDER BY cost DESC) AS position
   FROM patient_settings
   WHERE
-    cost <> 0 AND residence = 'ICS resident'
+    residence = 'ICS resident'
 ), dominance AS (
   SELECT
     level,

@@ -47,50 +47,45 @@ WITH practice_totals AS (
   FROM practice_totals AS t
   LEFT JOIN ref_gp_list_size AS l
     ON l.gp_practice = t.gp_practice
-), patient_settings AS (
-  SELECT
-    p.fin_year,
-    COALESCE(p.gp_practice, 'UNKNOWN') AS gp_practice,
-    s.setting,
-    ABS(
-      CASE s.setting
-        WHEN 'all'
-        THEN p.total_cost
-        WHEN 'apc'
-        THEN p.apc_cost
-        WHEN 'op'
-        THEN p.op_cost
-        WHEN 'ec'
-        THEN p.ec_cost
-        WHEN 'cc'
-        THEN p.cc_cost
-        WHEN 'mh'
-        THEN p.mh_cost
-        WHEN 'chs'
-        THEN p.chs_cost
-      END
-    ) AS cost
-  FROM patient_cost AS p
-  CROSS JOIN VALUES
-    ('all'),
-    ('apc'),
-    ('op'),
-    ('ec'),
-    ('cc'),
-    ('mh'),
-    ('chs') AS s(setting)
 ), practice_patients AS (
   SELECT
+    0 AS level,
     fin_year,
-    gp_practice,
+    COALESCE(gp_practice, 'UNKNOWN') AS gp_practice,
     setting,
     cost,
-    ROW_NUMBER() OVER (PARTITION BY fin_year, gp_practice, setting ORDER BY cost DESC) AS position
-  FROM patient_settings
+    ROW_NUMBER() OVER (
+      PARTITION BY fin_year, COALESCE(gp_practice, 'UNKNOWN'), setting
+      ORDER BY cost DESC
+    ) AS position
+  FROM patient_setting_cost
+  UNION ALL
+  SELECT
+    1 AS level,
+    fin_year,
+    'ICS' AS gp_practice,
+    setting,
+    cost,
+    ROW_NUMBER() OVER (PARTITION BY fin_year ORDER BY cost DESC) AS position
+  FROM patient_setting_cost
   WHERE
-    cost <> 0
+    setting = 'all' AND COALESCE(gp_practice, 'UNKNOWN') <> 'UNKNOWN'
+  UNION ALL
+  SELECT
+    2 AS level,
+    p.fin_year,
+    'ICS' AS gp_practice,
+    p.setting,
+    p.cost,
+    ROW_NUMBER() OVER (PARTITION BY p.fin_year ORDER BY p.cost DESC) AS position
+  FROM patient_setting_cost AS p
+  JOIN ref_gp_list_size AS l
+    ON l.gp_practice = p.gp_practice
+  WHERE
+    p.setting = 'all' AND p.gp_practice <> 'UNKNOWN' AND l.registered_patients > 0
 ), practice_dominance AS (
   SELECT
+    level,
     fin_year,
     gp_practice,
     setting,
@@ -99,6 +94,7 @@ WITH practice_totals AS (
     COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
   FROM practice_patients
   GROUP BY
+    level,
     fin_year,
     gp_practice,
     setting
@@ -190,38 +186,55 @@ SELECT
   mh_dom.second AS mh_dominance_second,
   chs_dom.cost AS chs_dominance_cost,
   chs_dom.largest AS chs_dominance_largest,
-  chs_dom.second AS chs_dominance_second
+  chs_dom.second AS chs_dominance_second,
+  ics_dom.cost AS ics_dominance_cost,
+  ics_dom.largest AS ics_dominance_largest,
+  ics_dom.second AS ics_dominance_second,
+  listed_dom.cost AS ics_listed_dominance_cost,
+  listed_dom.largest AS ics_listed_dominance_largest,
+  listed_dom.second AS ics_listed_dominance_second
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d
   ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i
   ON i.fin_year = w.fin_year
 LEFT JOIN practice_dominance AS dom
-  ON dom.fin_year = w.fin_year
+  ON dom.level = 0
+  AND dom.fin_year = w.fin_year
   AND dom.gp_practice = w.gp_practice
   AND dom.setting = 'all'
 LEFT JOIN practice_dominance AS apc_dom
-  ON apc_dom.fin_year = w.fin_year
+  ON apc_dom.level = 0
+  AND apc_dom.fin_year = w.fin_year
   AND apc_dom.gp_practice = w.gp_practice
   AND apc_dom.setting = 'apc'
 LEFT JOIN practice_dominance AS op_dom
-  ON op_dom.fin_year = w.fin_year
+  ON op_dom.level = 0
+  AND op_dom.fin_year = w.fin_year
   AND op_dom.gp_practice = w.gp_practice
   AND op_dom.setting = 'op'
 LEFT JOIN practice_dominance AS ec_dom
-  ON ec_dom.fin_year = w.fin_year
+  ON ec_dom.level = 0
+  AND ec_dom.fin_year = w.fin_year
   AND ec_dom.gp_practice = w.gp_practice
   AND ec_dom.setting = 'ec'
 LEFT JOIN practice_dominance AS cc_dom
-  ON cc_dom.fin_year = w.fin_year
+  ON cc_dom.level = 0
+  AND cc_dom.fin_year = w.fin_year
   AND cc_dom.gp_practice = w.gp_practice
   AND cc_dom.setting = 'cc'
 LEFT JOIN practice_dominance AS mh_dom
-  ON mh_dom.fin_year = w.fin_year
+  ON mh_dom.level = 0
+  AND mh_dom.fin_year = w.fin_year
   AND mh_dom.gp_practice = w.gp_practice
   AND mh_dom.setting = 'mh'
 LEFT JOIN practice_dominance AS chs_dom
-  ON chs_dom.fin_year = w.fin_year
+  ON chs_dom.level = 0
+  AND chs_dom.fin_year = w.fin_year
   AND chs_dom.gp_practice = w.gp_practice
   AND chs_dom.setting = 'chs'
+LEFT JOIN practice_dominance AS ics_dom
+  ON ics_dom.level = 1 AND ics_dom.fin_year = w.fin_year
+LEFT JOIN practice_dominance AS listed_dom
+  ON listed_dom.level = 2 AND listed_dom.fin_year = w.fin_year
 CROSS JOIN results.refresh_parameters AS s;

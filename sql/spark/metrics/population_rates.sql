@@ -76,38 +76,6 @@ WITH area_lsoas AS (
   GROUP BY
     r.fin_year,
     r.setting
-), patient_settings AS (
-  SELECT
-    p.fin_year,
-    s.setting,
-    p.lsoa,
-    ABS(
-      CASE s.setting
-        WHEN 'all'
-        THEN p.total_cost
-        WHEN 'apc'
-        THEN p.apc_cost
-        WHEN 'op'
-        THEN p.op_cost
-        WHEN 'ec'
-        THEN p.ec_cost
-        WHEN 'cc'
-        THEN p.cc_cost
-        WHEN 'mh'
-        THEN p.mh_cost
-        WHEN 'chs'
-        THEN p.chs_cost
-      END
-    ) AS cost
-  FROM patient_cost AS p
-  CROSS JOIN VALUES
-    ('all'),
-    ('apc'),
-    ('op'),
-    ('ec'),
-    ('cc'),
-    ('mh'),
-    ('chs') AS s(setting)
 ), area_patients AS (
   SELECT
     p.fin_year,
@@ -115,11 +83,9 @@ WITH area_lsoas AS (
     a.area_type,
     a.area,
     p.cost
-  FROM patient_settings AS p
+  FROM patient_setting_cost AS p
   JOIN area_lsoas AS a
     ON a.lsoa = p.lsoa
-  WHERE
-    p.cost <> 0
   UNION ALL
   SELECT
     p.fin_year,
@@ -127,10 +93,9 @@ WITH area_lsoas AS (
     'ics' AS area_type,
     'outside the ICS area or unknown' AS area,
     p.cost
-  FROM patient_settings AS p
+  FROM patient_setting_cost AS p
   WHERE
-    p.cost <> 0
-    AND NOT EXISTS(
+    NOT EXISTS(
       SELECT
         1
       FROM area_lsoas AS a
