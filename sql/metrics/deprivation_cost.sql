@@ -25,7 +25,8 @@
 --   cost_per_patient [from patients] total_cost / patients, pounds
 --   ics_activity [count] activity of all the ICS's residents in the setting
 --   ics_cost_per_head [total from ics_activity] the ICS residents' cost per head, pounds
---   cost_per_head_index [from activity] cost_per_head / ics_cost_per_head (1.25 = 25% above the ICS)
+--   cost_per_head_index [from activity vs ics_cost_per_head] cost_per_head / ics_cost_per_head (1.25 = 25% above
+--     the ICS); hidden wherever the ICS figure is, which it would give back
 --   refresh_id [shown] the refresh that wrote the row
 --   dominance_cost [dominance total of activity] the row's cost in the setting by size (each patient's year made
 --     positive; a group of records without a pseudonym in patient_cost counts as one contributor), pounds; never

@@ -29,8 +29,10 @@
 --   ics_activity [count] activity of all the ICS's residents in the setting
 --   ics_standardised_activity_per_100k [total from ics_activity] the ICS's age-standardised activity per 100,000
 --   ics_standardised_cost_per_100k [total from ics_activity] the ICS's age-standardised cost per 100,000, pounds
---   activity_ratio_to_ics [from activity] standardised_activity_per_100k / the ICS's (1.10 = 10% above the ICS)
---   cost_ratio_to_ics [from activity] standardised_cost_per_100k / the ICS's
+--   activity_ratio_to_ics [from activity vs ics_standardised_activity_per_100k] standardised_activity_per_100k /
+--     the ICS's (1.10 = 10% above the ICS); hidden wherever the ICS figure is, which it would give back
+--   cost_ratio_to_ics [from activity vs ics_standardised_cost_per_100k] standardised_cost_per_100k / the ICS's;
+--     hidden wherever the ICS figure is
 --   refresh_id [shown] the refresh that wrote the row
 --   dominance_cost [dominance total of activity] the row's cost in the setting by size (each patient's year made
 --     positive; a group of records without a pseudonym in patient_cost counts as one contributor), pounds; never

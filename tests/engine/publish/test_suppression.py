@@ -383,3 +383,41 @@ def test_clinical_supports_dominance_figures_add_up_to_the_costs_they_guard(refr
         assert (largest[guarded] >= second[guarded]).all() and (largest + second <= total + 0.005)[guarded].all()
         ics_largest = f[f"ics_{figure}_dominance_largest"].astype(float)
         assert (ics_largest[guarded] >= largest[guarded]).all(), figure
+
+
+@pytest.mark.parametrize(
+    ("name", "ratios"),
+    [
+        ("deprivation_cost", ("cost_per_head_index",)),
+        ("population_rates", ("activity_ratio_to_ics", "cost_ratio_to_ics")),
+        ("gp_practice_cost", ("ratio_to_ics",)),
+    ],
+)
+def test_a_ratio_to_the_ics_is_hidden_wherever_the_ics_figure_it_divides_by_is(
+    name: str, ratios: tuple[str, ...]
+) -> None:
+    """A row's figure over the ICS's, shown beside the row's own figure, gives the ICS's back: where the ICS figures
+    are hidden (here: one or two patients make up most of the ICS residents' cost), every ratio to them is too, though
+    the row itself is large and undominated."""
+    columns = catalog.metric(name).columns
+    ics_dominance = {c.name for c in columns if c.role == "dominance" and c.source and c.source.startswith("ics_")}
+    assert ics_dominance, name
+    data: dict[str, list[Any]] = {}
+    for c in columns:
+        if c.role == "dominance":
+            part = {"total": 1000.0, "largest": 100.0, "second": 100.0}[c.part or "total"]
+            if c.name in ics_dominance:
+                part = {"total": 1000.0, "largest": 900.0, "second": 50.0}[c.part or "total"]
+            data[c.name] = [part]
+        elif c.role == "count":
+            data[c.name] = [500]
+        elif c.role == "key":
+            data[c.name] = ["x"]
+        else:
+            data[c.name] = [1.25]
+    shown = suppress(pa.table(data), columns, SuppressionRule()).to_pylist()[0]
+    ics_figures = [c.name for c in columns if c.name.startswith("ics_") and c.published and c.role != "count"]
+    assert ics_figures and all(shown[f] is None for f in ics_figures), shown
+    assert [shown[r] for r in ratios] == [None] * len(ratios)
+    own = [c.name for c in columns if c.role == "from" and c.source in ("activity", "patients") and not c.against]
+    assert own and all(shown[f] == 1.25 for f in own), shown  # the row's own figures stay
