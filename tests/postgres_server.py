@@ -83,9 +83,18 @@ class PostgresServer:
             "-E", "UTF8", "--no-sync", "--locale=C",
         )  # fmt: skip
         pwfile.unlink()
-        options = f"-p {server.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
-        server._run("pg_ctl", "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start")
-        return server
+        for attempt in range(3):  # a port free when probed may be taken before the server binds it (parallel tests)
+            options = f"-p {server.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
+            try:
+                server._run(
+                    "pg_ctl", "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start"
+                )  # fmt: skip
+                return server
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                server.port = _free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         try:

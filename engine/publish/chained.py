@@ -304,7 +304,7 @@ class _Program:
         lp.a_matrix_.index_ = np.array(cols, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
         solver.clearModel()  # one solver for every program: made once (`exposed`), its options kept
-        solver.passModel(lp)
+        self.passed = solver.passModel(lp) != highspy.HighsStatus.kError  # not passed: every member hidden
         self.solver = solver
         self.width = width
 
@@ -332,6 +332,8 @@ def _narrowed(
     targets = sorted(owners)
     if not targets:
         return set()
+    if not program.passed:
+        return set(members)  # HiGHS refused the program: not audited, so hidden, never published on a guess
     at = [program.index[c] for c in targets]
     return _reaches_less(program.solver, program.width, at, value[targets], share, [owners[c] for c in targets])
 
@@ -394,7 +396,6 @@ def _reaches_less(
                 narrowed = True  # not shown to keep its room: hidden, never published on a guess
             else:
                 narrowed = reach is not None and beyond * (reach - values[k]) < room[k]
-                shut[beyond][k] = reach is not None
             if narrowed:
                 found |= owners[k]
                 if found == everyone:

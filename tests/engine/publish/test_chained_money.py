@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import highspy
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -184,3 +185,19 @@ def test_each_sums_hidden_parts_found_with_arrays_match_those_found_cell_by_cell
                 if hidden[c]:
                     expected.setdefault(c, []).append(k)
         assert margins_of == expected
+
+
+def test_a_program_highs_refuses_loses_the_counts_of_its_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TFC 100 at £100 keeps 40% room; a program HiGHS will not take (passModel's error) is not audited, so the ICS
+    count of each cell that shares it is hidden rather than published unchecked."""
+    full, shown = _provider_b(100.0)
+
+    def refusing() -> highspy.Highs:
+        solver = quiet()
+        solver.passModel = lambda lp: highspy.HighsStatus.kError  # type: ignore[method-assign,assignment]
+        return solver
+
+    quiet = highs.quiet_highs
+    monkeypatch.setattr(highs, "quiet_highs", refusing)
+    exposed = chained.exposed(full, shown, SuppressionRule())
+    assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]
