@@ -126,31 +126,8 @@ records AS (
 kinds AS (
     -- What a contribution is, numbered: the record's whole cost (unit_cost), its cost on one driver (driver_cost), its
     -- pharmacy, imaging or pathology cost in the support cell (support_cost, TFC blank), or a critical care
-    -- period's whole cost in its unit type's cell (cc_cost). pick is the cost column it takes, as a small integer
-    -- worked out here on the few kinds rather than by comparing text on every record: 0 the whole cost, 1 to 15 a
-    -- driver's, 16 the whole cost of a critical care period only, none for a driver the records have no column for.
-    SELECT family, detail, support, row_number() OVER (ORDER BY family, detail) AS kind,
-           CASE WHEN family IN ('unit_cost', 'trend_cost', 'system_cost') THEN 0
-                WHEN family = 'cc_cost' THEN 16
-                WHEN detail = '' THEN 0
-                ELSE CASE detail
-                    WHEN 'ward' THEN 1
-                    WHEN 'theatre' THEN 2
-                    WHEN 'critical_care' THEN 3
-                    WHEN 'pathology' THEN 4
-                    WHEN 'imaging' THEN 5
-                    WHEN 'pharmacy' THEN 6
-                    WHEN 'high_cost_drugs' THEN 7
-                    WHEN 'therapies' THEN 8
-                    WHEN 'outpatient_care' THEN 9
-                    WHEN 'emergency_care' THEN 10
-                    WHEN 'community_care' THEN 11
-                    WHEN 'mental_health_care' THEN 12
-                    WHEN 'other_clinical' THEN 13
-                    WHEN 'overheads' THEN 14
-                    WHEN 'other' THEN 15
-                END
-           END AS pick
+    -- period's whole cost in its unit type's cell (cc_cost).
+    SELECT family, detail, support, row_number() OVER (ORDER BY family, detail) AS kind
     FROM (
         SELECT 'unit_cost' AS family, '' AS detail, 0 AS support
         UNION ALL
@@ -245,24 +222,25 @@ contributions AS (
            CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no WHEN 7 THEN r.trend_ics_no
                WHEN 8 THEN r.system_ics_no ELSE r.ics_cell_no END AS ics_cell,
            r.patient_no, r.lone_record, r.lone_org,
-           CASE k.pick
-                WHEN 0 THEN r.total_cost
-                WHEN 16 THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
-                WHEN 1 THEN r.ward_cost
-                WHEN 2 THEN r.theatre_cost
-                WHEN 3 THEN r.critical_care_cost
-                WHEN 4 THEN r.pathology_cost
-                WHEN 5 THEN r.imaging_cost
-                WHEN 6 THEN r.pharmacy_cost
-                WHEN 7 THEN r.high_cost_drugs_cost
-                WHEN 8 THEN r.therapies_cost
-                WHEN 9 THEN r.outpatient_care_cost
-                WHEN 10 THEN r.emergency_care_cost
-                WHEN 11 THEN r.community_care_cost
-                WHEN 12 THEN r.mental_health_care_cost
-                WHEN 13 THEN r.other_clinical_cost
-                WHEN 14 THEN r.overheads_cost
-                WHEN 15 THEN r.other_cost
+           CASE WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost') THEN r.total_cost
+                WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
+                ELSE CASE k.detail
+                    WHEN 'ward' THEN r.ward_cost
+                    WHEN 'theatre' THEN r.theatre_cost
+                    WHEN 'critical_care' THEN r.critical_care_cost
+                    WHEN 'pathology' THEN r.pathology_cost
+                    WHEN 'imaging' THEN r.imaging_cost
+                    WHEN 'pharmacy' THEN r.pharmacy_cost
+                    WHEN 'high_cost_drugs' THEN r.high_cost_drugs_cost
+                    WHEN 'therapies' THEN r.therapies_cost
+                    WHEN 'outpatient_care' THEN r.outpatient_care_cost
+                    WHEN 'emergency_care' THEN r.emergency_care_cost
+                    WHEN 'community_care' THEN r.community_care_cost
+                    WHEN 'mental_health_care' THEN r.mental_health_care_cost
+                    WHEN 'other_clinical' THEN r.other_clinical_cost
+                    WHEN 'overheads' THEN r.overheads_cost
+                    WHEN 'other' THEN r.other_cost
+                END
            END AS cost
     FROM records AS r
     CROSS JOIN kinds AS k
@@ -276,23 +254,23 @@ contributions AS (
            CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
            CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
            CASE WHEN s.support >= 5 THEN s.cost
-                ELSE CASE k.pick
-                    WHEN 0 THEN r.total_cost
-                    WHEN 1 THEN r.ward_cost
-                    WHEN 2 THEN r.theatre_cost
-                    WHEN 3 THEN r.critical_care_cost
-                    WHEN 4 THEN r.pathology_cost
-                    WHEN 5 THEN r.imaging_cost
-                    WHEN 6 THEN r.pharmacy_cost
-                    WHEN 7 THEN r.high_cost_drugs_cost
-                    WHEN 8 THEN r.therapies_cost
-                    WHEN 9 THEN r.outpatient_care_cost
-                    WHEN 10 THEN r.emergency_care_cost
-                    WHEN 11 THEN r.community_care_cost
-                    WHEN 12 THEN r.mental_health_care_cost
-                    WHEN 13 THEN r.other_clinical_cost
-                    WHEN 14 THEN r.overheads_cost
-                    WHEN 15 THEN r.other_cost
+                WHEN k.detail = '' THEN r.total_cost
+                ELSE CASE k.detail
+                    WHEN 'ward' THEN r.ward_cost
+                    WHEN 'theatre' THEN r.theatre_cost
+                    WHEN 'critical_care' THEN r.critical_care_cost
+                    WHEN 'pathology' THEN r.pathology_cost
+                    WHEN 'imaging' THEN r.imaging_cost
+                    WHEN 'pharmacy' THEN r.pharmacy_cost
+                    WHEN 'high_cost_drugs' THEN r.high_cost_drugs_cost
+                    WHEN 'therapies' THEN r.therapies_cost
+                    WHEN 'outpatient_care' THEN r.outpatient_care_cost
+                    WHEN 'emergency_care' THEN r.emergency_care_cost
+                    WHEN 'community_care' THEN r.community_care_cost
+                    WHEN 'mental_health_care' THEN r.mental_health_care_cost
+                    WHEN 'other_clinical' THEN r.other_clinical_cost
+                    WHEN 'overheads' THEN r.overheads_cost
+                    WHEN 'other' THEN r.other_cost
                 END
            END AS cost
     FROM record_links AS s

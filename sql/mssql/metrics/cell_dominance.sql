@@ -140,47 +140,7 @@ WITH cells AS (
     support AS support,
     ROW_NUMBER() OVER (
       ORDER BY CASE WHEN family IS NULL THEN 1 ELSE 0 END, family, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
-    ) AS kind,
-    CASE
-      WHEN family IN ('unit_cost', 'trend_cost', 'system_cost')
-      THEN 0
-      WHEN family = 'cc_cost'
-      THEN 16
-      WHEN detail = ''
-      THEN 0
-      ELSE CASE detail
-        WHEN 'ward'
-        THEN 1
-        WHEN 'theatre'
-        THEN 2
-        WHEN 'critical_care'
-        THEN 3
-        WHEN 'pathology'
-        THEN 4
-        WHEN 'imaging'
-        THEN 5
-        WHEN 'pharmacy'
-        THEN 6
-        WHEN 'high_cost_drugs'
-        THEN 7
-        WHEN 'therapies'
-        THEN 8
-        WHEN 'outpatient_care'
-        THEN 9
-        WHEN 'emergency_care'
-        THEN 10
-        WHEN 'community_care'
-        THEN 11
-        WHEN 'mental_health_care'
-        THEN 12
-        WHEN 'other_clinical'
-        THEN 13
-        WHEN 'overheads'
-        THEN 14
-        WHEN 'other'
-        THEN 15
-      END
-    END AS pick
+    ) AS kind
   FROM (
     SELECT
       'unit_cost' AS family,
@@ -402,41 +362,43 @@ WITH cells AS (
     r.patient_no,
     r.lone_record,
     r.lone_org,
-    CASE k.pick
-      WHEN 0
+    CASE
+      WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost')
       THEN r.total_cost
-      WHEN 16
+      WHEN k.family = 'cc_cost'
       THEN CASE WHEN NOT r.cc_no IS NULL THEN r.total_cost END
-      WHEN 1
-      THEN r.ward_cost
-      WHEN 2
-      THEN r.theatre_cost
-      WHEN 3
-      THEN r.critical_care_cost
-      WHEN 4
-      THEN r.pathology_cost
-      WHEN 5
-      THEN r.imaging_cost
-      WHEN 6
-      THEN r.pharmacy_cost
-      WHEN 7
-      THEN r.high_cost_drugs_cost
-      WHEN 8
-      THEN r.therapies_cost
-      WHEN 9
-      THEN r.outpatient_care_cost
-      WHEN 10
-      THEN r.emergency_care_cost
-      WHEN 11
-      THEN r.community_care_cost
-      WHEN 12
-      THEN r.mental_health_care_cost
-      WHEN 13
-      THEN r.other_clinical_cost
-      WHEN 14
-      THEN r.overheads_cost
-      WHEN 15
-      THEN r.other_cost
+      ELSE CASE k.detail
+        WHEN 'ward'
+        THEN r.ward_cost
+        WHEN 'theatre'
+        THEN r.theatre_cost
+        WHEN 'critical_care'
+        THEN r.critical_care_cost
+        WHEN 'pathology'
+        THEN r.pathology_cost
+        WHEN 'imaging'
+        THEN r.imaging_cost
+        WHEN 'pharmacy'
+        THEN r.pharmacy_cost
+        WHEN 'high_cost_drugs'
+        THEN r.high_cost_drugs_cost
+        WHEN 'therapies'
+        THEN r.therapies_cost
+        WHEN 'outpatient_care'
+        THEN r.outpatient_care_cost
+        WHEN 'emergency_care'
+        THEN r.emergency_care_cost
+        WHEN 'community_care'
+        THEN r.community_care_cost
+        WHEN 'mental_health_care'
+        THEN r.mental_health_care_cost
+        WHEN 'other_clinical'
+        THEN r.other_clinical_cost
+        WHEN 'overheads'
+        THEN r.overheads_cost
+        WHEN 'other'
+        THEN r.other_cost
+      END
     END AS cost
   FROM records AS r
   CROSS JOIN kinds AS k
@@ -453,38 +415,38 @@ WITH cells AS (
     CASE
       WHEN s.support >= 5
       THEN s.cost
-      ELSE CASE k.pick
-        WHEN 0
-        THEN r.total_cost
-        WHEN 1
+      WHEN k.detail = ''
+      THEN r.total_cost
+      ELSE CASE k.detail
+        WHEN 'ward'
         THEN r.ward_cost
-        WHEN 2
+        WHEN 'theatre'
         THEN r.theatre_cost
-        WHEN 3
+        WHEN 'critical_care'
         THEN r.critical_care_cost
-        WHEN 4
+        WHEN 'pathology'
         THEN r.pathology_cost
-        WHEN 5
+        WHEN 'imaging'
         THEN r.imaging_cost
-        WHEN 6
+        WHEN 'pharmacy'
         THEN r.pharmacy_cost
-        WHEN 7
+        WHEN 'high_cost_drugs'
         THEN r.high_cost_drugs_cost
-        WHEN 8
+        WHEN 'therapies'
         THEN r.therapies_cost
-        WHEN 9
+        WHEN 'outpatient_care'
         THEN r.outpatient_care_cost
-        WHEN 10
+        WHEN 'emergency_care'
         THEN r.emergency_care_cost
-        WHEN 11
+        WHEN 'community_care'
         THEN r.community_care_cost
-        WHEN 12
+        WHEN 'mental_health_care'
         THEN r.mental_health_care_cost
-        WHEN 13
+        WHEN 'other_clinical'
         THEN r.other_clinical_cost
-        WHEN 14
+        WHEN 'overheads'
         THEN r.overheads_cost
-        WHEN 15
+        WHEN 'other'
         THEN r.other_cost
       END
     END AS cost
