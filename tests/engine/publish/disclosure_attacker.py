@@ -619,6 +619,49 @@ def _rate_interval(rate: float, count: float, round_to: int) -> tuple[float, flo
     return min(ends), max(ends)
 
 
+# (f) A row's figure over the ICS's (docs/metrics.md): (table, the ratio, the row's figure it divides, whether that
+# figure is a total shown at the rounded count or a rate, the ICS figure it divides by). gp_practice_cost's ratio
+# divides the cost per registered patient by the ICS's where the practice has a list size, else the cost per patient.
+RATIOS_TO_ICS = (
+    ("deprivation_cost", "cost_per_head_index", "cost_per_head", "total", "ics_cost_per_head"),
+    (
+        "population_rates",
+        "activity_ratio_to_ics",
+        "standardised_activity_per_100k",
+        "total",
+        "ics_standardised_activity_per_100k",
+    ),
+    ("population_rates", "cost_ratio_to_ics", "standardised_cost_per_100k", "total", "ics_standardised_cost_per_100k"),
+    ("gp_practice_cost", "ratio_to_ics", "cost_per_registered_patient", "total", "ics_cost_per_registered_patient"),
+    ("gp_practice_cost", "ratio_to_ics", "cost_per_patient", "rate", "ics_cost_per_patient"),
+)
+
+
+def ics_from_ratios(published: Mapping[str, pd.DataFrame], round_to: int) -> list[Bounded]:
+    """Every blank ICS figure of RATIOS_TO_ICS whose row shows both the ratio and the figure it divides: the ICS figure
+    is the row's figure over the ratio, bounded by the two decimals of both and, for a total shown at the rounded
+    count (`activity`), by the counts that round to it."""
+    out: list[Bounded] = []
+    for table, ratio, own, kind, ics in RATIOS_TO_ICS:
+        if table not in published:
+            continue
+        frame = published[table]
+        open_ = frame[ics].isna() & frame[ratio].notna() & frame[own].notna() & (frame[ratio].abs() > 0.005)
+        if "registered_patients" in frame:  # which of the practice's figures the ratio divides
+            listed = frame["registered_patients"].notna()
+            open_ &= listed if own == "cost_per_registered_patient" else ~listed
+        for i in np.flatnonzero(open_.to_numpy()):
+            shown = float(frame[own].iloc[i])
+            if kind == "total":
+                low, high = _total_interval(shown, float(frame["activity"].iloc[i]), round_to)
+            else:
+                low, high = shown - 0.005, shown + 0.005
+            r = float(frame[ratio].iloc[i])
+            ends = [figure / bound for figure in (low, high) for bound in (r - 0.005, r + 0.005)]
+            out.append(Bounded(table, int(frame.index[i]), ics, min(ends), max(ends)))
+    return out
+
+
 def restated_ics(published: Mapping[str, pd.DataFrame]) -> list[Claim]:
     """The same for the ICS: clinical_support's ICS cost per case of a service, blank, claimed to be the ICS mean cost
     of that cost driver in opportunity_summary's POD + HRG row."""

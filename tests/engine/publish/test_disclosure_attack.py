@@ -403,6 +403,24 @@ def test_no_cost_hidden_in_one_table_is_stated_in_another(demo: Demo) -> None:
     assert _restated_ics_echoes(demo, demo.published) == []
 
 
+def ratio_pinned(demo: Demo, published: dict[str, pd.DataFrame]) -> tuple[int, list[attacker.Bounded]]:
+    """Hidden ICS figures the ratios to them (a row's figure over the ICS's) bound within protection_percent of their
+    value on either side: (figures bounded, those pinned down). test_ics_ratio_attack.py shows the attack at work."""
+    share = demo.rule.protection_percent / 100
+    claims = attacker.ics_from_ratios(published, demo.rule.round_to)
+    pinned = []
+    for claim in claims:
+        value = float(demo.truth[claim.table].at[claim.row, claim.figure])
+        assert claim.low - 0.01 <= value <= claim.high + 0.01, (claim, value)  # the attacker's bounds are sound
+        if claim.high < value + share * abs(value) - 0.01 or claim.low > value - share * abs(value) + 0.01:
+            pinned.append(claim)
+    return len(claims), pinned
+
+
+def test_no_hidden_ics_figure_is_given_back_by_a_ratio_to_it(demo: Demo) -> None:
+    assert ratio_pinned(demo, demo.published)[1] == []
+
+
 def test_no_hidden_quarter_can_be_pinned_down_from_the_rolling_four_quarters(demo: Demo) -> None:
     """cost_trend's (and service_line_benchmark's) rolling cost of a quarter less that of the quarter before is a
     quarter's cost less the one four back (to within the rounding of the rolling counts); the cost per unit of the
