@@ -1165,6 +1165,13 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
 # close most (issue 16o: 3 to 5 programs for a group of 60,000 hidden cells and 31 audited, not 62). Hidden cells
 # linked through no margin with two or more of them hidden are apart (their programs share nothing), and a set of
 # hidden cells in one margin alone is already protected by the two conditions: those are not solved.
+# The programs that look for witnesses are stated in moves from the true figures (`_Moves`, issue 21a): each cell's
+# move up and move down, both at least 0. The true figures meet every margin, so all moves 0 is a feasible basis to
+# start from, and HiGHS's primal simplex method goes from it in tens to hundreds of iterations where the program over
+# the figures themselves took its dual simplex 7,000 to 10,000 from scratch (scale 0.01: 0.02 to 0.1 s a program
+# instead of 0.4 to 0.9 s). The same program, only shifted, so every witness is a point of it as before; a side its
+# own program stops short of is solved once more over the figures (`_Figures`, as before issue 21a), whose solution
+# and duals choose the partner, so the cells hidden are those chosen before.
 
 AUDIT = True  # the attacker's linear program after the pattern is chosen (a benchmark switches it off to compare)
 
@@ -1292,79 +1299,34 @@ def _pushed(
     Every solution is a feasible point, which shows each cell it puts `protection` beyond its value reaches that far
     on that side without a program of its own (a witness). So the open sides are first pushed all at once (each
     capped at `protection` beyond its cell, the sum of their moves, each over its cell's value, maximised) while that
-    reaches more; only the sides left are then solved one by one, each solution again checked for every open side."""
-    position = np.full(len(hide), -1, dtype=np.int64)
-    position[cells] = np.arange(len(cells))
-    ks = np.array(margins, dtype=np.int64)
-    sizes = flat.sizes[ks]
-    entries = np.repeat(flat.starts[ks] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
-    member, row = flat.cell[entries], np.repeat(np.arange(len(ks)), sizes)
-    sign = np.where(entries == flat.starts[ks][row], 1.0, -1.0)  # the total less its parts is 0
-    free = (position[member] >= 0) & hide[member]
-    rhs = -np.bincount(row[~free], weights=(sign * signed[member])[~free], minlength=len(ks))
-    starts = np.concatenate([[0], np.cumsum(np.bincount(row[free], minlength=len(ks)))])
-    index, coefficient = position[member[free]], sign[free]
-    inf = highspy.kHighsInf
-    v = signed[cells]
-    room = protection * np.abs(v)
-    lower = np.where(v < 0, -inf, 0.0)
-    upper = np.full(len(cells), inf)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cells), len(margins)
-    lp.col_cost_ = np.zeros(len(cells))
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    lp.row_lower_, lp.row_upper_ = np.array(rhs, dtype=float) - HALF_PENNY, np.array(rhs, dtype=float) + HALF_PENNY
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(coefficient, dtype=float)
-    solver = quiet_highs()
-    # presolve's search for dependent equations took 80% of a cold solve of a large provider's group (1.5 of 1.9 s
-    # CPU for 64,481 hidden cells at scale 0.1) and removed 13 of 36,718 rows: off, the same optimum in 0.4 s
-    solver.setOptionValue("presolve_rule_off", 1 << 10)
-    solver.passModel(lp)
-    solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    reaches more; only the sides left are then solved one by one, each solution again checked for every open side.
+    Those programs are stated in moves from the true figures (`_Moves`), which start at a feasible point; a side
+    found short is solved once more as the figures themselves (`_Figures`), whose duals choose its partner."""
+    program = _Program.of(flat, signed, hide, cells, margins, protection)
+    moves = _Moves(program)
     every = np.arange(len(cells), dtype=np.int32)
-
-    def run(side: int, which: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
-        """Maximise the moves of `which` cells toward `side` (0 down, 1 up), each over its cell's value and capped
-        at `protection` beyond it; mark every open side the solution reaches; the solution and the margins' duals,
-        or None when HiGHS did not settle it (`run_settled`)."""
-        cap_low = np.where(which & (side == 0), v - room, lower)
-        cap_high = np.where(which & (side == 1), v + room, upper)
-        solver.changeColsBounds(len(cells), every, cap_low, cap_high)
-        weight = 1.0 / np.where(which & (v != 0), np.abs(v), np.inf)  # each move over its cell's value ...
-        cost = (1.0 if side else -1.0) * weight / weight.max()  # ... scaled to at most 1 (1 for a cell alone)
-        solver.changeColsCost(len(cells), every, cost)
-        # solved afresh, presolved: the last solution's basis, kept after new costs and bounds, took 9,000 to 19,000
-        # simplex iterations on the whole program (0.6 to 1.5 s CPU at scale 0.1) where presolving it again takes 0.4 s
-        solver.clearSolver()
-        solved = None
-        if run_settled(solver) == highspy.HighsModelStatus.kOptimal:  # every move is capped: never unbounded
-            solution = solver.getSolution()
-            x = np.array(solution.col_value)
-            open_[0] &= v - x < room - 0.005
-            open_[1] &= x - v < room - 0.005
-            solved = x, list(solution.row_dual)
-        solver.changeColsBounds(len(cells), every, lower, upper)
-        return solved
-
     for side in (1, 0):  # all the open sides at once, while that reaches more
         while open_[side].any():
             before = int(open_[side].sum())
-            run(side, open_[side])
+            moves.run(side, open_[side], open_)
             if int(open_[side].sum()) == before:
                 break
+    figures: _Figures | None = None
     picks: list[int] = []
     for i in range(len(cells)):
         for side in (1, 0):
             if not open_[side][i]:
                 continue
-            solved = run(side, every == i)
+            moves.run(side, every == i, open_)
             if not open_[side][i]:
                 continue  # reached
+            figures = figures or _Figures(program)
+            solved = figures.run(side, every == i, open_)
+            if not open_[side][i]:
+                continue  # reached after all (within the solver's tolerances)
             narrowed.append((side, i))
             open_[side][i] = False  # not solved again in this round
+            v, room = program.v, program.room
             if solved is None:  # not shown to reach: hidden with a partner worth its whole room, never on a guess
                 wanting, binding = room[i], []
             else:
@@ -1376,6 +1338,165 @@ def _pushed(
             if pick is not None:
                 picks.append(pick)
     return picks
+
+
+@dataclass(frozen=True)
+class _Program:
+    """The attacker's program over a group of hidden cells: for each margin (a row), its hidden cells' signed sum
+    (`starts`, `index` into the group's cells, `coefficient`) equals `rhs`, what its shown cells leave; `v` is each
+    hidden cell's true signed value, `room` the protection wanted either side of it, `lower` its least value."""
+
+    starts: np.ndarray
+    index: np.ndarray
+    coefficient: np.ndarray
+    rhs: np.ndarray
+    v: np.ndarray
+    room: np.ndarray
+    lower: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        flat: _Flat,
+        signed: np.ndarray,
+        hide: np.ndarray,
+        cells: np.ndarray,
+        margins: list[int],
+        protection: float,
+    ) -> _Program:
+        position = np.full(len(hide), -1, dtype=np.int64)
+        position[cells] = np.arange(len(cells))
+        ks = np.array(margins, dtype=np.int64)
+        sizes = flat.sizes[ks]
+        entries = np.repeat(flat.starts[ks] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+        member, row = flat.cell[entries], np.repeat(np.arange(len(ks)), sizes)
+        sign = np.where(entries == flat.starts[ks][row], 1.0, -1.0)  # the total less its parts is 0
+        free = (position[member] >= 0) & hide[member]
+        rhs = -np.bincount(row[~free], weights=(sign * signed[member])[~free], minlength=len(ks))
+        starts = np.concatenate([[0], np.cumsum(np.bincount(row[free], minlength=len(ks)))])
+        v = signed[cells]
+        return cls(
+            starts=starts,
+            index=position[member[free]],
+            coefficient=sign[free],
+            rhs=np.asarray(rhs, dtype=float),
+            v=v,
+            room=protection * np.abs(v),
+            lower=np.where(v < 0, -highspy.kHighsInf, 0.0),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.v)
+
+    def solver(self, columns: int, lower: np.ndarray, upper: np.ndarray, rhs: np.ndarray) -> highspy.Highs:
+        """A quiet HiGHS holding the program over `columns` columns (each of the group's cells, or its two moves)."""
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = columns, len(self.rhs)
+        lp.col_cost_ = np.zeros(columns)
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        lp.row_lower_, lp.row_upper_ = rhs - HALF_PENNY, rhs + HALF_PENNY
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        if columns == self.size:
+            lp.a_matrix_.start_ = np.array(self.starts, dtype=np.int32)
+            lp.a_matrix_.index_ = np.array(self.index, dtype=np.int32)
+            lp.a_matrix_.value_ = np.array(self.coefficient, dtype=float)
+        else:  # each row's moves up, then its moves down
+            row = np.repeat(np.arange(len(self.rhs)), np.diff(self.starts))
+            order = np.argsort(np.concatenate([row, row]), kind="stable")
+            lp.a_matrix_.start_ = np.array(2 * self.starts, dtype=np.int32)
+            lp.a_matrix_.index_ = np.concatenate([self.index, self.index + self.size])[order].astype(np.int32)
+            lp.a_matrix_.value_ = np.concatenate([self.coefficient, -self.coefficient])[order].astype(float)
+        solver = quiet_highs()
+        solver.passModel(lp)
+        solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        return solver
+
+    def costs(self, side: int, which: np.ndarray) -> np.ndarray:
+        """The objective of a push of `which` cells toward `side`: each move over its cell's value, scaled to at most
+        1 (1 for a cell alone)."""
+        weight = 1.0 / np.where(which & (self.v != 0), np.abs(self.v), np.inf)
+        out: np.ndarray = weight / weight.max()
+        return out
+
+    def close(self, x: np.ndarray, open_: np.ndarray) -> None:
+        """Close every open side the solution `x` (the cells' values) puts `protection` beyond its cell."""
+        open_[0] &= self.v - x < self.room - 0.005
+        open_[1] &= x - self.v < self.room - 0.005
+
+
+class _Figures:
+    """The program over the cells' values, each at least its least value: its duals name the margins binding a
+    side, from which a partner is chosen."""
+
+    def __init__(self, program: _Program) -> None:
+        self.p = program
+        self.upper = np.full(program.size, highspy.kHighsInf)
+        self.solver = program.solver(program.size, program.lower, self.upper, program.rhs)
+        # presolve's search for dependent equations took 80% of a cold solve of a large provider's group (1.5 of 1.9
+        # s CPU for 64,481 hidden cells at scale 0.1) and removed 13 of 36,718 rows: off, the same optimum in 0.4 s
+        self.solver.setOptionValue("presolve_rule_off", 1 << 10)
+
+    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
+        """Maximise the moves of `which` cells toward `side` (0 down, 1 up), each capped at `protection` beyond its
+        cell; close every open side the solution reaches; the solution and the margins' duals, or None when HiGHS
+        did not settle it (`run_settled`)."""
+        p, every = self.p, np.arange(self.p.size, dtype=np.int32)
+        cap_low = np.where(which & (side == 0), p.v - p.room, p.lower)
+        cap_high = np.where(which & (side == 1), p.v + p.room, self.upper)
+        self.solver.changeColsBounds(p.size, every, cap_low, cap_high)
+        self.solver.changeColsCost(p.size, every, (1.0 if side else -1.0) * p.costs(side, which))
+        # solved afresh, presolved: the last solution's basis, kept after new costs and bounds, took 9,000 to 19,000
+        # simplex iterations on the whole program (0.6 to 1.5 s CPU at scale 0.1) where presolving it again takes 0.4 s
+        self.solver.clearSolver()
+        solved = None
+        if run_settled(self.solver) == highspy.HighsModelStatus.kOptimal:  # every move is capped: never unbounded
+            solution = self.solver.getSolution()
+            x = np.array(solution.col_value)
+            p.close(x, open_)
+            solved = x, list(solution.row_dual)
+        self.solver.changeColsBounds(p.size, every, p.lower, self.upper)
+        return solved
+
+
+class _Moves:
+    """The program in each cell's moves up and down from its true value (both at least 0, down at most the cell's
+    value where it cannot go below 0): the true figures meet every margin (to the penny, within the half penny each
+    sum is allowed), so every move 0 is a feasible start and the primal simplex method needs no first phase to find
+    one."""
+
+    def __init__(self, program: _Program) -> None:
+        self.p = program
+        n = program.size
+        self.lower = np.zeros(2 * n)
+        self.upper = np.concatenate([np.full(n, highspy.kHighsInf), program.v - program.lower])
+        moved = np.bincount(
+            np.repeat(np.arange(len(program.rhs)), np.diff(program.starts)),
+            weights=program.coefficient * program.v[program.index],
+            minlength=len(program.rhs),
+        )
+        self.solver = program.solver(2 * n, self.lower, self.upper, program.rhs - moved)
+        self.solver.setOptionValue("simplex_strategy", 4)  # primal
+        self.solver.setOptionValue("presolve", "off")
+
+    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> None:
+        """Maximise the moves of `which` cells toward `side`, each capped at `protection`; close every open side the
+        solution reaches (none when HiGHS did not settle it: the sides stay open for `_Figures`)."""
+        p, n = self.p, self.p.size
+        every = np.arange(2 * n, dtype=np.int32)
+        upper = self.upper.copy()
+        moving, pushed = (0, n) if side else (n, 0)
+        pushing = np.flatnonzero(which)
+        upper[moving + pushing] = np.minimum(upper[moving + pushing], p.room[pushing])
+        cost = np.zeros(2 * n)
+        cost[moving : moving + n] = p.costs(side, which)
+        cost[pushed : pushed + n] = -p.costs(side, which)  # a move back counts against: the objective is the net move
+        self.solver.changeColsBounds(2 * n, every, self.lower, upper)
+        self.solver.changeColsCost(2 * n, every, cost)
+        self.solver.clearSolver()
+        if run_settled(self.solver) == highspy.HighsModelStatus.kOptimal:
+            x = np.array(self.solver.getSolution().col_value)
+            p.close(p.v + x[:n] - x[n:], open_)
 
 
 def _partner(flat: _Flat, value: np.ndarray, hide: np.ndarray, margins: list[int], wanting: float) -> int | None:
