@@ -89,9 +89,17 @@ WITH cells AS (
     ) AS distinct_cells
 ),
 patients AS (
-    -- Each patient pseudonym numbered, so that contributions are added up on an integer rather than on 64 characters.
-    SELECT patient_id, row_number() OVER (ORDER BY patient_id) AS patient_no
-    FROM (SELECT DISTINCT patient_id FROM activity WHERE patient_id IS NOT NULL) AS distinct_patients
+    -- Each patient pseudonym numbered, so that contributions are added up on an integer rather than on 64 characters,
+    -- one row a setting the patient was seen in, with whether more than one provider saw them in that setting
+    -- (shared) or in any (shared_anywhere). A patient no other provider saw has the same contribution to the ICS cell
+    -- as to their provider's, so only shared patients' contributions are added up again across providers below.
+    SELECT patient_id, setting, dense_rank() OVER (ORDER BY patient_id) AS patient_no,
+           CASE WHEN min(org_code) < max(org_code) THEN 1 ELSE 0 END AS shared,
+           CASE WHEN min(min(org_code)) OVER (PARTITION BY patient_id) < max(max(org_code)) OVER (PARTITION BY patient_id)
+               THEN 1 ELSE 0 END AS shared_anywhere
+    FROM activity
+    WHERE patient_id IS NOT NULL
+    GROUP BY patient_id, setting
 ),
 record_patients AS (
     -- Each activity record's patient number (none without a pseudonym) and, in admitted care, its spell: the records
@@ -99,15 +107,16 @@ record_patients AS (
     -- and event_costs twice (the cells and the records), within the two reads of a record-level table that Spark,
     -- which reads a table again wherever it is named, is held to (engine/metrics/on_spark.py).
     SELECT a.setting, a.org_code, a.record_id, a.pod,
-           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id, n.patient_no
+           CASE WHEN a.setting = 'apc' THEN coalesce(a.spell_id, a.record_id) END AS spell_id, n.patient_no, n.shared,
+           n.shared_anywhere
     FROM activity AS a
-    LEFT JOIN patients AS n ON n.patient_id = a.patient_id
+    LEFT JOIN patients AS n ON n.patient_id = a.patient_id AND n.setting = a.setting
 ),
 records AS (
     -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
     SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, c.trend_no,
-           c.trend_ics_no, c.system_no, c.system_ics_no, n.patient_no,
-           e.setting, e.org_code, e.record_id,
+           c.trend_ics_no, c.system_no, c.system_ics_no, n.patient_no, coalesce(n.shared, 0) AS shared,
+           coalesce(n.shared_anywhere, 0) AS shared_anywhere, e.setting, e.org_code, e.record_id,
            CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
            CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
            e.total_cost, e.ward_cost, e.theatre_cost,
@@ -215,13 +224,15 @@ record_links AS (
     FROM service_ward_cells
 ),
 contributions AS (
-    -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell).
+    -- Each record's cost of each kind, in its provider cell (cell) and its ICS cell (ics_cell), and whether its
+    -- patient was seen by another provider in the cell's setting (shared; in any setting for the service line cells,
+    -- which span settings; never for a ward, whose ICS cell is its provider's, nor for a record without a patient).
     SELECT k.kind,
            CASE k.support WHEN 1 THEN r.support_no WHEN 2 THEN r.cc_no WHEN 7 THEN r.trend_no
                WHEN 8 THEN r.system_no ELSE r.cell_no END AS cell,
            CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no WHEN 7 THEN r.trend_ics_no
                WHEN 8 THEN r.system_ics_no ELSE r.ics_cell_no END AS ics_cell,
-           r.patient_no, r.lone_record, r.lone_org,
+           r.patient_no, r.shared, r.lone_record, r.lone_org,
            CASE WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost') THEN r.total_cost
                 WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
                 ELSE CASE k.detail
@@ -251,6 +262,7 @@ contributions AS (
     -- a record's ward cost on a ward: the records' second read. Ward lines without an activity record (so without
     -- a patient) are contributors of their own.
     SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no,
+           CASE WHEN s.support IN (3, 4) THEN coalesce(r.shared_anywhere, 0) ELSE 0 END AS shared,
            CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
            CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
            CASE WHEN s.support >= 5 THEN s.cost
@@ -280,44 +292,73 @@ contributions AS (
 provider_sums AS (
     -- One row per contributor to a provider's cell, its records' costs added up (signed, so that a patient's credit
     -- nets against their cost before the contribution is taken by size).
-    SELECT kind, cell, ics_cell, patient_no, lone_org, lone_record, sum(cost) AS cost
+    SELECT kind, cell, ics_cell, patient_no, max(shared) AS shared, sum(cost) AS cost
     FROM contributions
     WHERE cost <> 0
     GROUP BY kind, cell, ics_cell, patient_no, lone_org, lone_record
 ),
-ics_sums AS (
-    -- The same across every provider, from the providers' contributions: a patient seen by several providers is one
-    -- contributor to the ICS cell, a record without a pseudonym still one of its own.
-    SELECT kind, ics_cell, sum(cost) AS cost
-    FROM provider_sums
-    GROUP BY kind, ics_cell, patient_no, lone_org, lone_record
-),
 sized AS (
-    -- Contributions by size, level 0 in a provider's cell, 1 in the ICS cell; a contributor whose records cancel out
-    -- has nothing to protect.
-    SELECT 0 AS level, kind, cell, ics_cell, abs(cost) AS cost
+    -- Contributions to a provider's cell by size; a contributor whose records cancel out has nothing to protect.
+    SELECT kind, cell, ics_cell, shared, abs(cost) AS cost
     FROM provider_sums
-    WHERE cost <> 0
-    UNION ALL
-    SELECT 1 AS level, kind, ics_cell AS cell, ics_cell, abs(cost) AS cost
-    FROM ics_sums
     WHERE cost <> 0
 ),
 largest AS (
     -- The largest two per cell from aggregates, not a ranking window over every contribution: the largest is the
     -- cell's max; the second is the max of what is below it, or the largest again where two contributors tie for it.
-    SELECT level, kind, cell, ics_cell, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest
+    -- The same for the cell's unshared contributors (own_), whose contributions to the ICS cell are these.
+    SELECT kind, cell, ics_cell, count(*) AS contributors, sum(cost) AS cost, max(cost) AS largest,
+           sum(CASE WHEN shared = 0 THEN 1 ELSE 0 END) AS own_contributors,
+           sum(CASE WHEN shared = 0 THEN cost ELSE 0 END) AS own_cost,
+           max(CASE WHEN shared = 0 THEN cost END) AS own_largest
     FROM sized
-    GROUP BY level, kind, cell, ics_cell
+    GROUP BY kind, cell, ics_cell
 ),
 ranked AS (
-    SELECT l.level, l.kind, l.cell, l.ics_cell,
+    -- own_second is NULL with fewer than two unshared contributors.
+    SELECT l.kind, l.cell, l.ics_cell,
            max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
            CASE WHEN sum(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
-                ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second
+                ELSE coalesce(max(CASE WHEN c.cost < l.largest THEN c.cost END), 0) END AS second,
+           max(l.own_contributors) AS own_contributors, max(l.own_cost) AS own_cost,
+           max(l.own_largest) AS own_largest,
+           CASE WHEN sum(CASE WHEN c.shared = 0 AND c.cost = l.own_largest THEN 1 ELSE 0 END) > 1
+                    THEN max(l.own_largest)
+                ELSE max(CASE WHEN c.shared = 0 AND c.cost < l.own_largest THEN c.cost END) END AS own_second
     FROM largest AS l
-    JOIN sized AS c ON c.level = l.level AND c.kind = l.kind AND c.cell = l.cell
-    GROUP BY l.level, l.kind, l.cell, l.ics_cell
+    JOIN sized AS c ON c.kind = l.kind AND c.cell = l.cell
+    GROUP BY l.kind, l.cell, l.ics_cell
+),
+ics_parts AS (
+    -- What makes up an ICS cell: each of its provider cells' unshared contributors (their count, cost and largest
+    -- two), and each shared patient's contributions added up across providers (a contributor of its own).
+    SELECT kind, ics_cell, own_contributors AS contributors, own_cost AS cost, own_largest AS first,
+           own_second AS second
+    FROM ranked
+    UNION ALL
+    SELECT kind, ics_cell, 1 AS contributors, abs(sum(cost)) AS cost, abs(sum(cost)) AS first,
+           CAST(NULL AS DECIMAL(38, 4)) AS second
+    FROM provider_sums
+    WHERE shared = 1
+    GROUP BY kind, ics_cell, patient_no
+    HAVING sum(cost) <> 0
+),
+ics_largest AS (
+    SELECT kind, ics_cell, sum(contributors) AS contributors, sum(cost) AS cost, max(first) AS largest
+    FROM ics_parts
+    GROUP BY kind, ics_cell
+),
+ics_ranked AS (
+    -- The ICS cell's largest two from its parts' largest two; a cell whose contributions all cancel out has none.
+    SELECT l.kind, l.ics_cell, max(l.contributors) AS contributors, max(l.cost) AS cost, max(l.largest) AS largest,
+           CASE WHEN sum(CASE WHEN c.first = l.largest THEN 1 ELSE 0 END)
+                     + sum(CASE WHEN c.second = l.largest THEN 1 ELSE 0 END) > 1 THEN max(l.largest)
+                ELSE coalesce(max(CASE WHEN c.first < l.largest THEN c.first
+                                       WHEN c.second < l.largest THEN c.second END), 0) END AS second
+    FROM ics_largest AS l
+    JOIN ics_parts AS c ON c.kind = l.kind AND c.ics_cell = l.ics_cell
+    WHERE l.contributors > 0
+    GROUP BY l.kind, l.ics_cell
 ),
 cell_names AS (
     -- A number's cell again: provider cells (support 0), support cells (support 1, TFC blank) and critical care cells
@@ -362,10 +403,9 @@ numbered_cells AS (
            CAST(i.contributors AS BIGINT) AS ics_contributors, CAST(i.cost AS DECIMAL(38, 4)) AS ics_cost,
            CAST(i.largest AS DECIMAL(38, 4)) AS ics_largest, CAST(i.second AS DECIMAL(38, 4)) AS ics_second
     FROM ranked AS p
-    JOIN ranked AS i ON i.level = 1 AND i.kind = p.kind AND i.cell = p.ics_cell
+    JOIN ics_ranked AS i ON i.kind = p.kind AND i.ics_cell = p.ics_cell
     JOIN kinds AS k ON k.kind = p.kind
     JOIN cell_names AS n ON n.support = k.support AND n.cell = p.cell
-    WHERE p.level = 0
 ),
 spell_patients AS (
     -- The patient of each admitted care spell, from its episodes' activity records (those with a known POD, as

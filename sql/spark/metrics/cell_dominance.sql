@@ -64,14 +64,20 @@ WITH cells AS (
 ), patients AS (
   SELECT
     patient_id,
-    ROW_NUMBER() OVER (ORDER BY patient_id NULLS LAST) AS patient_no
-  FROM (
-    SELECT DISTINCT
-      patient_id
-    FROM activity
-    WHERE
-      NOT patient_id IS NULL
-  ) AS distinct_patients
+    setting,
+    DENSE_RANK() OVER (ORDER BY patient_id NULLS LAST) AS patient_no,
+    CASE WHEN MIN(org_code) < MAX(org_code) THEN 1 ELSE 0 END AS shared,
+    CASE
+      WHEN MIN(MIN(org_code)) OVER (PARTITION BY patient_id) < MAX(MAX(org_code)) OVER (PARTITION BY patient_id)
+      THEN 1
+      ELSE 0
+    END AS shared_anywhere
+  FROM activity
+  WHERE
+    NOT patient_id IS NULL
+  GROUP BY
+    patient_id,
+    setting
 ), record_patients AS (
   SELECT
     a.setting,
@@ -79,10 +85,12 @@ WITH cells AS (
     a.record_id,
     a.pod,
     CASE WHEN a.setting = 'apc' THEN COALESCE(a.spell_id, a.record_id) END AS spell_id,
-    n.patient_no
+    n.patient_no,
+    n.shared,
+    n.shared_anywhere
   FROM activity AS a
   LEFT JOIN patients AS n
-    ON n.patient_id = a.patient_id
+    ON n.patient_id = a.patient_id AND n.setting = a.setting
 ), records AS (
   SELECT
     c.cell_no,
@@ -96,6 +104,8 @@ WITH cells AS (
     c.system_no,
     c.system_ics_no,
     n.patient_no,
+    COALESCE(n.shared, 0) AS shared,
+    COALESCE(n.shared_anywhere, 0) AS shared_anywhere,
     e.setting,
     e.org_code,
     e.record_id,
@@ -352,6 +362,7 @@ WITH cells AS (
       ELSE r.ics_cell_no
     END AS ics_cell,
     r.patient_no,
+    r.shared,
     r.lone_record,
     r.lone_org,
     CASE
@@ -402,6 +413,7 @@ WITH cells AS (
     s.cell_no AS cell,
     s.ics_cell_no AS ics_cell,
     r.patient_no,
+    CASE WHEN s.support IN (3, 4) THEN COALESCE(r.shared_anywhere, 0) ELSE 0 END AS shared,
     CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
     CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
     CASE
@@ -453,8 +465,7 @@ WITH cells AS (
     cell,
     ics_cell,
     patient_no,
-    lone_org,
-    lone_record,
+    MAX(shared) AS shared,
     SUM(cost) AS cost
   FROM contributions
   WHERE
@@ -466,56 +477,34 @@ WITH cells AS (
     patient_no,
     lone_org,
     lone_record
-), ics_sums AS (
-  SELECT
-    kind,
-    ics_cell,
-    SUM(cost) AS cost
-  FROM provider_sums
-  GROUP BY
-    kind,
-    ics_cell,
-    patient_no,
-    lone_org,
-    lone_record
 ), sized AS (
   SELECT
-    0 AS level,
     kind,
     cell,
     ics_cell,
+    shared,
     ABS(cost) AS cost
   FROM provider_sums
-  WHERE
-    cost <> 0
-  UNION ALL
-  SELECT
-    1 AS level,
-    kind,
-    ics_cell AS cell,
-    ics_cell,
-    ABS(cost) AS cost
-  FROM ics_sums
   WHERE
     cost <> 0
 ), largest AS (
   SELECT
-    level,
     kind,
     cell,
     ics_cell,
     COUNT(*) AS contributors,
     SUM(cost) AS cost,
-    MAX(cost) AS largest
+    MAX(cost) AS largest,
+    SUM(CASE WHEN shared = 0 THEN 1 ELSE 0 END) AS own_contributors,
+    SUM(CASE WHEN shared = 0 THEN cost ELSE 0 END) AS own_cost,
+    MAX(CASE WHEN shared = 0 THEN cost END) AS own_largest
   FROM sized
   GROUP BY
-    level,
     kind,
     cell,
     ics_cell
 ), ranked AS (
   SELECT
-    l.level,
     l.kind,
     l.cell,
     l.ics_cell,
@@ -526,14 +515,88 @@ WITH cells AS (
       WHEN SUM(CASE WHEN c.cost = l.largest THEN 1 ELSE 0 END) > 1
       THEN MAX(l.largest)
       ELSE COALESCE(MAX(CASE WHEN c.cost < l.largest THEN c.cost END), 0)
-    END AS second
+    END AS second,
+    MAX(l.own_contributors) AS own_contributors,
+    MAX(l.own_cost) AS own_cost,
+    MAX(l.own_largest) AS own_largest,
+    CASE
+      WHEN SUM(CASE WHEN c.shared = 0 AND c.cost = l.own_largest THEN 1 ELSE 0 END) > 1
+      THEN MAX(l.own_largest)
+      ELSE MAX(CASE WHEN c.shared = 0 AND c.cost < l.own_largest THEN c.cost END)
+    END AS own_second
   FROM largest AS l
   JOIN sized AS c
-    ON c.level = l.level AND c.kind = l.kind AND c.cell = l.cell
+    ON c.kind = l.kind AND c.cell = l.cell
   GROUP BY
-    l.level,
     l.kind,
     l.cell,
+    l.ics_cell
+), ics_parts AS (
+  SELECT
+    kind,
+    ics_cell,
+    own_contributors AS contributors,
+    own_cost AS cost,
+    own_largest AS first,
+    own_second AS second
+  FROM ranked
+  UNION ALL
+  SELECT
+    kind,
+    ics_cell,
+    1 AS contributors,
+    ABS(SUM(cost)) AS cost,
+    ABS(SUM(cost)) AS first,
+    CAST(NULL AS DECIMAL(38, 4)) AS second
+  FROM provider_sums
+  WHERE
+    shared = 1
+  GROUP BY
+    kind,
+    ics_cell,
+    patient_no
+  HAVING
+    SUM(cost) <> 0
+), ics_largest AS (
+  SELECT
+    kind,
+    ics_cell,
+    SUM(contributors) AS contributors,
+    SUM(cost) AS cost,
+    MAX(first) AS largest
+  FROM ics_parts
+  GROUP BY
+    kind,
+    ics_cell
+), ics_ranked AS (
+  SELECT
+    l.kind,
+    l.ics_cell,
+    MAX(l.contributors) AS contributors,
+    MAX(l.cost) AS cost,
+    MAX(l.largest) AS largest,
+    CASE
+      WHEN SUM(CASE WHEN c.first = l.largest THEN 1 ELSE 0 END) + SUM(CASE WHEN c.second = l.largest THEN 1 ELSE 0 END) > 1
+      THEN MAX(l.largest)
+      ELSE COALESCE(
+        MAX(
+          CASE
+            WHEN c.first < l.largest
+            THEN c.first
+            WHEN c.second < l.largest
+            THEN c.second
+          END
+        ),
+        0
+      )
+    END AS second
+  FROM ics_largest AS l
+  JOIN ics_parts AS c
+    ON c.kind = l.kind AND c.ics_cell = l.ics_cell
+  WHERE
+    l.contributors > 0
+  GROUP BY
+    l.kind,
     l.ics_cell
 ), cell_names AS (
   SELECT DISTINCT
@@ -646,14 +709,12 @@ WITH cells AS (
     CAST(i.largest AS DECIMAL(38, 4)) AS ics_largest,
     CAST(i.second AS DECIMAL(38, 4)) AS ics_second
   FROM ranked AS p
-  JOIN ranked AS i
-    ON i.level = 1 AND i.kind = p.kind AND i.cell = p.ics_cell
+  JOIN ics_ranked AS i
+    ON i.kind = p.kind AND i.ics_cell = p.ics_cell
   JOIN kinds AS k
     ON k.kind = p.kind
   JOIN cell_names AS n
     ON n.support = k.support AND n.cell = p.cell
-  WHERE
-    p.level = 0
 ), spell_patients AS (
   SELECT
     r.org_code,

@@ -524,3 +524,25 @@ def test_acro_flags_a_cell_one_patient_dominates_and_the_engine_hides_it() -> No
     unit = judged["published"]["unit_cost_benchmark"].set_index("org_code")
     assert np.isnan(unit.at["ZZA", "total_cost"]) and unit.at["ZZB", "activity"] == 10  # 9 records, rounded
     _assert_no_leaks(judged)
+
+
+def test_ics_figures_add_a_shared_patient_up_across_providers_and_drop_a_cell_that_cancels_out() -> None:
+    # The ICS figures are made from the provider cells' unshared patients and the shared patients added up across
+    # providers: P3 (£30 at each provider) is one £60 contributor to the ICS cell and the largest there, P1 and P2
+    # (£50, one provider each) tie for second; P0's cost at one provider and credit at the other cancel out, so the
+    # EL cell has no ICS contributor and no row at all.
+    data = [
+        ("ZZA", ("EL", "HRG1"), "P0", [100.0, 0.0, 0.0]),
+        ("ZZB", ("EL", "HRG1"), "P0", [-100.0, 0.0, 0.0]),
+        ("ZZA", ("DC", "HRG1"), "P1", [50.0, 0.0, 0.0]),
+        ("ZZB", ("DC", "HRG1"), "P2", [50.0, 0.0, 0.0]),
+        ("ZZA", ("DC", "HRG1"), "P3", [30.0, 0.0, 0.0]),
+        ("ZZB", ("DC", "HRG1"), "P3", [30.0, 0.0, 0.0]),
+    ]
+    figures = _dominance_figures(*_loaded(data))
+    unit = figures[figures["family"] == "unit_cost"].set_index("org_code")
+
+    assert set(unit["pod"]) == {"DC"}
+    assert unit.loc["ZZA", ["contributors", "cost", "largest", "second"]].astype(float).tolist() == [2, 80, 50, 30]
+    ics = unit[["ics_contributors", "ics_cost", "ics_largest", "ics_second"]].astype(float)
+    assert ics.drop_duplicates().values.tolist() == [[3, 160, 60, 50]]
