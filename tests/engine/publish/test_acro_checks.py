@@ -6,9 +6,10 @@ result table), and asked, by its own `crosstab` with `aggfunc="sum"`, which cell
 
 - its threshold check on one row per record (the unit the published count counts), at the policy's threshold, for
   whole costs;
-- its dominance checks (nk and p%) on one row per contributor, as TREs count them: a patient's records in the cell
-  added up (across every provider for the ICS cell), a record without a pseudonym on its own, each by size (ACRO
-  does not judge dominance among negative values; the policy counts a credit by its magnitude).
+- its dominance checks (nk and p%) and its threshold check on one row per contributor, as TREs count them: a
+  patient's records in the cell added up (across every provider for the ICS cell), a record without a pseudonym on
+  its own, each by size (ACRO does not judge dominance among negative values; the policy counts a credit by its
+  magnitude). A cell of 8 records from 3 patients passes the first threshold check and fails this one.
 
 Every cell it flags must be blank in the published tables. ACRO runs with the config's parameters, checked to be at
 least as strict as its defaults. The same judge runs on the synthetic ICS at scale 0.01 and 0.1 and on records
@@ -150,6 +151,8 @@ def leaks(judged: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "threshold": _shown(judged["unit_threshold"], unit, CELL, (THRESHOLD,)),
         "unit dominance": _shown(judged["unit"], unit, CELL, DOMINANCE),
         "driver dominance": _shown(judged["driver"], driver, [*CELL, "cost_driver"], DOMINANCE),
+        "unit patients threshold": _shown(judged["unit"], unit, CELL, (THRESHOLD,)),
+        "driver patients threshold": _shown(judged["driver"], driver, [*CELL, "cost_driver"], (THRESHOLD,)),
     }
 
 
@@ -180,6 +183,7 @@ def test_acro_flags_no_published_cost_cell(judged: dict[str, Any]) -> None:
     # ACRO does find cells to object to here, for each check, or the test would prove nothing
     assert _flagged(judged["unit"], DOMINANCE) > 0 and _flagged(judged["driver"], DOMINANCE) > 0
     assert _flagged(judged["unit_threshold"], (THRESHOLD,)) > 0
+    assert _flagged(judged["unit"], (THRESHOLD,)) > 0 and _flagged(judged["driver"], (THRESHOLD,)) > 0
     _assert_no_leaks(judged)
 
 
@@ -199,8 +203,9 @@ SUPPORT_CELL = ["fin_year", "setting", "pod", "hrg"]  # clinical_support's cell:
 
 
 def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> None:
-    """ACRO's own nk and p% checks on each patient's pharmacy, imaging and pathology cost per clinical_support cell
-    (provider and ICS), from the loaded records: every cell it flags has that cost blank in the published table."""
+    """ACRO's own nk, p% and threshold checks on each patient's pharmacy, imaging and pathology cost per
+    clinical_support cell (provider and ICS), from the loaded records: every cell it flags has that cost blank in the
+    published table."""
     config = refreshed_ics[1]
     rule = SuppressionRule.from_config(config.suppression)
     with closing(open_store(config, read_only=True)) as store:
@@ -214,7 +219,7 @@ def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> No
     cell = [*SUPPORT_CELL, "cost_driver"]
     flags = _flags(contributions(rows[rows["cost"] != 0], cell), cell, ours, margins=False)
     assert _flagged(flags, DOMINANCE) > 0  # ACRO does object to some cells, or the test would prove nothing
-    shown = _shown(flags, _by_cost(published), cell, DOMINANCE)
+    shown = _shown(flags, _by_cost(published), cell, (*DOMINANCE, THRESHOLD))
     assert shown.empty, shown.head(10).to_string()
     # and some of the cells it flags are not small: without the dominance rule they would have been published
     assert not _shown(flags, _by_cost(full[full["activity"] >= rule.smallest_shown]), cell, DOMINANCE).empty
@@ -378,9 +383,11 @@ DOMINANCE_NAMES = {
     "cost": "dominance_cost",
     "largest": "dominance_largest",
     "second": "dominance_second",
+    "contributors": "dominance_contributors",
     "ics_cost": "ics_dominance_cost",
     "ics_largest": "ics_dominance_largest",
     "ics_second": "ics_dominance_second",
+    "ics_contributors": "ics_dominance_contributors",
 }
 
 # Found by hypothesis against a rule counting records: P0's theatre cost at two providers is one contribution to the
@@ -523,4 +530,24 @@ def test_acro_flags_a_cell_one_patient_dominates_and_the_engine_hides_it() -> No
     assert _flagged(verdicts(activity.assign(patient_id=None), lines, SuppressionRule())["unit"], DOMINANCE) == 0
     unit = judged["published"]["unit_cost_benchmark"].set_index("org_code")
     assert np.isnan(unit.at["ZZA", "total_cost"]) and unit.at["ZZB", "activity"] == 10  # 9 records, rounded
+    _assert_no_leaks(judged)
+
+
+# Issue 16p: nine records at ZZA from three patients, three each and none dominating (each patient a third of the
+# cost), beside nine patients' records at ZZB; the ICS cell has twelve patients.
+THREE_PATIENTS = [
+    *[("ZZA", ("EL", "HRG1"), p, [400.0, 0.0, 0.0]) for p in ("P0", "P1", "P2") for _ in range(3)],
+    *[("ZZB", ("EL", "HRG1"), None, [400.0, 0.0, 0.0]) for _ in range(9)],
+]
+
+
+def test_acro_counts_patients_for_its_threshold_and_the_engine_hides_the_cell() -> None:
+    """ACRO's threshold check on one row per contributor flags ZZA's cell of nine records from three patients, which
+    neither its threshold on records nor its dominance checks flag; the engine's publication hides it, ZZB's not."""
+    judged = _judge_generated(THREE_PATIENTS)
+    unit = judged["unit"]
+    assert set(unit[unit["checks"].str.contains(THRESHOLD)]["org_code"]) == {"ZZA"}
+    assert _flagged(unit, DOMINANCE) == 0 and _flagged(judged["unit_threshold"], (THRESHOLD,)) == 0
+    published = judged["published"]["unit_cost_benchmark"].set_index("org_code")
+    assert np.isnan(published.at["ZZA", "total_cost"]) and published.at["ZZB", "total_cost"] == 4000.0  # 9 records, at 10
     _assert_no_leaks(judged)
