@@ -141,7 +141,8 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
                 if fixed is not None:
                     level[name] = fixed
             summary.append(level)
-    unchecked = {f"{p}dominance_{part}": float("nan") for p in ("", "ics_") for part in ("cost", "largest", "second", "contributors")}
+    parts = ("cost", "largest", "second", "contributors")
+    unchecked = {f"{p}dominance_{part}": float("nan") for p in ("", "ics_") for part in parts}
     # opportunity_summary's driver rows and system_cost's cells carry dominance figures too (issue 16q); left blank
     # here (nothing to protect), as these generated tables test secondary suppression, not those cells' own rule
     return {
