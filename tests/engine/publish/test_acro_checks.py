@@ -92,6 +92,19 @@ def contributions(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return both[both["cost"] > 0]
 
 
+def _contributed(flags: pd.DataFrame, contributors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Flags of cells with a contributor: ACRO's crosstab has every cell x provider, and flags one with none (a
+    provider without that cost driver in the cell) as below its threshold, though there is nobody to protect."""
+    present = pd.MultiIndex.from_arrays([_cell(contributors, keys), contributors["org_code"]]).unique()
+    return flags[pd.MultiIndex.from_arrays([flags["cell"], flags["org_code"]]).isin(present)]
+
+
+def _judged_contributors(rows: pd.DataFrame, keys: list[str], config: dict[str, Any]) -> pd.DataFrame:
+    """ACRO's flags on one row per contributor (dominance and threshold), for the cells that have one."""
+    contributors = contributions(rows, keys)
+    return _contributed(_flags(contributors, keys, config, margins=False), contributors, keys)
+
+
 def _acro_config(rule: SuppressionRule) -> dict[str, Any]:
     """ACRO's risk appetite set to the policy's parameters."""
     return {
@@ -115,8 +128,8 @@ def verdicts(activity: pd.DataFrame, lines: pd.DataFrame, rule: SuppressionRule)
         "rule": rule,
         "records": records,
         "unit_threshold": _flags(records.assign(cost=records["cost"].abs()), CELL, ours, margins=True),
-        "unit": _flags(contributions(records, CELL), CELL, ours, margins=False),
-        "driver": _flags(contributions(drivers, [*CELL, "cost_driver"]), [*CELL, "cost_driver"], ours, margins=False),
+        "unit": _judged_contributors(records, CELL, ours),
+        "driver": _judged_contributors(drivers, [*CELL, "cost_driver"], ours),
     }
 
 
@@ -217,7 +230,7 @@ def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> No
     rows = activity.merge(support, on=keys)
     ours = _acro_config(rule)
     cell = [*SUPPORT_CELL, "cost_driver"]
-    flags = _flags(contributions(rows[rows["cost"] != 0], cell), cell, ours, margins=False)
+    flags = _judged_contributors(rows[rows["cost"] != 0], cell, ours)
     assert _flagged(flags, DOMINANCE) > 0  # ACRO does object to some cells, or the test would prove nothing
     shown = _shown(flags, _by_cost(published), cell, (*DOMINANCE, THRESHOLD))
     assert shown.empty, shown.head(10).to_string()
