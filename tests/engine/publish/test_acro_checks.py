@@ -95,6 +95,8 @@ def contributions(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def _contributed(flags: pd.DataFrame, contributors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Flags of cells with a contributor: ACRO's crosstab has every cell x provider, and flags one with none (a
     provider without that cost driver in the cell) as below its threshold, though there is nobody to protect."""
+    if contributors.empty:  # no cost at all: _flags has nothing to judge
+        return flags
     present = pd.MultiIndex.from_arrays([_cell(contributors, keys), contributors["org_code"]]).unique()
     return flags[pd.MultiIndex.from_arrays([flags["cell"], flags["org_code"]]).isin(present)]
 
