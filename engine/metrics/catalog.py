@@ -23,9 +23,10 @@ several providers' rows of a cell: a median, a best in system; published only wh
 `shown` (not about individual patients, shown as is: a reference price, a setting, the refresh id). A `from` or
 `total from` figure compared with a benchmark names it: `[total from activity vs best_in_system_cost]` is hidden
 wherever that benchmark is; compared with another figure of the row (an ICS cost per pathway, `from` its own
-count), it is hidden wherever that figure is, as the difference would give it back. `dominance total|largest|second
-of X` marks a figure the dominance rule reads for the money cell counted by X (its cost and its largest two
-contributors' costs, by size): used by disclosure control, never published. Where the cell of X holds several money
+count), it is hidden wherever that figure is, as the difference would give it back. `dominance
+total|largest|second|contributors of X` marks a figure the dominance rule reads for the money cell counted by X (its
+cost, its largest two contributors' costs, by size, and how many contributors, patients, its cost comes from): used by
+disclosure control, never published. Where the cell of X holds several money
 figures (pharmacy, imaging and pathology cost per case), each names its own: `dominance total of X for pharmacy`; X
 is hidden where any of them is dominated.
 """
@@ -40,13 +41,13 @@ from typing import Literal, cast
 from engine import sql_files
 
 Role = Literal["key", "count", "from", "benchmark", "shown", "dominance"]
-DominancePart = Literal["total", "largest", "second"]
+DominancePart = Literal["total", "largest", "second", "contributors"]
 RESULTS_SCHEMA = "results"
 PUBLISHED_SCHEMA = "published"
 _COLUMN = re.compile(
     r"^(?P<name>[a-z][a-z0-9_]*) \[(?P<role>key|count|shown|benchmark|"
     r"(?P<total>total )?from (?P<source>[a-z][a-z0-9_]*)(?: vs (?P<against>[a-z][a-z0-9_]*))?|"
-    r"dominance (?P<part>total|largest|second) of (?P<measured>[a-z][a-z0-9_]*)"
+    r"dominance (?P<part>total|largest|second|contributors) of (?P<measured>[a-z][a-z0-9_]*)"
     r"(?: for (?P<figure>[a-z][a-z0-9_]*))?)\] (?P<text>.+)$"
 )
 

@@ -267,7 +267,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("rows", pa.int64()),
         ("shown_rows", pa.int64()),
         ("small_rows", pa.int64()),  # hidden for a small (or missing) count
-        ("dominated_rows", pa.int64()),  # hidden by the dominance rule, the count not small
+        ("dominated_rows", pa.int64()),  # hidden by the dominance rule (or too few patients), the count not small
         ("secondary_rows", pa.int64()),  # hidden by secondary suppression, by neither rule of their own
         ("cost", pa.decimal128(18, 4)),
         ("shown_cost", pa.decimal128(18, 4)),
@@ -348,7 +348,7 @@ class DisclosureSummary:
         if settings:
             why = [
                 (SMALL, "for few records"),
-                (DOMINATED, "dominated by one or two patients"),
+                (DOMINATED, "dominated by one or two patients or from too few"),
                 (ROW_PARTNERS, "so the practice's total less the settings shown does not give one back"),
                 (OTHER, "by another rule"),
             ]
@@ -392,7 +392,7 @@ class DisclosureSummary:
             )
         text = (
             f"Disclosure control hid {self.small_rows:,} small cells, {self.dominated_rows:,} dominated by one or "
-            f"two patients and {self.secondary_rows:,} more to stop differencing, of "
+            f"two patients or from too few and {self.secondary_rows:,} more to stop differencing, of "
             f"{sum(t.rows for t in self.tables):,} rows in {len(self.tables)} published tables"
         )
         cells = self.table(secondary.CELL.table)

@@ -13,8 +13,8 @@ undo that:
   compared with it (`vs` it) is hidden where it is;
 - a money cell one or two patients dominate (the p% rule: the other contributors' cost is less than
   `dominance_p_percent` of the largest; or the nk rule: the largest two make up at least `dominance_k_percent` of the
-  cost) is hidden as a small one is, read from the figures its table declares with role `dominance` (never
-  published themselves);
+  cost), or whose cost comes from fewer than `smallest_shown` patients, is hidden as a small one is, read from the
+  figures its table declares with role `dominance` (never published themselves);
 - rows the secondary suppression (engine.publish.secondary) chose are hidden like small ones, so no hidden cost can
   be recovered by taking shown rows from a published total.
 
@@ -74,7 +74,8 @@ class SuppressionRule:
             f"totals are shown at the rounded count, rates to {RATE_DECIMALS} decimal places, medians and best in "
             f"system only where at least {self.benchmark_min_providers} providers are all shown. A cost made up "
             f"mostly by one or two patients is blank (the others' cost under {self.dominance_p_percent:g}% of the "
-            f"largest, or the largest two at least {self.dominance_k_percent:g}% of it), and some larger cells are "
+            f"largest, or the largest two at least {self.dominance_k_percent:g}% of it), and so is a cost from fewer "
+            f"than {self.smallest_shown} patients however many records it has, and some larger cells are "
             "blank as well so a blank one cannot be worked out from the totals around it."
         )
 
@@ -119,20 +120,22 @@ def primary_hidden(table: pa.Table, columns: Sequence[ColumnDoc], rule: Suppress
     return hidden
 
 
-DOMINANCE_PARTS = ("total", "largest", "second")
+DOMINANCE_PARTS = ("total", "largest", "second", "contributors")
 
 
 def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRule) -> dict[str, pa.ChunkedArray]:
-    """For each count column whose cell has dominance figures, True where one or two contributors dominate its cost
-    (any of its costs, where the cell has several: `dominance ... of X for F`).
+    """For each count column whose cell has dominance figures, True where one or two contributors dominate its cost,
+    or too few contributors make it up (any of its costs, where the cell has several: `dominance ... of X for F`).
 
     With T the cell's cost and x1 >= x2 its two largest contributors' costs (a contributor is a patient, their
     records in the cell added up, or a record without a patient: sql/metrics/cell_dominance.sql), all by size (a
     credit counts as positive, as statistical agencies apply the rule): the p% rule hides it when T - x1 - x2 < p%
     of x1 (the second largest contributor, knowing its own, could then estimate the largest that closely), the nk
-    rule when x1 + x2 >= k% of T. A cell with no record of non-zero cost has nothing to protect; one without its
-    figures (null) likewise, as the SQL leaves them out only for such cells (tests/engine/publish check it on a
-    refresh)."""
+    rule when x1 + x2 >= k% of T. The threshold rule hides it when its contributors of non-zero cost number 1 to
+    smallest_shown - 1: the count of records can pass rule 1 while a few patients' repeated records make up the
+    money, and a Trusted Research Environment's output checker counts the contributors of a magnitude cell. A cell
+    with no record of non-zero cost has nothing to protect; one without its figures (null) likewise, as the SQL
+    leaves them out only for such cells (tests/engine/publish check it on a refresh)."""
     parts: dict[tuple[str, str | None], dict[str, str]] = {}
     for c in columns:
         if c.role == "dominance" and c.source is not None and c.part is not None:
@@ -142,12 +145,15 @@ def dominated(table: pa.Table, columns: Sequence[ColumnDoc], rule: SuppressionRu
         if set(names) != set(DOMINANCE_PARTS):
             of = f"{count} for {figure}" if figure else count
             raise ValueError(f"the dominance rule for {of} needs its {', '.join(DOMINANCE_PARTS)}")
-        total, largest, second = (pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS)
+        total, largest, second, contributors = (
+            pc.fill_null(pc.cast(table[names[p]], pa.float64()), 0.0) for p in DOMINANCE_PARTS
+        )
         rest = pc.subtract(pc.subtract(total, largest), second)
         p_rule = pc.less(rest, pc.multiply(largest, rule.dominance_p_percent / 100))
         nk_rule = pc.greater_equal(pc.add(largest, second), pc.multiply(total, rule.dominance_k_percent / 100))
+        few = pc.less(contributors, float(rule.smallest_shown))
         positive = pc.greater(largest, 0.0)
-        hidden = pc.and_(positive, pc.or_(p_rule, nk_rule))
+        hidden = pc.and_(positive, pc.or_(pc.or_(p_rule, nk_rule), few))
         # several money figures on one count (clinical_support's pharmacy, imaging, pathology): any dominated hides it
         out[count] = pc.or_(out[count], hidden) if count in out else hidden
     return out

@@ -37,34 +37,46 @@
 --   pharmacy_dominance_largest [dominance largest of activity for pharmacy] the cost of the provider's largest pharmacy
 --     contributor (a patient's records in the cell added up), pounds; never published
 --   pharmacy_dominance_second [dominance second of activity for pharmacy] its second largest, pounds; never published
+--   pharmacy_dominance_contributors [dominance contributors of activity for pharmacy] how many contributors (patients)
+--     of non-zero cost it comes from; read by the threshold rule, never published
 --   ics_pharmacy_dominance_cost [dominance total of ics_activity for pharmacy] the cell's pharmacy and medicines cost
 --     across every provider, pounds; never published
 --   ics_pharmacy_dominance_largest [dominance largest of ics_activity for pharmacy] its largest contributor's, pounds;
 --     never published
 --   ics_pharmacy_dominance_second [dominance second of ics_activity for pharmacy] its second largest, pounds; never
 --     published
+--   ics_pharmacy_dominance_contributors [dominance contributors of ics_activity for pharmacy] how many contributors
+--     (patients) of non-zero cost it comes from; read by the threshold rule, never published
 --   imaging_dominance_cost [dominance total of activity for imaging] the provider's imaging cost in the cell by size (a
 --     credit counted as positive; cell_dominance), pounds; read by the dominance rule, never published
 --   imaging_dominance_largest [dominance largest of activity for imaging] the cost of the provider's largest imaging
 --     contributor (a patient's records in the cell added up), pounds; never published
 --   imaging_dominance_second [dominance second of activity for imaging] its second largest, pounds; never published
+--   imaging_dominance_contributors [dominance contributors of activity for imaging] how many contributors (patients) of
+--     non-zero cost it comes from; read by the threshold rule, never published
 --   ics_imaging_dominance_cost [dominance total of ics_activity for imaging] the cell's imaging cost across every
 --     provider, pounds; never published
 --   ics_imaging_dominance_largest [dominance largest of ics_activity for imaging] its largest contributor's, pounds;
 --     never published
 --   ics_imaging_dominance_second [dominance second of ics_activity for imaging] its second largest, pounds; never
 --     published
+--   ics_imaging_dominance_contributors [dominance contributors of ics_activity for imaging] how many contributors
+--     (patients) of non-zero cost it comes from; read by the threshold rule, never published
 --   pathology_dominance_cost [dominance total of activity for pathology] the provider's pathology cost in the cell by
 --     size (a credit counted as positive; cell_dominance), pounds; read by the dominance rule, never published
 --   pathology_dominance_largest [dominance largest of activity for pathology] the cost of the provider's largest
 --     pathology contributor (a patient's records in the cell added up), pounds; never published
 --   pathology_dominance_second [dominance second of activity for pathology] its second largest, pounds; never published
+--   pathology_dominance_contributors [dominance contributors of activity for pathology] how many contributors
+--     (patients) of non-zero cost it comes from; read by the threshold rule, never published
 --   ics_pathology_dominance_cost [dominance total of ics_activity for pathology] the cell's pathology cost across every
 --     provider, pounds; never published
 --   ics_pathology_dominance_largest [dominance largest of ics_activity for pathology] its largest contributor's,
 --     pounds; never published
 --   ics_pathology_dominance_second [dominance second of ics_activity for pathology] its second largest, pounds; never
 --     published
+--   ics_pathology_dominance_contributors [dominance contributors of ics_activity for pathology] how many contributors
+--     (patients) of non-zero cost it comes from; read by the threshold rule, never published
 WITH provider_cells AS (
     SELECT fin_year, setting, pod, hrg, org_code,
            count(*) AS activity,
@@ -93,7 +105,7 @@ ics AS (
 ),
 support_ics AS (
     -- The dominance figures of each cell across every provider (the same on every provider's row of cell_dominance).
-    SELECT DISTINCT fin_year, setting, pod, hrg, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, setting, pod, hrg, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM cell_dominance
     WHERE family = 'support_cost'
 ),
@@ -122,14 +134,20 @@ SELECT c.*,
            AS pathology_opportunity_vs_ics,
        s.refresh_id,
        ph.cost AS pharmacy_dominance_cost, ph.largest AS pharmacy_dominance_largest,
-       ph.second AS pharmacy_dominance_second, ph_ics.ics_cost AS ics_pharmacy_dominance_cost,
+       ph.second AS pharmacy_dominance_second, ph.contributors AS pharmacy_dominance_contributors,
+       ph_ics.ics_cost AS ics_pharmacy_dominance_cost,
        ph_ics.ics_largest AS ics_pharmacy_dominance_largest, ph_ics.ics_second AS ics_pharmacy_dominance_second,
+       ph_ics.ics_contributors AS ics_pharmacy_dominance_contributors,
        im.cost AS imaging_dominance_cost, im.largest AS imaging_dominance_largest,
-       im.second AS imaging_dominance_second, im_ics.ics_cost AS ics_imaging_dominance_cost,
+       im.second AS imaging_dominance_second, im.contributors AS imaging_dominance_contributors,
+       im_ics.ics_cost AS ics_imaging_dominance_cost,
        im_ics.ics_largest AS ics_imaging_dominance_largest, im_ics.ics_second AS ics_imaging_dominance_second,
+       im_ics.ics_contributors AS ics_imaging_dominance_contributors,
        pa.cost AS pathology_dominance_cost, pa.largest AS pathology_dominance_largest,
-       pa.second AS pathology_dominance_second, pa_ics.ics_cost AS ics_pathology_dominance_cost,
-       pa_ics.ics_largest AS ics_pathology_dominance_largest, pa_ics.ics_second AS ics_pathology_dominance_second
+       pa.second AS pathology_dominance_second, pa.contributors AS pathology_dominance_contributors,
+       pa_ics.ics_cost AS ics_pathology_dominance_cost,
+       pa_ics.ics_largest AS ics_pathology_dominance_largest, pa_ics.ics_second AS ics_pathology_dominance_second,
+       pa_ics.ics_contributors AS ics_pathology_dominance_contributors
 FROM per_case AS c
 LEFT JOIN cell_dominance AS ph
     ON ph.family = 'support_cost' AND ph.detail = 'pharmacy' AND ph.fin_year = c.fin_year

@@ -37,11 +37,15 @@
 --   dominance_largest [dominance largest of activity] the cost of the provider's largest contributor (a patient's
 --     records added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the POD's cost in the quarter across every provider, pounds;
 --     never published
 --   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's cost across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH quarters AS (
     SELECT e.fin_year, e.quarter, e.setting, e.pod, e.org_code, p.unit_of_count,
            CAST(substr(e.fin_year, 1, 4) AS INTEGER) * 4 + e.quarter AS quarter_index,
@@ -83,7 +87,9 @@ SELECT q.fin_year, q.quarter, q.setting, q.pod, q.org_code, q.unit_of_count, q.a
        CAST(r.rolling_total_cost AS DOUBLE) / nullif(CAST(r.rolling_units AS DOUBLE), 0) AS rolling_mean_cost,
        y.periods_aligned, y.costing_score, s.refresh_id,
        d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
-       d.ics_cost AS ics_dominance_cost, d.ics_largest AS ics_dominance_largest, d.ics_second AS ics_dominance_second
+       d.contributors AS dominance_contributors,
+       d.ics_cost AS ics_dominance_cost, d.ics_largest AS ics_dominance_largest, d.ics_second AS ics_dominance_second,
+       d.ics_contributors AS ics_dominance_contributors
 FROM quarters AS q
 JOIN ics AS i ON i.fin_year = q.fin_year AND i.quarter = q.quarter AND i.setting = q.setting AND i.pod = q.pod
 LEFT JOIN quarters AS p

@@ -46,10 +46,14 @@
 --   dominance_largest [dominance largest of periods] the cost in the cell of the provider's largest contributor (a
 --     patient's periods added up, or a period without a patient), pounds; never published
 --   dominance_second [dominance second of periods] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of periods] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_periods] the cell's cost across every provider, pounds; never published
 --   ics_dominance_largest [dominance largest of ics_periods] the largest contributor's cost in the cell across every
 --     provider, pounds; never published
 --   ics_dominance_second [dominance second of ics_periods] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_periods] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH periods AS (
     SELECT c.fin_year, coalesce(c.unit_type, '') AS unit_type, c.hrg, c.org_code,
            coalesce(c.record_bed_days, c.cc_bed_days) AS bed_days,
@@ -80,8 +84,9 @@ SELECT c.fin_year, c.detail AS unit_type, c.hrg, c.unit_of_count, c.org_code, c.
        c.opportunity_vs_ics, c.opportunity_vs_best, c.opportunity_vs_national, c.net_vs_ics, c.net_vs_best,
        c.net_vs_national, c.national_basis, c.in_headline, c.outlier_95, q.periods_aligned, q.costing_score,
        s.refresh_id, dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_second AS ics_dominance_second, ics_dom.ics_contributors AS ics_dominance_contributors
 FROM benchmark_cells AS c
 JOIN provider_cells AS p
     ON p.fin_year = c.fin_year AND p.unit_type = c.detail AND p.hrg = c.hrg AND p.org_code = c.org_code
@@ -90,7 +95,7 @@ LEFT JOIN cell_dominance AS dom
     ON dom.family = 'cc_cost' AND dom.fin_year = c.fin_year AND dom.hrg = c.hrg AND dom.detail = c.detail
    AND dom.org_code = c.org_code
 LEFT JOIN (
-    SELECT DISTINCT family, fin_year, hrg, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT family, fin_year, hrg, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM cell_dominance
 ) AS ics_dom
     ON ics_dom.family = 'cc_cost' AND ics_dom.fin_year = c.fin_year AND ics_dom.hrg = c.hrg

@@ -33,14 +33,20 @@
 --     published
 --   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
 --   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   patients_dominance_cost [dominance total of patients] the same cost, for the figures built on patients, pounds;
 --     never published
 --   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
 --   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   patients_dominance_contributors [dominance contributors of patients] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the ICS residents' cost in the setting by size, pounds;
 --     never published
 --   ics_dominance_largest [dominance largest of ics_activity] their costliest patient's, pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] their second costliest's, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH ics_lsoas AS (
     SELECT l.lsoa, l.imd_decile, l.population
     FROM ref_lsoa AS l
@@ -104,7 +110,8 @@ ranked_patients AS (
 dominance AS (
     SELECT level, fin_year, setting, residence, imd_decile, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second,
+           CAST(count(*) FILTER (WHERE cost <> 0) AS BIGINT) AS contributors
     FROM ranked_patients
     GROUP BY level, fin_year, setting, residence, imd_decile
 )
@@ -120,9 +127,11 @@ SELECT b.fin_year, b.setting, b.residence, b.imd_decile, p.population, b.patient
        END AS cost_per_head_index,
        s.refresh_id,
        d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors,
        d.cost AS patients_dominance_cost, d.largest AS patients_dominance_largest,
-       d.second AS patients_dominance_second,
-       i.cost AS ics_dominance_cost, i.largest AS ics_dominance_largest, i.second AS ics_dominance_second
+       d.second AS patients_dominance_second, d.contributors AS patients_dominance_contributors,
+       i.cost AS ics_dominance_cost, i.largest AS ics_dominance_largest, i.second AS ics_dominance_second,
+       i.contributors AS ics_dominance_contributors
 FROM by_decile AS b
 LEFT JOIN decile_population AS p ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'
 LEFT JOIN residents AS r ON r.fin_year = b.fin_year AND r.setting = b.setting

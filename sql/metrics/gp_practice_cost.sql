@@ -46,46 +46,66 @@
 --     group of records without a pseudonym in patient_cost counts as one contributor), pounds; never published
 --   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
 --   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   patients_dominance_cost [dominance total of patients] the same cost, for the cost per patient (built on
 --     patients), pounds; never published
 --   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
 --   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   patients_dominance_contributors [dominance contributors of patients] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   apc_dominance_cost [dominance total of apc_activity] the practice's admitted care cost by size (each
 --     patient's made positive), pounds; never published
 --   apc_dominance_largest [dominance largest of apc_activity] its costliest patient's there, pounds; never published
 --   apc_dominance_second [dominance second of apc_activity] the second costliest's, pounds; never published
+--   apc_dominance_contributors [dominance contributors of apc_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   op_dominance_cost [dominance total of op_activity] the practice's outpatient cost by size (each
 --     patient's made positive), pounds; never published
 --   op_dominance_largest [dominance largest of op_activity] its costliest patient's there, pounds; never published
 --   op_dominance_second [dominance second of op_activity] the second costliest's, pounds; never published
+--   op_dominance_contributors [dominance contributors of op_activity] how many contributors (patients) of non-zero cost
+--     it comes from; read by the threshold rule, never published
 --   ec_dominance_cost [dominance total of ec_activity] the practice's emergency care cost by size (each
 --     patient's made positive), pounds; never published
 --   ec_dominance_largest [dominance largest of ec_activity] its costliest patient's there, pounds; never published
 --   ec_dominance_second [dominance second of ec_activity] the second costliest's, pounds; never published
+--   ec_dominance_contributors [dominance contributors of ec_activity] how many contributors (patients) of non-zero cost
+--     it comes from; read by the threshold rule, never published
 --   cc_dominance_cost [dominance total of cc_activity] the practice's critical care cost by size (each
 --     patient's made positive), pounds; never published
 --   cc_dominance_largest [dominance largest of cc_activity] its costliest patient's there, pounds; never published
 --   cc_dominance_second [dominance second of cc_activity] the second costliest's, pounds; never published
+--   cc_dominance_contributors [dominance contributors of cc_activity] how many contributors (patients) of non-zero cost
+--     it comes from; read by the threshold rule, never published
 --   mh_dominance_cost [dominance total of mh_activity] the practice's mental health cost by size (each
 --     patient's made positive), pounds; never published
 --   mh_dominance_largest [dominance largest of mh_activity] its costliest patient's there, pounds; never published
 --   mh_dominance_second [dominance second of mh_activity] the second costliest's, pounds; never published
+--   mh_dominance_contributors [dominance contributors of mh_activity] how many contributors (patients) of non-zero cost
+--     it comes from; read by the threshold rule, never published
 --   chs_dominance_cost [dominance total of chs_activity] the practice's community health service cost by size (each
 --     patient's made positive), pounds; never published
 --   chs_dominance_largest [dominance largest of chs_activity] its costliest patient's there, pounds; never published
 --   chs_dominance_second [dominance second of chs_activity] the second costliest's, pounds; never published
+--   chs_dominance_contributors [dominance contributors of chs_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_patients for per_patient] the cost of every known practice's patients
 --     by size (each patient's year made positive), for the ICS's cost per patient, pounds; never published
 --   ics_dominance_largest [dominance largest of ics_patients for per_patient] their costliest patient's, pounds;
 --     never published
 --   ics_dominance_second [dominance second of ics_patients for per_patient] their second costliest's, pounds; never
 --     published
+--   ics_dominance_contributors [dominance contributors of ics_patients for per_patient] how many contributors
+--     (patients) of non-zero cost it comes from; read by the threshold rule, never published
 --   ics_listed_dominance_cost [dominance total of ics_patients for per_registered_patient] the same over the
 --     practices with a list size, for the ICS's cost per registered patient, pounds; never published
 --   ics_listed_dominance_largest [dominance largest of ics_patients for per_registered_patient] their costliest
 --     patient's, pounds; never published
 --   ics_listed_dominance_second [dominance second of ics_patients for per_registered_patient] their second
 --     costliest's, pounds; never published
+--   ics_listed_dominance_contributors [dominance contributors of ics_patients for per_registered_patient] how many
+--     contributors (patients) of non-zero cost it comes from; read by the threshold rule, never published
 WITH practice_totals AS (
     SELECT fin_year, coalesce(gp_practice, 'UNKNOWN') AS gp_practice,
            sum(CASE WHEN setting = 'all' THEN patients ELSE 0 END) AS patients,
@@ -141,7 +161,8 @@ practice_patients AS (
 practice_dominance AS (
     SELECT level, fin_year, gp_practice, setting, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second,
+           CAST(count(*) FILTER (WHERE cost <> 0) AS BIGINT) AS contributors
     FROM practice_patients
     GROUP BY level, fin_year, gp_practice, setting
 ),
@@ -173,24 +194,25 @@ SELECT w.fin_year, w.gp_practice, d.district, w.registered_patients, w.patients,
        END AS ratio_to_ics,
        s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        dom.cost AS patients_dominance_cost, dom.largest AS patients_dominance_largest,
-       dom.second AS patients_dominance_second,
+       dom.second AS patients_dominance_second, dom.contributors AS patients_dominance_contributors,
        apc_dom.cost AS apc_dominance_cost, apc_dom.largest AS apc_dominance_largest,
-       apc_dom.second AS apc_dominance_second,
+       apc_dom.second AS apc_dominance_second, apc_dom.contributors AS apc_dominance_contributors,
        op_dom.cost AS op_dominance_cost, op_dom.largest AS op_dominance_largest,
-       op_dom.second AS op_dominance_second,
+       op_dom.second AS op_dominance_second, op_dom.contributors AS op_dominance_contributors,
        ec_dom.cost AS ec_dominance_cost, ec_dom.largest AS ec_dominance_largest,
-       ec_dom.second AS ec_dominance_second,
+       ec_dom.second AS ec_dominance_second, ec_dom.contributors AS ec_dominance_contributors,
        cc_dom.cost AS cc_dominance_cost, cc_dom.largest AS cc_dominance_largest,
-       cc_dom.second AS cc_dominance_second,
+       cc_dom.second AS cc_dominance_second, cc_dom.contributors AS cc_dominance_contributors,
        mh_dom.cost AS mh_dominance_cost, mh_dom.largest AS mh_dominance_largest,
-       mh_dom.second AS mh_dominance_second,
+       mh_dom.second AS mh_dominance_second, mh_dom.contributors AS mh_dominance_contributors,
        chs_dom.cost AS chs_dominance_cost, chs_dom.largest AS chs_dominance_largest,
-       chs_dom.second AS chs_dominance_second,
+       chs_dom.second AS chs_dominance_second, chs_dom.contributors AS chs_dominance_contributors,
        ics_dom.cost AS ics_dominance_cost, ics_dom.largest AS ics_dominance_largest,
-       ics_dom.second AS ics_dominance_second,
+       ics_dom.second AS ics_dominance_second, ics_dom.contributors AS ics_dominance_contributors,
        listed_dom.cost AS ics_listed_dominance_cost, listed_dom.largest AS ics_listed_dominance_largest,
-       listed_dom.second AS ics_listed_dominance_second
+       listed_dom.second AS ics_listed_dominance_second, listed_dom.contributors AS ics_listed_dominance_contributors
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1
 LEFT JOIN ics AS i ON i.fin_year = w.fin_year

@@ -36,11 +36,15 @@
 --   dominance_largest [dominance largest of operated_spells] the theatre cost of the provider's largest contributor (a
 --     patient's spells added up, or a spell without a patient), pounds; never published
 --   dominance_second [dominance second of operated_spells] its second largest contributor's, pounds; never published
+--   dominance_contributors [dominance contributors of operated_spells] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_operated_spells] the cell's theatre cost across every provider, pounds;
 --     never published
 --   ics_dominance_largest [dominance largest of ics_operated_spells] its largest contributor's across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_operated_spells] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_operated_spells] how many contributors (patients) of
+--     non-zero cost it comes from; read by the threshold rule, never published
 WITH provider_cells AS (
     SELECT fin_year, pod, hrg, org_code,
            count(*) AS spells,
@@ -68,7 +72,8 @@ ics AS (
     GROUP BY fin_year, pod, hrg
 ),
 dominance AS (
-    SELECT fin_year, pod, hrg, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
+    SELECT fin_year, pod, hrg, org_code, cost, largest, second, contributors, ics_cost, ics_largest, ics_second,
+           ics_contributors
     FROM cell_dominance
     WHERE family = 'spell_theatre'
 )
@@ -89,14 +94,15 @@ SELECT p.fin_year, p.pod, p.hrg, p.org_code, p.spells, p.operated_spells, p.thea
        i.therapy_contacts / NULLIF(i.ics_spells, 0) AS ics_therapy_contacts_per_spell,
        s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_second AS ics_dominance_second, ics_dom.ics_contributors AS ics_dominance_contributors
 FROM provider_cells AS p
 JOIN ics AS i ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.hrg = p.hrg
 LEFT JOIN dominance AS dom
     ON dom.fin_year = p.fin_year AND dom.pod = p.pod AND dom.hrg = p.hrg AND dom.org_code = p.org_code
 LEFT JOIN (
-    SELECT DISTINCT fin_year, pod, hrg, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, pod, hrg, ics_cost, ics_largest, ics_second, ics_contributors
     FROM dominance
 ) AS ics_dom
     ON ics_dom.fin_year = p.fin_year AND ics_dom.pod = p.pod AND ics_dom.hrg = p.hrg

@@ -55,6 +55,8 @@
 --   dominance_largest [dominance largest of spells] the cost in the cell of the provider's largest contributor (a
 --     patient's spells added up, or a spell without a patient), pounds; never published
 --   dominance_second [dominance second of spells] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of spells] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 WITH costs AS (
     SELECT fin_year, pod, tfc, hrg, org_code, sum(total_cost) AS total_cost
     FROM spells
@@ -79,7 +81,8 @@ SELECT c.fin_year, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count, c.cases AS 
        c.opportunity_vs_best * w.ward_cost_per_bed_day AS excess_cost_vs_best,
        c.net_vs_ics * w.ward_cost_per_bed_day AS net_cost_vs_ics,
        c.in_headline, c.funnel_z, c.outlier_95, c.outlier_99_8, q.periods_aligned, q.costing_score, s.refresh_id,
-       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second
+       dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors
 FROM benchmark_cells AS c
 JOIN benchmark_cells AS u
     ON u.family = 'los_untrimmed' AND u.fin_year = c.fin_year AND u.pod = c.pod AND u.tfc = c.tfc

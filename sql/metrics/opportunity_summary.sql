@@ -62,11 +62,15 @@
 --   dominance_largest [dominance largest of activity] its largest contributor's (a patient's records added up, or a
 --     record without a patient) cost on the driver, pounds; never published
 --   dominance_second [dominance second of activity] the second largest, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the same across every provider (the ICS mean cost states
 --     it), pounds; never published
 --   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH cell_figures AS (
     SELECT fin_year, org_code, pod, hrg, '(all)' AS cost_driver, unit_of_count, in_headline, activity, units,
            total_cost AS cost, national_mean_cost * units AS national_cost, opportunity_vs_ics, opportunity_vs_median,
@@ -164,8 +168,9 @@ SELECT l.fin_year, l.org_code, l.pod, l.hrg, l.cost_driver, l.unit_of_count, l.c
        CAST(l.significant_vs_ics AS DOUBLE) AS significant_vs_ics,
        q.periods_aligned, q.costing_score, s.refresh_id,
        d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors,
        di.ics_cost AS ics_dominance_cost, di.ics_largest AS ics_dominance_largest,
-       di.ics_second AS ics_dominance_second
+       di.ics_second AS ics_dominance_second, di.ics_contributors AS ics_dominance_contributors
 FROM levels AS l
 JOIN ics AS i ON i.fin_year = l.fin_year AND i.pod = l.pod AND i.hrg = l.hrg AND i.cost_driver = l.cost_driver
 LEFT JOIN pod_hrg_benchmarks AS b
@@ -177,7 +182,7 @@ LEFT JOIN cell_dominance AS d
 LEFT JOIN (
     -- a POD + HRG driver cell across every provider, by the episodes' HRG as the row adds them up (the same on every
     -- provider's row of cell_dominance)
-    SELECT DISTINCT fin_year, pod, hrg, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, pod, hrg, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM cell_dominance
     WHERE family IN ('pod_hrg_driver', 'support_cost')
 ) AS di

@@ -39,11 +39,15 @@
 --   dominance_largest [dominance largest of pathways] the cost in the step of the provider's costliest patient, pounds;
 --     never published
 --   dominance_second [dominance second of pathways] its second costliest patient's, pounds; never published
+--   dominance_contributors [dominance contributors of pathways] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_pathways] the step's cost across every index provider by size, pounds;
 --     never published
 --   ics_dominance_largest [dominance largest of ics_pathways] the costliest patient's cost in the step across every
 --     index provider, pounds; never published
 --   ics_dominance_second [dominance second of ics_pathways] the second costliest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_pathways] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH indexes AS (
     SELECT DISTINCT fin_year, pathway, pathway_label, index_org_code, index_spell_id, is_complete
     FROM pathway_events
@@ -119,14 +123,15 @@ SELECT c.fin_year, c.pathway, c.pathway_label, c.index_org_code AS org_code,
        c.pathways_incomplete,
        s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_second AS ics_dominance_second, ics_dom.ics_contributors AS ics_dominance_contributors
 FROM compared AS c
 LEFT JOIN providers AS pr ON pr.org_code = c.index_org_code
 LEFT JOIN pathway_dominance AS dom
     ON dom.fin_year = c.fin_year AND dom.pathway = c.pathway AND dom.step = c.step AND dom.org_code = c.index_org_code
 LEFT JOIN (
-    SELECT DISTINCT fin_year, pathway, step, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, pathway, step, ics_cost, ics_largest, ics_second, ics_contributors
     FROM pathway_dominance
 ) AS ics_dom
     ON ics_dom.fin_year = c.fin_year AND ics_dom.pathway = c.pathway AND ics_dom.step = c.step

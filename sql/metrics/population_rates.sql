@@ -39,14 +39,20 @@
 --     published
 --   dominance_largest [dominance largest of activity] its costliest patient's cost, pounds; never published
 --   dominance_second [dominance second of activity] its second costliest patient's, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   patients_dominance_cost [dominance total of patients] the same cost, for the figures built on patients, pounds;
 --     never published
 --   patients_dominance_largest [dominance largest of patients] the same costliest patient's, pounds; never published
 --   patients_dominance_second [dominance second of patients] the same second costliest, pounds; never published
+--   patients_dominance_contributors [dominance contributors of patients] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the ICS's residents' cost in the setting by size, pounds;
 --     never published
 --   ics_dominance_largest [dominance largest of ics_activity] their costliest patient's, pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] their second costliest's, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH area_lsoas AS (
     SELECT a.area_type, a.area, l.lsoa, l.population, l.population_0_15, l.population_16_59, l.population_60_plus
     FROM ref_population_area AS a
@@ -119,7 +125,8 @@ ranked_patients AS (
 dominance AS (
     SELECT fin_year, setting, area_type, area, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
-           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second
+           coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second,
+           CAST(count(*) FILTER (WHERE cost <> 0) AS BIGINT) AS contributors
     FROM ranked_patients
     GROUP BY fin_year, setting, area_type, area
 ),
@@ -172,9 +179,11 @@ SELECT r.fin_year, r.area_type, r.area, r.setting, r.population, r.patients, r.a
             THEN r.standardised_cost_per_100k / NULLIF(i.standardised_cost_per_100k, 0) END AS cost_ratio_to_ics,
        s.refresh_id,
        d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors,
        d.cost AS patients_dominance_cost, d.largest AS patients_dominance_largest,
-       d.second AS patients_dominance_second,
-       di.cost AS ics_dominance_cost, di.largest AS ics_dominance_largest, di.second AS ics_dominance_second
+       d.second AS patients_dominance_second, d.contributors AS patients_dominance_contributors,
+       di.cost AS ics_dominance_cost, di.largest AS ics_dominance_largest, di.second AS ics_dominance_second,
+       di.contributors AS ics_dominance_contributors
 FROM all_rows AS r
 LEFT JOIN rates AS i ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'
 LEFT JOIN dominance AS d

@@ -81,28 +81,38 @@
 --   dominance_largest [dominance largest of activity] the cost of the provider's largest contributor (a patient's
 --     records added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the service line's cost in the period across every provider,
 --     pounds; never published
 --   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's cost across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 --   theatre_dominance_cost [dominance total of activity for theatre] the provider's theatre cost of the service line in
 --     the period by size (cell_dominance: service_driver_cost in the year, service_driver_cost_quarter in a quarter),
 --     pounds; read by the dominance rule (theatre_cost is published at the row's count), never published
 --   theatre_dominance_largest [dominance largest of activity for theatre] its largest contributor's theatre cost,
 --     pounds; never published
 --   theatre_dominance_second [dominance second of activity for theatre] the second largest, pounds; never published
+--   theatre_dominance_contributors [dominance contributors of activity for theatre] how many contributors (patients) of
+--     non-zero cost it comes from; read by the threshold rule, never published
 --   ward_dominance_cost [dominance total of activity for ward] the provider's ward care cost of the service line in the
 --     period by size, pounds; read by the dominance rule (ward_cost and ward_cost_per_bed_day), never published
 --   ward_dominance_largest [dominance largest of activity for ward] its largest contributor's ward cost, pounds; never
 --     published
 --   ward_dominance_second [dominance second of activity for ward] the second largest, pounds; never published
+--   ward_dominance_contributors [dominance contributors of activity for ward] how many contributors (patients) of
+--     non-zero cost it comes from; read by the threshold rule, never published
 --   ics_ward_dominance_cost [dominance total of ics_activity for ward] the service line's ward care cost in the period
 --     across every provider by size, pounds; read by the dominance rule (ics_ward_cost_per_bed_day is the ICS's ward
 --     cost over its bed days), never published
 --   ics_ward_dominance_largest [dominance largest of ics_activity for ward] its largest contributor's ward cost across
 --     every provider, pounds; never published
 --   ics_ward_dominance_second [dominance second of ics_activity for ward] the second largest, pounds; never published
+--   ics_ward_dominance_contributors [dominance contributors of ics_activity for ward] how many contributors (patients)
+--     of non-zero cost it comes from; read by the threshold rule, never published
 WITH cells AS (
     SELECT CASE WHEN c.family = 'service_cost' THEN 'year' ELSE substr(c.detail, length(c.detail) - 1, 2) END
                AS period,
@@ -182,7 +192,8 @@ scores AS (
 dominance AS (
     -- The service line cells' dominance figures: the year's (detail the service line) and each quarter's (service
     -- line|Q1 to Q4).
-    SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
+    SELECT fin_year, detail, org_code, cost, largest, second, contributors, ics_cost, ics_largest, ics_second,
+           ics_contributors
     FROM cell_dominance
     WHERE family IN ('service_cost', 'service_cost_quarter')
 ),
@@ -190,9 +201,10 @@ driver_dominance AS (
     -- Their theatre and ward cost's, the year's (detail service line|driver) and each quarter's (service line|Q1 to
     -- Q4|driver), by the detail of the service line cell they are in.
     SELECT fin_year, substr(detail, 1, length(detail) - length(cost_driver) - 1) AS detail, cost_driver, org_code,
-           cost, largest, second, ics_cost, ics_largest, ics_second
+           cost, largest, second, contributors, ics_cost, ics_largest, ics_second, ics_contributors
     FROM (
-        SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second,
+        SELECT fin_year, detail, org_code, cost, largest, second, contributors, ics_cost, ics_largest, ics_second,
+        ics_contributors,
                CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
         FROM cell_dominance
         WHERE (family = 'service_driver_cost' AND (detail LIKE '%|theatre' OR detail LIKE '%|ward'))
@@ -231,13 +243,15 @@ SELECT c.service_line, c.fin_year, c.period, c.org_code, c.unit_of_count,
        CAST(coalesce(al.aligned, 0) AS INTEGER) AS periods_aligned, al.months_loaded, al.common_months,
        q.score AS costing_score, s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second,
+       ics_dom.ics_second AS ics_dominance_second, ics_dom.ics_contributors AS ics_dominance_contributors,
        th.cost AS theatre_dominance_cost, th.largest AS theatre_dominance_largest,
-       th.second AS theatre_dominance_second,
+       th.second AS theatre_dominance_second, th.contributors AS theatre_dominance_contributors,
        wd.cost AS ward_dominance_cost, wd.largest AS ward_dominance_largest, wd.second AS ward_dominance_second,
+       wd.contributors AS ward_dominance_contributors,
        iwd.ics_cost AS ics_ward_dominance_cost, iwd.ics_largest AS ics_ward_dominance_largest,
-       iwd.ics_second AS ics_ward_dominance_second
+       iwd.ics_second AS ics_ward_dominance_second, iwd.ics_contributors AS ics_ward_dominance_contributors
 FROM indexed AS c
 JOIN activity_sums AS a
     ON a.service_line = c.service_line AND a.fin_year = c.fin_year AND a.period = c.period AND a.org_code = c.org_code
@@ -254,7 +268,7 @@ LEFT JOIN scores AS q ON q.fin_year = c.fin_year AND q.period = c.period AND q.o
 LEFT JOIN dominance AS dom
     ON dom.fin_year = c.fin_year AND dom.detail = c.detail AND dom.org_code = c.org_code
 LEFT JOIN (
-    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM dominance
 ) AS ics_dom
     ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
@@ -264,7 +278,7 @@ LEFT JOIN driver_dominance AS wd
     ON wd.fin_year = c.fin_year AND wd.detail = c.detail AND wd.cost_driver = 'ward' AND wd.org_code = c.org_code
 LEFT JOIN (
     -- the ICS ward cell's figures (the same on every provider's row of it): for rows of a provider without ward cost
-    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM driver_dominance
     WHERE cost_driver = 'ward'
 ) AS iwd

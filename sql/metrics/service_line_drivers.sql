@@ -37,11 +37,15 @@
 --   dominance_largest [dominance largest of activity] the driver cost of the provider's largest contributor (a
 --     patient's records added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of activity] its second largest contributor's, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the driver cost of the service line across every provider,
 --     pounds; never published
 --   ics_dominance_largest [dominance largest of ics_activity] its largest contributor's across every provider,
 --     pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH names AS (
     SELECT DISTINCT service_line
     FROM ref_service_line
@@ -58,7 +62,8 @@ scores AS (
 ),
 dominance AS (
     -- The service line driver cells' dominance figures (detail: service line|driver).
-    SELECT fin_year, detail, org_code, cost, largest, second, ics_cost, ics_largest, ics_second
+    SELECT fin_year, detail, org_code, cost, largest, second, contributors, ics_cost, ics_largest, ics_second,
+           ics_contributors
     FROM cell_dominance
     WHERE family = 'service_driver_cost'
 )
@@ -69,15 +74,16 @@ SELECT n.service_line, c.fin_year, c.org_code, substr(c.detail, length(n.service
        c.opportunity_vs_best, c.net_vs_ics, c.net_vs_best, c.significant_vs_ics, c.outlier_95,
        CAST(coalesce(a.aligned, 0) AS INTEGER) AS periods_aligned, q.score AS costing_score, s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost, ics_dom.ics_largest AS ics_dominance_largest,
-       ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_second AS ics_dominance_second, ics_dom.ics_contributors AS ics_dominance_contributors
 FROM benchmark_cells AS c
 JOIN names AS n ON substr(c.detail, 1, length(n.service_line) + 1) = n.service_line || '|'
 LEFT JOIN alignment AS a ON a.fin_year = c.fin_year AND a.org_code = c.org_code
 LEFT JOIN scores AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 LEFT JOIN dominance AS dom ON dom.fin_year = c.fin_year AND dom.detail = c.detail AND dom.org_code = c.org_code
 LEFT JOIN (
-    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM dominance
 ) AS ics_dom
     ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail

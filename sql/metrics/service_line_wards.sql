@@ -27,15 +27,21 @@
 --   dominance_largest [dominance largest of episodes] the ward cost of its largest contributor (a patient's records
 --     added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of episodes] its second largest contributor's, pounds; never published
+--   dominance_contributors [dominance contributors of episodes] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   provider_dominance_cost [dominance total of provider_episodes] the service line's ward care cost at the provider
 --     by size (service_line_drivers' ward cell), pounds; never published
 --   provider_dominance_largest [dominance largest of provider_episodes] its largest contributor's, pounds; never
 --     published
 --   provider_dominance_second [dominance second of provider_episodes] its second largest, pounds; never published
+--   provider_dominance_contributors [dominance contributors of provider_episodes] how many contributors (patients) of
+--     non-zero cost it comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_episodes] the service line's ward care cost across every provider by
 --     size, pounds; never published
 --   ics_dominance_largest [dominance largest of ics_episodes] its largest contributor's, pounds; never published
 --   ics_dominance_second [dominance second of ics_episodes] its second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_episodes] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 WITH service_lines AS (
     SELECT s.service_line, s.fin_year, s.org_code, s.setting, s.record_id,
            coalesce(l.location, '(no ward given)') AS ward,
@@ -65,13 +71,14 @@ ics AS (
     GROUP BY service_line, fin_year
 ),
 ward_dominance AS (
-    SELECT fin_year, org_code, detail, cost, largest, second
+    SELECT fin_year, org_code, detail, cost, largest, second, contributors
     FROM cell_dominance
     WHERE family = 'service_ward_cost'
 ),
 driver_dominance AS (
     -- The service line's ward care cost at the provider and across the ICS: service_line_drivers' ward cell.
-    SELECT fin_year, org_code, detail, cost, largest, second, ics_cost, ics_largest, ics_second
+    SELECT fin_year, org_code, detail, cost, largest, second, contributors, ics_cost, ics_largest, ics_second,
+           ics_contributors
     FROM cell_dominance
     WHERE family = 'service_driver_cost'
 )
@@ -81,9 +88,11 @@ SELECT w.service_line, w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, 
        CAST(p.ward_cost AS DOUBLE) / nullif(CAST(p.bed_days AS DOUBLE), 0) AS provider_cost_per_bed_day,
        i.ics_episodes, i.ics_cost_per_bed_day, s.refresh_id,
        d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors,
        pd.cost AS provider_dominance_cost, pd.largest AS provider_dominance_largest,
-       pd.second AS provider_dominance_second,
-       id.ics_cost AS ics_dominance_cost, id.ics_largest AS ics_dominance_largest, id.ics_second AS ics_dominance_second
+       pd.second AS provider_dominance_second, pd.contributors AS provider_dominance_contributors,
+       id.ics_cost AS ics_dominance_cost, id.ics_largest AS ics_dominance_largest,
+       id.ics_second AS ics_dominance_second, id.ics_contributors AS ics_dominance_contributors
 FROM wards AS w
 JOIN providers AS p ON p.service_line = w.service_line AND p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i ON i.service_line = w.service_line AND i.fin_year = w.fin_year
@@ -92,7 +101,7 @@ LEFT JOIN ward_dominance AS d
 LEFT JOIN driver_dominance AS pd
     ON pd.fin_year = w.fin_year AND pd.org_code = w.org_code AND pd.detail = w.service_line || '|ward'
 LEFT JOIN (
-    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT fin_year, detail, ics_cost, ics_largest, ics_second, ics_contributors
     FROM driver_dominance
 ) AS id
     ON id.fin_year = w.fin_year AND id.detail = w.service_line || '|ward'

@@ -28,6 +28,8 @@
 --   dominance_largest [dominance largest of activity] the cost of the cell's largest contributor (a patient's records
 --     added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 WITH cells AS (
     SELECT e.fin_year, e.quarter, e.setting, e.pod, e.hrg_chapter, e.hrg, e.org_code,
            coalesce(p.name, e.org_code) AS provider_name,
@@ -41,7 +43,8 @@ WITH cells AS (
 )
 SELECT c.fin_year, c.quarter, c.setting, c.pod, c.hrg_chapter, c.hrg, c.org_code, c.provider_name, c.activity,
        c.total_cost, c.mean_cost, c.refresh_id,
-       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors
 FROM cells AS c
 LEFT JOIN cell_dominance AS d
     ON d.family = 'system_cost' AND d.fin_year = c.fin_year AND d.detail = 'Q' || CAST(c.quarter AS VARCHAR)

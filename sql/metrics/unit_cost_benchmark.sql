@@ -66,10 +66,14 @@
 --   dominance_largest [dominance largest of activity] the cost in the cell of the provider's largest contributor (a
 --     patient's records added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of activity] its second largest contributor's cost, pounds; never published
+--   dominance_contributors [dominance contributors of activity] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 --   ics_dominance_cost [dominance total of ics_activity] the cell's cost across every provider, pounds; never published
 --   ics_dominance_largest [dominance largest of ics_activity] the largest contributor's cost in the cell across every
 --     provider, pounds; never published
 --   ics_dominance_second [dominance second of ics_activity] the second largest, pounds; never published
+--   ics_dominance_contributors [dominance contributors of ics_activity] how many contributors (patients) of non-zero
+--     cost it comes from; read by the threshold rule, never published
 SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.cases AS activity, CAST(c.units AS DOUBLE) AS units, c.value AS total_cost, c.rate AS mean_cost,
        c.ics_cases AS ics_activity, c.ics_rate AS ics_mean_cost, c.ics_median_rate AS ics_median_cost, c.providers,
@@ -80,15 +84,18 @@ SELECT c.fin_year, c.setting, c.pod, c.tfc, c.hrg, c.org_code, c.unit_of_count,
        c.funnel_z, c.funnel_lower_95, c.funnel_upper_95, c.funnel_lower_99_8, c.funnel_upper_99_8,
        c.outlier_95, c.outlier_99_8, c.overdispersion_tau2, q.periods_aligned, q.costing_score, s.refresh_id,
        dom.cost AS dominance_cost, dom.largest AS dominance_largest, dom.second AS dominance_second,
+       dom.contributors AS dominance_contributors,
        ics_dom.ics_cost AS ics_dominance_cost,
-       ics_dom.ics_largest AS ics_dominance_largest, ics_dom.ics_second AS ics_dominance_second
+       ics_dom.ics_largest AS ics_dominance_largest, ics_dom.ics_second AS ics_dominance_second,
+       ics_dom.ics_contributors AS ics_dominance_contributors
 FROM benchmark_cells AS c
 LEFT JOIN provider_year_quality AS q ON q.fin_year = c.fin_year AND q.org_code = c.org_code
 LEFT JOIN cell_dominance AS dom
     ON dom.family = 'unit_cost' AND dom.fin_year = c.fin_year AND dom.setting = c.setting AND dom.pod = c.pod
    AND dom.tfc = c.tfc AND dom.hrg = c.hrg AND dom.detail = '' AND dom.org_code = c.org_code
 LEFT JOIN (
-    SELECT DISTINCT family, fin_year, setting, pod, tfc, hrg, detail, ics_cost, ics_largest, ics_second
+    SELECT DISTINCT family, fin_year, setting, pod, tfc, hrg, detail, ics_cost, ics_largest, ics_second,
+           ics_contributors
     FROM cell_dominance
 ) AS ics_dom
     ON ics_dom.family = 'unit_cost' AND ics_dom.fin_year = c.fin_year AND ics_dom.setting = c.setting

@@ -22,6 +22,8 @@
 --   dominance_largest [dominance largest of episodes] the ward cost of the ward's largest contributor (a patient's
 --     records added up, or a record without a patient), pounds; never published
 --   dominance_second [dominance second of episodes] its second largest contributor's, pounds; never published
+--   dominance_contributors [dominance contributors of episodes] how many contributors (patients) of non-zero cost it
+--     comes from; read by the threshold rule, never published
 WITH wards AS (
     SELECT fin_year, org_code, coalesce(location, '(no ward given)') AS ward,
            count(DISTINCT setting || '|' || record_id) AS episodes,
@@ -44,7 +46,8 @@ ics AS (
 SELECT w.fin_year, w.org_code, w.ward, w.episodes, w.ward_cost, w.bed_days,
        CAST(w.ward_cost AS DOUBLE) / nullif(w.bed_days, 0) AS cost_per_bed_day,
        p.provider_cost_per_bed_day, i.ics_cost_per_bed_day, s.refresh_id,
-       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second
+       d.cost AS dominance_cost, d.largest AS dominance_largest, d.second AS dominance_second,
+       d.contributors AS dominance_contributors
 FROM wards AS w
 JOIN provider_rates AS p ON p.fin_year = w.fin_year AND p.org_code = w.org_code
 JOIN ics AS i ON i.fin_year = w.fin_year

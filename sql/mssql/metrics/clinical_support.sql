@@ -60,7 +60,8 @@ WITH provider_cells AS (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM cell_dominance
   WHERE
     family = 'support_cost'
@@ -119,21 +120,27 @@ SELECT
   ph.cost AS pharmacy_dominance_cost,
   ph.largest AS pharmacy_dominance_largest,
   ph.second AS pharmacy_dominance_second,
+  ph.contributors AS pharmacy_dominance_contributors,
   ph_ics.ics_cost AS ics_pharmacy_dominance_cost,
   ph_ics.ics_largest AS ics_pharmacy_dominance_largest,
   ph_ics.ics_second AS ics_pharmacy_dominance_second,
+  ph_ics.ics_contributors AS ics_pharmacy_dominance_contributors,
   im.cost AS imaging_dominance_cost,
   im.largest AS imaging_dominance_largest,
   im.second AS imaging_dominance_second,
+  im.contributors AS imaging_dominance_contributors,
   im_ics.ics_cost AS ics_imaging_dominance_cost,
   im_ics.ics_largest AS ics_imaging_dominance_largest,
   im_ics.ics_second AS ics_imaging_dominance_second,
+  im_ics.ics_contributors AS ics_imaging_dominance_contributors,
   pa.cost AS pathology_dominance_cost,
   pa.largest AS pathology_dominance_largest,
   pa.second AS pathology_dominance_second,
+  pa.contributors AS pathology_dominance_contributors,
   pa_ics.ics_cost AS ics_pathology_dominance_cost,
   pa_ics.ics_largest AS ics_pathology_dominance_largest,
-  pa_ics.ics_second AS ics_pathology_dominance_second
+  pa_ics.ics_second AS ics_pathology_dominance_second,
+  pa_ics.ics_contributors AS ics_pathology_dominance_contributors
 FROM per_case AS c
 LEFT JOIN cell_dominance AS ph
   ON ph.family = 'support_cost'

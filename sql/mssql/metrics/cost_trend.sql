@@ -99,9 +99,11 @@ SELECT
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
   d.second AS dominance_second,
+  d.contributors AS dominance_contributors,
   d.ics_cost AS ics_dominance_cost,
   d.ics_largest AS ics_dominance_largest,
-  d.ics_second AS ics_dominance_second
+  d.ics_second AS ics_dominance_second,
+  d.ics_contributors AS ics_dominance_contributors
 FROM quarters AS q
 JOIN ics AS i
   ON i.fin_year = q.fin_year

@@ -48,9 +48,11 @@ WITH provider_cells AS (
     cost AS cost,
     largest AS largest,
     second AS second,
+    contributors AS contributors,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM cell_dominance
   WHERE
     family = 'spell_theatre'
@@ -83,9 +85,11 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second
+  ics_dom.ics_second AS ics_dominance_second,
+  ics_dom.ics_contributors AS ics_dominance_contributors
 FROM provider_cells AS p
 JOIN ics AS i
   ON i.fin_year = p.fin_year AND i.pod = p.pod AND i.hrg = p.hrg
@@ -101,7 +105,8 @@ LEFT JOIN (
     hrg AS hrg,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM dominance
 ) AS ics_dom
   ON ics_dom.fin_year = p.fin_year AND ics_dom.pod = p.pod AND ics_dom.hrg = p.hrg

@@ -226,9 +226,11 @@ SELECT
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
   d.second AS dominance_second,
+  d.contributors AS dominance_contributors,
   di.ics_cost AS ics_dominance_cost,
   di.ics_largest AS ics_dominance_largest,
-  di.ics_second AS ics_dominance_second
+  di.ics_second AS ics_dominance_second,
+  di.ics_contributors AS ics_dominance_contributors
 FROM levels AS l
 JOIN ics AS i
   ON i.fin_year = l.fin_year
@@ -257,7 +259,8 @@ LEFT JOIN (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM cell_dominance
   WHERE
     family IN ('pod_hrg_driver', 'support_cost')

@@ -119,7 +119,8 @@ WITH area_lsoas AS (
     area AS area,
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second,
+    CAST(COUNT(IIF(cost <> 0, 1, NULL)) AS BIGINT) AS contributors
   FROM ranked_patients
   GROUP BY
     fin_year,
@@ -241,12 +242,15 @@ SELECT
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
   d.second AS dominance_second,
+  d.contributors AS dominance_contributors,
   d.cost AS patients_dominance_cost,
   d.largest AS patients_dominance_largest,
   d.second AS patients_dominance_second,
+  d.contributors AS patients_dominance_contributors,
   di.cost AS ics_dominance_cost,
   di.largest AS ics_dominance_largest,
-  di.second AS ics_dominance_second
+  di.second AS ics_dominance_second,
+  di.contributors AS ics_dominance_contributors
 FROM all_rows AS r
 LEFT JOIN rates AS i
   ON i.fin_year = r.fin_year AND i.setting = r.setting AND i.area_type = 'ics'

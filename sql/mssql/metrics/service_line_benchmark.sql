@@ -172,9 +172,11 @@ WITH cells AS (
     cost AS cost,
     largest AS largest,
     second AS second,
+    contributors AS contributors,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM cell_dominance
   WHERE
     family IN ('service_cost', 'service_cost_quarter')
@@ -187,9 +189,11 @@ WITH cells AS (
     cost AS cost,
     largest AS largest,
     second AS second,
+    contributors AS contributors,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM (
     SELECT
       fin_year AS fin_year,
@@ -198,9 +202,11 @@ WITH cells AS (
       cost AS cost,
       largest AS largest,
       second AS second,
+      contributors AS contributors,
       ics_cost AS ics_cost,
       ics_largest AS ics_largest,
       ics_second AS ics_second,
+      ics_contributors AS ics_contributors,
       CASE WHEN detail LIKE '%|theatre' THEN 'theatre' ELSE 'ward' END AS cost_driver
     FROM cell_dominance
     WHERE
@@ -275,18 +281,23 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
   ics_dom.ics_second AS ics_dominance_second,
+  ics_dom.ics_contributors AS ics_dominance_contributors,
   th.cost AS theatre_dominance_cost,
   th.largest AS theatre_dominance_largest,
   th.second AS theatre_dominance_second,
+  th.contributors AS theatre_dominance_contributors,
   wd.cost AS ward_dominance_cost,
   wd.largest AS ward_dominance_largest,
   wd.second AS ward_dominance_second,
+  wd.contributors AS ward_dominance_contributors,
   iwd.ics_cost AS ics_ward_dominance_cost,
   iwd.ics_largest AS ics_ward_dominance_largest,
-  iwd.ics_second AS ics_ward_dominance_second
+  iwd.ics_second AS ics_ward_dominance_second,
+  iwd.ics_contributors AS ics_ward_dominance_contributors
 FROM indexed AS c
 JOIN activity_sums AS a
   ON a.service_line = c.service_line
@@ -323,7 +334,8 @@ LEFT JOIN (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM dominance
 ) AS ics_dom
   ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail
@@ -343,7 +355,8 @@ LEFT JOIN (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM driver_dominance
   WHERE
     cost_driver = 'ward'

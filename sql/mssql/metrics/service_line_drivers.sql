@@ -30,9 +30,11 @@ WITH names AS (
     cost AS cost,
     largest AS largest,
     second AS second,
+    contributors AS contributors,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM cell_dominance
   WHERE
     family = 'service_driver_cost'
@@ -63,9 +65,11 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second
+  ics_dom.ics_second AS ics_dominance_second,
+  ics_dom.ics_contributors AS ics_dominance_contributors
 FROM benchmark_cells AS c
 JOIN names AS n
   ON SUBSTRING(c.detail, 1, LEN(n.service_line) + 1) = n.service_line + '|'
@@ -81,7 +85,8 @@ LEFT JOIN (
     detail AS detail,
     ics_cost AS ics_cost,
     ics_largest AS ics_largest,
-    ics_second AS ics_second
+    ics_second AS ics_second,
+    ics_contributors AS ics_contributors
   FROM dominance
 ) AS ics_dom
   ON ics_dom.fin_year = c.fin_year AND ics_dom.detail = c.detail

@@ -35,9 +35,11 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second
+  ics_dom.ics_second AS ics_dominance_second,
+  ics_dom.ics_contributors AS ics_dominance_contributors
 FROM benchmark_cells AS c
 JOIN ref_cost_driver AS d
   ON d.cost_driver = c.detail
@@ -63,7 +65,8 @@ LEFT JOIN (
     detail,
     ics_cost,
     ics_largest,
-    ics_second
+    ics_second,
+    ics_contributors
   FROM cell_dominance
 ) AS ics_dom
   ON ics_dom.family = 'driver_cost'

@@ -111,7 +111,9 @@ WITH ics_lsoas AS (
     imd_decile,
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second,
+    CAST(COUNT(*) FILTER(WHERE
+      cost <> 0) AS BIGINT) AS contributors
   FROM ranked_patients
   GROUP BY
     level,
@@ -156,12 +158,15 @@ SELECT
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
   d.second AS dominance_second,
+  d.contributors AS dominance_contributors,
   d.cost AS patients_dominance_cost,
   d.largest AS patients_dominance_largest,
   d.second AS patients_dominance_second,
+  d.contributors AS patients_dominance_contributors,
   i.cost AS ics_dominance_cost,
   i.largest AS ics_dominance_largest,
-  i.second AS ics_dominance_second
+  i.second AS ics_dominance_second,
+  i.contributors AS ics_dominance_contributors
 FROM by_decile AS b
 LEFT JOIN decile_population AS p
   ON p.imd_decile = b.imd_decile AND b.residence = 'ICS resident'

@@ -91,7 +91,9 @@ WITH practice_totals AS (
     setting,
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
-    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second
+    COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second,
+    CAST(COUNT(*) FILTER(WHERE
+      cost <> 0) AS BIGINT) AS contributors
   FROM practice_patients
   GROUP BY
     level,
@@ -166,33 +168,43 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   dom.cost AS patients_dominance_cost,
   dom.largest AS patients_dominance_largest,
   dom.second AS patients_dominance_second,
+  dom.contributors AS patients_dominance_contributors,
   apc_dom.cost AS apc_dominance_cost,
   apc_dom.largest AS apc_dominance_largest,
   apc_dom.second AS apc_dominance_second,
+  apc_dom.contributors AS apc_dominance_contributors,
   op_dom.cost AS op_dominance_cost,
   op_dom.largest AS op_dominance_largest,
   op_dom.second AS op_dominance_second,
+  op_dom.contributors AS op_dominance_contributors,
   ec_dom.cost AS ec_dominance_cost,
   ec_dom.largest AS ec_dominance_largest,
   ec_dom.second AS ec_dominance_second,
+  ec_dom.contributors AS ec_dominance_contributors,
   cc_dom.cost AS cc_dominance_cost,
   cc_dom.largest AS cc_dominance_largest,
   cc_dom.second AS cc_dominance_second,
+  cc_dom.contributors AS cc_dominance_contributors,
   mh_dom.cost AS mh_dominance_cost,
   mh_dom.largest AS mh_dominance_largest,
   mh_dom.second AS mh_dominance_second,
+  mh_dom.contributors AS mh_dominance_contributors,
   chs_dom.cost AS chs_dominance_cost,
   chs_dom.largest AS chs_dominance_largest,
   chs_dom.second AS chs_dominance_second,
+  chs_dom.contributors AS chs_dominance_contributors,
   ics_dom.cost AS ics_dominance_cost,
   ics_dom.largest AS ics_dominance_largest,
   ics_dom.second AS ics_dominance_second,
+  ics_dom.contributors AS ics_dominance_contributors,
   listed_dom.cost AS ics_listed_dominance_cost,
   listed_dom.largest AS ics_listed_dominance_largest,
-  listed_dom.second AS ics_listed_dominance_second
+  listed_dom.second AS ics_listed_dominance_second,
+  listed_dom.contributors AS ics_listed_dominance_contributors
 FROM with_lists AS w
 LEFT JOIN practice_districts AS d
   ON d.fin_year = w.fin_year AND d.gp_practice = w.gp_practice AND d.position = 1

@@ -67,7 +67,8 @@ SELECT
   s.refresh_id,
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
-  dom.second AS dominance_second
+  dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors
 FROM benchmark_cells AS c
 JOIN benchmark_cells AS u
   ON u.family = 'los_untrimmed'

@@ -174,9 +174,11 @@ SELECT
   dom.cost AS dominance_cost,
   dom.largest AS dominance_largest,
   dom.second AS dominance_second,
+  dom.contributors AS dominance_contributors,
   ics_dom.ics_cost AS ics_dominance_cost,
   ics_dom.ics_largest AS ics_dominance_largest,
-  ics_dom.ics_second AS ics_dominance_second
+  ics_dom.ics_second AS ics_dominance_second,
+  ics_dom.ics_contributors AS ics_dominance_contributors
 FROM compared AS c
 LEFT JOIN providers AS pr
   ON pr.org_code = c.index_org_code
@@ -192,7 +194,8 @@ LEFT JOIN (
     step,
     ics_cost,
     ics_largest,
-    ics_second
+    ics_second,
+    ics_contributors
   FROM pathway_dominance
 ) AS ics_dom
   ON ics_dom.fin_year = c.fin_year

@@ -61,7 +61,8 @@ WITH service_lines AS (
     detail,
     cost,
     largest,
-    second
+    second,
+    contributors
   FROM cell_dominance
   WHERE
     family = 'service_ward_cost'
@@ -73,9 +74,11 @@ WITH service_lines AS (
     cost,
     largest,
     second,
+    contributors,
     ics_cost,
     ics_largest,
-    ics_second
+    ics_second,
+    ics_contributors
   FROM cell_dominance
   WHERE
     family = 'service_driver_cost'
@@ -97,12 +100,15 @@ SELECT
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
   d.second AS dominance_second,
+  d.contributors AS dominance_contributors,
   pd.cost AS provider_dominance_cost,
   pd.largest AS provider_dominance_largest,
   pd.second AS provider_dominance_second,
+  pd.contributors AS provider_dominance_contributors,
   id.ics_cost AS ics_dominance_cost,
   id.ics_largest AS ics_dominance_largest,
-  id.ics_second AS ics_dominance_second
+  id.ics_second AS ics_dominance_second,
+  id.ics_contributors AS ics_dominance_contributors
 FROM wards AS w
 JOIN providers AS p
   ON p.service_line = w.service_line
@@ -124,7 +130,8 @@ LEFT JOIN (
     detail,
     ics_cost,
     ics_largest,
-    ics_second
+    ics_second,
+    ics_contributors
   FROM driver_dominance
 ) AS id
   ON id.fin_year = w.fin_year AND id.detail = w.service_line || '|ward'

@@ -43,7 +43,8 @@ SELECT
   c.refresh_id,
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
-  d.second AS dominance_second
+  d.second AS dominance_second,
+  d.contributors AS dominance_contributors
 FROM cells AS c
 LEFT JOIN cell_dominance AS d
   ON d.family = 'system_cost'

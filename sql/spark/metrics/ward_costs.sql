@@ -46,7 +46,8 @@ SELECT
   s.refresh_id,
   d.cost AS dominance_cost,
   d.largest AS dominance_largest,
-  d.second AS dominance_second
+  d.second AS dominance_second,
+  d.contributors AS dominance_contributors
 FROM wards AS w
 JOIN provider_rates AS p
   ON p.fin_year = w.fin_year AND p.org_code = w.org_code

@@ -6,9 +6,10 @@ result table), and asked, by its own `crosstab` with `aggfunc="sum"`, which cell
 
 - its threshold check on one row per record (the unit the published count counts), at the policy's threshold, for
   whole costs;
-- its dominance checks (nk and p%) on one row per contributor, as TREs count them: a patient's records in the cell
-  added up (across every provider for the ICS cell), a record without a pseudonym on its own, each by size (ACRO
-  does not judge dominance among negative values; the policy counts a credit by its magnitude).
+- its dominance checks (nk and p%) and its threshold check on one row per contributor, as TREs count them: a
+  patient's records in the cell added up (across every provider for the ICS cell), a record without a pseudonym on
+  its own, each by size (ACRO does not judge dominance among negative values; the policy counts a credit by its
+  magnitude). A cell of 8 records from 3 patients passes the first threshold check and fails this one.
 
 Every cell it flags must be blank in the published tables. ACRO runs with the config's parameters, checked to be at
 least as strict as its defaults. The same judge runs on the synthetic ICS at scale 0.01 and 0.1 and on records
@@ -91,6 +92,21 @@ def contributions(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return both[both["cost"] > 0]
 
 
+def _contributed(flags: pd.DataFrame, contributors: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Flags of cells with a contributor: ACRO's crosstab has every cell x provider, and flags one with none (a
+    provider without that cost driver in the cell) as below its threshold, though there is nobody to protect."""
+    if contributors.empty:  # no cost at all: _flags has nothing to judge
+        return flags
+    present = pd.MultiIndex.from_arrays([_cell(contributors, keys), contributors["org_code"]]).unique()
+    return flags[pd.MultiIndex.from_arrays([flags["cell"], flags["org_code"]]).isin(present)]
+
+
+def _judged_contributors(rows: pd.DataFrame, keys: list[str], config: dict[str, Any]) -> pd.DataFrame:
+    """ACRO's flags on one row per contributor (dominance and threshold), for the cells that have one."""
+    contributors = contributions(rows, keys)
+    return _contributed(_flags(contributors, keys, config, margins=False), contributors, keys)
+
+
 def _acro_config(rule: SuppressionRule) -> dict[str, Any]:
     """ACRO's risk appetite set to the policy's parameters."""
     return {
@@ -114,8 +130,8 @@ def verdicts(activity: pd.DataFrame, lines: pd.DataFrame, rule: SuppressionRule)
         "rule": rule,
         "records": records,
         "unit_threshold": _flags(records.assign(cost=records["cost"].abs()), CELL, ours, margins=True),
-        "unit": _flags(contributions(records, CELL), CELL, ours, margins=False),
-        "driver": _flags(contributions(drivers, [*CELL, "cost_driver"]), [*CELL, "cost_driver"], ours, margins=False),
+        "unit": _judged_contributors(records, CELL, ours),
+        "driver": _judged_contributors(drivers, [*CELL, "cost_driver"], ours),
     }
 
 
@@ -150,6 +166,8 @@ def leaks(judged: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "threshold": _shown(judged["unit_threshold"], unit, CELL, (THRESHOLD,)),
         "unit dominance": _shown(judged["unit"], unit, CELL, DOMINANCE),
         "driver dominance": _shown(judged["driver"], driver, [*CELL, "cost_driver"], DOMINANCE),
+        "unit patients threshold": _shown(judged["unit"], unit, CELL, (THRESHOLD,)),
+        "driver patients threshold": _shown(judged["driver"], driver, [*CELL, "cost_driver"], (THRESHOLD,)),
     }
 
 
@@ -180,6 +198,7 @@ def test_acro_flags_no_published_cost_cell(judged: dict[str, Any]) -> None:
     # ACRO does find cells to object to here, for each check, or the test would prove nothing
     assert _flagged(judged["unit"], DOMINANCE) > 0 and _flagged(judged["driver"], DOMINANCE) > 0
     assert _flagged(judged["unit_threshold"], (THRESHOLD,)) > 0
+    assert _flagged(judged["unit"], (THRESHOLD,)) > 0 and _flagged(judged["driver"], (THRESHOLD,)) > 0
     _assert_no_leaks(judged)
 
 
@@ -199,8 +218,9 @@ SUPPORT_CELL = ["fin_year", "setting", "pod", "hrg"]  # clinical_support's cell:
 
 
 def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> None:
-    """ACRO's own nk and p% checks on each patient's pharmacy, imaging and pathology cost per clinical_support cell
-    (provider and ICS), from the loaded records: every cell it flags has that cost blank in the published table."""
+    """ACRO's own nk, p% and threshold checks on each patient's pharmacy, imaging and pathology cost per
+    clinical_support cell (provider and ICS), from the loaded records: every cell it flags has that cost blank in the
+    published table."""
     config = refreshed_ics[1]
     rule = SuppressionRule.from_config(config.suppression)
     with closing(open_store(config, read_only=True)) as store:
@@ -212,9 +232,9 @@ def test_acro_flags_no_published_clinical_support_cost(refreshed_ics: Any) -> No
     rows = activity.merge(support, on=keys)
     ours = _acro_config(rule)
     cell = [*SUPPORT_CELL, "cost_driver"]
-    flags = _flags(contributions(rows[rows["cost"] != 0], cell), cell, ours, margins=False)
+    flags = _judged_contributors(rows[rows["cost"] != 0], cell, ours)
     assert _flagged(flags, DOMINANCE) > 0  # ACRO does object to some cells, or the test would prove nothing
-    shown = _shown(flags, _by_cost(published), cell, DOMINANCE)
+    shown = _shown(flags, _by_cost(published), cell, (*DOMINANCE, THRESHOLD))
     assert shown.empty, shown.head(10).to_string()
     # and some of the cells it flags are not small: without the dominance rule they would have been published
     assert not _shown(flags, _by_cost(full[full["activity"] >= rule.smallest_shown]), cell, DOMINANCE).empty
@@ -378,9 +398,11 @@ DOMINANCE_NAMES = {
     "cost": "dominance_cost",
     "largest": "dominance_largest",
     "second": "dominance_second",
+    "contributors": "dominance_contributors",
     "ics_cost": "ics_dominance_cost",
     "ics_largest": "ics_dominance_largest",
     "ics_second": "ics_dominance_second",
+    "ics_contributors": "ics_dominance_contributors",
 }
 
 # Found by hypothesis against a rule counting records: P0's theatre cost at two providers is one contribution to the
@@ -546,3 +568,24 @@ def test_ics_figures_add_a_shared_patient_up_across_providers_and_drop_a_cell_th
     assert unit.loc["ZZA", ["contributors", "cost", "largest", "second"]].astype(float).tolist() == [2, 80, 50, 30]
     ics = unit[["ics_contributors", "ics_cost", "ics_largest", "ics_second"]].astype(float)
     assert ics.drop_duplicates().values.tolist() == [[3, 160, 60, 50]]
+
+
+# Issue 16p: nine records at ZZA from three patients, three each and none dominating (each patient a third of the
+# cost), beside nine patients' records at ZZB; the ICS cell has twelve patients.
+THREE_PATIENTS = [
+    *[("ZZA", ("EL", "HRG1"), p, [400.0, 0.0, 0.0]) for p in ("P0", "P1", "P2") for _ in range(3)],
+    *[("ZZB", ("EL", "HRG1"), None, [400.0, 0.0, 0.0]) for _ in range(9)],
+]
+
+
+def test_acro_counts_patients_for_its_threshold_and_the_engine_hides_the_cell() -> None:
+    """ACRO's threshold check on one row per contributor flags ZZA's cell of nine records from three patients, which
+    neither its threshold on records nor its dominance checks flag; the engine's publication hides it, ZZB's not."""
+    judged = _judge_generated(THREE_PATIENTS)
+    unit = judged["unit"]
+    assert set(unit[unit["checks"].str.contains(THRESHOLD)]["org_code"]) == {"ZZA"}
+    assert _flagged(unit, DOMINANCE) == 0 and _flagged(judged["unit_threshold"], (THRESHOLD,)) == 0
+    published = judged["published"]["unit_cost_benchmark"].set_index("org_code")
+    assert np.isnan(published.at["ZZA", "total_cost"])
+    assert published.at["ZZB", "total_cost"] == 4000.0  # nine records at the rounded count, ten
+    _assert_no_leaks(judged)

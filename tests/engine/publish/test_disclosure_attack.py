@@ -353,12 +353,16 @@ def test_no_hidden_cost_is_narrowed_from_service_line_years_at_scale_0_1(bigger:
 
 
 def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
-    """The policy's p% and nk rules on a row's dominance figures (`prefix`: pharmacy, ics_pharmacy ...)."""
-    total, largest, second = (float(row.get(f"{prefix}_dominance_{p}") or 0.0) for p in ("cost", "largest", "second"))
+    """The policy's p% and nk rules, and its threshold on contributors, on a row's dominance figures (`prefix`:
+    pharmacy, ics_pharmacy ...)."""
+    total, largest, second, contributors = (
+        float(row.get(f"{prefix}_dominance_{p}") or 0.0) for p in ("cost", "largest", "second", "contributors")
+    )
     if largest <= 0:
         return False
     p_rule = total - largest - second < demo.rule.dominance_p_percent / 100 * largest
-    return p_rule or largest + second >= demo.rule.dominance_k_percent / 100 * total
+    few = contributors < demo.rule.smallest_shown
+    return p_rule or few or largest + second >= demo.rule.dominance_k_percent / 100 * total
 
 
 def _restated_narrow(demo: Demo, published: dict[str, pd.DataFrame]) -> list[attacker.Bounded]:

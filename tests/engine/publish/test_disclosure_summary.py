@@ -33,17 +33,21 @@ GROUPS = ("shown", "small", "dominated", "secondary")
 
 
 def _dominated_sql(metric: catalog.Metric, count: str, rule: SuppressionRule) -> str:
-    """The p% and nk rules of docs/disclosure-control.md on the results' dominance figures of `count` (any figure)."""
+    """The p% and nk rules and the threshold on contributors of docs/disclosure-control.md on the results' dominance
+    figures of `count` (any figure)."""
     parts: dict[str | None, dict[str, str]] = {}
     for c in metric.columns:
         if c.role == "dominance" and c.source == count and c.part is not None:
             parts.setdefault(c.figure, {})[c.part] = c.name
     tests = []
     for names in parts.values():
-        t, x1, x2 = (f'coalesce(CAST(r."{names[p]}" AS DOUBLE), 0)' for p in ("total", "largest", "second"))
+        t, x1, x2, n = (
+            f'coalesce(CAST(r."{names[p]}" AS DOUBLE), 0)' for p in ("total", "largest", "second", "contributors")
+        )
         p_rule = f"{t} - {x1} - {x2} < {rule.dominance_p_percent / 100} * {x1}"
         nk_rule = f"{x1} + {x2} >= {rule.dominance_k_percent / 100} * {t}"
-        tests.append(f"({x1} > 0 AND (({p_rule}) OR ({nk_rule})))")
+        few = f"{n} < {rule.smallest_shown}"
+        tests.append(f"({x1} > 0 AND (({p_rule}) OR ({nk_rule}) OR ({few})))")
     return " OR ".join(tests) or "false"
 
 

@@ -113,8 +113,9 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
         return out
 
     def guarded(by: list[str], cost_name: str) -> pd.DataFrame:
-        """A money cell with what the dominance rule reads: each record's cost, its cell's largest two, and the same
-        for the ICS cell (every provider), worked out here from the records."""
+        """A money cell with what the dominance rule reads: each record's cost, its cell's largest two, its records of
+        non-zero cost (each record a patient), and the same for the ICS cell (every provider), worked out here from
+        the records."""
         out = add(by, cost_name)
         per_record = frame.groupby([*by, "record"], as_index=False)["cost"].sum()
         for prefix, keys in (("", by), ("ics_", [k for k in by if k != "org_code"])):
@@ -124,6 +125,7 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
                     f"{prefix}dominance_cost": top.sum(),
                     f"{prefix}dominance_largest": top.max(),
                     f"{prefix}dominance_second": top.apply(lambda c: c.nlargest(2).iloc[-1] if len(c) > 1 else 0.0),
+                    f"{prefix}dominance_contributors": top.apply(lambda c: int((c != 0).sum())),
                 }
             ).reset_index()
             out = out.merge(figures, on=keys)
@@ -139,7 +141,8 @@ def _tables(data: list[tuple[Any, ...]]) -> dict[str, pd.DataFrame]:
                 if fixed is not None:
                     level[name] = fixed
             summary.append(level)
-    unchecked = {f"{p}dominance_{part}": float("nan") for p in ("", "ics_") for part in ("cost", "largest", "second")}
+    parts = ("cost", "largest", "second", "contributors")
+    unchecked = {f"{p}dominance_{part}": float("nan") for p in ("", "ics_") for part in parts}
     # opportunity_summary's driver rows and system_cost's cells carry dominance figures too (issue 16q); left blank
     # here (nothing to protect), as these generated tables test secondary suppression, not those cells' own rule
     return {
@@ -192,14 +195,15 @@ def test_on_generated_tables_no_hidden_cost_is_pinned_closer_than_the_protection
 
 
 def _dominated(frame: pd.DataFrame, rule: SuppressionRule) -> np.ndarray:
-    """The p% and nk rules as docs/disclosure-control.md states them, on a table's own dominance figures (none for
-    the tables above the cells)."""
+    """The p% and nk rules and the threshold on contributors as docs/disclosure-control.md states them, on a table's
+    own dominance figures (none for the tables above the cells)."""
     if "dominance_cost" not in frame:
         return np.zeros(len(frame), dtype=bool)
     total, x1, x2 = frame["dominance_cost"], frame["dominance_largest"], frame["dominance_second"]
     p_rule = total - x1 - x2 < rule.dominance_p_percent / 100 * x1
     nk_rule = x1 + x2 >= rule.dominance_k_percent / 100 * total
-    return ((x1 > 0) & (p_rule | nk_rule)).to_numpy()
+    few = frame["dominance_contributors"].fillna(0) < rule.smallest_shown
+    return ((x1 > 0) & (p_rule | nk_rule | few)).to_numpy()
 
 
 def test_cells_are_taken_to_the_penny_exactly_as_python_rounds_their_cost() -> None:

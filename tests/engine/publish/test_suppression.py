@@ -254,11 +254,13 @@ DOMINANCE_COLUMNS = (
     ColumnDoc("dominance_cost", "dominance", "cost", "activity", part="total"),
     ColumnDoc("dominance_largest", "dominance", "largest", "activity", part="largest"),
     ColumnDoc("dominance_second", "dominance", "second", "activity", part="second"),
+    ColumnDoc("dominance_contributors", "dominance", "contributors", "activity", part="contributors"),
 )
 
 
 def _dominance_table(rows: list[tuple[str, int, float, float, float]]) -> pa.Table:
-    """Rows of (provider, records, cost, largest, second); the cost is the cell's and its total."""
+    """Rows of (provider, records, cost, largest, second); the cost is the cell's and its total, and each record is a
+    patient of its own (the contributors are the records)."""
     return pa.table(
         {
             "org_code": [r[0] for r in rows],
@@ -267,6 +269,7 @@ def _dominance_table(rows: list[tuple[str, int, float, float, float]]) -> pa.Tab
             "dominance_cost": [r[2] for r in rows],
             "dominance_largest": [r[3] for r in rows],
             "dominance_second": [r[4] for r in rows],
+            "dominance_contributors": [r[1] for r in rows],
         }
     )
 
@@ -338,10 +341,10 @@ def test_a_count_with_several_money_figures_is_hidden_where_any_of_them_is_domin
         *[
             ColumnDoc(f"{figure}_{part}", "dominance", part, "activity", part=part, figure=figure)  # type: ignore[arg-type]
             for figure in ("pharmacy", "imaging")
-            for part in ("total", "largest", "second")
+            for part in ("total", "largest", "second", "contributors")
         ],
     ]
-    spread, dominated_figure = (1000.0, 100.0, 100.0), (1000.0, 900.0, 50.0)
+    spread, dominated_figure = (1000.0, 100.0, 100.0, 20), (1000.0, 900.0, 50.0, 20)
     rows = [("ZZA", spread, spread), ("ZZB", spread, dominated_figure), ("ZZC", dominated_figure, spread)]
     table = pa.table(
         {
@@ -351,7 +354,7 @@ def test_a_count_with_several_money_figures_is_hidden_where_any_of_them_is_domin
             **{
                 f"{figure}_{part}": [r[1 + f][p] for r in rows]
                 for f, figure in enumerate(("pharmacy", "imaging"))
-                for p, part in enumerate(("total", "largest", "second"))
+                for p, part in enumerate(("total", "largest", "second", "contributors"))
             },
         }
     )
@@ -405,9 +408,9 @@ def test_a_ratio_to_the_ics_is_hidden_wherever_the_ics_figure_it_divides_by_is(
     data: dict[str, list[Any]] = {}
     for c in columns:
         if c.role == "dominance":
-            part = {"total": 1000.0, "largest": 100.0, "second": 100.0}[c.part or "total"]
+            part = {"total": 1000.0, "largest": 100.0, "second": 100.0, "contributors": 50}[c.part or "total"]
             if c.name in ics_dominance:
-                part = {"total": 1000.0, "largest": 900.0, "second": 50.0}[c.part or "total"]
+                part = {"total": 1000.0, "largest": 900.0, "second": 50.0, "contributors": 50}[c.part or "total"]
             data[c.name] = [part]
         elif c.role == "count":
             data[c.name] = [500]
