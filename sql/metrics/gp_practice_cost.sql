@@ -162,7 +162,7 @@ practice_dominance AS (
     SELECT level, fin_year, gp_practice, setting, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
            coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second,
-           CAST(count(*) FILTER (WHERE cost <> 0) AS BIGINT) AS contributors
+           CAST(sum(CASE WHEN cost <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS contributors
     FROM practice_patients
     GROUP BY level, fin_year, gp_practice, setting
 ),

@@ -126,7 +126,7 @@ dominance AS (
     SELECT fin_year, setting, area_type, area, sum(cost) AS cost,
            max(CASE WHEN position = 1 THEN cost END) AS largest,
            coalesce(max(CASE WHEN position = 2 THEN cost END), 0) AS second,
-           CAST(count(*) FILTER (WHERE cost <> 0) AS BIGINT) AS contributors
+           CAST(sum(CASE WHEN cost <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS contributors
     FROM ranked_patients
     GROUP BY fin_year, setting, area_type, area
 ),

@@ -120,7 +120,7 @@ WITH area_lsoas AS (
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
     COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second,
-    CAST(COUNT(IIF(cost <> 0, 1, NULL)) AS BIGINT) AS contributors
+    CAST(SUM(CASE WHEN cost <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS contributors
   FROM ranked_patients
   GROUP BY
     fin_year,

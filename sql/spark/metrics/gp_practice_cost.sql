@@ -92,8 +92,7 @@ WITH practice_totals AS (
     SUM(cost) AS cost,
     MAX(CASE WHEN position = 1 THEN cost END) AS largest,
     COALESCE(MAX(CASE WHEN position = 2 THEN cost END), 0) AS second,
-    CAST(COUNT(*) FILTER(WHERE
-      cost <> 0) AS BIGINT) AS contributors
+    CAST(SUM(CASE WHEN cost <> 0 THEN 1 ELSE 0 END) AS BIGINT) AS contributors
   FROM practice_patients
   GROUP BY
     level,

@@ -355,9 +355,8 @@ def test_no_hidden_cost_is_narrowed_from_service_line_years_at_scale_0_1(bigger:
 def _dominated(demo: Demo, row: pd.Series, prefix: str) -> bool:
     """The policy's p% and nk rules, and its threshold on contributors, on a row's dominance figures (`prefix`:
     pharmacy, ics_pharmacy ...)."""
-    total, largest, second, contributors = (
-        float(row.get(f"{prefix}_dominance_{p}") or 0.0) for p in ("cost", "largest", "second", "contributors")
-    )
+    figures = (row.get(f"{prefix}_dominance_{p}") for p in ("cost", "largest", "second", "contributors"))
+    total, largest, second, contributors = (0.0 if f is None or pd.isna(f) else float(f) for f in figures)
     if largest <= 0:
         return False
     p_rule = total - largest - second < demo.rule.dominance_p_percent / 100 * largest

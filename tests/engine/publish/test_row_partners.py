@@ -40,6 +40,7 @@ def _practices(rows: list[dict[str, Any]]) -> pa.Table:
             values[f"{s}_cost"] = cost
             largest = 0.9 * cost if s in row.get("dominated", ()) else cost / max(records, 1)
             values |= {f"{s}_dominance_cost": cost, f"{s}_dominance_largest": largest, f"{s}_dominance_second": 0.0}
+            values[f"{s}_dominance_contributors"] = records  # a patient a record
         for c in columns:
             default = 0.0 if c.role in ("from", "dominance") else None
             data[c.name].append(values.get(c.name, default))
