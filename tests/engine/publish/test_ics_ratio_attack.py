@@ -27,22 +27,18 @@ import pytest
 
 from engine import config as config_module
 from engine.store import open_store
-from tests.conftest import APC_HEADER, BASE_CONFIG, COST_HEADER, PSEUDONYM_KEY, Workspace, apc_row, cost_row
+from tests.conftest import APC_HEADER, COST_HEADER, PSEUDONYM_KEY, Workspace, apc_row, cost_row
 from tests.engine.publish import disclosure_attacker as attacker
 from tests.engine.publish.test_disclosure_attack import Demo, ratio_pinned
-from tests.engine.publish.test_population_dominance import dominated, nhs_number
+from tests.engine.publish.test_population_dominance import BLACKPOOL, FYLDE, dominated, nhs_number
+from tests.engine.publish.test_population_dominance import CONFIG as POPULATION_CONFIG
 
 pytestmark = [
     pytest.mark.slow,  # a whole refresh of a hand-built ICS
     pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning"),
 ]
 
-BLACKPOOL, FYLDE = "E01012662", "E01024981"
-CONFIG = BASE_CONFIG.replace(
-    "[store]",
-    '[population]\ndistricts = ["Blackpool", "Fylde"]\ngp_list_sizes = "lists.csv"\n\n'
-    '[[population.places]]\nname = "Fylde Coast"\ndistricts = ["Blackpool", "Fylde"]\n\n[store]',
-)
+CONFIG = POPULATION_CONFIG.replace("[population]\n", '[population]\ngp_list_sizes = "lists.csv"\n')
 LISTED = {"P81001": 2000, "P81002": 3000}
 # (record, NHS number, LSOA, GP practice, cost)
 RECORDS = [
