@@ -1412,7 +1412,7 @@ class _Program:
         solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
         return solver
 
-    def costs(self, side: int, which: np.ndarray) -> np.ndarray:
+    def costs(self, which: np.ndarray) -> np.ndarray:
         """The objective of a push of `which` cells toward `side`: each move over its cell's value, scaled to at most
         1 (1 for a cell alone)."""
         weight = 1.0 / np.where(which & (self.v != 0), np.abs(self.v), np.inf)
@@ -1445,7 +1445,7 @@ class _Figures:
         cap_low = np.where(which & (side == 0), p.v - p.room, p.lower)
         cap_high = np.where(which & (side == 1), p.v + p.room, self.upper)
         self.solver.changeColsBounds(p.size, every, cap_low, cap_high)
-        self.solver.changeColsCost(p.size, every, (1.0 if side else -1.0) * p.costs(side, which))
+        self.solver.changeColsCost(p.size, every, (1.0 if side else -1.0) * p.costs(which))
         # solved afresh, presolved: the last solution's basis, kept after new costs and bounds, took 9,000 to 19,000
         # simplex iterations on the whole program (0.6 to 1.5 s CPU at scale 0.1) where presolving it again takes 0.4 s
         self.solver.clearSolver()
@@ -1489,8 +1489,9 @@ class _Moves:
         pushing = np.flatnonzero(which)
         upper[moving + pushing] = np.minimum(upper[moving + pushing], p.room[pushing])
         cost = np.zeros(2 * n)
-        cost[moving : moving + n] = p.costs(side, which)
-        cost[pushed : pushed + n] = -p.costs(side, which)  # a move back counts against: the objective is the net move
+        weight = p.costs(which)
+        cost[moving : moving + n] = weight
+        cost[pushed : pushed + n] = -weight  # a move back counts against: the objective is the net move
         self.solver.changeColsBounds(2 * n, every, self.lower, upper)
         self.solver.changeColsCost(2 * n, every, cost)
         self.solver.clearSolver()
