@@ -117,8 +117,9 @@ def print_disclosure(report: DisclosureReport) -> None:
             "Rows: rows of the table whose figures resting on that count are blank, under the first rule that "
             "hid them. Cost: the full results' cost of a GP practice setting hidden; ICS figures are rates.",
         )
-    if report.within_sentence:
-        console.print(escape(report.within_sentence), highlight=False, soft_wrap=True)
+    for sentence in (report.within_sentence, report.audit_sentence):
+        if sentence:
+            console.print(escape(sentence), highlight=False, soft_wrap=True)
 
 
 def print_refresh(outcome: RefreshOutcome) -> None:

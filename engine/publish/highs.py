@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import highspy
@@ -18,6 +22,30 @@ import highspy
 class UnsettledSolveError(RuntimeError):
     """HiGHS ended a program neither at an optimum nor unbounded, twice. The audits read it as narrowed, so the
     figure is hidden rather than published on a guess."""
+
+
+@dataclass
+class Tally:
+    """Audit programs HiGHS ran (`run_settled`) while the tally was open, and how many it left unsettled (neither
+    optimal nor unbounded after the second run). The audits hide what an unsettled program audited, so a refresh
+    reports the count: many would mean a pattern hiding far more than it needs to, for the solver's sake."""
+
+    runs: int = 0
+    unsettled: int = 0
+
+
+_TALLY: ContextVar[Tally | None] = ContextVar("highs_tally", default=None)
+
+
+@contextmanager
+def tallied() -> Iterator[Tally]:
+    """Count the audit programs run inside the block (see Tally)."""
+    tally = Tally()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
 
 
 def quiet_highs() -> highspy.Highs:
@@ -64,6 +92,10 @@ def run_settled(solver: highspy.Highs) -> highspy.HighsModelStatus:
         finally:
             solver.setOptionValue("presolve", presolve)
         status = solver.getModelStatus()
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.runs += 1
+        tally.unsettled += status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded)
     return status
 
 

@@ -136,6 +136,7 @@ class DisclosureReport:
     tables: Report
     within: Report
     within_sentence: str
+    audit_sentence: str = ""
 
 
 def disclosure(config: IcsConfig) -> DisclosureReport | None:
@@ -174,7 +175,12 @@ def disclosure(config: IcsConfig) -> DisclosureReport | None:
         (w.table_name, w.figures, w.count_column, w.rule, f"{w.rows:,}", _whole_pounds(w.cost)) for w in summary.within
     ]
     within_columns = tuple(ReportColumn(t, "right" if t in ("Rows", "Cost") else "left") for t in WITHIN_TITLES)
-    return DisclosureReport(Report(columns, rows, ()), Report(within_columns, within, ()), summary.within_sentence())
+    return DisclosureReport(
+        Report(columns, rows, ()),
+        Report(within_columns, within, ()),
+        summary.within_sentence(),
+        summary.audit_sentence(),
+    )
 
 
 def _whole_pounds(value: Decimal | None) -> str:

@@ -31,6 +31,7 @@ from engine.publish.column_types import typed_query
 from engine.publish.stamps import RefreshStamp
 from engine.publish.suppressed_tables import (
     DisclosureSummary,
+    disclosure_audits_table,
     disclosure_summary_table,
     disclosure_within_table,
     summary_of,
@@ -41,6 +42,7 @@ STATE_PREFIX = "state-"
 RESULTS_PREFIX = "results-"
 DISCLOSURE_FILE = "disclosure_summary.parquet"  # beside a refresh's result tables: what disclosure control hid
 WITHIN_FILE = "disclosure_within_rows.parquet"  # and the figures it hid within rows
+AUDITS_FILE = "disclosure_audits.parquet"  # and how its audits' linear programs ended
 # What the readers query, as the store's tables or report queries give it.
 STATE_TABLES = {
     "store_summary": sql_files.read("reports/store_summary.sql"),
@@ -75,9 +77,12 @@ def write(store: Store, refresh: RefreshStamp | None = None) -> None:
             summary = disclosure_summary_table(store)
             if summary is not None:  # what disclosure control hid in this refresh, for `icsbench quality`
                 pq.write_table(summary, staging / DISCLOSURE_FILE)
-            within = disclosure_within_table(store)
-            if within is not None:
-                pq.write_table(within, staging / WITHIN_FILE)
+            for file, table in (
+                (WITHIN_FILE, disclosure_within_table(store)),
+                (AUDITS_FILE, disclosure_audits_table(store)),
+            ):
+                if table is not None:
+                    pq.write_table(table, staging / file)
         snapshots.finish_version(root, staging, results)
         refreshed = {
             "refresh_id": refresh.refresh_id,
@@ -131,8 +136,8 @@ def disclosure(config: IcsConfig) -> DisclosureSummary | None:
     folder = root_of(config) / str(manifest["results"])
     if not (folder / DISCLOSURE_FILE).is_file():
         return None
-    within = pq.read_table(folder / WITHIN_FILE) if (folder / WITHIN_FILE).is_file() else None
-    return summary_of(pq.read_table(folder / DISCLOSURE_FILE), within)
+    within, audits = (pq.read_table(folder / f) if (folder / f).is_file() else None for f in (WITHIN_FILE, AUDITS_FILE))
+    return summary_of(pq.read_table(folder / DISCLOSURE_FILE), within, audits)
 
 
 def _next_number(root: Path) -> int:

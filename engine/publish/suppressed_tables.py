@@ -18,13 +18,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.metrics import catalog
-from engine.publish import chained, ics_money, secondary, suppression
+from engine.publish import chained, highs, ics_money, secondary, suppression
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import Store
 
 
 def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
-    """Write published.<name> for every published table: its full results with disclosure control applied."""
+    """Write published.<name> for every published table: its full results with disclosure control applied, and what
+    it hid (published.disclosure_summary, disclosure_within_rows and disclosure_audits)."""
+    with highs.tallied() as tally:
+        outcome = _publish(store)
+    store.con.register(
+        "disclosure_rows", pa.table({"runs": [tally.runs], "unsettled": [tally.unsettled]}, AUDITS_SCHEMA)
+    )
+    store.con.execute(
+        f"CREATE OR REPLACE TABLE {catalog.PUBLISHED_SCHEMA}.disclosure_audits AS SELECT * FROM disclosure_rows"
+    )
+    store.con.unregister("disclosure_rows")
+    return outcome
+
+
+def _publish(store: Store) -> secondary.SecondaryOutcome | None:
     rule = SuppressionRule.from_config(store.config.suppression)
     con = store.con
     full = {m.name: con.sql(f"SELECT * FROM {m.table}").to_arrow_table() for m in catalog.published()}
@@ -259,6 +273,13 @@ def _arrays(hidden: Mapping[str, np.ndarray]) -> dict[str, pa.Array]:
 # The money a table's rows carry, for the disclosure summary: the first of these it has (a cost that grows with its
 # count). Tables with none (lengths of stay alone, clinical support's per-case costs, shares) are reported in rows.
 COST_COLUMNS = ("total_cost", "driver_cost", "cost", "ward_cost", "cohort_cost", "cost_loaded")
+AUDITS_SCHEMA = pa.schema(
+    [
+        ("runs", pa.int64()),  # linear programs the audits ran (ICS money, overlapping margins, the chained route)
+        ("unsettled", pa.int64()),  # of them, ended neither optimal nor unbounded twice: what they audited was hidden
+    ]
+)
+
 SUMMARY_SCHEMA = pa.schema(
     [
         ("table_name", pa.string()),
@@ -319,10 +340,12 @@ class WithinRows:
 @dataclass(frozen=True)
 class DisclosureSummary:
     """What disclosure control hid in the last refresh's published tables, per table (published.disclosure_summary),
-    and the figures it hid within rows (published.disclosure_within_rows)."""
+    the figures it hid within rows (published.disclosure_within_rows) and how its audits' linear programs ended
+    (published.disclosure_audits; None when kept by a version without it)."""
 
     tables: tuple[TableDisclosure, ...]
     within: tuple[WithinRows, ...] = ()
+    audits: highs.Tally | None = None
 
     @property
     def small_rows(self) -> int:
@@ -378,6 +401,19 @@ class DisclosureSummary:
             )
         return " ".join(out)
 
+    def audit_sentence(self) -> str:
+        """How the linear programs that audit the pattern ended, in plain words ("" when none ran or none was
+        counted)."""
+        if self.audits is None or not self.audits.runs:
+            return ""
+        if not self.audits.unsettled:
+            return f"HiGHS settled all {self.audits.runs:,} linear programs that audit the pattern."
+        return (
+            f"HiGHS could not settle {self.audits.unsettled:,} of the {self.audits.runs:,} linear programs that "
+            "audit the pattern: what they audited was hidden rather than published unproven, so more may be hidden "
+            "than needed (tell the tool's maintainers if it happens again)."
+        )
+
     def table(self, name: str) -> TableDisclosure | None:
         return next((t for t in self.tables if t.table_name == name), None)
 
@@ -385,6 +421,7 @@ class DisclosureSummary:
         """The refresh summary's one sentence: totals over every published table, and the cost hidden in the cell
         table (the tables nest, so their costs are not added up)."""
         hidden = self.small_rows + self.dominated_rows + self.secondary_rows
+        unsettled = self.audit_sentence() if self.audits and self.audits.unsettled else ""
         if not hidden:
             return (
                 f"Disclosure control hid nothing in the {len(self.tables)} published tables (suppression is off, or "
@@ -398,14 +435,14 @@ class DisclosureSummary:
         cells = self.table(secondary.CELL.table)
         within = self.within_sentence()
         if cells is None or not cells.cost:
-            return " ".join(filter(None, (text + "; `icsbench quality` lists each table.", within)))
+            return " ".join(filter(None, (text + "; `icsbench quality` lists each table.", within, unsettled)))
         beyond = (cells.dominated_cost or 0) + (cells.secondary_cost or 0)
         text = (
             f"{text}; in {cells.table_name}, £{cells.small_cost or 0:,.0f} of its £{cells.cost:,.0f} is in small "
             f"cells and £{beyond:,.0f} ({beyond / cells.cost:.1%}) more is hidden by the other two rules "
             "(`icsbench quality` lists each table)."
         )
-        return " ".join(filter(None, (text, within)))
+        return " ".join(filter(None, (text, within, unsettled)))
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -417,7 +454,7 @@ def disclosure_summary(store: Store) -> DisclosureSummary | None:
     """What the last publish hid (None when nothing was published yet, or by a version without the per-table
     summary)."""
     rows = disclosure_summary_table(store)
-    return None if rows is None else summary_of(rows, disclosure_within_table(store))
+    return None if rows is None else summary_of(rows, disclosure_within_table(store), disclosure_audits_table(store))
 
 
 def disclosure_summary_table(store: Store) -> pa.Table | None:
@@ -428,6 +465,11 @@ def disclosure_summary_table(store: Store) -> pa.Table | None:
 def disclosure_within_table(store: Store) -> pa.Table | None:
     """The rows of published.disclosure_within_rows, typed as WITHIN_SCHEMA (None: none, or an older version's)."""
     return _stored(store, "disclosure_within_rows", WITHIN_SCHEMA)
+
+
+def disclosure_audits_table(store: Store) -> pa.Table | None:
+    """The row of published.disclosure_audits, typed as AUDITS_SCHEMA (None: none, or an older version's)."""
+    return _stored(store, "disclosure_audits", AUDITS_SCHEMA)
 
 
 def _stored(store: Store, name: str, schema: pa.Schema) -> pa.Table | None:
@@ -441,13 +483,13 @@ def _stored(store: Store, name: str, schema: pa.Schema) -> pa.Table | None:
     return rows.cast(schema)
 
 
-def summary_of(rows: pa.Table, within: pa.Table | None = None) -> DisclosureSummary:
+def summary_of(rows: pa.Table, within: pa.Table | None = None, audits: pa.Table | None = None) -> DisclosureSummary:
     """The summary from the rows of a disclosure_summary table (the store's, or the snapshot's copy) and of its
-    disclosure_within_rows table (None: kept by a version without it)."""
+    disclosure_within_rows and disclosure_audits tables (None: kept by a version without them)."""
     tables = tuple(TableDisclosure(**row) for row in rows.select(SUMMARY_SCHEMA.names).to_pylist())
-    if within is None:
-        return DisclosureSummary(tables)
-    return DisclosureSummary(tables, tuple(WithinRows(**r) for r in within.select(WITHIN_SCHEMA.names).to_pylist()))
+    found = () if within is None else tuple(WithinRows(**r) for r in within.select(WITHIN_SCHEMA.names).to_pylist())
+    tally = None if audits is None else highs.Tally(**audits.select(AUDITS_SCHEMA.names).to_pylist()[0])
+    return DisclosureSummary(tables, found, tally)
 
 
 def cost_column(metric: catalog.Metric) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import highspy
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -23,13 +24,14 @@ from engine import config as config_module
 from engine.cli import main
 from engine.metrics import catalog
 from engine.nhs_number import synthetic_numbers
-from engine.publish import secondary, snapshots, store_snapshot, suppressed_tables
+from engine.publish import highs, secondary, snapshots, store_snapshot, suppressed_tables
 from engine.publish.suppressed_tables import DisclosureSummary, TableDisclosure, disclosure_summary
 from engine.publish.suppression import SuppressionRule
 from engine.store import open_store
 from tests.conftest import APC_HEADER, COST_HEADER, Workspace, apc_row, cost_row
 
 GROUPS = ("shown", "small", "dominated", "secondary")
+STALLED = 6  # HiGHS runs stopped short in the test of unsettled programs
 
 
 def _dominated_sql(metric: catalog.Metric, count: str, rule: SuppressionRule) -> str:
@@ -109,9 +111,10 @@ def _check_against_a_recount(config: config_module.IcsConfig) -> DisclosureSumma
     return summary
 
 
-def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_it(workspace: Workspace) -> None:
-    """A tiny ICS built to have each kind of hidden cell in unit_cost_benchmark: a small one (3 episodes), its only
-    partner in its POD + HRG hidden with it (secondary), and a dominated one (one episode of £50,000 among 10)."""
+def _tiny_ics(workspace: Workspace) -> list[tuple[str, str, str, float]]:
+    """A tiny ICS built to have each kind of hidden cell in unit_cost_benchmark, written as extracts: a small one (3
+    episodes), its only partner in its POD + HRG hidden with it (secondary), and a dominated one (one episode of
+    £50,000 among 10). Its episodes: (org, TFC, HRG, cost)."""
     patients = iter(synthetic_numbers(np.arange(40)))
     episodes: list[tuple[str, str, str, float]] = []  # org, TFC, HRG, cost
     episodes += [("ZZA", "110", "HT12A", 100.0 + i) for i in range(12)]
@@ -133,6 +136,12 @@ def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_
             COST_HEADER,
             [cost_row(f"R{i}", cost, org_code=org) for i, (*_, cost) in mine],
         )
+    return episodes
+
+
+def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_it(workspace: Workspace) -> None:
+    """The tiny ICS of `_tiny_ics`: one cell of each kind, counted, and said by the refresh and `icsbench quality`."""
+    episodes = _tiny_ics(workspace)
     config_file = str(workspace.config_path)
     runner = CliRunner()
     loaded = runner.invoke(main, ["load", "--config", config_file, str(workspace.root)])
@@ -181,6 +190,50 @@ def test_the_summary_agrees_with_a_recount_on_a_tiny_ics_and_the_commands_print_
     assert summary.within
     for w in summary.within:
         assert any(f"│ {w.table_name} " in x and f" {w.count_column} " in x and f" {w.rule} " in x for x in lines), w
+
+
+def test_the_refresh_says_when_highs_could_not_settle_an_audit_program(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An audit hides what a program HiGHS could not settle audited (engine/publish/highs.py), which is safe but may
+    hide far more than needed, so the refresh counts those programs and says so. Here the solver is allowed no
+    simplex iteration for the first STALLED runs (the engine's own retry included), then runs as usual."""
+    _tiny_ics(workspace)
+    config_file = str(workspace.config_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["load", "--config", config_file, str(workspace.root)]).exit_code == 0
+    settled = runner.invoke(main, ["refresh", "--config", config_file], terminal_width=400)
+    assert settled.exit_code == 0, settled.output
+    summary = store_snapshot.disclosure(workspace.config)
+    assert summary is not None and summary.audits is not None
+    assert summary.audits.runs > 0 and summary.audits.unsettled == 0
+    assert "could not settle" not in settled.output
+    quality = runner.invoke(main, ["quality", "--config", config_file], terminal_width=400)
+    assert f"HiGHS settled all {summary.audits.runs:,} linear programs" in " ".join(quality.output.split())
+
+    stalled, engine_run = [], highs.run_solver
+
+    def stalled_first(solver: highspy.Highs) -> None:
+        _, limit = solver.getOptionValue("simplex_iteration_limit")
+        if len(stalled) < STALLED:
+            solver.setOptionValue("simplex_iteration_limit", 0)
+        try:
+            engine_run(solver)
+        finally:
+            solver.setOptionValue("simplex_iteration_limit", limit)
+        if len(stalled) < STALLED:
+            stalled.append(solver.getModelStatus())
+
+    monkeypatch.setattr(highs, "run_solver", stalled_first)
+    refreshed = runner.invoke(main, ["refresh", "--full", "--config", config_file], terminal_width=400)
+    assert refreshed.exit_code == 0, refreshed.output
+    again = store_snapshot.disclosure(workspace.config)
+    assert again is not None and again.audits is not None
+    assert 0 < again.audits.unsettled <= STALLED // 2 < again.audits.runs  # an unsettled program ran twice, stalled
+    said = f"HiGHS could not settle {again.audits.unsettled:,} of the {again.audits.runs:,} linear programs"
+    assert said in " ".join(refreshed.output.split())
+    with closing(open_store(workspace.config, read_only=True)) as store:
+        assert disclosure_summary(store) == again
 
 
 def test_the_summary_agrees_with_a_recount_on_the_synthetic_ics(refreshed_ics: Any) -> None:
