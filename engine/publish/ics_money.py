@@ -3,9 +3,9 @@
 An ICS rate is the ICS's money over its count, every provider's records in it, so the ICS rate x the ICS count less
 the shown providers' rate x count is the hidden providers' money, to within the rounding of every count
 (round_to // 2) and rate (the penny, or finer from a total at the rounded count). Where a linear program over those
-figures narrows a hidden provider's money, the cell's ICS count is hidden (`exposed_ics_money`); an HRG's or POD's ICS
-count that is the sum of its cells' and narrows a hidden one is hidden too (`exposed_ics_levels`). What the route and
-the published sums give together is `chained`'s audit."""
+figures (solved in closed form, `money_narrowed`) narrows a hidden provider's money, the cell's ICS count is hidden
+(`exposed_ics_money`); an HRG's or POD's ICS count that is the sum of its cells' and narrows a hidden one is hidden
+too (`exposed_ics_levels`). What the route and the published sums give together is `chained`'s audit."""
 
 from __future__ import annotations
 
