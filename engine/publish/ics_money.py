@@ -3,22 +3,20 @@
 An ICS rate is the ICS's money over its count, every provider's records in it, so the ICS rate x the ICS count less
 the shown providers' rate x count is the hidden providers' money, to within the rounding of every count
 (round_to // 2) and rate (the penny, or finer from a total at the rounded count). Where a linear program over those
-figures narrows a hidden provider's money, the cell's ICS count is hidden (`exposed_ics_money`); an HRG's or POD's ICS
-count that is the sum of its cells' and narrows a hidden one is hidden too (`exposed_ics_levels`). What the route and
-the published sums give together is `chained`'s audit."""
+figures (solved in closed form, `money_narrowed`) narrows a hidden provider's money, the cell's ICS count is hidden
+(`exposed_ics_money`); an HRG's or POD's ICS count that is the sum of its cells' and narrows a hidden one is hidden
+too (`exposed_ics_levels`). What the route and the published sums give together is `chained`'s audit."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
-import highspy
 import numpy as np
 import pyarrow as pa
 
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
-from engine.publish.highs import UnsettledSolveError, quiet_highs, settled_optimum
 from engine.publish.secondary import ALL, as_floats, ics_cells
 from engine.publish.suppression import SuppressionRule
 
@@ -45,11 +43,11 @@ def exposed_ics_money(
 ) -> dict[str, np.ndarray]:
     """ICS counts to hide because the ICS rate beside them gives a hidden provider's money back: for each ICS cell
     with a hidden provider and its ICS count and rate shown, the least and greatest money of each hidden provider
-    that the shown counts and rates allow (a linear program: the true counts within rounding, the ICS count their
-    sum, ICS rate x ICS count = the shown rates x counts + the hidden money, a hidden figure of money that is not
-    negative taken as at least 0). Where that interval reaches less than protection_percent beyond a hidden
-    provider's money on either side, the cell's ICS count is hidden, and what is built on it. `shown` is the table
-    as published so far; True for each row of such a cell."""
+    that the shown counts and rates allow (the true counts within rounding, the ICS count their sum, ICS rate x ICS
+    count = the shown rates x counts + the hidden money, a hidden figure of money that is not negative taken as at
+    least 0; `money_narrowed`). Where that interval reaches less than protection_percent beyond a hidden provider's
+    money on either side, the cell's ICS count is hidden, and what is built on it. `shown` is the table as published
+    so far; True for each row of such a cell."""
     keys = suppression.benchmark_cells(columns)
     if name not in ICS_MONEY or not keys:
         return {}
@@ -65,7 +63,6 @@ def exposed_ics_money(
 
     half, share = rule.round_to // 2, rule.protection_percent / 100
     exposed: dict[str, np.ndarray] = {}
-    solver: highspy.Highs | None = None
     for count, rate, total, ics_rate, ics_total in ICS_MONEY[name]:
         ics_count = f"ics_{count}"
         n_true = np.nan_to_num(floats(full, count))
@@ -76,17 +73,7 @@ def exposed_ics_money(
         big_t = floats(shown, ics_total) if ics_total else np.full(full.num_rows, np.nan)
         hidden = np.isnan(n) | np.isnan(r)
         wanted = records & ~np.isnan(big_n) & ~np.isnan(big_r)
-        out = np.zeros(full.num_rows, dtype=bool)
-        order = np.argsort(cell, kind="stable")
-        starts = np.flatnonzero(np.diff(cell[order], prepend=-1))
-        for rows in np.split(order, starts[1:]):
-            if not (hidden[rows].any() and wanted[rows].all()):
-                continue
-            if solver is None:
-                solver = quiet_highs()  # one for every cell: making one (its banner silenced) cost more than solving
-            cell_figures = (big_n[rows[0]], big_r[rows[0]], big_t[rows[0]])
-            if _money_narrow(solver, rows, hidden, n, r, t, *cell_figures, money, half, share):
-                out[rows] = True
+        out = money_narrowed(cell, hidden, wanted, Figures(n, r, t, big_n, big_r, big_t, money), half, share)
         if out.any():
             exposed[ics_count] = exposed.get(ics_count, np.zeros(full.num_rows, dtype=bool)) | out
     return exposed
@@ -99,87 +86,129 @@ def rate_slack(rate: float, total: float, count: float) -> tuple[float, float]:
     return rate, 0.005 + 1e-9
 
 
-def _money_narrow(
-    h: highspy.Highs,
-    rows: np.ndarray,
-    hidden: np.ndarray,
-    n: np.ndarray,
-    r: np.ndarray,
-    t: np.ndarray,
-    big_n: float,
-    big_r: float,
-    big_t: float,
-    money: np.ndarray,
-    half: int,
-    share: float,
-) -> bool:
-    """Whether the ICS cell of `rows` narrows a hidden provider's money to less than `share` beyond it either side.
+def rate_slacks(rate: np.ndarray, total: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`rate_slack` of every row at once (the same arithmetic, so the same figures)."""
+    finer = ~np.isnan(total) & ~np.isnan(count) & (count > 0)
+    per = np.where(finer, count, 1.0)
+    return np.where(finer, total / per, rate), np.where(finer, 0.005 / per + 1e-9, 0.005 + 1e-9)
 
-    `h` is a solver to use (its model is cleared first). The programs solved are only those whose answer can matter:
-    the hidden providers' money enters the program only as its sum, so with two or more hidden providers one can
-    take money from another that has no floor (money below 0 allowed: then both of its bounds are unbounded) or give
-    it to another without limit (then its least is its floor, 0, which is never within `share` of a positive money).
-    Then only the greatest is solved, and only when every other hidden provider's floor is 0, where it is the same
-    for every such provider (the most the hidden providers' money can sum to, the others at 0): solved once."""
-    targets = [i for i in rows.tolist() if hidden[i] and money[i] != 0 and not np.isnan(money[i])]
-    if not targets:
-        return False
-    inf = highspy.kHighsInf
-    h.clearModel()
-    k = len(rows)
-    secret = [i for i in rows.tolist() if hidden[i]]
-    floorless = [i for i in secret if not money[i] >= 0]  # a hidden money with no floor (below 0 allowed)
-    rates, slacks = [], []
-    for i in rows.tolist():
-        own, slack = (0.0, 0.0) if hidden[i] else rate_slack(r[i], t[i], n[i])
-        rates.append(own)
-        slacks.append(slack)
-    # every count, then every hidden money, added at once: a hidden count 0 to no limit, a shown one within rounding
-    # (exactly 0 when shown as 0), a hidden money from 0 when it is not negative
-    shown_n = np.where(hidden[rows], 0.0, n[rows])
-    count_low = np.where(hidden[rows] | (shown_n == 0), 0.0, np.maximum(shown_n - half, 0.0))
-    count_high = np.where(hidden[rows], inf, np.where(shown_n == 0, 0.0, shown_n + half))
-    money_low = np.where(money[secret] >= 0, 0.0, -inf)
-    money_high = np.full(len(secret), inf)
-    h.addVars(k + len(secret), np.concatenate([count_low, money_low]), np.concatenate([count_high, money_high]))
-    counts = np.arange(k, dtype=np.int32)
-    h.addRow(*((0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)), k, counts, np.ones(k))
-    big_r, big_slack = rate_slack(big_r, big_t, big_n)
-    cols = np.arange(k + len(secret), dtype=np.int32)
-    for side in (-1.0, 1.0):
-        coefficients = [
-            rate + side * slack - (big_r - side * big_slack) for rate, slack in zip(rates, slacks, strict=True)
-        ]
-        values = np.concatenate([np.array(coefficients), np.ones(len(secret))])
-        h.addRow(*((-inf, 0.0) if side < 0 else (0.0, inf)), len(cols), cols, values)
-    alone = len(secret) == 1
-    greatest: float | None = None  # the greatest solved for one hidden provider of several: the same for each
-    for i in targets:
-        if any(j != i for j in floorless):
-            continue  # another hidden provider without a floor: this one's money is unbounded both ways
-        value = float(money[i])
-        if not alone and greatest is not None:
-            reaches = [(1.0, greatest)]
-        else:
-            objective = np.zeros(len(cols))
-            objective[k + secret.index(i)] = 1.0
-            h.changeColsCost(len(cols), cols, objective)
-            reaches = []
-            senses = ((highspy.ObjSense.kMinimize, -1.0),) if alone else ()
-            for sense, beyond in (*senses, (highspy.ObjSense.kMaximize, 1.0)):
-                h.changeObjectiveSense(sense)
-                try:
-                    reached = settled_optimum(h)
-                except UnsettledSolveError:
-                    return True  # not shown to be safe: hidden
-                if reached is not None:  # else unbounded that way
-                    reaches.append((beyond, reached))
-            if not alone:
-                greatest = next((reach for beyond, reach in reaches if beyond > 0), math.nan)
-        for beyond, reach in reaches:
-            if beyond * (reach - value) < share * abs(value) - 0.01:
-                return True
-    return False
+
+class Figures(NamedTuple):
+    """One money equation's figures, a row each: the provider's count, rate and total as shown (NaN: hidden or not
+    published), its ICS cell's count, rate and total as shown, and the provider's true money."""
+
+    n: np.ndarray
+    r: np.ndarray
+    t: np.ndarray
+    big_n: np.ndarray
+    big_r: np.ndarray
+    big_t: np.ndarray
+    money: np.ndarray
+
+
+def money_narrowed(
+    cell: np.ndarray, hidden: np.ndarray, wanted: np.ndarray, f: Figures, half: int, share: float
+) -> np.ndarray:
+    """True for each row of an ICS cell (`cell`, a number per row) that narrows a hidden provider's money to less
+    than `share` beyond it either side: every row of the cell `wanted` (its ICS count and rate shown) and one hidden.
+
+    The program of a cell: counts c_j (a hidden one from 0, a shown one within `half` of it, exactly 0 when shown as
+    0) summing to within `half` of the ICS count, a money m_s per hidden provider (from 0 when the true money is not
+    negative), and  sum_j b_j c_j <= sum_s m_s <= sum_j a_j c_j,  where a_j and b_j are the ICS rate less provider j's
+    rate (0 when hidden), both taken at the ends of their slack that widen the range. The hidden money enters only
+    as its sum M, which can be any figure between the least of sum b c and the greatest of sum a c over the counts'
+    box and sum (the box is convex and b_j <= a_j), so a linear program's optimum is closed form: the greatest of a
+    sum of weights times counts given their box and their sum (`_greatest`), taking the extra records above each
+    count's least in order of weight, for every cell at once.
+    - One hidden provider: its money lies from the least of sum b c (or 0, its floor) to the greatest of sum a c.
+    - Several: one can take money from another without a floor (unbounded both ways) or give to another without
+      limit (its least is its floor, 0, never within `share` of a positive money), so only the greatest counts, where
+      every other hidden provider has a floor: the greatest of sum a c, the others at 0.
+    No figures allow the program (its counts' box misses their sum, or sum a c below 0 when every hidden money has a
+    floor 0): not shown to be safe, so narrowed, as an infeasible linear program was read."""
+    out = np.zeros(len(cell), dtype=bool)
+    if not len(cell):
+        return out
+    order = np.argsort(cell, kind="stable")
+    first = np.flatnonzero(np.diff(cell[order], prepend=-1))
+    group = np.cumsum(np.diff(cell[order], prepend=-1) != 0) - 1
+    asked = np.logical_or.reduceat(hidden[order], first) & np.logical_and.reduceat(wanted[order], first)
+    rows = order[asked[group]]  # the rows of the cells asked about, cell by cell
+    if not len(rows):
+        return out
+    starts = np.flatnonzero(np.diff(cell[rows], prepend=-1))
+    at = np.cumsum(np.diff(cell[rows], prepend=-1) != 0) - 1  # each row's cell, 0 to cells - 1
+    cells, lead = len(starts), rows[starts]  # the ICS figures are read from each cell's first row
+    secret, money = hidden[rows], f.money[rows]
+    shown_n = np.where(secret, 0.0, f.n[rows])
+    low = np.where(secret | (shown_n == 0), 0.0, np.maximum(shown_n - half, 0.0))
+    high = np.where(secret, np.inf, np.where(shown_n == 0, 0.0, shown_n + half))
+    big_n = f.big_n[lead]
+    least_sum = np.where(big_n == 0, 0.0, np.maximum(big_n - half, 0.0))
+    most_sum = np.where(big_n == 0, 0.0, big_n + half)
+    big_r, big_slack = rate_slacks(f.big_r[lead], f.big_t[lead], big_n)
+    own, slack = rate_slacks(f.r[rows], f.t[rows], f.n[rows])
+    own, slack = np.where(secret, 0.0, own), np.where(secret, 0.0, slack)
+    # the coefficients of the two inequalities as the linear program stated them, less the hidden money's
+    upper = -(own - slack - (big_r + big_slack)[at])  # a_j
+    lower = own + slack - (big_r - big_slack)[at]  # -b_j
+    box = _Box(at, cells, low, high, least_sum, most_sum)
+    greatest, least = _greatest(upper, box), -_greatest(lower, box)
+    floorless = secret & ~(money >= 0)
+    floorless_in = np.bincount(at, weights=floorless, minlength=cells)
+    hidden_in = np.bincount(at, weights=secret, minlength=cells)
+    feasible = box.holds() & ((greatest >= 0) | (floorless_in > 0))
+    # a hidden provider with money to protect, and no other hidden provider of its cell without a floor
+    target = secret & (money != 0) & ~np.isnan(money) & (floorless_in[at] - floorless == 0)
+    value = np.where(target, money, 0.0)
+    room = share * np.abs(value) - 0.01
+    beyond_high = 1.0 * (greatest[at] - value) < room
+    alone = hidden_in[at] == 1
+    lowest = np.maximum(least[at], np.where(value >= 0, 0.0, -np.inf))
+    beyond_low = -1.0 * (lowest - value) < room
+    hit = target & (beyond_high | (alone & beyond_low))
+    narrowed = (np.bincount(at, weights=target, minlength=cells) > 0) & (
+        ~feasible | (np.bincount(at, weights=hit, minlength=cells) > 0)
+    )
+    out[rows] = narrowed[at]
+    return out
+
+
+class _Box(NamedTuple):
+    """Every asked cell's counts: each row's cell (`at`, rows cell by cell), the count's least and greatest, and
+    the least and greatest of their sum in each cell."""
+
+    at: np.ndarray
+    cells: int
+    low: np.ndarray
+    high: np.ndarray
+    least_sum: np.ndarray
+    most_sum: np.ndarray
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.at, weights=values, minlength=self.cells)
+
+    def holds(self) -> np.ndarray:
+        """Whether each cell's counts can meet their sum."""
+        return (self.sums(self.low) <= self.most_sum) & (self.least_sum <= self.sums(self.high))
+
+
+def _greatest(weight: np.ndarray, box: _Box) -> np.ndarray:
+    """Each cell's greatest sum of weight x count over its counts' box and sum: every count at its least, then the
+    extra records (at least the sum's least less theirs, at most its greatest less theirs, and else as many as the
+    counts of positive weight take) given to the counts in order of weight, most first. Meaningless in a cell whose
+    box misses its sum (not box.holds())."""
+    order = np.lexsort((-weight, box.at))
+    at, weight, low = box.at[order], weight[order], box.low[order]
+    low_sum = box.sums(box.low)
+    most = box.most_sum - low_sum
+    room = np.minimum(box.high[order] - low, np.maximum(most, 0.0)[at])  # no count takes more than the whole extra
+    wanted = np.bincount(at, weights=np.where(weight > 0, room, 0.0), minlength=box.cells)
+    extra = np.minimum(np.maximum(wanted, box.least_sum - low_sum), most)
+    taken = np.cumsum(room) - room  # the room of the rows before, from the first cell's first row
+    before = taken - taken[np.flatnonzero(np.diff(at, prepend=-1))][at]
+    given = np.clip(extra[at] - before, 0.0, room)
+    return np.bincount(at, weights=weight * low + weight * given, minlength=box.cells)
 
 
 def exposed_ics_levels(

@@ -275,7 +275,7 @@ def _arrays(hidden: Mapping[str, np.ndarray]) -> dict[str, pa.Array]:
 COST_COLUMNS = ("total_cost", "driver_cost", "cost", "ward_cost", "cohort_cost", "cost_loaded")
 AUDITS_SCHEMA = pa.schema(
     [
-        ("runs", pa.int64()),  # linear programs the audits ran (ICS money, overlapping margins, the chained route)
+        ("runs", pa.int64()),  # linear programs the audits ran (the overlapping margins, the chained route)
         ("unsettled", pa.int64()),  # of them, ended neither optimal nor unbounded twice: what they audited was hidden
     ]
 )

@@ -83,13 +83,15 @@ def test_a_run_that_does_not_finish_is_solved_again_from_scratch(monkeypatch: py
     assert runs == [highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kOptimal]
 
 
-def test_the_ics_money_rule_hides_a_cell_its_solver_could_not_settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """B at A's rate leaves room (the rule shows the ICS count); with every program stopped short, nothing shows
-    the room, so the count is hidden rather than published on a guess."""
-    full, shown = provider_b_cell(5, 500.0)
+def test_the_ics_money_rule_runs_no_solver_so_none_can_leave_it_unsettled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ICS money rule solves its programs in closed form (issue 21d): with every HiGHS solver stalled, it still
+    shows the cell that keeps its room and hides the one that does not. (It used to run HiGHS and read a program
+    left unsettled as narrowed; that path is gone, and figures no counts can meet are read as narrowed instead:
+    test_ics_money.test_figures_no_counts_can_meet_are_read_as_narrowed.)"""
+    monkeypatch.setattr(highs, "quiet_highs", stalled_highs)
+    monkeypatch.setattr(highspy, "Highs", lambda: pytest.fail("the ICS money rule made a HiGHS solver"))
     columns = catalog.metric("unit_cost_benchmark").columns
     rule = SuppressionRule()
-    assert ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule) == {}
-    monkeypatch.setattr(ics_money, "quiet_highs", stalled_highs)
-    unsettled = ics_money.exposed_ics_money("unit_cost_benchmark", full, shown, columns, rule)
-    assert unsettled["ics_activity"].tolist() == [True, True]
+    assert ics_money.exposed_ics_money("unit_cost_benchmark", *provider_b_cell(5, 500.0), columns, rule) == {}
+    narrowed = ics_money.exposed_ics_money("unit_cost_benchmark", *provider_b_cell(7, 7_000.0), columns, rule)
+    assert narrowed["ics_activity"].tolist() == [True, True]
