@@ -93,6 +93,10 @@ def exposed(
     out: dict[str, dict[str, np.ndarray]] = {}
     solver = highs.quiet_highs()
     solver.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
+    # most solves after a program's first change only the objective: the last basis stays feasible, and the primal
+    # simplex method goes on from it where the dual one starts with a first phase (issue 21c: a quarter less CPU at
+    # scale 0.1, the same cells hidden)
+    solver.setOptionValue("simplex_strategy", 4)
     layout = _Layout(groups, pairs, value, hidden, rule.round_to // 2)
     for sums, beside, members in programs:
         program = _Program(solver, sums, beside, layout)
@@ -344,7 +348,7 @@ class _Beside:
 
     def __init__(self, group: _Group, half: int) -> None:
         inf = highspy.kHighsInf
-        n = np.nan_to_num(group.n)
+        n = np.where(np.isnan(group.n), 0.0, group.n)  # not np.nan_to_num: slow on arrays this small
         self.low = np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0))
         self.high = np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half))
         big_n = group.big_n
