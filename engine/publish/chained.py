@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, pairwise
 
 import highspy
@@ -40,6 +40,7 @@ from engine.publish.suppression import SuppressionRule
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
 STEPS = 3  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
 MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
+LONG = 64  # a sum's parts at most for its shown parts to be added up with other sums' (`_in_order`)
 
 
 class _Group:
@@ -126,7 +127,8 @@ class _Sums:
         self.sign = np.full(len(self.flat), -1.0)  # the total less its parts
         self.sign[self.starts[:-1][sizes > 0]] = 1.0
         self.hidden_part = keep
-        self.shown = None if value is None else _in_order(self.sign * value[self.flat] * ~keep, self.starts)
+        wanted = (self.parts > 0) & (self.parts <= MANY)  # the sums a program can hold
+        self.shown = None if value is None else _in_order(self.sign * value[self.flat] * ~keep, self.starts, wanted)
 
     def secret(self) -> dict[int, list[int]]:
         """The hidden cells of each sum with one, in the sum's order (a cell in it twice, twice)."""
@@ -143,19 +145,23 @@ class _Sums:
         return dict(zip(firsts, _split(margin, cuts), strict=True))
 
 
-def _in_order(terms: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Each piece's sum (piece k from starts[k] to starts[k + 1]) added left to right, as a Python loop adds them (so
-    the same float to the last bit, where NumPy's sum adds pairwise): position by position over the pieces still that
-    long, the longest first."""
+def _in_order(terms: np.ndarray, starts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The sum of each `wanted` piece of `terms` (piece k from starts[k] to starts[k + 1]; 0 for the others) added
+    left to right, as a Python loop adds them (so the same float to the last bit, where NumPy's sum adds pairwise):
+    the pieces of at most LONG terms position by position together, the longest first, and each longer one alone
+    (`np.add.accumulate` adds in order)."""
     lengths = np.diff(starts)
-    order = np.argsort(-lengths, kind="stable")
+    out = np.zeros(len(lengths))
+    short = np.flatnonzero(wanted & (lengths <= LONG))
+    order = short[np.argsort(-lengths[short], kind="stable")]
     first, longest = starts[:-1][order], lengths[order]
-    total = np.zeros(len(lengths))
+    total = np.zeros(len(order))
     for k in range(int(longest[0]) if len(longest) else 0):
         alive = int(np.searchsorted(-longest, -k, side="left"))  # the pieces longer than k (lengths descending)
         total[:alive] += terms[first[:alive] + k]
-    out = np.zeros(len(lengths))
     out[order] = total
+    for m in np.flatnonzero(wanted & (lengths > LONG)).tolist():
+        out[m] = np.add.accumulate(terms[starts[m] : starts[m + 1]])[-1]
     return out
 
 
@@ -324,40 +330,41 @@ def _programs(reach: _Reach, steps: int, chunk: int = 256) -> list[tuple[np.ndar
 
 class _Layout:
     """What every program reads, made once: the sums as arrays (`_Sums`), each cell's value and whether it is hidden,
-    and each ICS cell's columns and rows (`_Beside`)."""
+    and every ICS cell's provider-count columns (their bounds from `starts[b]`), count equation's bounds and two
+    money equations' count coefficients, made for all ICS cells at once."""
 
     def __init__(self, groups: Sequence[_Group], sums: _Sums, value: np.ndarray, hidden: np.ndarray, half: int) -> None:
         self.groups, self.sums, self.value, self.hidden = groups, sums, value, hidden
         self.floats = value.tolist()  # read one by one where a sum is added up in Python
-        self.half = half
         self.secret = _csr(sums.margin, sums.cell, sums.count)
         self.own = [np.asarray([c for c in group.cells if c >= 0], dtype=np.int64) for group in groups]
-        self.beside: dict[int, _Beside] = {}
         self.at = np.full(len(value), -1, dtype=np.int64)  # a cell's variable in the program being built, or -1
-
-    def of(self, b: int) -> _Beside:
-        """ICS cell b's columns and rows, made the first time a program reads them."""
-        if b not in self.beside:
-            self.beside[b] = _Beside(self.groups[b], self.half)
-        return self.beside[b]
-
-
-class _Beside:
-    """An ICS cell's provider-count columns (bounds), its count equation's bounds and its two money equations' count
-    coefficients, as a program takes them."""
-
-    def __init__(self, group: _Group, half: int) -> None:
         inf = highspy.kHighsInf
-        n = np.where(np.isnan(group.n), 0.0, group.n)  # not np.nan_to_num: slow on arrays this small
-        self.low = np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0))
-        self.high = np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half))
-        big_n = group.big_n
-        self.count = (0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)
+        sizes = np.fromiter((len(group.n) for group in groups), dtype=np.int64, count=len(groups))
+        self.starts = np.zeros(len(groups) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.starts[1:])
+        self.starts_list = self.starts.tolist()
+
+        def every(read: Callable[[_Group], np.ndarray]) -> np.ndarray:
+            return np.concatenate([read(group) for group in groups]) if groups else np.zeros(0)
+
+        n = np.nan_to_num(every(lambda group: group.n))
+        blank = every(lambda group: group.hidden).astype(bool)
+        self.low = np.where(blank | (n == 0), 0.0, np.maximum(n - half, 0.0))
+        self.high = np.where(blank, inf, np.where(n == 0, 0.0, n + half))
+        big = np.array([group.big_n for group in groups], dtype=float)
+        self.count = list(
+            zip(
+                np.where(big == 0, 0.0, np.maximum(big - half, 0.0)).tolist(),
+                np.where(big == 0, 0.0, big + half).tolist(),
+                strict=True,
+            )
+        )
+        rates, slacks = every(lambda group: group.rates), every(lambda group: group.slacks)
+        big_r = np.repeat([group.big_r for group in groups], sizes)
+        big_slack = np.repeat([group.big_slack for group in groups], sizes)
         # a hidden provider's rate 0 (its money is its own variable), its count at the ICS rate all the same
-        self.rates = [
-            (group.rates + side * group.slacks - (group.big_r - side * group.big_slack)).tolist()
-            for side in (-1.0, 1.0)
-        ]
+        self.rates = [(rates + side * slacks - (big_r - side * big_slack)).tolist() for side in (-1.0, 1.0)]
 
 
 class _Program:
@@ -386,24 +393,27 @@ class _Program:
             col_low = [np.where(hidden, np.where(value >= 0, 0.0, -inf), value)]
             col_high = [np.where(hidden, inf, value)]
             width = len(variables)
+            mine = position[np.concatenate(own)].tolist()  # each ICS cell's hidden providers' money, in turn
+            taken = 0
+            low, high, rates, starts_of = layout.low, layout.high, layout.rates, layout.starts_list
             for b, cells in zip(beside.tolist(), own, strict=True):
-                pieces = layout.of(b)
-                col_low.append(pieces.low)
-                col_high.append(pieces.high)
-                first = width
-                width += len(pieces.low)
-                counts = list(range(first, width))
-                mine = position[cells].tolist()  # the cell's hidden providers' money
-                row_low.append(pieces.count[0])
-                row_high.append(pieces.count[1])
+                first, last = starts_of[b], starts_of[b + 1]
+                col_low.append(low[first:last])
+                col_high.append(high[first:last])
+                counts = list(range(width, width + last - first))
+                width += last - first
+                money = mine[taken : taken + len(cells)]
+                taken += len(cells)
+                row_low.append(layout.count[b][0])
+                row_high.append(layout.count[b][1])
                 cols += counts
                 coefficients += [1.0] * len(counts)
                 starts.append(len(cols))
-                for side, rates in zip((-1.0, 1.0), pieces.rates, strict=True):
+                for side, rate in zip((-1.0, 1.0), rates, strict=True):
                     row_low.append(-inf if side < 0 else 0.0)
                     row_high.append(0.0 if side < 0 else inf)
-                    cols += counts + mine
-                    coefficients += rates + [1.0] * len(mine)
+                    cols += counts + money
+                    coefficients += rate[first:last] + [1.0] * len(money)
                     starts.append(len(cols))
         finally:
             position[variables] = -1
