@@ -444,6 +444,7 @@ class _Program:
         code = row[var] * width + j[var]
         if len(np.unique(code)) < len(code):  # a cell twice in a sum: added up in Python, as a dict keeps it
             return _sums_by_hand(sums.tolist(), layout, position)
+        assert rows.shown is not None, "the sums' shown parts are added up when made with the cells' values"
         moved = rows.shown[sums].copy()
         redo = np.unique(row[var & ~rows.hidden_part[at]])  # a shown part that is a variable: not in `shown`
         for r in redo.tolist():
