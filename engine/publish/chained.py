@@ -19,6 +19,11 @@ program cannot rule out (issue 16o's witnesses): a side it shows open is never s
 together first and only those left are solved one by one. ICS cells whose programs reach the same sums and ICS
 cells share one program, built and solved once for all their targets (at scale 0.01, 2,659 cells have 432).
 One audit is enough: hiding an ICS count only takes an equation out of every other cell's program.
+
+Issue 21c: the walks out from the cells (`_Reach`, `_programs`) and the programs' rows (`_Layout`, `_Program`) are made
+with arrays for many cells at once, not with sets and loops one cell at a time; every program is the one those made,
+bit for bit (its columns, rows, bounds and coefficients in the same order, each sum's shown parts added up in the
+same order), so the same counts are hidden. The solves use the primal simplex method (most change only the objective).
 """
 
 from __future__ import annotations
