@@ -19,14 +19,19 @@ program cannot rule out (issue 16o's witnesses): a side it shows open is never s
 together first and only those left are solved one by one. ICS cells whose programs reach the same sums and ICS
 cells share one program, built and solved once for all their targets (at scale 0.01, 2,659 cells have 432).
 One audit is enough: hiding an ICS count only takes an equation out of every other cell's program.
+
+Issue 21c: the walks out from the cells (`_Reach`, `_programs`) and the programs' rows (`_Layout`, `_Program`) are made
+with arrays for many cells at once, not with sets and loops one cell at a time; every program is the one those made,
+bit for bit (its columns, rows, bounds and coefficients in the same order, each sum's shown parts added up in the
+same order), so the same counts are hidden. The solves use the primal simplex method (most change only the objective).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from itertools import chain
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, pairwise
 
 import highspy
 import numpy as np
@@ -40,6 +45,7 @@ from engine.publish.suppression import SuppressionRule
 FEW = 3  # a sum's hidden parts at most for its other hidden parts to be audited too
 STEPS = 3  # sums out from the cell: each step adds the sums of the cells in the program and their ICS cells
 MANY = 12  # a sum's hidden parts at most for it to be in the program (the room of more is shared among too many)
+LONG = 64  # a sum's parts at most for its shown parts to be added up with other sums' (`_in_order`)
 
 
 class _Group:
@@ -85,24 +91,21 @@ def exposed(
         at = number[name]
         value[at] = np.nan_to_num(secondary.as_floats(full[name][column]))
         hidden[at] = np.isnan(secondary.as_floats(shown[name][column]))
-    parts, secret, margins_of = _hidden_parts(cells.margins, hidden)
+    pairs = _Sums(cells.margins, hidden, value)
+    parts, secret = pairs.parts, pairs.secret()
     groups = _groups(full, shown, names, number, rule)
-    group_of = {c: g for g, group in enumerate(groups) for c in group.cells}
     share = rule.protection_percent / 100
-    programs: dict[tuple[frozenset[int], frozenset[int]], list[int]] = defaultdict(list)
-    for g in range(len(groups)):
-        taken, found = _reach(g, groups, group_of, secret, parts, margins_of, steps)
-        if taken:  # no sum: the money equation alone, exposed_ics_money's judgement
-            programs[(taken, found)].append(g)
+    programs = _programs(_Reach(groups, pairs, size), steps)
     out: dict[str, dict[str, np.ndarray]] = {}
-    floats = value.tolist()
     solver = highs.quiet_highs()
     solver.setOptionValue("presolve", "off")  # small programs, solved again from the last basis for each bound
-    for (taken, found), members in programs.items():
-        half = rule.round_to // 2
-        program = _Program(
-            solver, sorted(taken), sorted(found), groups, cells.margins, secret, (value, floats), hidden, half
-        )
+    # most solves after a program's first change only the objective: the last basis stays feasible, and the primal
+    # simplex method goes on from it where the dual one starts with a first phase (issue 21c: a quarter less CPU at
+    # scale 0.1, the same cells hidden)
+    solver.setOptionValue("simplex_strategy", 4)
+    layout = _Layout(groups, pairs, value, hidden, rule.round_to // 2)
+    for sums, beside, members in programs:
+        program = _Program(solver, sums, beside, layout)
         for g in _narrowed(program, members, groups, secret, parts, value, hidden, share):
             group = groups[g]
             masks = out.setdefault(group.table, {})
@@ -111,29 +114,79 @@ def exposed(
     return out
 
 
+class _Sums:
+    """The published sums as arrays: every part of every sum in order (`flat`, sum `k`'s from `starts[k]`, the first
+    the total), and the hidden parts as pairs (cell, sum) in sum order, from which each sum's hidden parts and each
+    hidden cell's sums are read."""
+
+    def __init__(self, margins: Sequence[list[int]], hidden: np.ndarray, value: np.ndarray | None = None) -> None:
+        sizes = np.fromiter(map(len, margins), dtype=np.int64, count=len(margins))
+        self.count = len(margins)
+        self.starts = np.zeros(self.count + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.starts[1:])
+        self.flat = np.fromiter(chain.from_iterable(margins), dtype=np.int64, count=int(self.starts[-1]))
+        margin = np.repeat(np.arange(self.count, dtype=np.int64), sizes)
+        keep = hidden[self.flat]
+        self.cell, self.margin = self.flat[keep], margin[keep]  # the hidden parts, in sum order
+        self.parts = np.bincount(self.margin, minlength=self.count).astype(np.int64)
+        self.sign = np.full(len(self.flat), -1.0)  # the total less its parts
+        self.sign[self.starts[:-1][sizes > 0]] = 1.0
+        self.hidden_part = keep
+        wanted = (self.parts > 0) & (self.parts <= MANY)  # the sums a program can hold
+        self.shown = None if value is None else _in_order(self.sign * value[self.flat] * ~keep, self.starts, wanted)
+
+    def secret(self) -> dict[int, list[int]]:
+        """The hidden cells of each sum with one, in the sum's order (a cell in it twice, twice)."""
+        cuts = np.flatnonzero(np.diff(self.margin)) + 1
+        firsts = self.margin[np.r_[0, cuts]].tolist() if len(self.margin) else []
+        return dict(zip(firsts, _split(self.cell, cuts), strict=True))
+
+    def margins_of(self) -> dict[int, list[int]]:
+        """The sums each hidden cell is in, ascending (a sum holding it twice, twice)."""
+        order = np.argsort(self.cell, kind="stable")
+        cell, margin = self.cell[order], self.margin[order]
+        cuts = np.flatnonzero(np.diff(cell)) + 1
+        firsts = cell[np.r_[0, cuts]].tolist() if len(cell) else []
+        return dict(zip(firsts, _split(margin, cuts), strict=True))
+
+
+def _in_order(terms: np.ndarray, starts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The sum of each `wanted` piece of `terms` (piece k from starts[k] to starts[k + 1]; 0 for the others) added
+    left to right, as a Python loop adds them (so the same float to the last bit, where NumPy's sum adds pairwise):
+    the pieces of at most LONG terms position by position together, the longest first, and each longer one alone
+    (`np.add.accumulate` adds in order)."""
+    lengths = np.diff(starts)
+    out = np.zeros(len(lengths))
+    short = np.flatnonzero(wanted & (lengths <= LONG))
+    order = short[np.argsort(-lengths[short], kind="stable")]
+    first, longest = starts[:-1][order], lengths[order]
+    total = np.zeros(len(order))
+    for k in range(int(longest[0]) if len(longest) else 0):
+        alive = int(np.searchsorted(-longest, -k, side="left"))  # the pieces longer than k (lengths descending)
+        total[:alive] += terms[first[:alive] + k]
+    out[order] = total
+    for m in np.flatnonzero(wanted & (lengths > LONG)).tolist():
+        out[m] = np.add.accumulate(terms[starts[m] : starts[m + 1]])[-1]
+    return out
+
+
 def _hidden_parts(
     margins: Sequence[list[int]], hidden: np.ndarray
 ) -> tuple[np.ndarray, dict[int, list[int]], dict[int, list[int]]]:
     """Each sum's count of hidden parts (its total among them), the hidden cells of each sum with one (ascending),
     and the sums each hidden cell is in (ascending): found with arrays, then lists made for the hidden cells only."""
-    sizes = np.fromiter(map(len, margins), dtype=np.int64, count=len(margins))
-    flat = np.fromiter(chain.from_iterable(margins), dtype=np.int64, count=int(sizes.sum()))
-    margin = np.repeat(np.arange(len(margins), dtype=np.int64), sizes)
-    keep = hidden[flat]
-    cell, margin = flat[keep], margin[keep]  # in margin order
-    parts = np.bincount(margin, minlength=len(margins)).astype(np.int64)
-    cuts = np.flatnonzero(np.diff(margin)) + 1
-    secret = dict(zip(margin[np.r_[0, cuts]].tolist() if len(margin) else [], _split(cell, cuts), strict=True))
-    order = np.argsort(cell, kind="stable")  # each cell's margins kept ascending
-    cell, margin = cell[order], margin[order]
-    cuts = np.flatnonzero(np.diff(cell)) + 1
-    margins_of = dict(zip(cell[np.r_[0, cuts]].tolist() if len(cell) else [], _split(margin, cuts), strict=True))
-    return parts, secret, margins_of
+    sums = _Sums(margins, hidden)
+    return sums.parts, sums.secret(), sums.margins_of()
 
 
 def _split(values: np.ndarray, cuts: np.ndarray) -> list[list[int]]:
-    """`values` cut at `cuts`, each piece a list (none when `values` is empty)."""
-    return [piece.tolist() for piece in np.split(values, cuts)] if len(values) else []
+    """`values` cut at `cuts`, each piece a list (none when `values` is empty): one list sliced, np.split's arrays
+    are slow to make by the hundred thousand."""
+    if not len(values):
+        return []
+    items = values.tolist()
+    bounds = [0, *cuts.tolist(), len(items)]
+    return [items[a:b] for a, b in pairwise(bounds)]
 
 
 def _groups(
@@ -194,106 +247,181 @@ def _groups(
     return out
 
 
-def _reach(
-    g: int,
-    groups: Sequence[_Group],
-    group_of: Mapping[int, int],
-    secret: Mapping[int, list[int]],
-    parts: np.ndarray,
-    margins_of: Mapping[int, list[int]],
-    steps: int,
-) -> tuple[frozenset[int], frozenset[int]]:
-    """The sums (margins) and ICS cells (groups) of ICS cell `g`'s program: the sums its hidden providers are in and
-    the ICS cells beside their other hidden parts (`secret`: each sum's hidden parts), `steps` times over.
-    Neighbouring cells often reach the same ones: their program is then built and solved once (at scale 0.01, 2,659
-    cells had 432 programs)."""
-    taken: set[int] = set()
-    inside = {c for c in groups[g].cells if c >= 0}
-    found = {g}
-    for _ in range(steps):  # the sums of the cells in the program, and the ICS cells beside their hidden parts
-        more = {m for c in inside for m in margins_of.get(c, ()) if parts[m] <= MANY} - taken
-        taken |= more
-        for m in more:
-            inside.update(secret[m])
-        found.update(group_of[c] for c in inside if c in group_of)
-        for b in found:
-            inside.update(c for c in groups[b].cells if c >= 0)
-    return frozenset(taken), frozenset(found)
+def _csr(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (key, value) as rows: row k's values from starts[k] to starts[k + 1], in the pairs' order."""
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=size), out=starts[1:])
+    return starts, values[np.argsort(keys, kind="stable")]
+
+
+def _gather(owner: np.ndarray, key: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair (owner, key), owner once per entry of row `key` (rows as `_csr` makes them), and the entries'
+    positions, each row's in order."""
+    lengths = starts[key + 1] - starts[key]
+    ends = np.cumsum(lengths)
+    at = np.repeat(starts[key] - ends + lengths, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+    return np.repeat(owner, lengths), at
+
+
+def _distinct(owner: np.ndarray, item: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs (owner, item), ordered by owner and then item (every item below `width`)."""
+    code = np.unique(owner * width + item)
+    return code // width, code % width
+
+
+class _Reach:
+    """What the walk out from each ICS cell reads, as rows of arrays: each hidden cell's sums (those with at most
+    MANY hidden parts), each such sum's hidden cells, each ICS cell's cells in the sums, and the ICS cell beside
+    each cell."""
+
+    def __init__(self, groups: Sequence[_Group], sums: _Sums, size: int) -> None:
+        few = sums.parts[sums.margin] <= MANY
+        self.cells, self.sums, self.groups = size, sums.count, len(groups)
+        self.sums_of = _csr(sums.cell[few], sums.margin[few], size)
+        self.cells_of = _csr(sums.margin[few], sums.cell[few], sums.count)
+        own = [np.asarray([c for c in group.cells if c >= 0], dtype=np.int64) for group in groups]
+        lengths = np.fromiter(map(len, own), dtype=np.int64, count=len(own))
+        flat = np.concatenate(own) if own else np.zeros(0, dtype=np.int64)
+        self.own = _csr(np.repeat(np.arange(len(own), dtype=np.int64), lengths), flat, len(own))
+        self.beside = np.full(size, -1, dtype=np.int64)
+        for g, cells in enumerate(own):  # a cell in two ICS cells is beside the last (as a dict made in order keeps)
+            self.beside[cells] = g
+
+    def walk(self, first: int, last: int, steps: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The sums and ICS cells of the programs of ICS cells first to last - 1, as pairs (ICS cell,
+        sum) and (ICS cell, ICS cell) ordered by both."""
+        gs = np.arange(first, last, dtype=np.int64)
+        owner, at = _gather(gs, gs, self.own[0])
+        inside = _distinct(owner, self.own[1][at], self.cells)
+        found = (gs, gs)
+        taken = (gs[:0], gs[:0])
+        for step in range(steps):
+            owner, at = _gather(inside[0], inside[1], self.sums_of[0])
+            taken = _distinct(owner, self.sums_of[1][at], self.sums)
+            owner, at = _gather(taken[0], taken[1], self.cells_of[0])
+            inside = _distinct(np.r_[inside[0], owner], np.r_[inside[1], self.cells_of[1][at]], self.cells)
+            b = self.beside[inside[1]]
+            near = b >= 0
+            found = _distinct(np.r_[found[0], inside[0][near]], np.r_[found[1], b[near]], self.groups)
+            if step < steps - 1:
+                owner, at = _gather(found[0], found[1], self.own[0])
+                inside = _distinct(np.r_[inside[0], owner], np.r_[inside[1], self.own[1][at]], self.cells)
+        return taken, found
+
+
+def _programs(reach: _Reach, steps: int, chunk: int = 256) -> list[tuple[np.ndarray, np.ndarray, list[int]]]:
+    """The programs to build: their sums and ICS cells (ascending) and the ICS cells whose program each is, in the
+    order of their first ICS cell. ICS cells whose programs reach the same sums and ICS cells share one (at scale
+    0.01, 2,659 cells had 432); an ICS cell that reaches no sum has none (the money equation alone is
+    exposed_ics_money's judgement). Walked a chunk of ICS cells at a time, all at once with arrays."""
+    programs: dict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray, list[int]]] = {}
+    for first in range(0, reach.groups, chunk):
+        last = min(first + chunk, reach.groups)
+        taken, found = reach.walk(first, last, steps)
+        gs = np.arange(first, last + 1)
+        t = np.searchsorted(taken[0], gs).tolist()
+        f = np.searchsorted(found[0], gs).tolist()
+        for k, g in enumerate(range(first, last)):
+            if t[k] == t[k + 1]:
+                continue
+            sums, beside = taken[1][t[k] : t[k + 1]], found[1][f[k] : f[k + 1]]
+            key = (sums.tobytes(), beside.tobytes())
+            if key in programs:
+                programs[key][2].append(g)
+            else:
+                programs[key] = (sums, beside, [g])
+    return list(programs.values())
+
+
+class _Layout:
+    """What every program reads, made once: the sums as arrays (`_Sums`), each cell's value and whether it is hidden,
+    and every ICS cell's provider-count columns (their bounds from `starts[b]`), count equation's bounds and two
+    money equations' count coefficients, made for all ICS cells at once."""
+
+    def __init__(self, groups: Sequence[_Group], sums: _Sums, value: np.ndarray, hidden: np.ndarray, half: int) -> None:
+        self.groups, self.sums, self.value, self.hidden = groups, sums, value, hidden
+        self.floats = value.tolist()  # read one by one where a sum is added up in Python
+        self.secret = _csr(sums.margin, sums.cell, sums.count)
+        self.own = [np.asarray([c for c in group.cells if c >= 0], dtype=np.int64) for group in groups]
+        self.at = np.full(len(value), -1, dtype=np.int64)  # a cell's variable in the program being built, or -1
+        inf = highspy.kHighsInf
+        sizes = np.fromiter((len(group.n) for group in groups), dtype=np.int64, count=len(groups))
+        self.starts = np.zeros(len(groups) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.starts[1:])
+        self.starts_list = self.starts.tolist()
+
+        def every(read: Callable[[_Group], np.ndarray]) -> np.ndarray:
+            return np.concatenate([read(group) for group in groups]) if groups else np.zeros(0)
+
+        n = np.nan_to_num(every(lambda group: group.n))
+        blank = every(lambda group: group.hidden).astype(bool)
+        self.low = np.where(blank | (n == 0), 0.0, np.maximum(n - half, 0.0))
+        self.high = np.where(blank, inf, np.where(n == 0, 0.0, n + half))
+        big = np.array([group.big_n for group in groups], dtype=float)
+        self.count = list(
+            zip(
+                np.where(big == 0, 0.0, np.maximum(big - half, 0.0)).tolist(),
+                np.where(big == 0, 0.0, big + half).tolist(),
+                strict=True,
+            )
+        )
+        rates, slacks = every(lambda group: group.rates), every(lambda group: group.slacks)
+        big_r = np.repeat([group.big_r for group in groups], sizes)
+        big_slack = np.repeat([group.big_slack for group in groups], sizes)
+        # a hidden provider's rate 0 (its money is its own variable), its count at the ICS rate all the same
+        self.rates = [(rates + side * slacks - (big_r - side * big_slack)).tolist() for side in (-1.0, 1.0)]
 
 
 class _Program:
     """The linear program of a set of sums and ICS cells: a variable per hidden cell in them (`index`) and per
-    provider count of the ICS cells, each sum to within half a penny, each ICS cell's count and money equations."""
+    provider count of the ICS cells, each sum to within half a penny, each ICS cell's count and money equations.
+    The sums' rows are read from `_Sums`'s arrays; a sum whose shown parts are none of the program's variables is
+    moved by its shown parts added up once for all programs (`_Sums.shown`), the others added up here."""
 
-    def __init__(
-        self,
-        solver: highspy.Highs,
-        sums: list[int],
-        beside: list[int],
-        groups: Sequence[_Group],
-        margins: Sequence[list[int]],
-        secret: Mapping[int, list[int]],
-        values: tuple[np.ndarray, list[float]],
-        hidden: np.ndarray,
-        half: int,
-    ) -> None:
-        inside = {c for m in sums for c in secret[m]}
-        inside |= {c for b in beside for c in groups[b].cells if c >= 0}
-        variables = sorted(inside)
-        self.sums = sums
-        self.index = index = {c: k for k, c in enumerate(variables)}
-        inf = highspy.kHighsInf
-        at = np.array(variables, dtype=np.int64)
-        value = values[0][at]
-        floats = values[1]  # read one by one below: a list's floats are read faster
-        # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at its cost
-        col_low = [np.where(hidden[at], np.where(value >= 0, 0.0, -inf), value)]
-        col_high = [np.where(hidden[at], inf, value)]
-        row_low: list[float] = []
-        row_high: list[float] = []
-        starts = [0]
-        cols: list[int] = []
-        coefficients: list[float] = []
-        for m in sums:  # each sum to within half a penny (see secondary.HALF_PENNY): the total less its parts
-            row: dict[int, float] = {}
-            moved = 0.0
-            for k, c in enumerate(margins[m]):
-                sign = 1.0 if k == 0 else -1.0
-                j = index.get(c)
-                if j is None:
-                    moved += sign * floats[c]
-                else:
-                    row[j] = row.get(j, 0.0) + sign
-            row_low.append(-moved - secondary.HALF_PENNY)
-            row_high.append(-moved + secondary.HALF_PENNY)
-            cols += row
-            coefficients += row.values()
-            starts.append(len(cols))
-        width = len(variables)
-        for b in beside:
-            group = groups[b]
-            first = width
-            n = np.nan_to_num(group.n)
-            col_low.append(np.where(group.hidden | (n == 0), 0.0, np.maximum(n - half, 0.0)))
-            col_high.append(np.where(group.hidden, inf, np.where(n == 0, 0.0, n + half)))
-            width += len(group.n)
-            counts = list(range(first, width))
-            big_n = group.big_n
-            low, high = (0.0, 0.0) if big_n == 0 else (max(big_n - half, 0.0), big_n + half)
-            row_low.append(low)
-            row_high.append(high)
-            cols += counts
-            coefficients += [1.0] * len(counts)
-            starts.append(len(cols))
-            own = [index[c] for c in group.cells if c >= 0]  # the cell's hidden providers' money
-            for side in (-1.0, 1.0):
-                # a hidden provider's rate 0 (its money is its own variable), its count at the ICS rate all the same
-                rates = group.rates + side * group.slacks - (group.big_r - side * group.big_slack)
-                row_low.append(-inf if side < 0 else 0.0)
-                row_high.append(0.0 if side < 0 else inf)
-                cols += counts + own
-                coefficients += [*rates.tolist(), *[1.0] * len(own)]
+    def __init__(self, solver: highspy.Highs, sums: np.ndarray, beside: np.ndarray, layout: _Layout) -> None:
+        rows = layout.sums
+        secret_starts, secret_cells = layout.secret
+        _, at = _gather(sums, sums, secret_starts)
+        own = [layout.own[b] for b in beside.tolist()]
+        variables = np.unique(np.concatenate([secret_cells[at], *own]))
+        self.sums = sums.tolist()
+        self.index = dict(zip(variables.tolist(), range(len(variables)), strict=True))
+        position = layout.at
+        position[variables] = np.arange(len(variables))
+        try:
+            cols, coefficients, starts, row_low, row_high = self._sums(sums, rows, layout, position)
+            inf = highspy.kHighsInf
+            value = layout.value[variables]
+            hidden = layout.hidden[variables]
+            # a provider hidden in the ICS cell whose cost is shown in the sums (its count alone hidden) is held at
+            # its cost
+            col_low = [np.where(hidden, np.where(value >= 0, 0.0, -inf), value)]
+            col_high = [np.where(hidden, inf, value)]
+            width = len(variables)
+            mine = position[np.concatenate(own)].tolist()  # each ICS cell's hidden providers' money, in turn
+            taken = 0
+            low, high, rates, starts_of = layout.low, layout.high, layout.rates, layout.starts_list
+            for b, cells in zip(beside.tolist(), own, strict=True):
+                first, last = starts_of[b], starts_of[b + 1]
+                col_low.append(low[first:last])
+                col_high.append(high[first:last])
+                counts = list(range(width, width + last - first))
+                width += last - first
+                money = mine[taken : taken + len(cells)]
+                taken += len(cells)
+                row_low.append(layout.count[b][0])
+                row_high.append(layout.count[b][1])
+                cols += counts
+                coefficients += [1.0] * len(counts)
                 starts.append(len(cols))
+                for side, rate in zip((-1.0, 1.0), rates, strict=True):
+                    row_low.append(-inf if side < 0 else 0.0)
+                    row_high.append(0.0 if side < 0 else inf)
+                    cols += counts + money
+                    coefficients += rate[first:last] + [1.0] * len(money)
+                    starts.append(len(cols))
+        finally:
+            position[variables] = -1
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = width, len(row_low)
         lp.col_cost_ = np.zeros(width)
@@ -307,6 +435,75 @@ class _Program:
         self.passed = solver.passModel(lp) != highspy.HighsStatus.kError  # not passed: every member hidden
         self.solver = solver
         self.width = width
+
+    @staticmethod
+    def _sums(
+        sums: np.ndarray, rows: _Sums, layout: _Layout, position: np.ndarray
+    ) -> tuple[list[int], list[float], list[int], list[float], list[float]]:
+        """Each sum to within half a penny (see secondary.HALF_PENNY): the total less its parts, each variable's
+        coefficient once (a cell twice in a sum, added), in the order of its first part in the sum."""
+        row, at = _gather(np.arange(len(sums), dtype=np.int64), sums, rows.starts)
+        j = position[rows.flat[at]]
+        var = j >= 0
+        width = len(layout.value)
+        code = row[var] * width + j[var]
+        if len(np.unique(code)) < len(code):  # a cell twice in a sum: added up in Python, as a dict keeps it
+            return _sums_by_hand(sums.tolist(), layout, position)
+        assert rows.shown is not None, "the sums' shown parts are added up when made with the cells' values"
+        moved = rows.shown[sums].copy()
+        redo = np.unique(row[var & ~rows.hidden_part[at]])  # a shown part that is a variable: not in `shown`
+        for r in redo.tolist():
+            moved[r] = _moved(int(sums[r]), layout, position)
+        counts = np.bincount(row[var], minlength=len(sums))
+        starts = np.zeros(len(sums) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        return (
+            j[var].tolist(),
+            rows.sign[at][var].tolist(),
+            starts.tolist(),
+            (-moved - secondary.HALF_PENNY).tolist(),
+            (-moved + secondary.HALF_PENNY).tolist(),
+        )
+
+
+def _moved(m: int, layout: _Layout, position: np.ndarray) -> float:
+    """Sum m's parts that are not the program's variables, the total less the others, added left to right."""
+    rows, floats = layout.sums, layout.floats
+    moved = 0.0
+    for k in range(int(rows.starts[m]), int(rows.starts[m + 1])):
+        c = int(rows.flat[k])
+        if position[c] < 0:
+            moved += rows.sign[k] * floats[c]
+    return moved
+
+
+def _sums_by_hand(
+    sums: list[int], layout: _Layout, position: np.ndarray
+) -> tuple[list[int], list[float], list[int], list[float], list[float]]:
+    """`_Program._sums` one part at a time, each variable's coefficients added as a dict keeps them."""
+    rows, floats = layout.sums, layout.floats
+    cols: list[int] = []
+    coefficients: list[float] = []
+    starts = [0]
+    row_low: list[float] = []
+    row_high: list[float] = []
+    for m in sums:
+        row: dict[int, float] = {}
+        moved = 0.0
+        for k in range(int(rows.starts[m]), int(rows.starts[m + 1])):
+            c = int(rows.flat[k])
+            sign = float(rows.sign[k])
+            j = int(position[c])
+            if j < 0:
+                moved += sign * floats[c]
+            else:
+                row[j] = row.get(j, 0.0) + sign
+        row_low.append(-moved - secondary.HALF_PENNY)
+        row_high.append(-moved + secondary.HALF_PENNY)
+        cols += row
+        coefficients += row.values()
+        starts.append(len(cols))
+    return cols, coefficients, starts, row_low, row_high
 
 
 def _narrowed(

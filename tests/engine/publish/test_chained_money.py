@@ -201,3 +201,79 @@ def test_a_program_highs_refuses_loses_the_counts_of_its_cells(monkeypatch: pyte
     monkeypatch.setattr(highs, "quiet_highs", refusing)
     exposed = chained.exposed(full, shown, SuppressionRule())
     assert exposed["unit_cost_benchmark"]["ics_activity"].tolist() == [False, False, True, True]
+
+
+def _reach_by_sets(
+    g: int, cells: list[list[int]], secret: dict[int, list[int]], parts: np.ndarray, margins_of: dict[int, list[int]]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The walk out from ICS cell g as `chained` made it before issue 21c, one cell at a time with sets."""
+    group_of = {c: b for b, own in enumerate(cells) for c in own}
+    taken: set[int] = set()
+    inside = {c for c in cells[g] if c >= 0}
+    found = {g}
+    for _ in range(chained.STEPS):
+        more = {m for c in inside for m in margins_of.get(c, ()) if parts[m] <= chained.MANY} - taken
+        taken |= more
+        for m in more:
+            inside.update(secret[m])
+        found.update(group_of[c] for c in inside if c in group_of)
+        for b in found:
+            inside.update(c for c in cells[b] if c >= 0)
+    return frozenset(taken), frozenset(found)
+
+
+def _random_sums(rng: np.random.Generator) -> tuple[int, np.ndarray, list[list[int]], list[list[int]]]:
+    """Cells, which are hidden, sums over them (a cell twice in one, some with more than MANY hidden parts) and ICS
+    cells' cells (-1 for one in no sum, a cell in two ICS cells)."""
+    size = int(rng.integers(1, 60))
+    hidden = rng.random(size) < rng.random()
+    margins = [
+        rng.integers(0, size, int(rng.integers(2, 3 + 2 * chained.MANY))).tolist()
+        for _ in range(int(rng.integers(0, 30)))
+    ]
+    cells = [rng.integers(-1, size, int(rng.integers(1, 4))).tolist() for _ in range(int(rng.integers(0, 12)))]
+    return size, hidden, margins, cells
+
+
+def test_the_walk_with_arrays_finds_the_programs_the_sets_found() -> None:
+    """`_programs` (every ICS cell's walk at once with arrays, a few at a time) against the walk with sets it
+    replaced, and the ICS cells sharing each program as the dict of frozensets grouped them, on random sums."""
+    rng = np.random.default_rng(21)
+    for _ in range(300):
+        size, hidden, margins, cells = _random_sums(rng)
+        groups = [
+            chained._Group("t", "activity", np.arange(len(c)), c, *([np.zeros(len(c))] * 4), (1.0, 1.0, 0.0))
+            for c in cells
+        ]
+        sums = chained._Sums(margins, hidden)
+        parts, secret, margins_of = sums.parts, sums.secret(), sums.margins_of()
+        expected: dict[tuple[frozenset[int], frozenset[int]], list[int]] = {}
+        for g in range(len(groups)):
+            taken, found = _reach_by_sets(g, cells, secret, parts, margins_of)
+            if taken:
+                expected.setdefault((taken, found), []).append(g)
+        chunk = int(rng.integers(1, 5))
+        got = chained._programs(chained._Reach(groups, sums, size), chained.STEPS, chunk)
+        assert [(s.tolist(), b.tolist(), m) for s, b, m in got] == [
+            (sorted(t), sorted(f), m) for (t, f), m in expected.items()
+        ]
+
+
+def test_each_sums_shown_parts_added_with_arrays_are_the_loops_float_to_the_last_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`_Sums.shown` (short sums position by position together, long ones alone) is each sum's shown parts added
+    left to right, the total less the others, as a Python loop adds them: the same float, not one a rounding away.
+    Only sums a program can hold (1 to MANY hidden parts) are added up."""
+    monkeypatch.setattr(chained, "LONG", 5)  # both ways taken by the random sums
+    rng = np.random.default_rng(16)
+    for _ in range(200):
+        size, hidden, margins, _ = _random_sums(rng)
+        value = rng.normal(0, 1e6, size) * (rng.random(size) < 0.9)
+        shown = chained._Sums(margins, hidden, value).shown
+        for m, parts in enumerate(margins):
+            moved = 0.0
+            for k, c in enumerate(parts):
+                if not hidden[c]:
+                    moved += (1.0 if k == 0 else -1.0) * float(value[c])
+            assert shown[m] == (moved if 0 < sum(bool(hidden[c]) for c in parts) <= chained.MANY else 0.0)
