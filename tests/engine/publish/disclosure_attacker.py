@@ -1190,7 +1190,8 @@ def chained_intervals(
     within its rounding; the counts are variables of the program). Hidden cells in `nonnegative` are at least 0."""
     wanted = set(targets)
     out: dict[tuple[str, int], tuple[float, float]] = {}
-    for h, size, index, todo in _chained_programs(published, known, wanted, nonnegative, round_to, places, service_lines):
+    programs = _chained_programs(published, known, wanted, nonnegative, round_to, places, service_lines)
+    for h, size, index, todo in programs:
         for target in todo:
             out[target] = _min_max(h, size, index[target])
     for target in wanted - set(out):

@@ -627,7 +627,8 @@ class Chained:
         published = demo.published
         self.hidden = attacker.hidden_cells(published)
         cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
-        known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in self.hidden}
+        hidden = self.hidden
+        known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
         values = {h: float(cost[h[0]][h[1]]) for h in self.hidden}
         nonnegative = {h for h, v in values.items() if v >= 0}
         self.beside = {
@@ -729,6 +730,7 @@ def test_no_hidden_cost_beside_an_ics_rate_is_narrowed_by_it_and_the_sums_togeth
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 16v: at scale 0.01 (seed 5) the published sums alone narrow 8 hidden costs, all hidden to protect "
     "others (7 opportunity_summary POD rows of one cost driver, 1 unit_cost_benchmark cell): the HRG x cost driver "
     "grid of a POD has overlapping margins, which secondary suppression protects one by one and its overlap audit "
