@@ -1188,6 +1188,29 @@ def chained_intervals(
     at the values in `known`) and, for each ICS cell whose count and rate are shown, ICS rate x ICS count = the
     shown providers' rates x counts + the hidden providers' costs (every count within round_to // 2, every rate
     within its rounding; the counts are variables of the program). Hidden cells in `nonnegative` are at least 0."""
+    wanted = set(targets)
+    out: dict[tuple[str, int], tuple[float, float]] = {}
+    programs = _chained_programs(published, known, wanted, nonnegative, round_to, places, service_lines)
+    for h, size, index, todo in programs:
+        for target in todo:
+            out[target] = _min_max(h, size, index[target])
+    for target in wanted - set(out):
+        out[target] = (-np.inf, np.inf)
+    return out
+
+
+def _chained_programs(
+    published: Mapping[str, pd.DataFrame],
+    known: Mapping[tuple[str, int], float],
+    wanted: set[tuple[str, int]],
+    nonnegative: set[tuple[str, int]],
+    round_to: int,
+    places: Mapping[str, str] | None,
+    service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None,
+) -> Iterable[tuple[highspy.Highs, int, dict[tuple[str, int], int], list[tuple[str, int]]]]:
+    """The program of `chained_intervals` for each group of linked hidden cells holding a wanted one: (the program,
+    its number of variables, each hidden cell's variable, the wanted cells of the group). The hidden cells come
+    first, then the true counts of each ICS cell's providers."""
     half = round_to // 2
     hidden = hidden_cells(published, COST)
     equations: list[tuple[list[tuple[str, int]], list[float], float, float]] = [
@@ -1213,11 +1236,9 @@ def chained_intervals(
         cells = [(table, p.row) for p in providers if np.isnan(p.count) and (table, p.row) in hidden]
         if cells:
             money_of[find(cells[0])].append(at)
-    wanted = set(targets)
     by_root: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
     for cell in hidden:
         by_root[find(cell)].append(cell)
-    out: dict[tuple[str, int], tuple[float, float]] = {}
     inf = highspy.kHighsInf
     for root, members in by_root.items():
         todo = sorted(m for m in members if m in wanted)
@@ -1252,8 +1273,105 @@ def chained_intervals(
                 ]
                 values = np.concatenate([np.array(coefficients_), np.ones(len(secret))])
                 h.addRow(*((-inf, -moved) if side < 0 else (-moved, inf)), len(cols), cols, values)
-        for target in todo:
-            out[target] = _min_max(h, size, index[target])
-    for target in wanted - set(out):
-        out[target] = (-np.inf, np.inf)
-    return out
+        yield h, size, index, todo
+
+
+@dataclass(frozen=True)
+class Narrowed:
+    """A hidden cell the chained program holds within less than the protection share of its true `value` on at
+    least one side: [low, high] is all it can be."""
+
+    table: str
+    row: int
+    value: float
+    low: float
+    high: float
+
+
+def chained_narrowed(
+    published: Mapping[str, pd.DataFrame],
+    known: Mapping[tuple[str, int], float],
+    values: Mapping[tuple[str, int], float],
+    nonnegative: set[tuple[str, int]],
+    round_to: int,
+    share: float,
+    places: Mapping[str, str] | None = None,
+    service_lines: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
+    rounds: int = 4,
+) -> tuple[int, list[Narrowed]]:
+    """`chained_intervals`' question asked of every hidden cell of `values` ((table, row) -> its true cost: only the
+    test knows it) at once: can the program put it `share` of its value beyond it on both sides (within a penny)?
+    Any solution of the program is a witness for every cell it puts that far out, so rather than a least and a
+    greatest value per cell (two solves each), each side is first pushed for all open cells together (each held at
+    its mark by a bound, weighted by 1 / its mark's distance), `rounds` times over the cells still open, and only the
+    few left are solved one by one; a cell that does not reach its mark gets its exact interval. (cells checked,
+    those narrowed)."""
+    wanted = set(values)
+    checked = 0
+    narrowed: list[Narrowed] = []
+    programs = _chained_programs(published, known, wanted, nonnegative, round_to, places, service_lines)
+    for h, size, index, todo in programs:
+        columns = np.array([index[t] for t in todo], dtype=np.int32)
+        true = np.array([values[t] for t in todo])
+        marks = (true - share * np.abs(true) + 0.01, true + share * np.abs(true) - 0.01)
+        reached = _reach(h, size, columns, marks, rounds)
+        checked += len(todo)
+        for k in np.flatnonzero(~(reached[0] & reached[1])):
+            low, high = _min_max(h, size, int(columns[k]))
+            if low > marks[0][k] or high < marks[1][k]:
+                narrowed.append(Narrowed(todo[k][0], todo[k][1], float(true[k]), low, high))
+    return checked, narrowed
+
+
+def _reach(
+    h: highspy.Highs, size: int, columns: np.ndarray, marks: tuple[np.ndarray, np.ndarray], rounds: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `columns`, whether some solution of the program puts it at or below marks[0], and whether some
+    puts it at or above marks[1]: pushed together, then one by one (`chained_narrowed`)."""
+    lp = h.getLp()
+    lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    every = np.arange(size, dtype=np.int32)
+    reached = (np.zeros(len(columns), dtype=bool), np.zeros(len(columns), dtype=bool))
+
+    def solve(cost: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+        h.changeColsBounds(size, every, low, high)
+        h.changeColsCost(size, every, cost)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            h.clearSolver()
+            h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            x = np.array(h.getSolution().col_value)[columns]
+            reached[0][x <= marks[0]] = True
+            reached[1][x >= marks[1]] = True
+
+    for side, sign in ((0, 1.0), (1, -1.0)):
+        for _ in range(rounds):
+            open_ = np.flatnonzero(~reached[side])
+            if len(open_) == 0:
+                break
+            before = len(open_)
+            cost, low, high = np.zeros(size), lower.copy(), upper.copy()
+            cols = columns[open_]
+            distance = np.maximum(np.abs(marks[1][open_] - marks[0][open_]) / 2, 1.0)
+            cost[cols] = sign / distance
+            if side == 0:
+                low[cols] = np.maximum(lower[cols], marks[0][open_] - 0.01)
+            else:
+                high[cols] = np.minimum(upper[cols], marks[1][open_] + 0.01)
+            solve(cost, low, high)
+            if before - np.count_nonzero(~reached[side]) < max(1, before // 20):
+                break
+        for k in np.flatnonzero(~reached[side]):
+            if reached[side][k]:  # an earlier solution reached it
+                continue
+            cost, low, high = np.zeros(size), lower.copy(), upper.copy()
+            cost[columns[k]] = sign
+            if side == 0:
+                low[columns[k]] = max(lower[columns[k]], marks[0][k] - 0.01)
+            else:
+                high[columns[k]] = min(upper[columns[k]], marks[1][k] + 0.01)
+            solve(cost, low, high)
+    h.changeColsBounds(size, every, lower, upper)
+    return reached

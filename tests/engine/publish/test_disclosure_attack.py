@@ -7,7 +7,6 @@ find nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -620,39 +619,36 @@ def _service_line_cells(demo: Demo) -> list[tuple[str, int]]:
     )
 
 
-def _chained_narrow(
-    demo: Demo, published: dict[str, pd.DataFrame], sample: int = 150, also: Sequence[tuple[str, int]] = ()
-) -> tuple[int, list[tuple[Any, float, float, float]]]:
-    """Hidden providers' costs beside a shown ICS rate (a sample, fixed seed) whose interval from the ICS money
-    program and every published sum in one linear program reaches less than protection_percent beyond them on
-    either side: (costs checked, those narrowed). Shown cells are given to the attacker exactly; `also` are checked
-    too, where hidden."""
-    hidden = attacker.hidden_cells(published)
-    cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
-    known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
-    nonnegative = {h for h in hidden if cost[h[0]][h[1]] >= 0}
-    beside = sorted(
-        {
+class Chained:
+    """The chained attack on every hidden cost of the demo's year (`attacker.chained_narrowed`): the costs checked,
+    those narrowed, and those beside a shown ICS rate (the ICS money route's own targets)."""
+
+    def __init__(self, demo: Demo) -> None:
+        published = demo.published
+        self.hidden = attacker.hidden_cells(published)
+        cost = {t: demo.truth[t][c] for t, c in attacker.COST.items() if t in demo.truth}
+        hidden = self.hidden
+        known = {(t, int(i)): float(v) for t, vs in cost.items() for i, v in vs.items() if (t, int(i)) not in hidden}
+        values = {h: float(cost[h[0]][h[1]]) for h in self.hidden}
+        nonnegative = {h for h, v in values.items() if v >= 0}
+        self.beside = {
             (table, p.row)
             for table, figure, providers, *_ in attacker._money_cells(published)
             if attacker.COST.get(table) == figure
             for p in providers
-            if np.isnan(p.count) and (table, p.row) in hidden and float(cost[table][p.row]) != 0
+            if np.isnan(p.count) and (table, p.row) in self.hidden and values[(table, p.row)] != 0
         }
-    )
-    chosen = np.random.default_rng(16).choice(len(beside), size=min(sample, len(beside)), replace=False)
-    targets = sorted({beside[i] for i in chosen} | (set(also) & hidden))
-    bounds = attacker.chained_intervals(
-        published, known, targets, nonnegative, demo.rule.round_to, demo.places, demo.lines
-    )
-    share = demo.rule.protection_percent / 100
-    narrow = []
-    for target, (low, high) in bounds.items():
-        value = float(cost[target[0]][target[1]])
-        assert low - 0.02 <= value <= high + 0.02, (target, value, low, high)  # the attacker's bounds are sound
-        if high < value + share * abs(value) - 0.01 or low > value - share * abs(value) + 0.01:
-            narrow.append((target, value, low, high))
-    return len(bounds), narrow
+        share = demo.rule.protection_percent / 100
+        self.checked, self.narrow = attacker.chained_narrowed(
+            published, known, values, nonnegative, demo.rule.round_to, share, demo.places, demo.lines
+        )
+        for n in self.narrow:  # the attacker's bounds are sound
+            assert n.low - 0.02 <= n.value <= n.high + 0.02, n
+
+
+@pytest.fixture(scope="module")
+def chained(demo: Demo) -> Chained:
+    return Chained(demo)
 
 
 def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
@@ -692,17 +688,29 @@ def test_the_chained_attack_narrows_what_neither_route_does_alone() -> None:
     assert [c.row for c in attacker.ics_money_intervals(published, 5, nonnegative=True)] == [3]
     low, high = attacker.chained_intervals(published, known, [target], hidden, round_to=5)[target]
     assert 950 < low <= 1000 <= high < 1050
+    # the check of every cell at once (issue 16v) finds it too, with the same interval, and TFC 110 (£460-£540)
+    values = {target: 1000.0, ("unit_cost_benchmark", 3): 500.0}
+    checked, narrow = attacker.chained_narrowed(published, known, values, hidden, 5, 0.1)
+    assert checked == 2
+    assert [(n.row, n.value) for n in narrow] == [(1, 1000.0), (3, 500.0)]
+    assert (narrow[0].low, narrow[0].high) == pytest.approx((low, high))
+    assert (narrow[1].low, narrow[1].high) == pytest.approx((460.0, 540.0), abs=1.0)
+    # and a cell with room to spare is not narrowed: TFC 100 judged at 5% of room
+    assert attacker.chained_narrowed(published, known, {target: 1000.0}, hidden, 5, 0.04)[1] == []
 
 
 @pytest.mark.slow
-def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: Demo) -> None:
+def test_no_hidden_cost_beside_an_ics_rate_is_narrowed_by_it_and_the_sums_together(
+    demo: Demo, chained: Chained
+) -> None:
     """The ICS money program (ICS rate x count less the shown providers') and every published sum (the provider's
-    HRG, POD, year ...) in one linear program: a hidden provider's cost beside an ICS rate keeps protection_percent
-    of room either side, the routes taken together. The program joins every hidden cost of the year (65,903 at
-    scale 0.01, seed 42), about 8 s a cell, so a sample of 40. On dd240a2's engine, which judged each route alone,
-    it narrowed opportunity_summary row 24366 (£2,057.29 within £1,923.68 to £2,550.03, 6.5% of room below) on every
-    run; the engine now audits the two together three steps of sums out (engine/publish/chained.py, issues 16p and
-    16t), which flags that cell two steps out."""
+    HRG, POD, year ...) in one linear program: every hidden provider's cost beside a shown ICS rate (5,437 at scale
+    0.01, seed 5) keeps protection_percent of room either side, the routes taken together. The program joins 57,567
+    of the year's 66,070 hidden costs; `chained_narrowed` asks of all of them at once (about 37 s of CPU; two exact
+    bounds took about 8 s a cost, so this test sampled 40 before issue 16v). On dd240a2's engine, which
+    judged each route alone, it narrowed opportunity_summary row 24366 (£2,057.29 within £1,923.68 to £2,550.03,
+    6.5% of room below) on every run; the engine now audits the two together three steps of sums out
+    (engine/publish/chained.py, issues 16p and 16t), which flags that cell two steps out."""
     summary = demo.truth["opportunity_summary"]
     known = summary.index[  # the cell the one-step audit missed (issue 16t): narrowed on db996e3's publication
         (summary["org_code"] == "ZZC")
@@ -713,7 +721,23 @@ def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(demo: 
     ]
     assert len(known) == 1
     missed = ("opportunity_summary", int(known[0]))
-    assert missed in attacker.hidden_cells(demo.published)  # its cost is hidden, so it is checked below
-    checked, narrow = _chained_narrow(demo, demo.published, sample=40, also=[missed])
-    assert checked in (40, 41)
-    assert narrow == []
+    assert missed in chained.hidden  # its cost is hidden, so it is checked
+    assert chained.checked == len(chained.hidden) > 60_000
+    assert len(chained.beside) > 5_000
+    assert [n for n in chained.narrow if (n.table, n.row) in chained.beside or (n.table, n.row) == missed] == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 16v: at scale 0.01 (seed 5) the published sums alone narrow 8 hidden costs, all hidden to protect "
+    "others (7 opportunity_summary POD rows of one cost driver, 1 unit_cost_benchmark cell): the HRG x cost driver "
+    "grid of a POD has overlapping margins, which secondary suppression protects one by one and its overlap audit "
+    "does not cover (docs/disclosure-control.md, Known limits)",
+)
+def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(chained: Chained) -> None:
+    """Every hidden cost of the year (cost; bed days in the length-of-stay tables), not only those beside an ICS
+    rate, keeps protection_percent of room either side given every published sum and ICS cell's money equation."""
+    assert chained.checked == len(chained.hidden) > 60_000
+    assert chained.narrow == []
