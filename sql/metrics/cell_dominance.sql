@@ -67,19 +67,23 @@ WITH cells AS (
     -- Every provider's (year, setting, POD, TFC, HRG) cell of a record, numbered, with the numbers of the same cell
     -- across every provider, of its support cells (TFC blank) and, for critical care, of its (year, HRG, unit type)
     -- cells, so that the contributions below are added up and ranked on small integer keys rather than on eight text
-    -- columns and the pseudonym. A critical care cell has a row per unit type (blank for the other settings).
+    -- columns and the pseudonym; 32-bit, as every number here is, to narrow the provider sums' hash table (the
+    -- query's largest). A critical care cell has a row per unit type (blank for the other settings).
     SELECT fin_year, quarter, setting, pod, tfc, hrg, unit_type, org_code,
-           dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS cell_no,
-           dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg) AS ics_cell_no,
-           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg, org_code) AS support_no,
-           dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS support_ics_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg, org_code) AS INTEGER) AS cell_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, setting, pod, tfc, hrg) AS INTEGER) AS ics_cell_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg, org_code) AS INTEGER) AS support_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, setting, pod, hrg) AS INTEGER) AS support_ics_no,
            CASE WHEN setting = 'cc'
-               THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) END AS cc_no,
-           CASE WHEN setting = 'cc' THEN dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) END AS cc_ics_no,
-           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, org_code) AS trend_no,
-           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod) AS trend_ics_no,
-           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg, org_code) AS system_no,
-           dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg) AS system_ics_no
+               THEN CAST(dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type, org_code) AS INTEGER)
+           END AS cc_no,
+           CASE WHEN setting = 'cc'
+               THEN CAST(dense_rank() OVER (ORDER BY fin_year, setting, hrg, unit_type) AS INTEGER)
+           END AS cc_ics_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, org_code) AS INTEGER) AS trend_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod) AS INTEGER) AS trend_ics_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg, org_code) AS INTEGER) AS system_no,
+           CAST(dense_rank() OVER (ORDER BY fin_year, quarter, setting, pod, hrg) AS INTEGER) AS system_ics_no
     FROM (
         SELECT DISTINCT e.fin_year, e.quarter, e.setting, e.pod, e.tfc, e.hrg,
                CASE WHEN e.setting = 'cc' THEN coalesce(e.unit_type, '') ELSE '' END AS unit_type, e.org_code
@@ -93,7 +97,7 @@ patients AS (
     -- one row a setting the patient was seen in, with whether more than one provider saw them in that setting
     -- (shared) or in any (shared_anywhere). A patient no other provider saw has the same contribution to the ICS cell
     -- as to their provider's, so only shared patients' contributions are added up again across providers below.
-    SELECT patient_id, setting, dense_rank() OVER (ORDER BY patient_id) AS patient_no,
+    SELECT patient_id, setting, CAST(dense_rank() OVER (ORDER BY patient_id) AS INTEGER) AS patient_no,
            CASE WHEN min(org_code) < max(org_code) THEN 1 ELSE 0 END AS shared,
            CASE WHEN min(min(org_code)) OVER (PARTITION BY patient_id) < max(max(org_code)) OVER (PARTITION BY patient_id)
                THEN 1 ELSE 0 END AS shared_anywhere
@@ -113,12 +117,12 @@ record_patients AS (
     LEFT JOIN patients AS n ON n.patient_id = a.patient_id AND n.setting = a.setting
 ),
 records AS (
-    -- lone_record and lone_org name a record without a patient pseudonym, so that it stays a contributor of its own.
+    -- lone_record names a record without a patient pseudonym, so that it stays a contributor of its own (its provider
+    -- is its cell's).
     SELECT c.cell_no, c.ics_cell_no, c.support_no, c.support_ics_no, c.cc_no, c.cc_ics_no, c.trend_no,
            c.trend_ics_no, c.system_no, c.system_ics_no, n.patient_no, coalesce(n.shared, 0) AS shared,
            coalesce(n.shared_anywhere, 0) AS shared_anywhere, e.setting, e.org_code, e.record_id,
            CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
-           CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
            e.total_cost, e.ward_cost, e.theatre_cost,
            e.critical_care_cost, e.pathology_cost, e.imaging_cost, e.pharmacy_cost, e.high_cost_drugs_cost,
            e.therapies_cost, e.outpatient_care_cost, e.emergency_care_cost, e.community_care_cost,
@@ -136,7 +140,7 @@ kinds AS (
     -- What a contribution is, numbered: the record's whole cost (unit_cost), its cost on one driver (driver_cost), its
     -- pharmacy, imaging or pathology cost in the support cell (support_cost, TFC blank), or a critical care
     -- period's whole cost in its unit type's cell (cc_cost).
-    SELECT family, detail, support, row_number() OVER (ORDER BY family, detail) AS kind
+    SELECT family, detail, support, CAST(row_number() OVER (ORDER BY family, detail) AS INTEGER) AS kind
     FROM (
         SELECT 'unit_cost' AS family, '' AS detail, 0 AS support
         UNION ALL
@@ -179,8 +183,8 @@ service_periods AS (
     -- Each service line record in its year (support 3) and its quarter (support 4), with the numbers of its service
     -- line cell at the provider and across every provider.
     SELECT service_line, fin_year, period, support, setting, org_code, record_id,
-           dense_rank() OVER (ORDER BY service_line, fin_year, period, org_code) AS cell_no,
-           dense_rank() OVER (ORDER BY service_line, fin_year, period) AS ics_cell_no
+           CAST(dense_rank() OVER (ORDER BY service_line, fin_year, period, org_code) AS INTEGER) AS cell_no,
+           CAST(dense_rank() OVER (ORDER BY service_line, fin_year, period) AS INTEGER) AS ics_cell_no
     FROM (
         SELECT s.service_line, s.fin_year,
                CASE WHEN p.support = 3 THEN 'year' ELSE 'Q' || CAST(s.quarter AS VARCHAR) END AS period,
@@ -201,13 +205,13 @@ ward_cells AS (
     -- ward_costs' cells (support 5): a provider's ward in a year. A ward is the provider's own, so its ICS cell is
     -- its provider cell.
     SELECT setting, org_code, record_id, fin_year, ward, cost,
-           dense_rank() OVER (ORDER BY fin_year, org_code, ward) AS cell_no
+           CAST(dense_rank() OVER (ORDER BY fin_year, org_code, ward) AS INTEGER) AS cell_no
     FROM ward_lines
 ),
 service_ward_cells AS (
     -- service_line_wards' cells (support 6): a service line's records' ward cost on a provider's ward in a year.
     SELECT s.service_line, w.setting, w.org_code, w.record_id, w.fin_year, w.ward, w.cost,
-           dense_rank() OVER (ORDER BY s.service_line, w.fin_year, w.org_code, w.ward) AS cell_no
+           CAST(dense_rank() OVER (ORDER BY s.service_line, w.fin_year, w.org_code, w.ward) AS INTEGER) AS cell_no
     FROM service_records AS s
     JOIN ward_lines AS w ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
 ),
@@ -232,7 +236,7 @@ contributions AS (
                WHEN 8 THEN r.system_no ELSE r.cell_no END AS cell,
            CASE k.support WHEN 1 THEN r.support_ics_no WHEN 2 THEN r.cc_ics_no WHEN 7 THEN r.trend_ics_no
                WHEN 8 THEN r.system_ics_no ELSE r.ics_cell_no END AS ics_cell,
-           r.patient_no, r.shared, r.lone_record, r.lone_org,
+           r.patient_no, r.shared, r.lone_record,
            CASE WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost') THEN r.total_cost
                 WHEN k.family = 'cc_cost' THEN CASE WHEN r.cc_no IS NOT NULL THEN r.total_cost END
                 ELSE CASE k.detail
@@ -264,7 +268,6 @@ contributions AS (
     SELECT k.kind, s.cell_no AS cell, s.ics_cell_no AS ics_cell, r.patient_no,
            CASE WHEN s.support IN (3, 4) THEN coalesce(r.shared_anywhere, 0) ELSE 0 END AS shared,
            CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
-           CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
            CASE WHEN s.support >= 5 THEN s.cost
                 WHEN k.detail = '' THEN r.total_cost
                 ELSE CASE k.detail
@@ -291,11 +294,12 @@ contributions AS (
 ),
 provider_sums AS (
     -- One row per contributor to a provider's cell, its records' costs added up (signed, so that a patient's credit
-    -- nets against their cost before the contribution is taken by size).
-    SELECT kind, cell, ics_cell, patient_no, max(shared) AS shared, sum(cost) AS cost
+    -- nets against their cost before the contribution is taken by size). The key is integers but for lone_record:
+    -- the cell names the provider (so a record without a pseudonym needs only its id) and the ICS cell follows from it.
+    SELECT kind, cell, max(ics_cell) AS ics_cell, patient_no, max(shared) AS shared, sum(cost) AS cost
     FROM contributions
     WHERE cost <> 0
-    GROUP BY kind, cell, ics_cell, patient_no, lone_org, lone_record
+    GROUP BY kind, cell, patient_no, lone_record
 ),
 sized AS (
     -- Contributions to a provider's cell by size; a contributor whose records cancel out has nothing to protect.

@@ -11,42 +11,42 @@ WITH cells AS (
     hrg AS hrg,
     unit_type AS unit_type,
     org_code AS org_code,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-    ) AS cell_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS cell_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN tfc IS NULL THEN 1 ELSE 0 END, tfc, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg
-    ) AS ics_cell_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS ics_cell_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-    ) AS support_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS support_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg
-    ) AS support_ics_no,
+    ) AS INTEGER) AS support_ics_no,
     CASE
       WHEN setting = 'cc'
-      THEN DENSE_RANK() OVER (
+      THEN CAST(DENSE_RANK() OVER (
         ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN unit_type IS NULL THEN 1 ELSE 0 END, unit_type, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-      )
+      ) AS INTEGER)
     END AS cc_no,
     CASE
       WHEN setting = 'cc'
-      THEN DENSE_RANK() OVER (
+      THEN CAST(DENSE_RANK() OVER (
         ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN unit_type IS NULL THEN 1 ELSE 0 END, unit_type
-      )
+      ) AS INTEGER)
     END AS cc_ics_no,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-    ) AS trend_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS trend_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod
-    ) AS trend_ics_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS trend_ics_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-    ) AS system_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS system_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN quarter IS NULL THEN 1 ELSE 0 END, quarter, CASE WHEN setting IS NULL THEN 1 ELSE 0 END, setting, CASE WHEN pod IS NULL THEN 1 ELSE 0 END, pod, CASE WHEN hrg IS NULL THEN 1 ELSE 0 END, hrg
-    ) AS system_ics_no
+    ) AS INTEGER) AS system_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year AS fin_year,
@@ -67,7 +67,7 @@ WITH cells AS (
   SELECT
     patient_id AS patient_id,
     setting AS setting,
-    DENSE_RANK() OVER (ORDER BY CASE WHEN patient_id IS NULL THEN 1 ELSE 0 END, patient_id) AS patient_no,
+    CAST(DENSE_RANK() OVER (ORDER BY CASE WHEN patient_id IS NULL THEN 1 ELSE 0 END, patient_id) AS INTEGER) AS patient_no,
     CASE WHEN MIN(org_code) < MAX(org_code) THEN 1 ELSE 0 END AS shared,
     CASE
       WHEN MIN(MIN(org_code)) OVER (PARTITION BY patient_id) < MAX(MAX(org_code)) OVER (PARTITION BY patient_id)
@@ -112,7 +112,6 @@ WITH cells AS (
     e.org_code AS org_code,
     e.record_id AS record_id,
     CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
-    CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
     e.total_cost AS total_cost,
     e.ward_cost AS ward_cost,
     e.theatre_cost AS theatre_cost,
@@ -148,9 +147,9 @@ WITH cells AS (
     family AS family,
     detail AS detail,
     support AS support,
-    ROW_NUMBER() OVER (
+    CAST(ROW_NUMBER() OVER (
       ORDER BY CASE WHEN family IS NULL THEN 1 ELSE 0 END, family, CASE WHEN detail IS NULL THEN 1 ELSE 0 END, detail
-    ) AS kind
+    ) AS INTEGER) AS kind
   FROM (
     SELECT
       'unit_cost' AS family,
@@ -246,12 +245,12 @@ WITH cells AS (
     setting AS setting,
     org_code AS org_code,
     record_id AS record_id,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN service_line IS NULL THEN 1 ELSE 0 END, service_line, CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN period IS NULL THEN 1 ELSE 0 END, period, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code
-    ) AS cell_no,
-    DENSE_RANK() OVER (
+    ) AS INTEGER) AS cell_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN service_line IS NULL THEN 1 ELSE 0 END, service_line, CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN period IS NULL THEN 1 ELSE 0 END, period
-    ) AS ics_cell_no
+    ) AS INTEGER) AS ics_cell_no
   FROM (
     SELECT
       s.service_line AS service_line,
@@ -295,9 +294,9 @@ WITH cells AS (
     fin_year AS fin_year,
     ward AS ward,
     cost AS cost,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN fin_year IS NULL THEN 1 ELSE 0 END, fin_year, CASE WHEN org_code IS NULL THEN 1 ELSE 0 END, org_code, CASE WHEN ward IS NULL THEN 1 ELSE 0 END, ward
-    ) AS cell_no
+    ) AS INTEGER) AS cell_no
   FROM ward_lines
 ), service_ward_cells AS (
   SELECT
@@ -308,9 +307,9 @@ WITH cells AS (
     w.fin_year AS fin_year,
     w.ward AS ward,
     w.cost AS cost,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY CASE WHEN s.service_line IS NULL THEN 1 ELSE 0 END, s.service_line, CASE WHEN w.fin_year IS NULL THEN 1 ELSE 0 END, w.fin_year, CASE WHEN w.org_code IS NULL THEN 1 ELSE 0 END, w.org_code, CASE WHEN w.ward IS NULL THEN 1 ELSE 0 END, w.ward
-    ) AS cell_no
+    ) AS INTEGER) AS cell_no
   FROM service_records AS s
   JOIN ward_lines AS w
     ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
@@ -372,7 +371,6 @@ WITH cells AS (
     r.patient_no,
     r.shared,
     r.lone_record,
-    r.lone_org,
     CASE
       WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost')
       THEN r.total_cost
@@ -423,7 +421,6 @@ WITH cells AS (
     r.patient_no,
     CASE WHEN s.support IN (3, 4) THEN COALESCE(r.shared_anywhere, 0) ELSE 0 END AS shared,
     CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
-    CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
     CASE
       WHEN s.support >= 5
       THEN s.cost
@@ -471,7 +468,7 @@ WITH cells AS (
   SELECT
     kind AS kind,
     cell AS cell,
-    ics_cell AS ics_cell,
+    MAX(ics_cell) AS ics_cell,
     patient_no AS patient_no,
     MAX(shared) AS shared,
     SUM(cost) AS cost
@@ -481,9 +478,7 @@ WITH cells AS (
   GROUP BY
     kind,
     cell,
-    ics_cell,
     patient_no,
-    lone_org,
     lone_record
 ), sized AS (
   SELECT

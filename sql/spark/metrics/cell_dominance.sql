@@ -11,40 +11,40 @@ WITH cells AS (
     hrg,
     unit_type,
     org_code,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, tfc NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
-    ) AS cell_no,
-    DENSE_RANK() OVER (
+    ) AS INT) AS cell_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, tfc NULLS LAST, hrg NULLS LAST
-    ) AS ics_cell_no,
-    DENSE_RANK() OVER (
+    ) AS INT) AS ics_cell_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
-    ) AS support_no,
-    DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST) AS support_ics_no,
+    ) AS INT) AS support_no,
+    CAST(DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST) AS INT) AS support_ics_no,
     CASE
       WHEN setting = 'cc'
-      THEN DENSE_RANK() OVER (
+      THEN CAST(DENSE_RANK() OVER (
         ORDER BY fin_year NULLS LAST, setting NULLS LAST, hrg NULLS LAST, unit_type NULLS LAST, org_code NULLS LAST
-      )
+      ) AS INT)
     END AS cc_no,
     CASE
       WHEN setting = 'cc'
-      THEN DENSE_RANK() OVER (
+      THEN CAST(DENSE_RANK() OVER (
         ORDER BY fin_year NULLS LAST, setting NULLS LAST, hrg NULLS LAST, unit_type NULLS LAST
-      )
+      ) AS INT)
     END AS cc_ics_no,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, org_code NULLS LAST
-    ) AS trend_no,
-    DENSE_RANK() OVER (
+    ) AS INT) AS trend_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST
-    ) AS trend_ics_no,
-    DENSE_RANK() OVER (
+    ) AS INT) AS trend_ics_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST, org_code NULLS LAST
-    ) AS system_no,
-    DENSE_RANK() OVER (
+    ) AS INT) AS system_no,
+    CAST(DENSE_RANK() OVER (
       ORDER BY fin_year NULLS LAST, quarter NULLS LAST, setting NULLS LAST, pod NULLS LAST, hrg NULLS LAST
-    ) AS system_ics_no
+    ) AS INT) AS system_ics_no
   FROM (
     SELECT DISTINCT
       e.fin_year,
@@ -65,7 +65,7 @@ WITH cells AS (
   SELECT
     patient_id,
     setting,
-    DENSE_RANK() OVER (ORDER BY patient_id NULLS LAST) AS patient_no,
+    CAST(DENSE_RANK() OVER (ORDER BY patient_id NULLS LAST) AS INT) AS patient_no,
     CASE WHEN MIN(org_code) < MAX(org_code) THEN 1 ELSE 0 END AS shared,
     CASE
       WHEN MIN(MIN(org_code)) OVER (PARTITION BY patient_id) < MAX(MAX(org_code)) OVER (PARTITION BY patient_id)
@@ -110,7 +110,6 @@ WITH cells AS (
     e.org_code,
     e.record_id,
     CASE WHEN n.patient_no IS NULL THEN e.record_id END AS lone_record,
-    CASE WHEN n.patient_no IS NULL THEN e.org_code END AS lone_org,
     e.total_cost,
     e.ward_cost,
     e.theatre_cost,
@@ -146,7 +145,7 @@ WITH cells AS (
     family,
     detail,
     support,
-    ROW_NUMBER() OVER (ORDER BY family NULLS LAST, detail NULLS LAST) AS kind
+    CAST(ROW_NUMBER() OVER (ORDER BY family NULLS LAST, detail NULLS LAST) AS INT) AS kind
   FROM (
     SELECT
       'unit_cost' AS family,
@@ -242,10 +241,10 @@ WITH cells AS (
     setting,
     org_code,
     record_id,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY service_line NULLS LAST, fin_year NULLS LAST, period NULLS LAST, org_code NULLS LAST
-    ) AS cell_no,
-    DENSE_RANK() OVER (ORDER BY service_line NULLS LAST, fin_year NULLS LAST, period NULLS LAST) AS ics_cell_no
+    ) AS INT) AS cell_no,
+    CAST(DENSE_RANK() OVER (ORDER BY service_line NULLS LAST, fin_year NULLS LAST, period NULLS LAST) AS INT) AS ics_cell_no
   FROM (
     SELECT
       s.service_line,
@@ -289,7 +288,7 @@ WITH cells AS (
     fin_year,
     ward,
     cost,
-    DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, org_code NULLS LAST, ward NULLS LAST) AS cell_no
+    CAST(DENSE_RANK() OVER (ORDER BY fin_year NULLS LAST, org_code NULLS LAST, ward NULLS LAST) AS INT) AS cell_no
   FROM ward_lines
 ), service_ward_cells AS (
   SELECT
@@ -300,9 +299,9 @@ WITH cells AS (
     w.fin_year,
     w.ward,
     w.cost,
-    DENSE_RANK() OVER (
+    CAST(DENSE_RANK() OVER (
       ORDER BY s.service_line NULLS LAST, w.fin_year NULLS LAST, w.org_code NULLS LAST, w.ward NULLS LAST
-    ) AS cell_no
+    ) AS INT) AS cell_no
   FROM service_records AS s
   JOIN ward_lines AS w
     ON w.setting = s.setting AND w.org_code = s.org_code AND w.record_id = s.record_id
@@ -364,7 +363,6 @@ WITH cells AS (
     r.patient_no,
     r.shared,
     r.lone_record,
-    r.lone_org,
     CASE
       WHEN k.family IN ('unit_cost', 'trend_cost', 'system_cost')
       THEN r.total_cost
@@ -415,7 +413,6 @@ WITH cells AS (
     r.patient_no,
     CASE WHEN s.support IN (3, 4) THEN COALESCE(r.shared_anywhere, 0) ELSE 0 END AS shared,
     CASE WHEN r.patient_no IS NULL THEN s.record_id END AS lone_record,
-    CASE WHEN r.patient_no IS NULL THEN s.org_code END AS lone_org,
     CASE
       WHEN s.support >= 5
       THEN s.cost
@@ -463,7 +460,7 @@ WITH cells AS (
   SELECT
     kind,
     cell,
-    ics_cell,
+    MAX(ics_cell) AS ics_cell,
     patient_no,
     MAX(shared) AS shared,
     SUM(cost) AS cost
@@ -473,9 +470,7 @@ WITH cells AS (
   GROUP BY
     kind,
     cell,
-    ics_cell,
     patient_no,
-    lone_org,
     lone_record
 ), sized AS (
   SELECT
