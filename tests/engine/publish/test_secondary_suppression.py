@@ -324,6 +324,18 @@ def _narrowest(margins: list[list[int]], value: list[float], hide: np.ndarray) -
     return {k[1]: b for k, b in bounds.items()}
 
 
+def test_the_cells_of_margins_that_cross_are_those_of_a_grid_not_of_a_hierarchy() -> None:
+    """A grid's row and column totals cross (each has a part the other lacks): every cell of them is found, the
+    grand total's two margins (which share no part) only through theirs. A hierarchy's margins, nested margins (a
+    setting's PODs among the provider's) and a figure stated twice (a margin of one part) cross nothing (issue 16g)."""
+    grid = [[6, 0, 1, 2], [7, 3, 4, 5], [8, 0, 3], [9, 1, 4], [10, 2, 5], [11, 6, 7], [11, 8, 9, 10]]
+    assert secondary.crossing_cells(grid) == set(range(11))
+    assert secondary.crossing_cells([[0, 1, 2], [1, 3, 4], [5, 0]]) == set()
+    assert secondary.crossing_cells([[0, 2, 3], [1, 2, 3, 4]]) == set()
+    assert secondary.crossing_cells([[0, 2, 3], [1, 2, 3, 4], [5, 3, 6]]) == {0, 1, 2, 3, 4, 5, 6}
+    assert secondary.crossing_cells([]) == set()
+
+
 def test_two_overlapping_margins_each_protected_alone_do_not_pin_a_hidden_cell_together(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
