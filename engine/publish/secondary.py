@@ -1204,9 +1204,15 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
 # move up and move down, both at least 0. The true figures meet every margin, so all moves 0 is a feasible basis to
 # start from, and HiGHS's primal simplex method goes from it in tens to hundreds of iterations where the program over
 # the figures themselves took its dual simplex 7,000 to 10,000 from scratch (scale 0.01: 0.02 to 0.1 s a program
-# instead of 0.4 to 0.9 s). The same program, only shifted, so every witness is a point of it as before; a side its
-# own program stops short of is solved once more over the figures (`_Figures`, as before issue 21a), whose solution
-# and duals choose the partner, so the cells hidden are those chosen before.
+# instead of 0.4 to 0.9 s). The same program, only shifted, so every witness is a point of it as before. A side its
+# own program stops short of is narrowed (that program's optimum), and its solution and the margins' duals choose the
+# partner (issue 16h). Until then it was solved once more over the figures (`_Figures`, as before issue 21a) for its
+# duals: at scale 1.0 every one of those 183 solves confirmed the shortfall to the penny, and the 19 in a group of
+# 110,000 hidden cells took 200 s of choose's 393 s (about 50,000 dual simplex iterations each, where the moves took
+# 3 to 34). The duals of a degenerate optimum are not unique, so a partner may differ from the one the figures'
+# program would name (at 0.01 none did; at 0.1, of 36,411 rows hidden, 2 cost_driver_benchmark rows are no longer
+# and 2 opportunity_summary rows and 1 clinical_support row are instead); the audit runs again until no audited cell
+# is narrowed either way. `_Figures` is left for a side whose moves program HiGHS did not settle.
 # Which hidden cells are audited (issue 16g): those of a service line's margin (16n), and those hidden only to protect
 # others (not primary) in a margin that crosses another (`crossing_cells`: each has a part the other lacks, as the
 # POD x HRG x cost driver grid's margins do; the hierarchy's margins nest). At scale 0.01 (seed 5) the attacker's
@@ -1345,7 +1351,8 @@ def _pushed(
     capped at `protection` beyond its cell, the sum of their moves, each over its cell's value, maximised) while that
     reaches more; only the sides left are then solved one by one, each solution again checked for every open side.
     Those programs are stated in moves from the true figures (`_Moves`), which start at a feasible point; a side
-    found short is solved once more as the figures themselves (`_Figures`), whose duals choose its partner."""
+    found short gets its partner from that program's solution and duals (`_Figures`, the program over the figures
+    themselves, only where HiGHS did not settle the moves)."""
     program = _Program.of(flat, signed, hide, cells, margins, protection)
     moves = _Moves(program)
     every = np.arange(len(cells), dtype=np.int32)
@@ -1361,13 +1368,14 @@ def _pushed(
         for side in (1, 0):
             if not open_[side][i]:
                 continue
-            moves.run(side, every == i, open_)
+            solved = moves.run(side, every == i, open_)
             if not open_[side][i]:
                 continue  # reached
-            figures = figures or _Figures(program)
-            solved = figures.run(side, every == i, open_)
-            if not open_[side][i]:
-                continue  # reached after all (within the solver's tolerances)
+            if solved is None:  # HiGHS did not settle the moves: the program over the figures decides
+                figures = figures or _Figures(program)
+                solved = figures.run(side, every == i, open_)
+                if not open_[side][i]:
+                    continue  # reached after all
             narrowed.append((side, i))
             open_[side][i] = False  # not solved again in this round
             v, room = program.v, program.room
@@ -1470,8 +1478,8 @@ class _Program:
 
 
 class _Figures:
-    """The program over the cells' values, each at least its least value: its duals name the margins binding a
-    side, from which a partner is chosen."""
+    """The program over the cells' values, each at least its least value: solved for a side whose moves program
+    HiGHS did not settle (its duals name the margins binding the side, from which a partner is chosen)."""
 
     def __init__(self, program: _Program) -> None:
         self.p = program
@@ -1523,9 +1531,10 @@ class _Moves:
         self.solver.setOptionValue("simplex_strategy", 4)  # primal
         self.solver.setOptionValue("presolve", "off")
 
-    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> None:
+    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
         """Maximise the moves of `which` cells toward `side`, each capped at `protection`; close every open side the
-        solution reaches (none when HiGHS did not settle it: the sides stay open for `_Figures`)."""
+        solution reaches. The solution as the cells' values and the margins' duals (the same rows as `_Figures`'s,
+        only shifted), or None when HiGHS did not settle it (the sides stay open for `_Figures`)."""
         p, n = self.p, self.p.size
         every = np.arange(2 * n, dtype=np.int32)
         upper = self.upper.copy()
@@ -1539,9 +1548,13 @@ class _Moves:
         self.solver.changeColsBounds(2 * n, every, self.lower, upper)
         self.solver.changeColsCost(2 * n, every, cost)
         self.solver.clearSolver()
-        if run_settled(self.solver) == highspy.HighsModelStatus.kOptimal:
-            x = np.array(self.solver.getSolution().col_value)
-            p.close(p.v + x[:n] - x[n:], open_)
+        if run_settled(self.solver) != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = self.solver.getSolution()
+        x = np.array(solution.col_value)
+        values = p.v + x[:n] - x[n:]
+        p.close(values, open_)
+        return values, list(solution.row_dual)
 
 
 def _partner(flat: _Flat, value: np.ndarray, hide: np.ndarray, margins: list[int], wanting: float) -> int | None:
