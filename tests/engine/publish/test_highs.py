@@ -3,6 +3,8 @@ a run that did not finish read as "not narrowed"."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import highspy
 import numpy as np
 import pytest
@@ -95,3 +97,22 @@ def test_the_ics_money_rule_runs_no_solver_so_none_can_leave_it_unsettled(monkey
     assert ics_money.exposed_ics_money("unit_cost_benchmark", *provider_b_cell(5, 500.0), columns, rule) == {}
     narrowed = ics_money.exposed_ics_money("unit_cost_benchmark", *provider_b_cell(7, 7_000.0), columns, rule)
     assert narrowed["ics_activity"].tolist() == [True, True]
+
+
+def test_a_program_the_primal_simplex_method_leaves_unsettled_is_settled_by_the_dual() -> None:
+    """The audits' programs in moves from the true figures run the primal simplex method without presolve. On this
+    chained audit program from the synthetic demo (HiGHS 1.16) that ends "unknown", twice; the second run, by the
+    dual simplex method, settles it at the optimum HiGHS's defaults find, and the solver keeps its own options."""
+    solver = highs.quiet_highs()
+    solver.readModel(str(Path(__file__).parent / "data" / "primal_simplex_stalls.mps"))
+    solver.setOptionValue("simplex_strategy", 4)
+    solver.setOptionValue("presolve", "off")
+    reference = highs.quiet_highs()
+    reference.readModel(str(Path(__file__).parent / "data" / "primal_simplex_stalls.mps"))
+    reference.run()
+    assert reference.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    with highs.tallied() as tally:
+        assert highs.settled_optimum(solver) == pytest.approx(reference.getObjectiveValue(), abs=1e-6)
+    assert (tally.runs, tally.unsettled) == (1, 0)
+    assert solver.getOptionValue("simplex_strategy")[1] == 4
+    assert solver.getOptionValue("presolve")[1] == "off"
