@@ -22,11 +22,16 @@ from engine.publish import chained, highs, ics_money, secondary, suppression
 from engine.publish.suppression import SuppressionRule, suppress
 from engine.store import Store
 
+# DuckDB's share of the store's memory_limit while publishing: the result tables are computed and the published ones
+# read, so DuckDB needs little, while Python holds the tables, secondary suppression's arrays and HiGHS's models
+# (about 1 GB at scale 1.0). Without it, the refresh's peak was DuckDB's full buffer pool plus those (3.49 GB at 1.0).
+PUBLISHING_MEMORY_SHARE = 0.5
+
 
 def publish_tables(store: Store) -> secondary.SecondaryOutcome | None:
     """Write published.<name> for every published table: its full results with disclosure control applied, and what
     it hid (published.disclosure_summary, disclosure_within_rows and disclosure_audits)."""
-    with highs.tallied() as tally:
+    with highs.tallied() as tally, store.memory_share(PUBLISHING_MEMORY_SHARE):
         outcome = _publish(store)
     store.con.register(
         "disclosure_rows", pa.table({"runs": [tally.runs], "unsettled": [tally.unsettled]}, AUDITS_SCHEMA)

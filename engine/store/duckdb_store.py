@@ -9,8 +9,9 @@ stopped (the program closed, the computer restarted), and is marked `interrupted
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ SCHEMA_VERSION = "1"
 # Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
 # many files checkpoints once at the end instead of after every few files (see Store.checkpoint).
 CHECKPOINT_THRESHOLD = "1GB"
+_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(MB|GB|MiB|GiB)")  # config.StoreConfig.memory_limit's pattern
 DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of every DuckDB database file
 _OTHER_FORMATS = frozenset(
     {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".json", ".toml", ".zip", ".sqlite", ".mdb"}
@@ -57,6 +59,24 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    @contextmanager
+    def memory_share(self, share: float) -> Iterator[None]:
+        """DuckDB limited to `share` of the store's memory_limit inside the block, then given it all back.
+
+        Lowering the limit makes DuckDB write what it caches (a refresh's uncommitted result tables) to its temporary
+        directory and free that memory, so the arrays Python builds inside the block do not sit on top of a full
+        buffer pool. A store is a file, so DuckDB has a temporary directory to write to; should it still fail (the
+        disk full), the error stands, as DuckDB's would in a query (a failed SET ends the transaction)."""
+        number, unit = _MEMORY.fullmatch(self.config.store.memory_limit.strip()).groups()  # type: ignore[union-attr]
+        self.con.execute(f"SET memory_limit = '{float(number) * share:.3f}{unit}'")
+        try:
+            yield
+        except BaseException:
+            with suppress(duckdb.Error):  # a failed transaction refuses it until rolled back: raise the first error
+                self.con.execute(f"SET memory_limit = '{self.config.store.memory_limit}'")
+            raise
+        self.con.execute(f"SET memory_limit = '{self.config.store.memory_limit}'")
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the store file, so the next open starts fast."""

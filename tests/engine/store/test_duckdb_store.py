@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import StoreError
-from engine.store import in_progress, open_store
+from engine.publish import suppressed_tables
+from engine.store import Store, in_progress, open_store
 from tests.conftest import BASE_CONFIG, Workspace
 
 
@@ -81,3 +82,38 @@ def test_a_load_or_refresh_left_running_by_a_stopped_process_is_marked_interrupt
     assert [r[0] for r in rows] == ["interrupted", "interrupted", "running"]
     assert any("the published files are still those of the last successful refresh" in r[1] for r in rows)
     assert any("nothing from it is in the store; load it again" in (r[1] or "") for r in rows)
+
+
+def _memory_limit(store: Store) -> str:
+    return str(store.scalar("SELECT current_setting('memory_limit')"))
+
+
+def test_memory_share_lowers_duckdbs_limit_inside_the_block_and_gives_it_back(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, "store.duckdb")
+    store = open_store(workspace.config)
+    try:
+        whole = _memory_limit(store)
+        with store.transaction(), store.memory_share(0.5):
+            assert _memory_limit(store) == "953.6 MiB"  # half of the default 2GB (DuckDB shows it in MiB)
+        assert _memory_limit(store) == whole == "1.8 GiB"
+        with pytest.raises(RuntimeError, match="stopped"), store.transaction(), store.memory_share(0.25):
+            raise RuntimeError("stopped")
+        assert _memory_limit(store) == whole, "given back when the block fails too"
+    finally:
+        store.close()
+
+
+def test_publishing_runs_with_half_of_duckdbs_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python holds publishing's arrays on top of what DuckDB caches: DuckDB gets half its limit meanwhile."""
+    workspace = _workspace(tmp_path, "store.duckdb")
+    store = open_store(workspace.config)
+    seen: list[str] = []
+    monkeypatch.setattr(suppressed_tables, "_publish", lambda s: seen.append(_memory_limit(s)))
+    try:
+        with store.transaction():
+            store.con.execute("CREATE SCHEMA IF NOT EXISTS published")  # made by the first refresh
+            suppressed_tables.publish_tables(store)
+        assert seen == ["953.6 MiB"]
+        assert _memory_limit(store) == "1.8 GiB"
+    finally:
+        store.close()
