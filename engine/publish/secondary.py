@@ -1213,6 +1213,13 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
 # program would name (at 0.01 none did; at 0.1, of 36,411 rows hidden, 2 cost_driver_benchmark rows are no longer
 # and 2 opportunity_summary rows and 1 clinical_support row are instead); the audit runs again until no audited cell
 # is narrowed either way. `_Figures` is left for a side whose moves program HiGHS did not settle.
+# The witnesses are looked for first in a smaller program (`_Paired`, issue 21g): a margin with two hidden cells of a
+# group (22,289 of 39,474 in the largest group at scale 0.1) ties their moves, so the two share one pair of columns and
+# the margin is dropped (47,623 classes of 69,829 cells, 17,185 rows left): each run about half the CPU. Its margins of
+# two are met exactly, so its solutions are points of the whole program; only a side it finds short is solved in the
+# whole moves program, which decides it and names the partner as before. So every side is closed on a witness, a side
+# is narrowed exactly when its own whole program falls short, and the pattern is the one the whole program alone
+# chose (the same rows at 0.01, 0.1 and 1.0).
 # Which hidden cells are audited (issue 16g): those of a service line's margin (16n), and those hidden only to protect
 # others (not primary) in a margin that crosses another (`crossing_cells`: each has a part the other lacks, as the
 # POD x HRG x cost driver grid's margins do; the hierarchy's margins nest). At scale 0.01 (seed 5) the attacker's
@@ -1352,7 +1359,8 @@ def _pushed(
     reaches more; only the sides left are then solved one by one, each solution again checked for every open side.
     Those programs are stated in moves from the true figures (`_Moves`), which start at a feasible point; a side
     found short gets its partner from that program's solution and duals (`_Figures`, the program over the figures
-    themselves, only where HiGHS did not settle the moves)."""
+    themselves, only where HiGHS did not settle the moves). The witnesses are looked for in `_Paired` (margins of two
+    solved out); a side it finds short is solved again in `_Moves`, which decides it."""
     program = _Program.of(flat, signed, hide, cells, margins, protection)
     paired = _Paired(program)
     moves: _Moves | None = None
