@@ -523,3 +523,58 @@ def test_the_audit_settles_its_programs_over_sums_of_millions(monkeypatch: pytes
         assert hide[primary].all() and (hide | ~alone).all(), seed
         assert hide.sum() <= alone.sum() + 4, (seed, int(alone.sum()), int(hide.sum()))  # not cell after cell
     assert statuses and set(statuses) == {"Optimal"}, sorted(set(statuses))
+
+
+def test_margins_of_two_tie_their_cells_moves_together_or_opposite() -> None:
+    """A total and its one hidden part (coefficients 1 and -1) move together, two hidden parts (-1, -1) opposite
+    ways; a chain of ties is one class, and a cycle that contradicts itself (0 with 1 and with 2, 1 opposite 2 ...
+    and 1 with 2) holds its class still."""
+    member, sign, still = secondary._pair_classes(
+        6, np.array([0, 1, 3]), np.array([1, 2, 4]), np.array([-1.0, 1.0, -1.0])
+    )
+    assert member[0] == member[1] == member[2] != member[3] == member[4] != member[5]
+    assert sign[1] == sign[0] and sign[2] == -sign[0] and sign[4] == sign[3]
+    assert still.tolist() == []
+    member, _, still = secondary._pair_classes(3, np.array([0, 0, 1]), np.array([1, 2, 2]), np.array([-1.0, -1.0, 1.0]))
+    assert still.tolist() == [member[0]]
+
+
+def test_the_paired_moves_program_closes_only_sides_the_whole_program_reaches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the overlapping grids' hidden groups, every solution of the program with margins of two solved out is a
+    point of the whole program (each margin met to the half penny, each cell at least its least value), and each
+    side it shows to reach the whole moves program reaches too; it does solve margins out (fewer classes than
+    cells)."""
+    seen: list[tuple[Any, np.ndarray]] = []
+    close = secondary._Program.close
+
+    def recorded(self: Any, x: np.ndarray, open_: np.ndarray) -> None:
+        seen.append((self, x.copy()))
+        close(self, x, open_)
+
+    monkeypatch.setattr(secondary._Program, "close", recorded)
+    tied = 0
+    for seed in range(12):
+        value, margins, primary = _grid(seed)
+        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
+        with monkeypatch.context() as patch:
+            patch.setattr(secondary, "AUDIT", False)
+            hide = secondary._solve(flat, np.array(value), primary, 0.1)
+        signed = np.array(value)
+        for cells, group in secondary._hidden_groups(flat, hide):
+            program = secondary._Program.of(flat, signed, hide, cells, group, 0.1)
+            paired, whole = secondary._Paired(program), secondary._Moves(program)
+            tied += program.size - paired.classes
+            for i in range(program.size):
+                for side in (0, 1):
+                    seen.clear()
+                    by_pairs = np.ones((2, program.size), dtype=bool)
+                    paired.run(side, np.arange(program.size) == i, by_pairs)
+                    for _, x in seen:
+                        rows = np.repeat(np.arange(len(program.rhs)), np.diff(program.starts))
+                        sums = np.bincount(rows, weights=program.coefficient * x[program.index])
+                        assert np.all(np.abs(sums - program.rhs) <= secondary.HALF_PENNY + 1e-7), seed
+                        assert np.all(x >= program.lower - 1e-7), seed
+                    by_whole = np.ones((2, program.size), dtype=bool)
+                    whole.run(side, np.arange(program.size) == i, by_whole)
+                    assert not (by_whole[side, i] and not by_pairs[side, i]), (seed, i, side)
+    assert tied > 0
