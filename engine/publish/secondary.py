@@ -1228,7 +1228,8 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
 # choose's CPU at 0.01 and 3 times at 0.1. Auditing their primary cells too (10 times as many; measured with the
 # crossing margins' parts alone) hid nothing more at 0.01 and took 4 times as long again, and auditing every hidden
 # cell about 6 times: the attacker found no primary cell narrowed. That is a measurement on the synthetic ICSs, not
-# a proof; the slow attack test checks every hidden cost at scale 0.01.
+# a proof; the slow attack test checks every hidden cost at scale 0.01. At 0.1 (seed 11) the attack narrows 4 such
+# primary cells (docs/disclosure-control.md, "Known limits"): auditing them closes those, at 20 times the CPU.
 
 AUDIT = True  # the attacker's linear program after the pattern is chosen (a benchmark switches it off to compare)
 
