@@ -553,15 +553,10 @@ def test_the_paired_moves_program_closes_only_sides_the_whole_program_reaches(mo
 
     monkeypatch.setattr(secondary._Program, "close", recorded)
     tied = 0
-    for seed in range(12):
-        value, margins, primary = _grid(seed)
-        flat = secondary._Flat.of(np.array([c for m in margins for c in m]), np.array([len(m) for m in margins]))
-        with monkeypatch.context() as patch:
-            patch.setattr(secondary, "AUDIT", False)
-            hide = secondary._solve(flat, np.array(value), primary, 0.1)
-        signed = np.array(value)
-        for cells, group in secondary._hidden_groups(flat, hide):
-            program = secondary._Program.of(flat, signed, hide, cells, group, 0.1)
+    for pattern in _grid_patterns(monkeypatch):  # the margin-by-margin pattern's groups
+        seed, signed = pattern.seed, np.array(pattern.value)
+        for cells, group in secondary._hidden_groups(pattern.flat, pattern.alone):
+            program = secondary._Program.of(pattern.flat, signed, pattern.alone, cells, group, 0.1)
             paired, whole = secondary._Paired(program), secondary._Moves(program)
             tied += program.size - paired.classes
             for i in range(program.size):
