@@ -758,3 +758,15 @@ def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together(chaine
     HRG x cost driver grid cross; secondary suppression now audits those cells with every margin together."""
     assert chained.checked == len(chained.hidden) > 60_000
     assert chained.narrow == []
+
+
+@pytest.mark.slow
+def test_no_hidden_cost_is_narrowed_by_the_ics_rate_and_the_sums_together_at_scale_0_1(bigger: Demo) -> None:
+    """The same whole program at scale 0.1 (seed 11): 240,659 hidden costs, most in one linked program of about
+    244,000 variables. Before issue 16x it narrowed 4 costs hidden for their own sake where margins cross, one to the
+    penny: a quarter's cost of a provider's HRG (system_cost, £414.56) from the quarter's POD total, the year of each
+    HRG and the other quarter's total (a 2 x 2 grid of hidden quarters x HRGs whose sum is known), and 3
+    cost_driver_benchmark cells held at their value on one side by their HRG's driver rows and TFC totals."""
+    chained = Chained(bigger)
+    assert chained.checked == len(chained.hidden) > 200_000
+    assert chained.narrow == []
