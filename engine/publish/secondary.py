@@ -42,7 +42,7 @@ from engine.config import ServiceLineSpec
 from engine.metrics import catalog
 from engine.metrics.catalog import ColumnDoc
 from engine.publish import suppression
-from engine.publish.highs import quiet_highs, run_settled, run_solver
+from engine.publish.highs import DUAL_SIMPLEX, PRIMAL_SIMPLEX, quiet_highs, run_settled, run_solver
 from engine.publish.suppression import SuppressionRule
 
 ALL = "(all)"
@@ -1230,8 +1230,6 @@ def _meets(flat: _Flat, value: np.ndarray, hide: np.ndarray, protection: float) 
 # cell about 6 times: the attacker found no primary cell narrowed. That is a measurement on the synthetic ICSs, not
 # a proof; the slow attack test checks every hidden cost at scale 0.01.
 
-PUSH_WHILE = 20  # the open sides are pushed together while a push reaches at least 1 in this many of them
-NEAR_STEPS, NEAR_MOST = 2, 2_000  # `_Paired.near`: a side's witness first looked for this many margins around it
 AUDIT = True  # the attacker's linear program after the pattern is chosen (a benchmark switches it off to compare)
 
 
@@ -1371,7 +1369,7 @@ def _pushed(
         while open_[side].any():
             before = int(open_[side].sum())
             paired.run(side, open_[side], open_)
-            if before - int(open_[side].sum()) < max(1, before // PUSH_WHILE):
+            if int(open_[side].sum()) == before:
                 break
     figures: _Figures | None = None
     picks: list[int] = []
@@ -1379,9 +1377,7 @@ def _pushed(
         for side in (1, 0):
             if not open_[side][i]:
                 continue
-            paired.near(side, i, open_)
-            if open_[side][i]:
-                paired.run(side, every == i, open_)
+            paired.run(side, every == i, open_)
             if not open_[side][i]:
                 continue  # reached
             moves = moves or _Moves(program)  # short where margins of two are exact: the whole program decides
@@ -1545,7 +1541,7 @@ class _Moves:
             minlength=len(program.rhs),
         )
         self.solver = program.solver(2 * n, self.lower, self.upper, program.rhs - moved)
-        self.solver.setOptionValue("simplex_strategy", 4)  # primal
+        self.solver.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         self.solver.setOptionValue("presolve", "off")
 
     def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
@@ -1644,100 +1640,28 @@ class _Paired:
         self.solver = quiet_highs()
         self.solver.passModel(lp)
         self.solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        self.solver.setOptionValue("simplex_strategy", 4)  # primal: every move 0 is a feasible start
+        self.solver.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)  # primal: every move 0 is a feasible start
         self.solver.setOptionValue("presolve", "off")
-        self.rhs = rhs
-        by_row = np.argsort(local, kind="stable")  # each row's classes and coefficients, and each class's rows
-        self.row_start = np.concatenate([[0], np.cumsum(np.bincount(local, minlength=len(used)))])
-        self.row_class, self.row_coefficient = column[by_row], coefficient[by_row]
-        self.class_start = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=classes))])
-        self.class_row = local[np.argsort(column, kind="stable")]
-        self.nearby: highspy.Highs | None = None
 
-    def _bounds(self, side: int, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The moves' upper bounds and objective for a push of `which` cells toward `side` (up moves, then down)."""
+    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> None:
+        """Maximise the moves of `which` cells toward `side`, each capped at `protection`; close every open side the
+        solution reaches (nothing when HiGHS did not settle it)."""
         p, k = self.p, self.classes
+        every = np.arange(2 * k, dtype=np.int32)
         pushing = np.flatnonzero(which)
         toward = (self.sign[pushing] > 0) == (side == 1)  # the class's move up takes the cell toward `side`
         upper = np.concatenate([self.up, self.down])
         column = self.member[pushing] + np.where(toward, 0, k)
         np.minimum.at(upper, column, p.room[pushing])
         net = np.bincount(self.member, weights=p.costs(which) * self.sign, minlength=k) * (1.0 if side else -1.0)
-        return upper, np.concatenate([net, -net])
-
-    def run(self, side: int, which: np.ndarray, open_: np.ndarray) -> None:
-        """Maximise the moves of `which` cells toward `side`, each capped at `protection`; close every open side the
-        solution reaches (nothing when HiGHS did not settle it)."""
-        k = self.classes
-        every = np.arange(2 * k, dtype=np.int32)
-        upper, cost = self._bounds(side, which)
         self.solver.changeColsBounds(2 * k, every, np.zeros(2 * k), upper)
-        self.solver.changeColsCost(2 * k, every, cost)
+        self.solver.changeColsCost(2 * k, every, np.concatenate([net, -net]))
         self.solver.clearSolver()
+        self.solver.setOptionValue("simplex_strategy", DUAL_SIMPLEX if len(pushing) > 1 else PRIMAL_SIMPLEX)
         if run_settled(self.solver) != highspy.HighsModelStatus.kOptimal:
             return
-        self._close(np.array(self.solver.getSolution().col_value), open_)
-
-    def near(self, side: int, cell: int, open_: np.ndarray, steps: int = NEAR_STEPS, most: int = NEAR_MOST) -> None:
-        """`run` for one cell with every class more than `steps` margins away from its class held still (issue 16x).
-        Holding moves at 0 keeps every margin they are in, so a solution is still a point of the whole program and
-        a side it reaches is a witness; a side it stops short of is left open for `run`. Solved as a program of
-        those classes alone (at most `most`; none when there are more), a few hundred columns where the group has
-        a hundred thousand."""
-        classes = np.array([self.member[cell]])
-        for _ in range(steps):
-            rows = np.unique(_spans(self.class_start, self.class_row, classes))
-            classes = np.unique(_spans(self.row_start, self.row_class, rows))
-            if len(classes) > most:
-                return
-        rows = np.unique(_spans(self.class_start, self.class_row, classes))
-        k, m = self.classes, len(classes)
-        entry = _span_index(self.row_start, rows)
-        row_of = np.repeat(np.arange(len(rows)), np.diff(self.row_start)[rows])
-        at = np.searchsorted(classes, self.row_class[entry])
-        inside = (at < m) & (classes[np.minimum(at, m - 1)] == self.row_class[entry])
-        upper, cost = self._bounds(side, np.arange(self.p.size) == cell)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = 2 * m, len(rows)
-        lp.col_cost_ = np.concatenate([cost[classes], cost[classes + k]])
-        lp.col_lower_ = np.zeros(2 * m)
-        lp.col_upper_ = np.concatenate([upper[classes], upper[classes + k]])
-        lp.row_lower_, lp.row_upper_ = self.rhs[rows] - HALF_PENNY, self.rhs[rows] + HALF_PENNY
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        row_of, at, value = row_of[inside], at[inside], self.row_coefficient[entry][inside]
-        order = np.argsort(np.concatenate([row_of, row_of]), kind="stable")
-        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(2 * np.bincount(row_of, minlength=len(rows)))]).astype(
-            np.int32
-        )
-        lp.a_matrix_.index_ = np.concatenate([at, at + m])[order].astype(np.int32)
-        lp.a_matrix_.value_ = np.concatenate([value, -value])[order].astype(float)
-        if self.nearby is None:
-            self.nearby = quiet_highs()
-            self.nearby.setOptionValue("simplex_strategy", 4)  # primal: every move 0 is a feasible start
-        self.nearby.passModel(lp)
-        self.nearby.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        if run_settled(self.nearby) != highspy.HighsModelStatus.kOptimal:
-            return
-        local = np.array(self.nearby.getSolution().col_value)
-        x = np.zeros(2 * k)
-        x[classes], x[classes + k] = local[:m], local[m:]
-        self._close(x, open_)
-
-    def _close(self, x: np.ndarray, open_: np.ndarray) -> None:
-        """Close every open side the moves `x` (each class's up, then down) put `protection` beyond its cell."""
-        k = self.classes
-        self.p.close(self.p.v + self.sign * (x[:k] - x[k:])[self.member], open_)
-
-
-def _span_index(start: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The positions start[key] to start[key + 1] of every key, one after another."""
-    lengths = start[keys + 1] - start[keys]
-    return np.repeat(start[keys] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-
-
-def _spans(start: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The values of every key's span (a compressed sparse row or column's entries)."""
-    return values[_span_index(start, keys)]
+        x = np.array(self.solver.getSolution().col_value)
+        p.close(p.v + self.sign * (x[:k] - x[k:])[self.member], open_)
 
 
 def _pair_classes(
