@@ -19,6 +19,7 @@ from pathlib import Path
 import highspy
 
 DUAL_SIMPLEX = 1  # HiGHS's simplex_strategy option: its default
+PRIMAL_SIMPLEX = 4  # the same option: the primal simplex method
 
 
 class UnsettledSolveError(RuntimeError):
