@@ -21,6 +21,7 @@ from engine import codes, reference, schema
 from engine.errors import ConfigError
 
 PSEUDONYM_KEY_ENV = "ICSBENCH_PSEUDONYM_KEY"
+MEMORY_LIMIT = r"^([0-9]+(?:\.[0-9]+)?)\s*(MB|GB|MiB|GiB)$"  # [store] memory_limit: a number and its unit
 ProviderType = Literal["acute", "mental_health", "community", "specialist", "independent"]
 Layout = Literal["activity", "cost_lines", "wide"]
 Setting = Literal["apc", "op", "ec", "cc", "mh", "chs"]
@@ -80,7 +81,7 @@ class StoreSection(_Section):
     """[store]: where the canonical data and results live."""
 
     path: str = "icsbench.duckdb"
-    memory_limit: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)$")] = "2GB"
+    memory_limit: Annotated[str, Field(pattern=MEMORY_LIMIT)] = "2GB"
     threads: Annotated[int, Field(ge=1, le=256)] | None = None
     compute: Literal["in_store", "spark"] = "in_store"
 

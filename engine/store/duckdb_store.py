@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from engine import sql_files
-from engine.config import IcsConfig
+from engine.config import MEMORY_LIMIT, IcsConfig
 from engine.errors import StoreError
 from engine.store import reference_tables
 
@@ -28,7 +28,6 @@ SCHEMA_VERSION = "1"
 # Commits append to the write-ahead log; DuckDB folds the log into the file (a checkpoint) past this size. A load of
 # many files checkpoints once at the end instead of after every few files (see Store.checkpoint).
 CHECKPOINT_THRESHOLD = "1GB"
-_MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(MB|GB|MiB|GiB)")  # config.StoreConfig.memory_limit's pattern
 DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of every DuckDB database file
 _OTHER_FORMATS = frozenset(
     {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".json", ".toml", ".zip", ".sqlite", ".mdb"}
@@ -68,7 +67,7 @@ class Store:
         directory and free that memory, so the arrays Python builds inside the block do not sit on top of a full
         buffer pool. A store is a file, so DuckDB has a temporary directory to write to; should it still fail (the
         disk full), the error stands, as DuckDB's would in a query (a failed SET ends the transaction)."""
-        number, unit = _MEMORY.fullmatch(self.config.store.memory_limit.strip()).groups()  # type: ignore[union-attr]
+        number, unit = re.fullmatch(MEMORY_LIMIT, self.config.store.memory_limit).groups()  # type: ignore[union-attr]
         self.con.execute(f"SET memory_limit = '{float(number) * share:.3f}{unit}'")
         try:
             yield
